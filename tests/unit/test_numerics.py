@@ -1,0 +1,130 @@
+"""Numerics: precision context, exact conversions, rigorous decisions, input validation."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import flint
+import mpmath
+import numpy as np
+import pytest
+import sympy
+
+from theorycheck.errors import InsufficientPrecision, InvalidArgument
+from theorycheck.numerics import as_array, precision
+from theorycheck.numerics.exact import (
+    acb_matrix, arb_matrix, ball_lower, ball_upper, decide_less, to_acb, to_arb, to_fraction,
+)
+
+
+def test_precision_context_sets_and_restores_both_libraries():
+    before = (flint.ctx.prec, mpmath.mp.prec)
+    with precision(dps=50) as p:
+        assert mpmath.mp.dps >= 50 and flint.ctx.prec == p.bits >= 166
+        with precision(prec=300):
+            assert flint.ctx.prec == 300
+        assert flint.ctx.prec == p.bits
+    assert (flint.ctx.prec, mpmath.mp.prec) == before
+
+
+def test_precision_restored_after_exception_and_as_decorator():
+    before = flint.ctx.prec
+
+    @precision(dps=40)
+    def inner():
+        assert flint.ctx.prec > 100
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        inner()
+    assert flint.ctx.prec == before
+    with pytest.raises(ZeroDivisionError):
+        with precision(dps=30):
+            1 / 0
+    assert flint.ctx.prec == before
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "10"])
+def test_precision_rejects_bad_values(bad):
+    with pytest.raises(InvalidArgument):
+        precision(dps=bad)
+    with pytest.raises(InvalidArgument):
+        precision()
+
+
+@pytest.mark.parametrize("x", [0.1, -1e-310, 1e308, 2.0 ** -1074, 123456789.123])
+def test_float_conversions_are_exact(x):
+    f = to_fraction(x)
+    assert f == Fraction(*x.as_integer_ratio())
+    b = to_arb(x)
+    assert b.rad() == 0 and b.mid() == flint.arb(x).mid()
+    q = flint.fmpq(f.numerator, f.denominator)
+    assert (b - flint.arb(q)).is_zero()
+
+
+def test_high_precision_inputs_become_enclosing_balls():
+    with precision(dps=60):
+        s3 = to_arb(sympy.sqrt(3))
+        assert s3.contains(flint.arb(3).sqrt().mid())
+        assert float(s3.rad()) < 1e-55
+        m = mpmath.mpf(1) / 3
+        assert to_arb(m).rad() == 0  # an mpf is an exact binary number
+    assert to_arb(Fraction(1, 3)).contains(flint.arb(1) / 3)
+    assert to_acb(1 + 2j).real.mid() == 1
+
+
+def test_matrices_from_numpy_mpmath_sympy():
+    A = np.array([[0.1, 2.0], [3.0, -4.5]])
+    M = arb_matrix(A)
+    assert M.nrows() == 2 and M.ncols() == 2 and M[0, 0].mid() == flint.arb(0.1).mid()
+    Mm = arb_matrix(mpmath.matrix([[1, 2], [3, 4]]))
+    assert Mm[1, 0] == 3
+    Ms = arb_matrix(sympy.Matrix([[sympy.Rational(1, 2), 1]]))
+    assert Ms[0, 0] == flint.arb(0.5)
+    C = acb_matrix(np.array([1 + 1j, 2]))
+    assert C.nrows() == 2 and C.ncols() == 1
+
+
+def test_decide_less_is_rigorous():
+    third = flint.arb(1) / 3
+    assert decide_less(third, 0.34)
+    assert not decide_less(0.34, third)
+    with pytest.raises(InsufficientPrecision) as info:
+        decide_less(third, third * 3 / 3)
+    assert info.value.needed_dps is not None
+
+
+def test_outward_rounding_helpers():
+    b = flint.arb(1) / 3
+    assert ball_lower(b) < 1 / 3 < ball_upper(b) or ball_lower(b) <= 1 / 3 <= ball_upper(b)
+    assert Fraction(ball_upper(b)) > Fraction(1, 3) > Fraction(ball_lower(b))
+
+
+def test_as_array_validation_and_copy():
+    x = np.array([1.0, 2.0])
+    y = as_array(x, "x")
+    y[0] = 5.0
+    assert x[0] == 1.0
+    assert as_array([1, 2], "x").dtype == np.float64
+    assert as_array([1j, 2], "x").dtype == np.complex128
+    with pytest.raises(InvalidArgument, match="NaN"):
+        as_array([1.0, np.nan], "x")
+    with pytest.raises(InvalidArgument, match="complex"):
+        as_array([1j], "x", allow_complex=False)
+    with pytest.raises(InvalidArgument, match="dimension"):
+        as_array(np.zeros((2, 2)), "x", ndim=1)
+    with pytest.raises(InvalidArgument, match="non-numeric"):
+        as_array(["a", "b"], "x")
+    with pytest.raises(InvalidArgument):
+        as_array(None, "x")
+
+
+def test_torch_inputs_are_detected_without_importing_torch_elsewhere():
+    torch = pytest.importorskip("torch")
+    from theorycheck.numerics import is_torch, to_numpy
+
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    assert is_torch(t) and not is_torch(np.zeros(2))
+    assert np.array_equal(to_numpy(t), [1.0, 2.0])
+    with pytest.raises(InvalidArgument):
+        as_array(torch.tensor([float("inf")]), "t")

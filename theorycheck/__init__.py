@@ -1,0 +1,87 @@
+"""theorycheck: executable checks of the theorems on the limits of deep learning
+in inverse problems.
+
+Top-level names are loaded lazily, so ``import theorycheck`` imports neither
+torch, cvxpy, matplotlib nor hypothesis.
+
+Theorem: see the README's table (theorem ↔ function).
+Rigor: every result states its own (``proven``, ``certified-float64``, ``numerical``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from theorycheck._version import __version__
+from theorycheck.errors import (
+    CertificationError,
+    InsufficientPrecision,
+    InvalidArgument,
+    PreconditionError,
+    SolverError,
+    TheorycheckError,
+)
+from theorycheck.results import CheckResult, Outcome, Report, Rigor, Witness
+
+# public name -> module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    "precision": "theorycheck.numerics.precision",
+    "LinearOperator": "theorycheck.problems.operators",
+    "MatrixOperator": "theorycheck.problems.operators",
+    "SubsampledFourier": "theorycheck.problems.operators",
+    "SubsampledDCT": "theorycheck.problems.operators",
+    "SubsampledWalshHadamard": "theorycheck.problems.operators",
+    "compose": "theorycheck.problems.operators",
+    "as_operator": "theorycheck.problems.operators",
+    "Wavelet": "theorycheck.problems.sparsifiers",
+    "QCBP": "theorycheck.problems.programs",
+    "Lasso": "theorycheck.problems.programs",
+    "SRLasso": "theorycheck.problems.programs",
+    "sigma_s": "theorycheck.problems.sparsity",
+}
+
+__all__ = [
+    "__version__",
+    "CheckResult",
+    "Outcome",
+    "Report",
+    "Rigor",
+    "Witness",
+    "TheorycheckError",
+    "InvalidArgument",
+    "PreconditionError",
+    "InsufficientPrecision",
+    "SolverError",
+    "CertificationError",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'theorycheck' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from theorycheck.numerics.precision import precision
+    from theorycheck.problems.operators import (
+        LinearOperator,
+        MatrixOperator,
+        SubsampledDCT,
+        SubsampledFourier,
+        SubsampledWalshHadamard,
+        as_operator,
+        compose,
+    )
+    from theorycheck.problems.programs import QCBP, Lasso, SRLasso
+    from theorycheck.problems.sparsifiers import Wavelet
+    from theorycheck.problems.sparsity import sigma_s

@@ -1,0 +1,3 @@
+"""Version of theorycheck."""
+
+__version__ = "0.1.0"
