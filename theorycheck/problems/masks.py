@@ -1,0 +1,203 @@
+"""Seeded sampling masks for the subsampled transforms of :mod:`theorycheck.problems.operators`.
+
+Every builder returns a new boolean numpy array (True = sampled) in the
+*unshifted* frequency ordering used by :class:`~theorycheck.problems.operators.SubsampledFourier`
+(``numpy.fft.fftn(..., norm="ortho")`` without ``fftshift``): the zero frequency
+is at index 0 and the low frequencies sit at the corners of the array. Apply
+``numpy.fft.fftshift`` to display a mask with the zero frequency in the centre.
+
+Randomness comes only from ``numpy.random.default_rng(seed)``: the same
+integer seed gives the same mask; ``seed=None`` draws fresh OS entropy.
+
+Theorem: none (the sampling patterns of the instability and rNSP theorems).
+Rigor: not applicable.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Sequence
+
+import numpy as np
+
+from theorycheck.errors import InvalidArgument
+from theorycheck.problems.operators import validated_shape
+
+__all__ = ["uniform_random_mask", "variable_density_mask", "radial_lines_mask"]
+
+Seed = int | np.random.Generator | None
+
+
+def _fraction(fraction: float, name: str = "fraction") -> float:
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not (
+        0.0 < fraction <= 1.0
+    ):
+        raise InvalidArgument(f"{name}={fraction!r}: pass a number in (0, 1]")
+    return float(fraction)
+
+
+def _count(shape: tuple[int, ...], fraction: float) -> int:
+    N = math.prod(shape)
+    return min(N, max(1, round(fraction * N)))
+
+
+def _radius(shape: tuple[int, ...]) -> np.ndarray:
+    """Normalised distance of each (unshifted) frequency to zero (1 at the Nyquist edge)."""
+    grids = np.meshgrid(
+        *[np.fft.fftfreq(n) * n / max(n / 2, 1) for n in shape], indexing="ij"
+    )
+    return np.sqrt(sum(g**2 for g in grids))
+
+
+def uniform_random_mask(
+    shape: int | Sequence[int], fraction: float, *, seed: Seed = None
+) -> np.ndarray:
+    """Mask with ``round(fraction * N)`` entries (at least one) drawn uniformly without replacement.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Signal shape (1D or 2D).
+    fraction : float
+        Sampling rate ``m / N`` in ``(0, 1]``.
+    seed : int or numpy.random.Generator, optional
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Theorem: none.
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> int(uniform_random_mask((4, 4), 0.25, seed=0).sum())
+    4
+    """
+    dims = validated_shape(shape)
+    m = _count(dims, _fraction(fraction))
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(math.prod(dims), dtype=bool)
+    mask[rng.choice(mask.size, size=m, replace=False)] = True
+    return mask.reshape(dims)
+
+
+def variable_density_mask(
+    shape: int | Sequence[int],
+    fraction: float,
+    *,
+    center_fraction: float = 0.08,
+    decay: float = 2.0,
+    seed: Seed = None,
+) -> np.ndarray:
+    """Variable-density mask: a fully sampled low-frequency region plus random samples
+    with density ``(1 + r)^(-decay)`` (``r``: normalised distance to the zero frequency).
+
+    The mask is built in the unshifted ordering (zero frequency at index 0, low
+    frequencies at the corners), matching ``SubsampledFourier`` without
+    ``fftshift``. The fully sampled region is the box of frequencies ``|k_i| <
+    center_fraction * n_i / 2`` on each axis, always containing the zero
+    frequency; if it holds more than ``round(fraction * N)`` points, only that
+    many of its lowest frequencies are kept.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Signal shape (1D or 2D).
+    fraction : float
+        Sampling rate ``m / N`` in ``(0, 1]``; exactly ``round(fraction * N)`` (at
+        least one) entries are True.
+    center_fraction : float
+        Side of the fully sampled box relative to each length, in ``[0, 1]``.
+    decay : float
+        Exponent (``>= 0``) of the density outside the box; 0 is uniform.
+    seed : int or numpy.random.Generator, optional
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Theorem: none (multilevel/variable-density sampling of compressed-sensing MRI).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> mask = variable_density_mask((8, 8), 0.25, seed=0)
+    >>> bool(mask[0, 0]), int(mask.sum())
+    (True, 16)
+    """
+    dims = validated_shape(shape)
+    m = _count(dims, _fraction(fraction))
+    if isinstance(center_fraction, bool) or not isinstance(center_fraction, numbers.Real) or not (
+        0.0 <= center_fraction <= 1.0
+    ):
+        raise InvalidArgument(f"center_fraction={center_fraction!r}: pass a number in [0, 1]")
+    if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not (
+        0.0 <= decay < math.inf
+    ):
+        raise InvalidArgument(f"decay={decay!r}: pass a finite number >= 0")
+    rng = np.random.default_rng(seed)
+    r = _radius(dims).ravel()
+    box = np.ones(r.size, dtype=bool)
+    for g, n in zip(np.meshgrid(*[np.fft.fftfreq(n) * n for n in dims], indexing="ij"), dims):
+        box &= np.abs(g.ravel()) < max(center_fraction * n / 2, 0.5)
+    centre = np.flatnonzero(box)
+    if centre.size > m:
+        centre = centre[np.argsort(r[centre], kind="stable")[:m]]
+    mask = np.zeros(r.size, dtype=bool)
+    mask[centre] = True
+    rest = np.flatnonzero(~mask)
+    if m > centre.size:
+        p = (1.0 + r[rest]) ** (-float(decay))
+        mask[rng.choice(rest, size=m - centre.size, replace=False, p=p / p.sum())] = True
+    return mask.reshape(dims)
+
+
+def radial_lines_mask(shape: Sequence[int], n_lines: int, *, seed: Seed = None) -> np.ndarray:
+    """2D mask of ``n_lines`` lines through the zero frequency at equally spaced angles.
+
+    The lines are drawn in the shifted picture (zero frequency at ``(n1//2,
+    n2//2)``, angles ``offset + pi*j/n_lines``) and ``ifftshift``-ed to the
+    unshifted ordering. With ``seed=None`` the offset is 0 (deterministic);
+    with a seed it is drawn uniformly in ``[0, pi/n_lines)``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape ``(n1, n2)``.
+    n_lines : int
+        Number of lines (``>= 1``).
+    seed : int or numpy.random.Generator, optional
+        Seed of the random rotation.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Theorem: none (radial sampling in MRI).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> mask = radial_lines_mask((8, 8), 2)
+    >>> bool(mask[0, 0]), int(mask.sum())
+    (True, 15)
+    """
+    dims = validated_shape(shape, ndims=(2,))
+    if isinstance(n_lines, bool) or not isinstance(n_lines, numbers.Integral) or n_lines < 1:
+        raise InvalidArgument(f"n_lines={n_lines!r}: pass a positive integer")
+    offset = 0.0 if seed is None else float(
+        np.random.default_rng(seed).uniform(0.0, math.pi / n_lines))
+    c0, c1 = dims[0] // 2, dims[1] // 2
+    reach = math.hypot(*dims)
+    t = np.arange(-reach, reach + 0.25, 0.25)
+    mask = np.zeros(dims, dtype=bool)
+    for theta in offset + math.pi * np.arange(n_lines) / n_lines:
+        i = np.rint(c0 + t * math.sin(theta)).astype(int)
+        j = np.rint(c1 + t * math.cos(theta)).astype(int)
+        ok = (i >= 0) & (i < dims[0]) & (j >= 0) & (j < dims[1])
+        mask[i[ok], j[ok]] = True
+    return np.fft.ifftshift(mask)

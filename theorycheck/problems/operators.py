@@ -1,0 +1,621 @@
+"""Linear operators ``A: C^N -> C^m`` with exact adjoints, for numpy and torch.
+
+Every operator maps signals of shape ``in_shape`` to measurements of shape
+``out_shape`` and accepts a leading batch dimension (any number of leading
+axes). numpy input gives numpy output; torch input gives torch output on the
+same device, differentiable through autograd (complex included).
+``shape`` is ``(m, N)`` with ``m = prod(out_shape)``, ``N = prod(in_shape)``
+and ``to_dense()`` is the ``m × N`` matrix acting on flattened (C-order) signals.
+
+Theorem: none (the operators are the ``A`` and ``W`` of every theorem).
+Rigor: adjoints are exact up to floating-point rounding;
+``adjointness_error`` measures it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.backend import as_array, check_finite, is_torch, lazy_torch, to_numpy
+
+__all__ = [
+    "LinearOperator",
+    "MatrixOperator",
+    "ComposedOperator",
+    "AdjointOperator",
+    "as_operator",
+    "compose",
+    "SubsampledFourier",
+    "SubsampledDCT",
+    "SubsampledWalshHadamard",
+]
+
+
+def _prod(shape: Sequence[int]) -> int:
+    return int(math.prod(shape))
+
+
+class LinearOperator:
+    """Base class of theorycheck's linear operators.
+
+    Subclasses implement ``_apply(x)`` and ``_adjoint(y)`` on arrays whose
+    trailing axes are ``in_shape`` / ``out_shape`` (numpy or torch); the base
+    class validates shapes, handles batching and provides ``to_dense``,
+    ``norm``, ``adjointness_error``, ``H`` and composition with ``@``.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    dtype: np.dtype
+    #: True when the operator is unitary (``A^* A = A A^* = I``).
+    unitary: bool = False
+
+    # -- to be provided by subclasses ------------------------------------------------
+    def _apply(self, x: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _adjoint(self, y: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- public API -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(m, N)``: sizes of the flattened measurement and signal."""
+        return (_prod(self.out_shape), _prod(self.in_shape))
+
+    @property
+    def is_complex(self) -> bool:
+        """Whether the operator's matrix has complex entries."""
+        return np.dtype(self.dtype).kind == "c"
+
+    def apply(self, x: Any) -> Any:
+        """Return ``A x`` for ``x`` of shape ``(*batch, *in_shape)``."""
+        x = self._validated(x, self.in_shape, "x")
+        return self._apply(x)
+
+    def adjoint(self, y: Any) -> Any:
+        """Return ``A^* y`` for ``y`` of shape ``(*batch, *out_shape)``."""
+        y = self._validated(y, self.out_shape, "y")
+        return self._adjoint(y)
+
+    def __call__(self, x: Any) -> Any:
+        return self.apply(x)
+
+    @property
+    def H(self) -> "LinearOperator":
+        """The adjoint operator ``A^*``."""
+        return AdjointOperator(self)
+
+    def __matmul__(self, other: "LinearOperator") -> "LinearOperator":
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        return compose(self, other)
+
+    def to_dense(self) -> np.ndarray:
+        """The ``m × N`` matrix of the operator on flattened signals (float64/complex128)."""
+        m, N = self.shape
+        eye = np.eye(N, dtype=np.complex128 if self.is_complex else np.float64)
+        cols = self._apply(eye.reshape((N,) + tuple(self.in_shape)))
+        return np.asarray(cols).reshape(N, m).T.copy()
+
+    def norm(self, *, exact: bool | None = None, iters: int = 200, tol: float = 1e-12,
+             seed: int = 0) -> float:
+        """Operator 2-norm ``‖A‖``.
+
+        Parameters
+        ----------
+        exact : bool, optional
+            Use a dense SVD (default: when ``N ≤ 2048``); otherwise a seeded power
+            method on ``A^*A`` (a lower estimate that converges from below).
+        iters, tol : int, float
+            Power-method iterations and relative tolerance.
+        seed : int
+            Seed of the power method's starting vector.
+
+        Returns
+        -------
+        float
+            ``‖A‖`` (``1.0`` exactly for unitary operators and subsamplings of them
+            with at least one sample).
+
+        Theorem: none.
+        Rigor: numerical (SVD or power iteration in float64).
+        """
+        m, N = self.shape
+        if exact is None:
+            exact = N <= 2048
+        if exact:
+            return float(np.linalg.norm(self.to_dense(), 2))
+        rng = np.random.default_rng(seed)
+        v = rng.standard_normal(self.in_shape)
+        if self.is_complex:
+            v = v + 1j * rng.standard_normal(self.in_shape)
+        v = v / np.linalg.norm(v)
+        est = 0.0
+        for _ in range(iters):
+            w = np.asarray(self._adjoint(self._apply(v)))
+            nw = float(np.linalg.norm(w))
+            if nw == 0.0:
+                return 0.0
+            v = w / nw
+            if abs(nw - est) <= tol * nw:
+                est = nw
+                break
+            est = nw
+        return math.sqrt(est)
+
+    def adjointness_error(self, *, trials: int = 3, seed: int = 0) -> float:
+        """Largest relative error ``|⟨Ax, y⟩ − ⟨x, A^*y⟩| / (‖A‖_F-scale)`` on random pairs.
+
+        Returns ``max |⟨Ax,y⟩ − ⟨x,A^*y⟩| / (‖x‖‖A^*y‖ + ‖Ax‖‖y‖)`` over seeded
+        random complex (or real) ``x, y``: about 1e-16 for a correct adjoint.
+
+        Theorem: none.
+        Rigor: numerical.
+        """
+        rng = np.random.default_rng(seed)
+        worst = 0.0
+        for _ in range(trials):
+            x = rng.standard_normal(self.in_shape)
+            y = rng.standard_normal(self.out_shape)
+            if self.is_complex:
+                x = x + 1j * rng.standard_normal(self.in_shape)
+                y = y + 1j * rng.standard_normal(self.out_shape)
+            Ax = np.asarray(self._apply(x))
+            Aty = np.asarray(self._adjoint(y))
+            lhs = np.vdot(y.ravel(), Ax.ravel())
+            rhs = np.vdot(Aty.ravel(), x.ravel())
+            scale = np.linalg.norm(x) * np.linalg.norm(Aty) + np.linalg.norm(Ax) * np.linalg.norm(y)
+            if scale > 0:
+                worst = max(worst, float(abs(lhs - rhs) / scale))
+        return worst
+
+    # -- helpers ----------------------------------------------------------------------
+    def _validated(self, x: Any, core: tuple[int, ...], name: str) -> Any:
+        if is_torch(x):
+            if x.dtype.is_floating_point is False and not x.is_complex():
+                x = x.to(lazy_torch().get_default_dtype())
+            shape = tuple(x.shape)
+        else:
+            if not isinstance(x, np.ndarray) or x.dtype.kind not in "fc":
+                x = as_array(x, name, finite=False)
+            shape = x.shape
+        k = len(core)
+        if len(shape) < k or tuple(shape[len(shape) - k:]) != tuple(core):
+            raise InvalidArgument(
+                f"{name} has shape {shape} but {type(self).__name__} expects "
+                f"(*batch, {', '.join(map(str, core))}){_hint(shape, core)}"
+            )
+        check_finite(x, name)
+        return x
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(in_shape={self.in_shape}, out_shape={self.out_shape})"
+
+
+def _hint(shape: tuple[int, ...], core: tuple[int, ...]) -> str:
+    if _prod(shape) == _prod(core) and tuple(shape) != tuple(core):
+        return f": reshape it to {core}"
+    return ""
+
+
+def _torch_like(mat: np.ndarray, x: Any, cache: dict) -> Any:
+    """``mat`` as a tensor on ``x``'s device with a dtype matching ``x``'s precision."""
+    torch = lazy_torch()
+    double = x.dtype in (torch.float64, torch.complex128)
+    cplx = np.iscomplexobj(mat) or x.is_complex()
+    dtype = (torch.complex128 if double else torch.complex64) if cplx else (
+        torch.float64 if double else torch.float32)
+    key = (str(x.device), dtype)
+    if key not in cache:
+        cache[key] = torch.from_numpy(np.array(mat)).to(device=x.device, dtype=dtype)
+    return cache[key], dtype
+
+
+class MatrixOperator(LinearOperator):
+    """A dense (or scipy sparse) matrix ``A ∈ C^{m×N}`` as an operator.
+
+    Parameters
+    ----------
+    A : array_like or torch.Tensor
+        The matrix (copied; the caller's array is never modified).
+
+    Theorem: none.
+    Rigor: exact adjoint ``A^* = conj(A)^T``.
+
+    Examples
+    --------
+    >>> op = MatrixOperator([[1.0, 2.0], [0.0, 1.0]])
+    >>> op.apply(np.array([1.0, 1.0]))
+    array([3., 1.])
+    >>> op.adjoint(np.array([1.0, 1.0]))
+    array([1., 3.])
+    """
+
+    def __init__(self, A: Any):
+        if isinstance(A, LinearOperator):
+            raise InvalidArgument("A is already a LinearOperator: use it directly")
+        arr = as_array(A, "A", ndim=2)
+        if arr.size == 0:
+            raise InvalidArgument(f"A has shape {arr.shape}: it must have at least one row and column")
+        self.matrix = arr
+        self.matrix.setflags(write=False)
+        self.in_shape = (arr.shape[1],)
+        self.out_shape = (arr.shape[0],)
+        self.dtype = arr.dtype
+        self._cache: dict = {}
+        self._cache_h: dict = {}
+
+    def _apply(self, x: Any) -> Any:
+        if is_torch(x):
+            M, dtype = _torch_like(self.matrix, x, self._cache)
+            return x.to(dtype) @ M.transpose(0, 1)
+        return x @ self.matrix.T
+
+    def _adjoint(self, y: Any) -> Any:
+        if is_torch(y):
+            M, dtype = _torch_like(self.matrix, y, self._cache)
+            return y.to(dtype) @ M.conj()
+        return y @ self.matrix.conj()
+
+    def to_dense(self) -> np.ndarray:
+        return self.matrix.copy()
+
+
+class AdjointOperator(LinearOperator):
+    """The adjoint ``A^*`` of an operator (``A.H``).
+
+    Theorem: none.
+    Rigor: exact (swaps ``apply`` and ``adjoint``).
+    """
+
+    def __init__(self, op: LinearOperator):
+        self.op = op
+        self.in_shape = op.out_shape
+        self.out_shape = op.in_shape
+        self.dtype = op.dtype
+        self.unitary = op.unitary
+
+    def _apply(self, x: Any) -> Any:
+        return self.op._adjoint(x)
+
+    def _adjoint(self, y: Any) -> Any:
+        return self.op._apply(y)
+
+    @property
+    def H(self) -> LinearOperator:
+        return self.op
+
+    def to_dense(self) -> np.ndarray:
+        return self.op.to_dense().conj().T.copy()
+
+
+class ComposedOperator(LinearOperator):
+    """The product ``outer ∘ inner`` (``outer @ inner``), e.g. ``A W^*``.
+
+    Theorem: none.
+    Rigor: exact adjoint ``inner^* outer^*``.
+    """
+
+    def __init__(self, outer: LinearOperator, inner: LinearOperator):
+        if tuple(inner.out_shape) != tuple(outer.in_shape):
+            raise InvalidArgument(
+                f"cannot compose: inner operator outputs shape {inner.out_shape} but the outer "
+                f"operator expects {outer.in_shape}"
+            )
+        self.outer = outer
+        self.inner = inner
+        self.in_shape = inner.in_shape
+        self.out_shape = outer.out_shape
+        self.dtype = np.result_type(outer.dtype, inner.dtype)
+        self.unitary = outer.unitary and inner.unitary
+
+    def _apply(self, x: Any) -> Any:
+        return self.outer._apply(self.inner._apply(x))
+
+    def _adjoint(self, y: Any) -> Any:
+        return self.inner._adjoint(self.outer._adjoint(y))
+
+
+def compose(outer: LinearOperator, inner: LinearOperator) -> LinearOperator:
+    """Return ``outer ∘ inner``; ``compose(A, W.H)`` is the synthesis matrix ``A W^*``.
+
+    Theorem: none.
+    Rigor: exact.
+    """
+    return ComposedOperator(as_operator(outer), as_operator(inner))
+
+
+def as_operator(A: Any) -> LinearOperator:
+    """Return ``A`` if it is a :class:`LinearOperator`, else ``MatrixOperator(A)``.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    if isinstance(A, LinearOperator):
+        return A
+    return MatrixOperator(A)
+
+
+# -- subsampled unitary transforms ------------------------------------------------------
+def validated_shape(shape: Any, *, ndims: tuple[int, ...] = (1, 2)) -> tuple[int, ...]:
+    """Return ``shape`` (an int or a sequence of ints) as a tuple of positive ints.
+
+    Raises :class:`InvalidArgument` unless it has ``len`` in ``ndims`` and positive
+    integer entries.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise InvalidArgument(f"shape={shape!r}: pass an int or a tuple of ints") from None
+    if len(dims) not in ndims or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in dims
+    ):
+        raise InvalidArgument(
+            f"shape={shape!r}: pass {' or '.join(map(str, ndims))} positive integer length(s)"
+        )
+    return tuple(int(n) for n in dims)
+
+
+def validated_mask(mask: Any, name: str = "mask", *, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
+    """Return ``mask`` as a new read-only boolean numpy array, or raise :class:`InvalidArgument`.
+
+    Accepts booleans and numbers equal to 0 or 1 (numpy, lists or tensors) with
+    ``ndim`` in ``ndims``, no empty axis and at least one ``True`` entry.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    try:
+        arr = to_numpy(mask)
+    except Exception as exc:
+        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from exc
+    if arr.ndim not in ndims:
+        raise InvalidArgument(
+            f"{name} has shape {arr.shape}: it must have {' or '.join(map(str, ndims))} "
+            "dimension(s), the shape of the signal"
+        )
+    if arr.size == 0:
+        raise InvalidArgument(f"{name} has shape {arr.shape}: every axis needs length >= 1")
+    if arr.dtype != np.bool_:
+        if arr.dtype.kind not in "biuf":
+            raise InvalidArgument(
+                f"{name} has dtype {arr.dtype}: pass a boolean array (or 0/1 numbers)")
+        if not np.all(np.isfinite(arr)):
+            raise InvalidArgument(f"{name} contains NaN or inf: pass a boolean array")
+        if not np.all((arr == 0) | (arr == 1)):
+            raise InvalidArgument(
+                f"{name} has values other than 0 and 1: pass a boolean array (True = sampled)")
+    out = np.array(arr, dtype=bool, copy=True)
+    if not out.any():
+        raise InvalidArgument(f"{name} is all False: sample at least one entry")
+    out.setflags(write=False)
+    return out
+
+
+def _batch(x: Any, k: int) -> tuple[int, ...]:
+    return tuple(x.shape[: len(x.shape) - k])
+
+
+class _SubsampledTransform(LinearOperator):
+    """``A = P_mask T`` for a unitary transform ``T`` acting on the last 1 or 2 axes.
+
+    Subclasses implement ``_transform`` (``T``) and ``_inverse`` (``T^{-1} = T^*``) for
+    numpy and torch input; this class does the sampling (C-order of ``mask``) and the
+    zero-filling adjoint ``A^* y = T^* P_mask^T y``.
+
+    Theorem: none.
+    Rigor: exact adjoint (``T`` unitary).
+    """
+
+    def __init__(self, mask: Any):
+        self.mask = validated_mask(mask)
+        self._check_shape(self.mask.shape)
+        self.in_shape = tuple(int(n) for n in self.mask.shape)
+        self._idx = np.flatnonzero(self.mask)
+        self.out_shape = (int(self._idx.size),)
+        self._axes = tuple(range(-len(self.in_shape), 0))
+        self.unitary = bool(self.mask.all())
+        self._tidx: dict = {}
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        """Hook: raise :class:`InvalidArgument` for signal shapes the transform rejects."""
+
+    def _transform(self, x: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _inverse(self, y: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _index(self, x: Any) -> Any:
+        if not is_torch(x):
+            return self._idx
+        key = str(x.device)
+        if key not in self._tidx:
+            self._tidx[key] = lazy_torch().as_tensor(self._idx, device=x.device)
+        return self._tidx[key]
+
+    def _apply(self, x: Any) -> Any:
+        X = self._transform(x)
+        N = _prod(self.in_shape)
+        return X.reshape(_batch(X, len(self.in_shape)) + (N,))[..., self._index(X)]
+
+    def _adjoint(self, y: Any) -> Any:
+        full = _batch(y, 1) + (_prod(self.in_shape),)
+        z = y.new_zeros(full) if is_torch(y) else np.zeros(full, dtype=y.dtype)
+        z[..., self._index(y)] = y
+        return self._inverse(z.reshape(_batch(y, 1) + self.in_shape))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(in_shape={self.in_shape}, samples={self.out_shape[0]}, "
+                f"fraction={self.out_shape[0] / _prod(self.in_shape):.3g})")
+
+
+class SubsampledFourier(_SubsampledTransform):
+    """Subsampled unitary discrete Fourier transform ``A = P_mask F`` (1D or 2D).
+
+    ``F`` is the orthonormal DFT (``numpy.fft.fftn(..., norm="ortho")`` over the
+    last one or two axes, in the *unshifted* ordering: the zero frequency is at
+    index 0); ``P_mask`` keeps the entries where ``mask`` is True, in C order.
+    ``A^* y`` zero-fills and applies the inverse orthonormal DFT.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape ``(n,)`` or ``(n1, n2)``
+        Sampling pattern in unshifted frequency ordering (see
+        :mod:`theorycheck.problems.masks`); copied, kept read-only as ``mask``.
+
+    Theorem: none (the MRI sampling operator of the instability and rNSP theorems).
+    Rigor: exact adjoint up to float rounding; ``unitary`` only for a full mask.
+
+    Examples
+    --------
+    >>> A = SubsampledFourier(np.array([True, False, True, False]))
+    >>> A.shape
+    (2, 4)
+    >>> np.round(A.apply(np.array([1.0, 0.0, 0.0, 0.0])), 3)
+    array([0.5+0.j, 0.5+0.j])
+    """
+
+    dtype = np.dtype(np.complex128)
+
+    def _transform(self, x: Any) -> Any:
+        if is_torch(x):
+            return lazy_torch().fft.fftn(x, dim=self._axes, norm="ortho")
+        return np.fft.fftn(x, axes=self._axes, norm="ortho")
+
+    def _inverse(self, y: Any) -> Any:
+        if is_torch(y):
+            return lazy_torch().fft.ifftn(y, dim=self._axes, norm="ortho")
+        return np.fft.ifftn(y, axes=self._axes, norm="ortho")
+
+
+class SubsampledDCT(_SubsampledTransform):
+    """Subsampled orthonormal DCT-II ``A = P_mask C`` (1D or 2D).
+
+    ``C`` is ``scipy.fft.dctn(x, type=2, norm="ortho")`` over the last one or two
+    axes, a real orthogonal matrix (``dtype`` float64); complex input is transformed
+    in its real and imaginary parts. The torch path multiplies by the dense DCT
+    matrix along each axis (cached per size, device and dtype), so autograd works.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape ``(n,)`` or ``(n1, n2)``
+        Which DCT coefficients are sampled (C order).
+
+    Theorem: none.
+    Rigor: exact adjoint up to float rounding (``C^{-1} = C^T``).
+
+    Examples
+    --------
+    >>> A = SubsampledDCT(np.ones(4, dtype=bool))
+    >>> np.round(A.apply(np.ones(4)), 12)
+    array([2., 0., 0., 0.])
+    """
+
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, mask: Any):
+        super().__init__(mask)
+        self._mats: dict = {}
+
+    def _matrix(self, n: int, x: Any) -> Any:
+        cache = self._mats.setdefault(n, {})
+        if "np" not in cache:
+            import scipy.fft
+
+            cache["np"] = scipy.fft.dct(np.eye(n), type=2, norm="ortho", axis=0)
+        return _torch_like(cache["np"], x, cache)[0]
+
+    def _torch(self, x: Any, inverse: bool) -> Any:
+        C = self._matrix(self.in_shape[-1], x)
+        x = x.to(C.dtype)
+        x = x @ (C if inverse else C.transpose(0, 1))
+        if len(self.in_shape) == 2:
+            C0 = self._matrix(self.in_shape[0], x)
+            x = (C0.transpose(0, 1) if inverse else C0) @ x
+        return x
+
+    def _transform(self, x: Any) -> Any:
+        if is_torch(x):
+            return self._torch(x, inverse=False)
+        import scipy.fft
+
+        return scipy.fft.dctn(x, type=2, norm="ortho", axes=self._axes)
+
+    def _inverse(self, y: Any) -> Any:
+        if is_torch(y):
+            return self._torch(y, inverse=True)
+        import scipy.fft
+
+        return scipy.fft.idctn(y, type=2, norm="ortho", axes=self._axes)
+
+
+def _fwht_last(x: Any) -> Any:
+    """Orthonormal Walsh–Hadamard transform (natural ordering) along the last axis.
+
+    Butterfly in O(n log n): each pass applies ``H_2`` to the lowest index bit and
+    rotates it to the top, so ``log2 n`` passes give ``H_2^{⊗k} = hadamard(n)``.
+    """
+    n = int(x.shape[-1])
+    batch = _batch(x, 1)
+    stack = lazy_torch().stack if is_torch(x) else np.stack
+    for _ in range(n.bit_length() - 1):
+        x = x.reshape(batch + (n // 2, 2))
+        a, b = x[..., 0], x[..., 1]
+        x = stack((a + b, a - b), -2)
+    return x.reshape(batch + (n,)) / math.sqrt(n)
+
+
+class SubsampledWalshHadamard(_SubsampledTransform):
+    """Subsampled orthonormal Walsh–Hadamard transform ``A = P_mask H`` (1D or 2D).
+
+    ``H = scipy.linalg.hadamard(n) / sqrt(n)`` (natural, Sylvester ordering) along
+    the last axis, and along both axes in 2D; computed by a fast butterfly on
+    numpy and torch. ``H`` is real, symmetric and its own inverse.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape ``(n,)`` or ``(n1, n2)``
+        Which coefficients are sampled; every length must be a power of two.
+
+    Theorem: none (binary sampling, e.g. single-pixel imaging).
+    Rigor: exact adjoint up to float rounding.
+
+    Examples
+    --------
+    >>> A = SubsampledWalshHadamard(np.ones(4, dtype=bool))
+    >>> A.apply(np.array([1.0, 0.0, 0.0, 0.0]))
+    array([0.5, 0.5, 0.5, 0.5])
+    """
+
+    dtype = np.dtype(np.float64)
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        bad = [n for n in shape if n & (n - 1)]
+        if bad:
+            raise InvalidArgument(
+                f"mask has shape {tuple(shape)} but the Walsh–Hadamard transform needs every "
+                f"length to be a power of two (got {bad}): pad or crop the signal"
+            )
+
+    def _transform(self, x: Any) -> Any:
+        x = _fwht_last(x)
+        if len(self.in_shape) == 2:
+            x = _fwht_last(x.swapaxes(-1, -2)).swapaxes(-1, -2)
+        return x
+
+    _inverse = _transform
