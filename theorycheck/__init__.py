@@ -39,6 +39,9 @@ _LAZY: dict[str, str] = {
     "Lasso": "theorycheck.problems.programs",
     "SRLasso": "theorycheck.problems.programs",
     "sigma_s": "theorycheck.problems.sparsity",
+    "solve": "theorycheck.solvers",
+    "certify_solution": "theorycheck.solvers",
+    "Solution": "theorycheck.solvers.solution",
 }
 
 __all__ = [
@@ -85,3 +88,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.problems.programs import QCBP, Lasso, SRLasso
     from theorycheck.problems.sparsifiers import Wavelet
     from theorycheck.problems.sparsity import sigma_s
+    from theorycheck.solvers import certify_solution, solve
+    from theorycheck.solvers.solution import Solution

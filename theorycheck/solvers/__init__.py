@@ -1,0 +1,68 @@
+"""Solvers for QCBP, U-LASSO and SR-LASSO whose answers carry their own evidence.
+
+``solve(problem, y, method=...)`` dispatches to
+
+* ``"reference"``: cvxpy (CLARABEL by default), numerical;
+* ``"primal_dual"``: Chambolle–Pock (numpy or torch), numerical;
+* ``"restarted"``: the restarted primal–dual scheme for SR-LASSO (THEORY.md §6.4), numerical;
+* ``"exact"``: certified unique minimiser in ball arithmetic, proven.
+
+A "solver" elsewhere in the library is any callable ``solver(problem, y)``
+returning an array or a :class:`Solution`.
+
+Theorem: optimality conditions of THEORY.md §1.
+Rigor: per method (only ``"exact"`` is proven).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from theorycheck.errors import InvalidArgument
+from theorycheck.problems.programs import Program
+from theorycheck.solvers.solution import Solution
+
+__all__ = ["solve", "certify_solution", "Solution", "METHODS"]
+
+#: method name -> (module, function)
+METHODS: dict[str, tuple[str, str]] = {
+    "reference": ("theorycheck.solvers.reference", "solve_reference"),
+    "primal_dual": ("theorycheck.solvers.primal_dual", "chambolle_pock"),
+    "restarted": ("theorycheck.solvers.primal_dual", "restarted_primal_dual"),
+    "exact": ("theorycheck.solvers.exact", "solve_exact"),
+}
+
+
+def solve(problem: Program, y: Any, *, method: str = "reference", **options: Any) -> Solution:
+    """Solve a QCBP / Lasso / SRLasso instance and return a :class:`Solution` with evidence.
+
+    Parameters
+    ----------
+    problem : QCBP, Lasso or SRLasso
+    y : array_like
+        Measurements of shape ``problem.A.out_shape``.
+    method : {"reference", "primal_dual", "restarted", "exact"}
+    **options
+        Passed to the method's function (see :data:`METHODS`).
+
+    Theorem: optimality conditions of THEORY.md §1.
+    Rigor: ``proven`` for ``"exact"``, ``numerical`` otherwise.
+    """
+    if method not in METHODS:
+        raise InvalidArgument(f"unknown method {method!r}: use one of {sorted(METHODS)}")
+    if not isinstance(problem, Program):
+        raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
+    module, func = METHODS[method]
+    return getattr(importlib.import_module(module), func)(problem, y, **options)
+
+
+def certify_solution(problem: Program, y: Any, x: Any, **options: Any):
+    """Prove that ``x`` is (or is not) the unique minimiser; see :mod:`theorycheck.solvers.certify`.
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven or inconclusive.
+    """
+    from theorycheck.solvers.certify import certify_solution as _certify
+
+    return _certify(problem, y, x, **options)

@@ -1,0 +1,827 @@
+"""Certified exact minimisers of (P1) QCBP, (P2) U-LASSO and (P3) SR-LASSO.
+
+A candidate support ``S`` with phases ``σ`` (from any solver's answer, from a
+float64 active-set refinement, or, for tiny problems, from enumeration) is
+turned into a proof in python-flint ball arithmetic:
+
+1. solve the support system on ``S`` in balls (real data: the closed forms
+   below; complex U-LASSO: Newton-refined candidate plus a strong-convexity
+   enclosure);
+2. prove (a) the phases on ``S`` match and (b) strict dual feasibility off
+   ``S``; with ``B_S`` injective this proves that the exact minimiser is
+   unique and lies in the computed balls (THEORY.md §1).
+
+Closed forms on ``(S, σ)``, real data, ``G = B_S^T B_S``, ``v = w_S ⊙ σ``,
+``P = B_S G^{-1} B_S^T``, ``q = v^T G^{-1} v``, ``ρ₀ = ‖(I − P)y‖``:
+
+* U-LASSO: ``c_S = G^{-1}(B_S^T y − (λ/2) v)``; certify ``|2B_j^T r| < λw_j``.
+* SR-LASSO: if ``λ²q < 1`` and ``ρ₀ > 0``, ``t = ρ₀/sqrt(1 − λ²q)``,
+  ``c_S = G^{-1}(B_S^T y − λ t v)``; certify ``|B_j^T r| < λ w_j t``.
+  Uniqueness: every minimiser has the residual direction ``u = r/t`` and its
+  objective is ``λ v^T G^{-1}B_S^T(y − ρu) + ρ`` with slope ``1 − λ²q > 0`` in
+  ``ρ = ‖r‖``, so only one ``ρ`` and one ``c`` are optimal.
+* QCBP (active constraint, ``η > ρ₀``): ``θ = sqrt((η² − ρ₀²)/q)``,
+  ``c_S = G^{-1}(B_S^T y − θ v)``; certify ``|B_j^T r| < θ w_j``. If
+  ``‖y‖ ≤ η`` the unique minimiser is 0.
+
+Data are taken as exact: float64 arrays are the dyadic numbers they are,
+mpmath numbers their exact binary values, sympy expressions enclosing balls,
+and ``data(dps) -> (A, y)`` callables are re-evaluated when the precision
+grows. An operator other than a matrix is taken as its float64 dense matrix
+(``to_dense()``), and a sparsifier ``W`` as the exact matrix of its float64
+entries, inverted in ball arithmetic (``B = A W^{-1}``).
+
+Theorem: optimality conditions and uniqueness via strict dual feasibility (THEORY.md §1).
+Rigor: proven (python-flint ball arithmetic); undecided inequalities raise
+:class:`~theorycheck.errors.InsufficientPrecision` or trigger escalation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
+from theorycheck.numerics.exact import acb_matrix, arb_matrix, ball_lower, ball_to_strings, to_arb
+from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
+from theorycheck.problems.programs import QCBP, Lasso, Program, SRLasso
+from theorycheck.results import Rigor
+from theorycheck.solvers.solution import Solution
+
+__all__ = ["solve_exact", "ExactData", "SupportRejected", "MAX_ENUMERATION"]
+
+#: largest number of (support, sign) patterns the enumeration fallback tries
+MAX_ENUMERATION = 200_000
+
+
+class SupportRejected(Exception):
+    """Internal: the balls prove that this (support, phases) pair is not the minimiser's."""
+
+
+# --------------------------------------------------------------------------------------
+# exact data
+# --------------------------------------------------------------------------------------
+
+class ExactData:
+    """The data of a program as balls at the current working precision.
+
+    Attributes: ``B`` (``arb_mat``/``acb_mat``, ``m × N``, ``B = A W^{-1}``),
+    ``y`` (column), ``w`` (list of ``arb``), ``param`` (``λ`` or ``η`` as ``arb``),
+    ``Winv`` (ball matrix or None), ``complex`` (bool), float64 copies
+    ``Bf``, ``yf``, ``wf`` for screening.
+
+    Theorem: none (data container).
+    Rigor: proven (every ball contains the exact datum).
+    """
+
+    def __init__(self, problem: Program, y: Any, A_exact: Any = None):
+        import flint
+
+        self.kind = _kind(problem)
+        A_src = A_exact if A_exact is not None else problem.A.to_dense()
+        y_src = y
+        self.complex = bool(_is_complex_data(A_src) or _is_complex_data(y_src) or problem.is_complex)
+        mat = acb_matrix if self.complex else arb_matrix
+        A = mat(A_src)
+        yb = mat(y_src)
+        m, N = A.nrows(), A.ncols()
+        if yb.ncols() != 1 or yb.nrows() != m:
+            raise InvalidArgument(f"y must be a vector of length {m} (the rows of A), got "
+                                  f"{yb.nrows()}x{yb.ncols()}")
+        self.Winv = None
+        if problem.W is not None:
+            Wd = problem.W.to_dense()
+            if Wd.shape != (N, N):
+                raise InvalidArgument("the exact solver needs a square, invertible sparsifier W")
+            try:
+                self.Winv = mat(Wd).inv()
+            except ZeroDivisionError as exc:
+                raise InsufficientPrecision("cannot invert W in ball arithmetic at "
+                                            f"{flint.ctx.prec} bits", needed_dps=None) from exc
+            A = A * self.Winv
+        self.B, self.y, self.m, self.N = A, yb, m, N
+        self.w = [to_arb(float(v)) for v in problem.weights]
+        self.param = to_arb(float(getattr(problem, "lam", getattr(problem, "eta", 1.0))))
+        self.Bf = _mid_array(A, self.complex)
+        self.yf = _mid_array(yb, self.complex).ravel()
+        self.wf = np.asarray(problem.weights, dtype=float)
+        self.paramf = float(getattr(problem, "lam", getattr(problem, "eta", 1.0)))
+
+
+def _kind(problem: Program) -> str:
+    if isinstance(problem, Lasso):
+        return "lasso"
+    if isinstance(problem, SRLasso):
+        return "srlasso"
+    if isinstance(problem, QCBP):
+        return "qcbp"
+    raise InvalidArgument(f"expected a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
+
+
+def _is_complex_data(X: Any) -> bool:
+    if isinstance(X, np.ndarray):
+        return X.dtype.kind == "c"
+    if hasattr(X, "rows") and hasattr(X, "cols"):  # mpmath / sympy matrix
+        vals = [X[i, j] for i in range(X.rows) for j in range(X.cols)]
+    else:
+        vals = list(np.asarray(X, dtype=object).ravel())
+    for v in vals:
+        name = type(v).__name__
+        if name in ("mpc", "acb") or isinstance(v, complex) or (
+                hasattr(v, "is_real") and v.is_real is False):
+            return True
+    return False
+
+
+def _mid_array(M: Any, cplx: bool) -> np.ndarray:
+    rows = M.nrows()
+    cols = M.ncols()
+    if cplx:
+        return np.array([[complex(float(M[i, j].real.mid()), float(M[i, j].imag.mid()))
+                          for j in range(cols)] for i in range(rows)])
+    return np.array([[float(M[i, j].mid()) for j in range(cols)] for i in range(rows)])
+
+
+# --------------------------------------------------------------------------------------
+# float64 screening: closed form on a support and an active-set refinement
+# --------------------------------------------------------------------------------------
+
+def _float_support_solution(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
+    """Float64 closed form on ``(S, σ)``: returns (c_S, dual ratios |g_j|/thr_j) or None."""
+    B, y, w, p = d.Bf, d.yf, d.wf, d.paramf
+    if not S:
+        c_S = np.zeros(0)
+        r = y.copy()
+    elif _interpolating(kind, d, S):
+        # B_S square: c_S interpolates y and the dual vector is u = thr·B_S^{-T} v
+        BS = B[:, S]
+        try:
+            c_S = np.linalg.solve(BS, y)
+            u = np.linalg.solve(BS.conj().T, w[S] * sig) * (p if kind == "srlasso" else 1.0)
+        except np.linalg.LinAlgError:
+            return None
+        if kind == "srlasso" and np.linalg.norm(u) >= 1:
+            return None
+        thr = (p if kind == "srlasso" else 1.0) * w
+        return c_S, np.abs(B.conj().T @ u) / thr, u
+    else:
+        BS = B[:, S]
+        G = BS.conj().T @ BS
+        v = w[S] * sig
+        try:
+            Gi_v = np.linalg.solve(G, v)
+            Gi_b = np.linalg.solve(G, BS.conj().T @ y)
+        except np.linalg.LinAlgError:
+            return None
+        if kind == "lasso":
+            c_S = Gi_b - (p / 2) * Gi_v
+        else:
+            q = float(np.real(np.vdot(v, Gi_v)))
+            rho0 = float(np.linalg.norm(y - BS @ Gi_b))
+            if kind == "srlasso":
+                if p * p * q >= 1 or rho0 == 0:
+                    return None
+                scale = p * rho0 / math.sqrt(1 - p * p * q)
+            else:
+                if p <= rho0 or q <= 0:
+                    return None
+                scale = math.sqrt((p * p - rho0 * rho0) / q)
+            c_S = Gi_b - scale * Gi_v
+        r = y - BS @ c_S
+    g = B.conj().T @ r
+    if kind == "lasso":
+        ratio = 2 * np.abs(g) / (p * w)
+    elif kind == "srlasso":
+        nr = np.linalg.norm(r)
+        ratio = np.abs(g) / (p * w * nr) if nr > 0 else np.full(len(w), np.inf)
+    else:
+        if not S:  # 0 is optimal iff feasible; otherwise rank columns for the active set
+            ratio = np.zeros(len(w)) if np.linalg.norm(y) <= p else 1 + np.abs(g) / w
+        else:
+            ratio = np.abs(g) / (scale * w)
+    return c_S, ratio, r
+
+
+def _interpolating(kind: str, d: ExactData, S: list[int]) -> bool:
+    """SR-LASSO with a square support system (the minimiser may fit y exactly) or QCBP with η = 0."""
+    return len(S) == d.m and (kind == "srlasso" or (kind == "qcbp" and d.paramf == 0.0))
+
+
+def _refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
+                    mags: np.ndarray | None = None, max_iter: int = 200):
+    """Float64 active-set iteration: drop sign-inconsistent entries, add the worst dual violator.
+
+    ``mags`` (the candidate's magnitudes on ``S``) decides which entry to drop
+    when the support system has no closed-form solution.
+    """
+    S, sig = list(S), np.array(sig, dtype=float)
+    mags = list(np.ones(len(S)) if mags is None else np.asarray(mags, dtype=float))
+    seen = set()
+    for _ in range(max_iter):
+        key = (tuple(S), tuple(np.sign(sig)))
+        if key in seen:
+            break
+        seen.add(key)
+        out = _float_support_solution(kind, d, S, sig)
+        if out is None:
+            if not S:
+                return S, sig
+            drop = int(np.argmin(mags))
+            S.pop(drop)
+            mags.pop(drop)
+            sig = np.delete(sig, drop)
+            continue
+        c_S, ratio, dual = out
+        bad = [i for i, (c, s) in enumerate(zip(c_S, sig)) if not (c * s > 0)]
+        if bad:
+            worst = min(bad, key=lambda i: c_S[i] * sig[i])
+            S.pop(worst)
+            mags.pop(worst)
+            sig = np.delete(sig, worst)
+            continue
+        ratio_off = ratio.copy()
+        ratio_off[S] = 0
+        j = int(np.argmax(ratio_off))
+        if ratio_off[j] < 1:
+            return S, sig
+        # the dual vector's sign at j tells the sign of the entering coefficient
+        S.append(j)
+        mags.append(0.0)
+        sig = np.append(sig, np.sign(np.real(np.vdot(d.Bf[:, j], dual))) or 1.0)
+    return S, sig
+
+
+# --------------------------------------------------------------------------------------
+# ball-arithmetic certificates
+# --------------------------------------------------------------------------------------
+
+def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
+    """Prove that ``(S, σ)`` carries the unique minimiser; return (c balls, slack ball)."""
+    import flint
+
+    B, y, p = d.B, d.y, d.param
+    m, N = d.m, d.N
+    zero = flint.arb(0)
+    c = [zero] * N
+    if not S:
+        r = y
+        scale = None
+        if all(y[i, 0].is_zero() for i in range(m)):
+            return c, flint.arb(1), {"zero_data": True}  # y = 0: z = 0 is the unique minimiser
+        if kind == "qcbp":
+            ny = _norm2(y)
+            if ny <= p:
+                return c, flint.arb(1), {"zero_feasible": True}
+            raise SupportRejected("0 is infeasible")
+    elif _interpolating(kind, d, S):
+        return _certify_interpolating(kind, d, S, sig)
+    else:
+        BS = flint.arb_mat([[B[i, j] for j in S] for i in range(m)])
+        BSt = BS.transpose()
+        G = BSt * BS
+        v = flint.arb_mat([[d.w[j] * int(s)] for j, s in zip(S, sig)])
+        try:
+            Gi_b = G.solve(BSt * y)
+            Gi_v = G.solve(v)
+        except ZeroDivisionError:
+            if np.linalg.matrix_rank(d.Bf[:, S]) < len(S):
+                raise SupportRejected("B_S is not injective") from None
+            raise _undecided("solve the support system")
+        if kind == "lasso":
+            cS = Gi_b - Gi_v * (p / 2)
+        else:
+            q = (v.transpose() * Gi_v)[0, 0]
+            res0 = y - BS * Gi_b
+            rho0sq = _sqnorm(res0)
+            if kind == "srlasso":
+                denom = 1 - p * p * q
+                if not denom > 0:
+                    if denom <= 0:
+                        raise SupportRejected("λ²q ≥ 1")
+                    raise _undecided("λ²q < 1")
+                if not rho0sq > 0:
+                    # B_S interpolates y (in float64 too): outside the closed form's reach
+                    if float(np.linalg.norm(_mid_array(res0, False))) <= 1e-13 * float(np.linalg.norm(d.yf)):
+                        raise SupportRejected("B_S interpolates y")
+                    raise _undecided("‖(I − P)y‖ > 0")
+                scale = p * (rho0sq / denom).sqrt()
+            else:
+                num = p * p - rho0sq
+                if not num > 0:
+                    if num <= 0:
+                        raise SupportRejected("η ≤ ‖(I − P)y‖")
+                    raise _undecided("η > ‖(I − P)y‖")
+                scale = (num / q).sqrt()
+            cS = Gi_b - Gi_v * scale
+        for k, (j, s) in enumerate(zip(S, sig)):
+            val = cS[k, 0]
+            ok = val > 0 if s > 0 else val < 0
+            if not ok:
+                if (val <= 0 if s > 0 else val >= 0):
+                    raise SupportRejected(f"coefficient {j} has the wrong sign")
+                raise _undecided(f"the sign of coefficient {j}")
+            c[j] = val
+        r = y - BS * cS
+    g = B.transpose() * r
+    # dual threshold per column: U-LASSO λ/2·w_j, SR-LASSO λ t w_j, QCBP θ w_j
+    if kind == "lasso":
+        base = p / 2
+    elif kind == "srlasso":
+        base = p * (_sqnorm(r).sqrt()) if S else p * _norm2(y)
+    else:
+        base = scale
+    slack = None
+    inS = set(S)
+    for j in range(N):
+        if j in inS:
+            continue
+        thr = base * d.w[j]
+        rel = 1 - abs(g[j, 0]) / thr
+        if not rel > 0:
+            if rel <= 0:
+                raise SupportRejected(f"dual feasibility fails at column {j}")
+            raise _undecided(f"strict dual feasibility at column {j}")
+        slack = _min_lower(slack, rel)
+    return c, slack if slack is not None else flint.arb(1), {}
+
+
+def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
+    """Square ``B_S``: ``c_S = B_S^{-1} y`` and dual ``u = t B_S^{-T} v`` (``t = λ`` or 1).
+
+    Proves signs, ``|B_j^T u| < t w_j`` off ``S`` and, for SR-LASSO, ``‖u‖ < 1``:
+    then every minimiser fits ``y`` exactly and equals ``c`` (THEORY.md §1, the
+    ``Az = y`` case).
+    """
+    import flint
+
+    B, y, m, N = d.B, d.y, d.m, d.N
+    t = d.param if kind == "srlasso" else flint.arb(1)
+    BS = flint.arb_mat([[B[i, j] for j in S] for i in range(m)])
+    v = flint.arb_mat([[d.w[j] * int(s)] for j, s in zip(S, sig)])
+    try:
+        cS = BS.solve(y)
+        u = BS.transpose().solve(v) * t
+    except ZeroDivisionError:
+        if np.linalg.matrix_rank(d.Bf[:, S]) < len(S):
+            raise SupportRejected("B_S is singular") from None
+        raise _undecided("solve the square support system")
+    c = [flint.arb(0)] * N
+    for k, (j, s) in enumerate(zip(S, sig)):
+        val = cS[k, 0]
+        if not (val > 0 if s > 0 else val < 0):
+            if (val <= 0 if s > 0 else val >= 0):
+                raise SupportRejected(f"coefficient {j} has the wrong sign")
+            raise _undecided(f"the sign of coefficient {j}")
+        c[j] = val
+    if kind == "srlasso":
+        nu = _norm2(u)
+        if not nu < 1:
+            if nu >= 1:
+                raise SupportRejected("‖u‖ ≥ 1")
+            raise _undecided("‖u‖ < 1")
+    g = B.transpose() * u
+    slack = None
+    inS = set(S)
+    for j in range(N):
+        if j in inS:
+            continue
+        rel = 1 - abs(g[j, 0]) / (t * d.w[j])
+        if not rel > 0:
+            if rel <= 0:
+                raise SupportRejected(f"dual feasibility fails at column {j}")
+            raise _undecided(f"strict dual feasibility at column {j}")
+        slack = _min_lower(slack, rel)
+    return c, slack if slack is not None else flint.arb(1), {"interpolates": True}
+
+
+def _min_lower(current, ball):
+    """Running minimum of the (exact) lower endpoints of balls."""
+    lo = ball.lower()
+    return lo if current is None or lo < current else current
+
+
+def _certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray):
+    """Complex U-LASSO: Newton-refine ``c_S`` then enclose by strong convexity.
+
+    On ``S`` the restricted objective is ``μ``-strongly convex with
+    ``μ = 2 λ_min(B_S^* B_S)``; if ``v ∈ ∂f_S(ĉ)`` then ``‖ĉ − c*_S‖ ≤ ‖v‖/μ``.
+    """
+    import flint
+
+    B, y, p = d.B, d.y, d.param
+    m, N = d.m, d.N
+    if not S:
+        g = _conj_t(B) * y
+        return _complex_dual_check(d, [flint.acb(0)] * N, g, flint.arb(0), S)
+    BS = flint.acb_mat([[B[i, j] for j in S] for i in range(m)])
+    BSh = _conj_t(BS)
+    G = BSh * BS
+    b = BSh * y
+    cS = np.array(c0, dtype=complex)
+    Gf = d.Bf[:, S].conj().T @ d.Bf[:, S]
+    wS = d.wf[S]
+    # Newton on F(c) = 2G c − 2b + λ w c/|c| in float64 to convergence, then in balls' midpoints
+    for _ in range(100):
+        F = 2 * (Gf @ cS) - 2 * (d.Bf[:, S].conj().T @ d.yf) + d.paramf * wS * cS / np.abs(cS)
+        if np.linalg.norm(F) <= 1e-15 * (1 + np.linalg.norm(cS)):
+            break
+        cS = cS - _complex_newton_step(Gf, cS, wS, d.paramf, F)
+    cb = [flint.acb(float(z.real), float(z.imag)) for z in cS]
+    for _ in range(60):
+        col = flint.acb_mat([[z] for z in cb])
+        F = (G * col - b) * 2
+        Fl = [F[k, 0] + p * d.w[j] * cb[k] / abs(cb[k]) for k, j in enumerate(S)]
+        Fm = np.array([complex(float(z.real.mid()), float(z.imag.mid())) for z in Fl])
+        nF = float(np.linalg.norm(Fm))
+        if nF <= 2.0 ** (-flint.ctx.prec + 20) * (1 + float(np.linalg.norm(cS))):
+            break
+        step = _complex_newton_step(Gf, cS, wS, d.paramf, Fm)
+        # exact midpoints (no radius growth): the enclosure is computed afresh below
+        new = [z - flint.acb(float(s.real), float(s.imag)) for z, s in zip(cb, step)]
+        cb = [flint.acb(z.real.mid(), z.imag.mid()) for z in new]
+        cS = np.array([complex(float(z.real.mid()), float(z.imag.mid())) for z in cb])
+    col = flint.acb_mat([[z] for z in cb])
+    grad = (G * col - b) * 2
+    vec = [grad[k, 0] + p * d.w[j] * cb[k] / abs(cb[k]) for k, j in enumerate(S)]
+    dist = sum((abs(z) ** 2 for z in vec), flint.arb(0)).sqrt()
+    mu = 2 * _lambda_min_lower(G)
+    if not mu > 0:
+        if np.linalg.matrix_rank(Gf) < len(S):
+            raise SupportRejected("B_S is not injective")
+        raise _undecided("λ_min(B_S^* B_S) > 0")
+    radius = flint.arb(dist.upper()) / flint.arb(mu.lower())
+    radius = flint.arb(radius.upper())
+    c = [flint.acb(0)] * N
+    for k, j in enumerate(S):
+        if not abs(cb[k]) > radius:
+            raise _undecided(f"coefficient {j} ≠ 0")
+        c[j] = cb[k] + flint.acb(flint.arb(0, radius), flint.arb(0, radius))
+    r = y - BS * col
+    g = _conj_t(B) * r
+    # |B_j^*(y − B_S c*)| ≤ |B_j^* r̂| + ‖B_S^* B_j‖ radius
+    return _complex_dual_check(d, c, g, radius, S, BS)
+
+
+def _complex_dual_check(d, c, g, radius, S, BS=None):
+    import flint
+
+    inS = set(S)
+    slack = None
+    for j in range(d.N):
+        if j in inS:
+            continue
+        bound = abs(g[j, 0])
+        if S:
+            colj = flint.acb_mat([[d.B[i, j]] for i in range(d.m)])
+            bound = bound + _sqnorm(_conj_t(BS) * colj).sqrt() * radius
+        thr = d.param / 2 * d.w[j]
+        rel = 1 - bound / thr
+        if not rel > 0:
+            if rel <= 0 and radius == 0:
+                raise SupportRejected(f"dual feasibility fails at column {j}")
+            raise _undecided(f"strict dual feasibility at column {j}")
+        slack = _min_lower(slack, rel)
+    return c, slack if slack is not None else flint.arb(1), {"enclosure_radius": radius}
+
+
+def _complex_newton_step(Gf, cS, wS, lam, F):
+    """Solve J δ = F for the real 2s-dimensional Jacobian of ``F(c)``."""
+    s = len(cS)
+    a = np.abs(cS)
+    J = np.zeros((2 * s, 2 * s))
+    J[:s, :s] = 2 * Gf.real
+    J[:s, s:] = -2 * Gf.imag
+    J[s:, :s] = 2 * Gf.imag
+    J[s:, s:] = 2 * Gf.real
+    # Jacobian of c/|c| in (re, im): (I − u u^T)/|c| with u the unit vector (re, im)/|c|
+    for k in range(s):
+        u = np.array([cS[k].real, cS[k].imag]) / a[k]
+        blk = lam * wS[k] * (np.eye(2) - np.outer(u, u)) / a[k]
+        J[np.ix_([k, s + k], [k, s + k])] += blk
+    delta = np.linalg.solve(J, np.concatenate([F.real, F.imag]))
+    return delta[:s] + 1j * delta[s:]
+
+
+def _lambda_min_lower(G):
+    """Rigorous lower bound on λ_min of a Hermitian positive matrix: 1/‖G^{-1}‖₁ (≥ 1/‖G^{-1}‖₂)."""
+    import flint
+
+    try:
+        Gi = G.inv()
+    except ZeroDivisionError:
+        return flint.arb(0)
+    n = G.nrows()
+    colsum = max((sum((abs(Gi[i, j]) for i in range(n)), flint.arb(0)) for j in range(n)),
+                 key=lambda a: a.upper())
+    return 1 / flint.arb(colsum.upper())
+
+
+def _conj_t(M):
+    return M.conjugate().transpose() if hasattr(M, "conjugate") else M.transpose()
+
+
+def _sqnorm(col):
+    import flint
+
+    return sum((abs(col[i, 0]) ** 2 for i in range(col.nrows())), flint.arb(0))
+
+
+def _norm2(col):
+    return _sqnorm(col).sqrt()
+
+
+def _undecided(what: str) -> InsufficientPrecision:
+    import flint
+
+    return InsufficientPrecision(f"could not decide {what} at {flint.ctx.prec} bits",
+                                 needed_dps=2 * bits_to_dps(int(flint.ctx.prec)))
+
+
+# --------------------------------------------------------------------------------------
+# public entry point
+# --------------------------------------------------------------------------------------
+
+def solve_exact(
+    problem: Program,
+    y: Any,
+    *,
+    candidate: Any = None,
+    support: Any = None,
+    signs: Any = None,
+    A_exact: Any = None,
+    data: Callable[[int], tuple[Any, Any]] | None = None,
+    dps: int = 30,
+    max_dps: int = 1000,
+    enumerate_supports: bool | None = None,
+    candidate_tol: float = 1e-6,
+) -> Solution:
+    """Certified unique minimiser of a QCBP / Lasso / SRLasso instance.
+
+    Parameters
+    ----------
+    problem : QCBP, Lasso or SRLasso
+        The program (its ``A`` is ignored when ``A_exact`` or ``data`` is given,
+        but its parameter, weights and ``W`` are used).
+    y : array_like, mpmath or sympy vector
+        Measurements, taken as exact.
+    candidate : array_like, optional
+        Any solver's answer (signal domain); its support and phases seed the
+        certificate. Without it a float64 active-set iteration (from the
+        reference solver's answer when cvxpy is available) finds one.
+    support, signs : sequence, optional
+        An explicit candidate support (coefficient indices) and signs.
+    A_exact : matrix, optional
+        The matrix at higher precision (mpmath or sympy matrix, nested lists of
+        strings/rationals): used instead of ``problem.A``.
+    data : callable, optional
+        ``data(dps) -> (A, y)`` giving the data at ``dps`` digits; re-evaluated
+        whenever the working precision grows.
+    dps, max_dps : int
+        Starting and largest working precision (decimal digits); the precision
+        doubles whenever the balls do not decide.
+    enumerate_supports : bool, optional
+        Try every support and sign pattern (real data, at most
+        :data:`MAX_ENUMERATION` patterns). Default: only as a fallback for
+        ``N ≤ 10``.
+    candidate_tol : float
+        Relative threshold under which a candidate's entries count as zero.
+
+    Returns
+    -------
+    Solution
+        ``rigor="proven"``, ``x`` the float64 rounding of the enclosure's
+        midpoints, ``enclosure`` the per-coefficient balls and ``dual_slack``
+        a certified lower bound on the relative strict dual feasibility margin.
+
+    Raises
+    ------
+    InsufficientPrecision
+        When ``max_dps`` digits do not decide; the message names the precision tried.
+    SolverError
+        When no candidate support can be certified (the message says why).
+
+    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Rigor: proven.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorycheck import Lasso
+    >>> sol = solve_exact(Lasso(np.array([[1.0, 0.5], [0.0, 1.0]]), lam=0.5), np.array([1.0, 0.0]))
+    >>> sol.rigor.value, sol.status
+    ('proven', 'optimal')
+    """
+    t0 = time.perf_counter()
+    kind = _kind(problem)
+    if dps < 5 or max_dps < dps:
+        raise InvalidArgument(f"need 5 ≤ dps ≤ max_dps, got dps={dps}, max_dps={max_dps}")
+    if data is not None and A_exact is not None:
+        raise InvalidArgument("give either A_exact or data, not both")
+    if data is None:
+        _check_y(problem, y, A_exact)
+    bits = dps_to_bits(dps)
+    last_exc: InsufficientPrecision | None = None
+    cand_S = cand_sig = None
+    while True:
+        with precision(prec=bits):
+            try:
+                if data is not None:
+                    A_d, y_d = data(bits_to_dps(bits) + 10)
+                    ed = ExactData(problem, y_d, A_d)
+                else:
+                    ed = ExactData(problem, y, A_exact)
+                if cand_S is None:
+                    cand_S, cand_sig, cand_mags = _initial_candidate(
+                        problem, ed, candidate, support, signs, candidate_tol)
+                c, slack, extra, S, sig = _certify_with_search(kind, ed, cand_S, cand_sig, cand_mags,
+                                                               enumerate_supports)
+                return _build_solution(problem, ed, c, slack, S, extra, bits, t0)
+            except InsufficientPrecision as exc:
+                last_exc = exc
+        if bits >= dps_to_bits(max_dps):
+            raise InsufficientPrecision(
+                f"{last_exc} (tried up to {max_dps} digits); raise max_dps",
+                needed_dps=2 * max_dps) from last_exc
+        bits = min(2 * bits, dps_to_bits(max_dps))
+
+
+def _check_y(problem: Program, y: Any, A_exact: Any) -> None:
+    if isinstance(y, np.ndarray) or isinstance(y, (list, tuple)):
+        arr = np.asarray(y)
+        if arr.dtype != object:
+            if A_exact is None:
+                problem.objective(np.zeros(problem.A.in_shape), arr)  # validates shape/NaN/complex
+            elif not np.all(np.isfinite(arr)):
+                raise InvalidArgument("y contains NaN or inf: pass finite values")
+
+
+def _initial_candidate(problem, ed, candidate, support, signs, tol):
+    if support is not None:
+        S = [int(j) for j in support]
+        if any(j < 0 or j >= ed.N for j in S) or len(set(S)) != len(S):
+            raise InvalidArgument(f"support must hold distinct indices in [0, {ed.N})")
+        sig = np.ones(len(S)) if signs is None else np.asarray(signs, dtype=complex if ed.complex else float)
+        if len(sig) != len(S):
+            raise InvalidArgument("signs must have one entry per support index")
+        return S, sig, None
+    if candidate is None:
+        candidate = _reference_candidate(problem, ed)
+    x = np.asarray(candidate)
+    if x.size != ed.N:
+        raise InvalidArgument(f"candidate has {x.size} entries, expected {ed.N}")
+    if not np.all(np.isfinite(x)):
+        raise InvalidArgument("candidate contains NaN or inf")
+    cvec = x.reshape(-1) if problem.W is None else np.asarray(problem.W.apply(x.reshape(problem.A.in_shape))).reshape(-1)
+    scale = float(np.max(np.abs(cvec))) if cvec.size else 0.0
+    S = [j for j in range(ed.N) if abs(cvec[j]) > tol * scale] if scale > 0 else []
+    sig = cvec[S] / np.abs(cvec[S]) if S else np.zeros(0)
+    if not ed.complex:
+        sig = np.sign(np.real(sig))
+    return S, sig, np.abs(cvec[S])
+
+
+def _reference_candidate(problem, ed):
+    """A float64 candidate: cvxpy's answer when available, else the active-set iteration from ∅."""
+    try:
+        from theorycheck.solvers.reference import solve_reference
+
+        sol = solve_reference(problem, ed.yf.reshape(problem.A.out_shape))
+        if np.all(np.isfinite(sol.x)):
+            return sol.x
+    except Exception:  # any failure: fall back to the active-set iteration below
+        pass
+    if ed.complex:
+        raise SolverError("no candidate for a complex problem: pass candidate= (any solver's answer)")
+    S, sig = _refine_support(ed.kind, ed, [], np.zeros(0))
+    out = _float_support_solution(ed.kind, ed, S, sig)
+    c = np.zeros(ed.N)
+    if out is not None and S:
+        c[S] = out[0]
+    z = c if problem.W is None else _mid_array(ed.Winv, False) @ c
+    return z.reshape(problem.A.in_shape)
+
+
+def _certify_with_search(kind, ed, S, sig, mags, enumerate_supports):
+    """Certify the candidate or its float64 refinement; as a last resort enumerate.
+
+    Only acceptance needs proof: a support the balls reject, or one that float64
+    screening discards, is simply not the certificate. Undecided attempts are
+    re-tried at a higher precision.
+    """
+    if ed.complex:
+        if kind != "lasso":
+            raise InvalidArgument(
+                "exact certificates for complex data are implemented for Lasso only; "
+                "use real data or method='reference' (numerical)")
+        c0 = _complex_candidate_values(ed, S, sig)
+        c, slack, extra = _certify_complex_lasso(ed, S, c0)
+        return c, slack, extra, S, sig
+    sig = np.asarray(sig, dtype=float)
+    attempts = [(list(S), sig), _refine_support(kind, ed, S, sig, mags)]
+    undecided = None
+    tried = set()
+    for S_, sig_ in attempts:
+        key = (tuple(S_), tuple(sig_))
+        if key in tried:
+            continue
+        tried.add(key)
+        try:
+            c, slack, extra = _certify_real(kind, ed, S_, sig_)
+            return c, slack, extra, S_, sig_
+        except SupportRejected:
+            continue
+        except InsufficientPrecision as exc:
+            undecided = exc
+    if undecided is not None:
+        raise undecided
+    if enumerate_supports is None:
+        enumerate_supports = ed.N <= 10
+    if enumerate_supports:
+        return _enumerate(kind, ed)
+    raise SolverError("the candidate support could not be certified and the float64 refinement "
+                      "did not find one that can: pass a better candidate= or "
+                      "enumerate_supports=True (small N)")
+
+
+def _complex_candidate_values(ed, S, sig):
+    # Lasso on S with fixed phases gives a starting point for Newton
+    if not S:
+        return np.zeros(0, dtype=complex)
+    BS = ed.Bf[:, S]
+    G = BS.conj().T @ BS
+    c = np.linalg.solve(G, BS.conj().T @ ed.yf - ed.paramf / 2 * ed.wf[S] * np.asarray(sig))
+    return np.where(np.abs(c) > 0, c, np.asarray(sig) * 1e-8)
+
+
+def _enumerate(kind, ed):
+    N, m = ed.N, ed.m
+    total = sum(math.comb(N, k) * 2 ** k for k in range(0, min(N, m) + 1))
+    if total > MAX_ENUMERATION:
+        raise SolverError(f"enumeration would try {total} support/sign patterns "
+                          f"(limit {MAX_ENUMERATION}): pass candidate=")
+    for k in range(0, min(N, m) + 1):
+        for S in itertools.combinations(range(N), k):
+            for sg in itertools.product((1.0, -1.0), repeat=k):
+                sig = np.array(sg)
+                out = _float_support_solution(kind, ed, list(S), sig)
+                if out is None:
+                    continue
+                cS, ratio, _ = out
+                off = np.delete(ratio, list(S)) if S else ratio
+                if np.any(cS * sig <= 0) or (off.size and np.max(off) > 1 + 1e-6):
+                    continue
+                try:
+                    c, slack, extra = _certify_real(kind, ed, list(S), sig)
+                    return c, slack, extra, list(S), sig
+                except SupportRejected:
+                    continue
+    raise SolverError("no support/sign pattern could be certified: the minimiser may not be "
+                      "unique (dual feasibility is not strict)")
+
+
+def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
+    import flint
+
+    N = ed.N
+    if ed.Winv is not None:
+        mat = flint.acb_mat if ed.complex else flint.arb_mat
+        z_balls_col = ed.Winv * mat([[v] for v in c])
+        z_balls = [z_balls_col[i, 0] for i in range(N)]
+    else:
+        z_balls = list(c)
+    if ed.complex:
+        x = np.array([complex(float(v.real.mid()), float(v.imag.mid())) for v in z_balls])
+        enclosure = tuple(_acb_strings(v) for v in c)
+    else:
+        x = np.array([float(v.mid()) for v in z_balls])
+        enclosure = tuple(ball_to_strings(v) for v in c)
+    x = x.reshape(problem.A.in_shape)
+    yf = ed.yf.reshape(problem.A.out_shape)
+    objective = residual = gap = float("nan")
+    try:  # float64 evidence at the rounded answer, for comparison with other solvers
+        objective = problem.objective(x, yf)
+        residual = problem.optimality_residual(x, yf)
+        gap = problem.duality_gap(x, yf)
+    except InvalidArgument:
+        pass
+    info = {"support": list(S), "prec_bits": bits, "dps": bits_to_dps(bits),
+            "z_enclosure": tuple(_acb_strings(v) if ed.complex else ball_to_strings(v) for v in z_balls)}
+    info.update({k: (ball_to_strings(v) if type(v).__name__ == "arb" else v) for k, v in extra.items()})
+    return Solution(
+        x=x, status="optimal", rigor=Rigor.PROVEN, objective=objective, residual=residual, gap=gap,
+        solver="exact", elapsed_s=time.perf_counter() - t0, iterations=0,
+        enclosure=enclosure, dual_slack=repr(ball_lower(slack)), info=info,
+    )
+
+
+def _acb_strings(v) -> tuple[str, str, str]:
+    import flint
+
+    re_mid, re_rad = ball_to_strings(v.real)
+    im_mid, im_rad = ball_to_strings(v.imag)
+    rad = (flint.arb(re_rad) ** 2 + flint.arb(im_rad) ** 2).sqrt()
+    return re_mid, im_mid, flint.arb(rad.upper()).str(5, radius=False)
