@@ -19,7 +19,7 @@ from theorycheck.errors import TheorycheckError
 __all__ = ["main", "VERIFIER_MODULES"]
 
 #: modules that register verifiers for saved results (imported by ``verify``)
-VERIFIER_MODULES: tuple[str, ...] = ()
+VERIFIER_MODULES: tuple[str, ...] = ("theorycheck.solvers.certify",)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:

@@ -15,11 +15,11 @@ import numpy as np
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
 from theorycheck.numerics.exact import ball_lower, ball_upper, to_arb
 from theorycheck.problems.programs import Program
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
 from theorycheck.solvers.exact import solve_exact
 from theorycheck.solvers.solution import Solution
 
-__all__ = ["certify_solution", "distance_to_enclosure"]
+__all__ = ["certify_solution", "distance_to_enclosure", "verify_certified_optimality"]
 
 
 def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
@@ -122,6 +122,7 @@ def certify_solution(
         except (SolverError, InsufficientPrecision, InvalidArgument) as exc:
             reasons.append(f"{'from x' if candidate is not None else 'from a reference solve'}: {exc}")
     name = "certified_optimality"
+    spec = _problem_record(problem)
     if sol is None:
         return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            "no certified minimiser: " + "; ".join(reasons),
@@ -132,7 +133,7 @@ def certify_solution(
               "support": tuple(sol.info["support"]), "dual_slack": sol.dual_slack,
               "prec_bits": sol.info["prec_bits"]}
     witness = Witness("minimiser", {"x": xa, "y": np.asarray(y), "minimiser": sol.x,
-                                    "enclosure": sol.info["z_enclosure"]})
+                                    "enclosure": sol.info["z_enclosure"], **spec})
     if hi <= tol:
         return CheckResult(name, Outcome.HOLDS, Rigor.PROVEN,
                            f"x is within {hi:.3g} ≤ tol={tol:.3g} of the unique minimiser",
@@ -145,3 +146,51 @@ def certify_solution(
                        f"the distance to the unique minimiser is in [{lo:.3g}, {hi:.3g}], "
                        f"which straddles tol={tol:.3g}: raise dps or change tol",
                        values, witness, "THEORY.md §1")
+
+
+def _problem_record(problem: Program) -> dict[str, Any]:
+    """What a verifier needs to rebuild the program: kind, dense A, parameter, weights, W."""
+    rec = {"program": type(problem).__name__, "A": problem.A.to_dense(),
+           "param": float(getattr(problem, "lam", getattr(problem, "eta", 0.0))),
+           "weights": np.asarray(problem.weights)}
+    if problem.W is not None:
+        rec["W"] = problem.W.to_dense()
+    return rec
+
+
+@register_verifier("certified_optimality")
+def verify_certified_optimality(result: CheckResult) -> CheckResult:
+    """Re-run :func:`certify_solution` from a saved result's witness and compare.
+
+    Returns a ``verify:certified_optimality`` result that holds when the new
+    certificate reaches the same outcome and its distance bounds are
+    consistent with the saved ones; a tampered file (changed ``x``, data,
+    bounds or outcome) is reported as violated.
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven when the re-certification is proven.
+    """
+    from theorycheck.problems import programs
+    from theorycheck.problems.operators import MatrixOperator
+
+    name = "verify:certified_optimality"
+    w = result.witness
+    if w is None or "program" not in w.data:
+        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           "the saved result has no re-checkable witness")
+    cls = {"Lasso": programs.Lasso, "SRLasso": programs.SRLasso, "QCBP": programs.QCBP}[w["program"]]
+    W = None
+    if "W" in w.data:
+        W = MatrixOperator(w["W"])
+    problem = cls(w["A"], w["param"], weights=w["weights"], W=W)
+    fresh = certify_solution(problem, w["y"], w["x"], tol=float(result["tol"]))
+    same = fresh.outcome is result.outcome
+    if same and fresh.outcome is not Outcome.INCONCLUSIVE:
+        same = (float(result["distance_lower"]) <= fresh["distance_upper"]
+                and fresh["distance_lower"] <= float(result["distance_upper"]))
+    if same:
+        return CheckResult(name, Outcome.HOLDS, fresh.rigor,
+                           f"re-certified: {fresh.message}", dict(fresh.values))
+    return CheckResult(name, Outcome.VIOLATED, fresh.rigor,
+                       f"the saved result does not re-check: saved '{result.message}', "
+                       f"recomputed '{fresh.message}'", dict(fresh.values))
