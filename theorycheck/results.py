@@ -159,7 +159,7 @@ def encode(value: Any) -> Any:
 
         return {"__mpf__": mpmath.nstr(value, int(mpmath.mp.dps) + 5, strip_zeros=False)
                 if mpmath.isfinite(value) else str(value),
-                "man_exp": [str(int(value.man_exp[0])), int(value.man_exp[1])]
+                "man_exp": [str(m) for m in _signed_man_exp(value)]
                 if mpmath.isfinite(value) and value != 0 else None}
     if tname == "mpc":
         return {"__mpc__": [encode(value.real), encode(value.imag)]}
@@ -224,7 +224,7 @@ def decode(data: Any) -> Any:
         import mpmath
 
         if data.get("man_exp"):
-            man, exp = data["man_exp"]
+            man, exp = (int(v) for v in data["man_exp"])
             return mpmath.mpf((int(man), int(exp)))  # exact binary value
         return mpmath.mpf(data["__mpf__"])
     if "__mpc__" in data:
@@ -242,6 +242,12 @@ def decode(data: Any) -> Any:
     if "__dataclass__" in data:
         return {k: decode(v) for k, v in data["fields"].items()}
     return {k: decode(v) for k, v in data.items()}
+
+
+def _signed_man_exp(value: Any) -> tuple[int, int]:
+    from theorycheck.numerics.exact import _mpf_man_exp
+
+    return _mpf_man_exp(value)
 
 
 def _dyadic(man: int, exp: int) -> Any:

@@ -128,3 +128,26 @@ def test_torch_inputs_are_detected_without_importing_torch_elsewhere():
     assert np.array_equal(to_numpy(t), [1.0, 2.0])
     with pytest.raises(InvalidArgument):
         as_array(torch.tensor([float("inf")]), "t")
+
+
+@pytest.mark.parametrize("text", ["-1.5", "1.5", "-0.1", "0", "-3e-40"])
+def test_mpmath_numbers_keep_their_sign(text):
+    x = mpmath.mpf(text)
+    assert to_fraction(x) == Fraction(*float(x).as_integer_ratio()) or abs(float(to_fraction(x)) - float(x)) == 0
+    assert (to_arb(x) - to_arb(to_fraction(x))).is_zero()
+    assert (float(to_arb(x).mid()) < 0) == (x < 0)
+    with pytest.raises(InvalidArgument):
+        to_fraction(mpmath.mpf("inf"))
+
+
+def test_exact_solver_reads_mpmath_matrices_with_their_signs():
+    from theorycheck import Lasso
+    from theorycheck.solvers import solve
+
+    A = np.array([[1.0, -0.5], [-2.0, 1.0], [0.25, 3.0]])
+    y = np.array([1.0, -2.0, 0.5])
+    P = Lasso(A, lam=0.3)
+    ref = solve(P, y, method="exact")
+    with mpmath.workdps(30):
+        via_mp = solve(P, mpmath.matrix(y.tolist()), method="exact", A_exact=mpmath.matrix(A.tolist()))
+    assert np.array_equal(ref.x, via_mp.x) and ref.enclosure == via_mp.enclosure

@@ -61,8 +61,8 @@ def to_fraction(x: Any) -> Fraction:
     if type(x).__name__ == "fmpq":
         return Fraction(int(x.p), int(x.q))
     if type(x).__name__ == "mpf":
-        man, exp = x.man_exp
-        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+        man, exp = _mpf_man_exp(x)
+        return Fraction(man) * (Fraction(2) ** exp)
     try:
         import sympy
 
@@ -71,6 +71,14 @@ def to_fraction(x: Any) -> Fraction:
     except ImportError:  # pragma: no cover
         pass
     raise InvalidArgument(f"cannot convert {type(x).__name__} {x!r} exactly to a rational")
+
+
+def _mpf_man_exp(x: Any) -> tuple[int, int]:
+    """Signed mantissa and exponent of a finite mpmath number (``mpf.man_exp`` drops the sign)."""
+    sign, man, exp, _ = x._mpf_
+    if not man and exp:  # inf / nan are encoded with a zero mantissa and a nonzero exponent
+        raise InvalidArgument(f"{x} is not finite: pass finite values")
+    return (-int(man) if sign else int(man)), int(exp)
 
 
 def to_fmpq(x: Any) -> Any:
@@ -110,10 +118,8 @@ def to_arb(x: Any) -> Any:
         f = to_fraction(x)
         return flint.arb(flint.fmpq(f.numerator, f.denominator))
     if type(x).__name__ == "mpf":
-        man, exp = x.man_exp
-        return flint.arb(int(man)) * flint.arb(2) ** int(exp) if exp >= 0 else flint.arb(
-            flint.fmpq(int(man), 2 ** (-int(exp)))
-        )
+        man, exp = _mpf_man_exp(x)
+        return flint.arb(flint.fmpq(man * 2 ** exp, 1) if exp >= 0 else flint.fmpq(man, 2 ** (-exp)))
     if isinstance(x, str):
         return flint.arb(x)
     try:
@@ -189,6 +195,11 @@ def arb_matrix(A: Any) -> Any:
     """
     import flint
 
+    if isinstance(A, np.ndarray) and A.dtype.kind in "fi":
+        arr = A.reshape(-1, 1) if A.ndim == 1 else A
+        if not np.all(np.isfinite(arr)):
+            raise InvalidArgument("the matrix contains NaN or inf: pass finite values")
+        return flint.arb_mat(arr.astype(float).tolist())  # float → arb is exact
     rows = _rows(A)
     return flint.arb_mat([[to_arb(v) for v in r] for r in rows])
 

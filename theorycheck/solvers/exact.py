@@ -106,8 +106,12 @@ class ExactData:
         self.B, self.y, self.m, self.N = A, yb, m, N
         self.w = [to_arb(float(v)) for v in problem.weights]
         self.param = to_arb(float(getattr(problem, "lam", getattr(problem, "eta", 1.0))))
-        self.Bf = _mid_array(A, self.complex)
-        self.yf = _mid_array(yb, self.complex).ravel()
+        # float64 copies for screening: the data themselves when they are float arrays
+        exact_float = lambda X: isinstance(X, np.ndarray) and X.dtype.kind in "fc"  # noqa: E731
+        self.Bf = (np.asarray(A_src, dtype=complex if self.complex else float).reshape(m, N)
+                   if self.Winv is None and exact_float(A_src) else _mid_array(A, self.complex))
+        self.yf = (np.asarray(y_src, dtype=complex if self.complex else float).ravel()
+                   if exact_float(y_src) else _mid_array(yb, self.complex).ravel())
         self.wf = np.asarray(problem.weights, dtype=float)
         self.paramf = float(getattr(problem, "lam", getattr(problem, "eta", 1.0)))
 
@@ -721,10 +725,14 @@ def _certify_with_search(kind, ed, S, sig, mags, enumerate_supports):
         c, slack, extra = _certify_complex_lasso(ed, S, c0)
         return c, slack, extra, S, sig
     sig = np.asarray(sig, dtype=float)
-    attempts = [(list(S), sig), _refine_support(kind, ed, S, sig, mags)]
+
+    def attempts():  # the refinement only runs when the candidate itself fails
+        yield list(S), sig
+        yield _refine_support(kind, ed, S, sig, mags)
+
     undecided = None
     tried = set()
-    for S_, sig_ in attempts:
+    for S_, sig_ in attempts():
         key = (tuple(S_), tuple(sig_))
         if key in tried:
             continue
@@ -793,12 +801,13 @@ def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
         z_balls = [z_balls_col[i, 0] for i in range(N)]
     else:
         z_balls = list(c)
+    strings = _acb_strings if ed.complex else _arb_strings
+    enclosure = tuple(strings(v) for v in c)
+    z_enclosure = enclosure if ed.Winv is None else tuple(strings(v) for v in z_balls)
     if ed.complex:
         x = np.array([complex(float(v.real.mid()), float(v.imag.mid())) for v in z_balls])
-        enclosure = tuple(_acb_strings(v) for v in c)
     else:
         x = np.array([float(v.mid()) for v in z_balls])
-        enclosure = tuple(ball_to_strings(v) for v in c)
     x = x.reshape(problem.A.in_shape)
     yf = ed.yf.reshape(problem.A.out_shape)
     objective = residual = gap = float("nan")
@@ -809,7 +818,7 @@ def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
     except InvalidArgument:
         pass
     info = {"support": list(S), "prec_bits": bits, "dps": bits_to_dps(bits),
-            "z_enclosure": tuple(_acb_strings(v) if ed.complex else ball_to_strings(v) for v in z_balls)}
+            "z_enclosure": z_enclosure}
     info.update({k: (ball_to_strings(v) if type(v).__name__ == "arb" else v) for k, v in extra.items()})
     return Solution(
         x=x, status="optimal", rigor=Rigor.PROVEN, objective=objective, residual=residual, gap=gap,
@@ -818,9 +827,15 @@ def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
     )
 
 
+def _arb_strings(v) -> tuple[str, str]:
+    return ("0", "0") if v.is_zero() else ball_to_strings(v)
+
+
 def _acb_strings(v) -> tuple[str, str, str]:
     import flint
 
+    if v.real.is_zero() and v.imag.is_zero():
+        return ("0", "0", "0")
     re_mid, re_rad = ball_to_strings(v.real)
     im_mid, im_rad = ball_to_strings(v.imag)
     rad = (flint.arb(re_rad) ** 2 + flint.arb(im_rad) ** 2).sqrt()
