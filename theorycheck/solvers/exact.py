@@ -231,6 +231,18 @@ def _refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
             break
         seen.add(key)
         out = _float_support_solution(kind, d, S, sig)
+        if out is None and kind == "qcbp" and len(S) < d.m:
+            # QCBP infeasible on S (η ≤ ‖(I − P)y‖): grow S by the column best correlated
+            # with the least-squares residual
+            r0 = d.yf - (d.Bf[:, S] @ np.linalg.lstsq(d.Bf[:, S], d.yf, rcond=None)[0] if S else 0)
+            if np.linalg.norm(r0) >= d.paramf:
+                corr = np.abs(d.Bf.conj().T @ r0) / d.wf
+                corr[S] = -1
+                j = int(np.argmax(corr))
+                S.append(j)
+                mags.append(0.0)
+                sig = np.append(sig, np.sign(np.real(np.vdot(d.Bf[:, j], r0))) or 1.0)
+                continue
         if out is None:
             if not S:
                 return S, sig
