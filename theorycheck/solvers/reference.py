@@ -1,0 +1,507 @@
+"""Reference solves of QCBP, U-LASSO and SR-LASSO with cvxpy (interior point, CLARABEL).
+
+:func:`solve_reference` formulates the program of THEORY.md §1 as a conic
+problem on the operators' dense matrices and returns a :class:`Solution` with
+the program's own evidence (objective, optimality residual, duality gap).
+It is the slow, accurate baseline the first-order solvers and the networks
+are compared with; it proves nothing (interior-point output is accurate to the
+solver's tolerances only), so its rigor is always ``numerical``.
+
+cvxpy is imported inside the function: ``import theorycheck`` stays light.
+
+Theorem: optimality conditions of THEORY.md §1 (the certificates reported).
+Rigor: numerical (interior-point solve in float64).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.backend import as_array
+from theorycheck.problems.programs import ACTIVE_TOL, QCBP, Lasso, Program, SRLasso
+from theorycheck.problems.tv import FiniteDifference, tv_weights
+from theorycheck.results import Rigor
+from theorycheck.solvers.solution import Solution
+
+__all__ = ["solve_reference", "ray_dual_value", "MAX_DENSE_SIZE"]
+
+#: largest signal size ``N`` :func:`solve_reference` accepts (it builds dense ``m × N`` matrices)
+MAX_DENSE_SIZE = 20000
+
+# cvxpy status -> Solution.status
+_STATUS = {
+    "optimal": "optimal",
+    "optimal_inaccurate": "optimal_inaccurate",
+    "infeasible": "infeasible",
+    "infeasible_inaccurate": "infeasible",
+    "unbounded": "unbounded",
+    "unbounded_inaccurate": "unbounded",
+    "infeasible_or_unbounded": "infeasible",
+    "user_limit": "max_iterations",
+}
+
+# tighter than CLARABEL's defaults (1e-8); 1e-10 often ends 'inaccurate'
+_CLARABEL_DEFAULTS = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9}
+
+# relative thresholds that define the supports tried by the polishing step
+_POLISH_LEVELS = (1e-7, 1e-4)
+
+
+# -- helpers shared with theorycheck.solvers.primal_dual ------------------------------
+def program_kind(problem: Any) -> str:
+    """``"qcbp"``, ``"lasso"`` or ``"srlasso"``; :class:`InvalidArgument` for anything else.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    if isinstance(problem, QCBP):
+        return "qcbp"
+    if isinstance(problem, Lasso):
+        return "lasso"
+    if isinstance(problem, SRLasso):
+        return "srlasso"
+    raise InvalidArgument(
+        f"problem is a {type(problem).__name__}: pass a theorycheck program "
+        "(QCBP, Lasso or SRLasso from theorycheck.problems.programs)"
+    )
+
+
+def validated_data(problem: Program, y: Any) -> np.ndarray:
+    """``y`` as a new float64/complex128 array, validated by the program itself.
+
+    Uses the program's public ``objective`` at ``z = 0``, which rejects a wrong
+    shape, NaN/inf and complex ``y`` for a real problem with the program's
+    messages.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    problem.objective(np.zeros(problem.A.in_shape), y)
+    return as_array(y, "y")
+
+
+def is_synthesis(problem: Program) -> bool:
+    """Whether the program is solved in ``c = Wz`` (no ``W`` or a unitary ``W``).
+
+    Theorem: THEORY.md §1 (unitary ``W``: synthesis problem with ``B = AW^*``).
+    Rigor: not applicable.
+    """
+    return problem.W is None or bool(problem.W.unitary)
+
+
+def isotropic_mode(problem: Program, tv: str) -> bool:
+    """Validate ``tv`` and return whether the isotropic TV norm is used.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    if tv not in ("anisotropic", "isotropic"):
+        raise InvalidArgument(f"tv={tv!r}: pass 'anisotropic' or 'isotropic'")
+    if tv == "isotropic" and not isinstance(problem.W, FiniteDifference):
+        raise InvalidArgument(
+            "tv='isotropic' needs W to be a FiniteDifference (the penalty ‖∇z‖_{2,1}); "
+            f"this program's W is {problem.W!r}: use tv='anisotropic'"
+        )
+    return tv == "isotropic"
+
+
+def program_objective(problem: Program, z: np.ndarray, y: np.ndarray, isotropic: bool) -> float:
+    """The program's objective at ``z``, with isotropic TV as the penalty when asked.
+
+    Theorem: (P1)–(P3) of THEORY.md §1 (QCBP: the penalty alone).
+    Rigor: numerical (float64).
+    """
+    if not isotropic:
+        return float(problem.objective(z, y))
+    D = problem.W
+    wp = tv_weights(problem.weights, D, isotropic=True)
+    g = np.abs(np.asarray(D.apply(z)))
+    pen = float(np.sum(wp * np.sqrt(np.sum(g**2, axis=0))))
+    r = float(np.linalg.norm(np.asarray(problem.A.apply(z)) - y))
+    kind = program_kind(problem)
+    if kind == "qcbp":
+        return pen
+    return problem.lam * pen + (r**2 if kind == "lasso" else r)
+
+
+def check_size(problem: Program, method: str) -> None:
+    """Refuse signals larger than :data:`MAX_DENSE_SIZE` (dense matrices would not fit).
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    N = int(np.prod(problem.A.in_shape))
+    if N > MAX_DENSE_SIZE:
+        raise InvalidArgument(
+            f"{method} builds dense matrices and accepts N ≤ {MAX_DENSE_SIZE}; this problem has "
+            f"N = {N}: use method='primal_dual' (theorycheck.solvers.primal_dual.chambolle_pock)"
+        )
+
+
+def _distance_to_range(M: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """``min_z ‖Mz − y‖`` and a minimiser (least squares, minimum norm)."""
+    z, *_ = np.linalg.lstsq(M, y, rcond=None)
+    return float(np.linalg.norm(M @ z - y)), z
+
+
+def ray_dual_value(kind: str, y: np.ndarray, u: np.ndarray, Btu: np.ndarray, thr: np.ndarray,
+                   eta: float = 0.0) -> float:
+    """Best dual objective on the ray ``{s·u : s ≥ 0}`` within the dual feasible set.
+
+    The duals of THEORY.md §1's programs (``B = AW^*``, ``thr = λw``, QCBP ``thr = w``):
+    U-LASSO ``Re⟨y,u⟩ − ‖u‖²/4``, SR-LASSO ``Re⟨y,u⟩`` with ``‖u‖ ≤ 1``, QCBP
+    ``Re⟨y,u⟩ − η‖u‖``, each subject to ``|(B^*u)_i| ≤ thr_i``. Any dual feasible
+    point bounds the primal minimum from below (weak duality), so this turns any
+    approximate dual vector (a solver's multiplier, a primal–dual iterate) into a
+    valid duality gap. ``Btu`` is ``B^*u`` (flat).
+
+    Theorem: weak duality for the Fenchel duals of THEORY.md §1's programs.
+    Rigor: numerical (float64; the scaled point is feasible up to rounding).
+    """
+    a = float(np.real(np.vdot(y, u)))
+    nu = float(np.linalg.norm(u))
+    den = float(np.max(np.abs(Btu) / thr)) if Btu.size else 0.0
+    if kind == "srlasso":
+        den = max(den, nu)
+    smax = 1.0 / den if den > 0 else math.inf
+    if kind == "lasso":
+        if nu == 0:
+            return 0.0
+        s = min(max(2.0 * a / (nu * nu), 0.0), smax)
+        return s * a - s * s * nu * nu / 4.0
+    slope = a - (eta * nu if kind == "qcbp" else 0.0)
+    if slope <= 0:
+        return 0.0
+    return smax * slope if math.isfinite(smax) else math.inf
+
+
+# -- polishing: re-solve the optimality system on the detected support -----------------
+def _support(c: np.ndarray, rel: float) -> np.ndarray:
+    amax = float(np.max(np.abs(c))) if c.size else 0.0
+    return np.abs(c) > rel * amax
+
+
+def _closed_form(kind: str, B: np.ndarray, y: np.ndarray, c: np.ndarray, S: np.ndarray,
+                 w: np.ndarray, lam: float, eta: float) -> np.ndarray | None:
+    """Real minimiser candidate with the support ``S`` and signs of ``c``.
+
+    On ``S`` with signs ``s``, ``h = G^{-1}(w_S s)``, ``G = B_S^T B_S``,
+    ``c_S = B_S^+ y − θ h`` solves the optimality conditions restricted to ``S``:
+    U-LASSO ``θ = λ/2``; SR-LASSO ``θ = λt`` with ``t = ‖(I − P)y‖/(1 − λ²q)^{1/2}``,
+    ``q = (w_S s)^T h``; QCBP ``θ = ((η² − ‖(I − P)y‖²)/q)^{1/2}`` (so that
+    ``‖Bc − y‖ = η``); ``P`` the projector onto ``range(B_S)``. None when
+    ``B_S`` is (numerically) singular or the system has no solution. (Complex
+    phases are not discrete, so this closed form is used for real data only.)
+    """
+    if not S.any() or int(S.sum()) > B.shape[0]:
+        return None
+    Q, R = np.linalg.qr(B[:, S])
+    d = np.abs(np.diag(R))
+    if d.min() <= 1e-12 * d.max():
+        return None
+    Qty = Q.T @ y
+    c0 = np.linalg.solve(R, Qty)  # B_S^+ y
+    rho = float(np.linalg.norm(y - Q @ Qty))
+    ws = w[S] * np.sign(c[S])
+    h = np.linalg.solve(R, np.linalg.solve(R.T, ws))
+    q = float(ws @ h)
+    if kind == "lasso":
+        theta = lam / 2.0
+    elif kind == "srlasso":
+        if lam * lam * q >= 1.0:
+            return None
+        theta = lam * rho / math.sqrt(1.0 - lam * lam * q)
+    elif eta > rho:
+        theta = math.sqrt((eta * eta - rho * rho) / q)
+    elif rho <= 1e-10 * max(float(np.linalg.norm(y)), 1e-300):
+        theta = 0.0  # η ≈ 0 and y ∈ range(B_S): interpolate
+    else:
+        return None
+    out = np.zeros_like(c)
+    out[S] = c0 - theta * h
+    return out
+
+
+def _repair_feasibility(B: np.ndarray, y: np.ndarray, c: np.ndarray, S: np.ndarray,
+                        eta: float) -> np.ndarray | None:
+    """Move ``c`` on its support just inside ``‖Bc − y‖ ≤ η`` (QCBP).
+
+    With ``r = B_S c_S − y`` and ``P`` the projector onto ``range(B_S)``, the step
+    ``c_S ← c_S − κ B_S^+ r`` gives ``‖r'‖² = ‖(I − P)r‖² + (1 − κ)²‖Pr‖²``; the
+    smallest ``κ ∈ [0, 1]`` reaching ``η(1 − 1e-12)`` keeps support and phases
+    (the interior-point output violates the constraint by ~1e-10).
+    """
+    r = B @ c - y
+    n = float(np.linalg.norm(r))
+    if n <= eta or not S.any():
+        return c
+    BS = B[:, S]
+    d, *_ = np.linalg.lstsq(BS, r, rcond=None)
+    Pr = BS @ d
+    perp2 = float(np.linalg.norm(r - Pr)) ** 2
+    target2 = (eta * (1 - 1e-12)) ** 2
+    pr = float(np.linalg.norm(Pr))
+    if pr == 0.0:
+        return None
+    if perp2 > target2:
+        if eta > 0 or perp2 > (1e-12 * float(np.linalg.norm(y))) ** 2:
+            return None
+        kappa = 1.0
+    else:
+        kappa = 1.0 - math.sqrt(target2 - perp2) / pr
+    out = c.copy()
+    out[S] = c[S] - max(0.0, kappa) * d
+    return out
+
+
+def _candidates(kind: str, B: np.ndarray, y: np.ndarray, raw: np.ndarray, w: np.ndarray,
+                lam: float, eta: float) -> list[tuple[str, np.ndarray]]:
+    """Polished candidates: thresholded (and, for QCBP, made feasible) and closed-form ones."""
+    out: list[tuple[str, np.ndarray]] = []
+    if kind == "qcbp" and float(np.linalg.norm(y)) <= eta:
+        return [("zero", np.zeros_like(raw))]
+    seen: list[np.ndarray] = []
+    for rel in _POLISH_LEVELS:
+        S = _support(raw, rel)
+        if any(np.array_equal(S, T) for T in seen):
+            continue
+        seen.append(S)
+        ct = np.where(S, raw, 0)
+        if kind == "qcbp":
+            ct = _repair_feasibility(B, y, ct, S, eta)
+        if ct is not None:
+            out.append((f"threshold:{rel:g}", ct))
+        if not np.iscomplexobj(raw):
+            cf = _closed_form(kind, B, y, raw, S, w, lam, eta)
+            if cf is not None:
+                out.append((f"support-solve:{rel:g}", cf))
+        elif kind == "srlasso" and int(S.sum()) <= B.shape[0]:
+            # interpolating SR-LASSO minimiser (Az = y): c_S = B_S^+ y, whatever the phases
+            cl = np.zeros_like(raw)
+            cl[S] = np.linalg.lstsq(B[:, S], y, rcond=None)[0]
+            if float(np.linalg.norm(B @ cl - y)) <= 1e-12 * float(np.linalg.norm(y)):
+                out.append((f"interpolate:{rel:g}", cl))
+    return out
+
+
+def _synthesis_to_signal(problem: Program, c: np.ndarray) -> np.ndarray:
+    if problem.W is None:
+        return c.reshape(problem.A.in_shape)
+    return np.asarray(problem.W.adjoint(c.reshape(problem.W.out_shape))).reshape(problem.A.in_shape)
+
+
+def _residual(problem: Program, kind: str, z: np.ndarray, y: np.ndarray) -> float:
+    try:
+        return float(problem.optimality_residual(z, y))
+    except (ValueError, ArithmeticError):  # pragma: no cover - defensive
+        return math.inf
+
+
+def solve_reference(problem: Program, y: Any, *, solver: str = "CLARABEL", verbose: bool = False,
+                    tv: str = "anisotropic", polish: bool = True, **solver_options: Any) -> Solution:
+    """Solve QCBP, U-LASSO or SR-LASSO with cvxpy on dense matrices.
+
+    Formulations (``w`` the program's weights, ``λ = 1`` for QCBP):
+
+    - no ``W`` or a unitary ``W`` (synthesis): variable ``c = Wz`` with
+      ``B = A W^*`` (the dense matrix of ``problem.synthesis_operator``), penalty
+      ``Σ w_i|c_i|``; the answer is ``z = W^* c``;
+    - a non-unitary ``W`` (analysis, e.g. :class:`~theorycheck.problems.tv.FiniteDifference`):
+      variable ``z``, penalty ``Σ w_i|(W_dense z)_i|``, or with ``tv="isotropic"``
+      the isotropic TV ``Σ_p w_p‖((D_k z)_p)_k‖₂`` (one weight per pixel);
+    - data terms: QCBP ``‖Bc − y‖₂ ≤ η``; U-LASSO ``+‖Bc − y‖²``; SR-LASSO ``+‖Bc − y‖``.
+
+    Complex problems use complex cvxpy variables (``cp.abs`` is the modulus).
+    For QCBP the distance from ``y`` to ``range(A)`` is computed first by least
+    squares; ``η`` below it (by more than ``1e-10‖y‖``) gives status
+    ``"infeasible"`` without calling the conic solver, ``x`` full of NaN,
+    ``info["distance_to_range"]`` and ``info["least_squares"]`` (the minimum-norm
+    least-squares ``z``).
+
+    Polishing (synthesis form, ``polish=True``): interior-point output has no
+    exact zeros and violates active constraints by ~1e-10, which makes the
+    subdifferential certificates meaningless (the residual jumps at 0 and is
+    ``inf`` off the feasible set). For the supports ``{|c_i| > r·max|c|}``,
+    ``r ∈ {1e-7, 1e-4}``, candidates are built: the thresholded output (QCBP:
+    moved on its support just inside the constraint); for real data the
+    optimality system restricted to the support and signs, solved in closed
+    form (THEORY.md §1's SR-LASSO formula and its U-LASSO/QCBP analogues);
+    for complex SR-LASSO the interpolant ``B_S^+ y`` when it fits ``y``. The
+    candidate with the smallest ``optimality_residual`` — raw or polished — is
+    returned (``info["polished"]`` names it, ``info["x_raw"]`` keeps the raw one).
+    Complex phases are continuous, so complex answers keep the interior-point
+    accuracy (residual ~1e-6, gap ~1e-8).
+
+    Parameters
+    ----------
+    problem : QCBP, Lasso or SRLasso
+    y : array_like, shape ``problem.A.out_shape``
+        Data (validated by the program: shape, finite, complex only for a complex problem).
+    solver : str
+        A cvxpy conic solver name (default ``"CLARABEL"``, run with gap and
+        feasibility tolerances ``1e-9`` unless overridden in ``solver_options``).
+    verbose : bool
+        Passed to cvxpy.
+    tv : {"anisotropic", "isotropic"}
+        TV norm when ``W`` is a ``FiniteDifference`` (``"isotropic"`` needs one).
+    polish : bool
+        Re-solve on the detected support (synthesis form only).
+    **solver_options
+        Passed to ``cvxpy.Problem.solve``.
+
+    Returns
+    -------
+    Solution
+        ``solver = "cvxpy-<SOLVER>"``; ``objective`` (isotropic TV when asked),
+        ``residual = problem.optimality_residual`` and ``gap = problem.duality_gap``
+        in the synthesis form (``nan`` in the analysis form, where the programs
+        define neither); status mapped from cvxpy's (``"optimal"``,
+        ``"optimal_inaccurate"``, ``"infeasible"``, ``"unbounded"``,
+        ``"max_iterations"``, ``"error"`` with ``info["error"]`` when the conic
+        solver fails).
+
+    Raises
+    ------
+    InvalidArgument
+        Not a program, invalid ``y``, ``N > 20000`` (use ``method="primal_dual"``),
+        bad ``tv``.
+
+    Theorem: (P1)–(P3) of THEORY.md §1; certificates from its optimality conditions.
+    Rigor: numerical (always ``Rigor.NUMERICAL``: an interior-point solve proves nothing).
+
+    Examples
+    --------
+    >>> from theorycheck.problems.programs import Lasso
+    >>> sol = solve_reference(Lasso([[1.0, 0.0], [0.0, 1.0]], lam=1.0), [2.0, 0.25])
+    >>> sol.status, np.round(sol.x, 6).tolist()
+    ('optimal', [1.5, 0.0])
+    """
+    t0 = time.perf_counter()
+    kind = program_kind(problem)
+    y = validated_data(problem, y)
+    check_size(problem, "solve_reference")
+    iso = isotropic_mode(problem, tv)
+    if not isinstance(solver, str):
+        raise InvalidArgument(f"solver={solver!r}: pass a cvxpy solver name such as 'CLARABEL'")
+    import cvxpy as cp
+
+    name = f"cvxpy-{solver.upper()}"
+    synth = is_synthesis(problem)
+    cplx = problem.is_complex
+    dtype = np.complex128 if cplx else np.float64
+    in_shape = tuple(problem.A.in_shape)
+    w = np.asarray(problem.weights, dtype=np.float64)
+    lam = float(getattr(problem, "lam", 1.0))
+    eta = float(getattr(problem, "eta", 0.0))
+    yf = y.reshape(-1)
+    info: dict[str, Any] = {"form": "synthesis" if synth else "analysis", "tv": tv}
+
+    M = problem.synthesis_operator.to_dense() if synth else problem.A.to_dense()
+    if kind == "qcbp":
+        dist, z_ls = _distance_to_range(M, yf)
+        info["distance_to_range"] = dist
+        if eta < dist - 1e-10 * float(np.linalg.norm(yf)):
+            if synth:
+                z_ls = _synthesis_to_signal(problem, z_ls)
+            info["least_squares"] = z_ls.reshape(in_shape)
+            return Solution(
+                x=np.full(in_shape, np.nan, dtype=dtype), status="infeasible", rigor=Rigor.NUMERICAL,
+                objective=math.inf, solver=name, elapsed_s=time.perf_counter() - t0, info=info,
+            )
+
+    v = cp.Variable(M.shape[1], complex=cplx)
+    if synth:
+        coef = v
+        penalty = cp.sum(cp.multiply(w, cp.abs(coef)))
+    else:
+        Wd = problem.W.to_dense()
+        if iso:
+            D = problem.W
+            N = int(np.prod(in_shape))
+            rows = [Wd[k * N:(k + 1) * N] @ v for k in range(D.ndim)]
+            if cplx:
+                rows = [f(r) for r in rows for f in (cp.real, cp.imag)]
+            wp = tv_weights(problem.weights, D, isotropic=True).reshape(-1)
+            penalty = cp.sum(cp.multiply(wp, cp.norm(cp.vstack(rows), 2, axis=0)))
+        else:
+            penalty = cp.sum(cp.multiply(w, cp.abs(Wd @ v)))
+    # the residual as its own variable: the multiplier of this equality is a dual vector
+    resid = cp.Variable(M.shape[0], complex=cplx)
+    constraints = [resid == M @ v - yf]
+    if kind == "qcbp":
+        objective = penalty
+        constraints.append(cp.norm(resid, 2) <= eta)
+    elif kind == "lasso":
+        objective = lam * penalty + cp.sum_squares(resid)
+    else:
+        objective = lam * penalty + cp.norm(resid, 2)
+    prob = cp.Problem(cp.Minimize(objective), constraints)
+    opts = dict(_CLARABEL_DEFAULTS) if solver.upper() == "CLARABEL" else {}
+    opts.update(solver_options)
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # status says it; keep them in info
+            warnings.simplefilter("always")
+            prob.solve(solver=solver, verbose=verbose, **opts)
+        if caught:
+            info["warnings"] = [str(c.message) for c in caught]
+    except cp.error.SolverError as exc:
+        info["error"] = f"{type(exc).__name__}: {exc}"
+        return Solution(x=np.full(in_shape, np.nan, dtype=dtype), status="error",
+                        rigor=Rigor.NUMERICAL, solver=name,
+                        elapsed_s=time.perf_counter() - t0, info=info)
+    info["cvxpy_status"] = prob.status
+    status = _STATUS.get(prob.status, "error")
+    if v.value is None:
+        if status in ("optimal", "optimal_inaccurate"):  # pragma: no cover - defensive
+            status = "error"
+        info.setdefault("error", f"cvxpy returned no solution (status {prob.status!r})")
+        obj = math.inf if status == "infeasible" else (-math.inf if status == "unbounded" else math.nan)
+        return Solution(x=np.full(in_shape, np.nan, dtype=dtype), status=status,
+                        rigor=Rigor.NUMERICAL, objective=obj, solver=name,
+                        elapsed_s=time.perf_counter() - t0, info=info)
+
+    raw = np.asarray(v.value, dtype=dtype)
+    residual = gap = math.nan
+    if synth:
+        z_raw = _synthesis_to_signal(problem, raw)
+        best_c, best_res = raw, _residual(problem, kind, z_raw, y)
+        info["x_raw"] = z_raw
+        info["polished"] = False
+        if polish and status in ("optimal", "optimal_inaccurate"):
+            for label, cand in _candidates(kind, M, yf, raw, w, lam, eta):
+                res = _residual(problem, kind, _synthesis_to_signal(problem, cand), y)
+                if res < best_res:
+                    best_c, best_res = cand, res
+                    info["polished"] = label
+        z = _synthesis_to_signal(problem, best_c)
+        residual = best_res
+        gap = float(problem.duality_gap(z, y))
+        if math.isfinite(gap) and constraints[0].dual_value is not None:
+            # weak duality with cvxpy's multiplier (any sign/conjugation convention is fine:
+            # every feasible scaled candidate gives a valid lower bound)
+            nu = np.asarray(constraints[0].dual_value).reshape(-1)
+            thr = lam * w
+            obj = float(problem.objective(z, y))
+            for u in {0: nu, 1: -nu, 2: np.conj(nu), 3: -np.conj(nu)}.values():
+                d = ray_dual_value(kind, yf, u.astype(dtype), M.conj().T @ u, thr, eta)
+                if math.isfinite(d):
+                    gap = min(gap, max(0.0, obj - d))
+        if kind == "qcbp":
+            info["constraint_violation"] = float(problem.constraint_violation(z, y))
+            info["active_tol"] = ACTIVE_TOL
+    else:
+        z = raw.reshape(in_shape)
+        if kind == "qcbp":
+            info["constraint_violation"] = float(problem.constraint_violation(z, y))
+    return Solution(
+        x=z, status=status, rigor=Rigor.NUMERICAL,
+        objective=program_objective(problem, z, y, iso), residual=residual, gap=gap,
+        solver=name, elapsed_s=time.perf_counter() - t0,
+        iterations=int(getattr(prob.solver_stats, "num_iters", 0) or 0), info=info,
+    )
