@@ -53,7 +53,8 @@ from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
 from theorycheck.problems.operators import LinearOperator, as_operator, compose
 
-__all__ = ["Program", "QCBP", "Lasso", "SRLasso", "ZERO_RESIDUAL_TOL", "ACTIVE_TOL", "SUPPORT_TOL"]
+__all__ = ["Program", "QCBP", "Lasso", "SRLasso", "program_kind", "ZERO_RESIDUAL_TOL", "ACTIVE_TOL",
+           "SUPPORT_TOL"]
 
 ZERO_RESIDUAL_TOL = 1e-14
 ACTIVE_TOL = 1e-9
@@ -784,3 +785,21 @@ class SRLasso(Program):
         if ny == 0:
             return 0.0
         return float(np.max(np.abs(self._Bt(y)) / self.weights)) / ny
+
+
+def program_kind(problem: Any) -> str:
+    """``"qcbp"``, ``"lasso"`` or ``"srlasso"``; :class:`InvalidArgument` for anything else.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    if isinstance(problem, QCBP):
+        return "qcbp"
+    if isinstance(problem, Lasso):
+        return "lasso"
+    if isinstance(problem, SRLasso):
+        return "srlasso"
+    raise InvalidArgument(
+        f"problem is a {type(problem).__name__}: pass a theorycheck program "
+        "(QCBP, Lasso or SRLasso from theorycheck.problems.programs)"
+    )

@@ -48,7 +48,7 @@ import numpy as np
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
 from theorycheck.numerics.exact import acb_matrix, arb_matrix, ball_lower, ball_to_strings, to_arb
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
-from theorycheck.problems.programs import QCBP, Lasso, Program, SRLasso
+from theorycheck.problems.programs import Program, program_kind
 from theorycheck.results import Rigor
 from theorycheck.solvers.solution import Solution
 
@@ -81,7 +81,7 @@ class ExactData:
     def __init__(self, problem: Program, y: Any, A_exact: Any = None):
         import flint
 
-        self.kind = _kind(problem)
+        self.kind = program_kind(problem)
         A_src = A_exact if A_exact is not None else problem.A.to_dense()
         y_src = y
         self.complex = bool(_is_complex_data(A_src) or _is_complex_data(y_src) or problem.is_complex)
@@ -114,16 +114,6 @@ class ExactData:
                    if exact_float(y_src) else _mid_array(yb, self.complex).ravel())
         self.wf = np.asarray(problem.weights, dtype=float)
         self.paramf = float(getattr(problem, "lam", getattr(problem, "eta", 1.0)))
-
-
-def _kind(problem: Program) -> str:
-    if isinstance(problem, Lasso):
-        return "lasso"
-    if isinstance(problem, SRLasso):
-        return "srlasso"
-    if isinstance(problem, QCBP):
-        return "qcbp"
-    raise InvalidArgument(f"expected a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
 
 
 def _is_complex_data(X: Any) -> bool:
@@ -632,7 +622,7 @@ def solve_exact(
     ('proven', 'optimal')
     """
     t0 = time.perf_counter()
-    kind = _kind(problem)
+    kind = program_kind(problem)
     if dps < 5 or max_dps < dps:
         raise InvalidArgument(f"need 5 ≤ dps ≤ max_dps, got dps={dps}, max_dps={max_dps}")
     if data is not None and A_exact is not None:

@@ -65,13 +65,12 @@ from theorycheck.numerics.backend import (
     to_numpy,
 )
 from theorycheck.problems.operators import LinearOperator
-from theorycheck.problems.programs import ACTIVE_TOL, Program
+from theorycheck.problems.programs import ACTIVE_TOL, Program, program_kind
 from theorycheck.problems.tv import tv_weights
 from theorycheck.results import Rigor
 from theorycheck.solvers.reference import (
     is_synthesis,
     isotropic_mode,
-    program_kind,
     program_objective,
     ray_dual_value,
     validated_data,

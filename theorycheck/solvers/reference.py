@@ -24,7 +24,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
-from theorycheck.problems.programs import ACTIVE_TOL, QCBP, Lasso, Program, SRLasso
+from theorycheck.problems.programs import ACTIVE_TOL, QCBP, Lasso, Program, SRLasso, program_kind
 from theorycheck.problems.tv import FiniteDifference, tv_weights
 from theorycheck.results import Rigor
 from theorycheck.solvers.solution import Solution
@@ -54,24 +54,6 @@ _POLISH_LEVELS = (1e-7, 1e-4)
 
 
 # -- helpers shared with theorycheck.solvers.primal_dual ------------------------------
-def program_kind(problem: Any) -> str:
-    """``"qcbp"``, ``"lasso"`` or ``"srlasso"``; :class:`InvalidArgument` for anything else.
-
-    Theorem: none.
-    Rigor: not applicable.
-    """
-    if isinstance(problem, QCBP):
-        return "qcbp"
-    if isinstance(problem, Lasso):
-        return "lasso"
-    if isinstance(problem, SRLasso):
-        return "srlasso"
-    raise InvalidArgument(
-        f"problem is a {type(problem).__name__}: pass a theorycheck program "
-        "(QCBP, Lasso or SRLasso from theorycheck.problems.programs)"
-    )
-
-
 def validated_data(problem: Program, y: Any) -> np.ndarray:
     """``y`` as a new float64/complex128 array, validated by the program itself.
 
