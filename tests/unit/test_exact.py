@@ -173,3 +173,21 @@ def test_non_unique_minimiser_is_never_certified():
         solve(Lasso(A, lam=0.5), y, method="exact", candidate=np.array([1.0, 0.5, 0.0]), max_dps=60)
     res = certify_solution(Lasso(A, lam=0.5), y, np.array([1.0, 0.5, 0.0]), max_dps=60)
     assert res.outcome.value == "inconclusive" and res.rigor.value == "numerical"
+
+
+@pytest.mark.parametrize("kind", ["lasso", "srlasso", "qcbp"])
+def test_float_fast_path_agrees_with_full_ball_path(kind):
+    import mpmath
+
+    A, x, y, S = lasso_by_construction(11, m=15, N=40)
+    rn = np.linalg.norm(y - A @ x)
+    P = {"lasso": Lasso(A, lam=0.4), "srlasso": SRLasso(A, lam=0.4 / (2 * rn)),
+         "qcbp": QCBP(A, eta=rn)}[kind]
+    fast = solve(P, y, method="exact")  # float64 matrix: rigorous float bound for the dual check
+    with mpmath.workdps(20):
+        slow = solve(P, y, method="exact", A_exact=mpmath.matrix(A.tolist()))  # balls throughout
+    assert fast.info["support"] == slow.info["support"]
+    assert fast.enclosure == slow.enclosure
+    # the float bound is a (slightly) weaker lower bound on the same margin
+    assert 0 < float(fast.dual_slack) <= float(slow.dual_slack) * (1 + 1e-12)
+    assert float(fast.dual_slack) > float(slow.dual_slack) * (1 - 1e-9)

@@ -46,7 +46,9 @@ from typing import Any, Callable
 import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
-from theorycheck.numerics.exact import acb_matrix, arb_matrix, ball_lower, ball_to_strings, to_arb
+from theorycheck.numerics.exact import (
+    acb_matrix, arb_matrix, ball_lower, ball_to_strings, ball_upper, to_arb,
+)
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
 from theorycheck.problems.programs import Program, program_kind
 from theorycheck.results import Rigor
@@ -86,9 +88,15 @@ class ExactData:
         y_src = y
         self.complex = bool(_is_complex_data(A_src) or _is_complex_data(y_src) or problem.is_complex)
         mat = acb_matrix if self.complex else arb_matrix
-        A = mat(A_src)
+        # a real float64 matrix stays a float array: columns become balls only when needed
+        fast = (not self.complex and problem.W is None and isinstance(A_src, np.ndarray)
+                and A_src.dtype.kind == "f" and A_src.ndim == 2)
+        A = None if fast else mat(A_src)
+        if fast:
+            if not np.all(np.isfinite(A_src)):
+                raise InvalidArgument("A contains NaN or inf: pass finite values")
         yb = mat(y_src)
-        m, N = A.nrows(), A.ncols()
+        m, N = (A_src.shape if fast else (A.nrows(), A.ncols()))
         if yb.ncols() != 1 or yb.nrows() != m:
             raise InvalidArgument(f"y must be a vector of length {m} (the rows of A), got "
                                   f"{yb.nrows()}x{yb.ncols()}")
@@ -103,7 +111,7 @@ class ExactData:
                 raise InsufficientPrecision("cannot invert W in ball arithmetic at "
                                             f"{flint.ctx.prec} bits", needed_dps=None) from exc
             A = A * self.Winv
-        self.B, self.y, self.m, self.N = A, yb, m, N
+        self._B, self.y, self.m, self.N = A, yb, m, N
         self.w = [to_arb(float(v)) for v in problem.weights]
         self.param = to_arb(float(getattr(problem, "lam", getattr(problem, "eta", 1.0))))
         # float64 copies for screening: the data themselves when they are float arrays
@@ -114,6 +122,22 @@ class ExactData:
                    if exact_float(y_src) else _mid_array(yb, self.complex).ravel())
         self.wf = np.asarray(problem.weights, dtype=float)
         self.paramf = float(getattr(problem, "lam", getattr(problem, "eta", 1.0)))
+
+    @property
+    def B(self) -> Any:
+        """The full ball matrix ``B`` (built on first use in the float fast path)."""
+        if self._B is None:
+            self._B = arb_matrix(self.Bf)
+        return self._B
+
+    def cols(self, S: list[int]) -> Any:
+        """The ball matrix of the columns ``S`` of ``B``."""
+        import flint
+
+        if self._B is None:
+            return flint.arb_mat(self.Bf[:, S].tolist())  # float → arb is exact
+        mat = flint.acb_mat if self.complex else flint.arb_mat
+        return mat([[self._B[i, j] for j in S] for i in range(self.m)])
 
 
 def _is_complex_data(X: Any) -> bool:
@@ -269,7 +293,7 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
     """Prove that ``(S, σ)`` carries the unique minimiser; return (c balls, slack ball)."""
     import flint
 
-    B, y, p = d.B, d.y, d.param
+    y, p = d.y, d.param
     m, N = d.m, d.N
     zero = flint.arb(0)
     c = [zero] * N
@@ -286,7 +310,7 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
     elif _interpolating(kind, d, S):
         return _certify_interpolating(kind, d, S, sig)
     else:
-        BS = flint.arb_mat([[B[i, j] for j in S] for i in range(m)])
+        BS = d.cols(S)
         BSt = BS.transpose()
         G = BSt * BS
         v = flint.arb_mat([[d.w[j] * int(s)] for j, s in zip(S, sig)])
@@ -332,7 +356,6 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
                 raise _undecided(f"the sign of coefficient {j}")
             c[j] = val
         r = y - BS * cS
-    g = B.transpose() * r
     # dual threshold per column: U-LASSO λ/2·w_j, SR-LASSO λ t w_j, QCBP θ w_j
     if kind == "lasso":
         base = p / 2
@@ -340,19 +363,55 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
         base = p * (_sqnorm(r).sqrt()) if S else p * _norm2(y)
     else:
         base = scale
-    slack = None
-    inS = set(S)
-    for j in range(N):
-        if j in inS:
-            continue
-        thr = base * d.w[j]
-        rel = 1 - abs(g[j, 0]) / thr
-        if not rel > 0:
-            if rel <= 0:
-                raise SupportRejected(f"dual feasibility fails at column {j}")
-            raise _undecided(f"strict dual feasibility at column {j}")
-        slack = _min_lower(slack, rel)
+    slack = _strict_dual_feasibility(d, r, base, S)
     return c, slack if slack is not None else flint.arb(1), {}
+
+
+_U = 2.0 ** -53  # unit roundoff of binary64
+
+
+def _strict_dual_feasibility(d: ExactData, r: Any, base: Any, S: list[int]):
+    """Prove ``|B_j^T r| < base·w_j`` for every ``j ∉ S``; return a lower bound on the relative slack.
+
+    First a rigorous float64 bound (Higham: ``|fl(b^T r̂) − b^T r̂| ≤ γ_m |b|^T|r̂|``
+    for any summation order, ``γ_m = m u/(1 − m u)``), with ``r`` enclosed by
+    ``r̂ ± ρ``; columns it cannot decide are re-checked in ball arithmetic.
+    """
+    import flint
+
+    m = d.m
+    off = np.setdiff1d(np.arange(d.N), np.asarray(S, dtype=int))
+    if off.size == 0:
+        return None
+    slack = None
+    todo = off
+    if d._B is None and m * _U < 0.01:
+        r_hat = np.array([float(r[i, 0].mid()) for i in range(m)])
+        # ρ_i ≥ |r_i − r̂_i| for every point of the ball: its radius plus the rounding to float
+        rho = np.array([ball_upper(abs(r[i, 0] - to_arb(r_hat[i]))) for i in range(m)])
+        Bo = d.Bf[:, off]
+        gamma = m * _U / (1 - m * _U)
+        s = np.abs(Bo.T @ r_hat)
+        t1 = np.abs(Bo).T @ np.abs(r_hat)
+        t2 = np.abs(Bo).T @ rho
+        # outward-rounded: the float evaluation of this bound has a few more roundings
+        bound = (s + (gamma * t1 + t2) / (1 - gamma)) * (1 + 16 * _U) + m * 2.0 ** -1060
+        thr = np.array([ball_lower(base * d.w[j]) for j in off])
+        ok = (thr > 0) & (bound < thr)
+        if np.any(ok):
+            rel = (thr[ok] - bound[ok]) / thr[ok] * (1 - 8 * _U)
+            slack = flint.arb(float(np.min(rel)))
+        todo = off[~ok]
+    if todo.size:
+        g = d.cols(list(todo)).transpose() * r
+        for k, j in enumerate(todo):
+            rel = 1 - abs(g[k, 0]) / (base * d.w[j])
+            if not rel > 0:
+                if rel <= 0:
+                    raise SupportRejected(f"dual feasibility fails at column {j}")
+                raise _undecided(f"strict dual feasibility at column {j}")
+            slack = _min_lower(slack, rel)
+    return slack
 
 
 def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
@@ -364,9 +423,9 @@ def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarra
     """
     import flint
 
-    B, y, m, N = d.B, d.y, d.m, d.N
+    y, N = d.y, d.N
     t = d.param if kind == "srlasso" else flint.arb(1)
-    BS = flint.arb_mat([[B[i, j] for j in S] for i in range(m)])
+    BS = d.cols(S)
     v = flint.arb_mat([[d.w[j] * int(s)] for j, s in zip(S, sig)])
     try:
         cS = BS.solve(y)
@@ -389,18 +448,7 @@ def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarra
             if nu >= 1:
                 raise SupportRejected("‖u‖ ≥ 1")
             raise _undecided("‖u‖ < 1")
-    g = B.transpose() * u
-    slack = None
-    inS = set(S)
-    for j in range(N):
-        if j in inS:
-            continue
-        rel = 1 - abs(g[j, 0]) / (t * d.w[j])
-        if not rel > 0:
-            if rel <= 0:
-                raise SupportRejected(f"dual feasibility fails at column {j}")
-            raise _undecided(f"strict dual feasibility at column {j}")
-        slack = _min_lower(slack, rel)
+    slack = _strict_dual_feasibility(d, u, t, S)
     return c, slack if slack is not None else flint.arb(1), {"interpolates": True}
 
 
