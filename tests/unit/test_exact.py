@@ -191,3 +191,13 @@ def test_float_fast_path_agrees_with_full_ball_path(kind):
     # the float bound is a (slightly) weaker lower bound on the same margin
     assert 0 < float(fast.dual_slack) <= float(slow.dual_slack) * (1 + 1e-12)
     assert float(fast.dual_slack) > float(slow.dual_slack) * (1 - 1e-9)
+
+
+def test_squares_of_balls_around_zero_are_finite():
+    # python-flint 0.9 gives nan for arb(0, r) ** 2; the exact solver must not depend on it
+    from theorycheck.solvers.exact import _sq, _sqnorm
+
+    ball = flint.arb(0, 1e-3)
+    assert _sq(ball).is_finite() and _sq(ball).contains(0)
+    col = flint.arb_mat([[flint.arb(0, 1e-3)], [flint.arb(2)]])
+    assert _sqnorm(col).contains(4) and _sqnorm(col).is_finite()

@@ -58,7 +58,8 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
         lo = flint.arb(lo.lower()) if lo > 0 else flint.arb(0)
         lo2 += lo * lo
         hi = d + rad
-        hi2 += flint.arb(hi.upper()) ** 2
+        hu = flint.arb(hi.upper())
+        hi2 += hu * hu
     return max(0.0, ball_lower(lo2.sqrt())), ball_upper(hi2.sqrt())
 
 

@@ -501,7 +501,7 @@ def _certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray):
     col = flint.acb_mat([[z] for z in cb])
     grad = (G * col - b) * 2
     vec = [grad[k, 0] + p * d.w[j] * cb[k] / abs(cb[k]) for k, j in enumerate(S)]
-    dist = sum((abs(z) ** 2 for z in vec), flint.arb(0)).sqrt()
+    dist = sum((_sq(abs(z)) for z in vec), flint.arb(0)).sqrt()
     mu = 2 * _lambda_min_lower(G)
     if not mu > 0:
         if np.linalg.matrix_rank(Gf) < len(S):
@@ -578,10 +578,15 @@ def _conj_t(M):
     return M.conjugate().transpose() if hasattr(M, "conjugate") else M.transpose()
 
 
+def _sq(a):
+    """``a²`` as ``a·a``: python-flint 0.9 returns nan for ``arb(0, r) ** 2``."""
+    return a * a
+
+
 def _sqnorm(col):
     import flint
 
-    return sum((abs(col[i, 0]) ** 2 for i in range(col.nrows())), flint.arb(0))
+    return sum((_sq(abs(col[i, 0])) for i in range(col.nrows())), flint.arb(0))
 
 
 def _norm2(col):
@@ -888,5 +893,5 @@ def _acb_strings(v) -> tuple[str, str, str]:
         return ("0", "0", "0")
     re_mid, re_rad = ball_to_strings(v.real)
     im_mid, im_rad = ball_to_strings(v.imag)
-    rad = (flint.arb(re_rad) ** 2 + flint.arb(im_rad) ** 2).sqrt()
+    rad = (_sq(flint.arb(re_rad)) + _sq(flint.arb(im_rad))).sqrt()
     return re_mid, im_mid, flint.arb(rad.upper()).str(5, radius=False)
