@@ -318,7 +318,8 @@ def _equal(a: Any, b: Any) -> bool:
         a, b = np.asarray(a), np.asarray(b)
         if a.dtype == object or b.dtype == object:
             return a.shape == b.shape and all(_equal(x, y) for x, y in zip(a.ravel(), b.ravel()))
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
+        nan_ok = a.dtype.kind in "fc"  # equal_nan is only defined for float/complex arrays
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=nan_ok))
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):

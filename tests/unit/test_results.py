@@ -54,7 +54,7 @@ def test_results_are_immutable_and_copy_arrays():
         0.1, 1e-300, -0.0, float("inf"), float("nan"), 3, True, None, "text", 1 + 2j,
         Fraction(1, 3), (1, 2.5), [1, [2, 3]], {"a": 1}, {(1, 2): "tuple key"},
         np.arange(6, dtype=np.float32).reshape(2, 3), np.array([1 + 1j, 2], dtype=np.complex64),
-        np.array([[True, False]]), np.int64(7), np.float64(2.5),
+        np.array([[True, False]]), np.array(["ok", "no"]), np.int64(7), np.float64(2.5),
         Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64,
     ],
     ids=repr,

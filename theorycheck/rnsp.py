@@ -1,0 +1,1105 @@
+"""Robust null space property: constants, certified bounds and the recovery theorems (seed 002).
+
+Sparse regularisation is accurate and stable when ``A`` (or ``A W^*``) has the
+robust null space property of order ``s`` with constants ``0 < ρ < 1``, ``γ > 0``:
+
+    ‖P_Ω v‖₂ ≤ ρ/√s ‖P_Ω^⊥ v‖₁ + γ‖Av‖₂   for all v and all |Ω| ≤ s.
+
+Computing the constants is NP-hard in general (Tillmann–Pfetsch 2014), so
+every function here returns an *interval* with the rigor of each side:
+
+* :func:`rip_constant` — ``δ_s`` by batched support enumeration with proven
+  eigenvalue enclosures, or certified Gershgorin / greedy bounds;
+* :func:`nsp_constant` — ``α_k`` (NSP(k) ⇔ ``α_k < 1/2``) by hierarchical
+  support/sign enumeration (LPs), a tight big-M MILP, or the Juditsky–Nemirovski
+  bound;
+* :func:`rnsp_gamma` — the smallest ``γ`` for a given ``ρ`` (plain, weighted,
+  in levels): proven ascent lower bound, proven ε-net upper bound, ``inf`` with
+  a kernel vector when the stable NSP fails;
+* :func:`search_rnsp_violation` — a vector that disproves a claimed ``(ρ, γ)``;
+* :func:`rnsp_from_rip`, :func:`recovery_constants` — the constants of the
+  theorems; :func:`check_recovery_bound` (seed Theorem 1, with the certified
+  SR-LASSO solver) and :func:`check_kernel_awareness` (seed Theorem 3);
+* :func:`donoho_tanner`, :func:`empirical_phase_transition` — the ℓ1 phase
+  transition.
+
+Each constant's result has ``value`` (the side safe to use: the upper bound),
+``lower``, ``upper``, ``lower_rigor``, ``upper_rigor``, ``rigor`` (the weaker)
+and a ``witness``. Exact requests that would take far too long are refused with
+the count and an estimate, pointing to the bound methods.
+
+Theorem: THEORY.md §2 (seed 002: rNSP, Theorems 1 and 3; Foucart–Rauhut 4.25, 6.13).
+Rigor: per result (``proven`` for ball-arithmetic / outward-rounded certificates,
+``certified-float64`` when a float product such as ``A W^*`` enters, ``numerical`` otherwise).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, SolverError
+from theorycheck.numerics.precision import precision
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
+from theorycheck.rnsp_common import (
+    WITNESS_BITS,
+    ConstantResult, RecoveryConstants, _recovery_balls, ball_down, ball_up, check_open_unit, check_order,
+    check_positive, check_real, dense_matrix, make_result, vector,
+)
+from theorycheck.rnsp_phase import PhaseTransitionResult
+
+__all__ = [
+    "rip_constant",
+    "nsp_constant",
+    "rnsp_gamma",
+    "search_rnsp_violation",
+    "rnsp_from_rip",
+    "recovery_constants",
+    "check_recovery_bound",
+    "check_kernel_awareness",
+    "donoho_tanner",
+    "empirical_phase_transition",
+    "ConstantResult",
+    "RecoveryConstants",
+    "PhaseTransitionResult",
+]
+
+#: largest N for which the RIP computations form the dense N×N Gram matrix
+MAX_GRAM_N = 16384
+
+#: ``δ_2s`` must stay below this for Foucart–Rauhut Thm 6.13
+RIP_THRESHOLD = 4 / math.sqrt(41)
+
+_W_NOTE = (" [rigor capped at certified-float64: the matrix A W^* was formed in float64, so the "
+           "certificate is for fl(A W^*)]")
+
+
+def _cap_for_W(res: ConstantResult, used_W: bool) -> ConstantResult:
+    if not used_W:
+        return res
+    cap = lambda r: min(r, Rigor.CERTIFIED_FLOAT64, key=lambda x: x.rank)  # noqa: E731
+    return dataclasses.replace(res, rigor=cap(res.rigor), lower_rigor=cap(res.lower_rigor),
+                               upper_rigor=cap(res.upper_rigor), message=res.message + _W_NOTE)
+
+
+#: matrices up to this many entries are stored in witnesses (for ``theorycheck verify``)
+MAX_STORED_ENTRIES = 250_000
+
+
+def _attach(res: Any, B: np.ndarray, **extra: Any) -> Any:
+    """Store the matrix (when small) and ``extra`` in the witness so the result can be re-checked."""
+    if res.witness is None:
+        return res
+    data = dict(res.witness.data)
+    if B.size <= MAX_STORED_ENTRIES:
+        data["A"] = B
+    data.update(extra)
+    return dataclasses.replace(res, witness=Witness(res.witness.kind, data))
+
+
+def _store(w: Witness, B: np.ndarray) -> Witness:
+    if B.size <= MAX_STORED_ENTRIES:
+        return Witness(w.kind, {**w.data, "A": B})
+    return w
+
+
+def _seconds(v: Any, name: str) -> float:
+    return check_positive(v, name)
+
+
+# --------------------------------------------------------------------------------------
+# δ_s
+# --------------------------------------------------------------------------------------
+
+def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executor: Any = None,
+                 progress: bool = True, callback: Callable[[Any], Any] | None = None,
+                 enclose: bool = True, max_seconds: float = 600.0, seed: int = 0) -> ConstantResult:
+    """Restricted isometry constant ``δ_s = max_{|S|=s} max |eig(A_S^*A_S) − 1|``.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator, shape (m, N)
+        Real or complex measurement matrix.
+    s : int
+        Order, ``1 ≤ s ≤ N``.
+    method : {"auto", "exact", "bounds"}
+        ``"exact"``: all ``C(N, s)`` supports, diagonalised in batches (refused
+        with the count and an estimate when it would exceed ``max_seconds``);
+        ``"bounds"``: Gershgorin/coherence upper bound and a greedy / truncated
+        power lower bound; ``"auto"``: exact when estimated under
+        ``min(max_seconds, 60)`` seconds, else bounds.
+    W : LinearOperator or array, optional
+        Unitary sparsifier: the constant of ``A W^*``.
+    executor : concurrent.futures.Executor, optional
+        Runs the batches of supports (default: serial).
+    progress : bool
+        Show a tqdm bar over supports.
+    callback : callable, optional
+        Called with ``{"delta", "support"}`` whenever the worst support improves.
+    enclose : bool
+        Enclose every block's eigenvalues (Gershgorin + Ostrowski with
+        a-priori rounding bounds) for a proven upper bound; without it the
+        upper side is the float maximum (numerical).
+    max_seconds : float
+        Refusal threshold for ``"exact"``.
+    seed : int
+        Seed of the truncated power method's starts.
+
+    Returns
+    -------
+    ConstantResult
+        ``value = upper``; ``witness`` the worst support and its eigenvector
+        (``lower`` is ``|‖A_S x‖²/‖x‖² − 1|`` of that vector in ball arithmetic).
+
+    Theorem: definition of δ_s (THEORY.md §2; Foucart–Rauhut Ch. 6).
+    Rigor: proven lower bound (witness in ball arithmetic); proven upper bound
+    (enclosures / Gershgorin with outward-rounded a-priori float64 error bounds);
+    certified-float64 when ``W`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = rip_constant(np.eye(4), 2, progress=False)
+    >>> r.lower <= r.upper < 1e-12
+    True
+    """
+    from theorycheck.rnsp_rip import (check_method, estimate_rate, gram_and_error, refuse_message,
+                                      rip_bounds, rip_exact)
+
+    check_method(method, ("auto", "exact", "bounds"))
+    B, used_W = dense_matrix(A, W)
+    N = B.shape[1]
+    s = check_order(s, N)
+    if N > MAX_GRAM_N:
+        raise InvalidArgument(f"N = {N} columns: the dense {N}×{N} Gram matrix would not fit in memory "
+                              f"(limit N ≤ {MAX_GRAM_N}); restrict A to a subset of columns")
+    max_seconds = _seconds(max_seconds, "max_seconds")
+    if method in ("auto", "exact"):
+        count = math.comb(N, s)
+        G, E = gram_and_error(B)
+        rate = estimate_rate(G, E, s, enclose)
+        limit = max_seconds if method == "exact" else min(max_seconds, 60.0)
+        if count / rate > limit:
+            if method == "exact":
+                raise InvalidArgument(refuse_message(
+                    f"δ_{s}", count, rate, max_seconds,
+                    "use method='bounds' (proven Gershgorin upper and greedy lower bounds) or raise max_seconds"))
+            method = "bounds"
+        else:
+            method = "exact"
+    if method == "exact":
+        res = rip_exact(B, s, enclose=enclose, executor=executor, progress=progress, callback=callback)
+    else:
+        res = rip_bounds(B, s, seed=seed, callback=callback)
+    return _cap_for_W(_attach(res, B), used_W)
+
+
+# --------------------------------------------------------------------------------------
+# α_k
+# --------------------------------------------------------------------------------------
+
+def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progress: bool = True,
+                 callback: Callable[[Any], Any] | None = None, time_limit: float | None = None,
+                 max_patterns: int | None = None, ascent_iters: int = 20) -> ConstantResult:
+    """ℓ1 null space constant ``α_k = max{‖z_K‖₁ : Az = 0, ‖z‖₁ ≤ 1, |K| ≤ k}``; NSP(k) ⇔ ``α_k < 1/2``.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator, shape (m, N)
+        Real or complex matrix.
+    k : int
+        Order, ``1 ≤ k ≤ N``.
+    method : {"auto", "enumerate", "milp", "lp-bound"}
+        ``"enumerate"``: exact, hierarchical support/sign enumeration of LPs
+        (refused when the bound arrays exceed ``max_patterns``); ``"milp"``:
+        exact, MILP with big-M the certified ``α_1^{(i)}``; ``"lp-bound"``:
+        Juditsky–Nemirovski upper bound and an ascent lower bound; ``"auto"``:
+        enumerate for real ``A`` when affordable, else lp-bound. Complex ``A``:
+        lp-bound (exact for ``k = 1``).
+    W : LinearOperator or array, optional
+        Unitary sparsifier: the constant of ``A W^*``.
+    progress : bool
+        tqdm bar over the enumeration levels.
+    callback : callable, optional
+        Called with ``{"alpha_lower", "z"}`` whenever the best kernel vector improves.
+    time_limit : float, optional
+        Seconds for the MILP (then its dual bound is reported).
+    max_patterns : int, optional
+        Memory limit of the enumeration (default 5,000,000 patterns).
+    ascent_iters : int
+        Iterations of the support/sign ascent of ``"lp-bound"``.
+
+    Returns
+    -------
+    ConstantResult
+        ``outcome`` holds (``upper < 1/2``), violated (``lower ≥ 1/2``) or
+        inconclusive; ``witness`` a kernel vector with ``‖z_K‖₁/‖z‖₁ = lower``.
+
+    Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski LP bound).
+    Rigor: proven lower bound (the float kernel vector is corrected on ``m`` basic
+    coordinates to an exact kernel vector in ball arithmetic); proven upper bound
+    for enumerate and lp-bound (every LP dual re-evaluated with outward-rounded
+    a-priori bounds); numerical upper bound for the MILP (HiGHS's dual bound).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])   # ker A = span{(1, -1, 1)}
+    >>> r = nsp_constant(A, 1, progress=False)
+    >>> round(r.lower, 9), round(r.upper, 9), r.holds
+    (0.333333333, 0.333333333, True)
+    """
+    from theorycheck.rnsp_nsp import MAX_PATTERNS, finish, nsp_enumerate, nsp_lp_bound, nsp_milp
+    from theorycheck.rnsp_rip import check_method
+
+    check_method(method, ("auto", "enumerate", "milp", "lp-bound"))
+    B, used_W = dense_matrix(A, W)
+    N = B.shape[1]
+    k = check_order(k, N, "k")
+    mp = MAX_PATTERNS if max_patterns is None else int(check_positive(max_patterns, "max_patterns"))
+    if time_limit is not None:
+        time_limit = check_positive(time_limit, "time_limit")
+    cplx = bool(np.iscomplexobj(B))
+    if cplx and method in ("enumerate", "milp") and k > 1:
+        raise InvalidArgument(
+            f"exact α_{k} for complex A would need a continuum of phases (no finite sign enumeration): "
+            "use method='lp-bound' (certified Juditsky–Nemirovski upper bound and kernel-vector lower bound); "
+            "k = 1 is exact")
+    if method == "auto":
+        total = sum(math.comb(N, j) * 2 ** (j - 1) for j in range(1, k + 1))
+        method = "lp-bound" if cplx or total > mp else "enumerate"
+    if cplx or method == "lp-bound":
+        raw = nsp_lp_bound(B, k, ascent_iters=int(ascent_iters), callback=callback)
+        label = "lp-bound" if k > 1 else ("socp" if cplx else "lp")
+    elif method == "enumerate":
+        raw = nsp_enumerate(B, k, progress=progress, callback=callback, max_patterns=mp)
+        label = "enumerate"
+    else:
+        raw = nsp_milp(B, k, time_limit=time_limit, callback=callback)
+        label = "milp"
+    return _cap_for_W(_attach(finish(B, k, raw, label), B), used_W)
+
+
+# --------------------------------------------------------------------------------------
+# γ for a given ρ
+# --------------------------------------------------------------------------------------
+
+def _spec(A: Any, s: Any, rho: Any, W: Any, weights: Any, levels: Any):
+    from theorycheck.rnsp_gamma import Spec, parse_structure
+
+    B, used_W = dense_matrix(A, W)
+    rho = check_open_unit(rho, "rho")
+    size, lv, s_lv, omega, xi_terms = parse_structure(B.shape[1], s, weights, levels)
+    return Spec(B=B, rho=rho, omega=omega, s=size, levels=lv, s_levels=s_lv, xi_terms=xi_terms), used_W
+
+
+def rnsp_gamma(A: Any, s: Any, rho: float, *, W: Any = None, weights: Any = None, levels: Any = None,
+               method: str = "auto", tol: float = 0.02, ascent: int = 10, executor: Any = None,
+               progress: bool = True, callback: Callable[[Any], Any] | None = None,
+               max_seconds: float = 600.0, restarts: int = 40, seed: int = 0) -> ConstantResult:
+    """The smallest ``γ`` such that ``A`` (or ``A W^*``) has the rNSP of order ``s`` with ``ρ``.
+
+    The inequality is ``‖v_Ω‖₂ ≤ ρ‖v_{Ω^c}‖_{1,ω}/√ξ + γ‖Av‖₂`` for every
+    admissible ``Ω``: plain (``ω = 1``, ``ξ = s``, ``|Ω| ≤ s``); weighted
+    (``ξ = max_{|Ω|=s} Σ_{i∈Ω} ω_i²``); in levels (``s`` the local sparsities,
+    weights constant per level, ``ξ = Σ_k ω_k² s_k``, ``Ω`` ``(s, M)``-sparse).
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator, shape (m, N)
+        Real or complex matrix.
+    s : int or sequence of int
+        Order (or local sparsities with ``levels``).
+    rho : float
+        ``0 < ρ < 1``.
+    W : LinearOperator or array, optional
+        Unitary sparsifier: the rNSP of ``A W^{-1} = A W^*``.
+    weights : array_like, optional
+        Positive weights (per column, or per level with ``levels``).
+    levels : sequence of (start, stop), optional
+        Contiguous levels partitioning ``range(N)``.
+    method : {"auto", "exact", "bounds"}
+        ``"exact"``: every admissible support, ε-net upper bound and ascent
+        lower bound per support (refused with the count and an estimate when
+        over ``max_seconds``); ``"bounds"``: ascent search with ``restarts``
+        random restarts for the lower bound, and the RIP route
+        (:func:`rnsp_from_rip` with a certified ``δ_{2s}`` upper bound) for the
+        upper bound (plain rNSP only; otherwise ``inf``); ``"auto"``: exact when
+        estimated under ``min(max_seconds, 120)`` seconds.
+    tol : float
+        Relative looseness of the ε-net (the upper bound evaluates the programs
+        at radius ``1/c₀ ≤ 1 + tol``); ``s = 1`` is exact whatever ``tol``.
+    ascent : int
+        Ascent iterations per support.
+    executor, progress, callback
+        Parallel map over supports, tqdm bar, ``callback({"gamma_lower", "support", "v"})``.
+    max_seconds : float
+        Refusal threshold of ``"exact"``.
+    restarts, seed : int
+        Random restarts and seed of the ``"bounds"`` search.
+
+    Returns
+    -------
+    ConstantResult
+        ``value = upper`` (``inf`` when no certificate was found); ``outcome``
+        holds when ``upper < ∞``, violated when the stable NSP with ``ρ`` fails
+        (``lower = upper = inf``, witness an exact kernel vector), else
+        inconclusive; ``witness`` the vector ``v`` and support ``Ω`` of ``lower``.
+
+    Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ) by conic duality; rNSP in levels).
+    Rigor: proven (lower: ``R_Ω(v)`` in ball arithmetic; upper: ε-net certificate
+    with outward-rounded a-priori bounds; ``inf``: exact kernel vector);
+    certified-float64 when ``W`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = rnsp_gamma(np.eye(3), 1, 0.5, progress=False)   # A = I: γ = 1 exactly
+    >>> r.lower <= 1.0 <= r.upper < 1.0 + 1e-6
+    True
+    """
+    from theorycheck.rnsp_gamma import estimate_seconds, gamma_enumerate, make_net
+    from theorycheck.rnsp_rip import check_method, refuse_message
+
+    check_method(method, ("auto", "exact", "bounds"))
+    spec, used_W = _spec(A, s, rho, W, weights, levels)
+    tol = check_positive(tol, "tol")
+    max_seconds = _seconds(max_seconds, "max_seconds")
+    if method in ("auto", "exact"):
+        net = make_net(spec.s, spec.cplx, tol) if method == "exact" else _try_net(spec, tol)
+        est = estimate_seconds(spec, net, ascent) if net is not None else math.inf
+        limit = max_seconds if method == "exact" else min(max_seconds, 120.0)
+        if est > limit:
+            if method == "exact":
+                count = spec.count()
+                raise InvalidArgument(refuse_message(
+                    "γ", count, count / est, max_seconds,
+                    f"each support needs {net.size} cone programs; use method='bounds' (ascent lower bound, "
+                    "RIP-based upper bound), search_rnsp_violation, or raise tol / max_seconds"))
+            method = "bounds"
+        else:
+            method = "exact"
+    if method == "exact":
+        out = gamma_enumerate(spec, net, ascent=int(ascent), executor=executor, progress=progress,
+                              callback=callback)
+        res = _gamma_result(spec, out, "exact", extra={"net": net.kind, "net_points": net.size,
+                                                       "supports": spec.count()})
+    else:
+        res = _gamma_bounds(spec, restarts=int(restarts), seed=seed, ascent=int(ascent), progress=progress,
+                            callback=callback)
+    return _cap_for_W(_attach(res, spec.B, **_spec_data(spec)), used_W)
+
+
+def _spec_data(spec: Any) -> dict[str, Any]:
+    return {"rho": spec.rho, "omega": np.asarray(spec.omega),
+            "xi_weights": np.array([w for w, _ in spec.xi_terms], dtype=float),
+            "xi_counts": np.array([c for _, c in spec.xi_terms], dtype=np.int64)}
+
+
+def _spec_from_witness(w: Witness) -> Any:
+    from theorycheck.rnsp_gamma import Spec
+
+    A = np.asarray(w["A"])
+    terms = [(float(a), int(b)) for a, b in zip(w["xi_weights"], w["xi_counts"])]
+    S = np.asarray(w["support"])
+    return Spec(B=A, rho=float(w["rho"]), omega=np.asarray(w["omega"], dtype=float), s=int(S.size),
+                levels=None, s_levels=None, xi_terms=terms)
+
+
+def _try_net(spec: Any, tol: float):
+    from theorycheck.rnsp_gamma import make_net
+
+    try:
+        return make_net(spec.s, spec.cplx, tol)
+    except InvalidArgument:
+        return None
+
+
+def _violation_result(spec: Any, viol: dict[str, Any], method: str) -> ConstantResult:
+    v, S = viol["v"], viol["support"]
+    msg = (f"the stable NSP with ρ = {spec.rho} fails: an exact kernel vector has "
+           f"‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0 on Ω = {np.asarray(S).tolist()}, so no γ works")
+    return make_result("rnsp_gamma", lower=math.inf, upper=math.inf, lower_rigor=Rigor.PROVEN,
+                       upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=Outcome.VIOLATED,
+                       values={"rho": spec.rho, "s": spec.s, "margin": viol["margin"]},
+                       witness=Witness("kernel_vector", {"v": np.asarray(v), "support": np.asarray(S)}),
+                       theorem="THEORY.md §2 (rNSP ⇒ stable NSP: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s on ker A)")
+
+
+def _gamma_result(spec: Any, out: dict[str, Any], method: str, extra: dict[str, Any]) -> ConstantResult:
+    from theorycheck.rnsp_gamma import certify_lower
+
+    if out["violation"] is not None:
+        return _violation_result(spec, out["violation"], method)
+    lower, v, S = certify_lower(spec, out["best"])
+    failures = out["failures"]
+    upper = out["upper"] if not failures else math.inf
+    upper = max(upper, lower)
+    if math.isfinite(upper):
+        outcome = Outcome.HOLDS
+        verdict = f"the rNSP of order {spec.s} holds with ρ = {spec.rho} and γ = {upper:.9g}"
+    else:
+        outcome = Outcome.INCONCLUSIVE
+        why = failures[0][1] if failures else "no upper certificate"
+        verdict = (f"no finite upper bound certified ({why} on {len(failures)} support(s)); "
+                   "refine tol, or the stable NSP with this ρ nearly fails")
+    msg = f"γ(ρ = {spec.rho}) ∈ [{lower:.9g}, {upper:.9g}] ({method}); {verdict}"
+    values = {"rho": spec.rho, "s": spec.s, "xi": spec.xi}
+    values.update(extra)
+    wd: dict[str, Any] = {}
+    if v is not None:
+        wd = {"v": np.asarray(v), "support": np.asarray(S)}
+    return make_result("rnsp_gamma", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
+                       upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=outcome, values=values,
+                       witness=Witness("rnsp_vector", wd) if wd else None,
+                       theorem="THEORY.md §2: γ_Ω(ρ) = max_{‖u‖≤1} min{‖w‖ : A_Ω^*w = u, |(A^*w)_j| ≤ τ_j}")
+
+
+def _gamma_bounds(spec: Any, *, restarts: int, seed: int, ascent: int, progress: bool,
+                  callback: Callable | None) -> ConstantResult:
+    from theorycheck.rnsp_gamma import search
+    from theorycheck.rnsp_rip import gram_and_error, gershgorin_upper, frobenius_upper
+
+    rng = np.random.default_rng(seed)
+    out = search(spec, restarts=restarts, iters=max(ascent, 2), rng=rng, gamma=None, progress=progress,
+                 callback=callback)
+    out.setdefault("failures", [])
+    upper = math.inf
+    note = "upper bound: none (weights or levels, or δ_2s too large for the RIP route)"
+    if spec.levels is None and np.all(spec.omega == 1.0) and 2 * spec.s <= spec.N <= MAX_GRAM_N:
+        G, E = gram_and_error(spec.B)
+        d2s = min(gershgorin_upper(G, E, 2 * spec.s), frobenius_upper(spec.B))
+        if d2s < RIP_THRESHOLD:
+            r_rip, g_rip = rnsp_from_rip(d2s)
+            if r_rip <= spec.rho:
+                upper = g_rip
+                note = f"upper bound from δ_2s ≤ {d2s:.6g} (Gershgorin) via Foucart–Rauhut Thm 6.13"
+            else:
+                note = f"RIP route gives ρ = {r_rip:.4g} > {spec.rho}: no upper bound"
+        else:
+            note = f"δ_2s ≤ {d2s:.4g} is not below 4/√41: no upper bound from RIP"
+    out["upper"] = upper
+    res = _gamma_result(spec, out, "bounds", extra={"restarts": restarts, "upper_note": note})
+    return res
+
+
+def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int = 0, W: Any = None,
+                          weights: Any = None, levels: Any = None, restarts: int = 50, iters: int = 20,
+                          progress: bool = True, callback: Callable[[Any], Any] | None = None) -> CheckResult:
+    """Search for a vector violating the rNSP inequality with ``(ρ, γ)``: a proof the pair is invalid.
+
+    Ascent on ``R_Ω(v) = (‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|)/‖Av‖₂`` through the cone
+    programs of :func:`rnsp_gamma` (alternating the support ``Ω`` and the
+    direction ``u = v_Ω/‖v_Ω‖``), from random kernel and random vectors.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator
+        The matrix.
+    s : int or sequence of int
+        Order (local sparsities with ``levels``).
+    rho, gamma : float
+        The claimed constants (``0 < ρ < 1``, ``γ > 0``).
+    seed : int
+        Seed of the restarts (same seed, same result).
+    W, weights, levels
+        As in :func:`rnsp_gamma`.
+    restarts, iters : int
+        Random restarts and ascent steps per restart.
+    progress, callback
+        tqdm bar; ``callback({"gamma_lower", "support", "v"})`` on improvement.
+
+    Returns
+    -------
+    CheckResult
+        ``violated`` with a proven witness (``witness["v"]``, ``witness["support"]``)
+        when ``‖v_Ω‖₂ > Σ τ_j|v_j| + γ‖Av‖₂`` is proven in ball arithmetic;
+        ``inconclusive`` (numerical) when nothing was found — not a proof that
+        the pair is valid (use :func:`rnsp_gamma` for that).
+
+    Theorem: THEORY.md §2 (rNSP definition).
+    Rigor: proven when a violation is found; numerical otherwise.
+    """
+    from theorycheck.rnsp_gamma import ratio_ball, search
+
+    spec, used_W = _spec(A, s, rho, W, weights, levels)
+    gamma = check_positive(gamma, "gamma")
+    rng = np.random.default_rng(seed)
+    out = search(spec, restarts=int(restarts), iters=int(iters), rng=rng, gamma=gamma, progress=progress,
+                 callback=callback)
+    theorem = "THEORY.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
+    rig = Rigor.CERTIFIED_FLOAT64 if used_W else Rigor.PROVEN
+    if out["violation"] is not None:
+        viol = out["violation"]
+        return CheckResult(
+            check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=rig,
+            message=(f"kernel vector with ‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0: the rNSP with "
+                     f"ρ = {spec.rho} fails for every γ"),
+            values={"rho": spec.rho, "gamma": gamma, "margin": viol["margin"], "kernel": True},
+            witness=_store(Witness("rnsp_violation", {"v": np.asarray(viol["v"]),
+                                                      "support": np.asarray(viol["support"]), "gamma": gamma,
+                                                      "kernel": True, **_spec_data(spec)}), spec.B),
+            theorem=theorem)
+    best = out["best"]
+    if best["v"] is not None:
+        for S in (np.asarray(best["support"]), spec.best_support(best["v"])):
+            margin = ratio_ball(spec, best["v"], S, gamma)
+            if margin > 0:
+                lo = ball_down(margin)
+                return CheckResult(
+                    check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=rig,
+                    message=(f"‖v_Ω‖₂ − ρ‖v_Ω^c‖₁/√ξ − γ‖Av‖₂ ≥ {lo:.6g} > 0 on Ω = {S.tolist()}: "
+                             f"(ρ, γ) = ({spec.rho}, {gamma}) is not a valid rNSP pair"),
+                    values={"rho": spec.rho, "gamma": gamma, "margin": lo, "ratio": best["lower"],
+                            "kernel": False},
+                    witness=_store(Witness("rnsp_violation", {"v": np.asarray(best["v"]), "support": S,
+                                                              "gamma": gamma, "kernel": False,
+                                                              **_spec_data(spec)}), spec.B),
+                    theorem=theorem)
+    return CheckResult(
+        check="rnsp_violation", outcome=Outcome.INCONCLUSIVE, rigor=Rigor.NUMERICAL,
+        message=(f"no violation found in {restarts} restarts (largest ratio R_Ω(v) = {best['lower']:.6g} ≤ "
+                 f"γ = {gamma}); this is not a proof of the rNSP"),
+        values={"rho": spec.rho, "gamma": gamma, "ratio": best["lower"]}, theorem=theorem)
+
+
+# --------------------------------------------------------------------------------------
+# constants of the theorems
+# --------------------------------------------------------------------------------------
+
+def rnsp_from_rip(delta_2s: Any) -> tuple[float, float]:
+    """rNSP constants implied by the RIP: ``δ_{2s} < 4/√41 ⇒ (ρ, γ)`` (Foucart–Rauhut Thm 6.13).
+
+    ``ρ = δ/(sqrt(1−δ²) − δ/4)``, ``γ = sqrt(1+δ)/(sqrt(1−δ²) − δ/4)``, both
+    increasing in ``δ`` — pass an upper bound of ``δ_{2s}`` (a
+    :class:`ConstantResult` is read through its ``upper`` side).
+
+    Parameters
+    ----------
+    delta_2s : float or ConstantResult
+        (An upper bound of) the restricted isometry constant of order ``2s``.
+
+    Returns
+    -------
+    (float, float)
+        ``(ρ, γ)``, rounded up.
+
+    Raises
+    ------
+    PreconditionError
+        If ``δ_{2s} ≥ 4/√41`` (the theorem's hypothesis), with the margin.
+
+    Theorem: Foucart–Rauhut Thm 6.13 (THEORY.md §2).
+    Rigor: proven (ball arithmetic, rounded up).
+
+    Examples
+    --------
+    >>> rho, gamma = rnsp_from_rip(0.3)
+    >>> round(rho, 6), round(gamma, 6)
+    (0.341321, 1.297218)
+    """
+    import flint
+
+    d = delta_2s.upper if isinstance(delta_2s, ConstantResult) else delta_2s
+    d = check_real(d, "delta_2s")
+    if d < 0:
+        raise InvalidArgument(f"delta_2s = {d} is negative: a restricted isometry constant is ≥ 0")
+    if not d < RIP_THRESHOLD:
+        raise PreconditionError(
+            f"δ_2s = {d:.6g} ≥ 4/√41 ≈ {RIP_THRESHOLD:.6f}: Foucart–Rauhut Thm 6.13 does not apply",
+            hypothesis="δ_2s < 4/√41", margin=d - RIP_THRESHOLD)
+    db = flint.arb(d)
+    den = (1 - db * db).sqrt() - db / 4
+    return ball_up(db / den), ball_up((1 + db).sqrt() / den)
+
+
+def recovery_constants(rho: float, gamma: float) -> RecoveryConstants:
+    """Constants of the recovery theorems for the rNSP constants ``(ρ, γ)``.
+
+    ``C1 = (1+ρ)²/(1−ρ)``, ``C2 = (3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25,
+    seed Theorem 1), the seed's ``C2_seed = (3ρ+5)γ/(1−ρ)`` (Theorem 3 bound
+    ``C2_seed/2``) and the sharp ``sparse_pair = √2γ/(1−ρ)``.
+
+    Parameters
+    ----------
+    rho : float
+        ``0 < ρ < 1``.
+    gamma : float or ConstantResult
+        ``γ > 0`` (a result is read through its upper side).
+
+    Returns
+    -------
+    RecoveryConstants
+
+    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (THEORY.md §2).
+    Rigor: proven (ball arithmetic, rounded up).
+
+    Examples
+    --------
+    >>> c = recovery_constants(0.5, 1.0)
+    >>> round(c.C1, 12), round(c.C2, 12), round(c.C2_seed, 12), round(c.sparse_pair, 9)
+    (4.5, 7.0, 13.0, 2.828427125)
+    """
+    rho = check_open_unit(rho, "rho")
+    g = gamma.upper if isinstance(gamma, ConstantResult) else gamma
+    g = check_positive(g, "gamma")
+    b = _recovery_balls(rho, g)
+    return RecoveryConstants(rho=rho, gamma=g, C1=ball_up(b["C1"]), C2=ball_up(b["C2"]),
+                             C2_seed=ball_up(b["C2_seed"]), sparse_pair=ball_up(b["sparse_pair"]),
+                             sparse_pair_seed=ball_up(b["C2_seed"] / 2))
+
+
+def _arb_of_string(sx: str) -> Any:
+    import flint
+
+    return flint.arb(sx)
+
+
+@precision(prec=WITNESS_BITS)
+def _enclosure_distance(sol: Any, x: np.ndarray) -> tuple[Any, Any]:
+    """Balls bounding ``‖x̂ − x‖₂`` from below and above, from the exact solver's enclosure."""
+    import flint
+
+    enc = sol.info.get("z_enclosure") or sol.enclosure
+    lo2, hi2 = flint.arb(0), flint.arb(0)
+    for e, xi in zip(enc, x.reshape(-1)):
+        if len(e) == 2:
+            d = abs(_arb_of_string(e[0]) - flint.arb(float(np.real(xi))))
+            rad = _arb_of_string(e[1])
+        else:
+            d = abs(flint.acb(_arb_of_string(e[0]), _arb_of_string(e[1]))
+                    - flint.acb(float(np.real(xi)), float(np.imag(xi))))
+            rad = _arb_of_string(e[2])
+        hi = d + rad
+        lo = d - rad
+        lo2 += (lo * lo) if lo > 0 else flint.arb(0)
+        hi2 += hi * hi
+    return lo2.sqrt(), hi2.sqrt()
+
+
+def _sigma_ball(c: np.ndarray, s: int) -> Any:
+    import flint
+
+    from theorycheck.rnsp_common import balls
+
+    bs = balls(c)
+    mags = [abs(b) for b in bs]
+    order = np.argsort(-np.abs(c), kind="stable")
+    total = flint.arb(0)
+    for i in order[s:]:
+        total += mags[int(i)]
+    return total
+
+
+@precision(prec=WITNESS_BITS)
+def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: float, gamma: float,
+                         W: Any = None, dps: int = 30) -> CheckResult:
+    """Seed Theorem 1: compare the SR-LASSO error ``‖x̂ − x‖₂`` with its rNSP bound.
+
+    With ``y = Ax + e`` (formed in float64; the bound uses the exact
+    ``e = y − Ax``), every minimiser of ``λ‖Wz‖₁ + ‖Az − y‖₂`` satisfies
+    ``‖x̂ − x‖₂ ≤ 2C1 σ_s(Wx)₁/√s + (C1/(√s λ) + C2)‖e‖₂`` when ``A W^{-1}``
+    has the rNSP of order ``s`` with ``(ρ, γ)`` and ``0 < λ ≤ C1/(√s C2)``.
+    ``x̂`` comes from the certified solver (``solve(..., method="exact")``).
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator
+        Measurement operator.
+    x : array_like
+        The true signal (shape ``A.in_shape``).
+    e : array_like
+        Noise (shape ``A.out_shape``).
+    lam : float
+        SR-LASSO parameter ``λ``.
+    s : int
+        rNSP order.
+    rho, gamma : float
+        rNSP constants of ``A W^*`` (e.g. from :func:`rnsp_gamma`; a result is
+        read through its upper side).
+    W : LinearOperator, optional
+        Unitary sparsifier.
+    dps : int
+        Starting precision of the exact solver.
+
+    Returns
+    -------
+    CheckResult
+        ``holds`` if the bound is proven to hold, ``violated`` if proven to fail
+        (then ``A W^*`` does **not** have the rNSP with ``(ρ, γ)``), else
+        inconclusive; ``values`` has ``error``, ``bound``, ``tightness``
+        (``error/bound``) and the constants.
+
+    Raises
+    ------
+    PreconditionError
+        If ``λ > C1/(√s C2)`` (hypothesis of Theorem 1), with the margin.
+
+    Theorem: seed Theorem 1 (THEORY.md §2; Foucart–Rauhut Thm 4.25).
+    Rigor: proven (certified minimiser enclosure and ball arithmetic) without
+    ``W``; certified-float64 with ``W`` (``Wx`` evaluated in float64); numerical
+    if the exact solver fails and the reference solver is used instead.
+    """
+    import flint
+
+    from theorycheck.numerics.backend import as_array
+    from theorycheck.problems.programs import SRLasso
+    from theorycheck.solvers import solve
+
+    lam = check_positive(lam, "lam")
+    rho = check_open_unit(rho, "rho")
+    gamma = check_positive(gamma.upper if isinstance(gamma, ConstantResult) else gamma, "gamma")
+    P = SRLasso(A, lam, W=W)
+    N = P.penalty_size
+    s = check_order(s, N)
+    xa = as_array(x, "x")
+    ea = as_array(e, "e")
+    if xa.shape != tuple(P.A.in_shape):
+        raise InvalidArgument(f"x has shape {xa.shape}: pass an array of shape {tuple(P.A.in_shape)}")
+    if ea.shape != tuple(P.A.out_shape):
+        raise InvalidArgument(f"e has shape {ea.shape}: pass an array of shape {tuple(P.A.out_shape)}")
+    consts = recovery_constants(rho, gamma)
+    balls_ = _recovery_balls(rho, gamma)
+    lam_max_ball = balls_["C1"] / (flint.arb(s).sqrt() * balls_["C2"])
+    if not flint.arb(lam) <= lam_max_ball:
+        bound = ball_down(lam_max_ball)
+        raise PreconditionError(
+            f"λ = {lam:.6g} exceeds C1/(√s C2) = {bound:.6g} (seed Theorem 1 needs 0 < λ ≤ C1/(√s C2)); "
+            "pass a smaller λ", hypothesis="0 < λ ≤ C1/(√s C2)", margin=lam - bound)
+    Ad = P.A.to_dense()
+    y = np.asarray(P.A.apply(xa)) + ea
+    rigor = Rigor.PROVEN if W is None else Rigor.CERTIFIED_FLOAT64
+    note = ""
+    try:
+        sol = solve(P, y, method="exact", dps=dps)
+        lhs_lo, lhs_hi = _enclosure_distance(sol, xa)
+    except (SolverError, InsufficientPrecision) as exc:
+        sol = solve(P, y, method="reference")
+        d = flint.arb(float(np.linalg.norm(np.asarray(sol.x) - xa)))
+        lhs_lo = lhs_hi = d
+        rigor = Rigor.NUMERICAL
+        note = f" (exact solver failed: {exc}; reference solver used, numerical)"
+    from theorycheck.rnsp_common import balls, matvec_balls, norm2_ball
+
+    # the exact noise e = y − Ax of the float data
+    yb = balls(y.reshape(-1))
+    Axb = matvec_balls(Ad, balls(xa.reshape(-1)))
+    e_norm = norm2_ball([a - b for a, b in zip(yb, Axb)])
+    if W is None:
+        c = xa.reshape(-1)
+    else:
+        c1 = np.asarray(P.W.apply(xa)).reshape(-1)
+        c2 = np.asarray(P.W.apply(xa)).reshape(-1)
+        if not np.array_equal(c1, c2):
+            rigor = Rigor.NUMERICAL
+            note += " (W x differs between two float64 evaluations)"
+        c = c1
+    sigma = _sigma_ball(c, s)
+    rs = flint.arb(s).sqrt()
+    C1, C2 = balls_["C1"], balls_["C2"]
+    rhs = 2 * C1 * sigma / rs + (C1 / (rs * flint.arb(lam)) + C2) * e_norm
+    if lhs_hi <= rhs:
+        outcome = Outcome.HOLDS
+    elif lhs_lo > rhs:
+        outcome = Outcome.VIOLATED
+    else:
+        outcome = Outcome.INCONCLUSIVE
+    err_f, rhs_f = float(lhs_hi.mid()), float(rhs.mid())
+    tight = err_f / rhs_f if rhs_f > 0 else math.inf
+    if outcome is Outcome.VIOLATED:
+        verdict = (f"the bound fails, so {'A W^*' if W is not None else 'A'} does NOT have the rNSP of order "
+                   f"{s} with (ρ, γ) = ({rho}, {gamma})")
+    elif outcome is Outcome.HOLDS:
+        verdict = f"the bound holds (tightness {tight:.3g})"
+    else:
+        verdict = "the enclosures overlap: undecided"
+    msg = f"‖x̂ − x‖₂ = {err_f:.6g} vs Theorem 1's bound {rhs_f:.6g}: {verdict}{note}"
+    return CheckResult(
+        check="recovery_bound", outcome=outcome, rigor=rigor, message=msg,
+        values={"error": err_f, "error_upper": ball_up(lhs_hi), "bound": rhs_f, "bound_lower": ball_down(rhs),
+                "tightness": tight, "lam": lam, "lambda_max": ball_down(lam_max_ball),
+                "sigma_s": float(sigma.mid()), "noise_norm": float(e_norm.mid()), "s": s, "rho": rho,
+                "gamma": gamma, "C1": consts.C1, "C2": consts.C2, "solver": sol.solver},
+        witness=Witness("recovery", {"x": np.asarray(xa), "y": np.asarray(y), "x_hat": np.asarray(sol.x)}),
+        theorem="seed Theorem 1 (SR-LASSO under the rNSP), THEORY.md §2")
+
+
+@precision(prec=WITNESS_BITS)
+def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, s: int | None = None,
+                           bound: str = "seed") -> CheckResult:
+    """Seed Theorem 3: ``‖z − x‖₂ ≤ K‖A(z − x)‖₂`` for ``s``-sparse ``x, z`` under the rNSP.
+
+    ``K = C2_seed/2 = (3ρ+5)γ/(2(1−ρ))`` (the seed's) or the sharp
+    ``K = √2γ/(1−ρ)`` (apply the rNSP to the two halves of the ``2s``-sparse
+    difference); both are reported, ``bound`` selects the verdict.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator
+        The matrix.
+    x, z : array_like
+        ``s``-sparse vectors.
+    rho, gamma : float
+        rNSP constants of order ``s`` (a result is read through its upper side).
+    s : int, optional
+        The order; default ``max(‖x‖₀, ‖z‖₀)``.
+    bound : {"seed", "sharp"}
+        Which constant decides the outcome.
+
+    Returns
+    -------
+    CheckResult
+        ``holds``/``violated`` (a violation proves that ``A`` does not have the
+        rNSP with ``(ρ, γ)``), ``values`` with both bounds and the ratios.
+
+    Raises
+    ------
+    PreconditionError
+        If ``x`` or ``z`` is not ``s``-sparse.
+
+    Theorem: seed Theorem 3 (kernel awareness), THEORY.md §2.
+    Rigor: proven (ball arithmetic on the float64 data).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = check_kernel_awareness(np.eye(3), [1.0, 0, 0], [0, 2.0, 0], rho=0.5, gamma=1.0)
+    >>> r.holds, r.rigor.value
+    (True, 'proven')
+    """
+    from theorycheck.rnsp_common import balls, matvec_balls, norm2_ball
+
+    if bound not in ("seed", "sharp"):
+        raise InvalidArgument(f"bound must be 'seed' or 'sharp', got {bound!r}")
+    B, _ = dense_matrix(A)
+    N = B.shape[1]
+    xv, zv = vector(x, "x", N), vector(z, "z", N)
+    rho = check_open_unit(rho, "rho")
+    gamma = check_positive(gamma.upper if isinstance(gamma, ConstantResult) else gamma, "gamma")
+    nnz = max(int(np.count_nonzero(xv)), int(np.count_nonzero(zv)))
+    if s is None:
+        s = max(nnz, 1)
+    s = check_order(s, N)
+    if nnz > s:
+        raise PreconditionError(
+            f"x or z has {nnz} non-zeros > s = {s}: Theorem 3 is for s-sparse vectors",
+            hypothesis="x, z s-sparse", margin=float(nnz - s))
+    # z − x is not exact in float64: take the difference in balls
+    xb, zb = balls(xv), balls(zv)
+    db = [b - a for a, b in zip(xb, zb)]
+    lhs = norm2_ball(db)
+    Ad = norm2_ball(matvec_balls(B, db))
+    b = _recovery_balls(rho, gamma)
+    K_seed = b["C2_seed"] / 2
+    K_sharp = b["sparse_pair"]
+    K = K_seed if bound == "seed" else K_sharp
+    rhs = K * Ad
+    if lhs <= rhs:
+        outcome = Outcome.HOLDS
+    elif lhs > rhs:
+        outcome = Outcome.VIOLATED
+    else:
+        outcome = Outcome.INCONCLUSIVE
+    lf, af = float(lhs.mid()), float(Ad.mid())
+    ratio = lf / af if af > 0 else math.inf
+    verdict = {Outcome.HOLDS: "holds", Outcome.VIOLATED: "fails: A does NOT have the rNSP with these constants",
+               Outcome.INCONCLUSIVE: "undecided"}[outcome]
+    msg = (f"‖z − x‖₂ = {lf:.6g}, ‖A(z − x)‖₂ = {af:.6g} (ratio {ratio:.6g}); bound K = {float(K.mid()):.6g} "
+           f"({bound}) {verdict}")
+    return CheckResult(
+        check="kernel_awareness", outcome=outcome, rigor=Rigor.PROVEN, message=msg,
+        values={"difference": lf, "measured_difference": af, "ratio": ratio, "K_seed": ball_up(K_seed),
+                "K_sharp": ball_up(K_sharp), "holds_seed": bool(lhs <= K_seed * Ad),
+                "holds_sharp": bool(lhs <= K_sharp * Ad), "s": s, "rho": rho, "gamma": gamma},
+        witness=_store(Witness("pair", {"x": xv, "z": zv, "bound": bound}), B),
+        theorem="seed Theorem 3 (kernel awareness), THEORY.md §2")
+
+
+# --------------------------------------------------------------------------------------
+# phase transition
+# --------------------------------------------------------------------------------------
+
+def donoho_tanner(delta: Any) -> Any:
+    """Donoho–Tanner weak threshold ``ρ_W(δ)`` (``s/m`` at the ℓ1 phase transition for ``m/N = δ``).
+
+    Solves ``ψ(δρ) = δ`` with the statistical-dimension formula
+    ``ψ(r) = inf_τ r(1+τ²) + 2(1−r)[(1+τ²)Q(τ) − τφ(τ)]``.
+
+    Parameters
+    ----------
+    delta : float or array_like
+        Undersampling ratios ``m/N`` in ``(0, 1)``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``ρ_W(δ)`` (same shape as ``delta``).
+
+    Theorem: Amelunxen–Lotz–McCoy–Tropp (2014); Donoho–Tanner (2009) (THEORY.md §2).
+    Rigor: numerical (nested root finding to ~1e-13).
+
+    Examples
+    --------
+    >>> round(donoho_tanner(0.5), 4)
+    0.3857
+    """
+    from theorycheck.numerics.backend import as_array
+    from theorycheck.rnsp_phase import weak_threshold
+
+    arr = as_array(delta, "delta", allow_complex=False)
+    if np.any(arr <= 0) or np.any(arr >= 1):
+        raise InvalidArgument("delta must lie in (0, 1) (δ = m/N with m < N)")
+    out = np.vectorize(weak_threshold, otypes=[float])(arr)
+    return float(out) if out.shape == () else out
+
+
+def empirical_phase_transition(N: int, deltas: Sequence[float], rhos: Sequence[float], *, trials: int = 20,
+                               executor: Any = None, seed: Any = 0, progress: bool = True,
+                               tol: float = 1e-4, atol: float = 0.1) -> PhaseTransitionResult:
+    """Empirical ℓ1 phase transition: success rate of basis pursuit on Gaussian instances.
+
+    For each ``δ`` (``m = round(δN)``) and ``ρ`` (``s = round(ρm)``), ``trials``
+    Gaussian matrices and ``s``-sparse Gaussian vectors; success when the LP
+    solution of ``min ‖z‖₁ s.t. Az = Ax`` satisfies ``‖ẑ − x‖ ≤ tol‖x‖``.
+
+    Parameters
+    ----------
+    N : int
+        Signal length.
+    deltas, rhos : sequence of float
+        Increasing grids in ``(0, 1)``.
+    trials : int
+        Trials per cell.
+    executor : concurrent.futures.Executor, optional
+        Runs the cells (default serial); results do not depend on it.
+    seed : int or SeedSequence
+        Seed (one child seed per cell).
+    progress : bool
+        tqdm bar over cells.
+    tol : float
+        Relative recovery tolerance.
+    atol : float
+        Allowed deviation of the 50 % crossing from ``ρ_W(δ)`` for ``holds``.
+
+    Returns
+    -------
+    PhaseTransitionResult
+        Probabilities, crossings, the theoretical curve and a ``plot`` method.
+
+    Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014), THEORY.md §2.
+    Rigor: numerical (Monte Carlo).
+    """
+    from theorycheck.rnsp_phase import build_result, check_grid, sweep
+
+    N = check_order(N, None, "N")
+    if N < 2:
+        raise InvalidArgument("N must be at least 2")
+    d = check_grid(deltas, "deltas")
+    r = check_grid(rhos, "rhos", 0.0, 1.0 + 1e-12)
+    trials = check_order(trials, None, "trials")
+    tol = check_positive(tol, "tol")
+    atol = check_positive(atol, "atol")
+    P, R = sweep(N, d, r, trials, executor, seed, progress, tol)
+    return build_result(N, d, r, P, R, trials, atol)
+
+
+# --------------------------------------------------------------------------------------
+# verifiers for `theorycheck verify`
+# --------------------------------------------------------------------------------------
+
+def _verdict(check: str, ok: bool, *, rigor: Rigor, msg: str) -> CheckResult:
+    # never above the saved result's own claim
+    return CheckResult(f"verify:{check}", Outcome.HOLDS if ok else Outcome.VIOLATED, rigor, msg)
+
+
+def _no_matrix(check: str) -> CheckResult:
+    return CheckResult(f"verify:{check}", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                       "the witness does not store the matrix (too large): re-run the computation")
+
+
+@register_verifier("rip_constant")
+@precision(prec=WITNESS_BITS)
+def _verify_rip(result: CheckResult) -> CheckResult:
+    from theorycheck.rnsp_rip import rip_witness
+
+    w = result.witness
+    if w is None or "A" not in w.data:
+        return _no_matrix("rip_constant")
+    lo, _ = rip_witness(np.asarray(w["A"]), np.asarray(w["support"]), np.asarray(w["vector"]))
+    ok = lo >= result.lower
+    return _verdict("rip_constant", ok, rigor=result.rigor, msg=f"lower bound δ_s ≥ {lo:.15g} re-proven from the witness "
+                    f"({'confirms' if ok else 'does NOT confirm'} the saved {result.lower:.15g}); "
+                    "the upper bound needs a re-run of rip_constant")
+
+
+@register_verifier("nsp_constant")
+def _verify_nsp(result: CheckResult) -> CheckResult:
+    from theorycheck.rnsp_nsp import lower_bound
+
+    w = result.witness
+    if w is None or "A" not in w.data:
+        return _no_matrix("nsp_constant")
+    lo, _, _ = lower_bound(np.asarray(w["A"]), np.asarray(w["kernel_vector"]), int(result.values["k"]))
+    ok = lo >= result.lower - 1e-15 * max(1.0, abs(result.lower))
+    return _verdict("nsp_constant", ok, rigor=result.rigor, msg=f"lower bound α_k ≥ {lo:.15g} re-proven on an exact kernel vector "
+                    f"({'confirms' if ok else 'does NOT confirm'} the saved {result.lower:.15g}); "
+                    "the upper bound needs a re-run of nsp_constant")
+
+
+@register_verifier("rnsp_gamma")
+@precision(prec=WITNESS_BITS)
+def _verify_gamma(result: CheckResult) -> CheckResult:
+    from theorycheck.rnsp_gamma import kernel_violation_ball, ratio_ball
+
+    w = result.witness
+    if w is None or "A" not in w.data:
+        return _no_matrix("rnsp_gamma")
+    spec = _spec_from_witness(w)
+    S = np.asarray(w["support"])
+    if result.outcome is Outcome.VIOLATED:
+        out = kernel_violation_ball(spec, np.asarray(w["v"]), S)
+        ok = out is not None and out[0] > 0
+        return _verdict("rnsp_gamma", ok, rigor=result.rigor, msg="stable NSP violation " + ("re-proven on an exact kernel vector"
+                                                                  if ok else "NOT re-proven"))
+    lo = ball_down(ratio_ball(spec, np.asarray(w["v"]), S))
+    ok = lo >= result.lower - 1e-15 * max(1.0, abs(result.lower))
+    return _verdict("rnsp_gamma", ok, rigor=result.rigor, msg=f"lower bound γ ≥ {lo:.15g} re-proven from the witness "
+                    f"({'confirms' if ok else 'does NOT confirm'} the saved {result.lower:.15g}); "
+                    "the upper bound needs a re-run of rnsp_gamma")
+
+
+@register_verifier("rnsp_violation")
+@precision(prec=WITNESS_BITS)
+def _verify_violation(result: CheckResult) -> CheckResult:
+    from theorycheck.rnsp_gamma import kernel_violation_ball, ratio_ball
+
+    w = result.witness
+    if result.outcome is not Outcome.VIOLATED:
+        return CheckResult("verify:rnsp_violation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           "nothing to verify: the search found no violation")
+    if w is None or "A" not in w.data:
+        return _no_matrix("rnsp_violation")
+    spec = _spec_from_witness(w)
+    S, v = np.asarray(w["support"]), np.asarray(w["v"])
+    if bool(w["kernel"]):
+        out = kernel_violation_ball(spec, v, S)
+        ok = out is not None and out[0] > 0
+    else:
+        ok = bool(ratio_ball(spec, v, S, float(w["gamma"])) > 0)
+    return _verdict("rnsp_violation", ok, rigor=result.rigor, msg="rNSP violation " + ("re-proven" if ok else "NOT re-proven"))
+
+
+@register_verifier("kernel_awareness")
+def _verify_kernel_awareness(result: CheckResult) -> CheckResult:
+    w = result.witness
+    if w is None or "A" not in w.data:
+        return _no_matrix("kernel_awareness")
+    again = check_kernel_awareness(np.asarray(w["A"]), np.asarray(w["x"]), np.asarray(w["z"]),
+                                   rho=float(result.values["rho"]), gamma=float(result.values["gamma"]),
+                                   s=int(result.values["s"]), bound=str(w["bound"]))
+    ok = again.outcome is result.outcome
+    return _verdict("kernel_awareness", ok, rigor=result.rigor, msg=f"re-evaluated: {again.outcome.value} "
+                    f"({'matches' if ok else 'differs from'} the saved {result.outcome.value})")
