@@ -201,3 +201,22 @@ def test_squares_of_balls_around_zero_are_finite():
     assert _sq(ball).is_finite() and _sq(ball).contains(0)
     col = flint.arb_mat([[flint.arb(0, 1e-3)], [flint.arb(2)]])
     assert _sqnorm(col).contains(4) and _sqnorm(col).is_finite()
+
+
+@pytest.mark.parametrize("kind", ["srlasso", "qcbp"])
+def test_noise_free_data_fitting_on_a_small_support(kind):
+    # y = A x exactly (dyadic data), |S| < m: the minimiser fits y and is certified in rationals
+    rng = np.random.default_rng(4)
+    A = np.round(rng.standard_normal((13, 16)) * 64) / 64
+    x = np.zeros(16)
+    x[[2, 9]] = [1.5, -0.75]
+    y = A @ x  # exact: dyadic products and sums of few terms stay in binary64
+    assert np.array_equal(y, np.array([sum(A[i, j] * x[j] for j in (2, 9)) for i in range(13)]))
+    P = SRLasso(A, lam=0.35) if kind == "srlasso" else QCBP(A, eta=0.0)
+    sol = solve(P, y, method="exact", candidate=x)
+    assert sol.rigor.value == "proven" and sol.info.get("exact_rational")
+    assert np.array_equal(sol.x, x)  # the enclosure is exact: radius zero
+    assert float(sol.dual_slack) > 0
+    # a wrong sign pattern on the same support is rejected, not certified
+    with pytest.raises((SolverError, InsufficientPrecision)):
+        solve(P, y, method="exact", support=[2, 9], signs=[-1, -1], enumerate_supports=False)

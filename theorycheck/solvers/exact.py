@@ -122,6 +122,8 @@ class ExactData:
                    if exact_float(y_src) else _mid_array(yb, self.complex).ravel())
         self.wf = np.asarray(problem.weights, dtype=float)
         self.paramf = float(getattr(problem, "lam", getattr(problem, "eta", 1.0)))
+        # exact rational data (real float64 A with no W, float64 y): enables the fitting certificate
+        self.rational = fast and exact_float(y_src) and not self.complex
 
     @property
     def B(self) -> Any:
@@ -309,6 +311,8 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
             raise SupportRejected("0 is infeasible")
     elif _interpolating(kind, d, S):
         return _certify_interpolating(kind, d, S, sig)
+    elif d.rational and (kind == "qcbp" and d.paramf == 0.0 or kind == "srlasso" and _fits_in_float(d, S)):
+        return _certify_rational_fit(kind, d, S, sig)
     else:
         BS = d.cols(S)
         BSt = BS.transpose()
@@ -450,6 +454,66 @@ def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarra
             raise _undecided("‖u‖ < 1")
     slack = _strict_dual_feasibility(d, u, t, S)
     return c, slack if slack is not None else flint.arb(1), {"interpolates": True}
+
+
+def _fits_in_float(d: ExactData, S: list[int]) -> bool:
+    """Float64 screening: does ``B_S`` (nearly) fit ``y`` exactly?"""
+    BS = d.Bf[:, S]
+    res = d.yf - BS @ np.linalg.lstsq(BS, d.yf, rcond=None)[0]
+    return float(np.linalg.norm(res)) <= 1e-10 * max(float(np.linalg.norm(d.yf)), 1e-300)
+
+
+def _fmpq_mat(M: np.ndarray) -> Any:
+    import flint
+
+    return flint.fmpq_mat([[flint.fmpq(*float(v).as_integer_ratio()) for v in row] for row in M])
+
+
+def _certify_rational_fit(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
+    """``B_S c = y`` exactly with ``|S| < m`` (noise-free data), in exact rational arithmetic.
+
+    With ``G = B_S^T B_S``, ``c_S = G^{-1} B_S^T y`` must fit ``y`` exactly; the
+    minimum-norm dual ``u = t B_S G^{-1} v`` (``t = λ`` for SR-LASSO, 1 for QCBP
+    with ``η = 0``) must satisfy ``|B_j^T u| < t w_j`` off ``S`` and, for SR-LASSO,
+    ``‖u‖ < 1``. Then ``c`` is the unique minimiser (the ``Az = y`` case of THEORY.md §1).
+    """
+    import flint
+
+    BS = _fmpq_mat(d.Bf[:, S])
+    yq = _fmpq_mat(d.yf.reshape(-1, 1))
+    BSt = BS.transpose()
+    G = BSt * BS
+    try:
+        cS = G.solve(BSt * yq)
+    except ZeroDivisionError:
+        raise SupportRejected("B_S is not injective") from None
+    if BS * cS != yq:
+        raise SupportRejected("B_S does not fit y exactly")
+    for k, (j, sg) in enumerate(zip(S, sig)):
+        if not (cS[k, 0] > 0 if sg > 0 else cS[k, 0] < 0):
+            raise SupportRejected(f"coefficient {j} has the wrong sign")
+    t = flint.fmpq(*float(d.paramf).as_integer_ratio()) if kind == "srlasso" else flint.fmpq(1)
+    w = [flint.fmpq(*float(v).as_integer_ratio()) for v in d.wf]
+    v = flint.fmpq_mat([[w[j] * int(sg)] for j, sg in zip(S, sig)])
+    u = BS * G.solve(v) * t
+    if kind == "srlasso":
+        nu2 = sum((u[i, 0] * u[i, 0] for i in range(d.m)), flint.fmpq(0))
+        if not nu2 < 1:
+            raise SupportRejected("‖u‖ ≥ 1 for the minimum-norm dual")
+    off = [j for j in range(d.N) if j not in set(S)]
+    slack = None
+    if off:
+        g = _fmpq_mat(d.Bf[:, off]).transpose() * u
+        for k, j in enumerate(off):
+            rel = 1 - abs(g[k, 0]) / (t * w[j])
+            if not rel > 0:
+                raise SupportRejected(f"dual feasibility fails at column {j}")
+            slack = rel if slack is None or rel < slack else slack
+    c = [flint.arb(0)] * d.N
+    for k, j in enumerate(S):
+        c[j] = flint.arb(cS[k, 0])
+    slack_ball = flint.arb(slack) if slack is not None else flint.arb(1)
+    return c, flint.arb(slack_ball.lower()), {"interpolates": True, "exact_rational": True}
 
 
 def _min_lower(current, ball):
