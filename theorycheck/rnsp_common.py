@@ -159,7 +159,7 @@ def _recovery_balls(rho: float, gamma: float) -> dict[str, Any]:
     r, g = flint.arb(rho), flint.arb(gamma)
     one = flint.arb(1)
     return {
-        "C1": (one + r) ** 2 / (one - r),
+        "C1": (one + r) * (one + r) / (one - r),
         "C2": (3 + r) * g / (one - r),
         "C2_seed": (3 * r + 5) * g / (one - r),
         "sparse_pair": flint.arb(2).sqrt() * g / (one - r),

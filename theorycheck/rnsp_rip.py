@@ -137,7 +137,8 @@ def rip_witness(A: np.ndarray, S: np.ndarray, x: np.ndarray) -> tuple[float, flo
     """Proven lower bound of ``δ_s`` from an ``s``-sparse vector: ``|‖A_S x‖²/‖x‖² − 1|``; also the float ratio."""
     xb = balls(np.asarray(x))
     Ax = matvec_balls(A[:, S], xb)
-    ratio = norm2_ball(Ax) ** 2 / norm2_ball(xb) ** 2
+    nA, nx = norm2_ball(Ax), norm2_ball(xb)
+    ratio = (nA * nA) / (nx * nx)  # not ** 2: python-flint 0.9 gives nan for arb(0, r) ** 2
     d = ratio - 1 if float(ratio.mid()) >= 1 else 1 - ratio
     return max(0.0, ball_down(d)), float(ratio.mid())
 

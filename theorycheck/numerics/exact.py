@@ -29,6 +29,7 @@ __all__ = [
     "arb_matrix",
     "acb_matrix",
     "ball_to_strings",
+    "ball_sq",
     "ball_upper",
     "ball_lower",
     "decide_less",
@@ -266,6 +267,15 @@ def ball_to_strings(x: Any, digits: int | None = None) -> tuple[str, str]:
     if rad_back < err:  # printed radius rounded down: bump it by one unit in the 5th digit
         rad_s = (flint.arb(err) * flint.arb("1.0001")).upper().str(5, radius=False)
     return mid_s, rad_s
+
+
+def ball_sq(a: Any) -> Any:
+    """``a²`` for a ball, as ``a·a``: python-flint 0.9 returns nan for ``arb(0, r) ** 2``.
+
+    Theorem: none (infrastructure).
+    Rigor: proven (ball multiplication).
+    """
+    return a * a
 
 
 def ball_upper(x: Any) -> float:

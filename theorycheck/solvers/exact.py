@@ -47,7 +47,7 @@ import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
 from theorycheck.numerics.exact import (
-    acb_matrix, arb_matrix, ball_lower, ball_to_strings, ball_upper, to_arb,
+    acb_matrix, arb_matrix, ball_lower, ball_sq as _sq, ball_to_strings, ball_upper, to_arb,
 )
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
 from theorycheck.problems.programs import Program, program_kind
@@ -640,11 +640,6 @@ def _lambda_min_lower(G):
 
 def _conj_t(M):
     return M.conjugate().transpose() if hasattr(M, "conjugate") else M.transpose()
-
-
-def _sq(a):
-    """``a²`` as ``a·a``: python-flint 0.9 returns nan for ``arb(0, r) ** 2``."""
-    return a * a
 
 
 def _sqnorm(col):

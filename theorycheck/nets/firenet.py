@@ -1,0 +1,252 @@
+"""FIRENET: the restarted primal–dual scheme for weighted SR-LASSO unrolled into a network (THEORY.md §6.4).
+
+``FIRENET(A, lam=…)`` is a :class:`torch.nn.Module` whose forward pass is the
+algorithm of THEORY.md §6.4 with ``restarts`` blocks of ``inner`` Chambolle–Pock
+layers (``restarts·inner`` layers in all):
+
+.. code-block:: text
+
+    ψ ← 0; ε ← ε₀
+    repeat n times:
+        ε ← e^{-1}(δ + ε);  β ← ε/(2 L_A);  α ← 1/(β p)
+        p steps on b = α y from x₀ = α ψ, ξ₀ = 0:
+            x_{j+1} = soft_{τλw}(x_j − τ B^* ξ_j)
+            ξ_{j+1} = proj_{‖·‖₂ ≤ 1}(ξ_j + σ B(2x_{j+1} − x_j) − σ b)
+        ψ ← mean(x₁..x_p)/α
+    return W^* ψ
+
+with ``B = A W^*`` for a unitary sparsifier ``W`` (``B = A`` without one).
+Real and complex data, weights, any leading batch shape, any device, and
+autograd (gradients flow to ``y``). The parameters, step sizes and defaults
+(``L_A = ‖A‖``, ``τ = σ = 0.99/L_A``, ``p`` from
+:func:`~theorycheck.solvers.primal_dual.default_inner_iterations`, ``ε₀ = ‖y‖``)
+are those of :func:`theorycheck.solvers.primal_dual.restarted_primal_dual`, and
+the two agree to rounding (the tests check it).
+
+Theorem: THEORY.md §6.4 (exponential convergence in the number of restarts
+under the rNSP in levels; stability).
+Rigor: numerical (a network's output proves nothing by itself).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+
+from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.backend import check_finite, resolve_device
+from theorycheck.problems.operators import LinearOperator
+from theorycheck.problems.programs import Program, SRLasso
+from theorycheck.solvers.primal_dual import _op_norm, _steps, default_inner_iterations
+from theorycheck.solvers.reference import is_synthesis
+
+__all__ = ["FIRENET"]
+
+_TINY = 1e-300
+
+
+def _pos_int(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        raise InvalidArgument(f"{name}={v!r}: pass a positive integer")
+    return int(v)
+
+
+def _nonneg(v: Any, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
+        raise InvalidArgument(f"{name}={v!r}: pass a finite number ≥ 0")
+    return float(v)
+
+
+class FIRENET(torch.nn.Module):
+    """Unrolled restarted primal–dual network for weighted SR-LASSO (THEORY.md §6.4).
+
+    Parameters
+    ----------
+    A : array_like, torch.Tensor, LinearOperator or SRLasso
+        The measurement matrix/operator, or a whole :class:`SRLasso` spec (then
+        ``lam``, ``weights`` and ``W`` come from it and must not be passed).
+    lam : float
+        ``λ > 0`` (required unless ``A`` is an ``SRLasso``).
+    weights : array_like, optional
+        Positive weights ``w`` (one per coefficient of ``Wz``).
+    W : LinearOperator, optional
+        A unitary sparsifier.
+    restarts : int
+        Number of restarts ``n`` (blocks).
+    inner : int, optional
+        Chambolle–Pock layers per block ``p``.
+    eps0 : float, optional
+        Initial ``ε₀`` (default ``‖y‖`` per sample, 1 for ``y = 0``).
+    delta : float
+        ``δ ≥ 0``.
+    L_A : float, optional
+        Upper bound on ``‖A‖`` (default computed as in ``restarted_primal_dual``).
+    tau, sigma : float, optional
+        Steps with ``τσL_A² < 1`` (default ``0.99/L_A`` each).
+    dtype : torch.dtype
+        Real working precision (``torch.float64`` default, or ``torch.float32``).
+    device : str or torch.device, optional
+        Default: CUDA when available, else CPU.
+
+    Theorem: THEORY.md §6.4 (FIRENET; exponential convergence under the rNSP).
+    Rigor: numerical.
+
+    Examples
+    --------
+    >>> net = FIRENET(np.eye(2), lam=0.5, restarts=25, device="cpu")
+    >>> [round(v, 6) for v in net(torch.tensor([2.0, 0.0], dtype=torch.float64)).tolist()]
+    [2.0, 0.0]
+    """
+
+    def __init__(self, A: Any, lam: float | None = None, *, weights: Any = None, W: Any = None,
+                 restarts: int = 10, inner: int | None = None, eps0: float | None = None,
+                 delta: float = 0.0, L_A: float | None = None, tau: float | None = None,
+                 sigma: float | None = None, dtype: Any = torch.float64, device: Any = None):
+        super().__init__()
+        if isinstance(A, SRLasso):
+            if lam is not None or weights is not None or W is not None:
+                raise InvalidArgument("A is an SRLasso spec: leave lam, weights and W out (they come "
+                                      "from the spec)")
+            problem = A
+        elif isinstance(A, Program):
+            raise InvalidArgument(f"FIRENET solves SR-LASSO: got a {type(A).__name__} spec; pass an "
+                                  "SRLasso or a matrix/operator with lam")
+        else:
+            if lam is None:
+                raise InvalidArgument("pass lam (λ > 0), or an SRLasso spec as A")
+            if isinstance(A, torch.Tensor):
+                A = A.detach().cpu().numpy()
+            problem = SRLasso(A, lam, weights=weights, W=W)
+        if not is_synthesis(problem):
+            raise InvalidArgument("FIRENET needs no W or a unitary W (synthesis form); for a "
+                                  "non-unitary W use theorycheck.solvers.primal_dual.chambolle_pock")
+        if dtype not in (torch.float32, torch.float64):
+            raise InvalidArgument(f"dtype={dtype!r}: pass torch.float32 or torch.float64")
+        self.problem = problem
+        self.B: LinearOperator = problem.synthesis_operator
+        self.x_shape = tuple(self.B.in_shape)
+        self.y_shape = tuple(problem.A.out_shape)
+        self.complex = bool(problem.is_complex)
+        self.restarts = _pos_int(restarts, "restarts")
+        self.delta = _nonneg(delta, "delta")
+        if L_A is None:
+            L_A = _op_norm(problem.A)
+        else:
+            L_A = _nonneg(L_A, "L_A")
+            if L_A == 0:
+                raise InvalidArgument("L_A must be positive (an upper bound on ‖A‖)")
+        self.L_A = float(L_A)
+        self.inner = (default_inner_iterations(self.L_A, problem.lam, np.asarray(problem.weights))
+                      if inner is None else _pos_int(inner, "inner"))
+        self.tau, self.sigma = _steps(tau, sigma, self.L_A)
+        if eps0 is not None:
+            eps0 = _nonneg(eps0, "eps0")
+            if eps0 == 0:
+                raise InvalidArgument("eps0 must be positive")
+        self.eps0 = eps0
+        self.rdtype = dtype
+        self.cdtype = {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
+        thr = torch.as_tensor(problem.lam * np.asarray(problem.weights, dtype=np.float64))
+        self.register_buffer("thr", thr.reshape(self.x_shape).to(device=resolve_device(device),
+                                                                   dtype=dtype))
+
+    @classmethod
+    def from_problem(cls, problem: SRLasso, **kwargs: Any) -> "FIRENET":
+        """FIRENET for an :class:`SRLasso` spec (same as ``FIRENET(problem, **kwargs)``).
+
+        Theorem: THEORY.md §6.4.
+        Rigor: numerical.
+        """
+        return cls(problem, **kwargs)
+
+    @property
+    def layers(self) -> int:
+        """Total Chambolle–Pock layers ``restarts · inner``."""
+        return self.restarts * self.inner
+
+    def extra_repr(self) -> str:
+        return (f"x_shape={self.x_shape}, y_shape={self.y_shape}, lam={self.problem.lam}, "
+                f"restarts={self.restarts}, inner={self.inner}, L_A={self.L_A:.6g}, "
+                f"complex={self.complex}")
+
+    # -- building blocks ------------------------------------------------------------------
+    def _soft(self, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        mod = v.abs()
+        return v * (torch.clamp(mod - t, min=0.0) / torch.where(mod > 0, mod, torch.ones_like(mod)))
+
+    def _norm(self, v: torch.Tensor) -> torch.Tensor:
+        k = len(self.y_shape)
+        sq = v.real ** 2 + v.imag ** 2 if v.is_complex() else v * v
+        return torch.sqrt(sq.sum(dim=tuple(range(-k, 0))))
+
+    def _prepare(self, y: Any) -> tuple[torch.Tensor, tuple[int, ...]]:
+        dev = self.thr.device
+        if not isinstance(y, torch.Tensor):
+            arr = np.asarray(y)
+            if arr.dtype == object or arr.dtype.kind not in "biufc":
+                raise InvalidArgument("y must be a numeric array or tensor")
+            y = torch.as_tensor(arr)
+        shape = tuple(y.shape)
+        core = self.y_shape
+        if len(shape) < len(core) or shape[len(shape) - len(core):] != core:
+            raise InvalidArgument(f"y has shape {shape}: pass shape (*batch, {', '.join(map(str, core))})")
+        check_finite(y, "y")
+        if y.is_complex() and not self.complex:
+            raise InvalidArgument("y is complex but the problem is real: pass real y or a complex operator")
+        dt = self.cdtype if self.complex else self.rdtype
+        return y.to(device=dev, dtype=dt), shape[: len(shape) - len(core)]
+
+    # -- forward ----------------------------------------------------------------------------
+    def forward(self, y: Any, *, history: bool = False) -> Any:
+        """Reconstruct ``z ≈ argmin λ‖Wz‖_{1,w} + ‖Az − y‖`` from ``y`` (shape ``(*batch, *A.out_shape)``).
+
+        With ``history=True`` returns ``(z, [z after restart 1, …, z after restart n])``.
+
+        Theorem: THEORY.md §6.4.
+        Rigor: numerical.
+        """
+        yv, batch = self._prepare(y)
+        ky, kx = len(self.y_shape), len(self.x_shape)
+        B = self.B
+        p, tau, sigma = self.inner, self.tau, self.sigma
+        if self.eps0 is None:
+            ny = self._norm(yv)
+            eps = torch.where(ny > 0, ny, torch.ones_like(ny))
+        else:
+            eps = torch.full(batch, self.eps0, dtype=self.rdtype, device=yv.device)
+        xdt = self.cdtype if self.complex else self.rdtype
+        psi = torch.zeros(batch + self.x_shape, dtype=xdt, device=yv.device)
+        out = []
+        for _ in range(self.restarts):
+            eps = (self.delta + eps) / math.e
+            alpha = 2.0 * self.L_A / (eps * p)  # α = 1/(βp), β = ε/(2L_A)
+            a_y = alpha[(...,) + (None,) * ky]
+            a_x = alpha[(...,) + (None,) * kx]
+            b = a_y * yv
+            x = a_x * psi
+            Bx = B._apply(x)
+            xi = torch.zeros_like(Bx)
+            Btxi = torch.zeros_like(x)
+            acc = None
+            for _ in range(p):
+                x_new = self._soft(x - tau * Btxi, tau * self.thr)
+                Bx_new = B._apply(x_new)
+                v = xi + sigma * (2.0 * Bx_new - Bx) - sigma * b
+                n = self._norm(v)[(...,) + (None,) * ky]
+                xi = v / torch.clamp(n, min=1.0)
+                Btxi = B._adjoint(xi)
+                acc = x_new if acc is None else acc + x_new
+                x, Bx = x_new, Bx_new
+            psi = acc / (p * a_x)
+            if history:
+                out.append(self._signal(psi))
+        z = self._signal(psi)
+        return (z, out) if history else z
+
+    def _signal(self, psi: torch.Tensor) -> torch.Tensor:
+        W = self.problem.W
+        return W._adjoint(psi) if W is not None else psi
