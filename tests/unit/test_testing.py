@@ -1,0 +1,494 @@
+"""theorycheck.testing: the battery, its robustness, third-party solvers, the pytest plugin."""
+
+from __future__ import annotations
+
+import pathlib
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from theorycheck.errors import CertificationError, InvalidArgument
+from theorycheck.results import Outcome, Report
+from theorycheck.solvers import certify_solution
+from theorycheck.solvers.certify import distance_to_enclosure
+from theorycheck.testing import (
+    CHECKS,
+    applicable_checks,
+    assert_holds,
+    assert_minimiser,
+    assert_reconstructor_stable,
+    assert_solver_passes,
+    check_reconstructor,
+    check_solver,
+    cvxpy_solver,
+    exact_solver,
+    parametrize_with_checks,
+    pyproximal_lasso_solver,
+    sklearn_lasso_solver,
+    solver_name,
+    spgl1_solver,
+)
+
+pytest_plugins = ["pytester"]
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# checks that need modules written in parallel (theorycheck.rnsp / theorycheck.impossibility)
+OPTIONAL = {"recovery_bound_rnsp": "theorycheck.rnsp", "impossibility_barrier": "theorycheck.impossibility"}
+
+
+def _module_available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def _recheck_violations(report: Report) -> None:
+    """Every violation against a certified minimiser must re-certify independently."""
+    for r in report.results:
+        if r.violated and r.witness is not None and "minimiser" in r.witness.data:
+            from theorycheck.problems import programs
+
+            w = r.witness
+            cls = getattr(programs, w["program"])
+            w_ = None if np.all(w["weights"] == 1) else w["weights"]
+            P = cls(w["A"], w["param"], weights=w_)
+            again = certify_solution(P, w["y"], w["x"], tol=float(r["tol"]))
+            assert again.violated and again.rigor.value == "proven", (r.summary(), again.summary())
+
+
+# -- (1) hypothesis finds and shrinks a silent failure of scikit-learn's Lasso ---------------
+
+def test_hypothesis_finds_and_shrinks_a_silent_sklearn_failure():
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    from theorycheck.strategies import near_degenerate_problems
+
+    solver = sklearn_lasso_solver()
+    seen = []
+
+    def fit(inst):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from sklearn.linear_model import Lasso as SkLasso
+
+            est = SkLasso(alpha=inst.problem.sklearn_alpha, fit_intercept=False)
+            est.fit(inst.problem.A.to_dense(), inst.y)
+        return est, caught
+
+    def silently_wrong(inst):
+        est, caught = fit(inst)
+        lo, _ = distance_to_enclosure(est.coef_, inst.solution)
+        bad = lo > 1e-3 * max(1.0, np.linalg.norm(inst.minimiser)) and not caught \
+            and est.n_iter_ < est.max_iter
+        if bad:
+            seen.append(inst)
+        return bad
+
+    cfg = settings(max_examples=100, database=None, deadline=None, derandomize=True,
+                   phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    inst = find(near_degenerate_problems(), silently_wrong, settings=cfg)
+    first = seen[0]
+    # shrunk: never larger than the first failure found, and strictly simpler in some respect
+    key = lambda i: (i.params["m"], i.params["N"], i.params["s"], -i.params["delta"])  # noqa: E731
+    assert all(a <= b for a, b in zip(key(inst)[:3], key(first)[:3]))
+    assert key(inst) < key(first) or inst.params["seed"] < first.params["seed"]
+    # the silent failure, re-established from scratch: converged, no warning, proven wrong
+    est, caught = fit(inst)
+    assert est.n_iter_ < est.max_iter and not caught
+    res = certify_solution(inst.problem, inst.y, est.coef_, tol=1e-3 * max(1.0, np.linalg.norm(inst.minimiser)))
+    assert res.violated and res.rigor.value == "proven"
+    assert np.array_equal(solver(inst.problem, inst.y), est.coef_)  # the adapter is the same fit
+
+
+def test_the_battery_reports_the_sklearn_failure_with_a_shrunk_witness():
+    rep = check_solver(sklearn_lasso_solver(), on_fail="report",
+                       checks=["certified_optimality_near_degenerate"], max_examples=20)
+    (r,) = rep.results
+    assert r.violated and r.rigor.value == "proven"
+    assert "shrunk instance" in r.message and r["examples"] >= 1
+    _recheck_violations(rep)
+
+
+# -- (2) theorycheck's certified solver passes the whole battery ---------------------------
+
+def test_certified_solver_passes_the_whole_battery():
+    seen = []
+    rep = check_solver(exact_solver(), problem="lasso", on_fail="raise", callback=seen.append)
+    assert [r.check for r in rep.results] == list(applicable_checks("lasso"))
+    assert [r.check for r in seen] == [r.check for r in rep.results]
+    assert rep.passed
+    for r in rep.results:
+        if r.check in OPTIONAL and not _module_available(OPTIONAL[r.check]):
+            assert r.outcome is Outcome.INCONCLUSIVE and "needs" in r.message
+        else:
+            assert r.holds, r.summary()
+    proven = {r.check for r in rep.results if r.rigor.value == "proven"}
+    assert {"certified_optimality", "certified_optimality_near_degenerate",
+            "zero_above_lambda_max"} <= proven
+
+
+# -- (3) misbehaving solvers give failed checks naming the reason; the suite never crashes ----
+
+def _raises(problem, y):
+    raise RuntimeError("solver exploded")
+
+
+def _nan(problem, y):
+    return np.full(problem.A.in_shape, np.nan)
+
+
+def _wrong_shape(problem, y):
+    return np.zeros(problem.A.shape[1] + 1)
+
+
+def _complex(problem, y):
+    return np.zeros(problem.A.in_shape) + 1j
+
+
+def _not_an_array(problem, y):
+    return object()
+
+
+def _slow(problem, y):
+    time.sleep(2.0)
+    return np.zeros(problem.A.in_shape)
+
+
+@pytest.mark.parametrize("solver,reason", [
+    (_raises, "raised RuntimeError: solver exploded"),
+    (_nan, "NaN"),
+    (_wrong_shape, "shape"),
+    (_complex, "complex values for a real problem"),
+    (_not_an_array, "dtype object"),
+])
+def test_misbehaving_solver_fails_with_the_reason(solver, reason):
+    rep = check_solver(solver, on_fail="report", max_examples=2, shrink=False,
+                       checks=["certified_optimality", "metamorphic_scaling", "exact_recovery_nsp",
+                               "zero_above_lambda_max"], problem="qcbp")
+    assert not rep.passed
+    for r in rep.results:
+        assert r.violated, r.summary()
+        assert reason in r.message, r.summary()
+
+
+def test_the_whole_battery_survives_a_raising_solver():
+    for problem in ("lasso", "srlasso", "qcbp"):
+        rep = check_solver(_raises, problem=problem, on_fail="report", max_examples=2)
+        assert [r.check for r in rep.results] == list(applicable_checks(problem))
+        for r in rep.results:
+            assert r.violated and "solver exploded" in r.message, r.summary()
+
+
+def test_same_seed_same_report():
+    opts = dict(on_fail="report", max_examples=5, checks=["certified_optimality", "metamorphic_sign_phase",
+                                                          "l1_norm_monotone"])
+    assert check_solver(sklearn_lasso_solver(), **opts) == check_solver(sklearn_lasso_solver(), **opts)
+    a = check_solver(sklearn_lasso_solver(), seed=1, **opts).results[0]
+    b = check_solver(sklearn_lasso_solver(), seed=2, **opts).results[0]
+    assert a.witness != b.witness or a.values != b.values
+
+
+def test_time_limit_fails_the_check_and_stops_calling():
+    t0 = time.perf_counter()
+    rep = check_solver(_slow, on_fail="report", time_limit=0.2, max_examples=2, shrink=False,
+                       checks=["certified_optimality", "metamorphic_permutation", "l1_norm_monotone"])
+    assert time.perf_counter() - t0 < 10  # one abandoned call, then no more calls
+    assert all(r.violated for r in rep.results)
+    assert "exceeded the time limit of 0.2 s" in rep.results[0].message
+    assert all("time limit" in r.message for r in rep.results)
+    assert rep.results[0].rigor.value == "numerical"
+
+
+def test_wrong_but_plausible_solver_is_caught_everywhere_it_should_be():
+    def zero(problem, y):  # plausible shape and values, wrong answer
+        return np.zeros(problem.A.in_shape)
+
+    rep = check_solver(zero, problem="srlasso", on_fail="report", max_examples=3, shrink=False)
+    by = {r.check: r for r in rep.results}
+    assert by["certified_optimality"].violated
+    assert "silently" in by["certified_optimality"].message
+    assert by["exact_recovery_nsp"].violated
+    assert by["zero_above_lambda_max"].holds  # 0 *is* right there
+    assert by["metamorphic_permutation"].holds  # consistent, though wrong
+    if _module_available("theorycheck.rnsp"):  # 0 is far outside Theorem 1's error bound
+        assert by["recovery_bound_rnsp"].violated and by["recovery_bound_rnsp"].rigor.value == "proven"
+    _recheck_violations(rep)
+
+
+def test_on_fail_modes_and_expected_failures():
+    def zero(problem, y):
+        return np.zeros(problem.A.in_shape)
+
+    opts = dict(checks=["certified_optimality", "metamorphic_zero_column"], max_examples=2, shrink=False)
+    with pytest.raises(CertificationError) as info:
+        check_solver(zero, **opts)
+    assert isinstance(info.value.report, Report) and "certified_optimality" in str(info.value)
+    with pytest.warns(UserWarning, match="certified_optimality"):
+        check_solver(zero, on_fail="warn", **opts)
+    rep = check_solver(zero, expected_failed_checks={"certified_optimality": "returns 0"}, **opts)
+    assert not rep.passed and "[expected failure: returns 0]" in rep.results[0].message
+    with pytest.raises(CertificationError):
+        assert_solver_passes(zero, **opts)
+
+
+def test_bad_arguments():
+    with pytest.raises(InvalidArgument):
+        check_solver(42)
+    for kw in [dict(problem="bp"), dict(on_fail="ignore"), dict(max_examples=0), dict(tol=-1),
+               dict(time_limit=0), dict(seed=-1), dict(checks=["nope"]),
+               dict(checks=["exact_recovery_nsp"], problem="lasso"),
+               dict(expected_failed_checks={"nope": "x"}), dict(expected_failed_checks="certified_optimality"),
+               dict(callback=3)]:
+        with pytest.raises(InvalidArgument):
+            check_solver(exact_solver(), **kw)
+    with pytest.raises(InvalidArgument):
+        applicable_checks("tv")
+    with pytest.raises(InvalidArgument):
+        parametrize_with_checks([])
+    with pytest.raises(InvalidArgument):
+        parametrize_with_checks([exact_solver()], unknown_option=1)
+
+
+# -- third-party solvers under test --------------------------------------------------------
+
+@pytest.mark.parametrize("name,problem", [("CLARABEL", "srlasso"), ("SCS", "qcbp"), ("CLARABEL", "lasso")])
+def test_cvxpy_solvers_under_test(name, problem):
+    rep = check_solver(cvxpy_solver(name), problem=problem, on_fail="report", max_examples=6,
+                       checks=["certified_optimality", "certified_optimality_near_degenerate",
+                               "metamorphic_permutation", "zero_above_lambda_max"])
+    assert [r.check for r in rep.results][0] == "certified_optimality"
+    for r in rep.results:
+        assert r.outcome in (Outcome.HOLDS, Outcome.VIOLATED, Outcome.INCONCLUSIVE)
+        assert "could not run" not in r.message, r.summary()
+    # whatever the solver does, every violation the suite claims is independently re-proven
+    _recheck_violations(rep)
+    # an interior-point / ADMM answer is close on well-conditioned instances
+    assert rep.results[0].values.get("max_distance_upper", 0.0) < 1e-2 or rep.results[0].violated
+
+
+def test_spgl1_when_installed():
+    pytest.importorskip("spgl1")
+    rep = check_solver(spgl1_solver(), problem="qcbp", on_fail="report", max_examples=4,
+                       checks=["certified_optimality", "exact_recovery_nsp"])
+    assert len(rep.results) == 2
+    _recheck_violations(rep)
+
+
+def test_pyproximal_when_installed():
+    pytest.importorskip("pyproximal")
+    rep = check_solver(pyproximal_lasso_solver(), on_fail="report", max_examples=4,
+                       checks=["certified_optimality", "metamorphic_permutation"])
+    assert len(rep.results) == 2
+    _recheck_violations(rep)
+
+
+def test_adapters_refuse_other_programs_as_failures():
+    rep = check_solver(sklearn_lasso_solver(), problem="qcbp", on_fail="report",
+                       checks=["zero_above_lambda_max"])
+    assert rep.results[0].violated and "solves Lasso problems, not QCBP" in rep.results[0].message
+
+
+def test_solver_names():
+    assert solver_name(sklearn_lasso_solver()) == "sklearn_lasso"
+    assert solver_name(cvxpy_solver("SCS")) == "cvxpy_SCS"
+    assert solver_name(lambda P, y: y) == "lambda"
+    assert solver_name(_nan) == "_nan"
+
+
+# -- parametrize_with_checks ------------------------------------------------------------------
+
+def _zero_solver(problem, y):
+    return np.zeros(problem.A.in_shape)
+
+
+@parametrize_with_checks([exact_solver(), _zero_solver],
+                         checks=["metamorphic_permutation", "zero_above_lambda_max", "certified_optimality"],
+                         expected_failed_checks=lambda s: {"certified_optimality": "returns 0"}
+                         if s is _zero_solver else {}, max_examples=3, shrink=False)
+def test_parametrized_battery(solver, check):
+    check(solver)
+
+
+def test_parametrize_ids(pytester):
+    pytester.makepyfile(
+        """
+        from theorycheck.testing import parametrize_with_checks, exact_solver, sklearn_lasso_solver
+
+        @parametrize_with_checks([exact_solver(), sklearn_lasso_solver()],
+                                 checks=["metamorphic_scaling"])
+        def test_it(solver, check):
+            check(solver)
+        """)
+    result = pytester.runpytest("--collect-only", "-q")
+    out = result.stdout.str()
+    assert "test_it[theorycheck_exact-metamorphic_scaling]" in out
+    assert "test_it[sklearn_lasso-metamorphic_scaling]" in out
+
+
+# -- check_reconstructor --------------------------------------------------------------------
+
+def test_check_reconstructor_stable_and_unstable_maps():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((6, 10)) / np.sqrt(6)
+    x1 = rng.standard_normal(10)
+    # x2 − x1 is (almost) in the kernel of A: measurements nearly coincide, images do not
+    _, _, Vt = np.linalg.svd(A)
+    x2 = x1 + 2.0 * Vt[-1] + 1e-4 * rng.standard_normal(10)
+    pinv = np.linalg.pinv(A)
+
+    def stable(y):  # minimum-norm least squares: Lipschitz constant 1/σ_min(A)
+        return pinv @ y
+
+    def memoriser(y):  # perfect on both images: overperforms, hence unstable
+        return x1 if np.linalg.norm(y - A @ x1) <= np.linalg.norm(y - A @ x2) else x2
+
+    bound = 1.01 / np.linalg.svd(A, compute_uv=False)[-1]
+    rep = check_reconstructor(stable, A, images=[x1, x2], eta=0.05, lipschitz_bound=bound)
+    by = {r.check: r for r in rep.results}
+    assert by["reconstructor_call"].holds and by["local_lipschitz"].holds
+    assert by["universal_instability"].holds  # it is not accurate on both: no forced instability
+    assert by["training_pairs"].violated  # but the data set itself forces instability of accurate maps
+    rep = check_reconstructor(memoriser, A, images=[x1, x2], eta=0.05, lipschitz_bound=bound)
+    by = {r.check: r for r in rep.results}
+    r = by["universal_instability"]
+    assert r.violated and r.rigor.value == "certified-float64"
+    dA = np.linalg.norm(A @ (x1 - x2))
+    assert r["lipschitz_lower"] == pytest.approx(np.linalg.norm(x1 - x2) / dA)
+    assert r["lipschitz_lower"] > (np.linalg.norm(x1 - x2) - 2 * 0.05) / 0.05  # the theorem's bound
+    assert by["local_lipschitz"].violated
+    with pytest.raises(CertificationError):
+        assert_reconstructor_stable(memoriser, A, images=[x1, x2], eta=0.05)
+
+
+def test_check_reconstructor_bad_maps_and_input():
+    A = np.eye(3)[:2]
+    rep = check_reconstructor(lambda y: np.full(3, np.nan), A, images=[np.ones(3)])
+    assert rep.results[0].violated and "NaN" in rep.results[0].message
+    rng = np.random.default_rng(1)
+    rep = check_reconstructor(lambda y: rng.standard_normal(3), A, images=[np.ones(3)])
+    assert rep.results[0].violated and "different outputs" in rep.results[0].message
+    with pytest.raises(InvalidArgument):
+        check_reconstructor(lambda y: y, A, images=[np.ones(4)])
+    with pytest.raises(InvalidArgument):
+        check_reconstructor(lambda y: y, A, images=[np.ones(3)], eta=-1)
+
+
+# -- assertions ----------------------------------------------------------------------------------
+
+def test_assert_minimiser_and_assert_holds():
+    from theorycheck import Lasso
+
+    P = Lasso(np.eye(2), lam=1.0)
+    y = np.array([2.0, 0.1])
+    assert assert_minimiser(P, y, np.array([1.5, 0.0])).holds
+    with pytest.raises(CertificationError, match="violated"):
+        assert_minimiser(P, y, np.array([1.0, 0.0]))
+    a = np.array([1.0, 2.0, -1.0])
+    Pdeg = Lasso(np.stack([a, a, np.array([0.0, 1.0, 3.0])], axis=1), lam=0.5)
+    with pytest.raises(CertificationError, match="inconclusive"):
+        assert_minimiser(Pdeg, 2 * a, np.array([1.0, 0.5, 0.0]), max_dps=40)
+    assert_minimiser(Pdeg, 2 * a, np.array([1.0, 0.5, 0.0]), max_dps=40, allow_inconclusive=True)
+    with pytest.raises(InvalidArgument):
+        assert_holds("holds")
+
+
+# -- the opt-in pytest plugin ---------------------------------------------------------------------
+
+PLUGIN = "theorycheck.testing.pytest_plugin"
+
+
+@pytest.fixture
+def keep_hypothesis_profile():
+    from hypothesis import settings
+
+    name = settings.get_current_profile_name()
+    yield
+    settings.load_profile(name)
+
+
+def test_plugin_markers_options_fixtures_and_header(pytester, keep_hypothesis_profile):
+    pytester.makepyfile(
+        """
+        import flint, mpmath, pytest
+        from hypothesis import settings
+
+        @pytest.mark.slow
+        def test_slow():
+            pass
+
+        @pytest.mark.gpu
+        def test_gpu():
+            raise AssertionError("must be skipped without CUDA")
+
+        def test_seed(theorycheck_seed, theorycheck_rng):
+            assert theorycheck_seed == 7
+            assert theorycheck_rng.integers(0, 10**9) == __import__("numpy").random.default_rng(7).integers(0, 10**9)
+
+        def test_precision_a():
+            assert flint.ctx.prec == 53 and mpmath.mp.prec == 53
+            flint.ctx.prec = 400
+            mpmath.mp.dps = 100
+
+        def test_precision_b():
+            assert flint.ctx.prec == 53 and mpmath.mp.prec == 53
+
+        def test_profile():
+            assert settings.default.max_examples == 20 and settings.default.derandomize
+
+        def test_check_solver_fixture(theorycheck_check_solver):
+            from theorycheck.testing import exact_solver
+            rep = theorycheck_check_solver(exact_solver(), checks=["metamorphic_permutation"])
+            assert rep.passed
+        """)
+    result = pytester.runpytest("-p", PLUGIN, "--theorycheck-seed=7", "--theorycheck-profile=theorycheck-ci",
+                                "-p", "no:cacheprovider", "-m", "not slow")
+    out = result.stdout.str()
+    result.assert_outcomes(passed=5, skipped=1, deselected=1)
+    assert "theorycheck " in out and "python-flint" in out and "hypothesis" in out
+    assert "theorycheck backends: torch" in out and "cvxpy" in out and "seed 7" in out
+    markers = pytester.runpytest("-p", PLUGIN, "--markers").stdout.str()
+    assert "@pytest.mark.slow" in markers and "@pytest.mark.gpu" in markers
+    bad = pytester.runpytest("-p", PLUGIN, "--theorycheck-profile=no-such-profile")
+    assert bad.ret != 0
+
+
+def test_plugin_is_opt_in(pytester):
+    pytester.makepyfile("def test_x(theorycheck_seed):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)  # fixture unknown without -p theorycheck.testing.pytest_plugin
+
+
+def test_plugin_beside_the_repository_conftest(pytester, keep_hypothesis_profile):
+    """The repo's own conftest (profiles ci/dev, gpu skipping, precision fixture) and its pyproject
+    markers coexist with the plugin."""
+    pytester.makeconftest((ROOT / "tests" / "conftest.py").read_text())
+    pytester.makeini("[pytest]\nmarkers =\n    slow: long\n    gpu: needs CUDA\n"
+                     "addopts = -m 'not slow and not gpu' --strict-markers\n")
+    pytester.makepyfile(
+        """
+        import flint, pytest
+        from hypothesis import given, settings, strategies as st
+
+        @pytest.mark.slow
+        def test_slow():
+            raise AssertionError("deselected")
+
+        @given(st.integers())
+        def test_profile_ci(i):
+            assert settings.get_current_profile_name() in ('ci', 'dev')  # the repo's profiles
+
+        def test_fixtures(theorycheck_seed):
+            assert theorycheck_seed == 3 and flint.ctx.prec == 53
+        """)
+    result = pytester.runpytest("-p", PLUGIN, "--theorycheck-seed=3", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, deselected=1)
+
+
+def test_checks_constant_is_complete():
+    from theorycheck.testing.suite import _RUNNERS
+
+    assert set(CHECKS) == set(_RUNNERS)
+    assert "exact_recovery_nsp" not in applicable_checks("lasso")
+    assert set(applicable_checks("qcbp")) == set(CHECKS)

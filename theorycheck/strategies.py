@@ -1,0 +1,997 @@
+"""Hypothesis strategies for sparse solvers, with certified oracles.
+
+In the style of :mod:`hypothesis.extra.numpy`: required arguments are values
+or strategies, options are keyword-only, and arguments are validated when the
+strategy is *built* (bad ones raise :class:`InvalidArgument`, a subclass of
+both ``hypothesis.errors.InvalidArgument`` and theorycheck's
+:class:`~theorycheck.errors.InvalidArgument`). A value drawn from a strategy
+argument is validated when it is drawn.
+
+The program strategies (:func:`lasso_problems`, :func:`srlasso_problems`,
+:func:`qcbp_problems`, :func:`near_degenerate_problems`) draw an instance
+*together with its certified exact minimiser*: ``y`` is built from a chosen
+sparse ``x`` and a strict dual certificate, and the unique minimiser of the
+float64 data is then proven in ball arithmetic
+(``theorycheck.solvers.solve(..., method="exact")``). Tests can compare any
+solver's answer with it::
+
+    from hypothesis import given
+    from theorycheck.strategies import lasso_problems
+    from theorycheck.solvers.certify import distance_to_enclosure
+
+    @given(lasso_problems())
+    def test_my_solver(inst):
+        x = my_solver(inst.problem, inst.y)
+        assert distance_to_enclosure(x, inst.solution)[1] <= 1e-6
+
+Matrices and vectors are generated from seeds and numbers drawn by hypothesis,
+never by filling arrays with a constant background: every entry is "generic",
+so shrinking simplifies sizes, sparsity, parameters and degeneracy instead of
+producing zero columns by accident.
+
+Theorem: optimality and uniqueness under strict dual feasibility (THEORY.md §1)
+for the program strategies; rNSP (THEORY.md §2) and the impossibility class
+Ω_K (THEORY.md §6.2) for :func:`rnsp_instances` and :func:`impossibility_instances`.
+Rigor: the drawn minimisers are proven; see each strategy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import errors as _hyp_errors
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from theorycheck import errors as _tc_errors
+
+__all__ = [
+    "InvalidArgument",
+    "CertifiedInstance",
+    "RNSPInstance",
+    "sensing_matrices",
+    "sparse_vectors",
+    "compressible_vectors",
+    "lasso_problems",
+    "srlasso_problems",
+    "qcbp_problems",
+    "near_degenerate_problems",
+    "rnsp_instances",
+    "impossibility_instances",
+    "precisions",
+]
+
+MATRIX_KINDS = ("gaussian", "bernoulli", "fourier", "dct", "hadamard")
+PROBLEM_KINDS = ("lasso", "srlasso", "qcbp")
+_DTYPES = tuple(np.dtype(t) for t in (np.float64, np.float32, np.complex128, np.complex64))
+#: largest signal length the program strategies accept (the exact certificate is O(m N))
+MAX_PROBLEM_N = 400
+
+
+class InvalidArgument(_hyp_errors.InvalidArgument, _tc_errors.InvalidArgument):
+    """A strategy argument is invalid (raised when the strategy is built, or when drawn).
+
+    Subclasses both ``hypothesis.errors.InvalidArgument`` and
+    :class:`theorycheck.errors.InvalidArgument`, so either ``except`` catches it.
+    """
+
+
+# --------------------------------------------------------------------------------------
+# argument validation
+# --------------------------------------------------------------------------------------
+
+def _is_strategy(v: Any) -> bool:
+    return isinstance(v, SearchStrategy)
+
+
+def _check_int(value: Any, name: str, *, min_value: int, max_value: int | None = None,
+               strategy_ok: bool = True) -> Any:
+    if strategy_ok and _is_strategy(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        kind = "an int or a strategy of ints" if strategy_ok else "an int"
+        raise InvalidArgument(f"{name}={value!r} must be {kind}")
+    value = int(value)
+    if value < min_value or (max_value is not None and value > max_value):
+        rng = f"≥ {min_value}" if max_value is None else f"in [{min_value}, {max_value}]"
+        raise InvalidArgument(f"{name}={value} must be {rng}")
+    return value
+
+
+def _check_float(value: Any, name: str, *, low: float, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False, strategy_ok: bool = True) -> Any:
+    if strategy_ok and _is_strategy(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = "a number or a strategy of numbers" if strategy_ok else "a number"
+        raise InvalidArgument(f"{name}={value!r} must be {kind}")
+    value = float(value)
+    bad = (not math.isfinite(value) or value < low or value > high
+           or (low_open and value == low) or (high_open and value == high))
+    if bad:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise InvalidArgument(f"{name}={value} must be finite and in {lo}{low}, {high}{hi}")
+    return value
+
+
+def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidArgument(f"{name}={value!r}: pass one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def _check_dtype(dtype: Any, name: str = "dtype", *, allow_none: bool = False) -> np.dtype | None:
+    if dtype is None and allow_none:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise InvalidArgument(f"{name}={dtype!r} is not a dtype: pass one of "
+                              f"{[str(d) for d in _DTYPES]}") from exc
+    if dt not in _DTYPES:
+        raise InvalidArgument(f"{name}={dt} is not supported: pass one of {[str(d) for d in _DTYPES]}")
+    return dt
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be True or False")
+    return value
+
+
+def _drawn(draw: Callable, value: Any, check: Callable[[Any], Any]) -> Any:
+    """Draw ``value`` if it is a strategy and validate what was drawn."""
+    if _is_strategy(value):
+        return check(draw(value))
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# matrices and vectors (plain builders used by the strategies and by theorycheck.testing)
+# --------------------------------------------------------------------------------------
+
+def _matrix(kind: str, m: int, N: int, dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
+    """An ``m × N`` sensing matrix with columns of (expected) unit norm."""
+    cplx = dtype.kind == "c"
+    if kind == "gaussian":
+        A = rng.standard_normal((m, N))
+        if cplx:
+            A = (A + 1j * rng.standard_normal((m, N))) / math.sqrt(2)
+        A = A / math.sqrt(m)
+    elif kind == "bernoulli":
+        A = rng.choice([-1.0, 1.0], (m, N))
+        if cplx:
+            A = (A + 1j * rng.choice([-1.0, 1.0], (m, N))) / math.sqrt(2)
+        A = A / math.sqrt(m)
+    else:
+        from theorycheck.problems.operators import (SubsampledDCT, SubsampledFourier,
+                                                    SubsampledWalshHadamard)
+
+        mask = np.zeros(N, dtype=bool)
+        mask[rng.choice(N, m, replace=False)] = True
+        cls = {"fourier": SubsampledFourier, "dct": SubsampledDCT,
+               "hadamard": SubsampledWalshHadamard}[kind]
+        A = cls(mask).to_dense() * math.sqrt(N / m)
+    return np.ascontiguousarray(A, dtype=dtype)
+
+
+def _matrix_constraints(kind: str, m: Any, N: Any, dtype: np.dtype | None) -> None:
+    """Eager checks that depend on several arguments (only for fixed values)."""
+    if kind == "fourier" and dtype is not None and dtype.kind != "c":
+        raise InvalidArgument(f"kind='fourier' gives complex matrices: pass a complex dtype, not {dtype}")
+    if kind in ("fourier", "dct", "hadamard") and isinstance(m, int) and isinstance(N, int) and m > N:
+        raise InvalidArgument(f"kind={kind!r} subsamples m={m} of the N={N} rows of a transform: need m ≤ N")
+    if kind == "hadamard" and isinstance(N, int) and N & (N - 1):
+        raise InvalidArgument(f"kind='hadamard' needs N to be a power of two, got N={N}")
+
+
+def sensing_matrices(
+    m: int | SearchStrategy[int],
+    N: int | SearchStrategy[int],
+    *,
+    kind: str = "gaussian",
+    dtype: Any = None,
+) -> SearchStrategy[np.ndarray]:
+    """Strategy for ``m × N`` sensing matrices with (expected) unit-norm columns.
+
+    Parameters
+    ----------
+    m, N : int or strategy of ints
+        Rows (measurements) and columns (signal length), both ≥ 1.
+    kind : {"gaussian", "bernoulli", "fourier", "dct", "hadamard"}
+        i.i.d. ``N(0, 1/m)`` entries (complex: ``N(0, 1/(2m))`` real and
+        imaginary parts); i.i.d. ``±1/√m``; ``m`` rows of the unitary DFT, the
+        orthonormal DCT-II or the Walsh–Hadamard matrix chosen uniformly at
+        random, scaled by ``√(N/m)`` (transforms need ``m ≤ N``; Hadamard a
+        power-of-two ``N``).
+    dtype : dtype, optional
+        float64, float32, complex128 or complex64; default complex128 for
+        ``"fourier"`` and float64 otherwise. ``"fourier"`` needs a complex dtype.
+
+    Returns
+    -------
+    SearchStrategy[numpy.ndarray]
+        Every entry generic (from a drawn seed): no constant background fill.
+
+    Theorem: none (random matrices of compressed sensing).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> A = find(sensing_matrices(4, 8, kind="hadamard"), lambda A: True)
+    >>> A.shape, bool(abs(abs(A) - 0.5).max() < 1e-15)
+    ((4, 8), True)
+    """
+    m = _check_int(m, "m", min_value=1)
+    N = _check_int(N, "N", min_value=1)
+    kind = _check_choice(kind, "kind", MATRIX_KINDS)
+    dt = _check_dtype(dtype, allow_none=True)
+    _matrix_constraints(kind, m, N, dt)
+    if dt is None:
+        dt = np.dtype(np.complex128 if kind == "fourier" else np.float64)
+
+    @st.composite
+    def _draw(draw):
+        mm = _drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, strategy_ok=False))
+        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, strategy_ok=False))
+        _matrix_constraints(kind, mm, NN, dt)
+        seed = draw(st.integers(0, 2**32 - 1))
+        return _matrix(kind, mm, NN, dt, np.random.default_rng(seed))
+
+    return _draw()
+
+
+def sparse_vectors(
+    N: int | SearchStrategy[int],
+    s: int | SearchStrategy[int],
+    *,
+    dtype: Any = np.float64,
+    min_magnitude: float = 0.1,
+    max_magnitude: float = 10.0,
+) -> SearchStrategy[np.ndarray]:
+    """Strategy for vectors of length ``N`` with exactly ``s`` non-zero entries.
+
+    Parameters
+    ----------
+    N : int or strategy of ints
+        Length (≥ 1).
+    s : int or strategy of ints
+        Number of non-zeros, ``0 ≤ s ≤ N``.
+    dtype : dtype
+        float64, float32, complex128 or complex64.
+    min_magnitude, max_magnitude : float
+        ``0 < min_magnitude ≤ max_magnitude``: the moduli of the non-zeros lie
+        in this interval (complex entries get a drawn phase).
+
+    Returns
+    -------
+    SearchStrategy[numpy.ndarray]
+        Support, moduli, signs and phases are drawn by hypothesis (they shrink
+        towards the first indices, ``min_magnitude`` and positive signs).
+
+    Theorem: none (the ``s``-sparse vectors of THEORY.md §2).
+    Rigor: not applicable.
+    """
+    N = _check_int(N, "N", min_value=1)
+    s = _check_int(s, "s", min_value=0)
+    if isinstance(N, int) and isinstance(s, int) and s > N:
+        raise InvalidArgument(f"s={s} > N={N}: a vector of length N has at most N non-zeros")
+    dt = _check_dtype(dtype)
+    lo = _check_float(min_magnitude, "min_magnitude", low=0.0, low_open=True, strategy_ok=False)
+    hi = _check_float(max_magnitude, "max_magnitude", low=0.0, low_open=True, strategy_ok=False)
+    if lo > hi:
+        raise InvalidArgument(f"min_magnitude={lo} > max_magnitude={hi}")
+    cplx = dt.kind == "c"
+
+    @st.composite
+    def _draw(draw):
+        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, strategy_ok=False))
+        ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=0, strategy_ok=False))
+        if ss > NN:
+            raise InvalidArgument(f"drew s={ss} > N={NN}")
+        support = draw(st.lists(st.integers(0, NN - 1), min_size=ss, max_size=ss, unique=True))
+        x = np.zeros(NN, dtype=dt)
+        for j in support:
+            mag = draw(st.floats(lo, hi))
+            if cplx:
+                x[j] = mag * np.exp(1j * draw(st.floats(0.0, 2 * math.pi, exclude_max=True)))
+            else:
+                x[j] = -mag if draw(st.booleans()) else mag
+        return x
+
+    return _draw()
+
+
+def compressible_vectors(
+    N: int | SearchStrategy[int],
+    *,
+    decay: float = 1.0,
+    scale: float = 1.0,
+    dtype: Any = np.float64,
+) -> SearchStrategy[np.ndarray]:
+    """Strategy for compressible vectors: the ``k``-th largest modulus is at most ``scale·k^(-decay)``.
+
+    The entry of rank ``k`` (in a drawn order) has modulus
+    ``scale·k^(-decay)·u_k`` with ``u_k ∈ [1/2, 1]`` drawn, a drawn sign
+    (complex: phase), so ``σ_s(x)₁ ≤ scale·Σ_{k>s} k^(-decay)``.
+
+    Parameters
+    ----------
+    N : int or strategy of ints
+        Length (≥ 1).
+    decay : float
+        ``> 0``; larger is more compressible.
+    scale : float
+        ``> 0``, the largest possible modulus.
+    dtype : dtype
+        float64, float32, complex128 or complex64.
+
+    Returns
+    -------
+    SearchStrategy[numpy.ndarray]
+
+    Theorem: none (compressible signals, ``σ_s(x)₁`` of THEORY.md §2).
+    Rigor: not applicable.
+    """
+    N = _check_int(N, "N", min_value=1)
+    p = _check_float(decay, "decay", low=0.0, low_open=True, strategy_ok=False)
+    c = _check_float(scale, "scale", low=0.0, low_open=True, strategy_ok=False)
+    dt = _check_dtype(dtype)
+    cplx = dt.kind == "c"
+
+    @st.composite
+    def _draw(draw):
+        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, strategy_ok=False))
+        order = draw(st.permutations(range(NN)))
+        x = np.zeros(NN, dtype=dt)
+        for k, j in enumerate(order, start=1):
+            mag = c * k ** (-p) * draw(st.floats(0.5, 1.0))
+            if cplx:
+                x[j] = mag * np.exp(1j * draw(st.floats(0.0, 2 * math.pi, exclude_max=True)))
+            else:
+                x[j] = -mag if draw(st.booleans()) else mag
+        return x
+
+    return _draw()
+
+
+# --------------------------------------------------------------------------------------
+# certified program instances
+# --------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CertifiedInstance:
+    """A program instance drawn together with its proven unique minimiser.
+
+    Attributes
+    ----------
+    problem : Lasso, SRLasso or QCBP
+        The program (dense float64/complex128 matrix; ``problem.A.to_dense()``).
+    y : numpy.ndarray
+        The data.
+    solution : Solution
+        ``rigor="proven"``: the certified unique minimiser of ``(problem, y)``
+        (``solution.x`` its float64 rounding, ``solution.info["z_enclosure"]``
+        the balls; compare with
+        :func:`theorycheck.solvers.certify.distance_to_enclosure`).
+    params : dict
+        How the instance was built: ``m``, ``N``, ``s``, ``support``, ``kind``
+        (matrix kind), ``noise``, for near-degenerate instances ``delta`` and
+        ``near_duplicate`` (the pair of nearly collinear columns), ``seed``.
+
+    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (``solution.rigor``).
+    """
+
+    problem: Any
+    y: np.ndarray
+    solution: Any
+    params: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def minimiser(self) -> np.ndarray:
+        """The float64 rounding of the certified minimiser (``solution.x``)."""
+        return self.solution.x
+
+    @property
+    def dual_slack(self) -> float:
+        """Certified lower bound on the relative strict dual feasibility margin."""
+        return float(self.solution.dual_slack)
+
+    def __repr__(self) -> str:
+        p = self.params
+        par = getattr(self.problem, "lam", getattr(self.problem, "eta", None))
+        extra = ""
+        if "delta" in p:
+            extra = f", delta={p['delta']:.3g}, near_duplicate={p['near_duplicate']}"
+        return (f"CertifiedInstance({type(self.problem).__name__}, m={p.get('m')}, N={p.get('N')}, "
+                f"s={p.get('s')}, {self.problem._param_name}={par:.6g}, kind={p.get('kind')!r}, "
+                f"support={p.get('support')}{extra}, dual_slack≥{self.dual_slack:.2e}, "
+                f"seed={p.get('seed')})")
+
+
+def _orthogonal_part(g: np.ndarray, AS: np.ndarray) -> np.ndarray:
+    """``g`` minus its projection on ``range(A_S)``."""
+    if AS.shape[1] == 0:
+        return g
+    return g - AS @ np.linalg.lstsq(AS, g, rcond=None)[0]
+
+
+def _gauss(rng: np.random.Generator, shape: Any, cplx: bool) -> np.ndarray:
+    g = rng.standard_normal(shape)
+    return g + 1j * rng.standard_normal(shape) if cplx else g
+
+
+def _build_instance(
+    problem: str,
+    rng: np.random.Generator,
+    *,
+    m: int,
+    N: int,
+    s: int,
+    lam: float = 0.5,
+    noise: float = 0.5,
+    dtype: Any = np.float64,
+    kind: str = "gaussian",
+    weights: np.ndarray | None = None,
+    support: list[int] | None = None,
+    values: np.ndarray | None = None,
+    degenerate: tuple[int, float] | None = None,
+    min_slack: float = 0.1,
+    attempts: int = 40,
+    seed: int | None = None,
+) -> CertifiedInstance | None:
+    """Planted instance: ``y = A x + r`` with a strict dual certificate, then proven.
+
+    ``r = (λ/2) A_S G^{-1}(w_S σ) + noise·‖·‖·g⊥`` (``g⊥ ⊥ range(A_S)``) makes
+    ``x`` the U-LASSO minimiser when ``|2a_j^* r| < λ w_j`` off ``S``; the same
+    ``x`` minimises SR-LASSO with ``λ/(2‖r‖)`` and QCBP with ``η = ‖r‖``
+    (``noise > 0`` keeps them off the degenerate case ``λ²q = 1``). With
+    ``degenerate = (j', δ)`` column ``j'`` becomes ``a_{S[0]} + δ d`` with ``d``
+    chosen so that its dual correlation is ``λ w (1 − O(δ))``: nearly collinear
+    columns and a dual slack of order ``δ``. Matrices that miss the margins are
+    redrawn (``attempts`` times, from ``rng``); ``None`` if all fail or the
+    exact solver cannot certify.
+    """
+    from theorycheck.errors import InsufficientPrecision, SolverError
+    from theorycheck.problems.programs import QCBP, Lasso, SRLasso
+    from theorycheck.solvers.exact import solve_exact
+
+    dt = np.dtype(dtype)
+    cplx = dt.kind == "c"
+    cdt = np.complex128 if cplx else np.float64
+    w = np.ones(N) if weights is None else np.asarray(weights, dtype=float)
+    S = sorted(int(j) for j in (support if support is not None else rng.choice(N, s, replace=False)))
+    if values is None:
+        mags = rng.uniform(0.5, 2.0, s)
+        phase = np.exp(2j * np.pi * rng.uniform(0, 1, s)) if cplx else rng.choice([-1.0, 1.0], s)
+        values = mags * phase
+    vals = np.asarray(values, dtype=cdt)
+    if degenerate is not None:
+        dup, delta = degenerate
+        w = w.copy()
+        w[dup] = w[S[0]]  # the near-duplicate carries the same weight as its twin
+    x = np.zeros(N, dtype=cdt)
+    x[S] = vals
+    sig = vals / np.abs(vals) if s else vals
+    for _ in range(attempts):
+        A = np.asarray(_matrix(kind, m, N, dt, rng), dtype=cdt)
+        AS = A[:, S]
+        if s and np.linalg.cond(AS) > 1e6:
+            continue
+        if s:
+            G = AS.conj().T @ AS
+            r0 = (lam / 2) * AS @ np.linalg.solve(G, w[S] * sig)
+        else:
+            r0 = np.zeros(m, dtype=cdt)
+        gp = _orthogonal_part(_gauss(rng, m, cplx), AS)
+        ngp = float(np.linalg.norm(gp))
+        scale = float(np.linalg.norm(r0)) if s else lam
+        r = r0 + (noise * scale * gp / ngp if ngp > 1e-8 and noise > 0 else 0)
+        if problem != "lasso" and float(np.linalg.norm(r - r0)) <= 1e-3 * scale:
+            continue  # SR-LASSO / QCBP need a component off range(A_S)
+        if degenerate is not None:
+            nr = float(np.linalg.norm(r))
+            rhat = r / nr
+            z = _gauss(rng, m, cplx)
+            z = z - rhat * np.vdot(rhat, z)
+            d = -np.conj(sig[0]) * rhat + z / np.linalg.norm(z)
+            d = d / np.linalg.norm(d)
+            A[:, dup] = A[:, S[0]] + delta * d
+        corr = 2 * np.abs(A.conj().T @ r)
+        thr = lam * w
+        off = np.ones(N, dtype=bool)
+        off[S] = False
+        if degenerate is not None:
+            off[dup] = False
+            if not corr[dup] < thr[dup]:
+                continue
+        if np.any(corr[off] > (1 - min_slack) * thr[off]):
+            continue
+        y = A @ x + r
+        weights_arg = None if weights is None and degenerate is None else w
+        if problem == "lasso":
+            P = Lasso(A, lam=lam, weights=weights_arg)
+        elif problem == "srlasso":
+            P = SRLasso(A, lam=lam / (2 * float(np.linalg.norm(r))), weights=weights_arg)
+        else:
+            P = QCBP(A, eta=float(np.linalg.norm(r)), weights=weights_arg)
+        try:
+            sol = solve_exact(P, y, candidate=x, dps=30, max_dps=300)
+        except (SolverError, InsufficientPrecision, _tc_errors.InvalidArgument):
+            return None
+        params = {"m": m, "N": N, "s": s, "support": S, "kind": kind, "noise": noise,
+                  "lam_lasso": lam, "planted_x": x, "seed": seed}
+        if degenerate is not None:
+            params.update(delta=float(degenerate[1]), near_duplicate=(S[0], int(degenerate[0])))
+        return CertifiedInstance(P, y, sol, params)
+    return None
+
+
+_DEFAULT_LAM = st.floats(0.05, 1.0)
+_DEFAULT_NOISE = st.floats(0.1, 1.0)
+
+
+def _problem_args(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any, kind: str,
+                  dtype: Any, weighted: Any, *, extra_columns: int = 0) -> tuple:
+    """Eager validation shared by the program strategies."""
+    _check_choice(problem, "problem", PROBLEM_KINDS)
+    m = _check_int(m, "m", min_value=1, max_value=MAX_PROBLEM_N) if m is not None else None
+    N = _check_int(N, "N", min_value=1, max_value=MAX_PROBLEM_N) if N is not None else None
+    s = _check_int(s, "s", min_value=0) if s is not None else None
+    lam = _check_float(lam, "lam", low=0.0, low_open=True) if lam is not None else None
+    noise = (_check_float(noise, "noise", low=0.0, high=100.0, low_open=problem != "lasso")
+             if noise is not None else None)
+    kind = _check_choice(kind, "kind", MATRIX_KINDS)
+    dt = _check_dtype(dtype)
+    _check_bool(weighted, "weighted")
+    _matrix_constraints(kind, m, N, dt)
+    if problem != "lasso" and isinstance(m, int) and m < 2:
+        raise InvalidArgument(f"m={m}: {problem} instances need m ≥ 2 (the residual needs a part "
+                              "off range(A_S))")
+    if dt.kind == "c" and problem != "lasso":
+        raise InvalidArgument(f"complex {problem} instances cannot be certified (the exact solver "
+                              "proves complex minimisers for U-LASSO only): use a real dtype")
+    if kind == "fourier" and dt.kind != "c":
+        raise InvalidArgument("kind='fourier' needs dtype=complex128 (only for problem='lasso')")
+    _size_constraints(problem, m, N, s, extra_columns)
+    return m, N, s, lam, noise, kind, dt
+
+
+def _size_constraints(problem: str, m: Any, N: Any, s: Any, extra: int) -> None:
+    """``s + extra ≤ N`` and, off U-LASSO, ``s < m`` (room for the off-range residual)."""
+    ints = lambda *v: all(isinstance(u, int) for u in v)  # noqa: E731
+    if ints(s, N) and s + extra > N:
+        more = f" + {extra} spare column" if extra else ""
+        raise InvalidArgument(f"s={s}{more} > N={N}: lower s or raise N")
+    if ints(s, m) and (s > m or (problem != "lasso" and s >= m)):
+        need = "s ≤ m" if problem == "lasso" else "s < m (the residual needs a part off range(A_S))"
+        raise InvalidArgument(f"s={s}, m={m}: need {need}")
+
+
+def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any, kind: str,
+                      dt: np.dtype, weighted: bool, delta: Any = None) -> SearchStrategy:
+    degenerate = delta is not None
+    extra = 1 if degenerate else 0
+
+    @st.composite
+    def _draw(draw):
+        mm = (_drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, max_value=MAX_PROBLEM_N,
+                                                   strategy_ok=False))
+              if m is not None else draw(st.integers(3, 8)))
+        lo_N = max(mm, 2) if kind not in ("fourier", "dct", "hadamard") else mm
+        if N is not None:
+            NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_PROBLEM_N,
+                                                      strategy_ok=False))
+        elif kind == "hadamard":
+            NN = draw(st.sampled_from([2 ** k for k in range(1, 9) if 2 ** k >= max(lo_N, mm + 1)]))
+        else:
+            NN = draw(st.integers(lo_N + 1, 2 * lo_N + 4))
+        cap = mm - (0 if problem == "lasso" else 1)
+        if s is not None:
+            ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=0, strategy_ok=False))
+        else:
+            ss = draw(st.integers(1, max(1, min(3, cap, NN - extra, mm // 2 + 1))))
+        try:
+            _matrix_constraints(kind, mm, NN, dt)
+            _size_constraints(problem, mm, NN, ss, extra)
+        except InvalidArgument:
+            # fixed values were checked eagerly: this is an incompatible draw, try another
+            assume(False)
+        lam_ = _drawn(draw, lam if lam is not None else _DEFAULT_LAM,
+                      lambda v: _check_float(v, "drawn lam", low=0.0, low_open=True, strategy_ok=False))
+        noise_ = _drawn(draw, noise if noise is not None else _DEFAULT_NOISE,
+                        lambda v: _check_float(v, "drawn noise", low=0.0, high=100.0,
+                                               low_open=problem != "lasso", strategy_ok=False))
+        support = draw(st.lists(st.integers(0, NN - 1), min_size=ss + extra, max_size=ss + extra,
+                                unique=True))
+        dup = support.pop() if degenerate else None
+        cplx = dt.kind == "c"
+        vals = []
+        for _ in range(ss):
+            mag = draw(st.floats(0.5, 2.0))
+            if cplx:
+                vals.append(mag * np.exp(1j * draw(st.floats(0.0, 2 * math.pi, exclude_max=True))))
+            else:
+                vals.append(-mag if draw(st.booleans()) else mag)
+        w = (np.array([draw(st.floats(0.5, 2.0)) for _ in range(NN)]) if weighted else None)
+        dval = None
+        if degenerate:
+            dval = _drawn(draw, delta, lambda v: _check_float(v, "drawn delta", low=2.0**-45, high=0.5,
+                                                              strategy_ok=False))
+        seed = draw(st.integers(0, 2**32 - 1))
+        inst = _build_instance(problem, np.random.default_rng(seed), m=mm, N=NN, s=ss, lam=lam_,
+                               noise=noise_, dtype=dt, kind=kind, weights=w, support=support,
+                               values=np.array(vals), seed=seed,
+                               degenerate=(dup, dval) if degenerate else None)
+        assume(inst is not None)  # the margins failed for 40 matrices: draw other sizes
+        return inst
+
+    return _draw()
+
+
+_PROGRAM_DOC = """
+    Parameters
+    ----------
+    m, N, s : int or strategy of ints, optional
+        Measurements, signal length and sparsity of the planted minimiser.
+        Defaults: ``m ∈ [3, 8]``, ``N ∈ [m+1, 2m+4]`` (a power of two for
+        ``kind="hadamard"``), ``s ∈ [1, 3]`` small enough for ``m``. Need
+        ``s ≤ N``{s_rule}; at most {maxn} columns.
+    lam : float or strategy of floats, optional
+        ``λ > 0`` of the underlying U-LASSO certificate (default in ``[0.05, 1]``).
+    noise : float or strategy of floats, optional
+        Size of the residual's part orthogonal to ``range(A_S)``, relative to its
+        part in ``range(A_S)`` (default in ``[0.1, 1]``){noise_rule}.
+    kind : str
+        Matrix kind, as in :func:`sensing_matrices`.
+    dtype : dtype
+        Real (float64, float32: generated in that precision, stored as float64)
+        or, for U-LASSO only, complex.
+    weighted : bool
+        Draw weights in ``[0.5, 2]`` (default all ones).
+"""
+
+
+def lasso_problems(
+    *,
+    m: int | SearchStrategy[int] | None = None,
+    N: int | SearchStrategy[int] | None = None,
+    s: int | SearchStrategy[int] | None = None,
+    lam: float | SearchStrategy[float] | None = None,
+    noise: float | SearchStrategy[float] | None = None,
+    kind: str = "gaussian",
+    dtype: Any = np.float64,
+    weighted: bool = False,
+) -> SearchStrategy[CertifiedInstance]:
+    """Strategy for U-LASSO instances ``min λ‖z‖_{1,w} + ‖Az − y‖²`` with their proven minimiser.
+    {doc}
+    Returns
+    -------
+    SearchStrategy[CertifiedInstance]
+        ``problem`` a :class:`~theorycheck.problems.programs.Lasso`; every
+        off-support dual correlation is at most 90 % of its threshold.
+
+    Theorem: U-LASSO optimality and uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (the minimiser is certified in ball arithmetic).
+    """
+    args = _problem_args("lasso", m, N, s, lam, noise, kind, dtype, weighted)
+    return _program_strategy("lasso", *args, weighted)
+
+
+def srlasso_problems(
+    *,
+    m: int | SearchStrategy[int] | None = None,
+    N: int | SearchStrategy[int] | None = None,
+    s: int | SearchStrategy[int] | None = None,
+    lam: float | SearchStrategy[float] | None = None,
+    noise: float | SearchStrategy[float] | None = None,
+    kind: str = "gaussian",
+    dtype: Any = np.float64,
+    weighted: bool = False,
+) -> SearchStrategy[CertifiedInstance]:
+    """Strategy for SR-LASSO instances ``min λ‖z‖_{1,w} + ‖Az − y‖`` with their proven minimiser.
+    {doc}
+    Returns
+    -------
+    SearchStrategy[CertifiedInstance]
+        ``problem`` an :class:`~theorycheck.problems.programs.SRLasso` whose
+        ``λ = lam/(2‖r‖)`` (``r = y − Ax*``), so ``λ²q < 1`` with a margin.
+
+    Theorem: SR-LASSO closed form and uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (the minimiser is certified in ball arithmetic).
+    """
+    args = _problem_args("srlasso", m, N, s, lam, noise, kind, dtype, weighted)
+    return _program_strategy("srlasso", *args, weighted)
+
+
+def qcbp_problems(
+    *,
+    m: int | SearchStrategy[int] | None = None,
+    N: int | SearchStrategy[int] | None = None,
+    s: int | SearchStrategy[int] | None = None,
+    lam: float | SearchStrategy[float] | None = None,
+    noise: float | SearchStrategy[float] | None = None,
+    kind: str = "gaussian",
+    dtype: Any = np.float64,
+    weighted: bool = False,
+) -> SearchStrategy[CertifiedInstance]:
+    """Strategy for QCBP instances ``min ‖z‖_{1,w} s.t. ‖Az − y‖ ≤ η`` with their proven minimiser.
+    {doc}
+    Returns
+    -------
+    SearchStrategy[CertifiedInstance]
+        ``problem`` a :class:`~theorycheck.problems.programs.QCBP` with
+        ``η = ‖y − Ax*‖ > 0`` (the constraint is active at the minimiser).
+
+    Theorem: QCBP optimality and uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (the minimiser is certified in ball arithmetic).
+    """
+    args = _problem_args("qcbp", m, N, s, lam, noise, kind, dtype, weighted)
+    return _program_strategy("qcbp", *args, weighted)
+
+
+for _f, _s_rule, _n_rule in (
+        (lasso_problems, "", " (0 allowed)"),
+        (srlasso_problems, " and ``s < m``", " (> 0)"),
+        (qcbp_problems, " and ``s < m``", " (> 0)")):
+    _f.__doc__ = _f.__doc__.replace("{doc}", _PROGRAM_DOC.format(
+        s_rule=_s_rule, maxn=MAX_PROBLEM_N, noise_rule=_n_rule))
+
+
+def near_degenerate_problems(
+    *,
+    problem: str = "lasso",
+    m: int | SearchStrategy[int] | None = None,
+    N: int | SearchStrategy[int] | None = None,
+    s: int | SearchStrategy[int] | None = None,
+    delta: float | SearchStrategy[float] | None = None,
+    lam: float | SearchStrategy[float] | None = None,
+    noise: float | SearchStrategy[float] | None = None,
+    kind: str = "gaussian",
+    dtype: Any = np.float64,
+) -> SearchStrategy[CertifiedInstance]:
+    """Strategy for instances where real solvers break: nearly collinear columns, tiny dual slack.
+
+    A planted instance as in :func:`lasso_problems` in which one column
+    ``j'`` off the support is replaced by ``a_j + δ d`` for a support column
+    ``j`` (``‖d‖ = 1``, ``d`` turned against the residual). The minimiser is
+    still unique — proven, with a certified dual slack of order ``δ`` — but
+    the objective is almost flat along moving weight from ``j`` to ``j'``: a
+    solver that stops on a small duality gap (coordinate descent, interior
+    point, first-order methods) can return an O(1)-wrong answer while
+    reporting convergence. Which of ``j, j'`` comes first is drawn (it matters
+    for cyclic coordinate descent). The 3×2 family of THEORY.md §6.3
+    (:func:`theorycheck.impossibility.lasso_3x2_family`) is a hand-made member
+    of the same mechanism.
+
+    Parameters
+    ----------
+    problem : {"lasso", "srlasso", "qcbp"}
+    m, N, s, lam, noise, kind, dtype
+        As in :func:`lasso_problems` (``N ≥ s + 1``: one spare column).
+    delta : float or strategy of floats, optional
+        ``δ ∈ [2^-45, 1/2]``; default ``2^-k`` with ``k ∈ [4, 40]`` drawn (shrinks
+        towards the least degenerate ``δ = 2^-4``).
+
+    Returns
+    -------
+    SearchStrategy[CertifiedInstance]
+        ``params["delta"]`` and ``params["near_duplicate"] = (j, j')``.
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1); the
+    mechanism of the "fails in MATLAB" example (THEORY.md §6.3).
+    Rigor: proven (the minimiser is certified in ball arithmetic).
+    """
+    m, N, s, lam, noise, kind, dt = _problem_args(problem, m, N, s, lam, noise, kind, dtype, False,
+                                                  extra_columns=1)
+    if delta is None:
+        delta = st.integers(4, 40).map(lambda k: 2.0 ** -k)
+    else:
+        delta = _check_float(delta, "delta", low=2.0**-45, high=0.5)
+    return _program_strategy(problem, m, N, s, lam, noise, kind, dt, False, delta=delta)
+
+
+# --------------------------------------------------------------------------------------
+# rNSP instances and impossibility families (checks from theorycheck.rnsp / .impossibility)
+# --------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RNSPInstance:
+    """A matrix with robust null space property constants computed by :mod:`theorycheck.rnsp`.
+
+    Attributes
+    ----------
+    A : numpy.ndarray
+        The ``m × N`` matrix.
+    s : int
+        The order.
+    rho, gamma : float
+        The rNSP holds with ``(ρ, γ)`` (``γ`` the certified safe side).
+    rigor : Rigor
+        Of ``gamma`` (``proven`` when exact or certified).
+    result : object
+        The :func:`theorycheck.rnsp.rnsp_gamma` result (``value``, ``lower``,
+        ``upper``, ``witness``).
+
+    Theorem: rNSP of THEORY.md §2.
+    Rigor: as in ``rigor``.
+    """
+
+    A: np.ndarray
+    s: int
+    rho: float
+    gamma: float
+    rigor: Any
+    result: Any = None
+
+    def __repr__(self) -> str:
+        return (f"RNSPInstance(m={self.A.shape[0]}, N={self.A.shape[1]}, s={self.s}, "
+                f"rho={self.rho:.4g}, gamma={self.gamma:.6g}, rigor={getattr(self.rigor, 'value', self.rigor)})")
+
+
+def rnsp_instances(
+    *,
+    m: int | SearchStrategy[int] | None = None,
+    N: int | SearchStrategy[int] | None = None,
+    s: int | SearchStrategy[int] = 1,
+    rho: float | SearchStrategy[float] | None = None,
+    kind: str = "gaussian",
+) -> SearchStrategy[RNSPInstance]:
+    """Strategy for matrices with known rNSP constants ``(ρ, γ)`` (THEORY.md §2).
+
+    Draws a real sensing matrix and ``ρ``, and computes the smallest ``γ``
+    with :func:`theorycheck.rnsp.rnsp_gamma` (exact for ``s = 1``, a certified
+    interval for ``s ≥ 2`` whose safe side is used). Draws for which the stable
+    NSP with ``ρ`` fails (``γ = ∞``) are rejected.
+
+    Parameters
+    ----------
+    m, N : int or strategy of ints, optional
+        Default ``m ∈ [4, 8]``, ``N ∈ [m+1, m+4]`` (small: the constants are expensive).
+    s : int or strategy of ints
+        Order, ``1 ≤ s ≤ N`` (default 1: exact).
+    rho : float or strategy of floats, optional
+        ``ρ ∈ (0, 1)``, default in ``[0.3, 0.9]``.
+    kind : str
+        A real matrix kind of :func:`sensing_matrices` (not ``"fourier"``).
+
+    Returns
+    -------
+    SearchStrategy[RNSPInstance]
+
+    Theorem: robust null space property and the computation of γ (THEORY.md §2).
+    Rigor: as reported by :func:`theorycheck.rnsp.rnsp_gamma` (``RNSPInstance.rigor``).
+    """
+    m = _check_int(m, "m", min_value=1, max_value=40) if m is not None else None
+    N = _check_int(N, "N", min_value=2, max_value=60) if N is not None else None
+    s = _check_int(s, "s", min_value=1)
+    rho = (_check_float(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
+           if rho is not None else st.floats(0.3, 0.9))
+    kind = _check_choice(kind, "kind", MATRIX_KINDS)
+    if kind == "fourier":
+        raise InvalidArgument("rnsp_instances draws real matrices: pick a real kind, not 'fourier'")
+    _matrix_constraints(kind, m, N, np.dtype(np.float64))
+    if isinstance(s, int) and isinstance(N, int) and s > N:
+        raise InvalidArgument(f"s={s} > N={N}")
+
+    @st.composite
+    def _draw(draw):
+        from theorycheck.rnsp import rnsp_gamma
+
+        mm = (_drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, strategy_ok=False))
+              if m is not None else draw(st.integers(4, 8)))
+        if N is not None:
+            NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=2, strategy_ok=False))
+        elif kind == "hadamard":
+            NN = draw(st.sampled_from([2 ** k for k in range(2, 6) if 2 ** k > mm] or [2 * mm]))
+        else:
+            NN = draw(st.integers(mm + 1, mm + 4))
+        ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=1, strategy_ok=False))
+        if ss > NN:
+            raise InvalidArgument(f"drew s={ss} > N={NN}")
+        try:
+            _matrix_constraints(kind, mm, NN, np.dtype(np.float64))
+        except InvalidArgument:
+            assume(False)
+        r = _drawn(draw, rho, lambda v: _check_float(v, "drawn rho", low=0.0, high=1.0, low_open=True,
+                                                     high_open=True, strategy_ok=False))
+        seed = draw(st.integers(0, 2**32 - 1))
+        A = _matrix(kind, mm, NN, np.dtype(np.float64), np.random.default_rng(seed))
+        res = rnsp_gamma(A, ss, r, progress=False)
+        gamma = float(res.value)  # the certified upper side
+        assume(math.isfinite(gamma))
+        return RNSPInstance(A, ss, r, gamma, res.upper_rigor, res)
+
+    return _draw()
+
+
+def impossibility_instances(
+    K: int | SearchStrategy[int],
+    *,
+    n: int | SearchStrategy[int] | None = None,
+    problem: str = "srlasso",
+    N1: int = 2,
+    N2: int = 6,
+    s: int = 2,
+) -> SearchStrategy[Any]:
+    """Strategy for the well-conditioned impossibility families Ω_K (THEORY.md §6.2).
+
+    Draws the precision level ``n`` and builds
+    :func:`theorycheck.impossibility.build_family` ``(K, n, problem=...)``: its
+    members differ by ``2^{-n-1}`` in one entry of ``A`` with identical ``y``,
+    yet their certified minimisers are about ``3·10^{-K}`` apart, so no
+    algorithm reading ``A`` to precision ``2^{-n}`` is ``10^{-K}``-accurate on
+    all of them.
+
+    Parameters
+    ----------
+    K : int or strategy of ints
+        Accuracy level, ``K ≥ 3`` (the theorem needs ``K > 2``).
+    n : int or strategy of ints, optional
+        Precision level ``n ≥ 1`` (default in ``[1, 40]``).
+    problem : {"srlasso", "lasso", "qcbp"}
+    N1, N2, s : int
+        Family sizes (``N1 ≥ 2`` members, ``N2`` extra coordinates, training sparsity ``s ≤ N2``).
+
+    Returns
+    -------
+    SearchStrategy[Family]
+        ``family.member(j)`` gives exact and float64 data with the certified minimiser.
+
+    Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
+    Rigor: proven (exact data, certified minimisers and jump).
+    """
+    K = _check_int(K, "K", min_value=3)
+    n = _check_int(n, "n", min_value=1) if n is not None else st.integers(1, 40)
+    problem = _check_choice(problem, "problem", PROBLEM_KINDS)
+    N1 = _check_int(N1, "N1", min_value=2, strategy_ok=False)
+    N2 = _check_int(N2, "N2", min_value=1, strategy_ok=False)
+    s = _check_int(s, "s", min_value=1, strategy_ok=False)
+    if s > N2:
+        raise InvalidArgument(f"s={s} > N2={N2}: the training vectors live in the last N2 coordinates")
+
+    @st.composite
+    def _draw(draw):
+        from theorycheck.impossibility import build_family
+
+        KK = _drawn(draw, K, lambda v: _check_int(v, "drawn K", min_value=3, strategy_ok=False))
+        nn = _drawn(draw, n, lambda v: _check_int(v, "drawn n", min_value=1, strategy_ok=False))
+        return build_family(KK, nn, problem=problem, N1=N1, N2=N2, s=s)
+
+    return _draw()
+
+
+def precisions(*, min_dps: int = 15, max_dps: int = 120) -> SearchStrategy[Any]:
+    """Strategy for working precisions: :class:`theorycheck.numerics.precision` contexts.
+
+    Use as ``with draw(precisions()) as p: ...`` (``p.dps`` decimal digits,
+    ``p.bits`` bits); the previous precision is restored on exit.
+
+    Parameters
+    ----------
+    min_dps, max_dps : int
+        ``1 ≤ min_dps ≤ max_dps ≤ 10000`` decimal digits (shrinks towards ``min_dps``).
+
+    Returns
+    -------
+    SearchStrategy[precision]
+
+    Theorem: none (ball arithmetic is rigorous at every precision; the
+    precision only decides how often it is conclusive).
+    Rigor: not applicable.
+    """
+    lo = _check_int(min_dps, "min_dps", min_value=1, max_value=10000, strategy_ok=False)
+    hi = _check_int(max_dps, "max_dps", min_value=1, max_value=10000, strategy_ok=False)
+    if lo > hi:
+        raise InvalidArgument(f"min_dps={lo} > max_dps={hi}")
+    from theorycheck.numerics.precision import precision
+
+    return st.integers(lo, hi).map(lambda d: precision(dps=d))

@@ -1,0 +1,63 @@
+"""Property-testing kit: check suites, ``assert_*`` helpers and an opt-in pytest plugin.
+
+Use it in your own tests the way you would use scikit-learn's ``check_estimator``::
+
+    from theorycheck.testing import check_solver, parametrize_with_checks
+
+    def my_solver(problem, y):            # any callable (problem, y) -> array or Solution
+        ...
+
+    report = check_solver(my_solver, problem="lasso", on_fail="report")
+    print(report.summary())
+
+    @parametrize_with_checks([my_solver])
+    def test_my_solver(solver, check):
+        check(solver)
+
+The pytest plugin is opt-in: ``pytest -p theorycheck.testing.pytest_plugin``
+(markers ``slow``/``gpu``, ``--theorycheck-seed``, ``--theorycheck-profile``, a
+fixture resetting the working precision and a report header).
+
+Theorem: see :mod:`theorycheck.testing.suite` (THEORY.md §1–3, §6).
+Rigor: per check.
+"""
+
+from __future__ import annotations
+
+from theorycheck.testing.assertions import (
+    assert_holds,
+    assert_minimiser,
+    assert_reconstructor_stable,
+    assert_solver_passes,
+)
+from theorycheck.testing.suite import (
+    CHECKS,
+    applicable_checks,
+    check_reconstructor,
+    check_solver,
+    cvxpy_solver,
+    exact_solver,
+    parametrize_with_checks,
+    pyproximal_lasso_solver,
+    sklearn_lasso_solver,
+    solver_name,
+    spgl1_solver,
+)
+
+__all__ = [
+    "CHECKS",
+    "applicable_checks",
+    "check_solver",
+    "parametrize_with_checks",
+    "check_reconstructor",
+    "solver_name",
+    "sklearn_lasso_solver",
+    "cvxpy_solver",
+    "spgl1_solver",
+    "pyproximal_lasso_solver",
+    "exact_solver",
+    "assert_holds",
+    "assert_minimiser",
+    "assert_solver_passes",
+    "assert_reconstructor_stable",
+]
