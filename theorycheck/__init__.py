@@ -42,7 +42,29 @@ _LAZY: dict[str, str] = {
     "solve": "theorycheck.solvers",
     "certify_solution": "theorycheck.solvers",
     "Solution": "theorycheck.solvers.solution",
+    # rNSP (THEORY.md §2)
+    "rip_constant": "theorycheck.rnsp",
+    "nsp_constant": "theorycheck.rnsp",
+    "rnsp_gamma": "theorycheck.rnsp",
+    "search_rnsp_violation": "theorycheck.rnsp",
+    "rnsp_from_rip": "theorycheck.rnsp",
+    "recovery_constants": "theorycheck.rnsp",
+    "check_recovery_bound": "theorycheck.rnsp",
+    "check_kernel_awareness": "theorycheck.rnsp",
+    "donoho_tanner": "theorycheck.rnsp",
+    "empirical_phase_transition": "theorycheck.rnsp",
+    # impossibility (THEORY.md §6)
+    "build_family": "theorycheck.impossibility",
+    "lasso_3x2_family": "theorycheck.impossibility",
+    "check_solver_on_family": "theorycheck.impossibility",
+    # classification (THEORY.md §5)
+    "search_minimal_perturbation": "theorycheck.classification",
+    "robustness_report": "theorycheck.classification",
+    "check_linear_sensitivity": "theorycheck.classification",
 }
+
+# submodules reachable as attributes (``theorycheck.strategies`` imports hypothesis)
+_SUBMODULES = ("strategies", "testing")
 
 __all__ = [
     "__version__",
@@ -62,6 +84,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"theorycheck.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'theorycheck' has no attribute {name!r}")
@@ -90,3 +114,21 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.problems.sparsity import sigma_s
     from theorycheck.solvers import certify_solution, solve
     from theorycheck.solvers.solution import Solution
+    from theorycheck.rnsp import (
+        check_kernel_awareness,
+        check_recovery_bound,
+        donoho_tanner,
+        empirical_phase_transition,
+        nsp_constant,
+        recovery_constants,
+        rip_constant,
+        rnsp_from_rip,
+        rnsp_gamma,
+        search_rnsp_violation,
+    )
+    from theorycheck.impossibility import build_family, check_solver_on_family, lasso_3x2_family
+    from theorycheck.classification import (
+        check_linear_sensitivity,
+        robustness_report,
+        search_minimal_perturbation,
+    )

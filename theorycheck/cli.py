@@ -19,7 +19,12 @@ from theorycheck.errors import TheorycheckError
 __all__ = ["main", "VERIFIER_MODULES"]
 
 #: modules that register verifiers for saved results (imported by ``verify``)
-VERIFIER_MODULES: tuple[str, ...] = ("theorycheck.solvers.certify",)
+VERIFIER_MODULES: tuple[str, ...] = (
+    "theorycheck.solvers.certify",
+    "theorycheck.rnsp",
+    "theorycheck.impossibility",
+    "theorycheck.classification",
+)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
