@@ -42,6 +42,18 @@ _LAZY: dict[str, str] = {
     "solve": "theorycheck.solvers",
     "certify_solution": "theorycheck.solvers",
     "Solution": "theorycheck.solvers.solution",
+    # instability of reconstruction maps (THEORY.md §3-4)
+    "as_reconstruction_map": "theorycheck.nets.adapters",
+    "check_instability": "theorycheck.instability",
+    "verify_instability": "theorycheck.instability",
+    "random_noise_instability": "theorycheck.instability",
+    "accuracy_test": "theorycheck.instability",
+    "sampling_monotonicity_test": "theorycheck.instability",
+    "audit_training_set": "theorycheck.instability",
+    "optimality_constant": "theorycheck.instability",
+    "InstabilityCertificate": "theorycheck.instability",
+    "search_worst_perturbation": "theorycheck.search",
+    "PerturbationWitness": "theorycheck.search",
     # rNSP (THEORY.md §2)
     "rip_constant": "theorycheck.rnsp",
     "nsp_constant": "theorycheck.rnsp",
@@ -126,6 +138,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         rnsp_gamma,
         search_rnsp_violation,
     )
+    from theorycheck.instability import (
+        InstabilityCertificate,
+        accuracy_test,
+        audit_training_set,
+        check_instability,
+        optimality_constant,
+        random_noise_instability,
+        sampling_monotonicity_test,
+        verify_instability,
+    )
+    from theorycheck.nets.adapters import as_reconstruction_map
+    from theorycheck.search import PerturbationWitness, search_worst_perturbation
     from theorycheck.impossibility import build_family, check_solver_on_family, lasso_3x2_family
     from theorycheck.classification import (
         check_linear_sensitivity,

@@ -24,6 +24,8 @@ VERIFIER_MODULES: tuple[str, ...] = (
     "theorycheck.rnsp",
     "theorycheck.impossibility",
     "theorycheck.classification",
+    "theorycheck.instability",
+    "theorycheck.search",
 )
 
 

@@ -1,0 +1,658 @@
+"""Adapt any reconstruction model to a map ``Ψ: y ↦ x`` on numpy or torch data.
+
+:func:`as_reconstruction_map` wraps a ``torch.nn.Module``, a torch function or a
+numpy function as a :class:`ReconstructionMap`: called on measurements ``y`` of
+shape ``(*batch, *A.out_shape)`` (numpy or torch, real or complex) it returns
+images of shape ``(*batch, *A.in_shape)`` of the same kind. It handles
+
+* the input: the measurements themselves (``input="measurements"``) or the
+  zero-filled image ``A^* y`` (``input="adjoint"``, e.g. a U-Net post-processor);
+* complex data as two real channels (``complex_as_channels``), in the layout the
+  model expects (``layout``): ``"channels"`` ``(B, C, *core)``, ``"plain"``
+  ``(B, *core)`` (``(B, *core, 2)`` for two channels) or ``"flat"``
+  ``(B, C·n)`` (real parts first, then imaginary parts);
+* outputs with ``N`` real or complex entries per sample, or ``2N`` real entries
+  (two channels, a trailing axis of 2, or real/imaginary halves) read as complex;
+* batching (``batch_size`` chunks), devices and dtypes.
+
+Torch modules are evaluated without side effects: the training/eval flags and
+``requires_grad`` of the parameters are restored afterwards, parameter
+gradients are never accumulated, and other devices or dtypes — and training
+mode, whose forward may update buffers such as batch-norm statistics — run on a
+private copy of the model, so the user's dtype, device and buffers never
+change. The module is evaluated in its current mode unless ``eval_mode=True``;
+a module left in training mode with dropout is random, which the checks detect
+and report as inconclusive.
+
+Theorem: none (the map ``Ψ`` of the instability theorem, THEORY.md §3–4).
+Rigor: not applicable (evaluation); :meth:`ReconstructionMap.evaluate_float64`
+provides the twice-repeated CPU float64 evaluation that certified results need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import math
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+
+from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.backend import is_torch, to_numpy
+from theorycheck.problems.operators import LinearOperator, as_operator
+
+__all__ = ["ReconstructionMap", "Float64Evaluation", "as_reconstruction_map"]
+
+_INPUTS = ("measurements", "adjoint")
+_LAYOUTS = ("channels", "plain", "flat")
+_BACKENDS = ("torch", "numpy")
+_COMPLEX_OF = {torch.float16: torch.complex32, torch.float32: torch.complex64,
+               torch.float64: torch.complex128, torch.bfloat16: torch.complex64}
+_REAL_OF = {torch.complex32: torch.float16, torch.complex64: torch.float32,
+            torch.complex128: torch.float64}
+
+
+def _prod(shape: Any) -> int:
+    return int(math.prod(shape))
+
+
+def _complex_dtype(real: Any) -> Any:
+    return _COMPLEX_OF.get(real, torch.complex128)
+
+
+def _module_dtype(model: Any) -> Any:
+    for t in list(model.parameters()) + list(model.buffers()):
+        if t.is_floating_point():
+            return t.dtype
+        if t.is_complex():
+            return _REAL_OF[t.dtype]
+    return torch.get_default_dtype()
+
+
+def _module_device(model: Any) -> Any:
+    for t in list(model.parameters()) + list(model.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
+def _cast_module(model: Any, device: Any, dtype: Any) -> None:
+    """Move every floating (complex) parameter and buffer of ``model`` to ``device``/``dtype``."""
+    cdtype = _complex_dtype(dtype)
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            target = dtype if t.is_floating_point() else cdtype if t.is_complex() else t.dtype
+            t.data = t.data.to(device=device, dtype=target)
+            if getattr(t, "grad", None) is not None:
+                t.grad = None
+
+
+def _fingerprint(model: Any) -> tuple:
+    # in-place updates (optimizer steps) bump _version; replaced tensors change data_ptr
+    return tuple((t.data_ptr(), t._version) for t in list(model.parameters()) + list(model.buffers()))
+
+
+@dataclasses.dataclass(frozen=True)
+class Float64Evaluation:
+    """Outputs of ``Ψ`` evaluated several times on the CPU in float64 (numpy arrays).
+
+    Attributes
+    ----------
+    outputs : tuple of numpy.ndarray
+        One array ``(B, *A.in_shape)`` per evaluation (float64 or complex128).
+    consistent : bool
+        All evaluations bit-identical.
+    finite : bool
+        No NaN or inf in any output.
+    max_difference : float
+        Largest entrywise difference between two evaluations.
+    precision : str
+        What ran in float64 (``"float64"``, or ``"float32"`` for a torch
+        callable that rejects float64 input).
+    reason : str
+        Empty when usable; otherwise why the evaluation cannot support a certificate.
+
+    Theorem: none.
+    Rigor: certified-float64 when ``ok``; nothing otherwise.
+    """
+
+    outputs: tuple
+    consistent: bool
+    finite: bool
+    max_difference: float
+    precision: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the outputs are finite and identical across evaluations."""
+        return self.consistent and self.finite
+
+    @property
+    def output(self) -> np.ndarray:
+        """The (first) output."""
+        return self.outputs[0]
+
+
+class _Session:
+    """A ready-to-call ``Ψ`` on torch batches ``(B, *A.out_shape) -> (B, *A.in_shape)``."""
+
+    def __init__(self, rmap: "ReconstructionMap", call: Callable[[Any], Any], device: Any,
+                 dtype: Any):
+        self.map = rmap
+        self._call = call
+        self.device = device
+        self.dtype = dtype  # real dtype of the evaluation (None: inputs keep their dtype)
+        self.complex_dtype = None if dtype is None else _complex_dtype(dtype)
+
+    def __call__(self, y: Any) -> Any:
+        rm = self.map
+        back = y.device
+        y = y.to(self.device)
+        z = rm._model_input(y)
+        B = int(z.shape[0])
+        size = rm.batch_size or B
+        outs = []
+        for s in range(0, B, size):
+            zc = z[s:s + size]
+            inp = rm._pack(zc, self.dtype)
+            try:
+                if rm.batched:
+                    out = self._call(inp)
+                else:
+                    out = torch.stack([_as_tensor(self._call(inp[i]), inp) for i in range(inp.shape[0])])
+            except InvalidArgument:
+                raise
+            except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+                raise InvalidArgument(
+                    f"Ψ could not be evaluated on an input of shape {tuple(inp.shape)} and dtype "
+                    f"{inp.dtype} ({rm._describe()}): {exc}. Check that A matches the model, or "
+                    "set input=, layout=, complex_as_channels= in as_reconstruction_map"
+                ) from exc
+            outs.append(rm._unpack(_as_tensor(out, inp), int(zc.shape[0])))
+        x = outs[0] if len(outs) == 1 else torch.cat(outs, 0)
+        return x.to(back)
+
+
+def _as_tensor(out: Any, like: Any) -> Any:
+    if is_torch(out):
+        return out
+    if isinstance(out, (tuple, list)) and out and is_torch(out[0]):
+        raise InvalidArgument("Ψ returned a tuple of tensors: return a single tensor (the image)")
+    try:
+        return torch.as_tensor(np.asarray(out), device=like.device)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"Ψ returned {type(out).__name__}, not an array or tensor") from exc
+
+
+class ReconstructionMap:
+    """A reconstruction map ``Ψ: C^m → C^N`` built from a model (see :func:`as_reconstruction_map`).
+
+    Call it on measurements (numpy or torch, shape ``(*batch, *A.out_shape)``);
+    numpy input gives a float64/complex128 numpy output, torch input a tensor
+    on the input's device that keeps the autograd graph when the input
+    requires gradients. Unbound maps (no ``A``) treat their input as one sample.
+
+    Attributes
+    ----------
+    model : torch.nn.Module or callable
+    operator : LinearOperator or None
+    input, layout, backend : str
+    complex_as_channels : bool, "real" or None
+    batched : bool
+    eval_mode : bool or None
+    batch_size : int or None
+    device : torch.device or None
+
+    Theorem: none (the ``Ψ`` of THEORY.md §3–4).
+    Rigor: not applicable.
+    """
+
+    def __init__(self, model: Any, *, input: str = "measurements",  # noqa: A002 - public name
+                 complex_as_channels: bool | str | None = None, device: Any = None,
+                 batch_size: int | None = None, A: Any = None, layout: str | None = None,
+                 backend: str | None = None, batched: bool | None = None,
+                 eval_mode: bool | None = None):
+        if not callable(model):
+            raise InvalidArgument(f"model must be a torch.nn.Module or a callable, got {type(model).__name__}")
+        if input not in _INPUTS:
+            raise InvalidArgument(f"input={input!r}: use 'measurements' or 'adjoint'")
+        self.is_module = isinstance(model, torch.nn.Module)
+        if backend is None:
+            backend = "torch" if self.is_module else "numpy"
+        if backend not in _BACKENDS:
+            raise InvalidArgument(f"backend={backend!r}: use 'torch' or 'numpy'")
+        if self.is_module and backend != "torch":
+            raise InvalidArgument("a torch.nn.Module needs backend='torch'")
+        if layout is None:
+            layout = "channels" if self.is_module else "plain"
+        if layout not in _LAYOUTS:
+            raise InvalidArgument(f"layout={layout!r}: use one of {_LAYOUTS}")
+        if complex_as_channels not in (None, True, False, "real"):
+            raise InvalidArgument("complex_as_channels must be None, True, False or 'real'")
+        if eval_mode not in (None, True, False):
+            raise InvalidArgument("eval_mode must be None, True or False")
+        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+                                       or batch_size < 1):
+            raise InvalidArgument(f"batch_size must be a positive int, got {batch_size!r}")
+        if batched is None:
+            batched = backend == "torch"
+        self.model = model
+        self.input = input
+        self.complex_as_channels = complex_as_channels
+        self.layout = layout
+        self.backend = backend
+        self.batched = bool(batched)
+        self.eval_mode = eval_mode
+        self.batch_size = batch_size
+        if device is not None:
+            try:
+                device = torch.device(device)
+            except (RuntimeError, TypeError) as exc:
+                raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
+        self.device = device
+        self.operator: LinearOperator | None = None if A is None else as_operator(A)
+        if self.input == "adjoint" and self.operator is None:
+            pass  # bound later by the checks (bind(A))
+        self._copies: dict = {}
+
+    # -- configuration --------------------------------------------------------------------
+    def _options(self) -> dict:
+        return dict(input=self.input, complex_as_channels=self.complex_as_channels,
+                    device=self.device, batch_size=self.batch_size, A=self.operator,
+                    layout=self.layout, backend=self.backend, batched=self.batched,
+                    eval_mode=self.eval_mode)
+
+    def bind(self, A: Any) -> "ReconstructionMap":
+        """Return a copy of this map bound to the operator ``A`` (shapes and ``A^*``)."""
+        op = as_operator(A)
+        if op is self.operator:
+            return self
+        opts = self._options()
+        opts["A"] = op
+        out = ReconstructionMap(self.model, **opts)
+        out._copies = self._copies  # share cached device/dtype copies
+        return out
+
+    @property
+    def differentiable(self) -> bool:
+        """True when torch autograd can differentiate through ``Ψ`` (torch backend)."""
+        return self.backend == "torch"
+
+    @property
+    def measurement_shape(self) -> tuple[int, ...] | None:
+        """Shape of one measurement vector (``A.out_shape``), None when unbound."""
+        return None if self.operator is None else tuple(self.operator.out_shape)
+
+    @property
+    def image_shape(self) -> tuple[int, ...] | None:
+        """Shape of one image (``A.in_shape``), None when unbound."""
+        return None if self.operator is None else tuple(self.operator.in_shape)
+
+    def _describe(self) -> str:
+        kind = type(self.model).__name__
+        return (f"{kind}, input={self.input!r}, layout={self.layout!r}, "
+                f"complex_as_channels={self.complex_as_channels}")
+
+    def __repr__(self) -> str:
+        return f"ReconstructionMap({self._describe()}, backend={self.backend!r})"
+
+    # -- shapes ---------------------------------------------------------------------------
+    def _split(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(batch, core) of a measurement array's shape."""
+        core = self.measurement_shape
+        if core is None:
+            return (), tuple(shape)
+        k = len(core)
+        if len(shape) < k or tuple(shape[len(shape) - k:]) != core:
+            raise InvalidArgument(
+                f"measurements have shape {tuple(shape)} but A.out_shape is {core}: "
+                f"pass y of shape (*batch, {', '.join(map(str, core))})")
+        return tuple(shape[:len(shape) - k]), core
+
+    def _model_input(self, y: Any) -> Any:
+        """``y`` or ``A^* y`` (torch or numpy batch)."""
+        if self.input == "adjoint":
+            if self.operator is None:
+                raise InvalidArgument("input='adjoint' needs the operator: pass A= or call bind(A)")
+            return self.operator.adjoint(y)
+        return y
+
+    def _channels(self, z: Any) -> bool:
+        if self.complex_as_channels == "real":
+            return False
+        if self.complex_as_channels is not None:
+            return self.complex_as_channels
+        if not self.is_module:
+            return False
+        cplx = z.is_complex() if is_torch(z) else np.iscomplexobj(z)
+        return bool(cplx) and not any(p.is_complex() for p in self.model.parameters())
+
+    def _pack(self, z: Any, dtype: Any) -> Any:
+        """Arrange a batch ``(B, *core)`` in the model's layout and dtype."""
+        B = int(z.shape[0])
+        if self.complex_as_channels == "real":  # one channel: the real part (e.g. Re A^*y)
+            z = z.real if (z.is_complex() if is_torch(z) else np.iscomplexobj(z)) else z
+        if is_torch(z):
+            if self._channels(z):
+                parts = (z.real, z.imag) if z.is_complex() else (z, torch.zeros_like(z))
+                if dtype is not None:
+                    parts = tuple(p.to(dtype) for p in parts)
+                if self.layout == "channels":
+                    return torch.stack(parts, 1)
+                if self.layout == "plain":
+                    return torch.stack(parts, -1)
+                return torch.cat([p.reshape(B, -1) for p in parts], 1)
+            if dtype is not None:
+                z = z.to(_complex_dtype(dtype) if z.is_complex() else dtype)
+            if self.layout == "channels":
+                return z.unsqueeze(1)
+            return z if self.layout == "plain" else z.reshape(B, -1)
+        # numpy backend: keep float64 / complex128
+        if self._channels(z):
+            parts = (z.real, z.imag) if np.iscomplexobj(z) else (z, np.zeros_like(z))
+            if self.layout == "channels":
+                return np.stack(parts, 1)
+            if self.layout == "plain":
+                return np.stack(parts, -1)
+            return np.concatenate([p.reshape(B, -1) for p in parts], 1)
+        if self.layout == "channels":
+            return z[:, None]
+        return z if self.layout == "plain" else z.reshape(B, -1)
+
+    def _unpack(self, out: Any, B: int) -> Any:
+        """Read a model output batch as images ``(B, *A.in_shape)`` (complex from two channels)."""
+        tor = is_torch(out)
+        shape = tuple(out.shape)
+        if self.batched and (len(shape) == 0 or shape[0] != B):
+            raise InvalidArgument(
+                f"Ψ returned shape {shape} for a batch of {B}: the first axis must be the batch "
+                "(pass batched=False for a function of one sample)")
+        cplx = out.is_complex() if tor else np.iscomplexobj(out)
+        img = self.image_shape
+        if img is None:  # unbound: keep the model's shape, minus a channel axis
+            if self.layout == "channels" and len(shape) >= 2:
+                if shape[1] == 1:
+                    return out[:, 0]
+                if shape[1] == 2 and not cplx and self.complex_as_channels:
+                    return _complex(out[:, 0], out[:, 1])
+            return out
+        N = _prod(img)
+        n = _prod(shape[1:])
+        if n == N:
+            return out.reshape((B,) + img)
+        if n == 2 * N and not cplx:
+            if self.layout == "channels" and len(shape) >= 2 and shape[1] == 2:
+                re, im = out[:, 0], out[:, 1]
+            elif self.layout == "plain" and shape[-1] == 2:
+                re, im = out[..., 0], out[..., 1]
+            else:
+                halves = out.reshape(B, 2, N)
+                re, im = halves[:, 0], halves[:, 1]
+            return _complex(re, im).reshape((B,) + img)
+        raise InvalidArgument(
+            f"Ψ returned {n} entries per sample (shape {shape}) but A's images have shape {img} "
+            f"({N} entries; or {2 * N} real entries read as a complex image): the model does not "
+            "match the operator A")
+
+    # -- sessions -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self, device: Any = None, dtype: Any = None) -> Iterator[_Session]:
+        """Context in which ``Ψ`` runs on torch batches on ``device`` in real ``dtype``.
+
+        For a module: a private copy when ``device``/``dtype`` differ from the
+        model's or when it runs in training mode (whose forward may update
+        buffers such as batch-norm statistics; copies are cached until the
+        weights change), eval mode when ``eval_mode=True``, parameters frozen
+        (no gradients accumulate); every flag and ``requires_grad`` is restored
+        on exit. Inside, gradients flow to the *input* only.
+
+        Theorem: none.
+        Rigor: not applicable.
+        """
+        if self.backend != "torch":
+            raise InvalidArgument(
+                "this needs a torch-differentiable Ψ: pass a torch.nn.Module, or a torch "
+                "function with as_reconstruction_map(f, backend='torch')")
+        if not self.is_module:
+            dev = torch.device(device) if device is not None else (self.device or torch.device("cpu"))
+            yield _Session(self, self.model, dev, dtype)
+            return
+        model = self.model
+        own_dev, own_dtype = _module_device(model), _module_dtype(model)
+        dev = torch.device(device) if device is not None else (self.device or own_dev)
+        if dev.type == "cuda" and dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
+        dt = dtype or own_dtype
+        # a module in training mode may update buffers (batch-norm statistics) in the forward:
+        # run it on a private copy so that the user's buffers are never written
+        trains = self.eval_mode is False or (
+            self.eval_mode is None and any(m.training for m in model.modules()))
+        same = dev == own_dev and dt == own_dtype
+        work = model if (same and not trains) else self._copy(dev, dt, trains)
+        modules = list(work.modules())
+        training = [m.training for m in modules]
+        params = list(work.parameters())
+        req = [p.requires_grad for p in params]
+        if self.eval_mode is True:
+            work.eval()
+        elif self.eval_mode is False:
+            work.train()
+        try:
+            for p in params:
+                p.requires_grad_(False)
+            yield _Session(self, work, dev, dt)
+        finally:
+            for p, r in zip(params, req):
+                p.requires_grad_(r)
+            for m, t in zip(modules, training):
+                m.training = t
+
+    def _copy(self, device: Any, dtype: Any, training: bool = False) -> Any:
+        key = (str(device), dtype, training)
+        fp = _fingerprint(self.model)
+        hit = self._copies.get(key)
+        if hit is not None and hit[0] == fp:
+            return hit[1]
+        try:
+            work = copy.deepcopy(self.model)
+        except Exception as exc:  # noqa: BLE001 - any deepcopy failure
+            raise InvalidArgument(
+                f"cannot copy the model to evaluate it on {device} in {dtype} ({exc}): move the "
+                "model there yourself, or pass device=/dtype= matching it") from exc
+        _cast_module(work, device, dtype)
+        self._copies.clear()  # one copy at a time: bounded memory
+        self._copies[key] = (fp, work)
+        return work
+
+    # -- evaluation -----------------------------------------------------------------------
+    def __call__(self, y: Any) -> Any:
+        if is_torch(y):
+            if self.backend == "numpy":
+                return torch.as_tensor(self._numpy_call(to_numpy(y)), device=y.device)
+            batch, core = self._split(tuple(y.shape))
+            yb = y.reshape((-1,) + core) if self.operator is not None else y.unsqueeze(0)
+            ctx = contextlib.nullcontext() if y.requires_grad else torch.no_grad()
+            with ctx, self.session() as f:
+                out = f(yb)
+            return out.reshape(batch + tuple(out.shape[1:])) if self.operator is not None else out[0]
+        return self._numpy_call(y)
+
+    def _numpy_call(self, y: Any) -> np.ndarray:
+        try:
+            arr = np.asarray(y)
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidArgument(f"y could not be read as an array: {exc}") from exc
+        if arr.dtype.kind not in "biufc":
+            raise InvalidArgument(f"y has dtype {arr.dtype}: pass numbers")
+        arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+        batch, core = self._split(arr.shape)
+        yb = arr.reshape((-1,) + core) if self.operator is not None else arr[None]
+        out = self.evaluate_batch(yb)
+        return out.reshape(batch + out.shape[1:]) if self.operator is not None else out[0]
+
+    def evaluate_batch(self, yb: Any, dtype: Any = None, device: Any = None) -> np.ndarray:
+        """Evaluate ``Ψ`` once on a numpy batch ``(B, *A.out_shape)``; numpy output.
+
+        Torch models run on ``device`` in real ``dtype`` (default: the model's
+        own; ``dtype="float64"`` means float64 on the CPU); the output is
+        widened to float64/complex128 (exactly).
+
+        Theorem: none.
+        Rigor: not applicable (one evaluation; see :meth:`evaluate_float64`).
+        """
+        if isinstance(dtype, str):
+            if dtype != "float64":
+                raise InvalidArgument(f"dtype={dtype!r}: pass a torch dtype or 'float64'")
+            dtype, device = torch.float64, device or "cpu"
+        yb = np.asarray(to_numpy(yb))
+        yb = yb.astype(np.complex128 if yb.dtype.kind == "c" else np.float64, copy=False)
+        if self.backend == "torch":
+            with torch.no_grad(), self.session(device=device, dtype=dtype) as f:
+                out = f(torch.from_numpy(np.ascontiguousarray(yb)))
+            out = to_numpy(out)
+        else:
+            z = self._model_input(yb)
+            size = self.batch_size or z.shape[0]
+            outs = []
+            for s in range(0, z.shape[0], size):
+                inp = self._pack(z[s:s + size], None)
+                try:
+                    if self.batched:
+                        o = np.asarray(to_numpy(self.model(inp)))
+                    else:
+                        o = np.stack([np.asarray(to_numpy(self.model(inp[i]))) for i in range(inp.shape[0])])
+                except InvalidArgument:
+                    raise
+                except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+                    raise InvalidArgument(
+                        f"Ψ could not be evaluated on an input of shape {inp.shape[1:] if not self.batched else inp.shape} "
+                        f"({self._describe()}): {exc}. Check that A matches the model") from exc
+                if o.dtype.kind not in "biufc":
+                    raise InvalidArgument(f"Ψ returned dtype {o.dtype}: return numbers")
+                outs.append(self._unpack(o, inp.shape[0]))
+            out = np.concatenate(outs, 0)
+        return out.astype(np.complex128 if np.iscomplexobj(out) else np.float64, copy=False)
+
+    def evaluate_float64(self, y: Any, *, repeats: int = 2) -> Float64Evaluation:
+        """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
+
+        Modules run as a float64 CPU copy (the user's model is untouched); torch
+        functions get float64 CPU tensors (float32 if they reject float64);
+        numpy functions get float64/complex128 arrays. The outputs must be
+        finite and bit-identical for a certificate.
+
+        Theorem: none.
+        Rigor: certified-float64 when the returned evaluation is ``ok``.
+        """
+        arr = np.asarray(to_numpy(y))
+        arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+        if self.operator is not None:
+            self._split(arr.shape[1:])
+        outs, precision = [], "float64"
+        for _ in range(max(1, int(repeats))):
+            try:
+                outs.append(self.evaluate_batch(arr, dtype=torch.float64, device="cpu"))
+            except InvalidArgument as exc:
+                if self.backend != "torch" or self.is_module or outs:
+                    raise
+                # a torch function closing over a float32 model: evaluate at its own precision
+                try:
+                    outs.append(self.evaluate_batch(arr, dtype=torch.float32, device="cpu"))
+                except InvalidArgument:
+                    raise exc from None
+                precision = "float32"
+        finite = all(bool(np.all(np.isfinite(o))) for o in outs)
+        diff = 0.0
+        for o in outs[1:]:
+            if o.shape != outs[0].shape:
+                diff = math.inf
+            else:
+                with np.errstate(invalid="ignore", over="ignore"):
+                    d = np.abs(o - outs[0])
+                d = d[np.isfinite(d)]
+                diff = max(diff, float(d.max()) if d.size else 0.0)
+        consistent = all(o.shape == outs[0].shape and np.array_equal(o, outs[0], equal_nan=True)
+                         for o in outs[1:])
+        reason = ""
+        if not finite:
+            reason = "Ψ returned NaN or inf"
+        elif not consistent:
+            hint = ""
+            if self.is_module and any(m.training for m in self.model.modules()):
+                hint = (" (the model is in training mode: dropout/batch-norm make it random; call "
+                        "model.eval() or pass eval_mode=True)")
+            reason = (f"Ψ gave different outputs on two evaluations of the same input "
+                      f"(largest difference {diff:.3g}){hint}")
+        return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason)
+
+
+def _complex(re: Any, im: Any) -> Any:
+    if is_torch(re):
+        if re.dtype not in (torch.float32, torch.float64):
+            re, im = re.float(), im.float()
+        return torch.complex(re, im)
+    return re + 1j * im
+
+
+def as_reconstruction_map(model: Any, *, input: str = "measurements",  # noqa: A002 - public name
+                          complex_as_channels: bool | str | None = None, device: Any = None,
+                          batch_size: int | None = None, A: Any = None, layout: str | None = None,
+                          backend: str | None = None, batched: bool | None = None,
+                          eval_mode: bool | None = None) -> ReconstructionMap:
+    """Wrap a model or function as a reconstruction map ``Ψ: y ↦ x``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, callable or ReconstructionMap
+        The reconstruction. A ``ReconstructionMap`` is returned as is (bound to
+        ``A`` when given).
+    input : {"measurements", "adjoint"}
+        What the model reads: ``y`` itself, or the zero-filled image ``A^* y``
+        (needs ``A``, here or later through ``bind``; the checks bind it).
+    complex_as_channels : bool or "real", optional
+        Feed complex data as two real channels (real, imaginary) and read a
+        two-channel output as complex. Default: for modules without complex
+        parameters, when the data are complex; never for plain functions.
+        ``"real"``: feed only the real part, as one channel.
+    device : str or torch.device, optional
+        Where a module runs (default: where its parameters are; a private copy
+        is made for another device).
+    batch_size : int, optional
+        Evaluate at most this many samples per model call.
+    A : array_like or LinearOperator, optional
+        The sampling operator (fixes the shapes of ``y`` and ``x``).
+    layout : {"channels", "plain", "flat"}, optional
+        Model input layout (default ``"channels"`` for modules, ``"plain"`` for
+        functions; see the module docstring).
+    backend : {"torch", "numpy"}, optional
+        How a plain function is called (default ``"numpy"``: numpy arrays;
+        ``"torch"``: tensors, differentiable). Modules always use torch.
+    batched : bool, optional
+        Whether the model takes a batch (default: True for torch, False for
+        numpy functions, which are then called once per sample).
+    eval_mode : bool, optional
+        ``True``: evaluate a module in eval mode; ``False``: in training mode;
+        ``None`` (default): in its current mode. The flags are restored afterwards.
+
+    Returns
+    -------
+    ReconstructionMap
+
+    Theorem: none (the map ``Ψ`` of THEORY.md §3–4).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> psi = as_reconstruction_map(lambda y: 2 * y, A=np.eye(2))
+    >>> psi(np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+    if isinstance(model, ReconstructionMap):
+        return model if A is None else model.bind(A)
+    return ReconstructionMap(model, input=input, complex_as_channels=complex_as_channels,
+                             device=device, batch_size=batch_size, A=A, layout=layout,
+                             backend=backend, batched=batched, eval_mode=eval_mode)
