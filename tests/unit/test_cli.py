@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 
@@ -44,3 +45,50 @@ def test_console_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "theorycheck", "info"], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0 and "theorycheck" in out.stdout
+
+
+def _kernel_pair_model(tmp_path):
+    """A linear network that is exact on x and x′ = x + z with ‖Az‖ tiny: unstable by the theorem."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 6))
+    z = np.linalg.svd(A)[2][-1]  # unit vector in ker A
+    z = z + 1e-3 * A[0] / np.linalg.norm(A[0])  # nudged off the kernel: A x and A x′ differ
+    x = rng.standard_normal(6)
+    xp = x + z
+    Y = np.stack([A @ x, A @ xp], axis=1)
+    B = np.stack([x, xp], axis=1) @ np.linalg.pinv(Y)
+    lin = torch.nn.Linear(4, 6, bias=False).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(B))
+    path = tmp_path / "model.pt"
+    with warnings.catch_warnings():  # torch.jit is deprecated in recent torch, still supported
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.script(lin).save(str(path))
+    for name, arr in (("A.npy", A), ("x.npy", x), ("xp.npy", xp)):
+        np.save(tmp_path / name, arr)
+    return path
+
+
+def test_certify_command_certifies_an_unstable_network(tmp_path, capsys):
+    model = _kernel_pair_model(tmp_path)
+    out = tmp_path / "cert.json"
+    status = main(["certify", "--model", str(model), "--operator", str(tmp_path / "A.npy"),
+                   "--x", str(tmp_path / "x.npy"), "--x-prime", str(tmp_path / "xp.npy"),
+                   "--out", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0, text
+    assert "holds" in text and out.exists()
+    assert main(["verify", str(out)]) == 0
+
+
+def test_certify_command_bad_files(tmp_path, capsys):
+    model = _kernel_pair_model(tmp_path)
+    assert main(["certify", "--model", str(tmp_path / "nope.pt"), "--operator",
+                 str(tmp_path / "A.npy"), "--x", str(tmp_path / "x.npy"), "--x-prime",
+                 str(tmp_path / "xp.npy")]) == 2
+    assert "TorchScript" in capsys.readouterr().err
+    assert main(["certify", "--model", str(model), "--operator", "wavelet:" + str(tmp_path / "A.npy"),
+                 "--x", str(tmp_path / "x.npy"), "--x-prime", str(tmp_path / "xp.npy")]) == 2
+    assert "unknown operator" in capsys.readouterr().err
