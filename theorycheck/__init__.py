@@ -53,6 +53,9 @@ _LAZY: dict[str, str] = {
     "optimality_constant": "theorycheck.instability",
     "InstabilityCertificate": "theorycheck.instability",
     "search_worst_perturbation": "theorycheck.search",
+    "load_demo_unet": "theorycheck.nets.pretrained",
+    "UNet": "theorycheck.nets.unet",
+    "train_reconstruction": "theorycheck.nets.train",
     "PerturbationWitness": "theorycheck.search",
     # rNSP (THEORY.md §2)
     "rip_constant": "theorycheck.rnsp",
@@ -149,6 +152,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         verify_instability,
     )
     from theorycheck.nets.adapters import as_reconstruction_map
+    from theorycheck.nets.pretrained import load_demo_unet
+    from theorycheck.nets.train import train_reconstruction
+    from theorycheck.nets.unet import UNet
     from theorycheck.search import PerturbationWitness, search_worst_perturbation
     from theorycheck.impossibility import build_family, check_solver_on_family, lasso_3x2_family
     from theorycheck.classification import (

@@ -1,16 +1,19 @@
-"""``theorycheck demo``: certified oracles catching a silently wrong solver.
+"""``theorycheck demo``: the main jobs on shipped data, with a short report.
 
-The demo runs the seed's "fails in MATLAB" example (THEORY.md §6.3): a 3×2
-LASSO whose unique minimiser is ``(0, (√3 − 0.15)/3)`` for every ``δ ≠ 0``.
-For small ``δ`` a float64 solver returns an O(1)-wrong answer and reports
-success; theorycheck's exact solver proves the true minimiser in ball
-arithmetic, ``certify_solution`` proves the float answer wrong, and the
-certificate is written to ``certificate.json`` for ``theorycheck verify``.
-It also shows the foundation on a phantom (subsampled Fourier sampling with
-wavelets). The instability certificate of a trained network joins the demo
-when that capability lands.
+1. **Instability of a trained network** (THEORY.md §3–4): the shipped U-Net
+   (subsampled Fourier sampling, trained on ellipse phantoms with a kernel
+   pair ``x, x′`` in its training set) is certified unstable by the universal
+   instability theorem; the false negative and false positive are built; a
+   worst-case perturbation is searched on a held-out image and compared with
+   the stable ℓ1-wavelet baseline; figures are written as PNG.
+2. **A silently wrong solver** (THEORY.md §6.3): on the 3×2 LASSO float64
+   solvers report success with an O(1)-wrong answer; the exact solver proves
+   the true minimiser and ``certify_solution`` proves the float answers wrong.
 
-Theorem: optimality and uniqueness certificates (THEORY.md §1, §6.3).
+Everything is saved to ``certificate.json`` (re-check it with ``theorycheck
+verify``).
+
+Theorem: universal instability theorem (§3), optimality certificates (§1, §6.3).
 Rigor: each printed result states its own.
 """
 
@@ -21,82 +24,112 @@ import time
 
 import numpy as np
 
-__all__ = ["run_demo", "lasso_3x2_exact"]
-
-
-def lasso_3x2_exact(k: int):
-    """Exact data ``(B, y)`` (sympy) of THEORY.md §6.3 at ``δ = 2^-k``, columns scaled to norm √3.
-
-    Theorem: THEORY.md §6.3.
-    Rigor: exact (symbolic).
-    """
-    import sympy as sp
-
-    d = sp.Rational(1, 2 ** k)
-    r = 1 / sp.sqrt(2)
-    A = sp.Matrix([[r - d, r], [-r - d, -r], [2 * d, 0]])
-    D = sp.diag(sp.sqrt(3) / sp.sqrt(1 + 6 * d ** 2), sp.sqrt(3))
-    return A * D, sp.Matrix([r, -r, 0])
+__all__ = ["run_demo"]
 
 
 def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress: bool = True) -> int:
     """Run the demo; write results under ``outdir``; return an exit status (0 = as expected).
 
-    Theorem: THEORY.md §6.3 (solver failure) and §1 (certificates).
+    Theorem: universal instability theorem (THEORY.md §3) and optimality certificates (§1, §6.3).
     Rigor: as printed per result.
     """
-    from theorycheck.problems.data import shepp_logan
-    from theorycheck.problems.masks import variable_density_mask
-    from theorycheck.problems.operators import SubsampledFourier, compose
-    from theorycheck.problems.programs import Lasso
-    from theorycheck.problems.sparsifiers import Wavelet
     from theorycheck.results import Report, verify_result
-    from theorycheck.solvers import certify_solution, solve
 
     t0 = time.perf_counter()
     os.makedirs(outdir, exist_ok=True)
-    print("theorycheck demo: a LASSO solver that is silently wrong (THEORY.md §6.3)")
-    k = 20
-    B, y = lasso_3x2_exact(k)
-    Bf = np.array(B.evalf(40), dtype=float)
-    yf = np.array(y.evalf(40), dtype=float).ravel()
-    problem = Lasso(Bf, lam=0.3)  # (1/3)‖Bx − y‖² + 0.1‖x‖₁, times m = 3
-    exact = solve(problem, y, method="exact", A_exact=B)
-    print(f"  δ = 2^-{k}: exact minimiser {np.array2string(exact.x, precision=6)} "
-          f"[{exact.rigor.value}], dual slack ≥ {float(exact.dual_slack):.2e}, "
-          f"{exact.info['dps']} digits")
-    results = []
-    for method in ("reference", "primal_dual"):
-        try:
-            sol = solve(problem, yf, method=method)
-        except Exception as exc:  # an optional backend missing must not stop the demo
-            print(f"  {method}: unavailable ({exc})")
-            continue
-        res = certify_solution(problem, yf, sol.x)
-        results.append(res)
-        print(f"  {sol.solver}: status '{sol.status}', answer {np.array2string(sol.x, precision=6)}, "
-              f"KKT residual {sol.residual:.1e}")
-        print(f"    -> {res.outcome.value} [{res.rigor.value}]: {res.message}")
-    # the seed's MATLAB answer put all the weight on the first column
-    matlab_like = np.array([(np.sqrt(3) - 0.15) / 3, 0.0])
-    res = certify_solution(problem, yf, matlab_like)
-    results.append(res)
-    print(f"  all weight on column 1: -> {res.outcome.value} [{res.rigor.value}]: {res.message}")
-    report = Report(results, title="certified_optimality of float64 answers")
+    net_results, figure = _instability_demo(outdir, quick=quick, progress=progress)
+    solver_results, exact_ok = _solver_demo()
+    report = Report(net_results + solver_results, title="theorycheck demo")
     path = os.path.join(outdir, "certificate.json")
     report.to_json(path)
     checks = [verify_result(r) for r in report]
-    print(f"  wrote {path}; re-verified: {sum(c.holds for c in checks)}/{len(checks)}")
+    n_ok = sum(c.holds for c in checks)
+    print(f"Wrote {path} (re-verified {n_ok}/{len(checks)} results) and {figure}.")
+    print(f"Done in {time.perf_counter() - t0:.1f} s. Re-check with: theorycheck verify {path}")
+    return 0 if n_ok == len(checks) and exact_ok and net_results[0].holds else 1
 
-    n = 32 if quick else 128
-    x = shepp_logan(n)
-    mask = variable_density_mask((n, n), 0.25, seed=0)
-    A = SubsampledFourier(mask)
-    Bop = compose(A, Wavelet((n, n), wavelet="db4").H)
-    err = max(A.adjointness_error(seed=1), Bop.adjointness_error(seed=1))
-    rel = float(np.linalg.norm(np.real(A.adjoint(A.apply(x))) - x) / np.linalg.norm(x))
-    print(f"Foundation: {n}x{n} Shepp-Logan, {mask.mean():.0%} Fourier samples, db4 wavelets: "
-          f"adjointness error {err:.1e}, zero-filled relative error {rel:.3f}")
-    print(f"Done in {time.perf_counter() - t0:.1f} s. Re-check the certificate with: "
-          f"theorycheck verify {path}")
-    return 0 if all(c.holds for c in checks) and exact.rigor.value == "proven" else 1
+
+def _instability_demo(outdir: str, *, quick: bool, progress: bool):
+    from theorycheck.instability import check_instability
+    from theorycheck.nets.adapters import as_reconstruction_map
+    from theorycheck.nets.pretrained import load_demo_unet
+    from theorycheck.problems.programs import SRLasso
+    from theorycheck.problems.sparsifiers import Wavelet
+    from theorycheck.search import search_worst_perturbation
+    from theorycheck.solvers import solve
+
+    model, s = load_demo_unet()
+    psi = as_reconstruction_map(model, input="adjoint", eval_mode=True)
+    print(f"1. Instability of the shipped U-Net ({s.n}x{s.n} images, {int(s.mask.sum())} of "
+          f"{s.n * s.n} Fourier samples), universal instability theorem (THEORY.md §3)")
+    cert = check_instability(psi, s.A, s.x, s.x_prime, ball_samples=4 if quick else 16, seed=0)
+    print(f"   {cert.outcome.value} [{cert.rigor.value}]: {cert.message}")
+    for name, (holds, margin) in cert.hypotheses.items():
+        print(f"     {name}: {'holds' if holds else 'fails'} (margin {margin:.3g})")
+    eps = s.norm_A_diff
+    print(f"   L^ε(Ψ, Ax) ≥ {cert.lower_bound:.4g} for every ε ≥ ‖A(x − x′)‖ = {eps:.3g} "
+          f"(pseudo-inverse: 1); theorem's bound at ε = η: {cert.theorem_bound(cert.eta):.4g}")
+    for fd in (cert.false_negative, cert.false_positive):
+        if fd is not None:
+            print(f"   {fd.kind.replace('_', ' ')}: noise ‖e‖ = {fd.noise_norm:.3g} makes Ψ err by "
+                  f"{fd.error:.3g} (it returns the other image up to {fd.other_distance:.3g})")
+    x = np.asarray(s.test_images[0])
+    budget = 0.02 * float(np.linalg.norm(x))
+    w = search_worst_perturbation(psi, s.A, x, domain="image", budget=budget,
+                                  steps=20 if quick else 100, seed=0, device="cpu", progress=progress)
+    print(f"   worst-case search on a held-out image: ‖r‖ = {w.norm_r:.3g} ({w.norm_r / np.linalg.norm(x):.1%} "
+          f"of ‖x‖) changes Ψ by {w.output_change:.3g}: ratio {w.ratio:.3g} [{w.rigor.value}]")
+    # the stable baseline: ℓ1-wavelet SR-LASSO (its change under the same perturbation)
+    base_problem = SRLasso(s.A, lam=0.01, W=Wavelet((s.n, s.n), wavelet="haar"))
+    y0, y1 = s.A.apply(x), s.A.apply(x + w.r)
+    iters = 150 if quick else 600
+    b0 = np.real(solve(base_problem, y0, method="primal_dual", max_iter=iters).x)
+    b1 = np.real(solve(base_problem, y1, method="primal_dual", max_iter=iters).x)
+    base_change = float(np.linalg.norm(b1 - b0))
+    print(f"   ℓ1-wavelet baseline under the same r: change {base_change:.3g} "
+          f"(ratio {base_change / max(w.norm_Ar, 1e-300):.3g}) [numerical]")
+    figure = _figures(outdir, x, w, b1, s)
+    return [cert, w], figure
+
+
+def _figures(outdir: str, x, w, baseline, s) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [("x", x), ("Ψ(Ax)", w.witness["psi_y0"]), ("x + r", x + w.r),
+              ("Ψ(A(x + r))", w.witness["psi_y1"]), ("ℓ1-wavelet on A(x + r)", baseline),
+              ("x′ − x (kernel detail)", s.detail)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.2))
+    for ax, (title, img) in zip(axes, panels):
+        ax.imshow(np.real(np.asarray(img)).reshape(s.n, s.n), cmap="gray")
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    path = os.path.join(outdir, "instability.png")
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def _solver_demo():
+    from theorycheck.impossibility import lasso_3x2_family
+    from theorycheck.solvers import certify_solution, solve
+
+    print("2. A LASSO solver that is silently wrong (THEORY.md §6.3)")
+    k = 20
+    member = lasso_3x2_family(2.0 ** -k)  # exact data; minimiser certified from them
+    exact = member.solution
+    problem, yf = member.problem, member.y_float
+    print(f"   δ = 2^-{k}: exact minimiser {np.array2string(exact.x, precision=6)} "
+          f"[{exact.rigor.value}], dual slack ≥ {float(exact.dual_slack):.2e}")
+    results = []
+    for method in ("reference", "primal_dual"):
+        sol = solve(problem, yf, method=method)
+        res = certify_solution(problem, yf, sol.x)
+        results.append(res)
+        print(f"   {sol.solver}: status '{sol.status}', KKT residual {sol.residual:.1e}, "
+              f"answer {np.array2string(sol.x, precision=6)}")
+        print(f"     -> {res.outcome.value} [{res.rigor.value}]: {res.message}")
+    return results, exact.rigor.value == "proven"
