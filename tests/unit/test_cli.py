@@ -18,6 +18,7 @@ def test_demo_quick_writes_a_certificate_that_verifies(tmp_path, capsys):
     assert main(["demo", "--quick", "--no-progress", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "[proven]" in text and "violated" in text
+    assert "holds [certified-float64]: Ψ is unstable" in text
     cert = out / "certificate.json"
     assert cert.exists()
     assert main(["verify", str(cert)]) == 0
@@ -25,7 +26,9 @@ def test_demo_quick_writes_a_certificate_that_verifies(tmp_path, capsys):
 
     # tamper: move the saved float answer onto the true minimiser's column
     data = json.loads(cert.read_text())
-    fields = data["results"][0]["fields"]
+    checks = [r["fields"]["check"] for r in data["results"]]
+    assert "instability" in checks and "worst_perturbation" in checks
+    fields = data["results"][checks.index("certified_optimality")]["fields"]
     wit = fields["witness"]["__witness__"]["data"]
     x = decode(wit["x"])
     wit["x"] = encode(np.array([0.0, (np.sqrt(3) - 0.15) / 3]) + 0 * x)
