@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from theorycheck.errors import InvalidArgument, PreconditionError
+from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.numerics.backend import as_array, to_numpy
 from theorycheck.results import (
     CheckResult,
@@ -205,19 +206,6 @@ def _decide(margin: float, tol: float) -> bool | None:
     return None
 
 
-def _positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidArgument(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise InvalidArgument(f"{name} must be a finite number {'≥' if allow_zero else '>'} 0, got {value!r}")
-    return v
-
-
-def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        raise InvalidArgument(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
 
 
 def _random_directions(rng: np.random.Generator, count: int, shape: tuple, cplx: bool) -> np.ndarray:
@@ -621,8 +609,8 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
         raise PreconditionError("x and x_prime are equal: the theorem needs two different images",
                                 hypothesis="x ≠ x′", margin=0.0)
     if eta is not None:
-        eta = _positive(eta, "eta")
-    ball_samples = _pos_int(ball_samples, "ball_samples", minimum=0)
+        eta = real_arg(eta, "eta")
+    ball_samples = integer_arg(ball_samples, "ball_samples", minimum=0)
     pm = _psi_map(psi, A)
     y, yp = _apply(A, xv), _apply(A, xpv)
     e_fn = y - yp                 # A(x − x′)
@@ -954,10 +942,10 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
     """
     A = _operator(A)
     xv = _images(x, A, "x")
-    noise_norm = _positive(noise_norm, "noise_norm")
-    threshold = _positive(threshold, "threshold", allow_zero=True)
-    trials = _pos_int(trials, "trials")
-    batch_size = _pos_int(batch_size, "batch_size")
+    noise_norm = real_arg(noise_norm, "noise_norm")
+    threshold = real_arg(threshold, "threshold", allow_zero=True)
+    trials = integer_arg(trials, "trials")
+    batch_size = integer_arg(batch_size, "batch_size")
     if reference not in ("prediction", "truth"):
         raise InvalidArgument(f"reference={reference!r}: use 'prediction' or 'truth'")
     if not (0 < float(confidence) < 1):
@@ -1121,7 +1109,7 @@ def accuracy_test(psi: Any, A: Any, x: Any, detail: Any, *, baseline: Any = None
     nd = _norm(dv)
     if nd == 0:
         raise InvalidArgument("detail is zero: pass a nonzero detail (e.g. detail_image)")
-    threshold = _positive(threshold, "threshold")
+    threshold = real_arg(threshold, "threshold")
     pm = _psi_map(psi, A)
     y0, y1 = _apply(A, xv), _apply(A, xv + dv)
     ev = pm.evaluate_float64(np.stack([y0, y1]))
@@ -1201,7 +1189,7 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     counts = [int(mk.sum()) for mk in masks]
     if any(b < a for a, b in zip(counts, counts[1:])):
         raise InvalidArgument(f"masks must have non-decreasing numbers of samples, got {counts}")
-    tol = _positive(tol, "tol", allow_zero=True)
+    tol = real_arg(tol, "tol", allow_zero=True)
     operator = operator or SubsampledFourier
     ops = [_operator(operator(mk)) for mk in masks]
     if isinstance(psis_or_factory, (list, tuple)):
@@ -1343,8 +1331,8 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     [(0, 1, 8.0)]
     """
     A = _operator(A)
-    eta = _positive(eta, "eta")
-    block_size = _pos_int(block_size, "block_size")
+    eta = real_arg(eta, "eta")
+    block_size = integer_arg(block_size, "block_size")
     try:  # no float64 copy of the whole set: rows are converted chunk by chunk
         Xv = np.asarray(to_numpy(X))
     except Exception as exc:  # noqa: BLE001
@@ -1689,13 +1677,13 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
     from theorycheck.numerics.precision import precision
 
     A = _operator(A)
-    eta = _positive(eta, "eta", allow_zero=True)
+    eta = real_arg(eta, "eta", allow_zero=True)
     Xv = as_array(points, "points")
     core = tuple(A.in_shape)
     if Xv.ndim != len(core) + 1 or Xv.shape[1:] != core:
         raise InvalidArgument(f"points has shape {Xv.shape}; expected (K, {', '.join(map(str, core))})")
     K = Xv.shape[0]
-    if K > _pos_int(max_points, "max_points"):
+    if K > integer_arg(max_points, "max_points"):
         raise InvalidArgument(f"{K} points exceed max_points={max_points}: the set search is exponential; "
                               "raise max_points if you can wait")
     P = _real_points(Xv)

@@ -39,12 +39,11 @@ from theorycheck.instability import (
     _operator_from_record,
     _operator_from_record_op,
     _operator_record,
-    _pos_int,
-    _positive,
     _psi_map,
     _rel_tol,
 )
 from theorycheck.numerics.backend import lazy_torch, resolve_device
+from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.results import (
     CheckResult,
     Outcome,
@@ -234,19 +233,19 @@ def search_worst_perturbation(
         raise InvalidArgument(f"domain={domain!r}: use 'image' or 'measurement'")
     if reference not in ("prediction", "truth"):
         raise InvalidArgument(f"reference={reference!r}: use 'prediction' or 'truth'")
-    steps = _pos_int(steps, "steps")
-    restarts = _pos_int(restarts, "restarts")
-    record_every = _pos_int(record_every, "record_every")
+    steps = integer_arg(steps, "steps")
+    restarts = integer_arg(restarts, "restarts")
+    record_every = integer_arg(record_every, "record_every")
     if lam is not None:
-        lam = _positive(lam, "lam", allow_zero=True)
+        lam = real_arg(lam, "lam", allow_zero=True)
     if budget is not None:
-        budget = _positive(budget, "budget")
+        budget = real_arg(budget, "budget")
     if lr is not None:
-        lr = _positive(lr, "lr")
+        lr = real_arg(lr, "lr")
     if init_scale is not None:
-        init_scale = _positive(init_scale, "init_scale")
+        init_scale = real_arg(init_scale, "init_scale")
     if max_norm is not None:
-        max_norm = _positive(max_norm, "max_norm")
+        max_norm = real_arg(max_norm, "max_norm")
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
         raise InvalidArgument(f"momentum must lie in [0, 1), got {momentum!r}")
     if seed is None:

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.numerics.backend import check_finite, resolve_device
 from theorycheck.problems.operators import LinearOperator
 from theorycheck.problems.programs import Program, SRLasso
@@ -49,16 +50,6 @@ __all__ = ["FIRENET"]
 _TINY = 1e-300
 
 
-def _pos_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise InvalidArgument(f"{name}={v!r}: pass a positive integer")
-    return int(v)
-
-
-def _nonneg(v: Any, name: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
-        raise InvalidArgument(f"{name}={v!r}: pass a finite number ≥ 0")
-    return float(v)
 
 
 class FIRENET(torch.nn.Module):
@@ -131,20 +122,20 @@ class FIRENET(torch.nn.Module):
         self.x_shape = tuple(self.B.in_shape)
         self.y_shape = tuple(problem.A.out_shape)
         self.complex = bool(problem.is_complex)
-        self.restarts = _pos_int(restarts, "restarts")
-        self.delta = _nonneg(delta, "delta")
+        self.restarts = integer_arg(restarts, "restarts")
+        self.delta = real_arg(delta, "delta", allow_zero=True)
         if L_A is None:
             L_A = _op_norm(problem.A)
         else:
-            L_A = _nonneg(L_A, "L_A")
+            L_A = real_arg(L_A, "L_A", allow_zero=True)
             if L_A == 0:
                 raise InvalidArgument("L_A must be positive (an upper bound on ‖A‖)")
         self.L_A = float(L_A)
         self.inner = (default_inner_iterations(self.L_A, problem.lam, np.asarray(problem.weights))
-                      if inner is None else _pos_int(inner, "inner"))
+                      if inner is None else integer_arg(inner, "inner"))
         self.tau, self.sigma = _steps(tau, sigma, self.L_A)
         if eps0 is not None:
-            eps0 = _nonneg(eps0, "eps0")
+            eps0 = real_arg(eps0, "eps0", allow_zero=True)
             if eps0 == 0:
                 raise InvalidArgument("eps0 must be positive")
         self.eps0 = eps0

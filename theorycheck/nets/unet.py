@@ -30,14 +30,10 @@ import torch
 from torch import nn
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.validation import integer_arg
 
 __all__ = ["UNet", "adjoint_channels"]
 
-
-def _pos_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        raise InvalidArgument(f"{name}={value!r}: pass an integer >= {minimum}")
-    return int(value)
 
 
 def adjoint_channels(z: torch.Tensor, channels: int = 2) -> torch.Tensor:
@@ -118,10 +114,10 @@ class UNet(nn.Module):
     def __init__(self, in_channels: int = 2, out_channels: int = 1, *, width: int = 16,
                  depth: int = 2, residual: bool = True, seed: int | None = None):
         super().__init__()
-        self.in_channels = _pos_int(in_channels, "in_channels")
-        self.out_channels = _pos_int(out_channels, "out_channels")
-        self.width = _pos_int(width, "width")
-        self.depth = _pos_int(depth, "depth", minimum=0)
+        self.in_channels = integer_arg(in_channels, "in_channels")
+        self.out_channels = integer_arg(out_channels, "out_channels")
+        self.width = integer_arg(width, "width")
+        self.depth = integer_arg(depth, "depth", minimum=0)
         self.residual = bool(residual)
         if self.residual and self.out_channels != 1:
             raise InvalidArgument("residual=True adds Re(A^*y) to a single output image: "

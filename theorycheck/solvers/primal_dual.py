@@ -56,6 +56,7 @@ from typing import Any, Callable
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.numerics.backend import (
     as_array,
     check_finite,
@@ -401,22 +402,12 @@ class _Engine:
 
 
 # -- argument handling -----------------------------------------------------------------------
-def _pos_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise InvalidArgument(f"{name}={v!r}: pass a positive integer")
-    return int(v)
-
-
-def _nonneg(v: Any, name: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
-        raise InvalidArgument(f"{name}={v!r}: pass a finite number ≥ 0")
-    return float(v)
 
 
 def _steps(tau: Any, sigma: Any, L: float) -> tuple[float, float]:
     """Default ``τ = σ = 0.99/L``; one given: the other from ``τσL² = 0.98``."""
     for v, n in ((tau, "tau"), (sigma, "sigma")):
-        if v is not None and (_nonneg(v, n) == 0):
+        if v is not None and (real_arg(v, n, allow_zero=True) == 0):
             raise InvalidArgument(f"{n}={v!r}: pass a positive step size")
     if L == 0:
         return (float(tau) if tau is not None else 1.0, float(sigma) if sigma is not None else 1.0)
@@ -685,9 +676,9 @@ def chambolle_pock(problem: Program, y: Any, *, max_iter: int = 5000, tol: float
     """
     t0 = time.perf_counter()
     spec = _spec(problem, tv)
-    max_iter = _pos_int(max_iter, "max_iter")
-    record_every = _pos_int(record_every, "record_every")
-    tol = _nonneg(tol, "tol")
+    max_iter = integer_arg(max_iter, "max_iter")
+    record_every = integer_arg(record_every, "record_every")
+    tol = real_arg(tol, "tol", allow_zero=True)
     backend = _backend(backend, y)
     tau, sigma = _steps(tau, sigma, spec.norm_K)
     ops, yv, x, batch = _prepare(problem, y, x0, backend, device, dtype, differentiable, spec)
@@ -842,17 +833,17 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
             "(e.g. total variation) use chambolle_pock"
         )
     spec = _spec(problem, "anisotropic")
-    restarts = _pos_int(restarts, "restarts")
-    tol = _nonneg(tol, "tol")
-    delta = _nonneg(delta, "delta")
+    restarts = integer_arg(restarts, "restarts")
+    tol = real_arg(tol, "tol", allow_zero=True)
+    delta = real_arg(delta, "delta", allow_zero=True)
     if L_A is None:
         L_A = spec.norm_K
     else:
-        L_A = _nonneg(L_A, "L_A")
+        L_A = real_arg(L_A, "L_A", allow_zero=True)
         if L_A == 0:
             raise InvalidArgument("L_A must be positive (an upper bound on ‖A‖)")
     p = default_inner_iterations(L_A, spec.lam, np.asarray(problem.weights)) if inner is None \
-        else _pos_int(inner, "inner")
+        else integer_arg(inner, "inner")
     tau, sigma = _steps(tau, sigma, L_A)
     backend = _backend(backend, y)
     ops, yv, psi, batch = _prepare(problem, y, None, backend, device, dtype, differentiable, spec)
@@ -862,7 +853,7 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
         ny = _norm(ops, yv, ky)
         eps = ops.where(ny > 0, ny, 1.0) if ops.is_torch else np.where(ny > 0, ny, 1.0)
     else:
-        eps = _nonneg(eps0, "eps0")
+        eps = real_arg(eps0, "eps0", allow_zero=True)
         if eps == 0:
             raise InvalidArgument("eps0 must be positive")
     torch = lazy_torch() if ops.is_torch else None
