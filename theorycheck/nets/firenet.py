@@ -42,7 +42,7 @@ from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.numerics.backend import check_finite, resolve_device
 from theorycheck.problems.operators import LinearOperator
 from theorycheck.problems.programs import Program, SRLasso
-from theorycheck.solvers.primal_dual import _op_norm, _steps, default_inner_iterations
+from theorycheck.solvers.primal_dual import operator_norm_bound, default_step_sizes, default_inner_iterations
 from theorycheck.solvers.reference import is_synthesis
 
 __all__ = ["FIRENET"]
@@ -125,7 +125,7 @@ class FIRENET(torch.nn.Module):
         self.restarts = integer_arg(restarts, "restarts")
         self.delta = real_arg(delta, "delta", allow_zero=True)
         if L_A is None:
-            L_A = _op_norm(problem.A)
+            L_A = operator_norm_bound(problem.A)
         else:
             L_A = real_arg(L_A, "L_A", allow_zero=True)
             if L_A == 0:
@@ -133,7 +133,7 @@ class FIRENET(torch.nn.Module):
         self.L_A = float(L_A)
         self.inner = (default_inner_iterations(self.L_A, problem.lam, np.asarray(problem.weights))
                       if inner is None else integer_arg(inner, "inner"))
-        self.tau, self.sigma = _steps(tau, sigma, self.L_A)
+        self.tau, self.sigma = default_step_sizes(tau, sigma, self.L_A)
         if eps0 is not None:
             eps0 = real_arg(eps0, "eps0", allow_zero=True)
             if eps0 == 0:

@@ -78,7 +78,8 @@ from theorycheck.solvers.reference import (
 )
 from theorycheck.solvers.solution import Solution
 
-__all__ = ["chambolle_pock", "restarted_primal_dual"]
+__all__ = ["chambolle_pock", "restarted_primal_dual", "default_inner_iterations", "operator_norm_bound",
+           "default_step_sizes"]
 
 _TINY = 1e-300
 _NORM_CACHE: "weakref.WeakKeyDictionary[LinearOperator, float]" = weakref.WeakKeyDictionary()
@@ -244,8 +245,12 @@ class _Spec:
     norm_K: float
 
 
-def _op_norm(op: LinearOperator) -> float:
-    """``‖op‖`` (cached per operator): closed form, SVD, or power method with a 1% margin."""
+def operator_norm_bound(op: LinearOperator) -> float:
+    """``‖op‖`` or a bound above it (cached per operator): closed form, SVD, or power method + 1%.
+
+    Theorem: none (step sizes of Chambolle–Pock need ``τσ‖A‖² < 1``).
+    Rigor: numerical.
+    """
     if op in _NORM_CACHE:
         return _NORM_CACHE[op]
     N = int(np.prod(op.in_shape))
@@ -268,10 +273,10 @@ def _spec(problem: Program, tv: str) -> _Spec:
         K = problem.synthesis_operator
         x_shape = tuple(K.in_shape)
         return _Spec(problem, kind, True, False, lam, eta, K, None, x_shape, tuple(A.out_shape),
-                     (lam * w).reshape(x_shape), _op_norm(A))
+                     (lam * w).reshape(x_shape), operator_norm_bound(A))
     W = problem.W
     thr = (lam * tv_weights(w, W, isotropic=True)) if iso else (lam * w).reshape(W.out_shape)
-    norm_K = math.sqrt(_op_norm(A) ** 2 + _op_norm(W) ** 2)
+    norm_K = math.sqrt(operator_norm_bound(A) ** 2 + operator_norm_bound(W) ** 2)
     return _Spec(problem, kind, False, iso, lam, eta, A, W, tuple(A.in_shape), tuple(A.out_shape),
                  thr, norm_K)
 
@@ -404,8 +409,12 @@ class _Engine:
 # -- argument handling -----------------------------------------------------------------------
 
 
-def _steps(tau: Any, sigma: Any, L: float) -> tuple[float, float]:
-    """Default ``τ = σ = 0.99/L``; one given: the other from ``τσL² = 0.98``."""
+def default_step_sizes(tau: Any, sigma: Any, L: float) -> tuple[float, float]:
+    """Default ``τ = σ = 0.99/L``; one given: the other from ``τσL² = 0.98``.
+
+    Theorem: Chambolle–Pock convergence needs ``τσL² < 1``.
+    Rigor: not applicable.
+    """
     for v, n in ((tau, "tau"), (sigma, "sigma")):
         if v is not None and (real_arg(v, n, allow_zero=True) == 0):
             raise InvalidArgument(f"{n}={v!r}: pass a positive step size")
@@ -680,7 +689,7 @@ def chambolle_pock(problem: Program, y: Any, *, max_iter: int = 5000, tol: float
     record_every = integer_arg(record_every, "record_every")
     tol = real_arg(tol, "tol", allow_zero=True)
     backend = _backend(backend, y)
-    tau, sigma = _steps(tau, sigma, spec.norm_K)
+    tau, sigma = default_step_sizes(tau, sigma, spec.norm_K)
     ops, yv, x, batch = _prepare(problem, y, x0, backend, device, dtype, differentiable, spec)
     eng = _Engine(spec, ops)
     torch = lazy_torch() if ops.is_torch else None
@@ -844,7 +853,7 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
             raise InvalidArgument("L_A must be positive (an upper bound on ‖A‖)")
     p = default_inner_iterations(L_A, spec.lam, np.asarray(problem.weights)) if inner is None \
         else integer_arg(inner, "inner")
-    tau, sigma = _steps(tau, sigma, L_A)
+    tau, sigma = default_step_sizes(tau, sigma, L_A)
     backend = _backend(backend, y)
     ops, yv, psi, batch = _prepare(problem, y, None, backend, device, dtype, differentiable, spec)
     eng = _Engine(spec, ops)
