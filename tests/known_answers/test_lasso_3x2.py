@@ -82,3 +82,23 @@ def test_too_little_precision_is_reported_not_guessed():
     assert info.value.needed_dps is not None and info.value.needed_dps > 12
     sol = solve(problem(B), y, method="exact", A_exact=B, dps=10, max_dps=200)
     assert sol.info["support"] == [1] and sol.info["dps"] > 20
+
+
+def test_data_callable_is_reevaluated_as_precision_grows():
+    """``data(dps) -> (A, y)`` at any precision: mpmath values, re-read when the precision escalates."""
+    import mpmath
+
+    B, y = family(40)  # needs ~30+ digits: forces at least one escalation from 10
+    calls = []
+
+    def data(dps):
+        calls.append(dps)
+        with mpmath.workdps(dps):
+            A = mpmath.matrix([[mpmath.mpf(str(B[i, j].evalf(dps + 5))) for j in range(2)] for i in range(3)])
+            yy = mpmath.matrix([mpmath.mpf(str(y[i].evalf(dps + 5))) for i in range(3)])
+        return A, yy
+
+    sol = solve(problem(B), None, method="exact", data=data, dps=10, max_dps=200)
+    assert sol.rigor.value == "proven" and sol.info["support"] == [1]
+    assert len(calls) >= 2 and calls == sorted(calls)  # re-evaluated at growing precision
+    assert abs(sol.x[1] - (np.sqrt(3) - 0.15) / 3) < 1e-15
