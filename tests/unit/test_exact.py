@@ -220,3 +220,37 @@ def test_noise_free_data_fitting_on_a_small_support(kind):
     # a wrong sign pattern on the same support is rejected, not certified
     with pytest.raises((SolverError, InsufficientPrecision)):
         solve(P, y, method="exact", support=[2, 9], signs=[-1, -1], enumerate_supports=False)
+
+
+def test_longdouble_data_are_not_rounded_to_float64():
+    # a review found long double inputs silently rounded: the proof must be for the data given
+    yl = np.array([np.longdouble(1) + np.longdouble(2) ** -60])
+    if yl[0] == 1:  # platforms where long double is binary64: nothing to check
+        pytest.skip("long double is binary64 here")
+    sol = solve(Lasso(np.array([[1.0]]), lam=1.0), yl, method="exact")
+    mid, rad = sol.enclosure[0]
+    from theorycheck.numerics import precision
+
+    with precision(dps=60):
+        exact = flint.arb(flint.fmpq(2 ** 59 + 1, 2 ** 60))  # 1/2 + 2^-60, exactly
+        assert flint.arb(mid, rad).contains(exact)
+        assert not flint.arb(mid, rad).contains(flint.arb(flint.fmpq(1, 2)))
+
+
+def test_overflowing_float_evidence_does_not_break_a_proof():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((2, 3)) * 1e300
+    y = rng.standard_normal(2) * 1e300
+    sol = solve(SRLasso(A, lam=0.25), y, method="exact", enumerate_supports=True)
+    assert sol.rigor.value == "proven"
+
+
+def test_complex_failures_are_solver_errors_not_internal_exceptions():
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    y = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    A[:, 1] = A[:, 0] * (1 + 1e-12j)
+    with pytest.raises((SolverError, InsufficientPrecision)):
+        solve(Lasso(A, lam=1.0), y, method="exact")
+    res = certify_solution(Lasso(A, lam=1.0), y, np.zeros(5, dtype=complex))
+    assert res.outcome.value in ("inconclusive", "violated", "holds")

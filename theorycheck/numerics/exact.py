@@ -55,10 +55,9 @@ def to_fraction(x: Any) -> Fraction:
     if isinstance(x, (numbers.Integral, np.integer)):
         return Fraction(int(x))
     if isinstance(x, (float, np.floating)):
-        xf = float(x)
-        if not np.isfinite(xf):
-            raise InvalidArgument(f"cannot convert {xf} to a rational: pass finite values")
-        return Fraction(xf)  # exact: as_integer_ratio
+        if not np.isfinite(x):
+            raise InvalidArgument(f"cannot convert {x} to a rational: pass finite values")
+        return Fraction(*x.as_integer_ratio())  # exact for every binary format, longdouble included
     if type(x).__name__ == "fmpq":
         return Fraction(int(x.p), int(x.q))
     if type(x).__name__ == "mpf":
@@ -80,6 +79,10 @@ def _mpf_man_exp(x: Any) -> tuple[int, int]:
     if not man and exp:  # inf / nan are encoded with a zero mantissa and a nonzero exponent
         raise InvalidArgument(f"{x} is not finite: pass finite values")
     return (-int(man) if sign else int(man)), int(exp)
+
+
+#: float dtypes whose values convert to binary64 without rounding
+_BINARY64_EXACT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def to_fmpq(x: Any) -> Any:
@@ -111,10 +114,12 @@ def to_arb(x: Any) -> Any:
     if isinstance(x, (bool, np.bool_, numbers.Integral, np.integer)):
         return flint.arb(int(x))
     if isinstance(x, (float, np.floating)):
-        xf = float(x)
-        if not np.isfinite(xf):
-            raise InvalidArgument(f"{xf} is not finite: pass finite values")
-        return flint.arb(xf)  # exact: a binary64 value fits in any arb precision
+        if not np.isfinite(x):
+            raise InvalidArgument(f"{x} is not finite: pass finite values")
+        if isinstance(x, float) or np.dtype(type(x)).itemsize <= 8:
+            return flint.arb(float(x))  # exact: a binary64 value fits in any arb precision
+        num, den = x.as_integer_ratio()  # wider formats (longdouble): exact rational, then a ball
+        return flint.arb(flint.fmpq(int(num), int(den)))
     if isinstance(x, Fraction) or type(x).__name__ == "fmpq":
         f = to_fraction(x)
         return flint.arb(flint.fmpq(f.numerator, f.denominator))
@@ -159,7 +164,7 @@ def to_acb(x: Any) -> Any:
     if isinstance(x, flint.acb):
         return x
     if isinstance(x, (complex, np.complexfloating)):
-        return flint.acb(to_arb(float(x.real)), to_arb(float(x.imag)))
+        return flint.acb(to_arb(x.real), to_arb(x.imag))
     if type(x).__name__ == "mpc":
         return flint.acb(to_arb(x.real), to_arb(x.imag))
     try:
@@ -196,7 +201,7 @@ def arb_matrix(A: Any) -> Any:
     """
     import flint
 
-    if isinstance(A, np.ndarray) and A.dtype.kind in "fi":
+    if isinstance(A, np.ndarray) and (A.dtype.kind == "i" or A.dtype in _BINARY64_EXACT):
         arr = A.reshape(-1, 1) if A.ndim == 1 else A
         if not np.all(np.isfinite(arr)):
             raise InvalidArgument("the matrix contains NaN or inf: pass finite values")

@@ -50,10 +50,10 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
         if len(ball) == 3:  # complex: (re, im, radius of the modulus error)
             mid = flint.acb(flint.arb(ball[0]), flint.arb(ball[1]))
             rad = flint.arb(ball[2])
-            d = abs(flint.acb(to_arb(float(np.real(xi))), to_arb(float(np.imag(xi)))) - mid)
+            d = abs(flint.acb(to_arb(np.real(xi)), to_arb(np.imag(xi))) - mid)
         else:
             mid, rad = flint.arb(ball[0]), flint.arb(ball[1])
-            d = abs(to_arb(float(np.real(xi))) - mid)
+            d = abs(to_arb(np.real(xi)) - mid)
         lo = d - rad
         lo = flint.arb(lo.lower()) if lo > 0 else flint.arb(0)
         lo2 += lo * lo

@@ -47,7 +47,8 @@ import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
 from theorycheck.numerics.exact import (
-    acb_matrix, arb_matrix, ball_lower, ball_sq as _sq, ball_to_strings, ball_upper, to_arb,
+    _BINARY64_EXACT, acb_matrix, arb_matrix, ball_lower, ball_sq as _sq, ball_to_strings, ball_upper,
+    to_arb,
 )
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
 from theorycheck.problems.programs import Program, program_kind
@@ -90,7 +91,7 @@ class ExactData:
         mat = acb_matrix if self.complex else arb_matrix
         # a real float64 matrix stays a float array: columns become balls only when needed
         fast = (not self.complex and problem.W is None and isinstance(A_src, np.ndarray)
-                and A_src.dtype.kind == "f" and A_src.ndim == 2)
+                and A_src.dtype in _BINARY64_EXACT and A_src.ndim == 2)
         A = None if fast else mat(A_src)
         if fast:
             if not np.all(np.isfinite(A_src)):
@@ -115,7 +116,8 @@ class ExactData:
         self.w = [to_arb(float(v)) for v in problem.weights]
         self.param = to_arb(float(getattr(problem, "lam", getattr(problem, "eta", 1.0))))
         # float64 copies for screening: the data themselves when they are float arrays
-        exact_float = lambda X: isinstance(X, np.ndarray) and X.dtype.kind in "fc"  # noqa: E731
+        exact_float = lambda X: (isinstance(X, np.ndarray)  # noqa: E731
+                                 and X.dtype in _BINARY64_EXACT + (np.dtype(np.complex64), np.dtype(np.complex128)))
         self.Bf = (np.asarray(A_src, dtype=complex if self.complex else float).reshape(m, N)
                    if self.Winv is None and exact_float(A_src) else _mid_array(A, self.complex))
         self.yf = (np.asarray(y_src, dtype=complex if self.complex else float).ravel()
@@ -170,6 +172,7 @@ def _mid_array(M: Any, cplx: bool) -> np.ndarray:
 # float64 screening: closed form on a support and an active-set refinement
 # --------------------------------------------------------------------------------------
 
+@np.errstate(all="ignore")  # screening only: overflow/NaN just make a support look bad
 def _float_support_solution(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
     """Float64 closed form on ``(S, σ)``: returns (c_S, dual ratios |g_j|/thr_j) or None."""
     B, y, w, p = d.Bf, d.yf, d.wf, d.paramf
@@ -231,6 +234,7 @@ def _interpolating(kind: str, d: ExactData, S: list[int]) -> bool:
     return len(S) == d.m and (kind == "srlasso" or (kind == "qcbp" and d.paramf == 0.0))
 
 
+@np.errstate(all="ignore")
 def _refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
                     mags: np.ndarray | None = None, max_iter: int = 200):
     """Float64 active-set iteration: drop sign-inconsistent entries, add the worst dual violator.
@@ -374,6 +378,7 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
 _U = 2.0 ** -53  # unit roundoff of binary64
 
 
+@np.errstate(all="ignore")  # an overflowing float bound is inf or NaN: never < thr, so balls decide
 def _strict_dual_feasibility(d: ExactData, r: Any, base: Any, S: list[int]):
     """Prove ``|B_j^T r| < base·w_j`` for every ``j ∉ S``; return a lower bound on the relative slack.
 
@@ -389,8 +394,8 @@ def _strict_dual_feasibility(d: ExactData, r: Any, base: Any, S: list[int]):
         return None
     slack = None
     todo = off
-    if d._B is None and m * _U < 0.01:
-        r_hat = np.array([float(r[i, 0].mid()) for i in range(m)])
+    r_hat = np.array([float(r[i, 0].mid()) for i in range(m)]) if d._B is None else None
+    if r_hat is not None and m * _U < 0.01 and np.all(np.isfinite(r_hat)):
         # ρ_i ≥ |r_i − r̂_i| for every point of the ball: its radius plus the rounding to float
         rho = np.array([ball_upper(abs(r[i, 0] - to_arb(r_hat[i]))) for i in range(m)])
         Bo = d.Bf[:, off]
@@ -835,8 +840,12 @@ def _certify_with_search(kind, ed, S, sig, mags, enumerate_supports):
             raise InvalidArgument(
                 "exact certificates for complex data are implemented for Lasso only; "
                 "use real data or method='reference' (numerical)")
-        c0 = _complex_candidate_values(ed, S, sig)
-        c, slack, extra = _certify_complex_lasso(ed, S, c0)
+        try:
+            c0 = _complex_candidate_values(ed, S, sig)
+            c, slack, extra = _certify_complex_lasso(ed, S, c0)
+        except (SupportRejected, np.linalg.LinAlgError) as exc:
+            raise SolverError(f"the candidate support of this complex Lasso could not be certified "
+                              f"({exc}): pass a better candidate= (e.g. a tighter solve)") from None
         return c, slack, extra, S, sig
     sig = np.asarray(sig, dtype=float)
 
@@ -926,11 +935,12 @@ def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
     yf = ed.yf.reshape(problem.A.out_shape)
     objective = residual = gap = float("nan")
     try:  # float64 evidence at the rounded answer, for comparison with other solvers
-        objective = problem.objective(x, yf)
-        residual = problem.optimality_residual(x, yf)
-        gap = problem.duality_gap(x, yf)
-    except InvalidArgument:
-        pass
+        with np.errstate(over="ignore", invalid="ignore"):
+            objective = problem.objective(x, yf)
+            residual = problem.optimality_residual(x, yf)
+            gap = problem.duality_gap(x, yf)
+    except (InvalidArgument, OverflowError, FloatingPointError, ValueError):
+        pass  # e.g. data near the float64 range: the proof stands, the float evidence is nan
     info = {"support": list(S), "prec_bits": bits, "dps": bits_to_dps(bits),
             "z_enclosure": z_enclosure}
     info.update({k: (ball_to_strings(v) if type(v).__name__ == "arb" else v) for k, v in extra.items()})
