@@ -455,3 +455,15 @@ def test_inputs_not_mutated():
     nsp_constant(A, 2, progress=False)
     rnsp_gamma(A, 1, 0.9, progress=False)
     assert np.array_equal(A, before)
+
+
+def test_nan_duals_never_become_a_proven_upper_bound():
+    # review finding: a solver's NaN dual must not propagate into a PROVEN bound
+    from theorycheck.rnsp_nsp import certified_bounds
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 5))
+    Y = rng.standard_normal((5, 3))
+    Y[1, 0] = np.nan
+    b = certified_bounds(A, np.eye(5), Y)
+    assert b[1] == np.inf and np.all(np.isfinite(np.delete(b, 1)))
