@@ -112,7 +112,48 @@ def _norm(v: Any) -> float:
 def _rel_tol(A: Any) -> float:
     """Relative rounding allowance for float64 norms and differences of ``A``-sized vectors."""
     m, N = A.shape
-    return 16.0 * (m + N) * _EPS
+    return _tol_mn(m, N)
+
+
+def _tol_mn(m: int, N: int) -> float:
+    """:func:`_rel_tol` from the sizes ``m = A.shape[0]``, ``N = A.shape[1]`` (verifiers recompute it)."""
+    return 16.0 * (int(m) + int(N)) * _EPS
+
+
+_U = 2.0 ** -53
+
+
+def _down(v: float) -> float:
+    """``v`` rounded down past a few ulps of the rounding of the operation that produced it."""
+    v = float(v)
+    if not math.isfinite(v) or v == 0.0:
+        return float(np.nextafter(v, -math.inf)) if v == 0.0 else v
+    v = v * (1 - 8 * _U) if v > 0 else v * (1 + 8 * _U)
+    return float(np.nextafter(v, -math.inf))
+
+
+def _up(v: float) -> float:
+    """``v`` rounded up past a few ulps (thresholds such as ``ε ≥ ‖A(x − x′)‖``)."""
+    return -_down(-float(v))
+
+
+def _lower_ratio(change: Any, dist: Any, tol: float) -> Any:
+    """Certified lower bound on ``‖ΔΨ‖_exact/‖Δy‖_exact`` from float64 norms (0 where ``dist = 0``).
+
+    The norms carry relative errors below ``tol`` (:func:`_rel_tol`); the quotient and the
+    product are then rounded down. Scalars give a float, arrays an array.
+    """
+    c, d = np.asarray(change, dtype=float), np.asarray(dist, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(d > 0, c / np.where(d > 0, d, 1.0), 0.0) * (1 - tol)
+    r = np.where(r > 0, np.nextafter(r * (1 - 8 * _U), -np.inf), 0.0)
+    return float(r) if r.ndim == 0 else r
+
+
+def _theorem_bound_value(D: float, eta: float, eps: float, tol: float) -> float:
+    """``(‖x − x′‖ − 2η)/ε`` rounded down, with ``D`` the float64 norm (relative error < ``tol``)."""
+    num = _down(float(D) * (1 - tol) - 2 * float(eta))
+    return _down(num / float(eps))
 
 
 def _psi_map(psi: Any, A: Any) -> Any:
@@ -330,26 +371,46 @@ class InstabilityCertificate(CheckResult):
         """True when the theorem's conclusion is certified (``holds`` at rigor ≥ certified-float64)."""
         return self.holds and self.rigor >= Rigor.CERTIFIED_FLOAT64
 
-    def theorem_bound(self, eps: float) -> float:
-        """The theorem's bound ``(‖x − x′‖ − 2η)/ε`` on ``L^ε(Ψ, ỹ)``, for ``ε ≥ η``.
+    def _tol(self) -> float:
+        """The rounding allowance, recomputed from the witness's sizes (never read from a file)."""
+        w = self.witness
+        if w is not None and "x" in w.data and "y" in w.data:
+            return _tol_mn(np.asarray(w["y"]).size, np.asarray(w["x"]).size)
+        return max(float(self.values.get("tolerance", 0.0)), _tol_mn(1, 1))
 
-        Raises :class:`InvalidArgument` for ``ε < η`` (the theorem says nothing there).
+    def theorem_bound(self, eps: float) -> float:
+        """The theorem's bound ``(‖x − x′‖ − 2η)/ε`` on ``L^ε(Ψ, ỹ)``, for ``ε ≥ η`` (rounded down).
+
+        Raises :class:`~theorycheck.errors.PreconditionError` (naming the
+        hypothesis) unless the certificate holds at rigor ≥ certified-float64,
+        and :class:`InvalidArgument` for ``ε < η`` (the theorem says nothing there).
         """
         eps = float(eps)
+        if not self.certified:
+            bad = [(k, h) for k, h in self.hypotheses.items() if h[0] is not True]
+            if bad:
+                k, (holds, margin) = bad[0]
+                raise PreconditionError(
+                    f"the theorem's bound needs every hypothesis certified: {k} "
+                    f"{'fails' if holds is False else 'is undecided in float64'} (margin {margin:.3g}); "
+                    f"{self.message}", hypothesis=k, margin=float(margin))
+            raise PreconditionError(f"this certificate is not certified, so the theorem gives no bound "
+                                    f"({self.message})", hypothesis="Ψ evaluated in float64")
         if "distance_images" not in self.values or not self.eta > 0:
             raise InvalidArgument(f"this certificate has no bound ({self.message})")
         if not (eps >= self.eta):
             raise InvalidArgument(f"the theorem's bound holds for ε ≥ η = {self.eta:.6g}, got ε = {eps}")
-        return (float(self.values["distance_images"]) - 2 * self.eta) / eps
+        return _theorem_bound_value(float(self.values["distance_images"]), self.eta, eps, self._tol())
 
     def witnessed_bound(self, eps: float) -> float:
-        """The witnessed bound on ``L^ε(Ψ, Ax)``: ``lower_bound`` for ``ε ≥ ‖A(x − x′)‖``."""
+        """The witnessed bound on ``L^ε(Ψ, Ax)``: ``lower_bound`` for ``ε ≥ ‖A(x − x′)‖`` (rounded up)."""
         eps = float(eps)
         if "distance_measurements" not in self.values:
             raise InvalidArgument(f"this certificate has no bound ({self.message})")
-        a = float(self.values["distance_measurements"])
+        # the float64 norm may be a few ulps below the exact distance: round the threshold up
+        a = _up(float(self.values["distance_measurements"]) * (1 + self._tol()))
         if not (eps >= a):
-            raise InvalidArgument(f"the witness pair is {a:.6g} apart: pass ε ≥ {a:.6g}")
+            raise InvalidArgument(f"the witness pair is {a:.17g} apart (rounded up): pass ε ≥ {a:.17g}")
         return self.lower_bound
 
 
@@ -493,20 +554,34 @@ def _hypotheses(eta: float, dx: float, dxp: float, a: float, D: float,
     return {k: (_decide(v, tols[k]), float(v)) for k, v in margins.items()}
 
 
+def _batch_independent(psi_map: Any, Y: np.ndarray, out: np.ndarray, dtype: Any = "float64",
+                       device: Any = None, rtol: float = 1e-9) -> bool:
+    """Whether the batched outputs ``out`` match ``Ψ`` evaluated on each sample alone."""
+    single = np.concatenate([psi_map.evaluate_batch(Y[i:i + 1], dtype=dtype, device=device)
+                             for i in range(Y.shape[0])])
+    return single.shape == out.shape and _arr_close(single, out, rtol)
+
+
 def _ball_radius(psi_map: Any, y: np.ndarray, delta: np.ndarray, need: float, samples: int,
-                 seed: Any, guess: float) -> tuple[float, int]:
+                 seed: Any, guess: float) -> tuple[float, int, str]:
     """Largest tested radius ``ρ`` with ``‖Ψ(ỹ) − Ψ(ỹ + Δ)‖ ≥ need`` at sampled ``ỹ ∈ B(y, ρ)``.
 
     Each sample point gives ``L^ε(Ψ, ỹ) ≥ need/‖Δ‖`` for every ``ε ≥ ‖Δ‖``.
     Radii ``guess·2^k`` are tested, doubling (up to 16 times) while they
-    pass, or halving (up to 8 times) until one passes (0 otherwise).
+    pass, or halving (up to 8 times) until one passes (0 otherwise). The
+    points are evaluated in batches; the first batch is compared with ``Ψ``
+    evaluated on each point alone, and a batch-dependent ``Ψ`` gets radius 0.
     """
     a = _norm(delta)
     if samples <= 0 or a == 0 or not math.isfinite(need) or not guess > 0:
-        return 0.0, 0
+        return 0.0, 0, ""
     cplx = bool(np.iscomplexobj(y) or np.iscomplexobj(delta))
     dim = y.size * (2 if cplx else 1)
     tested = 0
+    checked = [False]
+
+    class _BatchDependent(Exception):
+        pass
 
     def passes(rho: float) -> bool:
         nonlocal tested
@@ -516,22 +591,31 @@ def _ball_radius(psi_map: Any, y: np.ndarray, delta: np.ndarray, need: float, sa
         radii = np.ones(samples)
         radii[samples // 2:] = rng.random(samples - samples // 2) ** (1.0 / dim)
         pts = y[None] + rho * radii.reshape((-1,) + (1,) * y.ndim) * u
-        out = psi_map.evaluate_batch(np.concatenate([pts, pts + delta[None]]), dtype="float64")
+        Y = np.concatenate([pts, pts + delta[None]])
+        out = psi_map.evaluate_batch(Y, dtype="float64")
+        if not checked[0]:
+            checked[0] = True
+            if not _batch_independent(psi_map, Y, out):
+                raise _BatchDependent
         tested += 2 * samples
         diff = _norms(out[:samples] - out[samples:])
         return bool(np.all(np.isfinite(diff)) and np.all(diff >= need))
 
-    if passes(guess):
-        rho = guess
-        for k in range(1, 17):
-            if not passes(guess * 2 ** k):
-                break
-            rho = guess * 2 ** k
-        return rho, tested
-    for k in range(1, 9):
-        if passes(guess * 2.0 ** -k):
-            return guess * 2.0 ** -k, tested
-    return 0.0, tested
+    try:
+        if passes(guess):
+            rho = guess
+            for k in range(1, 17):
+                if not passes(guess * 2 ** k):
+                    break
+                rho = guess * 2 ** k
+            return rho, tested, ""
+        for k in range(1, 9):
+            if passes(guess * 2.0 ** -k):
+                return guess * 2.0 ** -k, tested, ""
+    except _BatchDependent:
+        return 0.0, tested, ("Ψ's outputs depend on the other samples of a batch: the ball was not "
+                             "sampled (radius 0)")
+    return 0.0, tested, ""
 
 
 def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | None = None,
@@ -620,7 +704,7 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     rec = _operator_record(A)
     base = {"x": xv, "x_prime": xpv, "y": y, "y_prime": yp, "y_fn": y_fn, "y_fp": y_fp,
             "operator": rec}
-    if not ev.ok:
+    if not ev.ok or ev.reason:  # NaN, irreproducible, or not a float64 evaluation
         return InstabilityCertificate(
             "instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
             f"not certified: {ev.reason}", values={"psi_precision": ev.precision},
@@ -636,7 +720,7 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
             _H_MEAS: tol * (ny + nyp), _H_FAR: tol * (nx + nxp)}
     if a > 0:
         ratio = dpsi / a
-        lower = ratio * (1 - tol)
+        lower = _lower_ratio(dpsi, a, tol)
     else:  # identical measurements: Ψ(Ax) = Ψ(Ax′), no ratio (and the hypotheses cannot hold)
         ratio, lower = math.nan, 0.0
     eta_min = max(dx, dxp, a)
@@ -646,22 +730,27 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
         eta = eta_min + 2 * max(tols[_H_ACC_X], tols[_H_ACC_XP], tols[_H_MEAS]) + tol * eta_min
     hyp = _hypotheses(eta, dx, dxp, a, D, tols)
     all_hold = all(h[0] is True for h in hyp.values())
-    theorem_at_eta = (D - 2 * eta) / eta
+    # the theorem's bound is reported only when the hypotheses hold (rounded down)
+    theorem_at_eta = _theorem_bound_value(D, eta, eta, tol) if all_hold else math.nan
     fn = FalseDetection("false_negative", e_fn, y_fn, p_fn, xpv, _norm(p_fn - xpv), _norm(p_fn - xv), a)
     fp = FalseDetection("false_positive", e_fp, y_fp, p_fp, xv, _norm(p_fp - xv), _norm(p_fp - xpv), a)
-    radius, tested = 0.0, 0
+    radius, tested, ball_note = 0.0, 0, ""
     if all_hold:
         # first radius: the centre's slack over the local gain, a Lipschitz-style guess
         guess = min(a, (dpsi - (D - 2 * eta)) / (2 * ratio)) if ratio > 0 else a
-        radius, tested = _ball_radius(pm, y, yp - y, D - 2 * eta, ball_samples, seed, guess)
+        radius, tested, ball_note = _ball_radius(pm, y, yp - y, D - 2 * eta, ball_samples, seed, guess)
     values = {
         "distance_images": D, "distance_measurements": a, "error_x": dx, "error_x_prime": dxp,
         "output_distance": dpsi, "ratio": ratio, "eta_min": eta_min, "eta_chosen": chosen,
-        "theorem_bound_at_eta": theorem_at_eta, "tolerance": tol, "psi_precision": ev.precision,
+        "tolerance": tol, "psi_precision": ev.precision,
         "ball_samples": ball_samples, "ball_points_tested": tested,
         "ball_rigor": (Rigor.NUMERICAL.value if radius > 0 else Rigor.CERTIFIED_FLOAT64.value),
         "assumption": "Ψ continuous (true for networks built from continuous layers)",
     }
+    if all_hold:
+        values["theorem_bound_at_eta"] = theorem_at_eta
+    if ball_note:
+        values["ball_note"] = ball_note
     witness = Witness("instability_pair", {**base, "psi_y": p, "psi_y_prime": pp, "psi_fn": p_fn,
                                            "psi_fp": p_fp})
     eta_txt = (f"η = {eta:.6g} (the smallest η for which the hypotheses hold: "
@@ -689,8 +778,10 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
         msg = (f"the theorem does not apply with {eta_txt}: {why}; the witnessed ratio "
                f"L^ε(Ψ, Ax) ≥ {lower:.6g} for ε ≥ {a:.3g} still holds")
         outcome = Outcome.INCONCLUSIVE
+    # an inconclusive certificate certifies nothing about the theorem: numerical
+    rigor = Rigor.CERTIFIED_FLOAT64 if outcome is Outcome.HOLDS else Rigor.NUMERICAL
     return InstabilityCertificate(
-        "instability", outcome, Rigor.CERTIFIED_FLOAT64, msg, values, witness, _THEOREM,
+        "instability", outcome, rigor, msg, values, witness, _THEOREM,
         lower_bound=float(lower), eta=float(eta), hypotheses=hyp, ball_radius=float(radius),
         false_negative=fn, false_positive=fp)
 
@@ -776,7 +867,10 @@ def verify_instability(cert: CheckResult, psi: Any = None) -> CheckResult:
     v = cert.values
     D, a = _norm(x - xp), _norm(y - yp)
     dx, dxp, dpsi = _norm(p - x), _norm(pp - xp), _norm(p - pp)
-    tol = float(v.get("tolerance", 0.0))
+    # the rounding allowance is recomputed from the sizes, never read from the file
+    tol = _tol_mn(y.size, x.size)
+    if "tolerance" in v and float(v["tolerance"]) != tol:
+        problems.append(f"tolerance: saved {v.get('tolerance')!r}, recomputed {tol!r} from A's shape")
     checks = {"distance_images": D, "distance_measurements": a, "error_x": dx,
               "error_x_prime": dxp, "output_distance": dpsi}
     for k, val in checks.items():
@@ -787,8 +881,10 @@ def verify_instability(cert: CheckResult, psi: Any = None) -> CheckResult:
         problems.append(f"ratio: saved {v.get('ratio')!r}, recomputed {ratio!r}")
     lb = float(cert.lower_bound)
     if a > 0:
-        if not (lb <= ratio * (1 + 1e-12)) or not (lb >= ratio * (1 - 2 * tol - 1e-12)):
-            problems.append(f"lower_bound {lb!r} does not match the witnessed ratio {ratio!r}")
+        lb_max = _lower_ratio(dpsi, a, tol)
+        if not (lb <= lb_max) or not (lb >= ratio * (1 - 2 * tol - 1e-12)):
+            problems.append(f"lower_bound {lb!r} does not match the witnessed ratio {ratio!r} "
+                            f"(at most {lb_max!r} after rounding down)")
     elif lb != 0.0:
         problems.append("lower_bound must be 0 when A(x − x′) = 0")
     eta = float(cert.eta)
@@ -812,13 +908,19 @@ def verify_instability(cert: CheckResult, psi: Any = None) -> CheckResult:
         all_hold = all(h[0] is True for h in hyp.values())
         if cert.outcome is Outcome.HOLDS and not all_hold:
             problems.append("outcome 'holds' but the hypotheses do not all hold")
-        if cert.outcome is not Outcome.HOLDS and all_hold and cert.rigor >= Rigor.CERTIFIED_FLOAT64:
-            problems.append("the hypotheses hold but the outcome is not 'holds'")
-        tb = (D - 2 * eta) / eta
-        if not _close(v.get("theorem_bound_at_eta", math.nan), tb, tb):
-            problems.append(f"theorem_bound_at_eta: saved {v.get('theorem_bound_at_eta')!r}, recomputed {tb!r}")
-        if all_hold and a > 0 and not (ratio >= tb * (1 - 1e-9)):
-            problems.append("the witnessed ratio is below the theorem's bound: inconsistent data")
+        if all_hold:
+            tb = _theorem_bound_value(D, eta, eta, tol)
+            stb = float(v.get("theorem_bound_at_eta", math.nan))
+            if not (stb <= tb and _close(stb, tb, tb)):
+                problems.append(f"theorem_bound_at_eta: saved {v.get('theorem_bound_at_eta')!r}, "
+                                f"recomputed {tb!r} (rounded down)")
+            if a > 0 and not (ratio >= tb * (1 - 1e-9)):
+                problems.append("the witnessed ratio is below the theorem's bound: inconsistent data")
+        elif "theorem_bound_at_eta" in v and not math.isnan(float(v["theorem_bound_at_eta"])):
+            problems.append("theorem_bound_at_eta reported although the hypotheses do not all hold")
+        if cert.outcome is not Outcome.HOLDS and cert.rigor >= Rigor.CERTIFIED_FLOAT64:
+            problems.append(f"a '{cert.outcome.value}' certificate labelled {cert.rigor.value}: "
+                            "only a certificate that holds is certified")
     # false negative / positive
     e_fn, e_fp = y - yp, yp - y
     for fd, kind, e, yin, out, truth, other in (
@@ -842,7 +944,7 @@ def verify_instability(cert: CheckResult, psi: Any = None) -> CheckResult:
             problems.append("cannot re-evaluate Ψ: the operator is not stored")
         else:
             ev = _psi_map(psi, op).evaluate_float64(np.stack([y, yp, np.asarray(d["y_fn"]), np.asarray(d["y_fp"])]))
-            if not ev.ok:
+            if not ev.ok or ev.reason:
                 problems.append(f"re-evaluating Ψ: {ev.reason}")
             else:
                 for got, want, nm in zip(ev.output, (p, pp, p_fn, p_fp),
@@ -980,12 +1082,19 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
     exceed = int(np.sum(errors > threshold))
     prob = exceed / trials
     lo, hi = _clopper_pearson(exceed, trials, float(confidence))
+    # the draws ran in batches: the worst one alone must give the same error, else Ψ depends on
+    # the batch composition and the interval describes another map
+    single = pm.evaluate_batch((y0 + worst_e)[None], dtype=dtype, device=device)[0]
+    err1 = _norm(single - ref)
+    batch_ok = bool(np.isfinite(err1) and abs(err1 - worst) <= 1e-4 * (abs(worst) + _norm(ref)) + 1e-300)
     ev = pm.evaluate_float64(np.stack([y0, y0 + worst_e]))
     values = {"noise_norm": noise_norm, "threshold": threshold, "confidence": float(confidence),
-              "reference": reference, "errors": errors, "interval_rigor": "statistical (Clopper–Pearson)",
+              "reference": reference, "errors": errors,
+              "interval_rigor": ("statistical (Clopper–Pearson)" if batch_ok else
+                                 "unreliable: Ψ's outputs depend on the batch (pass batch_size=1)"),
               "psi_precision": ev.precision}
     wdata = {"x": xv, "y": y0, "e": worst_e, "operator": _operator_record(A)}
-    if not ev.ok:
+    if not ev.ok or ev.reason:
         return NoiseInstabilityResult(
             "random_noise_instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
             f"worst draw not certified: {ev.reason}; {exceed}/{trials} draws above the threshold",
@@ -998,6 +1107,9 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
     certified = exceed > 0 and werr > threshold * (1 + _rel_tol(A)) + _rel_tol(A) * _norm(ref64)
     txt = (f"{exceed}/{trials} random perturbations of norm {noise_norm:.3g} give an error above "
            f"{threshold:.3g} (probability {prob:.3g}, {confidence:.0%} interval [{lo:.3g}, {hi:.3g}])")
+    if not batch_ok:
+        txt += (f" [the worst draw evaluated alone gives error {err1:.4g}, in its batch {worst:.4g}: Ψ "
+                "depends on the batch, the interval is unreliable; pass batch_size=1]")
     if certified:
         return NoiseInstabilityResult(
             "random_noise_instability", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
@@ -1209,7 +1321,7 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     for psi, op in zip(psis, ops):
         pm = _psi_map(psi, op)
         ev = pm.evaluate_float64(_apply(op, xb))
-        if not ev.ok:
+        if not ev.ok or ev.reason:
             return CheckResult("sampling_monotonicity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                                f"not decided for the mask with {int(op.shape[0])} samples: {ev.reason}",
                                {"sample_counts": tuple(counts)}, None, "THEORY.md §4")
@@ -1327,7 +1439,7 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     >>> import numpy as np
     >>> A = np.array([[1.0, 0.0, 0.0]])
     >>> X = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [5.0, 0.0, 0.0]])
-    >>> list(audit_training_set(A, X, eta=0.1, progress=False))
+    >>> [(i, j, round(b, 9)) for i, j, b in audit_training_set(A, X, eta=0.1, progress=False)]
     [(0, 1, 8.0)]
     """
     A = _operator(A)
@@ -1410,14 +1522,15 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
             dm = _decide(float(m_meas[k]), tol * float(scale_a[k]))
             df = _decide(float(m_far[k]), tol * float(scale_d[k]))
             if dm is True and df is True:
-                pairs.append((int(c[k, 0]), int(c[k, 1]), float(m_far[k] / eta), float(md[k]), float(ma[k])))
+                bound = _theorem_bound_value(float(md[k]), eta, eta, tol)  # rounded down
+                pairs.append((int(c[k, 0]), int(c[k, 1]), bound, float(md[k]), float(ma[k])))
             elif dm is not False and df is not False:
                 borderline += 1
     pairs.sort(key=lambda t: (-t[2], t[0], t[1]))
     norms = np.array([[p[3], p[4]] for p in pairs]).reshape(-1, 2)
     pairs = [p[:3] for p in pairs]
     values = {"n": n, "candidates": int(cand.shape[0]), "borderline": borderline, "block_size": block_size,
-              "pair_norms": norms, "tolerance": tol}
+              "pair_norms": norms, "tolerance": tol, "operator_shape": tuple(int(s) for s in A.shape)}
     if pairs:
         i, j, b = pairs[0]
         msg = (f"{len(pairs)} pair(s) with ‖A(x_i − x_j)‖ ≤ η = {eta:.3g} and ‖x_i − x_j‖ > 2η: any map "
@@ -1868,7 +1981,7 @@ def verify_noise_instability(result: CheckResult, psi: Any = None) -> CheckResul
                 problems.append("cannot re-evaluate Ψ: the operator is not stored")
             else:
                 ev = _psi_map(psi, op).evaluate_float64(np.stack([y, y + e]))
-                if not ev.ok or not (_arr_close(ev.output[0], p0, 1e-9) and _arr_close(ev.output[1], p1, 1e-9)):
+                if not ev.ok or ev.reason or not (_arr_close(ev.output[0], p0, 1e-9) and _arr_close(ev.output[1], p1, 1e-9)):
                     problems.append("re-evaluated Ψ outputs differ from the stored ones"
                                     + (f" ({ev.reason})" if not ev.ok else ""))
     elif result.outcome is Outcome.HOLDS:
@@ -1962,6 +2075,14 @@ def verify_training_set_audit(result: CheckResult) -> CheckResult:
         return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "not a training-set audit")
     problems: list[str] = []
     eta = float(result.eta)
+    shape = result.values.get("operator_shape")
+    try:
+        tol = _tol_mn(*shape) if shape is not None else float(result.values.get("tolerance", math.nan))
+    except (TypeError, ValueError):
+        tol = math.nan
+    if not (tol >= _tol_mn(1, 1)):
+        problems.append(f"the rounding allowance cannot be recomputed (operator_shape {shape!r})")
+        tol = _tol_mn(1, 1)
     norms = np.asarray(result.values.get("pair_norms", np.empty((0, 2))), dtype=float).reshape(-1, 2)
     if len(norms) != len(result.pairs):
         problems.append("the stored pair norms do not match the pairs")
@@ -1969,8 +2090,9 @@ def verify_training_set_audit(result: CheckResult) -> CheckResult:
         for (i, j, b), (D, a) in zip(result.pairs, norms):
             if not (i < j and a <= eta and D > 2 * eta):
                 problems.append(f"pair ({i}, {j}) does not satisfy ‖A(x_i − x_j)‖ ≤ η < ‖x_i − x_j‖/2")
-            if not _close(b, (D - 2 * eta) / eta, b):
-                problems.append(f"pair ({i}, {j}): bound {b!r} ≠ (‖x_i − x_j‖ − 2η)/η")
+            bmax = _theorem_bound_value(D, eta, eta, tol)
+            if not (b <= bmax and _close(b, bmax, bmax)):
+                problems.append(f"pair ({i}, {j}): bound {b!r} ≠ (‖x_i − x_j‖ − 2η)/η = {bmax!r} rounded down")
     bounds = [b for _, _, b in result.pairs]
     if bounds != sorted(bounds, reverse=True):
         problems.append("pairs are not sorted by decreasing bound")

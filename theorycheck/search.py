@@ -34,6 +34,7 @@ from theorycheck.instability import (
     _apply,
     _arr_close,
     _images,
+    _lower_ratio,
     _norms,
     _operator,
     _operator_from_record,
@@ -41,6 +42,7 @@ from theorycheck.instability import (
     _operator_record,
     _psi_map,
     _rel_tol,
+    _tol_mn,
 )
 from theorycheck.numerics.backend import lazy_torch, resolve_device
 from theorycheck.numerics.validation import integer_arg, real_arg
@@ -428,9 +430,10 @@ def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, re
             "not re-evaluated in float64 (certify=False)", values, Witness("perturbation", wdata), _THEOREM,
             ratio=one(ratio), output_change=one(change_ws), **kw)
     B = xb.shape[0]
+    # each sample alone (evaluate_float64): the batched search may be batch-dependent
     ev = pm.evaluate_float64(np.concatenate([y0, y1]))
     values["psi_precision"] = ev.precision
-    if not ev.ok:
+    if not ev.ok or ev.reason:
         ratio = np.where(dy > 0, change_ws / np.where(dy > 0, dy, 1.0), 0.0)
         return PerturbationWitness(
             "worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
@@ -439,7 +442,7 @@ def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, re
     p0, p1 = ev.output[:B], ev.output[B:]
     change = _norms(p1 - p0)
     tol = _rel_tol(A)
-    ratio = np.where(dy > 0, change / np.where(dy > 0, dy, 1.0), 0.0) * (1 - tol)
+    ratio = np.atleast_1d(_lower_ratio(change, dy, tol))  # rounded down
     values["error_vs_truth"] = one(_norms(p1 - xb))
     values["ratio_unrounded"] = one(np.where(dy > 0, change / np.where(dy > 0, dy, 1.0), 0.0))
     values["tolerance"] = tol
@@ -500,17 +503,22 @@ def verify_perturbation(result: CheckResult, psi: Any = None) -> CheckResult:
         ratio = np.where(dy > 0, change / np.where(dy > 0, dy, 1.0), 0.0)
         if not np.allclose(arr(result.output_change), change, rtol=1e-9, atol=0):
             problems.append("output_change does not match the stored Ψ outputs")
-        tol = float(result.values.get("tolerance", 0.0))
+        # the rounding allowance is recomputed from the sizes, never read from the file
+        tol = _tol_mn(y0b[0].size, xb[0].size)
+        if "tolerance" in result.values and float(result.values["tolerance"]) != tol:
+            problems.append(f"tolerance: saved {result.values['tolerance']!r}, recomputed {tol!r}")
         lb = arr(result.ratio)
-        if lb.shape != ratio.shape or np.any(lb > ratio * (1 + 1e-12)) or np.any(lb < ratio * (1 - 2 * tol - 1e-12)):
-            problems.append(f"ratio {result.ratio!r} does not match the witnessed ratio {ratio!r}")
+        lb_max = np.atleast_1d(_lower_ratio(change, dy, tol))
+        if lb.shape != ratio.shape or np.any(~(lb <= lb_max)) or np.any(lb < ratio * (1 - 2 * tol - 1e-12)):
+            problems.append(f"ratio {result.ratio!r} does not match the witnessed ratio {ratio!r} "
+                            "(rounded down)")
         if psi is not None and not problems:
             op = _operator_from_record_op(rec) if isinstance(rec, Mapping) else None
             if op is None:
                 problems.append("cannot re-evaluate Ψ: the operator is not stored")
             else:
                 ev = _psi_map(psi, op).evaluate_float64(np.concatenate([y0b, y1b]))
-                if not ev.ok:
+                if not ev.ok or ev.reason:
                     problems.append(f"re-evaluating Ψ: {ev.reason}")
                 elif not (_arr_close(ev.output[:len(y0b)], p0, 1e-9) and _arr_close(ev.output[len(y0b):], p1, 1e-9)):
                     problems.append("re-evaluated Ψ outputs differ from the stored ones")

@@ -232,3 +232,81 @@ def test_real_part_single_channel(fourier):
     with torch.no_grad():
         want = net(torch.as_tensor(z)[None, None])[0, 0].numpy()
     assert np.allclose(psi(y), want, atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# regressions of the soundness review (review_instability findings 2, 3, 4, 6, 7)
+# --------------------------------------------------------------------------------------
+
+
+def test_review2_float64_evaluation_is_per_sample():
+    A = np.eye(3)
+    psi = as_reconstruction_map(lambda Y: Y - Y.mean(0, keepdims=True), A=A, batched=True)
+    Y = np.arange(6.0).reshape(2, 3)
+    ev = psi.evaluate_float64(Y)
+    assert ev.ok and not ev.reason
+    for i in range(2):
+        assert np.array_equal(ev.output[i], psi.evaluate_batch(Y[i:i + 1])[0])  # zero: alone
+    tf = as_reconstruction_map(lambda Y: Y - Y.mean(0, keepdim=True), A=A, backend="torch")
+    assert np.array_equal(tf.evaluate_float64(Y).output, np.zeros((2, 3)))
+
+
+def test_review3_weights_changed_through_data_are_seen():
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 3)  # float32: evaluate_float64 uses a float64 copy
+    psi = as_reconstruction_map(net, A=np.eye(3), layout="plain")
+    y = np.ones((1, 3))
+    first = psi.evaluate_float64(y).output
+    psi.evaluate_batch(y, dtype="float64")  # fills the copy cache
+    with torch.no_grad():
+        for p in net.parameters():
+            p.data.mul_(2.0)  # does not bump _version
+    import copy
+
+    want = copy.deepcopy(net).double()(torch.ones(1, 3, dtype=torch.float64)).detach().numpy()
+    assert np.array_equal(psi.evaluate_float64(y).output, want)
+    assert np.array_equal(psi.evaluate_batch(y, dtype="float64"), want)
+    assert not np.array_equal(first, want)
+
+
+def test_review4_in_place_first_layer_never_writes_the_input():
+    net = torch.nn.Sequential(torch.nn.ReLU(inplace=True), torch.nn.Linear(4, 4).double())
+    psi = as_reconstruction_map(net, A=np.eye(4), layout="plain")
+    y = np.array([[-1.0, 2.0, -3.0, 4.0]])
+    keep = y.copy()
+    psi.evaluate_batch(y)
+    psi.evaluate_float64(y)
+    psi(y[0])
+    yt = torch.as_tensor(y)
+    psi(yt)
+    assert np.array_equal(y, keep) and np.array_equal(yt.numpy(), keep)
+
+    def zeroing(v):
+        v[...] = 0.0  # a numpy function that writes into its input
+        return v + 1.0
+
+    npsi = as_reconstruction_map(zeroing, A=np.eye(4))
+    npsi(y[0])
+    npsi.evaluate_float64(y)
+    assert np.array_equal(y, keep)
+
+
+def test_review6_reduced_precision_output_is_flagged():
+    psi = as_reconstruction_map(lambda y: y.astype(np.float32), A=np.eye(2))
+    ev = psi.evaluate_float64(np.ones((1, 2)))
+    assert ev.precision == "float32" and "float32" in ev.reason
+
+    class Half(torch.nn.Module):
+        def forward(self, y):
+            return y.half()
+
+    ev = as_reconstruction_map(Half(), A=np.eye(2), layout="plain").evaluate_float64(np.ones((1, 2)))
+    assert ev.precision == "float16" and ev.reason
+
+
+def test_review7_float32_fallback_runs_and_is_flagged():
+    torch.manual_seed(0)
+    net32 = torch.nn.Linear(3, 3)
+    psi = as_reconstruction_map(lambda y: net32(y), A=np.eye(3), backend="torch")
+    ev = psi.evaluate_float64(np.ones((2, 3)))
+    assert ev.ok and ev.precision == "float32" and ev.reason

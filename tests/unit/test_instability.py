@@ -195,7 +195,9 @@ def test_torch_mlp_numbers_match_direct_evaluation():
     torch.manual_seed(1)
     net = torch.nn.Sequential(torch.nn.Linear(6, 20), torch.nn.Tanh(), torch.nn.Linear(20, 12)).eval()
     res = check_instability(net, A, x, xp, ball_samples=0)
-    assert res.rigor is Rigor.CERTIFIED_FLOAT64
+    # a random net is not accurate: inconclusive, hence numerical (finding 5), but evaluated in float64
+    assert res.outcome is Outcome.INCONCLUSIVE and res.rigor is Rigor.NUMERICAL
+    assert res.values["psi_precision"] == "float64"
     n64 = torch.nn.Sequential(torch.nn.Linear(6, 20), torch.nn.Tanh(), torch.nn.Linear(20, 12)).double()
     n64.load_state_dict({k: v.double() for k, v in net.state_dict().items()})
     with torch.no_grad():
@@ -222,7 +224,8 @@ def test_complex_fourier_operator():
     from theorycheck.nets.adapters import as_reconstruction_map
 
     res = check_instability(as_reconstruction_map(net, input="adjoint"), A, x, xp, ball_samples=0)
-    assert res.rigor is Rigor.CERTIFIED_FLOAT64 and math.isfinite(res.lower_bound)
+    # inconclusive (a random net) hence numerical, but evaluated in float64 with a finite bound
+    assert res.values["psi_precision"] == "float64" and math.isfinite(res.lower_bound)
     assert res.values["distance_measurements"] == pytest.approx(np.linalg.norm(A.apply(x - xp)))
     assert verify_result(load(res.to_json())).holds
 
@@ -548,3 +551,181 @@ def test_other_results_verify_and_detect_tampering(pair, sparse_setting):
     cr = chebyshev_radius(tri)
     assert verify_result(load(cr.to_json())).holds
     assert verify_result(_tampered(cr, ["upper"], 0.5)).violated
+
+
+# ---------------------------------------------------------------------------------
+# regressions of the soundness review (review_instability findings 1–8)
+# ---------------------------------------------------------------------------------
+
+
+def _replace(res, **kw):
+    import dataclasses
+
+    return dataclasses.replace(res, **kw)
+
+
+def test_review1_tampered_tolerance_is_rejected():
+    A = np.array([[1.0, 0.0]])
+    psi = lambda y: np.array([0.01 * y[0], 0.0])  # noqa: E731 - far from accurate
+    c = check_instability(psi, A, [0.0, 0.0], [0.0, 1.0], eta=0.4, ball_samples=0)
+    assert c.outcome is Outcome.INCONCLUSIVE
+    hyp = {k: (True, m) for k, (h, m) in c.hypotheses.items()}
+    forged = _replace(c, values={**c.values, "tolerance": -1.0}, outcome=Outcome.HOLDS,
+                      rigor=Rigor.CERTIFIED_FLOAT64, hypotheses=hyp)
+    v = verify_instability(forged)
+    assert v.outcome is Outcome.VIOLATED
+    assert any("tolerance" in p for p in v.values["problems"])
+
+
+def _batch_dependent(A, P, x, xp):
+    """Exact (hence unstable) on one sample; in a batch, rows are offset by their index."""
+    f = interpolant(A, P, x, xp)
+
+    def F(Y):
+        out = np.stack([f(y) for y in Y])
+        if Y.shape[0] > 1:
+            out = out + 1e3 * np.arange(Y.shape[0])[:, None]
+        return out
+
+    return F
+
+
+def test_review2_batch_dependent_map_is_evaluated_per_sample(pair):
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    A, P, x, xp = pair
+    F = _batch_dependent(A, P, x, xp)
+    psi = as_reconstruction_map(F, batched=True)
+    c = check_instability(psi, A, x, xp, ball_samples=4, seed=0)
+    assert c.certified
+    for key, y in (("psi_y", A @ x), ("psi_y_prime", A @ xp)):
+        assert np.array_equal(c.witness[key], F(y[None])[0])
+    # the (numerical) ball is not sampled with batch-dependent outputs
+    assert c.ball_radius == 0.0 and "batch" in c.values["ball_note"]
+
+
+def test_review2_noise_worst_draw_is_evaluated_alone(pair):
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    A, P, x, xp = pair
+    F = _batch_dependent(A, P, x, xp)
+    res = random_noise_instability(as_reconstruction_map(F, batched=True), A, x, noise_norm=1e-6,
+                                   trials=8, threshold=1.0, seed=0, batch_size=8)
+    # alone, Ψ moves by at most ~1e-6·(gain) under this noise: the batch offsets must not count
+    assert not res.holds and "unreliable" in res.values["interval_rigor"]
+
+
+def test_review4_in_place_model_does_not_touch_inputs(pair):
+    torch = pytest.importorskip("torch")
+    A = np.random.default_rng(0).standard_normal((6, 6))
+    x = np.random.default_rng(1).standard_normal(6)
+    net = torch.nn.Sequential(torch.nn.ReLU(inplace=True), torch.nn.Linear(6, 6).double())
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    psi = as_reconstruction_map(net, layout="plain", A=A)
+    y = A @ x
+    y_copy = y.copy()
+    psi(y)
+    psi.evaluate_batch(y[None])
+    assert np.array_equal(y, y_copy)
+    res = random_noise_instability(psi, A, x, noise_norm=0.1, trials=4, threshold=1e9, seed=0)
+    assert np.array_equal(res.witness["y"], A @ x)  # the reference measurements are intact
+
+
+def test_review5_theorem_bound_needs_the_hypotheses():
+    A = np.array([[1.0, 0.0]])
+    psi = lambda y: np.array([0.01 * y[0], 0.0])  # noqa: E731
+    c = check_instability(psi, A, [0.0, 0.0], [0.0, 1.0], eta=0.4, ball_samples=0)
+    assert c.outcome is Outcome.INCONCLUSIVE and c.rigor is Rigor.NUMERICAL
+    assert "theorem_bound_at_eta" not in c.values
+    with pytest.raises(PreconditionError) as info:
+        c.theorem_bound(1.0)
+    assert info.value.hypothesis in c.hypotheses
+    assert verify_instability(c).outcome is Outcome.HOLDS  # the honest file re-checks
+
+
+def test_review6_reduced_precision_output_is_not_certified(pair):
+    A, P, x, xp = pair
+    f = interpolant(A, P, x, xp)
+    assert check_instability(f, A, x, xp, ball_samples=0).certified
+    c = check_instability(lambda y: f(y).astype(np.float32), A, x, xp, ball_samples=0)
+    assert not c.certified and c.rigor is Rigor.NUMERICAL and c.outcome is not Outcome.HOLDS
+    assert c.values["psi_precision"] == "float32" and "float32" in c.message
+
+
+def test_review6_half_precision_module_is_not_certified(pair):
+    torch = pytest.importorskip("torch")
+    A, P, x, xp = pair
+
+    class Half(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(6, 12)
+
+        def forward(self, y):
+            return self.lin(y).half()
+
+    c = check_instability(Half().eval(), A, x, xp, ball_samples=0)
+    assert c.rigor is Rigor.NUMERICAL and c.values["psi_precision"] == "float16"
+
+
+def test_review7_float32_fallback_is_numerical(pair):
+    torch = pytest.importorskip("torch")
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    A, P, x, xp = pair
+    torch.manual_seed(0)
+    net32 = torch.nn.Linear(6, 12)  # float32: rejects float64 input
+    psi = as_reconstruction_map(lambda y: net32(y), backend="torch")
+    c = check_instability(psi, A, x, xp, ball_samples=0)
+    assert c.rigor is Rigor.NUMERICAL and c.values["psi_precision"] == "float32"
+
+
+def _exact_norm(v):
+    import mpmath
+
+    with mpmath.workdps(60):
+        return mpmath.sqrt(mpmath.fsum(mpmath.mpf(float(t)) ** 2 for t in np.ravel(v)))
+
+
+def test_review8_bounds_rounded_outward(pair, cert):
+    import mpmath
+
+    A, P, x, xp = pair
+    eta = cert.eta
+    D = _exact_norm(x - xp)  # x, x′ are the stored float64 images: exact distance
+    with mpmath.workdps(60):
+        for eps in (eta, 3 * eta):
+            assert mpmath.mpf(cert.theorem_bound(eps)) < (D - 2 * mpmath.mpf(eta)) / mpmath.mpf(eps)
+            assert mpmath.mpf(cert.values["theorem_bound_at_eta"]) < (D - 2 * mpmath.mpf(eta)) / mpmath.mpf(eta)
+        y, yp = cert.witness["y"], cert.witness["y_prime"]
+        ratio = _exact_norm(cert.witness["psi_y"] - cert.witness["psi_y_prime"]) / _exact_norm(y - yp)
+        assert mpmath.mpf(cert.lower_bound) < ratio
+    # the ε threshold of the witnessed bound is rounded up
+    a = cert.values["distance_measurements"]
+    with pytest.raises(InvalidArgument):
+        cert.witnessed_bound(a)
+    # a lower bound raised by 1e-13 (within the old 1e-12 slack) is rejected
+    forged = _replace(cert, lower_bound=cert.values["ratio"] * (1 + 1e-13))
+    assert verify_instability(forged).outcome is Outcome.VIOLATED
+
+
+def test_review8_audit_pair_bound_rounded_down():
+    import dataclasses
+
+    import mpmath
+
+    from theorycheck.instability import verify_training_set_audit
+
+    A = np.array([[1.0, 0.0, 0.0]])
+    X = np.array([[0.0, 0.0, 0.0], [0.0, 0.3, 0.0], [5.0, 0.0, 0.0]])
+    eta = 0.1
+    res = audit_training_set(A, X, eta=eta, progress=False)
+    (i, j, b), = list(res)
+    with mpmath.workdps(60):
+        exact = (_exact_norm(X[i] - X[j]) - 2 * mpmath.mpf(eta)) / mpmath.mpf(eta)
+        assert mpmath.mpf(b) < exact
+    assert verify_training_set_audit(res).outcome is Outcome.HOLDS
+    raised = float(np.nextafter(float(exact), np.inf))  # above the true bound
+    forged = dataclasses.replace(res, pairs=((i, j, raised),))
+    assert verify_training_set_audit(forged).outcome is Outcome.VIOLATED

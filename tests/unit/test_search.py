@@ -191,3 +191,40 @@ def test_progress_bar_runs(linear, capsys):
     A, J, lin, x = linear
     w = search_worst_perturbation(lin, A, x, budget=0.1, steps=3, seed=0, progress=True)
     assert w.holds
+
+
+# --------------------------------------------------------------------------------------
+# regressions of the soundness review (review_instability findings 1, 2, 8)
+# --------------------------------------------------------------------------------------
+
+
+def test_review1_8_search_verifier_recomputes_tolerance_and_rounding(linear):
+    import dataclasses
+
+    A, J, lin, x = linear
+    w = search_worst_perturbation(lin, A, x, domain="measurement", budget=0.1, steps=10, seed=0,
+                                  progress=False)
+    assert w.holds and verify_perturbation(w).outcome is Outcome.HOLDS
+    forged = dataclasses.replace(w, values={**w.values, "tolerance": -1.0})
+    assert verify_perturbation(forged).outcome is Outcome.VIOLATED
+    raised = dataclasses.replace(w, ratio=w.values["ratio_unrounded"] * (1 + 1e-13))
+    assert verify_perturbation(raised).outcome is Outcome.VIOLATED
+    assert w.ratio < w.values["ratio_unrounded"]
+
+
+def test_review2_search_certifies_per_sample(linear):
+    A, J, lin, x = linear
+    Jt = torch.as_tensor(J)
+
+    def batchy(Y):  # linear alone; in a batch, a huge offset that differs per row
+        out = Y @ Jt.T.to(Y.dtype)
+        if Y.shape[0] > 1:
+            out = out + 1e6 * torch.arange(Y.shape[0], dtype=Y.dtype)[:, None]
+        return out
+
+    psi = as_reconstruction_map(batchy, backend="torch")
+    w = search_worst_perturbation(psi, A, x, domain="measurement", budget=0.1, steps=5, seed=0,
+                                  progress=False)
+    sigma = np.linalg.norm(J, 2)
+    assert w.holds and w.ratio <= sigma * (1 + 1e-12)  # never the batch offsets
+    assert verify_perturbation(w, psi=psi).outcome is Outcome.HOLDS

@@ -492,3 +492,21 @@ def test_checks_constant_is_complete():
     assert set(CHECKS) == set(_RUNNERS)
     assert "exact_recovery_nsp" not in applicable_checks("lasso")
     assert set(applicable_checks("qcbp")) == set(CHECKS)
+
+
+def test_check_reconstructor_float16_output_is_never_certified_float64():
+    import torch
+
+    class Half(torch.nn.Module):  # computes in float64 but returns float16: not a float64 evaluation
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 3, bias=False)
+
+        def forward(self, y):
+            return self.lin(y).half()
+
+    A = np.eye(3)[:2]
+    rep = check_reconstructor(Half(), A, images=[np.ones(3), np.zeros(3)], eta=0.05, on_fail="report")
+    assert any(r.rigor.value == "numerical" for r in rep.results)
+    assert all(r.rigor.value != "certified-float64" for r in rep.results
+               if r.check in ("reconstructor_call", "universal_instability", "local_lipschitz"))

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import hashlib
 import math
 from typing import Any, Callable, Iterator
 
@@ -89,9 +90,27 @@ def _cast_module(model: Any, device: Any, dtype: Any) -> None:
                 t.grad = None
 
 
+def _digest(t: Any) -> str:
+    """Hash of a tensor's bytes (``p.data.mul_()`` does not bump ``_version``: compare contents)."""
+    flat = t.detach().cpu().contiguous().reshape(-1)
+    try:
+        raw = flat.view(torch.uint8).numpy()
+    except (RuntimeError, TypeError):
+        raw = flat.to(torch.complex128 if flat.is_complex() else torch.float64).numpy()
+    return hashlib.blake2b(raw.tobytes(), digest_size=16).hexdigest()
+
+
 def _fingerprint(model: Any) -> tuple:
-    # in-place updates (optimizer steps) bump _version; replaced tensors change data_ptr
-    return tuple((t.data_ptr(), t._version) for t in list(model.parameters()) + list(model.buffers()))
+    # contents, not only data_ptr/_version: writes through .data do not bump _version
+    return tuple((t.data_ptr(), t._version, str(t.dtype), tuple(t.shape), str(t.device), _digest(t))
+                 for t in list(model.parameters()) + list(model.buffers()))
+
+
+_FLOAT64_OUT = ("float64", "complex128")
+
+
+def _dtype_name(dt: Any) -> str:
+    return str(dt).replace("torch.", "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,10 +128,14 @@ class Float64Evaluation:
     max_difference : float
         Largest entrywise difference between two evaluations.
     precision : str
-        What ran in float64 (``"float64"``, or ``"float32"`` for a torch
-        callable that rejects float64 input).
+        The lowest precision involved: ``"float64"`` when the inputs were
+        float64/complex128 and every raw model output was float64/complex128;
+        ``"float32"`` for a torch callable that rejects float64 input; else the
+        dtype of a reduced-precision raw output (e.g. ``"float16"``).
     reason : str
-        Empty when usable; otherwise why the evaluation cannot support a certificate.
+        Empty when usable for a certificate; otherwise why not (NaN, different
+        outputs, or a reduced ``precision``: then ``ok`` may still be True but
+        the outputs only support numerical results).
 
     Theorem: none.
     Rigor: certified-float64 when ``ok``; nothing otherwise.
@@ -146,6 +169,7 @@ class _Session:
         self.device = device
         self.dtype = dtype  # real dtype of the evaluation (None: inputs keep their dtype)
         self.complex_dtype = None if dtype is None else _complex_dtype(dtype)
+        self.out_dtypes: set = set()  # dtypes of the raw model outputs (before widening)
 
     def __call__(self, y: Any) -> Any:
         rm = self.map
@@ -157,12 +181,20 @@ class _Session:
         outs = []
         for s in range(0, B, size):
             zc = z[s:s + size]
-            inp = rm._pack(zc, self.dtype)
+            # a private copy of the input: in-place layers (ReLU(inplace=True)) must never write into
+            # the caller's array, a witness or the reference measurements (clone keeps autograd)
+            inp = rm._pack(zc, self.dtype).clone()
             try:
                 if rm.batched:
-                    out = self._call(inp)
+                    out = _as_tensor(self._call(inp), inp)
+                    self.out_dtypes.add(_dtype_name(out.dtype))
                 else:
-                    out = torch.stack([_as_tensor(self._call(inp[i]), inp) for i in range(inp.shape[0])])
+                    parts = []
+                    for i in range(inp.shape[0]):
+                        o = _as_tensor(self._call(inp[i].clone()), inp)
+                        self.out_dtypes.add(_dtype_name(o.dtype))
+                        parts.append(o)
+                    out = torch.stack(parts)
             except InvalidArgument:
                 raise
             except (RuntimeError, TypeError, ValueError, IndexError) as exc:
@@ -412,6 +444,12 @@ class ReconstructionMap:
         Theorem: none.
         Rigor: not applicable.
         """
+        with self._session(device, dtype) as f:
+            yield f
+
+    @contextlib.contextmanager
+    def _session(self, device: Any = None, dtype: Any = None, fresh: bool = False) -> Iterator[_Session]:
+        """:meth:`session`; ``fresh=True``: a new private copy, never a cached one (certificates)."""
         if self.backend != "torch":
             raise InvalidArgument(
                 "this needs a torch-differentiable Ψ: pass a torch.nn.Module, or a torch "
@@ -431,7 +469,7 @@ class ReconstructionMap:
         trains = self.eval_mode is False or (
             self.eval_mode is None and any(m.training for m in model.modules()))
         same = dev == own_dev and dt == own_dtype
-        work = model if (same and not trains) else self._copy(dev, dt, trains)
+        work = model if (same and not trains) else self._copy(dev, dt, trains, cache=not fresh)
         modules = list(work.modules())
         training = [m.training for m in modules]
         params = list(work.parameters())
@@ -450,10 +488,10 @@ class ReconstructionMap:
             for m, t in zip(modules, training):
                 m.training = t
 
-    def _copy(self, device: Any, dtype: Any, training: bool = False) -> Any:
+    def _copy(self, device: Any, dtype: Any, training: bool = False, cache: bool = True) -> Any:
         key = (str(device), dtype, training)
-        fp = _fingerprint(self.model)
-        hit = self._copies.get(key)
+        fp = _fingerprint(self.model) if cache else None
+        hit = self._copies.get(key) if cache else None
         if hit is not None and hit[0] == fp:
             return hit[1]
         try:
@@ -463,8 +501,9 @@ class ReconstructionMap:
                 f"cannot copy the model to evaluate it on {device} in {dtype} ({exc}): move the "
                 "model there yourself, or pass device=/dtype= matching it") from exc
         _cast_module(work, device, dtype)
-        self._copies.clear()  # one copy at a time: bounded memory
-        self._copies[key] = (fp, work)
+        if cache:
+            self._copies.clear()  # one copy at a time: bounded memory
+            self._copies[key] = (fp, work)
         return work
 
     # -- evaluation -----------------------------------------------------------------------
@@ -498,7 +537,8 @@ class ReconstructionMap:
 
         Torch models run on ``device`` in real ``dtype`` (default: the model's
         own; ``dtype="float64"`` means float64 on the CPU); the output is
-        widened to float64/complex128 (exactly).
+        widened to float64/complex128 (exactly). The model always gets a
+        private copy of the input (``yb`` is never written).
 
         Theorem: none.
         Rigor: not applicable (one evaluation; see :meth:`evaluate_float64`).
@@ -507,63 +547,101 @@ class ReconstructionMap:
             if dtype != "float64":
                 raise InvalidArgument(f"dtype={dtype!r}: pass a torch dtype or 'float64'")
             dtype, device = torch.float64, device or "cpu"
+        outs, _ = self._evaluate(yb, dtype, device)
+        return outs[0]
+
+    def _evaluate(self, yb: Any, dtype: Any, device: Any, *, repeats: int = 1, per_sample: bool = False,
+                  fresh: bool = False) -> tuple[list, set]:
+        """``repeats`` evaluations of ``Ψ`` on a numpy batch in one session; also the raw output dtypes.
+
+        ``per_sample``: each sample alone (a batch of 1), so that no output depends on
+        the other samples of the batch; ``fresh``: a new private model copy (no cache).
+        """
         yb = np.asarray(to_numpy(yb))
-        yb = yb.astype(np.complex128 if yb.dtype.kind == "c" else np.float64, copy=False)
+        yb = np.array(yb, dtype=np.complex128 if yb.dtype.kind == "c" else np.float64)  # a copy
+        B = int(yb.shape[0])
+        chunks = [slice(i, i + 1) for i in range(B)] if per_sample else [slice(0, B)]
+        results: list = []
         if self.backend == "torch":
-            with torch.no_grad(), self.session(device=device, dtype=dtype) as f:
-                out = f(torch.from_numpy(np.ascontiguousarray(yb)))
-            out = to_numpy(out)
+            with torch.no_grad(), self._session(device=device, dtype=dtype, fresh=fresh) as f:
+                for _ in range(max(1, int(repeats))):
+                    parts = [to_numpy(f(torch.from_numpy(yb[c].copy()))) for c in chunks]
+                    results.append(parts[0] if len(parts) == 1 else np.concatenate(parts, 0))
+            dtypes = set(f.out_dtypes)
         else:
-            z = self._model_input(yb)
-            size = self.batch_size or z.shape[0]
-            outs = []
-            for s in range(0, z.shape[0], size):
-                inp = self._pack(z[s:s + size], None)
-                try:
-                    if self.batched:
-                        o = np.asarray(to_numpy(self.model(inp)))
-                    else:
-                        o = np.stack([np.asarray(to_numpy(self.model(inp[i]))) for i in range(inp.shape[0])])
-                except InvalidArgument:
-                    raise
-                except (RuntimeError, TypeError, ValueError, IndexError) as exc:
-                    raise InvalidArgument(
-                        f"Ψ could not be evaluated on an input of shape {inp.shape[1:] if not self.batched else inp.shape} "
-                        f"({self._describe()}): {exc}. Check that A matches the model") from exc
-                if o.dtype.kind not in "biufc":
-                    raise InvalidArgument(f"Ψ returned dtype {o.dtype}: return numbers")
-                outs.append(self._unpack(o, inp.shape[0]))
-            out = np.concatenate(outs, 0)
-        return out.astype(np.complex128 if np.iscomplexobj(out) else np.float64, copy=False)
+            dtypes = set()
+            for _ in range(max(1, int(repeats))):
+                parts = [self._numpy_eval(yb[c], dtypes) for c in chunks]
+                results.append(parts[0] if len(parts) == 1 else np.concatenate(parts, 0))
+        outs = [np.asarray(o).astype(np.complex128 if np.iscomplexobj(o) else np.float64, copy=False)
+                for o in results]
+        return outs, dtypes
+
+    def _numpy_eval(self, yb: np.ndarray, dtypes: set) -> np.ndarray:
+        z = self._model_input(yb)
+        size = self.batch_size or z.shape[0]
+        outs = []
+        for s in range(0, z.shape[0], size):
+            inp = np.array(self._pack(z[s:s + size], None))  # a private copy for in-place functions
+            try:
+                if self.batched:
+                    o = np.asarray(to_numpy(self.model(inp)))
+                    dtypes.add(str(o.dtype))
+                else:
+                    items = []
+                    for i in range(inp.shape[0]):
+                        oi = np.asarray(to_numpy(self.model(inp[i].copy())))
+                        dtypes.add(str(oi.dtype))
+                        items.append(oi)
+                    o = np.stack(items)
+            except InvalidArgument:
+                raise
+            except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+                raise InvalidArgument(
+                    f"Ψ could not be evaluated on an input of shape {inp.shape[1:] if not self.batched else inp.shape} "
+                    f"({self._describe()}): {exc}. Check that A matches the model") from exc
+            if o.dtype.kind not in "biufc":
+                raise InvalidArgument(f"Ψ returned dtype {o.dtype}: return numbers")
+            outs.append(self._unpack(o, inp.shape[0]))
+        return np.concatenate(outs, 0)
 
     def evaluate_float64(self, y: Any, *, repeats: int = 2) -> Float64Evaluation:
         """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
 
-        Modules run as a float64 CPU copy (the user's model is untouched); torch
-        functions get float64 CPU tensors (float32 if they reject float64);
-        numpy functions get float64/complex128 arrays. The outputs must be
-        finite and bit-identical for a certificate.
+        Each sample is evaluated alone (a batch of 1: no output depends on the
+        rest of the batch, e.g. through batch-norm in training mode). Modules run
+        as a fresh float64 CPU copy (never a cached one; the user's model is
+        untouched); torch functions get float64 CPU tensors (float32 if they
+        reject float64: then ``precision`` is ``"float32"`` and ``reason`` says
+        the result is numerical); numpy functions get float64/complex128
+        arrays. A raw output of reduced precision (e.g. ``.half()``) sets
+        ``precision`` and ``reason`` likewise. The outputs must be finite,
+        bit-identical and of full precision (empty ``reason``) for a certificate.
 
         Theorem: none.
-        Rigor: certified-float64 when the returned evaluation is ``ok``.
+        Rigor: certified-float64 when the returned evaluation is ``ok`` and its ``reason`` empty.
         """
         arr = np.asarray(to_numpy(y))
         arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
         if self.operator is not None:
             self._split(arr.shape[1:])
-        outs, precision = [], "float64"
-        for _ in range(max(1, int(repeats))):
+        precision = "float64"
+        try:
+            outs, dtypes = self._evaluate(arr, torch.float64, "cpu", repeats=repeats, per_sample=True,
+                                          fresh=True)
+        except InvalidArgument as exc:
+            if self.backend != "torch" or self.is_module:
+                raise
+            # a torch function closing over a float32 model: evaluate at its own precision (numerical)
             try:
-                outs.append(self.evaluate_batch(arr, dtype=torch.float64, device="cpu"))
-            except InvalidArgument as exc:
-                if self.backend != "torch" or self.is_module or outs:
-                    raise
-                # a torch function closing over a float32 model: evaluate at its own precision
-                try:
-                    outs.append(self.evaluate_batch(arr, dtype=torch.float32, device="cpu"))
-                except InvalidArgument:
-                    raise exc from None
-                precision = "float32"
+                outs, dtypes = self._evaluate(arr, torch.float32, "cpu", repeats=repeats, per_sample=True,
+                                              fresh=True)
+            except InvalidArgument:
+                raise exc from None
+            precision = "float32"
+        low = sorted(d for d in dtypes if d not in _FLOAT64_OUT)
+        if precision == "float64" and low:
+            precision = low[0]
         finite = all(bool(np.all(np.isfinite(o))) for o in outs)
         diff = 0.0
         for o in outs[1:]:
@@ -586,6 +664,12 @@ class ReconstructionMap:
                         "model.eval() or pass eval_mode=True)")
             reason = (f"Ψ gave different outputs on two evaluations of the same input "
                       f"(largest difference {diff:.3g}){hint}")
+        elif precision == "float32" and not low:
+            reason = ("Ψ (a torch function) rejects float64 input and was evaluated in float32: not a "
+                      "float64 evaluation, numerical only")
+        elif precision != "float64":
+            reason = (f"Ψ returned {', '.join(low)} output (reduced precision), not float64/complex128: "
+                      "numerical only")
         return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason)
 
 
