@@ -767,7 +767,9 @@ def solve_exact(
                 last_exc = exc
         if bits >= dps_to_bits(max_dps):
             raise InsufficientPrecision(
-                f"{last_exc} (tried up to {max_dps} digits); raise max_dps",
+                f"{last_exc} (tried up to {max_dps} digits); raise max_dps — unless the inequality "
+                "is an exact tie (e.g. equal columns, or a dual constraint active off the support): "
+                "then the minimiser is not unique and no precision decides it",
                 needed_dps=2 * max_dps) from last_exc
         bits = min(2 * bits, dps_to_bits(max_dps))
 
