@@ -30,7 +30,7 @@ The smallest ``α`` is found by evaluating a geometric grid of 49 values of
 last non-flipping and the first flipping grid value (relative tolerance
 ``1e-6``, at most ``max_iter`` halvings); the returned ``α`` flips.
 
-Every perturbation is re-evaluated on the CPU in float64 (a float64 copy of the
+Every perturbation is re-evaluated on the CPU in float64, sample by sample (a float64 copy of the
 model, deep-copied: the caller's model is never modified, and its train/eval
 flags are restored) twice: it is reported ``success=True`` with rigor
 ``certified-float64`` only if both evaluations are identical and finite, the
@@ -52,7 +52,16 @@ search's perturbation does not flip in float64 it is enlarged by the factors
 ``not_found``          no flip within ``max_iter`` / the search range
 ``not_certified``      the search flipped but float64 does not confirm it
 ``nondeterministic``   the two float64 evaluations differ
+``model_error``        the model raised on the sample evaluated alone
+                       (a batch of one; e.g. batch statistics)
+``output_not_float64`` the label flips, but the model's logits are not
+                       float64 (float32/float16 output): not certified
 ====================== ==================================================
+
+Certification evaluates every sample *alone* (``model(x[None])`` and
+``model((x + r)[None])``, fresh copies of the input): batched evaluation may
+differ from it (batch statistics, blocked matmul rounding), and only the
+per-sample evaluation is what a user re-running the model on ``x + r`` sees.
 
 Also the linear-model fact of the seeds as a proven check
 (:func:`check_linear_sensitivity`), and seeded data and small classifiers
@@ -115,7 +124,7 @@ SEED_METHODS: tuple[str, ...] = ("random", "fast_gradient", "deepfool")
 STATUSES: tuple[str, ...] = (
     "flipped", "already_misclassified", "label_out_of_range", "nonfinite_input", "nan_output",
     "label_tie", "nan_during_search", "zero_gradient", "not_found", "not_certified",
-    "nondeterministic",
+    "nondeterministic", "model_error", "output_not_float64",
 )
 
 _THEOREM = "THEORY.md §5 (classification instabilities; seeds 001, 003)"
@@ -235,7 +244,9 @@ class ClassifierWitness:
         return float(succ[searched].mean()) if searched.any() else float("nan")
 
     def recheck(self, model: Any, *, batch_size: int | None = None) -> Any:
-        """Re-evaluate ``model(x + r)`` on the CPU in float64 (twice); True where the label flips.
+        """Re-evaluate ``model(x)`` and ``model(x + r)``, each sample alone, on the CPU in float64 (twice); True where the label flips.
+
+        True requires float64 logits (a model returning float32/float16 gives False).
 
         The model is deep-copied; the caller's model is not modified.
 
@@ -245,8 +256,8 @@ class ClassifierWitness:
         with _Models(model, "cpu") as models:
             X = self.x if self.batched else self.x[None]
             R = self.r if self.batched else self.r[None]
-            L0 = _eval64(models, X, batch_size)
-            label = _strict_argmax(L0)
+            L0, err, _, _ = _eval_each(models, X)
+            label = np.where(err, -1, _strict_argmax(L0))
             ok, _, _, _ = _certify(models, X, R, label, batch_size)
         return ok if self.batched else bool(ok[0])
 
@@ -369,22 +380,65 @@ def _chunks(n: int, size: int | None) -> Iterator[slice]:
         yield slice(i, min(i + size, n))
 
 
+def _fresh(torch: Any, a: np.ndarray) -> Any:
+    """A new float64 CPU tensor holding a copy of ``a``.
+
+    The model may write into its input (``ReLU(inplace=True)`` as first layer):
+    it must never receive memory shared with our arrays.
+    """
+    return torch.from_numpy(np.array(a, dtype=np.float64, order="C", copy=True))
+
+
 def _eval64(models: _Models, X: np.ndarray, batch_size: int | None) -> np.ndarray:
-    """Float64 CPU logits of the samples ``X`` (shape ``(n, *shape)``)."""
+    """Float64 CPU logits of the batch ``X`` (shape ``(n, *shape)``), evaluated as a batch (numerical use only)."""
     torch = models.torch
     if X.shape[0] == 0:
         return np.zeros((0, 0))
     outs = []
     with torch.no_grad():
         for sl in _chunks(X.shape[0], batch_size):
-            outs.append(_logits(models.f64, torch.from_numpy(_writable(X[sl]))).numpy())
-    return np.concatenate(outs, axis=0).astype(np.float64, copy=False)
+            outs.append(_logits(models.f64, _fresh(torch, X[sl])).to(torch.float64).numpy())
+    return np.concatenate(outs, axis=0)
 
 
-def _writable(a: np.ndarray) -> np.ndarray:
-    """A C-contiguous writable array (torch refuses to share read-only numpy memory)."""
-    a = np.ascontiguousarray(a)
-    return a if a.flags.writeable else a.copy()
+def _eval_each(models: _Models, X: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Exception | None]:
+    """Float64 CPU logits of every sample of ``X`` evaluated alone (a batch of one, a fresh copy).
+
+    What is certified is ``model(x[None])`` for each sample by itself: a batched
+    evaluation may differ (batch statistics, blocked matmul rounding).
+    Returns ``(L, err, low, first_exception)``: ``L`` (n, C) with NaN rows where
+    the model raised (``err``); ``low`` where the model's output is not float64
+    (its values are still in ``L``, converted exactly).
+    """
+    torch = models.torch
+    n = X.shape[0]
+    rows: list[np.ndarray | None] = [None] * n
+    err = np.zeros(n, dtype=bool)
+    low = np.zeros(n, dtype=bool)
+    first: Exception | None = None
+    with torch.no_grad():
+        for i in range(n):
+            try:
+                out = _logits(models.f64, _fresh(torch, X[i:i + 1]))
+            except InvalidArgument as exc:
+                err[i] = True
+                first = first if first is not None else exc
+                continue
+            low[i] = out.dtype != torch.float64
+            rows[i] = out.detach().to("cpu", torch.float64).numpy()[0].copy()
+    C = max((r.size for r in rows if r is not None), default=0)
+    L = np.full((n, C), np.nan)
+    for i, r in enumerate(rows):
+        if r is None:
+            continue
+        if r.size != C:  # the number of classes changed between samples: not a classifier
+            err[i] = True
+            first = first if first is not None else InvalidArgument(
+                f"the model returned {r.size} logits for one sample and {C} for another")
+            continue
+        L[i] = r
+    return L, err, low, first
 
 
 def _strict_argmax(L: np.ndarray) -> np.ndarray:
@@ -401,32 +455,46 @@ def _strict_argmax(L: np.ndarray) -> np.ndarray:
 
 def _certify(models: _Models, X: np.ndarray, R: np.ndarray, label: np.ndarray,
              batch_size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Evaluate ``x`` and ``x + r`` twice in float64; returns ``(ok, new_label, margin, status)``."""
+    """Evaluate ``x`` and ``x + r`` each alone, twice, in float64; returns ``(ok, new_label, margin, status)``.
+
+    ``batch_size`` is accepted for symmetry and unused: certification is per sample.
+    """
     n = X.shape[0]
     with np.errstate(all="ignore"):
-        return _certify_impl(models, X, R, label, batch_size, n)
+        return _certify_impl(models, X, R, label, n)
 
 
 def _certify_impl(models: _Models, X: np.ndarray, R: np.ndarray, label: np.ndarray,
-                  batch_size: int | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    Z = np.concatenate([X, X + R], axis=0)
-    L1 = _eval64(models, Z, batch_size)
-    L2 = _eval64(models, Z, batch_size)
+                  n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    Xa = X + R  # exactly ClassifierWitness.x_adv
+    L1, e1, lo1, _ = _eval_each(models, X)
+    L2, e2, lo2, _ = _eval_each(models, X)
+    A1, e3, lo3, _ = _eval_each(models, Xa)
+    A2, e4, lo4, _ = _eval_each(models, Xa)
+    err = e1 | e2 | e3 | e4
+    low = lo1 | lo2 | lo3 | lo4
+    C = max(L1.shape[1], L2.shape[1], A1.shape[1], A2.shape[1], 1)
+
+    def pad(L: np.ndarray) -> np.ndarray:
+        return L if L.shape[1] == C else np.full((n, C), np.nan)
+
+    L1, L2, A1, A2 = pad(L1), pad(L2), pad(A1), pad(A2)
     rows = np.arange(n)
-    same = np.all(L1 == L2, axis=1)
-    same = same[:n] & same[n:]
-    finite = np.isfinite(L1).all(axis=1)
-    finite = finite[:n] & finite[n:]
-    L0, La = L1[:n], L1[n:]
-    k = np.clip(label, 0, None)
-    lab0 = _strict_argmax(L0)
-    others = La.copy()
+    same = np.all(L1 == L2, axis=1) & np.all(A1 == A2, axis=1)
+    finite = np.isfinite(L1).all(axis=1) & np.isfinite(A1).all(axis=1) & ~err
+    k = np.clip(label, 0, C - 1)
+    lab0 = _strict_argmax(L1)
+    others = A1.copy()
     others[rows, k] = -np.inf
-    margin = others.max(axis=1) - La[rows, k]
-    ok = same & finite & (lab0 == label) & (label >= 0) & (margin > 0)
-    new_label = np.where(finite, np.argmax(np.where(np.isnan(La), -np.inf, La), axis=1), -1)
-    status = np.where(ok, "flipped", np.where(~finite, "nan_output", np.where(
-        ~same, "nondeterministic", np.where(lab0 != label, "label_tie", "not_certified"))))
+    margin = others.max(axis=1) - A1[rows, k]
+    flips = same & finite & (lab0 == label) & (label >= 0) & (margin > 0)
+    ok = flips & ~low  # float16/float32 logits: a flip of the model, but not a float64 evaluation
+    fin_a = np.isfinite(A1).all(axis=1) & ~(e3 | e4)
+    new_label = np.where(fin_a, np.argmax(np.where(np.isnan(A1), -np.inf, A1), axis=1), -1)
+    margin = np.where(fin_a, margin, np.nan)
+    status = np.where(ok, "flipped", np.where(err, "model_error", np.where(~finite, "nan_output", np.where(
+        ~same, "nondeterministic", np.where(lab0 != label, "label_tie", np.where(
+            flips, "output_not_float64", "not_certified"))))))
     return ok, new_label.astype(np.int64), margin, status.astype(object)
 
 
@@ -441,7 +509,8 @@ class _Searcher:
         self.batched_grads = True  # is_grads_batched works for this model (until it fails once)
 
     def tensor(self, a: np.ndarray) -> Any:
-        return self.torch.as_tensor(_writable(a), dtype=self.m.dtype, device=self.m.device)
+        # a copy (torch.tensor copies): the model may write into its input
+        return self.torch.tensor(np.ascontiguousarray(a), dtype=self.m.dtype, device=self.m.device)
 
     def margin_grads(self, x: Any, logits: Any, G: Any) -> Any:
         """``G`` (J, n, C) cotangents → (J, n, *shape) gradients, in one vectorised backward if possible."""
@@ -477,8 +546,8 @@ class _Searcher:
             if active.numel() == 0:
                 break
             xa = (X0[active] + (1.0 + overshoot) * r_tot[active]).detach().requires_grad_(True)
-            with torch.enable_grad():
-                logits = _logits(self.m.search, xa)
+            with torch.enable_grad():  # a clone: in-place first layers must not touch the leaf
+                logits = _logits(self.m.search, xa.clone())
             na = active.numel()
             finite = torch.isfinite(logits).all(dim=1)
             ka = kt[active]
@@ -531,7 +600,7 @@ class _Searcher:
         torch = self.torch
         x = self.tensor(X).requires_grad_(True)
         with torch.enable_grad():
-            logits = _logits(self.m.search, x)
+            logits = _logits(self.m.search, x.clone())
         z = logits.detach().to("cpu", torch.float64).numpy()
         g = _squared_loss_logit_grad(z, k)
         G = torch.as_tensor(g, dtype=logits.dtype, device=self.m.device)
@@ -650,7 +719,7 @@ def _probe_batched(models: _Models, X: np.ndarray) -> bool:
     def rows(a: np.ndarray) -> int | None:
         try:
             with torch.no_grad():
-                out = models.f64(torch.from_numpy(_writable(a)))
+                out = models.f64(_fresh(torch, a))
         except Exception:
             return None
         if not isinstance(out, torch.Tensor) or out.ndim not in (1, 2):
@@ -809,11 +878,23 @@ def search_minimal_perturbation(
 
         finite_x = np.isfinite(X.reshape(n, -1)).all(axis=1)
         Xs = np.where(finite_x.reshape((n,) + (1,) * (X.ndim - 1)), X, 0.0)
-        L0 = _eval64(models, Xs, batch_size)
+        # labels of the samples evaluated alone (what is certified), not of the batch
+        L0, err0, _, exc0 = _eval_each(models, Xs)
+        if err0.all():
+            # fails on every sample alone: a bad input (say why) unless the model runs on the
+            # whole batch (batch statistics): then every sample is reported model_error
+            try:
+                Lb = _eval64(models, Xs, batch_size) if n > 1 else None
+            except InvalidArgument:
+                Lb = None
+            if Lb is None:
+                raise exc0 if exc0 is not None else InvalidArgument("the model could not be evaluated")
+            L0 = np.full(Lb.shape, np.nan)
         C = L0.shape[1] if L0.size else 2
         label = _strict_argmax(L0) if n else np.zeros(0, dtype=np.int64)
         status = np.full(n, "", dtype=object)
         status[~finite_x] = "nonfinite_input"
+        status[(status == "") & err0] = "model_error"
         fin_out = np.isfinite(L0).all(axis=1) if n else np.zeros(0, dtype=bool)
         status[(status == "") & ~fin_out] = "nan_output"
         status[(status == "") & (label < 0)] = "label_tie"
@@ -879,8 +960,10 @@ def search_minimal_perturbation(
         # the rest: evaluate x + r once more for information (new label, margin), never certified
         rest = np.flatnonzero((status != "flipped") & (label >= 0) & finite_x)
         if rest.size:
-            La = _eval64(models, X[rest] + R[rest], batch_size)
-            fin = np.isfinite(La).all(axis=1)
+            La, err_a, _, _ = _eval_each(models, X[rest] + R[rest])
+            if La.shape[1] != C:
+                La = np.full((rest.size, C), np.nan)
+            fin = np.isfinite(La).all(axis=1) & ~err_a
             others = La.copy()
             others[np.arange(rest.size), label[rest]] = -np.inf
             margin[rest] = np.where(fin, others.max(axis=1) - La[np.arange(rest.size), label[rest]], np.nan)
@@ -1150,6 +1233,22 @@ def _frac_str(f: Fraction) -> str:
     return decimal_string(f, 25)
 
 
+def _frac_overflows(f: Fraction) -> bool:
+    try:
+        float(f)
+    except OverflowError:
+        return True
+    return False
+
+
+def _frac_float(f: Fraction) -> float:
+    """``float(f)``, or ±inf where ``f`` exceeds the float64 range (``float(Fraction)`` raises)."""
+    try:
+        return float(f)
+    except OverflowError:
+        return math.inf if f > 0 else -math.inf
+
+
 def check_linear_sensitivity(w: Any, x: Any, eps: float, *, b: float = 0.0) -> CheckResult:
     """The seeds' linear-model fact: under ``‖Δx‖_∞ ≤ ε``, ``w·x`` changes by at most ``ε‖w‖₁``, attained.
 
@@ -1214,17 +1313,30 @@ def check_linear_sensitivity(w: Any, x: Any, eps: float, *, b: float = 0.0) -> C
     score = _exact_dot(W, Xv) + Fraction(b_f)
     eps_flip = abs(score) / l1 if l1 else None
     flips = bool(bound > abs(score)) if l1 else False
-    x_adv = Xv - np.sign(float(score)) * dx if score != 0 else Xv + dx  # towards the boundary
-    f64_change = float(np.dot(W, x_adv) - np.dot(W, Xv))
+    # towards the boundary; the sign from the exact score (float(score) may overflow or underflow)
+    sgn = (score > 0) - (score < 0)
+    x_adv = Xv - sgn * dx if sgn != 0 else Xv + dx
+    with np.errstate(all="ignore"):
+        f64_change = float(np.dot(W, x_adv) - np.dot(W, Xv))
+    overflow = [name for name, f in (("change", bound), ("l1_norm", l1), ("score", score),
+                                     ("eps_to_flip", eps_flip)) if f is not None and _frac_overflows(f)]
     values = {
-        "change": float(bound), "change_exact": _frac_str(bound), "l1_norm": float(l1), "d": d,
-        "mean_abs_w": float(l1 / d) if d else 0.0, "eps": eps_f, "score": float(score),
-        "eps_to_flip": float(eps_flip) if eps_flip is not None else float("inf"),
+        "change": _frac_float(bound), "change_exact": _frac_str(bound), "l1_norm": _frac_float(l1), "d": d,
+        "mean_abs_w": _frac_float(l1 / d) if d else 0.0, "eps": eps_f, "score": _frac_float(score),
+        "score_exact": _frac_str(score),
+        "eps_to_flip": _frac_float(eps_flip) if eps_flip is not None else float("inf"),
+        "eps_to_flip_exact": _frac_str(eps_flip) if eps_flip is not None else "inf",
         "flips": flips, "float64_change": abs(f64_change),
     }
-    msg = (f"max over ‖Δx‖∞ ≤ {eps_f:g} of w·Δx = ε‖w‖₁ = ε d⟨|w|⟩ = {float(bound):.6g} "
+    note = ""
+    if overflow:
+        note = (f"; {', '.join(overflow)} exceed the float64 range (stored as ±inf; exact decimal "
+                "values in *_exact)")
+    if not math.isfinite(f64_change):
+        note += "; float64_change overflows in float64 (the exact change is change_exact)"
+    msg = (f"max over ‖Δx‖∞ ≤ {eps_f:g} of w·Δx = ε‖w‖₁ = ε d⟨|w|⟩ = {values['change']:.6g} "
            f"(d = {d}), attained at Δx = ε sign(w) (exact); the sign of w·x + b "
-           f"{'flips' if flips else 'does not flip'} (it needs ε > {values['eps_to_flip']:.6g})")
+           f"{'flips' if flips else 'does not flip'} (it needs ε > {values['eps_to_flip']:.6g})" + note)
     outcome = Outcome.HOLDS if holds else Outcome.VIOLATED  # VIOLATED would mean an arithmetic bug
     return CheckResult("linear_sensitivity", outcome, Rigor.PROVEN, msg, values,
                        Witness("linf_perturbation", {"w": W, "x": Xv, "eps": eps_f, "b": b_f, "dx": dx}),
@@ -1237,13 +1349,27 @@ def _verify_linear_sensitivity(result: CheckResult) -> CheckResult:
     if wit is None or not all(k in wit.data for k in ("w", "x", "eps", "b", "dx")):
         return CheckResult("verify:linear_sensitivity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            "the saved result has no usable witness")
-    again = check_linear_sensitivity(wit["w"], wit["x"], wit["eps"], b=wit["b"])
-    same = (again.values["change_exact"] == result.values.get("change_exact")
-            and again.values["flips"] == result.values.get("flips")
-            and np.array_equal(again.witness["dx"], wit["dx"]) and again.outcome == result.outcome)
+    try:
+        again = check_linear_sensitivity(wit["w"], wit["x"], wit["eps"], b=wit["b"])
+    except InvalidArgument as exc:
+        return CheckResult("verify:linear_sensitivity", Outcome.VIOLATED, Rigor.PROVEN,
+                           f"the saved witness is not valid input: {exc}")
+    # every stored value, the message, outcome, rigor and Δx must match the recomputation
+    # exactly (floats included: the recomputation is deterministic)
+    diff = [k for k in set(again.values) | set(result.values)
+            if k not in again.values or k not in result.values
+            or type(again.values[k]) is not type(result.values[k])
+            or not _equal(again.values[k], result.values[k])]
+    if not np.array_equal(np.asarray(again.witness["dx"]), np.asarray(wit["dx"])):
+        diff.append("witness dx")
+    for name in ("message", "outcome", "rigor", "check", "theorem"):
+        if getattr(again, name) != getattr(result, name):
+            diff.append(name)
+    same = not diff
     return CheckResult("verify:linear_sensitivity", Outcome.HOLDS if same else Outcome.VIOLATED,
                        Rigor.PROVEN, "saved values confirmed" if same else
-                       "saved values differ from the recomputation", dict(again.values))
+                       "saved values differ from the recomputation: " + ", ".join(sorted(diff)),
+                       dict(again.values))
 
 
 # --------------------------------------------------------------------------------------

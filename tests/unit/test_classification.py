@@ -531,3 +531,184 @@ def test_training_is_seeded_and_leaves_the_global_rng_alone():
     s = tcc.synthetic_data(50, 3, 2, seed=1)
     assert s["X_train"].shape[1] == 3 and np.array_equal(
         s["X_train"], tcc.synthetic_data(50, 3, 2, seed=1)["X_train"])
+
+
+# ------------------------------------------------------------------------------------------
+# soundness regressions (review of classification.py, findings 1-5)
+# ------------------------------------------------------------------------------------------
+
+def _alone_label(model, x) -> int:
+    """Strict argmax of ``model`` on ``x`` alone (a fresh float64 batch of one); -1 on ties."""
+    with torch.no_grad():
+        out = model(torch.tensor(np.array(x, dtype=np.float64)[None]))
+    assert out.dtype == torch.float64
+    z = out.numpy().reshape(-1)
+    if z.size == 1:
+        z = np.array([0.0, z[0]])
+    k = int(np.argmax(z))
+    return k if np.sum(z == z[k]) == 1 else -1
+
+
+def _assert_flips_alone(model, w) -> int:
+    """Every certified sample flips when the model sees x and x + r each alone in float64."""
+    n = 0
+    wits = list(w) if w.batched else [w]
+    for wi in wits:
+        if wi.success:
+            n += 1
+            a, b = _alone_label(model, wi.x), _alone_label(model, wi.x + wi.r)
+            assert a >= 0 and b >= 0 and a != b and a == wi.label, (wi.status, a, b)
+            assert wi.rigor is Rigor.CERTIFIED_FLOAT64
+    return n
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_inplace_first_layer_does_not_corrupt_the_witness(method):
+    # finding 1: ReLU(inplace=True) used to rewrite the internal copy of x (shared memory)
+    x0 = np.array([-3.0, 0.5])
+    X0 = np.array([[-3.0, 0.5], [0.5, -2.0], [1.0, 2.0]])
+    for bias in ([0.0, 0.0], [0.1, 0.0]):
+        lin = linear(np.eye(2), bias)
+        m = nn.Sequential(nn.ReLU(inplace=True), lin)
+        w = search_minimal_perturbation(m, x0.copy(), device="cpu", method=method, seed=0)
+        assert np.array_equal(w.x, x0)
+        _assert_flips_alone(m, w)
+        wb = search_minimal_perturbation(m, X0.copy(), device="cpu", method=method, seed=0)
+        assert np.array_equal(wb.x, X0)
+        _assert_flips_alone(m, wb)
+        if bias[0] > 0:
+            assert wb.success.any()  # a strict flip exists and is found
+        assert np.all(np.asarray(wb.recheck(m)) == np.asarray(wb.success))
+
+
+class _BatchMix(nn.Module):
+    """Batch-dependent logits: subtracts a multiple of the batch mean."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.lin = nn.Linear(3, 3).double()
+
+    def forward(self, x):
+        return self.lin(x - self.c * x.mean(0, keepdim=True))
+
+
+class _RoundingOnly(nn.Module):
+    """Zero in exact arithmetic: the label is the sign of a matmul rounding difference."""
+
+    def __init__(self, d):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.w = nn.Parameter(torch.randn(d, 1, dtype=torch.float64, generator=g))
+
+    def forward(self, x):
+        return (x @ self.w)[:, 0] - (x * self.w[:, 0]).sum(1)
+
+
+def test_certification_is_per_sample_for_batch_dependent_models():
+    # finding 2: certification evaluated [X; X + R] as one batch
+    torch.manual_seed(1)
+    m = _BatchMix(0.9)
+    rng = np.random.default_rng(0)
+    n_cert = 0
+    for t in range(4):
+        X = rng.standard_normal((8, 3))
+        for method in ("random", "deepfool"):
+            w = search_minimal_perturbation(m, X, method=method, device="cpu", seed=t, batched=True)
+            n_cert += _assert_flips_alone(m, w)
+            assert np.all(np.asarray(w.recheck(m)) == np.asarray(w.success))
+    assert n_cert > 0
+
+
+def test_certification_is_per_sample_for_rounding_differences():
+    # finding 2: a single sample certified in a batch of two ([x; x + r]) but not alone
+    m = _RoundingOnly(513)
+    rng = np.random.default_rng(0)
+    for t in range(40):
+        x = rng.standard_normal(513)
+        w = search_minimal_perturbation(m, x, method="random", device="cpu", seed=t, batched=False)
+        _assert_flips_alone(m, w)
+        assert w.recheck(m) == (w.success and True)
+
+
+def test_batchnorm_without_running_stats_gives_per_sample_statuses():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8, track_running_stats=False), nn.ReLU(),
+                      nn.Linear(8, 3)).double()
+    X = np.random.default_rng(0).standard_normal((6, 4))
+    for method in ("random", "fast_gradient"):
+        w = search_minimal_perturbation(m, X, method=method, device="cpu", seed=0)
+        assert not np.asarray(w.success).any()
+        assert set(w.status) <= set(tcc.STATUSES) and set(w.status) == {"model_error"}
+        assert w.to_result().rigor is Rigor.NUMERICAL
+
+
+class _LowPrecisionOut(nn.Module):
+    def __init__(self, dt):
+        super().__init__()
+        self.dt = dt
+        self.lin = linear([[1.0, 0.0]], [0.0])
+
+    def forward(self, x):
+        return self.lin(x).to(self.dt)
+
+
+class _NoParamFloat32(nn.Module):
+    def forward(self, x):
+        x = x.float()
+        return torch.stack([x[:, 0] * 3.0, x[:, 1] * 3.0], 1)
+
+
+@pytest.mark.parametrize("model, x, method", [
+    (_LowPrecisionOut(torch.float32), [0.5, 0.0], "deepfool"),
+    (_LowPrecisionOut(torch.float16), [0.5, 0.0], "deepfool"),
+    (_NoParamFloat32(), [1.0, 0.9], "fast_gradient"),
+])
+def test_non_float64_logits_are_never_certified_float64(model, x, method):
+    # finding 3: the output dtype was not checked
+    w = search_minimal_perturbation(model, x, device="cpu", batched=False, method=method)
+    assert w.rigor is Rigor.NUMERICAL and not w.success
+    assert w.status == "output_not_float64"
+    assert w.recheck(model) is False
+    assert w.to_result().rigor is Rigor.NUMERICAL
+
+
+@pytest.mark.parametrize("key", ["eps_to_flip", "score", "l1_norm", "change", "float64_change", "d",
+                                 "mean_abs_w", "eps", "change_exact", "flips"])
+def test_linear_sensitivity_verifier_rejects_every_tampered_value(key):
+    # finding 4: only change_exact / flips / dx / outcome were compared
+    r = check_linear_sensitivity([1.0, -2.0, 0.5], [0.1, 0.2, 0.3], 0.01)
+    d = json.loads(r.to_json())
+    assert verify_result(load(json.dumps(d))).outcome is Outcome.HOLDS
+    v = d["fields"]["values"][key]
+    tampered = {bool: lambda v: not v, int: lambda v: v + 1, float: lambda v: v * (1 + 2 ** -40) + 1e-300,
+                str: lambda v: v + "1"}[type(v)](v)
+    d["fields"]["values"][key] = tampered
+    assert verify_result(load(json.dumps(d))).outcome is Outcome.VIOLATED
+
+
+def test_linear_sensitivity_verifier_rejects_a_tampered_message():
+    r = check_linear_sensitivity([1.0, -2.0, 0.5], [0.1, 0.2, 0.3], 0.01)
+    d = json.loads(r.to_json())
+    d["fields"]["message"] = "the sign of w·x + b flips at eps 1e-9"
+    assert verify_result(load(json.dumps(d))).outcome is Outcome.VIOLATED
+
+
+@pytest.mark.parametrize("w, x, eps, flips", [
+    ([1e308, 1e308], [1.0, 1.0], 10.0, True),
+    ([1e308], [10.0], 0.0, False),
+    ([-1e308, 1e308], [3.0, 1.0], 1.5, True),
+    ([5e-324], [5e-324], 0.0, False),
+])
+def test_linear_sensitivity_huge_and_tiny_values_do_not_crash(w, x, eps, flips):
+    # finding 5: float(Fraction) overflowed; finding 6: the score underflowed to 0
+    r = check_linear_sensitivity(w, x, eps)
+    assert r.holds and r.rigor is Rigor.PROVEN and r["flips"] is flips
+    W, Xv = (np.array(a, dtype=float) for a in (w, x))
+    score = sum(Fraction(a) * Fraction(b) for a, b in zip(W, Xv))
+    change = Fraction(eps) * sum(abs(Fraction(a)) for a in W)
+    assert r["flips"] == (change > abs(score))
+    assert math.isinf(r["change"]) or r["change"] == float(change)
+    assert (score < 0) == r["score_exact"].startswith("-") and (score != 0) == (r["score_exact"] != "0")
+    again = verify_result(load(r.to_json()))
+    assert again.outcome is Outcome.HOLDS
