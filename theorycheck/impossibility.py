@@ -545,7 +545,9 @@ class Member:
         """
         from theorycheck.solvers.certify import distance_to_enclosure
 
-        xa = np.asarray(x, dtype=float).reshape(-1)
+        xa = np.asarray(x).reshape(-1)  # complex stays complex: its imaginary part counts
+        if xa.dtype.kind not in "biufc":
+            raise InvalidArgument(f"x must be numeric, got dtype {xa.dtype}")
         if xa.size != len(self._x):
             raise InvalidArgument(f"x has {xa.size} entries, the minimiser has {len(self._x)}")
         if not np.all(np.isfinite(xa)):
@@ -1244,7 +1246,10 @@ def _run_solver(fn: Callable, member: Member) -> dict[str, Any]:
         x = getattr(out, "x", out)
         rec["status"] = str(status) if status is not None else "returned"
         try:
-            xa = np.asarray(x, dtype=float).reshape(-1)
+            xc = np.asarray(x)
+            # the families are real: a complex answer must not lose its imaginary part silently
+            xa = None if np.iscomplexobj(xc) and np.any(xc.imag != 0) else np.asarray(
+                np.real(xc), dtype=float).reshape(-1)
         except (TypeError, ValueError):
             xa = None
         if xa is None or xa.size != member.problem.A.shape[1] or not np.all(np.isfinite(xa)):

@@ -60,6 +60,10 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
         hi = d + rad
         hu = flint.arb(hi.upper())
         hi2 += hu * hu
+        if len(ball) == 2 and np.imag(xi) != 0:  # a real minimiser: x's imaginary part adds exactly
+            im = to_arb(np.imag(xi))
+            lo2 += im * im
+            hi2 += im * im
     return max(0.0, ball_lower(lo2.sqrt())), ball_upper(hi2.sqrt())
 
 
