@@ -19,11 +19,15 @@ Rigor: not applicable.
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import enum
+import importlib
+import inspect
 import json
+import re
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping
 
 import numpy as np
 
@@ -41,6 +45,10 @@ __all__ = [
     "load",
     "register_verifier",
     "verify_result",
+    "result_type",
+    "claim_mismatches",
+    "verification",
+    "PROVIDERS",
 ]
 
 
@@ -181,80 +189,209 @@ def encode(value: Any) -> Any:
     raise InvalidArgument(f"cannot store a value of type {type(value).__name__} in a result")
 
 
-def decode(data: Any) -> Any:
+#: limits on what a loaded file may ask for (a hostile file must not hang or exhaust memory)
+MAX_FILE_BYTES = 512 * 2 ** 20
+MAX_DEPTH = 64
+MAX_EXPONENT = 2 ** 20          # binary exponents of stored balls and mpmath numbers
+MAX_DIGITS = 100_000            # decimal digits of a stored integer, fraction or decimal string
+MAX_ARRAY_ITEMS = 2 ** 27       # entries of one stored array
+_ARRAY_KINDS = "biufcU"         # bool, int, uint, float, complex, unicode: never object or raw bytes
+
+
+class _Malformed(InvalidArgument):
+    """A loaded value that does not decode (message names the field)."""
+
+
+def _bad(path: str, why: str) -> _Malformed:
+    return _Malformed(f"malformed result file at {path or 'top level'}: {why}")
+
+
+def _int_field(v: Any, path: str, *, bound: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise _bad(path, f"expected an integer, got {type(v).__name__}")
+    if isinstance(v, str):
+        t = v.strip()
+        if len(t) > MAX_DIGITS or not re.fullmatch(r"[+-]?\d+", t):
+            raise _bad(path, "expected an integer string of at most "
+                             f"{MAX_DIGITS} digits")
+        v = int(t)
+    if bound is not None and abs(v) > bound:
+        raise _bad(path, f"integer {v} outside ±{bound}")
+    return v
+
+
+def _str_field(v: Any, path: str, *, numeric: bool = False) -> str:
+    if not isinstance(v, str):
+        raise _bad(path, f"expected a string, got {type(v).__name__}")
+    if len(v) > MAX_DIGITS:
+        raise _bad(path, f"string longer than {MAX_DIGITS} characters")
+    if numeric:
+        m = re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?(\d+))?\s*|\s*[+-]?(inf|nan)\s*", v,
+                         re.IGNORECASE)
+        if m is None or (m.group(3) and int(m.group(3)) > MAX_EXPONENT):
+            raise _bad(path, f"not a decimal number with a bounded exponent: {v[:40]!r}")
+    return v
+
+
+def _depth_ok(data: Any) -> None:
+    stack = [(data, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise _bad("", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+
+
+def decode(data: Any, path: str = "") -> Any:
     """Inverse of :func:`encode` (dataclasses other than results come back as dicts).
+
+    Malformed or hostile data (unknown dtypes, inconsistent shapes, bad base64,
+    exponents beyond :data:`MAX_EXPONENT`, ``1/0``) raise
+    :class:`~theorycheck.errors.InvalidArgument` naming the field; nothing in
+    a file is ever executed.
 
     Theorem: none (infrastructure).
     Rigor: not applicable.
     """
+    try:
+        return _decode(data, path)
+    except InvalidArgument:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, ZeroDivisionError,
+            RecursionError, MemoryError, binascii.Error) as exc:
+        raise _bad(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _decode(data: Any, path: str) -> Any:
+    try:
+        return _decode_node(data, path)
+    except InvalidArgument:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, ZeroDivisionError,
+            MemoryError, binascii.Error) as exc:
+        raise _bad(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _decode_node(data: Any, path: str) -> Any:
     if isinstance(data, list):
-        return [decode(v) for v in data]
+        return [_decode(v, f"{path}[{i}]") for i, v in enumerate(data)]
+    if isinstance(data, float) and not np.isfinite(data):
+        raise _bad(path, "non-finite numbers are stored as {'__float__': ...}")
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) >= 10 ** MAX_DIGITS:
+        raise _bad(path, "integer too large")
     if not isinstance(data, dict):
         return data
     if "__enum__" in data:
         cls = {"Outcome": Outcome, "Rigor": Rigor}.get(data["__enum__"])
-        return cls(data["value"]) if cls else data["value"]
+        if cls is None:
+            raise _bad(path, f"unknown enum {data['__enum__']!r}")
+        return cls(data["value"])
     if "__float__" in data:
-        return float(data["__float__"])
+        text = _str_field(data["__float__"], path, numeric=True)
+        return float(text)
     if "__complex__" in data:
-        re, im = data["__complex__"]
-        return complex(decode(re), decode(im))
+        re_, im = data["__complex__"]
+        return complex(_decode(re_, path + ".real"), _decode(im, path + ".imag"))
     if "__fraction__" in data:
-        return Fraction(data["__fraction__"])
+        text = _str_field(data["__fraction__"], path)
+        if not re.fullmatch(r"\s*[+-]?\d+\s*(/\s*\d+\s*)?", text):
+            raise _bad(path, f"not a fraction p/q: {text[:40]!r}")
+        return Fraction(text)
     if "__ndarray__" in data:
-        raw = base64.b64decode(data["__ndarray__"])
-        return np.frombuffer(raw, dtype=np.dtype(data["dtype"])).reshape(data["shape"]).copy()
+        return _decode_array(data, path)
     if "__objarray__" in data:
-        out = np.empty(len(data["__objarray__"]), dtype=object)
-        out[:] = [decode(v) for v in data["__objarray__"]]
-        return out.reshape(data["shape"])
+        items = data["__objarray__"]
+        shape = _shape(data.get("shape"), path)
+        if not isinstance(items, list) or len(items) != int(np.prod(shape, dtype=np.int64)):
+            raise _bad(path, "object array: the entries do not match the shape")
+        out = np.empty(len(items), dtype=object)
+        out[:] = [_decode(v, f"{path}[{i}]") for i, v in enumerate(items)]
+        return out.reshape(shape)
     if "__arb__" in data:
         import flint
 
-        if data.get("exact"):
-            (mm, me), (rm, re_) = data["exact"]
-            return flint.arb(_dyadic(int(mm), int(me)), _dyadic(int(rm), int(re_)))
+        exact = data.get("exact")
+        if exact:
+            (mm, me), (rm, re_) = exact
+            mid = flint.arf((_int_field(mm, path + ".exact"), _int_field(me, path + ".exact", bound=MAX_EXPONENT)))
+            rad = flint.arf((_int_field(rm, path + ".exact"), _int_field(re_, path + ".exact", bound=MAX_EXPONENT)))
+            if rad < 0:
+                raise _bad(path, "negative ball radius")
+            return flint.arb(mid, rad)  # exact midpoint; the radius is rounded up
         mid, rad = data["__arb__"]
-        return flint.arb(mid, rad)
+        return flint.arb(_str_field(mid, path, numeric=True), _str_field(rad, path, numeric=True))
     if "__acb__" in data:
         import flint
 
-        return flint.acb(decode(data["__acb__"][0]), decode(data["__acb__"][1]))
+        return flint.acb(_decode(data["__acb__"][0], path + ".real"), _decode(data["__acb__"][1], path + ".imag"))
     if "__mpf__" in data:
         import mpmath
 
         if data.get("man_exp"):
-            man, exp = (int(v) for v in data["man_exp"])
-            return mpmath.mpf((int(man), int(exp)))  # exact binary value
-        return mpmath.mpf(data["__mpf__"])
+            man, exp = data["man_exp"]
+            return mpmath.mpf((_int_field(man, path + ".man_exp"),
+                               _int_field(exp, path + ".man_exp", bound=MAX_EXPONENT)))  # exact binary value
+        return mpmath.mpf(_str_field(data["__mpf__"], path, numeric=True))
     if "__mpc__" in data:
         import mpmath
 
-        return mpmath.mpc(decode(data["__mpc__"][0]), decode(data["__mpc__"][1]))
+        return mpmath.mpc(_decode(data["__mpc__"][0], path + ".real"), _decode(data["__mpc__"][1], path + ".imag"))
     if "__result__" in data:
-        return CheckResult.from_dict(data["__result__"])
+        return CheckResult.from_dict(data["__result__"], path=path)
     if "__witness__" in data:
-        return Witness.from_dict(data["__witness__"])
+        return Witness.from_dict(data["__witness__"], path=path)
     if "__dict__" in data:
-        return {_hashable(decode(k)): decode(v) for k, v in data["__dict__"]}
+        out: dict[Any, Any] = {}
+        for i, (k, v) in enumerate(data["__dict__"]):
+            key = _hashable(_decode(k, f"{path}.key[{i}]"))
+            out[key] = _decode(v, f"{path}[{key!r}]")
+        return out
     if "__tuple__" in data:
-        return tuple(decode(v) for v in data["__tuple__"])
+        return tuple(_decode(v, f"{path}[{i}]") for i, v in enumerate(data["__tuple__"]))
     if "__dataclass__" in data:
-        return {k: decode(v) for k, v in data["fields"].items()}
-    return {k: decode(v) for k, v in data.items()}
+        return {k: _decode(v, f"{path}.{k}") for k, v in data["fields"].items()}
+    return {k: _decode(v, f"{path}.{k}" if path else k) for k, v in data.items()}
+
+
+def _shape(shape: Any, path: str) -> tuple[int, ...]:
+    if not isinstance(shape, list) or len(shape) > 32:
+        raise _bad(path, "shape must be a list of at most 32 non-negative integers")
+    dims = tuple(_int_field(n, path + ".shape", bound=MAX_ARRAY_ITEMS) for n in shape)
+    if any(n < 0 for n in dims):
+        raise _bad(path, f"negative dimension in shape {list(dims)}")
+    total = 1
+    for n in dims:
+        total *= n
+    if total > MAX_ARRAY_ITEMS:
+        raise _bad(path, f"array of {total} entries exceeds the limit {MAX_ARRAY_ITEMS}")
+    return dims
+
+
+def _decode_array(data: Mapping[str, Any], path: str) -> np.ndarray:
+    try:
+        dt = np.dtype(_str_field(data["dtype"], path + ".dtype"))
+    except TypeError as exc:
+        raise _bad(path, f"unknown dtype {data.get('dtype')!r}") from exc
+    if dt.kind not in _ARRAY_KINDS or dt.fields is not None or dt.subdtype is not None:
+        raise _bad(path, f"dtype {dt} is not a numeric dtype")
+    shape = _shape(data.get("shape"), path)
+    b64 = data["__ndarray__"]
+    if not isinstance(b64, str):
+        raise _bad(path, "array data must be a base64 string")
+    raw = base64.b64decode(b64, validate=True)
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(raw) != count * dt.itemsize:
+        raise _bad(path, f"{len(raw)} bytes do not hold {count} entries of {dt}")
+    return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
 
 
 def _signed_man_exp(value: Any) -> tuple[int, int]:
     from theorycheck.numerics.exact import _mpf_man_exp
 
     return _mpf_man_exp(value)
-
-
-def _dyadic(man: int, exp: int) -> Any:
-    import flint
-
-    # exact at any working precision: fmpq holds man * 2^exp without rounding
-    return flint.arb(flint.fmpq(man * 2 ** exp, 1) if exp >= 0 else flint.fmpq(man, 2 ** (-exp)))
 
 
 def _hashable(v: Any) -> Any:
@@ -293,8 +430,12 @@ class Witness:
         return {"kind": self.kind, "data": {k: encode(v) for k, v in self.data.items()}}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Witness":
-        return cls(kind=d["kind"], data={k: decode(v) for k, v in d["data"].items()})
+    def from_dict(cls, d: Mapping[str, Any], path: str = "witness") -> "Witness":
+        if not isinstance(d, Mapping) or set(d) != {"kind", "data"}:
+            raise _bad(path, "a witness has exactly the fields 'kind' and 'data'")
+        if not isinstance(d["kind"], str) or not isinstance(d["data"], Mapping):
+            raise _bad(path, "witness 'kind' must be a string and 'data' an object")
+        return cls(kind=d["kind"], data={k: decode(v, f"{path}.data.{k}") for k, v in d["data"].items()})
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Witness) and self.kind == other.kind and _equal(self.data, other.data)
@@ -337,6 +478,56 @@ def _equal(a: Any, b: Any) -> bool:
 
 _RESULT_TYPES: dict[str, type] = {}
 
+#: saved result type or ``check`` name → the module that defines its class and its
+#: verifier. Loading imports it on demand, so a fresh process can load and verify
+#: any file; ``tests/meta`` checks that every registered type and verifier is listed.
+PROVIDERS: dict[str, str] = {
+    # result classes
+    "ConstantResult": "theorycheck.rnsp",
+    "PhaseTransitionResult": "theorycheck.rnsp",
+    "InstabilityCertificate": "theorycheck.instability",
+    "NoiseInstabilityResult": "theorycheck.instability",
+    "TrainingSetAudit": "theorycheck.instability",
+    "ChebyshevRadius": "theorycheck.instability",
+    "OptimalityConstant": "theorycheck.instability",
+    "PerturbationWitness": "theorycheck.search",
+    "RobustnessReport": "theorycheck.classification",
+    # check names with a registered verifier
+    "certified_optimality": "theorycheck.solvers.certify",
+    "rip_constant": "theorycheck.rnsp",
+    "nsp_constant": "theorycheck.rnsp",
+    "rnsp_gamma": "theorycheck.rnsp",
+    "rnsp_violation": "theorycheck.rnsp",
+    "kernel_awareness": "theorycheck.rnsp",
+    "instability": "theorycheck.instability",
+    "random_noise_instability": "theorycheck.instability",
+    "accuracy": "theorycheck.instability",
+    "sampling_monotonicity": "theorycheck.instability",
+    "training_set_audit": "theorycheck.instability",
+    "optimality_constant": "theorycheck.instability",
+    "chebyshev_radius": "theorycheck.instability",
+    "worst_perturbation": "theorycheck.search",
+    "solver_on_impossibility_family": "theorycheck.impossibility",
+    "linear_sensitivity": "theorycheck.classification",
+}
+
+
+def _provide(name: str) -> None:
+    module = PROVIDERS.get(name)
+    if module is not None:
+        importlib.import_module(module)
+
+
+def result_type(name: str) -> type | None:
+    """The registered result class called ``name`` (importing its module if needed), or None.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+    """
+    if name not in _RESULT_TYPES:
+        _provide(name)
+    return _RESULT_TYPES.get(name)
+
 
 def register_result(cls: type) -> type:
     """Class decorator: make a :class:`CheckResult` subclass loadable by ``from_json``.
@@ -373,6 +564,10 @@ class CheckResult:
     Theorem: none (container).
     Rigor: carried in ``rigor``.
     """
+
+    #: keys of ``values`` (and field names) that record how the result was obtained
+    #: (wall time and the like) rather than what it claims; verifiers skip them
+    informational: ClassVar[frozenset[str]] = frozenset({"elapsed_s"})
 
     check: str
     outcome: Outcome
@@ -436,16 +631,42 @@ class CheckResult:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "CheckResult":
-        """Inverse of :meth:`to_dict`; dispatches to registered subclasses."""
-        try:
-            target = _RESULT_TYPES[d["type"]]
-            fields = {k: decode(v) for k, v in d["fields"].items()}
-        except (KeyError, TypeError) as exc:
-            raise InvalidArgument(f"not a theorycheck result: {exc}") from exc
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> "CheckResult":
+        """Inverse of :meth:`to_dict`; dispatches to registered subclasses.
+
+        The defining module of the saved type is imported on demand (see
+        :func:`provider_module`), so loading works in a fresh process. Unknown,
+        missing or mistyped fields raise :class:`InvalidArgument` naming them.
+        """
+        if not isinstance(d, Mapping) or not isinstance(d.get("type"), str) \
+                or not isinstance(d.get("fields"), Mapping):
+            raise _bad(path, "not a theorycheck result (expected {'type': ..., 'fields': {...}})")
+        target = result_type(d["type"])
+        if target is None:
+            raise _bad(path + ".type" if path else "type", f"unknown result type {d['type']!r}")
+        names = {f.name: f for f in dataclasses.fields(target)}
+        unknown = sorted(set(d["fields"]) - set(names))
+        if unknown:
+            raise _bad(path, f"unknown field(s) {unknown} for {target.__name__}")
+        missing = sorted(n for n, f in names.items() if n not in d["fields"]
+                         and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        if missing:
+            raise _bad(path, f"missing field(s) {missing} for {target.__name__}")
+        prefix = f"{path}." if path else ""
+        fields = {k: decode(v, f"{prefix}{k}") for k, v in d["fields"].items()}
+        for k in ("check", "message", "theorem"):
+            if k in fields and not isinstance(fields[k], str):
+                raise _bad(prefix + k, f"expected a string, got {type(fields[k]).__name__}")
+        if "values" in fields and not isinstance(fields["values"], Mapping):
+            raise _bad(prefix + "values", "expected an object of named values")
         if fields.get("witness") is not None and not isinstance(fields["witness"], Witness):
-            raise InvalidArgument("malformed result: witness is not a Witness")
-        return target(**fields)
+            raise _bad(prefix + "witness", "not a Witness")
+        try:
+            return target(**fields)
+        except InvalidArgument as exc:
+            raise _bad(path, f"{target.__name__}: {exc}") from None
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise _bad(path, f"{target.__name__} rejects the stored fields: {type(exc).__name__}: {exc}") from None
 
     def to_json(self, path: str | None = None, *, indent: int | None = 1) -> str:
         """Serialise to a JSON string (and write it to ``path`` if given)."""
@@ -462,17 +683,27 @@ class CheckResult:
 
 
 def _load_json(text_or_path: str) -> Any:
+    if not isinstance(text_or_path, str):
+        raise InvalidArgument(f"pass a JSON string or a file path, got {type(text_or_path).__name__}")
     text = text_or_path
     if not text_or_path.lstrip().startswith(("{", "[")):
         try:
             with open(text_or_path, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
+                text = fh.read(MAX_FILE_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as exc:
             raise InvalidArgument(f"cannot read {text_or_path!r}: {exc}") from exc
+    if len(text) > MAX_FILE_BYTES:
+        raise InvalidArgument(f"the result file is larger than {MAX_FILE_BYTES} bytes")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidArgument(f"not valid JSON: {exc}") from exc
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise InvalidArgument(f"not valid JSON: {exc}") from None
+    _depth_ok(data)
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"bare {name} is not allowed in a result file")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -541,11 +772,20 @@ class Report:
 
     @classmethod
     def from_json(cls, text_or_path: str) -> "Report":
-        d = _load_json(text_or_path)
+        return cls._from_dict(_load_json(text_or_path))
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> "Report":
         if not isinstance(d, dict) or d.get("type") != "Report":
             raise InvalidArgument("not a theorycheck Report")
-        return cls([CheckResult.from_dict(r) for r in d["results"]], d.get("title", ""),
-                   bool(d.get("strict", False)))
+        extra = sorted(set(d) - {"type", "title", "strict", "results"})
+        if extra:
+            raise _bad("", f"unknown field(s) {extra} for Report")
+        results, title, strict = d.get("results"), d.get("title", ""), d.get("strict", False)
+        if not isinstance(results, list) or not isinstance(title, str) or not isinstance(strict, bool):
+            raise _bad("", "a Report has 'results' (a list), 'title' (a string) and 'strict' (a bool)")
+        return cls([CheckResult.from_dict(r, path=f"results[{i}]") for i, r in enumerate(results)],
+                   title, strict)
 
 
 def load(text_or_path: str) -> CheckResult | Report:
@@ -556,7 +796,7 @@ def load(text_or_path: str) -> CheckResult | Report:
     """
     d = _load_json(text_or_path)
     if isinstance(d, dict) and d.get("type") == "Report":
-        return Report.from_json(json.dumps(d))
+        return Report._from_dict(d)
     return CheckResult.from_dict(d)
 
 
@@ -569,11 +809,13 @@ _VERIFIERS: dict[str, Any] = {}
 
 
 def register_verifier(check: str):
-    """Decorator: register ``func(result) -> CheckResult`` that re-checks saved ``check`` results.
+    """Decorator: register ``func(result, **context) -> CheckResult`` for saved ``check`` results.
 
-    The verifier recomputes the result from its stored witness and returns a
-    ``CheckResult`` named ``verify:<check>`` that holds when the saved claims
-    are confirmed.
+    The verifier re-derives every claim of the saved result from its stored
+    witness (see :func:`claim_mismatches`) and returns a ``CheckResult`` named
+    ``verify:<check>`` that holds only when all of them are confirmed. Keyword
+    parameters it declares (for example ``model``) receive the context given to
+    :func:`verify_result`.
 
     Theorem: none (infrastructure).
     Rigor: not applicable.
@@ -586,16 +828,106 @@ def register_verifier(check: str):
     return deco
 
 
-def verify_result(result: CheckResult) -> CheckResult:
+def verify_result(result: CheckResult, **context: Any) -> CheckResult:
     """Re-check a saved result with the verifier registered for its ``check``.
 
-    Returns an ``inconclusive`` result when no verifier is registered.
+    ``context`` (for example ``model=`` for network certificates) is passed to
+    verifiers that declare the parameter; a verifier that cannot use a given
+    item ignores it and its message says what was re-checked. Returns an
+    ``inconclusive`` result when no verifier is registered.
 
     Theorem: the one the saved result states.
     Rigor: the verifier's (never above the saved result's claim).
     """
+    if not isinstance(result, CheckResult):
+        raise InvalidArgument(f"verify_result takes a CheckResult, got {type(result).__name__}")
+    if result.check not in _VERIFIERS:
+        _provide(result.check)
     func = _VERIFIERS.get(result.check)
     if func is None:
         return CheckResult(f"verify:{result.check}", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            f"no verifier is registered for {result.check!r} results")
-    return func(result)
+    params = inspect.signature(func).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in context.items() if v is not None and (accepts_any or k in params)}
+    return func(result, **kwargs)
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        return f"array{v.shape} {v.dtype}"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def claim_mismatches(saved: CheckResult, derived: CheckResult) -> list[str]:
+    """Every difference between a saved result and the one re-derived from its witness.
+
+    Compares the type and every dataclass field (outcome, rigor, message,
+    theorem, each value of ``values``, the witness and the fields of
+    subclasses) *exactly*: floats bit for bit, arrays entry by entry. Keys
+    listed in ``derived.informational`` (timings and the like, which are not
+    claims) are skipped. Each mismatch names its field.
+
+    Theorem: none (infrastructure for verifiers).
+    Rigor: exact comparison.
+    """
+    if type(saved) is not type(derived):
+        return [f"type: saved {type(saved).__name__}, re-derived {type(derived).__name__}"]
+    skip = set(getattr(derived, "informational", ()))
+    out: list[str] = []
+    for f in dataclasses.fields(derived):
+        if f.name in skip:
+            continue
+        a, b = getattr(saved, f.name), getattr(derived, f.name)
+        if f.name == "values":
+            keys = (set(a) | set(b)) - skip
+            for k in sorted(keys):
+                if k not in a:
+                    out.append(f"values[{k!r}] missing from the file (re-derived {_describe(b[k])})")
+                elif k not in b:
+                    out.append(f"values[{k!r}] = {_describe(a[k])} is not a claim this check makes")
+                elif not _equal(a[k], b[k]):
+                    out.append(f"values[{k!r}]: saved {_describe(a[k])}, re-derived {_describe(b[k])}")
+        elif f.name == "witness" and isinstance(a, Witness) and isinstance(b, Witness):
+            if a.kind != b.kind:
+                out.append(f"witness.kind: saved {a.kind!r}, re-derived {b.kind!r}")
+            for k in sorted(set(a.data) | set(b.data)):
+                if k not in a.data or k not in b.data or not _equal(a.data[k], b.data[k]):
+                    out.append(f"witness.data[{k!r}] differs from the re-derived witness")
+        elif not _equal(a, b):
+            out.append(f"{f.name}: saved {_describe(a)}, re-derived {_describe(b)}")
+    return out
+
+
+def verification(saved: CheckResult, problems: list[str], *, rederived: str,
+                 not_rechecked: str = "", rigor: Rigor | None = None,
+                 values: Mapping[str, Any] | None = None) -> CheckResult:
+    """The ``verify:<check>`` result of a verifier.
+
+    Parameters
+    ----------
+    saved : CheckResult
+        The loaded result.
+    problems : list of str
+        Every discrepancy found (each names its field); empty when the file re-checks.
+    rederived : str
+        What was re-derived (for the message), e.g. "every bound and value from the witness".
+    not_rechecked : str
+        What could not be re-checked and was taken from the file, if anything.
+    rigor : Rigor, optional
+        The verifier's own rigor (default: the saved result's); never above the saved claim.
+
+    Theorem: none (infrastructure for verifiers).
+    Rigor: as given.
+    """
+    r = Rigor.weakest(saved.rigor, rigor) if rigor is not None else saved.rigor
+    vals = {"problems": tuple(problems), "not_rechecked": not_rechecked, **(values or {})}
+    name = f"verify:{saved.check}"
+    if problems:
+        more = f" (+{len(problems) - 6} more)" if len(problems) > 6 else ""
+        return CheckResult(name, Outcome.VIOLATED, r,
+                           "the saved result does not re-check: " + "; ".join(problems[:6]) + more, vals)
+    note = f"; taken from the file: {not_rechecked}" if not_rechecked else ""
+    return CheckResult(name, Outcome.HOLDS, r,
+                       f"re-checked: {saved.outcome.value} [{saved.rigor.value}] — {rederived}{note}", vals)

@@ -14,7 +14,8 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 
-__all__ = ["integer_arg", "real_arg"]
+__all__ = ["integer_arg", "real_arg", "finite_real_arg", "probability_arg", "choice_arg", "bool_arg",
+           "seed_arg", "refuse_size"]
 
 
 def integer_arg(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -50,3 +51,115 @@ def real_arg(value: Any, name: str, *, allow_zero: bool = False) -> float:
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         raise InvalidArgument(f"{name} must be a finite number {'≥' if allow_zero else '>'} 0, got {value!r}")
     return v
+
+
+def finite_real_arg(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float (any sign) or raise :class:`InvalidArgument`.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> finite_real_arg(-2, "offset")
+    -2.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InvalidArgument(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidArgument(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def probability_arg(value: Any, name: str) -> float:
+    """Return ``value`` as a float in the open interval (0, 1) or raise.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> probability_arg(0.95, "confidence")
+    0.95
+    """
+    v = finite_real_arg(value, name)
+    if not 0.0 < v < 1.0:
+        raise InvalidArgument(f"{name} must lie strictly between 0 and 1, got {value!r}")
+    return v
+
+
+def choice_arg(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices`` (strings), else raise naming them.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> choice_arg("l2", "norm", ("l2", "linf"))
+    'l2'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidArgument(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def bool_arg(value: Any, name: str) -> bool:
+    """Return ``value`` if it is a bool (numpy bools included), else raise.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> bool_arg(True, "progress")
+    True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidArgument(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def seed_arg(seed: Any, name: str = "seed") -> np.random.Generator:
+    """Turn ``None``, a non-negative int, a ``SeedSequence`` or a ``Generator`` into a Generator.
+
+    A Generator is returned as is (the caller's stream advances); anything
+    else (negative ints, floats, strings, bools) raises :class:`InvalidArgument`.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> float(seed_arg(0).uniform()) == float(seed_arg(0).uniform())
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise InvalidArgument(f"{name} must be None, a non-negative int or a numpy.random.Generator, "
+                              f"got {seed!r} ({type(seed).__name__})")
+    if int(seed) < 0:
+        raise InvalidArgument(f"{name} must be non-negative, got {int(seed)}")
+    return np.random.default_rng(int(seed))
+
+
+def refuse_size(estimate: float, limit: float, what: str, hint: str = "") -> None:
+    """Raise :class:`InvalidArgument` when a computation's estimated size exceeds ``limit``.
+
+    Use it *before* allocating or entering uninterruptible C code, with an
+    estimate in the unit of ``limit`` (bytes, operations, seconds).
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> refuse_size(10, 100, "the Gram matrix")
+    """
+    if not math.isfinite(float(estimate)) or float(estimate) > float(limit):
+        raise InvalidArgument(f"{what} is too large to compute here (estimated {float(estimate):.3g}, "
+                              f"limit {float(limit):.3g})" + (f": {hint}" if hint else ""))
