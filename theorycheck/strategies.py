@@ -71,6 +71,19 @@ PROBLEM_KINDS = ("lasso", "srlasso", "qcbp")
 _DTYPES = tuple(np.dtype(t) for t in (np.float64, np.float32, np.complex128, np.complex64))
 #: largest signal length the program strategies accept (the exact certificate is O(m N))
 MAX_PROBLEM_N = 400
+#: largest side and number of entries of a drawn sensing matrix (dense transforms build N × N)
+MAX_MATRIX_DIM = 2 ** 16
+MAX_MATRIX_ENTRIES = 2 ** 22
+#: largest length of a drawn sparse vector, and of a compressible one (one draw per entry)
+MAX_VECTOR_N = 2 ** 24
+MAX_COMPRESSIBLE_N = 10_000
+#: largest number of non-zeros drawn one by one
+MAX_SPARSITY = 10_000
+#: bounds of the impossibility families drawn by :func:`impossibility_instances`
+MAX_FAMILY_K = 1_000
+MAX_FAMILY_LEVEL = 10_000
+MAX_FAMILY_N1 = 64
+MAX_FAMILY_N2 = 1_024
 
 
 class InvalidArgument(_hyp_errors.InvalidArgument, _tc_errors.InvalidArgument):
@@ -183,6 +196,12 @@ def _matrix(kind: str, m: int, N: int, dtype: np.dtype, rng: np.random.Generator
 
 def _matrix_constraints(kind: str, m: Any, N: Any, dtype: np.dtype | None) -> None:
     """Eager checks that depend on several arguments (only for fixed values)."""
+    if isinstance(m, int) and isinstance(N, int):
+        dense = N * N if kind in ("fourier", "dct", "hadamard") else 0
+        if m * N > MAX_MATRIX_ENTRIES or dense > 4 * MAX_MATRIX_ENTRIES:
+            raise InvalidArgument(
+                f"an {m} × {N} {kind} matrix is too large to draw (at most {MAX_MATRIX_ENTRIES} entries"
+                f"{'; transforms build the dense N × N matrix' if dense else ''}): use smaller m, N")
     if kind == "fourier" and dtype is not None and dtype.kind != "c":
         raise InvalidArgument(f"kind='fourier' gives complex matrices: pass a complex dtype, not {dtype}")
     if kind in ("fourier", "dct", "hadamard") and isinstance(m, int) and isinstance(N, int) and m > N:
@@ -203,7 +222,8 @@ def sensing_matrices(
     Parameters
     ----------
     m, N : int or strategy of ints
-        Rows (measurements) and columns (signal length), both ≥ 1.
+        Rows (measurements) and columns (signal length), both in ``[1, 2^16]``
+        with ``m·N ≤ 2^22`` (transforms: ``N² ≤ 2^24``, they build the dense matrix).
     kind : {"gaussian", "bernoulli", "fourier", "dct", "hadamard"}
         i.i.d. ``N(0, 1/m)`` entries (complex: ``N(0, 1/(2m))`` real and
         imaginary parts); i.i.d. ``±1/√m``; ``m`` rows of the unitary DFT, the
@@ -229,8 +249,8 @@ def sensing_matrices(
     >>> A.shape, bool(abs(abs(A) - 0.5).max() < 1e-15)
     ((4, 8), True)
     """
-    m = _check_int(m, "m", min_value=1)
-    N = _check_int(N, "N", min_value=1)
+    m = _check_int(m, "m", min_value=1, max_value=MAX_MATRIX_DIM)
+    N = _check_int(N, "N", min_value=1, max_value=MAX_MATRIX_DIM)
     kind = _check_choice(kind, "kind", MATRIX_KINDS)
     dt = _check_dtype(dtype, allow_none=True)
     _matrix_constraints(kind, m, N, dt)
@@ -239,8 +259,10 @@ def sensing_matrices(
 
     @st.composite
     def _draw(draw):
-        mm = _drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, strategy_ok=False))
-        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, strategy_ok=False))
+        mm = _drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, max_value=MAX_MATRIX_DIM,
+                                                  strategy_ok=False))
+        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_MATRIX_DIM,
+                                                  strategy_ok=False))
         _matrix_constraints(kind, mm, NN, dt)
         seed = draw(st.integers(0, 2**32 - 1))
         return _matrix(kind, mm, NN, dt, np.random.default_rng(seed))
@@ -261,9 +283,9 @@ def sparse_vectors(
     Parameters
     ----------
     N : int or strategy of ints
-        Length (≥ 1).
+        Length, ``1 ≤ N ≤ 2^24``.
     s : int or strategy of ints
-        Number of non-zeros, ``0 ≤ s ≤ N``.
+        Number of non-zeros, ``0 ≤ s ≤ min(N, 10000)``.
     dtype : dtype
         float64, float32, complex128 or complex64.
     min_magnitude, max_magnitude : float
@@ -279,8 +301,8 @@ def sparse_vectors(
     Theorem: none (the ``s``-sparse vectors of THEORY.md §2).
     Rigor: not applicable.
     """
-    N = _check_int(N, "N", min_value=1)
-    s = _check_int(s, "s", min_value=0)
+    N = _check_int(N, "N", min_value=1, max_value=MAX_VECTOR_N)
+    s = _check_int(s, "s", min_value=0, max_value=MAX_SPARSITY)
     if isinstance(N, int) and isinstance(s, int) and s > N:
         raise InvalidArgument(f"s={s} > N={N}: a vector of length N has at most N non-zeros")
     dt = _check_dtype(dtype)
@@ -292,8 +314,10 @@ def sparse_vectors(
 
     @st.composite
     def _draw(draw):
-        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, strategy_ok=False))
-        ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=0, strategy_ok=False))
+        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_VECTOR_N,
+                                                  strategy_ok=False))
+        ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=0, max_value=MAX_SPARSITY,
+                                                  strategy_ok=False))
         if ss > NN:
             raise InvalidArgument(f"drew s={ss} > N={NN}")
         support = draw(st.lists(st.integers(0, NN - 1), min_size=ss, max_size=ss, unique=True))
@@ -325,7 +349,7 @@ def compressible_vectors(
     Parameters
     ----------
     N : int or strategy of ints
-        Length (≥ 1).
+        Length, ``1 ≤ N ≤ 10000`` (one drawn modulus per entry).
     decay : float
         ``> 0``; larger is more compressible.
     scale : float
@@ -340,7 +364,7 @@ def compressible_vectors(
     Theorem: none (compressible signals, ``σ_s(x)₁`` of THEORY.md §2).
     Rigor: not applicable.
     """
-    N = _check_int(N, "N", min_value=1)
+    N = _check_int(N, "N", min_value=1, max_value=MAX_COMPRESSIBLE_N)
     p = _check_float(decay, "decay", low=0.0, low_open=True, strategy_ok=False)
     c = _check_float(scale, "scale", low=0.0, low_open=True, strategy_ok=False)
     dt = _check_dtype(dtype)
@@ -348,7 +372,8 @@ def compressible_vectors(
 
     @st.composite
     def _draw(draw):
-        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, strategy_ok=False))
+        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_COMPRESSIBLE_N,
+                                                  strategy_ok=False))
         order = draw(st.permutations(range(NN)))
         x = np.zeros(NN, dtype=dt)
         for k, j in enumerate(order, start=1):
@@ -934,12 +959,15 @@ def impossibility_instances(
     Parameters
     ----------
     K : int or strategy of ints
-        Accuracy level, ``K ≥ 3`` (the theorem needs ``K > 2``).
+        Accuracy level, ``3 ≤ K ≤ 1000`` (the theorem needs ``K > 2``).
     n : int or strategy of ints, optional
-        Precision level ``n ≥ 1`` (default in ``[1, 40]``).
+        Precision level ``1 ≤ n ≤ 10000`` (default in ``[1, 40]``).
     problem : {"srlasso", "lasso", "qcbp"}
     N1, N2, s : int
-        Family sizes (``N1 ≥ 2`` members, ``N2`` extra coordinates, training sparsity ``s ≤ N2``).
+        Family sizes (``2 ≤ N1 ≤ 64`` members, ``1 ≤ N2 ≤ 1024`` extra coordinates, training
+        sparsity ``s ≤ N2``). Families whose certification is estimated to take longer than
+        :data:`theorycheck.impossibility.MAX_FAMILY_SECONDS` are refused (eagerly for fixed
+        ``K`` and ``n``, else when drawn) with :class:`InvalidArgument`.
 
     Returns
     -------
@@ -949,22 +977,39 @@ def impossibility_instances(
     Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
     Rigor: proven (exact data, certified minimisers and jump).
     """
-    K = _check_int(K, "K", min_value=3)
-    n = _check_int(n, "n", min_value=1) if n is not None else st.integers(1, 40)
+    K = _check_int(K, "K", min_value=3, max_value=MAX_FAMILY_K)
+    n = (_check_int(n, "n", min_value=1, max_value=MAX_FAMILY_LEVEL) if n is not None
+         else st.integers(1, 40))
     problem = _check_choice(problem, "problem", PROBLEM_KINDS)
-    N1 = _check_int(N1, "N1", min_value=2, strategy_ok=False)
-    N2 = _check_int(N2, "N2", min_value=1, strategy_ok=False)
+    N1 = _check_int(N1, "N1", min_value=2, max_value=MAX_FAMILY_N1, strategy_ok=False)
+    N2 = _check_int(N2, "N2", min_value=1, max_value=MAX_FAMILY_N2, strategy_ok=False)
     s = _check_int(s, "s", min_value=1, strategy_ok=False)
     if s > N2:
         raise InvalidArgument(f"s={s} > N2={N2}: the training vectors live in the last N2 coordinates")
 
-    @st.composite
-    def _draw(draw):
+    def _family(KK: int, nn: int) -> Any:
         from theorycheck.impossibility import build_family
 
-        KK = _drawn(draw, K, lambda v: _check_int(v, "drawn K", min_value=3, strategy_ok=False))
-        nn = _drawn(draw, n, lambda v: _check_int(v, "drawn n", min_value=1, strategy_ok=False))
-        return build_family(KK, nn, problem=problem, N1=N1, N2=N2, s=s)
+        try:
+            return build_family(KK, nn, problem=problem, N1=N1, N2=N2, s=s)
+        except _tc_errors.InvalidArgument as exc:  # e.g. too much work for these sizes
+            raise InvalidArgument(f"impossibility_instances(K={KK}, n={nn}): {exc}") from None
+
+    if isinstance(K, int) and isinstance(n, int):
+        from theorycheck.impossibility import estimated_family_seconds, required_dps, MAX_FAMILY_SECONDS
+
+        est = estimated_family_seconds(N1, N2, required_dps(K, n) + 10)
+        if est > MAX_FAMILY_SECONDS:
+            raise InvalidArgument(f"the family Ω_{K} at n={n} with N1={N1}, N2={N2} would take about "
+                                  f"{est:.3g} s to certify (limit {MAX_FAMILY_SECONDS:g}): use smaller sizes")
+
+    @st.composite
+    def _draw(draw):
+        KK = _drawn(draw, K, lambda v: _check_int(v, "drawn K", min_value=3, max_value=MAX_FAMILY_K,
+                                                  strategy_ok=False))
+        nn = _drawn(draw, n, lambda v: _check_int(v, "drawn n", min_value=1, max_value=MAX_FAMILY_LEVEL,
+                                                  strategy_ok=False))
+        return _family(KK, nn)
 
     return _draw()
 

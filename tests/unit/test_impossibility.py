@@ -324,14 +324,30 @@ def test_check_solver_perfect_midpoint_and_loud_solvers():
         warnings.warn("did not converge", RuntimeWarning)
         return midpoint(problem, y)
 
-    res = check_solver_on_family(loud, fam).results[0]
-    assert res.outcome is Outcome.HOLDS and res["silent_failures"] == [] and res["warnings"] == [1, 1]
+    rep = check_solver_on_family(loud, fam)
+    res = rep.results[0]
+    # honest (loud) failures everywhere: no silent failure, but nothing checked either
+    assert res.outcome is Outcome.INCONCLUSIVE and res.rigor is Rigor.NUMERICAL
+    assert res["silent_failures"] == [] and res["warnings"] == [1, 1]
+    assert res["loud_failures"] == [1, 2] and res["checked_members"] == 0
+    assert "nothing was checked" in res.message and not rep.passed
 
     def crash(problem, y):
         raise RuntimeError("boom")
 
-    res = check_solver_on_family(crash, fam).results[0]
-    assert res.outcome is Outcome.HOLDS and all("boom" in e for e in res["errors"])
+    rep = check_solver_on_family(crash, fam)
+    res = rep.results[0]
+    assert res.outcome is Outcome.INCONCLUSIVE and all("boom" in e for e in res["errors"])
+    assert res["member_outcomes"] == ["loud_failure", "loud_failure"] and not rep.passed
+
+    def half(problem, y):  # accurate on member 1, honest failure on member 2: the expected behaviour
+        if np.array_equal(problem.A.to_dense(), fam.member(1).A_float):
+            return fam.member(1).x_star_float
+        raise RuntimeError("cannot tell the members apart")
+
+    rep = check_solver_on_family(half, fam)
+    assert rep.passed and rep.results[0].holds
+    assert rep.results[0]["member_outcomes"] == ["accurate", "loud_failure"]
 
 
 def test_check_solver_grid_float64_flag_and_verifier(tmp_path):
@@ -383,8 +399,10 @@ def test_check_solver_bad_input():
         check_solver_on_family(lambda P, y: y, None)
     with pytest.raises(InvalidArgument):
         check_solver_on_family(lambda P, y: y, "family")
-    res = check_solver_on_family(lambda P, y: np.zeros(3), fam).results[0]  # wrong size: a loud failure
-    assert res.outcome is Outcome.HOLDS and all(res["errors"])
+    rep = check_solver_on_family(lambda P, y: np.zeros(3), fam)  # wrong size, success reported
+    res = rep.results[0]
+    assert res.outcome is Outcome.VIOLATED and res["invalid_answers"] == [1, 2] and not rep.passed
+    assert all("shape" in p for p in res["answer_problems"]) and not any(res["errors"])
     assert math.isnan(res["distance_lower"][0])
 
 
