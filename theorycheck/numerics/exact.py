@@ -14,6 +14,7 @@ functions return only what the balls prove and otherwise raise
 from __future__ import annotations
 
 import numbers
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -34,6 +35,9 @@ __all__ = [
     "ball_lower",
     "decide_less",
     "decimal_string",
+    "exact_input",
+    "exact_storable",
+    "upper_decimal_string",
 ]
 
 
@@ -58,19 +62,42 @@ def to_fraction(x: Any) -> Fraction:
         if not np.isfinite(x):
             raise InvalidArgument(f"cannot convert {x} to a rational: pass finite values")
         return Fraction(*x.as_integer_ratio())  # exact for every binary format, longdouble included
+    if isinstance(x, Decimal):
+        if not x.is_finite():
+            raise InvalidArgument(f"cannot convert {x} to a rational: pass finite values")
+        return Fraction(x)
     if type(x).__name__ == "fmpq":
         return Fraction(int(x.p), int(x.q))
+    if type(x).__name__ == "fmpz":
+        return Fraction(int(x))
     if type(x).__name__ == "mpf":
         man, exp = _mpf_man_exp(x)
-        return Fraction(man) * (Fraction(2) ** exp)
+        return _dyadic_fraction(man, exp)
     try:
         import sympy
 
-        if isinstance(x, sympy.Basic) and x.is_Rational:
-            return Fraction(int(x.p), int(x.q))
+        if isinstance(x, sympy.Basic):
+            if x.is_Rational:
+                return Fraction(int(x.p), int(x.q))
+            if x.is_Float:
+                import mpmath
+
+                man, exp = _mpf_man_exp(mpmath.mpf(x._mpf_))
+                return _dyadic_fraction(man, exp)
     except ImportError:  # pragma: no cover
         pass
     raise InvalidArgument(f"cannot convert {type(x).__name__} {x!r} exactly to a rational")
+
+
+#: largest binary exponent turned into an explicit rational (2**MAX would not fit in memory)
+MAX_RATIONAL_EXPONENT = 2 ** 20
+
+
+def _dyadic_fraction(man: int, exp: int) -> Fraction:
+    if abs(exp) > MAX_RATIONAL_EXPONENT:
+        raise InvalidArgument(f"the binary exponent {exp} is too large to form an exact rational "
+                              f"(limit ±{MAX_RATIONAL_EXPONENT}): rescale the data")
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
 def _mpf_man_exp(x: Any) -> tuple[int, int]:
@@ -112,22 +139,28 @@ def to_arb(x: Any) -> Any:
     if isinstance(x, flint.arb):
         return x
     if isinstance(x, (bool, np.bool_, numbers.Integral, np.integer)):
-        return flint.arb(int(x))
+        return flint.arb(int(x))  # exact: arb holds any integer
     if isinstance(x, (float, np.floating)):
         if not np.isfinite(x):
             raise InvalidArgument(f"{x} is not finite: pass finite values")
         if isinstance(x, float) or np.dtype(type(x)).itemsize <= 8:
             return flint.arb(float(x))  # exact: a binary64 value fits in any arb precision
-        num, den = x.as_integer_ratio()  # wider formats (longdouble): exact rational, then a ball
-        return flint.arb(flint.fmpq(int(num), int(den)))
-    if isinstance(x, Fraction) or type(x).__name__ == "fmpq":
+        num, den = x.as_integer_ratio()  # wider formats (longdouble): exact dyadic value
+        return flint.arb(_arf_of_dyadic(int(num), int(den)))
+    if isinstance(x, (Fraction, Decimal)) or type(x).__name__ in ("fmpq", "fmpz"):
         f = to_fraction(x)
-        return flint.arb(flint.fmpq(f.numerator, f.denominator))
+        return flint.arb(flint.fmpq(f.numerator, f.denominator))  # ball around the rational
     if type(x).__name__ == "mpf":
         man, exp = _mpf_man_exp(x)
-        return flint.arb(flint.fmpq(man * 2 ** exp, 1) if exp >= 0 else flint.fmpq(man, 2 ** (-exp)))
+        return flint.arb(flint.arf((man, exp)))  # exact binary value, no 2**exp
     if isinstance(x, str):
-        return flint.arb(x)
+        try:
+            return flint.arb(x)
+        except (ValueError, TypeError) as exc:
+            raise InvalidArgument(f"cannot read {x[:40]!r} as a real number: {exc}") from None
+    if isinstance(x, (complex, np.complexfloating)) or type(x).__name__ in ("mpc", "acb"):
+        raise InvalidArgument(f"cannot convert the complex number {x!r} to a real ball: "
+                              "pass real data (or use complex data with a program that allows it)")
     try:
         import sympy
 
@@ -140,17 +173,92 @@ def to_arb(x: Any) -> Any:
     raise InvalidArgument(f"cannot convert {type(x).__name__} to a real ball")
 
 
-def _sympy_to_arb(expr: Any) -> Any:
+def _arf_of_dyadic(num: int, den: int) -> Any:
+    """The exact ``arf`` of ``num/den`` with ``den`` a power of two (binary float values)."""
     import flint
 
-    # sympy evaluates with guaranteed-correct digits only for simple expressions;
-    # widen to an explicit radius of a few ulps at a higher precision so the ball
-    # provably contains the value.
-    bits = int(flint.ctx.prec) + 32
-    digits = int(bits * 0.30103) + 5
-    s = str(expr.evalf(digits))
-    ball = flint.arb(s)
-    return ball + flint.arb(0, flint.arb(2) ** (-(bits - 16)) * (abs(ball).upper() + 1))
+    if den & (den - 1):
+        raise InvalidArgument(f"{num}/{den} is not a dyadic rational")
+    return flint.arf((num, -(den.bit_length() - 1)))
+
+
+def _sympy_to_arb(expr: Any) -> Any:
+    """A ball containing a real sympy number, computed in ball arithmetic from its expression tree.
+
+    Supported: rationals, floats, π, e, Euler's γ, sums, products, powers
+    (integer exponents; rational exponents of positive bases), exp, log, sqrt,
+    trigonometric, hyperbolic and inverse trigonometric functions, abs. Anything
+    else (symbols, unevaluated integrals, ...) raises :class:`InvalidArgument`:
+    sympy's own ``evalf`` does not come with a rigorous error bound.
+    """
+    import flint
+
+    ball = _sympy_ball(expr, 0)
+    if not ball.is_finite():
+        raise InvalidArgument(f"could not enclose the sympy number {expr} in a finite ball "
+                              "(a division by zero or a logarithm of 0?)")
+    return ball
+
+
+def _sympy_ball(e: Any, depth: int) -> Any:
+    import flint
+    import sympy
+
+    if depth > 200:
+        raise InvalidArgument("the sympy expression is nested too deeply to evaluate rigorously")
+    if e.is_Rational:
+        return flint.arb(flint.fmpq(int(e.p), int(e.q)))
+    if e.is_Float:
+        import mpmath
+
+        return to_arb(mpmath.mpf(e._mpf_))
+    if e is sympy.pi:
+        return flint.arb.pi()
+    if e is sympy.E:
+        return flint.arb(1).exp()
+    if e is sympy.EulerGamma:
+        return flint.arb.const_euler()
+    if e.is_Add:
+        out = flint.arb(0)
+        for a in e.args:
+            out = out + _sympy_ball(a, depth + 1)
+        return out
+    if e.is_Mul:
+        out = flint.arb(1)
+        for a in e.args:
+            out = out * _sympy_ball(a, depth + 1)
+        return out
+    if e.is_Pow:
+        base, ex = e.args
+        b = _sympy_ball(base, depth + 1)
+        if ex.is_Integer:
+            n = int(ex)
+            if abs(n) > 2 ** 20:
+                raise InvalidArgument(f"the exponent {n} is too large to evaluate rigorously")
+            return b ** n if n >= 0 else 1 / (b ** (-n))
+        if not b > 0:  # sympy takes the principal complex root of a negative base
+            raise InvalidArgument(f"cannot prove {base} > 0 in {e}: pass a real number sympy can "
+                                  "evaluate (a power of a positive base)")
+        if ex.is_Rational:
+            p, q = int(ex.p), int(ex.q)
+            if abs(p) > 2 ** 20 or q > 2 ** 20:
+                raise InvalidArgument(f"the exponent {ex} is too large to evaluate rigorously")
+            r = b.root(q) if q != 2 else b.sqrt()
+            return r ** p if p >= 0 else 1 / (r ** (-p))
+        return (b.log() * _sympy_ball(ex, depth + 1)).exp()
+    funcs = {sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos",
+             sympy.tan: "tan", sympy.atan: "atan", sympy.asin: "asin", sympy.acos: "acos",
+             sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.tanh: "tanh"}
+    if e.func in funcs and len(e.args) == 1:
+        a = _sympy_ball(e.args[0], depth + 1)
+        if e.func is sympy.log and not a > 0:
+            raise InvalidArgument(f"cannot prove the argument of {e} positive")
+        return getattr(a, funcs[e.func])()
+    if e.func is sympy.Abs and len(e.args) == 1:
+        return abs(_sympy_ball(e.args[0], depth + 1))
+    raise InvalidArgument(f"cannot enclose the sympy expression {str(e)[:60]} rigorously "
+                          f"({type(e).__name__} is not supported): pass rationals, floats, or "
+                          "expressions built from +, ·, powers, exp, log, sqrt and trigonometric functions")
 
 
 def to_acb(x: Any) -> Any:
@@ -164,13 +272,15 @@ def to_acb(x: Any) -> Any:
     if isinstance(x, flint.acb):
         return x
     if isinstance(x, (complex, np.complexfloating)):
-        return flint.acb(to_arb(x.real), to_arb(x.imag))
+        return flint.acb(to_arb(x.real), to_arb(x.imag))  # exact parts (complex long double too)
     if type(x).__name__ == "mpc":
         return flint.acb(to_arb(x.real), to_arb(x.imag))
     try:
         import sympy
 
         if isinstance(x, sympy.Basic):
+            if x.is_real:
+                return flint.acb(to_arb(x))
             re, im = x.as_real_imag()
             return flint.acb(to_arb(re), to_arb(im))
     except ImportError:  # pragma: no cover
@@ -179,33 +289,67 @@ def to_acb(x: Any) -> Any:
 
 
 def _rows(A: Any) -> list[list[Any]]:
+    from theorycheck.numerics.backend import is_torch, to_numpy
+
+    if is_torch(A):
+        A = to_numpy(A)  # detached, on the CPU, exact widening of bfloat16 / complex32
     if hasattr(A, "tolist") and not isinstance(A, np.ndarray) and type(A).__name__ == "matrix":
         return [[A[i, j] for j in range(A.cols)] for i in range(A.rows)]  # mpmath matrix
     if hasattr(A, "rows") and hasattr(A, "cols") and not isinstance(A, np.ndarray):
         return [[A[i, j] for j in range(A.cols)] for i in range(A.rows)]  # sympy / mpmath
-    arr = np.asarray(A, dtype=object) if not isinstance(A, np.ndarray) else A
+    try:
+        arr = np.asarray(A, dtype=object) if not isinstance(A, np.ndarray) else A
+    except ValueError as exc:  # ragged nested lists
+        raise InvalidArgument(f"expected a matrix or vector, got a ragged sequence ({exc})") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2:
         raise InvalidArgument(f"expected a matrix or vector, got shape {arr.shape}")
+    if arr.dtype.kind in "USO" and arr.dtype.kind != "O":
+        raise InvalidArgument(f"expected numbers, got dtype {arr.dtype}")
     return [list(r) for r in arr]
 
 
-def arb_matrix(A: Any) -> Any:
-    """Exact ``flint.arb_mat`` of a real matrix (numpy, mpmath, sympy, nested lists).
+def _exact_numeric_rows(arr: np.ndarray) -> list[list[Any]] | None:
+    """Rows of Python numbers with exactly the array's values (ints stay ints), or None."""
+    if arr.dtype.kind in "biu":
+        return arr.astype(object).tolist() if arr.dtype.kind == "b" else arr.tolist()  # Python ints
+    if arr.dtype in _BINARY64_EXACT:
+        if not np.all(np.isfinite(arr)):
+            raise InvalidArgument("the matrix contains NaN or inf: pass finite values")
+        return arr.astype(np.float64).tolist()  # float → Python float is exact
+    return None
 
-    A 1-D input becomes a column.
+
+def arb_matrix(A: Any) -> Any:
+    """Exact ``flint.arb_mat`` of a real matrix (numpy of any real dtype, torch, mpmath, sympy, lists).
+
+    A 1-D input becomes a column. Integers of any size, every binary float
+    format (float16 … long double, bfloat16 tensors) and mpmath numbers are
+    converted exactly; rationals and sympy numbers become enclosing balls.
 
     Theorem: none (infrastructure for rigorous certificates).
     Rigor: proven (exact conversion or enclosing balls).
     """
     import flint
 
-    if isinstance(A, np.ndarray) and (A.dtype.kind == "i" or A.dtype in _BINARY64_EXACT):
-        arr = A.reshape(-1, 1) if A.ndim == 1 else A
-        if not np.all(np.isfinite(arr)):
-            raise InvalidArgument("the matrix contains NaN or inf: pass finite values")
-        return flint.arb_mat(arr.astype(float).tolist())  # float → arb is exact
+    from theorycheck.numerics.backend import is_torch, to_numpy
+
+    if is_torch(A):
+        A = to_numpy(A)
+    if isinstance(A, np.ndarray):
+        if A.dtype.kind == "c":
+            raise InvalidArgument("the matrix is complex: use acb_matrix (complex data)")
+        arr = A.reshape(-1, 1) if A.ndim == 1 else (A.reshape(1, 1) if A.ndim == 0 else A)
+        if arr.ndim != 2:
+            raise InvalidArgument(f"expected a matrix or vector, got shape {A.shape}")
+        rows = _exact_numeric_rows(arr)
+        if rows is not None:
+            if arr.dtype.kind == "b":
+                rows = [[int(v) for v in r] for r in rows]
+            return flint.arb_mat(rows) if rows and rows[0] else flint.arb_mat(*arr.shape)
     rows = _rows(A)
     return flint.arb_mat([[to_arb(v) for v in r] for r in rows])
 
@@ -266,12 +410,30 @@ def ball_to_strings(x: Any, digits: int | None = None) -> tuple[str, str]:
         digits = max(17, int(flint.ctx.dps) + 2)
     mid_s = x.mid().str(digits, radius=False)
     # error of printing the midpoint plus the ball's own radius, rounded up
-    err = abs(flint.arb(mid_s) - x.mid()).upper() + x.rad()
-    rad_s = flint.arb(err).upper().str(5, radius=False)
-    rad_back = flint.arb(rad_s)
-    if rad_back < err:  # printed radius rounded down: bump it by one unit in the 5th digit
-        rad_s = (flint.arb(err) * flint.arb("1.0001")).upper().str(5, radius=False)
-    return mid_s, rad_s
+    err = abs(flint.arb(mid_s) - x.mid()) + flint.arb(x.rad())
+    return mid_s, upper_decimal_string(err)
+
+
+def upper_decimal_string(x: Any, digits: int = 5) -> str:
+    """A short decimal string whose value is ≥ every point of the ball ``x`` (rounded up).
+
+    Theorem: none (infrastructure for rigorous certificates).
+    Rigor: proven (the printed value is checked against ``x`` in ball arithmetic).
+    """
+    import flint
+
+    target = flint.arb(x.upper())  # exact
+    if target == 0:
+        return "0"
+    # move the printed value away from the target (up for positive, toward 0 for negative)
+    step = flint.arb(1) + (1 if target > 0 else -1) * flint.arb(10) ** (1 - digits)
+    u = target
+    for _ in range(60):
+        s = u.mid().str(digits, radius=False)
+        if flint.arb(s) >= target:  # every point of the parsed decimal's ball is ≥ the target
+            return s
+        u = flint.arb((u * step).upper())
+    raise InsufficientPrecision(f"could not print an upper bound of {x}", needed_dps=None)
 
 
 def ball_sq(a: Any) -> Any:
@@ -325,3 +487,87 @@ def decide_less(a: Any, b: Any, what: str = "inequality") -> bool:
         needed_dps=2 * int(flint.ctx.dps),
     )
 
+
+
+def exact_input(x: Any, name: str) -> Any:
+    """``x`` ready for exact conversion, without rounding anything.
+
+    torch tensors become numpy arrays (detached, on the CPU, bfloat16/complex32
+    widened exactly); lists and tuples become float64/complex128 arrays when that
+    is exact and object arrays of the original entries otherwise (never
+    ``np.asarray``'s silent rounding of e.g. ``[2**53 + 1, 0.5]``); numpy
+    arrays are kept (any numeric dtype, long double included); mpmath and
+    sympy matrices are returned unchanged. Float arrays with NaN/inf, strings
+    and other non-numbers raise :class:`InvalidArgument` naming ``name``.
+
+    Theorem: none (infrastructure for rigorous certificates).
+    Rigor: exact (no value changes).
+    """
+    from theorycheck.numerics.backend import as_array, is_torch, to_numpy
+
+    if x is None:
+        raise InvalidArgument(f"{name} is None: pass an array")
+    if isinstance(x, (str, bytes)):
+        raise InvalidArgument(f"{name} is a string: pass numbers")
+    if is_torch(x):
+        try:
+            x = to_numpy(x)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{name}: {exc}") from None
+    if not isinstance(x, np.ndarray) and hasattr(x, "rows") and hasattr(x, "cols"):
+        return x  # mpmath / sympy matrix: entries are converted (or refused) one by one
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.array(x, dtype=object) if isinstance(x, (list, tuple)) else np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise InvalidArgument(f"{name} could not be read as an array: {exc}") from None
+    if x.dtype.kind == "O":
+        try:
+            return as_array(x, name, finite=False)  # exact float64/complex128 when possible
+        except InvalidArgument:
+            pass
+        for v in x.ravel():
+            if isinstance(v, (list, tuple, np.ndarray)) or v is None or isinstance(v, bytes):
+                raise InvalidArgument(f"{name} has entries that are not numbers ({type(v).__name__}): "
+                                      "pass a rectangular array of numbers")
+        return x.copy()
+    if x.dtype.kind not in "biufc":
+        raise InvalidArgument(f"{name} has non-numeric entries (dtype {x.dtype}): pass numbers")
+    if x.dtype.kind in "fc" and not np.all(np.isfinite(x)):
+        raise InvalidArgument(f"{name} contains NaN or inf: pass finite values")
+    return x.copy()
+
+
+def exact_storable(x: Any, name: str, *, allow_complex: bool = True) -> np.ndarray:
+    """``x`` as float64/complex128 when that is exact, else as an object array of Fractions.
+
+    Either form stores exactly in a result file, so a certificate about it can
+    be re-checked. Complex values must be exactly complex128; irrational numbers
+    (sympy ``sqrt(2)``) raise :class:`InvalidArgument` saying what to pass instead.
+
+    Theorem: none (infrastructure for rigorous certificates).
+    Rigor: exact (no value changes).
+    """
+    from theorycheck.numerics.backend import as_array
+
+    x = exact_input(x, name)
+    if not isinstance(x, np.ndarray):  # mpmath / sympy matrix
+        x = np.array([[x[i, j] for j in range(x.cols)] for i in range(x.rows)], dtype=object)
+        if x.shape[1] == 1:
+            x = x[:, 0]
+    try:
+        return as_array(x, name, allow_complex=allow_complex)
+    except InvalidArgument as exc:
+        if "cannot hold exactly" not in str(exc):
+            raise
+    out = np.empty(x.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(x.reshape(-1)):
+        try:
+            flat[i] = to_fraction(v)
+        except InvalidArgument:
+            raise InvalidArgument(
+                f"{name} entry {i} ({str(v)[:40]}) is neither a float64 value nor an exact rational: "
+                "pass float64 values or exact rationals (Fraction, integers, mpmath numbers); for "
+                "irrational data use solve(..., method='exact') with A_exact= or data=") from None
+    return out

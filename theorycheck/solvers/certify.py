@@ -1,5 +1,19 @@
 """Certify anyone's answer: is ``x`` the minimiser of the program, provably?
 
+The check has two parts, so that ``theorycheck verify`` can re-prove a saved
+result instead of trusting it:
+
+1. a *search* (:func:`certify_solution`): the exact solver looks for a
+   certificate (support ``S``, signs ``σ`` or, for complex U-LASSO, a Newton
+   centre, and a working precision), starting from ``x``'s own support;
+2. a deterministic *assembly* (``_assemble``): from the program, ``x``, ``y``,
+   ``tol`` and that certificate it re-proves the minimiser's enclosure in ball
+   arithmetic (no search, no BLAS) and computes every bound, the outcome, the
+   rigor and the message.
+
+The verifier validates the stored witness and runs (2) on it; every field of
+the saved result must then match exactly (floats bit for bit).
+
 Theorem: uniqueness under strict dual feasibility (THEORY.md §1); the distance
 from ``x`` to the certified minimiser's enclosure.
 Rigor: proven when a certified minimiser is found (ball arithmetic); otherwise
@@ -8,18 +22,31 @@ inconclusive with the reason.
 
 from __future__ import annotations
 
-from typing import Any
+import numbers
+from fractions import Fraction
+from typing import Any, Mapping
 
 import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
-from theorycheck.numerics.exact import ball_lower, ball_upper, to_arb
+from theorycheck.numerics.exact import ball_lower, ball_upper, exact_storable, to_arb
+from theorycheck.numerics.precision import dps_to_bits, precision
+from theorycheck.numerics.rounding import norm2
+from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.problems.programs import Program
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
-from theorycheck.solvers.exact import solve_exact
+from theorycheck.results import (
+    CheckResult, Outcome, Rigor, Witness, claim_mismatches, register_verifier, verification,
+)
+from theorycheck.solvers.exact import MAX_DPS, _precision_args, _prove_support, solve_exact
 from theorycheck.solvers.solution import Solution
 
-__all__ = ["certify_solution", "distance_to_enclosure", "verify_certified_optimality"]
+__all__ = ["certify_solution", "certificate_result", "distance_to_enclosure",
+           "verify_certified_optimality"]
+
+_NAME = "certified_optimality"
+_THEOREM = "THEORY.md §1"
+#: largest stored matrix a verifier re-proves (entries of A, and of W)
+MAX_VERIFY_ENTRIES = 4_000_000
 
 
 def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
@@ -28,43 +55,49 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
     Parameters
     ----------
     x : array_like
-        Any point in the signal domain.
+        Any point in the signal domain (any numeric dtype, torch tensors, Fractions:
+        converted exactly; values float64 cannot hold exactly stay exact rationals).
     sol : Solution
         A ``method="exact"`` solution (``info["z_enclosure"]`` holds the balls).
 
     Theorem: the balls of ``sol`` contain the exact minimiser.
-    Rigor: proven (ball arithmetic, outward-rounded to float).
+    Rigor: proven (ball arithmetic at a precision fixed by ``sol``, outward-rounded to float).
     """
     import flint
 
-    balls = sol.info.get("z_enclosure")
+    balls = sol.info.get("z_enclosure") if isinstance(sol, Solution) else None
     if balls is None or sol.rigor is not Rigor.PROVEN:
         raise InvalidArgument("distance_to_enclosure needs a proven solution from method='exact'")
-    xs = np.asarray(x).reshape(-1)
+    xs = exact_storable(x, "x").reshape(-1)
     if xs.size != len(balls):
         raise InvalidArgument(f"x has {xs.size} entries but the minimiser has {len(balls)}")
-    # per coordinate, |x_i − z*_i| lies in [max(0, |x_i − mid| − rad), |x_i − mid| + rad]
-    lo2 = flint.arb(0)
-    hi2 = flint.arb(0)
-    for xi, ball in zip(xs, balls):
-        if len(ball) == 3:  # complex: (re, im, radius of the modulus error)
-            mid = flint.acb(flint.arb(ball[0]), flint.arb(ball[1]))
-            rad = flint.arb(ball[2])
-            d = abs(flint.acb(to_arb(np.real(xi)), to_arb(np.imag(xi))) - mid)
-        else:
-            mid, rad = flint.arb(ball[0]), flint.arb(ball[1])
-            d = abs(to_arb(np.real(xi)) - mid)
-        lo = d - rad
-        lo = flint.arb(lo.lower()) if lo > 0 else flint.arb(0)
-        lo2 += lo * lo
-        hi = d + rad
-        hu = flint.arb(hi.upper())
-        hi2 += hu * hu
-        if len(ball) == 2 and np.imag(xi) != 0:  # a real minimiser: x's imaginary part adds exactly
-            im = to_arb(np.imag(xi))
-            lo2 += im * im
-            hi2 += im * im
-    return max(0.0, ball_lower(lo2.sqrt())), ball_upper(hi2.sqrt())
+    bits = sol.info.get("prec_bits", 53)
+    bits = int(bits) if isinstance(bits, numbers.Integral) and 53 <= bits <= dps_to_bits(MAX_DPS) else 53
+    cplx_x = xs.dtype.kind == "c"
+    # a fixed precision (a function of the certificate): the same bits on every run
+    with precision(prec=bits + 64):
+        lo2 = flint.arb(0)
+        hi2 = flint.arb(0)
+        for xi, ball in zip(xs, balls):
+            re_x = to_arb(float(xi.real)) if cplx_x else to_arb(xi)
+            im_x = to_arb(float(xi.imag)) if cplx_x else flint.arb(0)
+            # per coordinate, |x_i − z*_i| lies in [max(0, |x_i − mid| − rad), |x_i − mid| + rad]
+            if len(ball) == 3:  # complex: (re, im, radius of the modulus error)
+                mid = flint.acb(flint.arb(ball[0]), flint.arb(ball[1]))
+                rad = flint.arb(ball[2])
+                d = abs(flint.acb(re_x, im_x) - mid)
+            else:
+                mid, rad = flint.arb(ball[0]), flint.arb(ball[1])
+                d = abs(re_x - mid)
+            lo = d - rad
+            lo = flint.arb(lo.lower()) if lo > 0 else flint.arb(0)
+            lo2 += lo * lo
+            hu = flint.arb((d + rad).upper())
+            hi2 += hu * hu
+            if len(ball) == 2 and cplx_x and xi.imag != 0:  # a real minimiser: x's imaginary part adds exactly
+                lo2 += im_x * im_x
+                hi2 += im_x * im_x
+        return max(0.0, ball_lower(lo2.sqrt())), ball_upper(hi2.sqrt())
 
 
 def certify_solution(
@@ -82,9 +115,14 @@ def certify_solution(
     ----------
     problem : QCBP, Lasso or SRLasso
     y : array_like
-        Measurements.
+        Measurements, shape ``problem.A.out_shape``. Any numeric dtype or torch
+        tensor (``requires_grad``, bfloat16, float16, other devices included) is
+        converted exactly; values float64 cannot hold (int64 beyond 2^53, long
+        double, Fractions like 1/3) are kept as exact rationals. Irrational
+        data: use ``solve(..., method="exact", A_exact=...)``.
     x : array_like
-        The answer to check (any solver's), shape ``problem.A.in_shape``.
+        The answer to check (any solver's), shape ``problem.A.in_shape``, taken
+        exactly in the same way.
     tol : float, optional
         Accepted distance; default ``1e-6 · max(1, ‖x‖)``.
     dps, max_dps : int
@@ -96,7 +134,15 @@ def certify_solution(
         ``holds`` (proven: ``‖x − z*‖ ≤ tol``), ``violated`` (proven:
         ``‖x − z*‖ > tol``, with the certified lower bound on the distance in
         ``values["distance_lower"]``) or ``inconclusive`` (no certificate; the
-        message says why).
+        message says why). The witness stores the program, ``x``, ``y``, ``tol``
+        and the certificate (support, signs, precision), from which
+        ``theorycheck verify`` re-proves every field.
+
+    Raises
+    ------
+    InvalidArgument
+        For NaN/inf, wrong shapes, complex data for a real program, irrational
+        data, a bad ``tol`` or precision.
 
     Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
     Rigor: proven or inconclusive (never a float-only verdict).
@@ -113,89 +159,389 @@ def certify_solution(
     """
     if not isinstance(problem, Program):
         raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
-    xa = np.asarray(x)
-    problem.objective(xa, y)  # validates shapes, NaN and real/complex mixing of x and y
+    dps, max_dps = _precision_args(dps, max_dps)
+    xa, ya = _inputs(problem, x, y)
     if tol is None:
-        tol = 1e-6 * max(1.0, float(np.linalg.norm(xa)))
-    if not (tol >= 0 and np.isfinite(tol)):
-        raise InvalidArgument(f"tol must be a finite number ≥ 0, got {tol}")
+        tol = 1e-6 * max(1.0, norm2(xa))
+    tol = real_arg(tol, "tol", allow_zero=True)
+    record = _problem_record(problem)
+    P = _rebuild(record)
     sol, reasons = None, []
-    for candidate in (xa, None):  # x's own support first, then an independent candidate
+    for candidate in (xa.reshape(-1), None):  # x's own support first, then an independent candidate
         try:
-            sol = solve_exact(problem, y, candidate=candidate, dps=dps, max_dps=max_dps)
+            sol = solve_exact(P, ya.reshape(-1), candidate=candidate, dps=dps, max_dps=max_dps)
             break
         except (SolverError, InsufficientPrecision, InvalidArgument) as exc:
             reasons.append(f"{'from x' if candidate is not None else 'from a reference solve'}: {exc}")
-    name = "certified_optimality"
-    spec = _problem_record(problem)
     if sol is None:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           "no certified minimiser: " + "; ".join(reasons),
-                           values={"tol": tol}, theorem="THEORY.md §1",
-                           witness=Witness("answer", {"x": xa, "y": np.asarray(y)}))
+        return _no_certificate(record, xa, ya, tol, dps, max_dps, reasons)
+    return _assemble(record, P, xa, ya, tol, _certificate_of(sol), sol=sol)
+
+
+def certificate_result(
+    problem: Program,
+    y: Any,
+    x: Any,
+    sol: Solution,
+    *,
+    tol: float,
+    context: Mapping[str, Any] | None = None,
+    check: str = _NAME,
+) -> CheckResult:
+    """The ``certified_optimality`` result for ``x`` from an exact solution found elsewhere.
+
+    For check suites that already hold a proven :class:`Solution` of
+    ``(problem, y)``: its certificate (support, signs or Newton centre,
+    precision) is re-proven on the stored data, so the result is exactly what
+    :func:`certify_solution` would save and ``theorycheck verify`` re-derives
+    every field of it.
+
+    Parameters
+    ----------
+    problem, y, x
+        As in :func:`certify_solution`.
+    sol : Solution
+        A ``method="exact"`` solution of ``(problem, y)`` (used as a hint only).
+    tol : float
+        Accepted distance.
+    context : mapping, optional
+        Facts about how ``x`` was obtained (short strings, bools, finite
+        floats; e.g. a solver's status): stored in the witness, repeated in
+        ``values`` and, when ``context["note"]`` is given, at the end of the message.
+    check : str
+        The result's check name (its verifier must be this module's).
+
+    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (the certificate is re-proven here).
+    """
+    if not isinstance(problem, Program):
+        raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
+    if not isinstance(sol, Solution) or sol.rigor is not Rigor.PROVEN or "prec_bits" not in sol.info:
+        raise InvalidArgument("sol must be a proven Solution from method='exact'")
+    if check != _NAME:
+        raise InvalidArgument(f"check must be {_NAME!r} (the name this module verifies)")
+    xa, ya = _inputs(problem, x, y)
+    tol = real_arg(tol, "tol", allow_zero=True)
+    ctx = _validated_context(context)
+    record = _problem_record(problem)
+    P = _rebuild(record)
+    cert = _certificate_of(sol)
+    try:
+        return _assemble(record, P, xa, ya, tol, cert, context=ctx)
+    except SolverError as exc:
+        raise InvalidArgument(f"sol is not a solution of this (problem, y): {exc}") from None
+
+
+# --------------------------------------------------------------------------------------
+# assembly: every claim from (program, x, y, tol, certificate)
+# --------------------------------------------------------------------------------------
+
+def _certificate_of(sol: Solution) -> dict[str, Any]:
+    cert: dict[str, Any] = {"support": tuple(int(j) for j in sol.info["support"]),
+                            "prec_bits": int(sol.info["prec_bits"])}
+    if "signs" in sol.info:
+        cert["signs"] = tuple(int(s) for s in sol.info["signs"])
+    else:
+        cert["centre"] = tuple(sol.info.get("centre", ()))
+    return cert
+
+
+def _assemble(record: dict[str, Any], P: Program, xa: np.ndarray, ya: np.ndarray, tol: float,
+              cert: dict[str, Any], *, sol: Solution | None = None,
+              context: dict[str, Any] | None = None) -> CheckResult:
+    """Deterministic: re-prove the certificate (unless ``sol`` is its proof) and state every claim."""
+    if sol is None:
+        sol = _prove_support(P, ya.reshape(-1), cert["support"], cert.get("signs"), cert["prec_bits"],
+                             centre=cert.get("centre"))
     lo, hi = distance_to_enclosure(xa, sol)
-    values = {"distance_lower": lo, "distance_upper": hi, "tol": tol,
-              "support": tuple(sol.info["support"]), "dual_slack": sol.dual_slack,
-              "prec_bits": sol.info["prec_bits"]}
-    witness = Witness("minimiser", {"x": xa, "y": np.asarray(y), "minimiser": sol.x,
-                                    "enclosure": sol.info["z_enclosure"], **spec})
+    values: dict[str, Any] = {"distance_lower": lo, "distance_upper": hi, "tol": tol,
+                              "support": tuple(int(j) for j in sol.info["support"]),
+                              "dual_slack": sol.dual_slack, "prec_bits": int(sol.info["prec_bits"])}
+    data: dict[str, Any] = {**record, "x": xa, "y": ya, "tol": tol, **cert,
+                            "minimiser": np.asarray(sol.x).reshape(xa.shape),
+                            "enclosure": sol.info["z_enclosure"]}
+    note = ""
+    if context:
+        data["context"] = dict(context)
+        values.update({f"context_{k}": v for k, v in context.items()})
+        if context.get("note"):
+            note = f", {context['note']}"
+    witness = Witness("minimiser", data)
     if hi <= tol:
-        return CheckResult(name, Outcome.HOLDS, Rigor.PROVEN,
-                           f"x is within {hi:.3g} ≤ tol={tol:.3g} of the unique minimiser",
-                           values, witness, "THEORY.md §1")
+        return CheckResult(_NAME, Outcome.HOLDS, Rigor.PROVEN,
+                           f"x is within {hi:.3g} ≤ tol={tol:.3g} of the unique minimiser{note}",
+                           values, witness, _THEOREM)
     if lo > tol:
-        return CheckResult(name, Outcome.VIOLATED, Rigor.PROVEN,
-                           f"x is at distance ≥ {lo:.3g} > tol={tol:.3g} from the unique minimiser",
-                           values, witness, "THEORY.md §1")
-    return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.PROVEN,
+        return CheckResult(_NAME, Outcome.VIOLATED, Rigor.PROVEN,
+                           f"x is at distance ≥ {lo:.3g} > tol={tol:.3g} from the unique minimiser{note}",
+                           values, witness, _THEOREM)
+    return CheckResult(_NAME, Outcome.INCONCLUSIVE, Rigor.PROVEN,
                        f"the distance to the unique minimiser is in [{lo:.3g}, {hi:.3g}], "
-                       f"which straddles tol={tol:.3g}: raise dps or change tol",
-                       values, witness, "THEORY.md §1")
+                       f"which straddles tol={tol:.3g}: raise dps or change tol{note}",
+                       values, witness, _THEOREM)
+
+
+def _no_certificate(record, xa, ya, tol, dps, max_dps, reasons) -> CheckResult:
+    witness = Witness("answer", {**record, "x": xa, "y": ya, "tol": tol, "dps": dps, "max_dps": max_dps})
+    return CheckResult(_NAME, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                       "no certified minimiser: " + "; ".join(reasons),
+                       values={"tol": tol}, witness=witness, theorem=_THEOREM)
+
+
+def _inputs(problem: Program, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` converted exactly (float64/complex128, or exact rationals), validated."""
+    cplx = problem.is_complex
+    xa = exact_storable(x, "x", allow_complex=cplx)
+    ya = exact_storable(y, "y", allow_complex=cplx)
+    for name, arr, shape in (("x", xa, tuple(problem.A.in_shape)), ("y", ya, tuple(problem.A.out_shape))):
+        if arr.shape != shape:
+            raise InvalidArgument(f"{name} has shape {arr.shape}: pass an array of shape {shape}")
+    return xa, ya
+
+
+def _validated_context(context: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if context is None:
+        return None
+    if not isinstance(context, Mapping):
+        raise InvalidArgument("context must be a mapping of names to short strings, bools or floats")
+    out: dict[str, Any] = {}
+    for k, v in context.items():
+        if not isinstance(k, str) or not k.isidentifier():
+            raise InvalidArgument(f"context key {k!r} must be an identifier")
+        if isinstance(v, (bool, np.bool_)):
+            out[k] = bool(v)
+        elif isinstance(v, str) and len(v) <= 500:
+            out[k] = v
+        elif isinstance(v, (numbers.Real, np.floating)) and np.isfinite(float(v)):
+            out[k] = float(v)
+        else:
+            raise InvalidArgument(f"context[{k!r}] must be a short string, a bool or a finite number")
+    return out
 
 
 def _problem_record(problem: Program) -> dict[str, Any]:
     """What a verifier needs to rebuild the program: kind, dense A, parameter, weights, W."""
-    rec = {"program": type(problem).__name__, "A": problem.A.to_dense(),
+    rec = {"program": type(problem).__name__, "A": np.asarray(problem.A.to_dense()),
            "param": float(getattr(problem, "lam", getattr(problem, "eta", 0.0))),
-           "weights": np.asarray(problem.weights)}
+           "weights": np.asarray(problem.weights, dtype=np.float64)}
     if problem.W is not None:
-        rec["W"] = problem.W.to_dense()
+        rec["W"] = np.asarray(problem.W.to_dense())
     return rec
 
 
-@register_verifier("certified_optimality")
-def verify_certified_optimality(result: CheckResult) -> CheckResult:
-    """Re-run :func:`certify_solution` from a saved result's witness and compare.
-
-    Returns a ``verify:certified_optimality`` result that holds when the new
-    certificate reaches the same outcome and its distance bounds are
-    consistent with the saved ones; a tampered file (changed ``x``, data,
-    bounds or outcome) is reported as violated.
-
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
-    Rigor: proven when the re-certification is proven.
-    """
+def _rebuild(record: Mapping[str, Any]) -> Program:
+    """The program of a record (the check itself runs on it, so a verifier repeats it exactly)."""
     from theorycheck.problems import programs
     from theorycheck.problems.operators import MatrixOperator
 
-    name = "verify:certified_optimality"
+    cls = {"Lasso": programs.Lasso, "SRLasso": programs.SRLasso, "QCBP": programs.QCBP}[record["program"]]
+    W = MatrixOperator(record["W"]) if "W" in record else None
+    return cls(MatrixOperator(record["A"]), record["param"], weights=record["weights"], W=W)
+
+
+# --------------------------------------------------------------------------------------
+# verifier
+# --------------------------------------------------------------------------------------
+
+class _Bad(Exception):
+    """A witness field that cannot be re-checked (the message names it)."""
+
+
+def _field_array(w: Mapping[str, Any], key: str, *, kinds: str, ndim: int | None = None) -> np.ndarray:
+    v = w.get(key)
+    if not isinstance(v, np.ndarray):
+        raise _Bad(f"witness[{key!r}] is missing or not an array")
+    if v.dtype.kind not in kinds:
+        raise _Bad(f"witness[{key!r}] has dtype {v.dtype}, expected one of kinds {kinds!r}")
+    if ndim is not None and v.ndim != ndim:
+        raise _Bad(f"witness[{key!r}] has {v.ndim} dimension(s), expected {ndim}")
+    if v.dtype.kind in "fc" and not np.all(np.isfinite(v)):
+        raise _Bad(f"witness[{key!r}] contains NaN or inf")
+    if v.dtype.kind == "O" and not all(isinstance(e, (Fraction, int)) and not isinstance(e, bool)
+                                       for e in v.ravel()):
+        raise _Bad(f"witness[{key!r}] holds entries that are not exact rationals")
+    return v
+
+
+def _witness_inputs(w: Mapping[str, Any]) -> tuple[dict[str, Any], Program, np.ndarray, np.ndarray, float]:
+    program = w.get("program")
+    if program not in ("Lasso", "SRLasso", "QCBP"):
+        raise _Bad(f"witness['program'] = {program!r} is not one of Lasso, SRLasso, QCBP")
+    A = _field_array(w, "A", kinds="fc", ndim=2)
+    if A.size == 0 or A.size > MAX_VERIFY_ENTRIES:
+        raise _Bad(f"witness['A'] has shape {A.shape}: outside 1..{MAX_VERIFY_ENTRIES} entries")
+    m, N = A.shape
+    weights = _field_array(w, "weights", kinds="f", ndim=1)
+    if weights.shape != (N,) or not np.all(weights > 0):
+        raise _Bad(f"witness['weights'] must hold {N} positive numbers")
+    param = w.get("param")
+    if isinstance(param, bool) or not isinstance(param, (float, int)) or not np.isfinite(param) or param < 0:
+        raise _Bad(f"witness['param'] = {param!r} is not a finite number ≥ 0")
+    record: dict[str, Any] = {"program": program, "A": A, "param": float(param) if isinstance(param, float)
+                              else param, "weights": weights}
+    if "W" in w:
+        Wd = _field_array(w, "W", kinds="fc", ndim=2)
+        if Wd.shape != (N, N):
+            raise _Bad(f"witness['W'] has shape {Wd.shape}: the exact solver needs a square {N}x{N} W")
+        record["W"] = Wd
+    try:
+        P = _rebuild(record)
+    except InvalidArgument as exc:
+        raise _Bad(f"witness['program'/'A'/'param'/'weights'/'W'] do not form a program: {exc}") from None
+    xa = _field_array(w, "x", kinds="fcO")
+    ya = _field_array(w, "y", kinds="fcO")
+    if xa.size != N:
+        raise _Bad(f"witness['x'] has {xa.size} entries, A has {N} columns")
+    if ya.size != m:
+        raise _Bad(f"witness['y'] has {ya.size} entries, A has {m} rows")
+    if not P.is_complex and (xa.dtype.kind == "c" or ya.dtype.kind == "c"):
+        raise _Bad("witness['x'] or witness['y'] is complex but the stored program is real")
+    tol = w.get("tol")
+    if isinstance(tol, bool) or not isinstance(tol, float) or not np.isfinite(tol) or tol < 0:
+        raise _Bad(f"witness['tol'] = {tol!r} is not a finite float ≥ 0")
+    return record, P, xa, ya, tol
+
+
+def _witness_certificate(w: Mapping[str, Any], P: Program) -> dict[str, Any]:
+    import flint
+
+    m = int(np.prod(P.A.out_shape))
+    N = P.penalty_size
+    S = w.get("support")
+    if not isinstance(S, tuple) or not all(isinstance(j, int) and not isinstance(j, bool) for j in S):
+        raise _Bad("witness['support'] must be a tuple of integers")
+    if len(set(S)) != len(S) or any(j < 0 or j >= N for j in S):
+        raise _Bad(f"witness['support'] = {S} has repeated or out-of-range indices (N = {N})")
+    if len(S) > min(m, N):
+        raise _Bad(f"witness['support'] has {len(S)} indices, more than min(m, N) = {min(m, N)}")
+    bits = w.get("prec_bits")
+    if isinstance(bits, bool) or not isinstance(bits, int) or not dps_to_bits(5) <= bits <= dps_to_bits(MAX_DPS):
+        raise _Bad(f"witness['prec_bits'] = {bits!r} is outside [{dps_to_bits(5)}, {dps_to_bits(MAX_DPS)}]")
+    cert: dict[str, Any] = {"support": S, "prec_bits": bits}
+    if "signs" in w:
+        sig = w["signs"]
+        if not isinstance(sig, tuple) or len(sig) != len(S) or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s in (1, -1) for s in sig):
+            raise _Bad("witness['signs'] must hold one sign ±1 per support index")
+        cert["signs"] = sig
+    elif "centre" in w:
+        centre = w["centre"]
+        if not isinstance(centre, tuple) or len(centre) != len(S) or not all(
+                isinstance(z, flint.acb) and z.is_finite() for z in centre):
+            raise _Bad("witness['centre'] must hold one finite complex ball per support index")
+        cert["centre"] = centre
+    else:
+        raise _Bad("the witness has neither 'signs' nor 'centre': no certificate to re-prove")
+    return cert
+
+
+@register_verifier(_NAME)
+def verify_certified_optimality(result: CheckResult) -> CheckResult:
+    """Re-prove a saved ``certified_optimality`` result from its witness and compare every field.
+
+    The program, ``x``, ``y``, ``tol`` and the certificate (support, signs or
+    Newton centre, precision) are validated; the certificate is re-proven in
+    ball arithmetic (no search) and the outcome, rigor, message, both distance
+    bounds, the slack and the witness's minimiser and enclosure are re-derived
+    and compared exactly (floats bit for bit). A result without a certificate
+    (inconclusive, numerical) is re-run from scratch. Any difference, or a
+    witness field out of range, makes the verification ``violated`` naming it.
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (the re-derived certificate), never above the saved claim.
+    """
     w = result.witness
-    if w is None or "program" not in w.data:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           "the saved result has no re-checkable witness")
-    cls = {"Lasso": programs.Lasso, "SRLasso": programs.SRLasso, "QCBP": programs.QCBP}[w["program"]]
-    W = None
-    if "W" in w.data:
-        W = MatrixOperator(w["W"])
-    problem = cls(w["A"], w["param"], weights=w["weights"], W=W)
-    fresh = certify_solution(problem, w["y"], w["x"], tol=float(result["tol"]))
-    same = fresh.outcome is result.outcome
-    if same and fresh.outcome is not Outcome.INCONCLUSIVE:
-        same = (float(result["distance_lower"]) <= fresh["distance_upper"]
-                and fresh["distance_lower"] <= float(result["distance_upper"]))
-    if same:
-        return CheckResult(name, Outcome.HOLDS, fresh.rigor,
-                           f"re-certified: {fresh.message}", dict(fresh.values))
-    return CheckResult(name, Outcome.VIOLATED, fresh.rigor,
-                       f"the saved result does not re-check: saved '{result.message}', "
-                       f"recomputed '{fresh.message}'", dict(fresh.values))
+    if not isinstance(w, Witness):
+        return verification(result, ["witness: missing (there is nothing to re-check)"],
+                            rederived="nothing")
+    try:
+        if w.kind == "minimiser":
+            record, P, xa, ya, tol = _witness_inputs(w.data)
+            cert = _witness_certificate(w.data, P)
+            context = w.data.get("context")
+            if context is not None:
+                try:
+                    context = _validated_context(context)
+                except InvalidArgument as exc:
+                    raise _Bad(f"witness['context']: {exc}") from None
+            try:
+                derived = _assemble(record, P, xa, ya, tol, cert, context=context)
+            except (SolverError, InsufficientPrecision) as exc:
+                raise _Bad(f"witness['support'/'signs'/'centre'/'prec_bits']: the stored certificate does "
+                           f"not re-prove: {exc}") from None
+            what = ("re-certified the minimiser from the stored support, signs and precision; "
+                    "re-derived both distance bounds, the slack, the outcome, rigor and message")
+        elif w.kind == "answer" and "tol" in w.data:
+            record, P, xa, ya, tol = _witness_inputs(w.data)
+            dps, max_dps = w.data.get("dps"), w.data.get("max_dps")
+            try:
+                dps, max_dps = _precision_args(dps, max_dps)
+            except InvalidArgument as exc:
+                raise _Bad(f"witness['dps'/'max_dps']: {exc}") from None
+            derived = _rerun(record, P, xa, ya, tol, dps, max_dps)
+            what = "re-ran the search for a certificate and re-derived the outcome and message"
+        elif w.kind == "answer" and "minimiser" in w.data:
+            return _verify_suite_record(result)
+        else:
+            raise _Bad(f"witness.kind {w.kind!r} is not one this check writes")
+    except _Bad as exc:
+        return verification(result, [str(exc)], rederived="nothing (the witness is invalid)")
+    except InvalidArgument as exc:
+        return verification(result, [f"witness: {exc}"], rederived="nothing (the witness is invalid)")
+    return verification(result, claim_mismatches(result, derived), rederived=what)
+
+
+def _rerun(record, P, xa, ya, tol, dps, max_dps) -> CheckResult:
+    sol, reasons = None, []
+    for candidate in (xa.reshape(-1), None):
+        try:
+            sol = solve_exact(P, ya.reshape(-1), candidate=candidate, dps=dps, max_dps=max_dps)
+            break
+        except (SolverError, InsufficientPrecision, InvalidArgument) as exc:
+            reasons.append(f"{'from x' if candidate is not None else 'from a reference solve'}: {exc}")
+    if sol is None:
+        return _no_certificate(record, xa, ya, tol, dps, max_dps, reasons)
+    return _assemble(record, P, xa, ya, tol, _certificate_of(sol), sol=sol)
+
+
+def _verify_suite_record(result: CheckResult) -> CheckResult:
+    """Results written by the check suite before it stored a certificate (witness kind 'answer').
+
+    The minimiser is re-certified from scratch; the saved bounds must be implied
+    by the fresh enclosure (``L ≤ fresh lower`` and ``fresh upper ≤ H``) and the
+    outcome and rigor must follow from them and the saved ``tol``. The message
+    and the solver-call facts (status, warned) are not re-derivable and are reported as such.
+    """
+    w = result.witness
+    problems: list[str] = []
+    try:
+        data = dict(w.data)
+        tol = result.values.get("tol")
+        if isinstance(tol, bool) or not isinstance(tol, float) or not np.isfinite(tol) or tol < 0:
+            raise _Bad(f"values['tol'] = {tol!r} is not a finite float ≥ 0")
+        data["tol"] = tol
+        record, P, xa, ya, tol = _witness_inputs(data)
+        mini = _field_array(data, "minimiser", kinds="fc")
+        fresh = solve_exact(P, ya.reshape(-1), candidate=mini.reshape(-1), dps=60, max_dps=400)
+        flo, fhi = distance_to_enclosure(xa, fresh)
+    except _Bad as exc:
+        return verification(result, [str(exc)], rederived="nothing (the witness is invalid)")
+    except (SolverError, InsufficientPrecision, InvalidArgument) as exc:
+        return verification(result, [f"the minimiser does not re-certify: {exc}"], rederived="nothing")
+    lo, hi = result.values.get("distance_lower"), result.values.get("distance_upper")
+    if not isinstance(lo, float) or not isinstance(hi, float):
+        problems.append("values['distance_lower'/'distance_upper'] are missing or not floats")
+    else:
+        if not lo <= flo:
+            problems.append(f"values['distance_lower'] = {lo!r} is not proven (re-certified lower {flo!r})")
+        if not fhi <= hi:
+            problems.append(f"values['distance_upper'] = {hi!r} is not proven (re-certified upper {fhi!r})")
+        outcome = (Outcome.HOLDS if hi <= tol else Outcome.VIOLATED if lo > tol else Outcome.INCONCLUSIVE)
+        if result.outcome is not outcome:
+            problems.append(f"outcome: saved {result.outcome.value}, the bounds and tol give {outcome.value}")
+    if result.rigor is not Rigor.PROVEN:
+        problems.append(f"rigor: saved {result.rigor.value}, this check is proven")
+    return verification(result, problems, rederived="re-certified the minimiser and checked the saved "
+                        "bounds, outcome and rigor against it",
+                        not_rechecked="the message and the solver-call facts (status, warned) of this "
+                                      "check-suite record")

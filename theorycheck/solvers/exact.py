@@ -48,8 +48,9 @@ import numpy as np
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
 from theorycheck.numerics.exact import (
     _BINARY64_EXACT, acb_matrix, arb_matrix, ball_lower, ball_sq as _sq, ball_to_strings, ball_upper,
-    to_arb,
+    exact_input, to_arb, upper_decimal_string,
 )
+from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
 from theorycheck.problems.programs import Program, program_kind
 from theorycheck.results import Rigor
@@ -59,6 +60,8 @@ __all__ = ["solve_exact", "ExactData", "SupportRejected", "MAX_ENUMERATION"]
 
 #: largest number of (support, sign) patterns the enumeration fallback tries
 MAX_ENUMERATION = 200_000
+#: patterns tried in ball arithmetic even when float64 screening discards them (small problems)
+MAX_BALL_ENUMERATION = 2_000
 
 
 class SupportRejected(Exception):
@@ -85,9 +88,15 @@ class ExactData:
         import flint
 
         self.kind = program_kind(problem)
-        A_src = A_exact if A_exact is not None else problem.A.to_dense()
-        y_src = y
-        self.complex = bool(_is_complex_data(A_src) or _is_complex_data(y_src) or problem.is_complex)
+        A_src = exact_input(A_exact, "A_exact") if A_exact is not None else problem.A.to_dense()
+        m0 = int(np.prod(problem.A.out_shape))
+        N0 = int(np.prod(problem.A.in_shape))
+        y_src = _exact_y(y, m0, tuple(problem.A.out_shape))
+        cplx_A = _is_complex_data(A_src) or problem.is_complex
+        if _is_complex_data(y_src) and not cplx_A:
+            raise InvalidArgument("y is complex but the problem is real (A and W are real): "
+                                  "pass real y, or a complex A")
+        self.complex = bool(cplx_A or _is_complex_data(y_src))
         mat = acb_matrix if self.complex else arb_matrix
         # a real float64 matrix stays a float array: columns become balls only when needed
         fast = (not self.complex and problem.W is None and isinstance(A_src, np.ndarray)
@@ -98,6 +107,9 @@ class ExactData:
                 raise InvalidArgument("A contains NaN or inf: pass finite values")
         yb = mat(y_src)
         m, N = (A_src.shape if fast else (A.nrows(), A.ncols()))
+        if (m, N) != (m0, N0):
+            raise InvalidArgument(f"A_exact is {m}x{N} but the program's A is {m0}x{N0}: "
+                                  "pass the same matrix at higher precision")
         if yb.ncols() != 1 or yb.nrows() != m:
             raise InvalidArgument(f"y must be a vector of length {m} (the rows of A), got "
                                   f"{yb.nrows()}x{yb.ncols()}")
@@ -142,6 +154,19 @@ class ExactData:
             return flint.arb_mat(self.Bf[:, S].tolist())  # float → arb is exact
         mat = flint.acb_mat if self.complex else flint.arb_mat
         return mat([[self._B[i, j] for j in S] for i in range(self.m)])
+
+
+def _exact_y(y: Any, m: int, out_shape: tuple[int, ...]) -> Any:
+    """``y`` ready for exact conversion: a flat array of ``m`` entries (or an mpmath/sympy column)."""
+    y = exact_input(y, "y")
+    if isinstance(y, np.ndarray):
+        if y.size != m or y.ndim == 0 or (y.ndim > 1 and y.shape not in (out_shape, (m, 1))):
+            raise InvalidArgument(f"y has shape {y.shape}: pass an array of shape {out_shape}")
+        return y.reshape(m)
+    rows, cols = y.rows, y.cols
+    if cols != 1 or rows != m:
+        raise InvalidArgument(f"y is a {rows}x{cols} matrix: pass a column of {m} entries")
+    return y
 
 
 def _is_complex_data(X: Any) -> bool:
@@ -295,9 +320,39 @@ def _refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
 # ball-arithmetic certificates
 # --------------------------------------------------------------------------------------
 
+def _pm1(S: list[int], sig: Any, N: int) -> list[int]:
+    """The phases of a real certificate as Python ints, each exactly +1 or -1.
+
+    A certificate assumes the subgradient ``σ_j ∈ {±1}`` on ``S`` and then proves
+    ``sign(c_j) = σ_j``; any other value (0.5, 2, 0, NaN) would make that argument
+    about a different program, so it is refused here, whatever produced it.
+    """
+    sig = list(np.asarray(sig).reshape(-1)) if not isinstance(sig, list) else sig
+    if len(sig) != len(S):
+        raise SolverError(f"internal: {len(sig)} signs for a support of size {len(S)}")
+    if len(set(S)) != len(S) or any(not (0 <= j < N) for j in S):
+        raise SolverError(f"internal: support {S} has repeated or out-of-range indices")
+    out = []
+    for s in sig:
+        if isinstance(s, (complex, np.complexfloating)):
+            if s.imag != 0:
+                raise SolverError(f"internal: a real certificate got the complex sign {s!r}")
+            s = s.real
+        if s == 1:
+            out.append(1)
+        elif s == -1:
+            out.append(-1)
+        else:
+            raise SolverError(f"internal: a real certificate got the sign {s!r} (only ±1 is valid)")
+    return out
+
+
 def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
     """Prove that ``(S, σ)`` carries the unique minimiser; return (c balls, slack ball)."""
     import flint
+
+    S = [int(j) for j in S]
+    sig = _pm1(S, sig, d.N)
 
     y, p = d.y, d.param
     m, N = d.m, d.N
@@ -315,13 +370,14 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
             raise SupportRejected("0 is infeasible")
     elif _interpolating(kind, d, S):
         return _certify_interpolating(kind, d, S, sig)
-    elif d.rational and (kind == "qcbp" and d.paramf == 0.0 or kind == "srlasso" and _fits_in_float(d, S)):
+    elif d.rational and (kind == "qcbp" and d.paramf == 0.0 or kind == "srlasso" and _fits_in_float(d, S)) \
+            and _rational_fit(d, S) is not None:
         return _certify_rational_fit(kind, d, S, sig)
     else:
         BS = d.cols(S)
         BSt = BS.transpose()
         G = BSt * BS
-        v = flint.arb_mat([[d.w[j] * int(s)] for j, s in zip(S, sig)])
+        v = flint.arb_mat([[d.w[j] * s] for j, s in zip(S, sig)])
         try:
             Gi_b = G.solve(BSt * y)
             Gi_v = G.solve(v)
@@ -399,10 +455,8 @@ def _strict_dual_feasibility(d: ExactData, r: Any, base: Any, S: list[int]):
         # ρ_i ≥ |r_i − r̂_i| for every point of the ball: its radius plus the rounding to float
         rho = np.array([ball_upper(abs(r[i, 0] - to_arb(r_hat[i]))) for i in range(m)])
         Bo = d.Bf[:, off]
-        gamma = m * _U / (1 - m * _U)
-        s = np.abs(Bo.T @ r_hat)
-        t1 = np.abs(Bo).T @ np.abs(r_hat)
-        t2 = np.abs(Bo).T @ rho
+        gamma = _gamma(m)
+        s, t1, t2 = _fixed_order_products(Bo, r_hat, rho)
         # outward-rounded: the float evaluation of this bound has a few more roundings
         bound = (s + (gamma * t1 + t2) / (1 - gamma)) * (1 + 16 * _U) + m * 2.0 ** -1060
         thr = np.array([ball_lower(base * d.w[j]) for j in off])
@@ -423,6 +477,33 @@ def _strict_dual_feasibility(d: ExactData, r: Any, base: Any, S: list[int]):
     return slack
 
 
+def _gamma(n: int) -> float:
+    from theorycheck.numerics.rounding import gamma
+
+    return gamma(n)
+
+
+@np.errstate(all="ignore")
+def _fixed_order_products(Bo: np.ndarray, r_hat: np.ndarray, rho: np.ndarray):
+    """``|Bo^T r̂|``, ``|Bo|^T |r̂|`` and ``|Bo|^T ρ`` summed row by row in a fixed order.
+
+    Elementwise IEEE operations only (no BLAS), so the bits are the same on every
+    machine: a saved certificate's slack is re-derived exactly by a verifier.
+    Higham's bound holds for this (as for any) summation order.
+    """
+    n = Bo.shape[1]
+    s = np.zeros(n)
+    t1 = np.zeros(n)
+    t2 = np.zeros(n)
+    absB = np.abs(Bo)
+    abs_r = np.abs(r_hat)
+    for i in range(Bo.shape[0]):
+        s += Bo[i] * r_hat[i]
+        t1 += absB[i] * abs_r[i]
+        t2 += absB[i] * rho[i]
+    return np.abs(s), t1, t2
+
+
 def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
     """Square ``B_S``: ``c_S = B_S^{-1} y`` and dual ``u = t B_S^{-T} v`` (``t = λ`` or 1).
 
@@ -432,10 +513,11 @@ def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarra
     """
     import flint
 
+    sig = _pm1(S, sig, d.N)
     y, N = d.y, d.N
     t = d.param if kind == "srlasso" else flint.arb(1)
     BS = d.cols(S)
-    v = flint.arb_mat([[d.w[j] * int(s)] for j, s in zip(S, sig)])
+    v = flint.arb_mat([[d.w[j] * s] for j, s in zip(S, sig)])
     try:
         cS = BS.solve(y)
         u = BS.transpose().solve(v) * t
@@ -474,6 +556,23 @@ def _fmpq_mat(M: np.ndarray) -> Any:
     return flint.fmpq_mat([[flint.fmpq(*float(v).as_integer_ratio()) for v in row] for row in M])
 
 
+def _rational_fit(d: ExactData, S: list[int]) -> Any:
+    """``(B_S, G, c_S)`` in exact rationals when ``B_S c_S = y`` holds exactly, else None."""
+    import flint
+
+    BS = _fmpq_mat(d.Bf[:, S])
+    yq = _fmpq_mat(d.yf.reshape(-1, 1))
+    BSt = BS.transpose()
+    G = BSt * BS
+    try:
+        cS = G.solve(BSt * yq)
+    except ZeroDivisionError:
+        return None  # B_S not injective: the closed form rejects it too
+    if BS * cS != yq:
+        return None
+    return BS, G, cS
+
+
 def _certify_rational_fit(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
     """``B_S c = y`` exactly with ``|S| < m`` (noise-free data), in exact rational arithmetic.
 
@@ -484,22 +583,17 @@ def _certify_rational_fit(kind: str, d: ExactData, S: list[int], sig: np.ndarray
     """
     import flint
 
-    BS = _fmpq_mat(d.Bf[:, S])
-    yq = _fmpq_mat(d.yf.reshape(-1, 1))
-    BSt = BS.transpose()
-    G = BSt * BS
-    try:
-        cS = G.solve(BSt * yq)
-    except ZeroDivisionError:
-        raise SupportRejected("B_S is not injective") from None
-    if BS * cS != yq:
+    sig = _pm1(S, sig, d.N)
+    fit = _rational_fit(d, S)
+    if fit is None:
         raise SupportRejected("B_S does not fit y exactly")
+    BS, G, cS = fit
     for k, (j, sg) in enumerate(zip(S, sig)):
         if not (cS[k, 0] > 0 if sg > 0 else cS[k, 0] < 0):
             raise SupportRejected(f"coefficient {j} has the wrong sign")
     t = flint.fmpq(*float(d.paramf).as_integer_ratio()) if kind == "srlasso" else flint.fmpq(1)
     w = [flint.fmpq(*float(v).as_integer_ratio()) for v in d.wf]
-    v = flint.fmpq_mat([[w[j] * int(sg)] for j, sg in zip(S, sig)])
+    v = flint.fmpq_mat([[w[j] * sg] for j, sg in zip(S, sig)])
     u = BS * G.solve(v) * t
     if kind == "srlasso":
         nu2 = sum((u[i, 0] * u[i, 0] for i in range(d.m)), flint.fmpq(0))
@@ -528,18 +622,18 @@ def _min_lower(current, ball):
 
 
 def _certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray):
-    """Complex U-LASSO: Newton-refine ``c_S`` then enclose by strong convexity.
+    """Complex U-LASSO: Newton-refine ``c_S`` (a search step), then prove an enclosure around it."""
+    if not S:
+        return _complex_enclosure(d, S, [])
+    return _complex_enclosure(d, S, _complex_newton_centre(d, S, c0))
 
-    On ``S`` the restricted objective is ``μ``-strongly convex with
-    ``μ = 2 λ_min(B_S^* B_S)``; if ``v ∈ ∂f_S(ĉ)`` then ``‖ĉ − c*_S‖ ≤ ‖v‖/μ``.
-    """
+
+def _complex_newton_centre(d: ExactData, S: list[int], c0: np.ndarray) -> list[Any]:
+    """Newton on ``F(c) = 2Gc − 2b + λ w c/|c|``: float64, then exact ball midpoints (no proof)."""
     import flint
 
     B, y, p = d.B, d.y, d.param
-    m, N = d.m, d.N
-    if not S:
-        g = _conj_t(B) * y
-        return _complex_dual_check(d, [flint.acb(0)] * N, g, flint.arb(0), S)
+    m = d.m
     BS = flint.acb_mat([[B[i, j] for j in S] for i in range(m)])
     BSh = _conj_t(BS)
     G = BSh * BS
@@ -547,12 +641,14 @@ def _certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray):
     cS = np.array(c0, dtype=complex)
     Gf = d.Bf[:, S].conj().T @ d.Bf[:, S]
     wS = d.wf[S]
-    # Newton on F(c) = 2G c − 2b + λ w c/|c| in float64 to convergence, then in balls' midpoints
-    for _ in range(100):
-        F = 2 * (Gf @ cS) - 2 * (d.Bf[:, S].conj().T @ d.yf) + d.paramf * wS * cS / np.abs(cS)
-        if np.linalg.norm(F) <= 1e-15 * (1 + np.linalg.norm(cS)):
-            break
-        cS = cS - _complex_newton_step(Gf, cS, wS, d.paramf, F)
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            F = 2 * (Gf @ cS) - 2 * (d.Bf[:, S].conj().T @ d.yf) + d.paramf * wS * cS / np.abs(cS)
+            if not np.all(np.isfinite(F)) or np.linalg.norm(F) <= 1e-15 * (1 + np.linalg.norm(cS)):
+                break
+            cS = cS - _complex_newton_step(Gf, cS, wS, d.paramf, F)
+    if not np.all(np.isfinite(cS)) or np.any(cS == 0):
+        raise SupportRejected("the Newton iteration on the support did not converge")
     cb = [flint.acb(float(z.real), float(z.imag)) for z in cS]
     for _ in range(60):
         col = flint.acb_mat([[z] for z in cb])
@@ -560,22 +656,58 @@ def _certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray):
         Fl = [F[k, 0] + p * d.w[j] * cb[k] / abs(cb[k]) for k, j in enumerate(S)]
         Fm = np.array([complex(float(z.real.mid()), float(z.imag.mid())) for z in Fl])
         nF = float(np.linalg.norm(Fm))
-        if nF <= 2.0 ** (-flint.ctx.prec + 20) * (1 + float(np.linalg.norm(cS))):
+        if not np.isfinite(nF) or nF <= 2.0 ** (-flint.ctx.prec + 20) * (1 + float(np.linalg.norm(cS))):
             break
         step = _complex_newton_step(Gf, cS, wS, d.paramf, Fm)
+        if not np.all(np.isfinite(step)):
+            break
         # exact midpoints (no radius growth): the enclosure is computed afresh below
         new = [z - flint.acb(float(s.real), float(s.imag)) for z, s in zip(cb, step)]
         cb = [flint.acb(z.real.mid(), z.imag.mid()) for z in new]
         cS = np.array([complex(float(z.real.mid()), float(z.imag.mid())) for z in cb])
+    return cb
+
+
+def _complex_enclosure(d: ExactData, S: list[int], centre: list[Any]):
+    """Prove the complex U-LASSO minimiser lies within a radius of ``centre`` (exact midpoints on S).
+
+    On ``S`` the restricted objective is ``μ``-strongly convex with
+    ``μ = 2 λ_min(B_S^* B_S)``; if ``v ∈ ∂f_S(ĉ)`` then ``‖ĉ − c*_S‖ ≤ ‖v‖/μ``.
+    The phases are those of the enclosure itself (every coefficient's ball must
+    exclude 0); nothing is taken from a hint. Deterministic ball arithmetic: a
+    verifier given the same centre re-derives the same balls.
+    """
+    import flint
+
+    B, y, p = d.B, d.y, d.param
+    m, N = d.m, d.N
+    if len(centre) != len(S):
+        raise SolverError(f"internal: {len(centre)} centre values for a support of size {len(S)}")
+    if not S:
+        g = _conj_t(B) * y
+        c, slack, extra = _complex_dual_check(d, [flint.acb(0)] * N, g, flint.arb(0), S)
+        extra["centre"] = ()
+        return c, slack, extra
+    cb = [flint.acb(flint.arb(z.real.mid()), flint.arb(z.imag.mid())) for z in centre]  # exact points
+    BS = flint.acb_mat([[B[i, j] for j in S] for i in range(m)])
+    BSh = _conj_t(BS)
+    G = BSh * BS
+    b = BSh * y
     col = flint.acb_mat([[z] for z in cb])
     grad = (G * col - b) * 2
+    for k in range(len(S)):
+        if not abs(cb[k]) > 0:
+            raise SupportRejected(f"the centre of coefficient {S[k]} is 0")
     vec = [grad[k, 0] + p * d.w[j] * cb[k] / abs(cb[k]) for k, j in enumerate(S)]
     dist = sum((_sq(abs(z)) for z in vec), flint.arb(0)).sqrt()
     mu = 2 * _lambda_min_lower(G)
     if not mu > 0:
+        Gf = d.Bf[:, S].conj().T @ d.Bf[:, S]
         if np.linalg.matrix_rank(Gf) < len(S):
             raise SupportRejected("B_S is not injective")
         raise _undecided("λ_min(B_S^* B_S) > 0")
+    if not dist.is_finite():
+        raise _undecided("the gradient at the centre")
     radius = flint.arb(dist.upper()) / flint.arb(mu.lower())
     radius = flint.arb(radius.upper())
     c = [flint.acb(0)] * N
@@ -586,7 +718,9 @@ def _certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray):
     r = y - BS * col
     g = _conj_t(B) * r
     # |B_j^*(y − B_S c*)| ≤ |B_j^* r̂| + ‖B_S^* B_j‖ radius
-    return _complex_dual_check(d, c, g, radius, S, BS)
+    c, slack, extra = _complex_dual_check(d, c, g, radius, S, BS)
+    extra["centre"] = tuple(cb)
+    return c, slack, extra
 
 
 def _complex_dual_check(d, c, g, radius, S, BS=None):
@@ -739,30 +873,31 @@ def solve_exact(
     ('proven', 'optimal')
     """
     t0 = time.perf_counter()
+    if not isinstance(problem, Program):
+        raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
     kind = program_kind(problem)
-    if dps < 5 or max_dps < dps:
-        raise InvalidArgument(f"need 5 ≤ dps ≤ max_dps, got dps={dps}, max_dps={max_dps}")
+    dps, max_dps = _precision_args(dps, max_dps)
+    if enumerate_supports is not None:
+        enumerate_supports = bool_arg(enumerate_supports, "enumerate_supports")
+    candidate_tol = real_arg(candidate_tol, "candidate_tol", allow_zero=True)
     if data is not None and A_exact is not None:
         raise InvalidArgument("give either A_exact or data, not both")
-    if data is None:
-        _check_y(problem, y, A_exact)
+    if data is not None and not callable(data):
+        raise InvalidArgument("data must be a callable data(dps) -> (A, y)")
+    N = problem.penalty_size
+    hint = _validated_hints(problem, N, candidate, support, signs)
     bits = dps_to_bits(dps)
     last_exc: InsufficientPrecision | None = None
-    cand_S = cand_sig = None
+    cand_S = cand_sig = cand_mags = None
     while True:
         with precision(prec=bits):
             try:
-                if data is not None:
-                    A_d, y_d = data(bits_to_dps(bits) + 10)
-                    ed = ExactData(problem, y_d, A_d)
-                else:
-                    ed = ExactData(problem, y, A_exact)
+                ed = _exact_data(problem, y, A_exact, data, bits)
                 if cand_S is None:
-                    cand_S, cand_sig, cand_mags = _initial_candidate(
-                        problem, ed, candidate, support, signs, candidate_tol)
+                    cand_S, cand_sig, cand_mags = _initial_candidate(problem, ed, hint, candidate_tol)
                 c, slack, extra, S, sig = _certify_with_search(kind, ed, cand_S, cand_sig, cand_mags,
                                                                enumerate_supports)
-                return _build_solution(problem, ed, c, slack, S, extra, bits, t0)
+                return _build_solution(problem, ed, c, slack, S, sig, extra, bits, t0)
             except InsufficientPrecision as exc:
                 last_exc = exc
         if bits >= dps_to_bits(max_dps):
@@ -774,25 +909,110 @@ def solve_exact(
         bits = min(2 * bits, dps_to_bits(max_dps))
 
 
-def _check_y(problem: Program, y: Any, A_exact: Any) -> None:
-    if isinstance(y, np.ndarray) or isinstance(y, (list, tuple)):
-        arr = np.asarray(y)
-        if arr.dtype != object:
-            if A_exact is None:
-                problem.objective(np.zeros(problem.A.in_shape), arr)  # validates shape/NaN/complex
-            elif not np.all(np.isfinite(arr)):
-                raise InvalidArgument("y contains NaN or inf: pass finite values")
+#: largest working precision (decimal digits) the exact solver accepts
+MAX_DPS = 20_000
 
 
-def _initial_candidate(problem, ed, candidate, support, signs, tol):
+def _precision_args(dps: Any, max_dps: Any) -> tuple[int, int]:
+    dps = integer_arg(dps, "dps", minimum=5)
+    max_dps = integer_arg(max_dps, "max_dps", minimum=5)
+    if max_dps < dps:
+        raise InvalidArgument(f"need 5 ≤ dps ≤ max_dps, got dps={dps}, max_dps={max_dps}")
+    if max_dps > MAX_DPS:
+        raise InvalidArgument(f"max_dps={max_dps} exceeds {MAX_DPS} digits: ball arithmetic at that "
+                              "precision would not finish; pass a smaller max_dps")
+    return dps, max_dps
+
+
+def _exact_data(problem: Program, y: Any, A_exact: Any, data: Any, bits: int) -> "ExactData":
+    if data is None:
+        return ExactData(problem, y, A_exact)
+    try:
+        out = data(bits_to_dps(bits) + 10)
+        A_d, y_d = out
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"data(dps) must return a pair (A, y): {exc}") from None
+    return ExactData(problem, y_d, A_d)
+
+
+def _validated_hints(problem: Program, N: int, candidate: Any, support: Any, signs: Any) -> dict:
+    """Check the search hints. They only steer the search: no certificate trusts them."""
+    import numbers
+
+    from theorycheck.numerics.backend import as_array
+
+    if signs is not None and support is None:
+        raise InvalidArgument("signs= needs support= (the indices the signs belong to)")
+    if support is not None and candidate is not None:
+        raise InvalidArgument("give either candidate= or support= (with signs=), not both")
     if support is not None:
-        S = [int(j) for j in support]
-        if any(j < 0 or j >= ed.N for j in S) or len(set(S)) != len(S):
-            raise InvalidArgument(f"support must hold distinct indices in [0, {ed.N})")
-        sig = np.ones(len(S)) if signs is None else np.asarray(signs, dtype=complex if ed.complex else float)
-        if len(sig) != len(S):
-            raise InvalidArgument("signs must have one entry per support index")
+        try:
+            idx = list(exact_input(support, "support").reshape(-1)) if not isinstance(support, range) \
+                else list(support)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"support must be a sequence of indices: {exc}") from None
+        S = []
+        for j in idx:
+            if isinstance(j, (bool, np.bool_)) or not isinstance(j, (numbers.Integral, np.integer)):
+                if isinstance(j, (float, np.floating)) and float(j).is_integer():
+                    j = int(j)
+                else:
+                    raise InvalidArgument(f"support holds {j!r}: pass integer indices in [0, {N})")
+            S.append(int(j))
+        if any(j < 0 or j >= N for j in S) or len(set(S)) != len(S):
+            raise InvalidArgument(f"support must hold distinct indices in [0, {N}), got {S}")
+        if signs is None:
+            sig = [1] * len(S)
+        else:
+            sig = _validated_signs(signs, len(S), problem.is_complex)
+        return {"support": S, "signs": sig}
+    if candidate is not None:
+        x = as_array(candidate, "candidate", allow_rounding=True)  # a hint: rounding is harmless
+        n_sig = int(np.prod(problem.A.in_shape))
+        if x.size != n_sig:
+            raise InvalidArgument(f"candidate has {x.size} entries, expected {n_sig} (the signal size)")
+        if np.iscomplexobj(x) and not problem.is_complex:
+            if np.any(np.imag(x) != 0):
+                raise InvalidArgument("candidate is complex but the problem is real: pass a real candidate")
+            x = np.real(x).copy()
+        return {"candidate": x}
+    return {}
+
+
+def _validated_signs(signs: Any, n: int, cplx: bool) -> list:
+    """Signs ±1 (real problems) or unit-modulus phases (complex), one per support index."""
+    try:
+        arr = exact_input(signs, "signs")
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"signs must be a sequence of ±1: {exc}") from None
+    vals = list(np.asarray(arr, dtype=object).reshape(-1))
+    if len(vals) != n:
+        raise InvalidArgument(f"signs must have one entry per support index ({n}), got {len(vals)}")
+    out: list = []
+    for v in vals:
+        if isinstance(v, (bool, np.bool_)):
+            raise InvalidArgument(f"signs holds {v!r}: pass +1 or -1")
+        try:
+            z = complex(v)
+        except (TypeError, ValueError):
+            raise InvalidArgument(f"signs holds {v!r}: pass +1 or -1") from None
+        if not cplx:
+            if z not in (1, -1):
+                raise InvalidArgument(f"signs holds {v!r}: a real problem's signs must be exactly +1 or -1")
+            out.append(int(z.real))
+        else:
+            if not (np.isfinite(z.real) and np.isfinite(z.imag)) or abs(abs(z) - 1) > 1e-9:
+                raise InvalidArgument(f"signs holds {v!r}: a complex problem's phases must have modulus 1")
+            out.append(z / abs(z))
+    return out
+
+
+def _initial_candidate(problem, ed, hint, tol):
+    if "support" in hint:
+        S = list(hint["support"])
+        sig = np.array(hint["signs"], dtype=complex if ed.complex else float)
         return S, sig, None
+    candidate = hint.get("candidate")
     if candidate is None:
         candidate = _reference_candidate(problem, ed)
     x = np.asarray(candidate)
@@ -800,12 +1020,20 @@ def _initial_candidate(problem, ed, candidate, support, signs, tol):
         raise InvalidArgument(f"candidate has {x.size} entries, expected {ed.N}")
     if not np.all(np.isfinite(x)):
         raise InvalidArgument("candidate contains NaN or inf")
-    cvec = x.reshape(-1) if problem.W is None else np.asarray(problem.W.apply(x.reshape(problem.A.in_shape))).reshape(-1)
-    scale = float(np.max(np.abs(cvec))) if cvec.size else 0.0
+    if problem.W is None or x.size != int(np.prod(problem.A.in_shape)):
+        cvec = x.reshape(-1)
+    else:
+        cvec = np.asarray(problem.W.apply(x.reshape(problem.A.in_shape))).reshape(-1)
+    with np.errstate(all="ignore"):
+        scale = float(np.max(np.abs(cvec))) if cvec.size else 0.0
+    if not np.isfinite(scale):
+        scale = 0.0
     S = [j for j in range(ed.N) if abs(cvec[j]) > tol * scale] if scale > 0 else []
-    sig = cvec[S] / np.abs(cvec[S]) if S else np.zeros(0)
-    if not ed.complex:
-        sig = np.sign(np.real(sig))
+    if ed.complex:
+        sig = cvec[S] / np.abs(cvec[S]) if S else np.zeros(0, dtype=complex)
+    else:  # exactly ±1 from the entries' signs (a real candidate's entries are nonzero on S)
+        S = [j for j in S if np.real(cvec[j]) != 0]
+        sig = np.array([1.0 if np.real(cvec[j]) > 0 else -1.0 for j in S])
     return S, sig, np.abs(cvec[S])
 
 
@@ -896,27 +1124,75 @@ def _enumerate(kind, ed):
     if total > MAX_ENUMERATION:
         raise SolverError(f"enumeration would try {total} support/sign patterns "
                           f"(limit {MAX_ENUMERATION}): pass candidate=")
+    skipped = []
     for k in range(0, min(N, m) + 1):
         for S in itertools.combinations(range(N), k):
             for sg in itertools.product((1.0, -1.0), repeat=k):
                 sig = np.array(sg)
                 out = _float_support_solution(kind, ed, list(S), sig)
                 if out is None:
+                    skipped.append((S, sig))
                     continue
                 cS, ratio, _ = out
                 off = np.delete(ratio, list(S)) if S else ratio
                 if np.any(cS * sig <= 0) or (off.size and np.max(off) > 1 + 1e-6):
+                    skipped.append((S, sig))
                     continue
                 try:
                     c, slack, extra = _certify_real(kind, ed, list(S), sig)
                     return c, slack, extra, list(S), sig
                 except SupportRejected:
                     continue
+    if total <= MAX_BALL_ENUMERATION:
+        # float64 screening can discard the right pattern when rounding dominates (huge or tiny
+        # scales, cancellation): on small problems try every skipped pattern in balls
+        undecided = None
+        for S, sig in skipped:
+            try:
+                c, slack, extra = _certify_real(kind, ed, list(S), sig)
+                return c, slack, extra, list(S), sig
+            except SupportRejected:
+                continue
+            except InsufficientPrecision as exc:
+                undecided = undecided or exc
+        if undecided is not None:
+            raise undecided
     raise SolverError("no support/sign pattern could be certified: the minimiser may not be "
                       "unique (dual feasibility is not strict)")
 
 
-def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
+def _prove_support(problem: Program, y: Any, support: Any, signs: Any, prec_bits: int, *,
+                   centre: Any = None, A_exact: Any = None) -> Solution:
+    """Re-prove one certificate, exactly as :func:`solve_exact` found it (for verifiers).
+
+    No search and no escalation: the data are converted at ``prec_bits`` bits and
+    the support ``S`` with signs ``σ`` (real data) or with the Newton ``centre``
+    (complex U-LASSO) is certified by the same deterministic ball arithmetic, so
+    the enclosure, slack and every derived number come out bit for bit the same.
+    A support that does not certify raises :class:`SolverError`.
+    """
+    t0 = time.perf_counter()
+    kind = program_kind(problem)
+    with precision(prec=int(prec_bits)):
+        ed = ExactData(problem, y, A_exact)
+        S = [int(j) for j in support]
+        try:
+            if ed.complex:
+                if kind != "lasso":
+                    raise InvalidArgument("exact certificates for complex data are implemented for Lasso only")
+                if centre is None or len(centre) != len(S):
+                    raise SolverError("a complex certificate needs the Newton centre of every support entry")
+                c, slack, extra = _complex_enclosure(ed, S, list(centre))
+                sig = []
+            else:
+                sig = _pm1(S, list(signs), ed.N)
+                c, slack, extra = _certify_real(kind, ed, S, sig)
+        except SupportRejected as exc:
+            raise SolverError(f"the stored support and signs do not certify a minimiser: {exc}") from None
+        return _build_solution(problem, ed, c, slack, S, sig, extra, int(prec_bits), t0)
+
+
+def _build_solution(problem, ed, c, slack, S, sig, extra, bits, t0) -> Solution:
     import flint
 
     N = ed.N
@@ -945,6 +1221,8 @@ def _build_solution(problem, ed, c, slack, S, extra, bits, t0) -> Solution:
         pass  # e.g. data near the float64 range: the proof stands, the float evidence is nan
     info = {"support": list(S), "prec_bits": bits, "dps": bits_to_dps(bits),
             "z_enclosure": z_enclosure}
+    if not ed.complex:
+        info["signs"] = tuple(_pm1(list(S), list(sig), N))
     info.update({k: (ball_to_strings(v) if type(v).__name__ == "arb" else v) for k, v in extra.items()})
     return Solution(
         x=x, status="optimal", rigor=Rigor.PROVEN, objective=objective, residual=residual, gap=gap,
@@ -965,4 +1243,4 @@ def _acb_strings(v) -> tuple[str, str, str]:
     re_mid, re_rad = ball_to_strings(v.real)
     im_mid, im_rad = ball_to_strings(v.imag)
     rad = (_sq(flint.arb(re_rad)) + _sq(flint.arb(im_rad))).sqrt()
-    return re_mid, im_mid, flint.arb(rad.upper()).str(5, radius=False)
+    return re_mid, im_mid, upper_decimal_string(rad)
