@@ -37,13 +37,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, SolverError
 from theorycheck.numerics.precision import precision
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
+from theorycheck.numerics.validation import bool_arg, integer_arg, refuse_size
+from theorycheck.results import (
+    CheckResult, Outcome, Rigor, Witness, claim_mismatches, register_verifier, verification,
+)
 from theorycheck.rnsp_common import (
     WITNESS_BITS,
     ConstantResult, RecoveryConstants, _recovery_balls, ball_down, ball_up, check_open_unit, check_order,
@@ -77,12 +81,14 @@ _W_NOTE = (" [rigor capped at certified-float64: the matrix A W^* was formed in 
            "certificate is for fl(A W^*)]")
 
 
-def _cap_for_W(res: ConstantResult, used_W: bool) -> ConstantResult:
+def _cap_for_W(res: Any, used_W: bool) -> Any:
     if not used_W:
         return res
     cap = lambda r: min(r, Rigor.CERTIFIED_FLOAT64, key=lambda x: x.rank)  # noqa: E731
-    return dataclasses.replace(res, rigor=cap(res.rigor), lower_rigor=cap(res.lower_rigor),
-                               upper_rigor=cap(res.upper_rigor), message=res.message + _W_NOTE)
+    if isinstance(res, ConstantResult):
+        return dataclasses.replace(res, rigor=cap(res.rigor), lower_rigor=cap(res.lower_rigor),
+                                   upper_rigor=cap(res.upper_rigor), message=res.message + _W_NOTE)
+    return dataclasses.replace(res, rigor=cap(res.rigor), message=res.message + _W_NOTE)
 
 
 #: matrices up to this many entries are stored in witnesses (for ``theorycheck verify``)
@@ -91,13 +97,17 @@ MAX_STORED_ENTRIES = 250_000
 
 def _attach(res: Any, B: np.ndarray, **extra: Any) -> Any:
     """Store the matrix (when small) and ``extra`` in the witness so the result can be re-checked."""
-    if res.witness is None:
-        return res
-    data = dict(res.witness.data)
+    w = res.witness if res.witness is not None else Witness(res.check, {})
+    data = dict(w.data)
     if B.size <= MAX_STORED_ENTRIES:
         data["A"] = B
     data.update(extra)
-    return dataclasses.replace(res, witness=Witness(res.witness.kind, data))
+    return dataclasses.replace(res, witness=Witness(w.kind, data))
+
+
+def _finish(res: Any, B: np.ndarray, used_W: bool, **extra: Any) -> Any:
+    """The returned (and re-derived) form of a result: matrix and ``W_used`` stored, rigor capped for ``W``."""
+    return _cap_for_W(_attach(res, B, W_used=bool(used_W), **extra), used_W)
 
 
 def _store(w: Witness, B: np.ndarray) -> Witness:
@@ -110,10 +120,42 @@ def _seconds(v: Any, name: str) -> float:
     return check_positive(v, name)
 
 
+#: seeds are stored in results: non-negative ints below 2⁶³
+MAX_SEED = 2 ** 63 - 1
+
+
+def _seed(v: Any) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)) \
+            or not 0 <= int(v) <= MAX_SEED:
+        raise InvalidArgument(f"seed must be an integer in [0, 2^63), got {v!r}")
+    return int(v)
+
+
+def _count(v: Any, name: str, minimum: int, maximum: int) -> int:
+    n = integer_arg(v, name, minimum=minimum)
+    if n > maximum:
+        raise InvalidArgument(f"{name} = {n} is too large (at most {maximum:,}): each unit costs cone programs or "
+                              "linear programs")
+    return n
+
+
+def _callback(cb: Any) -> Callable[[Any], Any] | None:
+    if cb is not None and not callable(cb):
+        raise InvalidArgument(f"callback must be callable or None, got {cb!r}")
+    return cb
+
+
+def _executor(ex: Any) -> Any:
+    if ex is not None and not callable(getattr(ex, "submit", None)):
+        raise InvalidArgument(f"executor must be a concurrent.futures.Executor (with submit) or None, got {ex!r}")
+    return ex
+
+
 # --------------------------------------------------------------------------------------
 # δ_s
 # --------------------------------------------------------------------------------------
 
+@precision(prec=WITNESS_BITS)
 def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executor: Any = None,
                  progress: bool = True, callback: Callable[[Any], Any] | None = None,
                  enclose: bool = True, max_seconds: float = 600.0, seed: int = 0) -> ConstantResult:
@@ -166,23 +208,32 @@ def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executo
     >>> r.lower <= r.upper < 1e-12
     True
     """
-    from theorycheck.rnsp_rip import (check_method, estimate_rate, gram_and_error, refuse_message,
-                                      rip_bounds, rip_exact)
+    from theorycheck.rnsp_rip import (MAX_BLOCK, check_method, check_scale, estimate_rate, gram_and_error,
+                                      refuse_message, rip_bounds, rip_exact, seconds_for)
 
     check_method(method, ("auto", "exact", "bounds"))
+    progress = bool_arg(progress, "progress")
+    enclose = bool_arg(enclose, "enclose")
+    seed = _seed(seed)
+    callback = _callback(callback)
+    executor = _executor(executor)
+    max_seconds = _seconds(max_seconds, "max_seconds")
     B, used_W = dense_matrix(A, W)
     N = B.shape[1]
     s = check_order(s, N)
     if N > MAX_GRAM_N:
         raise InvalidArgument(f"N = {N} columns: the dense {N}×{N} Gram matrix would not fit in memory "
                               f"(limit N ≤ {MAX_GRAM_N}); restrict A to a subset of columns")
-    max_seconds = _seconds(max_seconds, "max_seconds")
+    if s > MAX_BLOCK:
+        raise InvalidArgument(f"s = {s}: every support needs an {s}×{s} eigendecomposition (limit s ≤ {MAX_BLOCK}); "
+                              "bound δ_s by δ_s ≤ max(1, ‖A‖_F² − 1) or restrict A")
+    check_scale(B)
     if method in ("auto", "exact"):
         count = math.comb(N, s)
         G, E = gram_and_error(B)
         rate = estimate_rate(G, E, s, enclose)
         limit = max_seconds if method == "exact" else min(max_seconds, 60.0)
-        if count / rate > limit:
+        if seconds_for(count, rate) > limit:
             if method == "exact":
                 raise InvalidArgument(refuse_message(
                     f"δ_{s}", count, rate, max_seconds,
@@ -191,16 +242,17 @@ def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executo
         else:
             method = "exact"
     if method == "exact":
-        res = rip_exact(B, s, enclose=enclose, executor=executor, progress=progress, callback=callback)
+        res = rip_exact(B, s, enclose=enclose, executor=executor, progress=progress, callback=callback, seed=seed)
     else:
         res = rip_bounds(B, s, seed=seed, callback=callback)
-    return _cap_for_W(_attach(res, B), used_W)
+    return _finish(res, B, used_W)
 
 
 # --------------------------------------------------------------------------------------
 # α_k
 # --------------------------------------------------------------------------------------
 
+@precision(prec=WITNESS_BITS)
 def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progress: bool = True,
                  callback: Callable[[Any], Any] | None = None, time_limit: float | None = None,
                  max_patterns: int | None = None, ascent_iters: int = 20) -> ConstantResult:
@@ -252,35 +304,57 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
     >>> round(r.lower, 9), round(r.upper, 9), r.holds
     (0.333333333, 0.333333333, True)
     """
-    from theorycheck.rnsp_nsp import MAX_PATTERNS, finish, nsp_enumerate, nsp_lp_bound, nsp_milp
+    from theorycheck.rnsp_nsp import MAX_PATTERNS
     from theorycheck.rnsp_rip import check_method
 
     check_method(method, ("auto", "enumerate", "milp", "lp-bound"))
+    progress = bool_arg(progress, "progress")
+    callback = _callback(callback)
     B, used_W = dense_matrix(A, W)
     N = B.shape[1]
     k = check_order(k, N, "k")
-    mp = MAX_PATTERNS if max_patterns is None else int(check_positive(max_patterns, "max_patterns"))
+    mp = MAX_PATTERNS if max_patterns is None else integer_arg(max_patterns, "max_patterns")
     if time_limit is not None:
         time_limit = check_positive(time_limit, "time_limit")
+    ascent_iters = _count(ascent_iters, "ascent_iters", 0, 10_000)
     cplx = bool(np.iscomplexobj(B))
     if cplx and method in ("enumerate", "milp") and k > 1:
         raise InvalidArgument(
             f"exact α_{k} for complex A would need a continuum of phases (no finite sign enumeration): "
             "use method='lp-bound' (certified Juditsky–Nemirovski upper bound and kernel-vector lower bound); "
             "k = 1 is exact")
+    m = B.shape[0]
+    # every method solves at least N linear (or cone) programs with 2N variables and m + 1 rows
+    refuse_size(float(N) * N * (m + 1), 5e11, f"the N = {N} linear programs of size {m + 1}×{2 * N} behind α_{k}",
+                "restrict A to fewer columns")
     if method == "auto":
         total = sum(math.comb(N, j) * 2 ** (j - 1) for j in range(1, k + 1))
         method = "lp-bound" if cplx or total > mp else "enumerate"
     if cplx or method == "lp-bound":
-        raw = nsp_lp_bound(B, k, ascent_iters=int(ascent_iters), callback=callback)
         label = "lp-bound" if k > 1 else ("socp" if cplx else "lp")
+        params: dict[str, Any] = {"ascent_iters": ascent_iters}
     elif method == "enumerate":
-        raw = nsp_enumerate(B, k, progress=progress, callback=callback, max_patterns=mp)
-        label = "enumerate"
+        label, params = "enumerate", {}
     else:
-        raw = nsp_milp(B, k, time_limit=time_limit, callback=callback)
-        label = "milp"
-    return _cap_for_W(_attach(finish(B, k, raw, label), B), used_W)
+        label, params = "milp", {"time_limit": math.inf if time_limit is None else time_limit}
+    return _nsp_run(B, k, label, params, progress=progress, callback=callback, max_patterns=mp, used_W=used_W)
+
+
+def _nsp_run(B: np.ndarray, k: int, label: str, params: dict[str, Any], *, progress: bool,
+             callback: Callable | None, max_patterns: int, used_W: bool) -> ConstantResult:
+    """Run one NSP method on ``B`` (rescaled exactly by a power of two: ``α_k`` only depends on ``ker B``)."""
+    from theorycheck.rnsp_common import exact_rescaling
+    from theorycheck.rnsp_nsp import finish, nsp_enumerate, nsp_lp_bound, nsp_milp
+
+    Bs, _ = exact_rescaling(B)
+    if label in ("lp-bound", "lp", "socp"):
+        raw = nsp_lp_bound(Bs, k, ascent_iters=int(params["ascent_iters"]), callback=callback)
+    elif label == "enumerate":
+        raw = nsp_enumerate(Bs, k, progress=progress, callback=callback, max_patterns=max_patterns)
+    else:
+        tl = params["time_limit"]
+        raw = nsp_milp(Bs, k, time_limit=None if math.isinf(tl) else tl, callback=callback)
+    return _finish(finish(Bs, k, raw, label, params), B, used_W)
 
 
 # --------------------------------------------------------------------------------------
@@ -288,14 +362,24 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
 # --------------------------------------------------------------------------------------
 
 def _spec(A: Any, s: Any, rho: Any, W: Any, weights: Any, levels: Any):
-    from theorycheck.rnsp_gamma import Spec, parse_structure
+    from theorycheck.rnsp_gamma import make_spec
 
     B, used_W = dense_matrix(A, W)
     rho = check_open_unit(rho, "rho")
-    size, lv, s_lv, omega, xi_terms = parse_structure(B.shape[1], s, weights, levels)
-    return Spec(B=B, rho=rho, omega=omega, s=size, levels=lv, s_levels=s_lv, xi_terms=xi_terms), used_W
+    return make_spec(B, s, rho, weights, levels), used_W, B
 
 
+#: cone programs (supports × net points, or restarts × iterations) a γ computation may ask for
+MAX_CONE_PROGRAMS = 10 ** 7
+
+
+def _cone_size_guard(spec: Any) -> None:
+    m, N = spec.B.shape
+    refuse_size(float(m) * N, 4e6, f"the cone programs of the rNSP constant (A is {m}×{N})",
+                "each program has m variables and 2N constraints; restrict A to fewer columns")
+
+
+@precision(prec=WITNESS_BITS)
 def rnsp_gamma(A: Any, s: Any, rho: float, *, W: Any = None, weights: Any = None, levels: Any = None,
                method: str = "auto", tol: float = 0.02, ascent: int = 10, executor: Any = None,
                progress: bool = True, callback: Callable[[Any], Any] | None = None,
@@ -361,52 +445,80 @@ def rnsp_gamma(A: Any, s: Any, rho: float, *, W: Any = None, weights: Any = None
     >>> r.lower <= 1.0 <= r.upper < 1.0 + 1e-6
     True
     """
-    from theorycheck.rnsp_gamma import estimate_seconds, gamma_enumerate, make_net
+    from theorycheck.rnsp_gamma import estimate_seconds, make_net
     from theorycheck.rnsp_rip import check_method, refuse_message
 
     check_method(method, ("auto", "exact", "bounds"))
-    spec, used_W = _spec(A, s, rho, W, weights, levels)
-    tol = check_positive(tol, "tol")
+    progress = bool_arg(progress, "progress")
+    callback = _callback(callback)
+    executor = _executor(executor)
+    seed = _seed(seed)
+    ascent = _count(ascent, "ascent", 0, 1000)
+    restarts = _count(restarts, "restarts", 1, MAX_CONE_PROGRAMS // 2)
     max_seconds = _seconds(max_seconds, "max_seconds")
+    tol = check_positive(tol, "tol")
+    spec, used_W, B = _spec(A, s, rho, W, weights, levels)
+    _cone_size_guard(spec)
     if method in ("auto", "exact"):
         net = make_net(spec.s, spec.cplx, tol) if method == "exact" else _try_net(spec, tol)
-        est = estimate_seconds(spec, net, ascent) if net is not None else math.inf
+        est, per_support = estimate_seconds(spec, net, ascent) if net is not None else (math.inf, math.inf)
         limit = max_seconds if method == "exact" else min(max_seconds, 120.0)
         if est > limit:
             if method == "exact":
-                count = spec.count()
                 raise InvalidArgument(refuse_message(
-                    "γ", count, count / est, max_seconds,
+                    "γ", spec.count(), 1.0 / max(per_support, 1e-12), max_seconds,
                     f"each support needs {net.size} cone programs; use method='bounds' (ascent lower bound, "
                     "RIP-based upper bound), search_rnsp_violation, or raise tol / max_seconds"))
             method = "bounds"
         else:
             method = "exact"
     if method == "exact":
-        out = gamma_enumerate(spec, net, ascent=int(ascent), executor=executor, progress=progress,
-                              callback=callback)
-        res = _gamma_result(spec, out, "exact", extra={"net": net.kind, "net_points": net.size,
-                                                       "supports": spec.count()})
+        res = _gamma_exact(spec, net, tol, ascent, executor=executor, progress=progress, callback=callback)
     else:
-        res = _gamma_bounds(spec, restarts=int(restarts), seed=seed, ascent=int(ascent), progress=progress,
+        res = _gamma_bounds(spec, restarts=restarts, seed=seed, ascent=ascent, progress=progress,
                             callback=callback)
-    return _cap_for_W(_attach(res, spec.B, **_spec_data(spec)), used_W)
+    return _finish(res, B, used_W, **_spec_data(spec))
 
 
 def _spec_data(spec: Any) -> dict[str, Any]:
-    return {"rho": spec.rho, "omega": np.asarray(spec.omega),
-            "xi_weights": np.array([w for w, _ in spec.xi_terms], dtype=float),
-            "xi_counts": np.array([c for _, c in spec.xi_terms], dtype=np.int64)}
+    """The rNSP question (ρ, order, weights, levels) as witness fields (re-read by :func:`_spec_from_witness`)."""
+    d: dict[str, Any] = {"rho": spec.rho, "structure": spec.structure}
+    if spec.structure == "levels":
+        d["s"] = np.array(spec.s_levels, dtype=np.int64)
+        d["levels"] = np.array(spec.levels, dtype=np.int64).reshape(-1, 2)
+        d["weights"] = np.array([float(spec.omega[a]) for a, _ in spec.levels])
+    else:
+        d["s"] = int(spec.s)
+        if spec.structure == "weighted":
+            d["weights"] = np.asarray(spec.omega, dtype=float)
+    return d
 
 
-def _spec_from_witness(w: Witness) -> Any:
-    from theorycheck.rnsp_gamma import Spec
+def _spec_from_witness(w: Witness, B: np.ndarray) -> Any:
+    """Rebuild the rNSP question from a saved witness (every field validated)."""
+    from theorycheck.rnsp_common import BadWitness, w_choice, w_float, w_get, w_int, w_vector
+    from theorycheck.rnsp_gamma import make_spec
 
-    A = np.asarray(w["A"])
-    terms = [(float(a), int(b)) for a, b in zip(w["xi_weights"], w["xi_counts"])]
-    S = np.asarray(w["support"])
-    return Spec(B=A, rho=float(w["rho"]), omega=np.asarray(w["omega"], dtype=float), s=int(S.size),
-                levels=None, s_levels=None, xi_terms=terms)
+    N = B.shape[1]
+    rho = w_float(w, "rho", 0.0, 1.0, open_lo=True, open_hi=True)
+    structure = w_choice(w, "structure", ("plain", "weighted", "levels"))
+    try:
+        if structure == "plain":
+            return make_spec(B, w_int(w, "s", 1, N), rho, None, None)
+        if structure == "weighted":
+            return make_spec(B, w_int(w, "s", 1, N), rho, w_vector(w, "weights", N, allow_complex=False), None)
+        lv, sl = w_get(w, "levels"), w_get(w, "s")
+        if not (isinstance(lv, np.ndarray) and lv.dtype.kind in "iu" and lv.ndim == 2 and lv.shape[1] == 2
+                and 1 <= lv.shape[0] <= N):
+            raise BadWitness("witness['levels'] must be an (L, 2) integer array of (start, stop) pairs")
+        if not (isinstance(sl, np.ndarray) and sl.dtype.kind in "iu" and sl.shape == (lv.shape[0],)):
+            raise BadWitness("witness['s'] must hold one integer local sparsity per level")
+        weights = w_vector(w, "weights", lv.shape[0], allow_complex=False)
+        return make_spec(B, [int(x) for x in sl], rho, weights, [(int(a), int(b)) for a, b in lv])
+    except BadWitness:
+        raise
+    except InvalidArgument as exc:
+        raise BadWitness(f"the saved rNSP question is invalid: {exc}") from None
 
 
 def _try_net(spec: Any, tol: float):
@@ -419,26 +531,30 @@ def _try_net(spec: Any, tol: float):
 
 
 def _violation_result(spec: Any, viol: dict[str, Any], method: str) -> ConstantResult:
+    """γ = ∞: the stable NSP with ρ fails (a deterministic function of the proof's ``v``, ``Ω`` and basic columns)."""
     v, S = viol["v"], viol["support"]
     msg = (f"the stable NSP with ρ = {spec.rho} fails: an exact kernel vector has "
            f"‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0 on Ω = {np.asarray(S).tolist()}, so no γ works")
     return make_result("rnsp_gamma", lower=math.inf, upper=math.inf, lower_rigor=Rigor.PROVEN,
                        upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=Outcome.VIOLATED,
-                       values={"rho": spec.rho, "s": spec.s, "margin": viol["margin"]},
-                       witness=Witness("kernel_vector", {"v": np.asarray(v), "support": np.asarray(S)}),
+                       values={"rho": spec.rho, "s": spec.s, "xi": spec.xi, "margin": viol["margin"]},
+                       witness=Witness("kernel_vector", {"v": np.asarray(v), "v_solver": np.asarray(viol["v_solver"]),
+                                                         "support": np.asarray(S, np.int64),
+                                                         "basic_columns": np.asarray(viol["basic_columns"]),
+                                                         "method": method}),
                        theorem="THEORY.md §2 (rNSP ⇒ stable NSP: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s on ker A)")
 
 
-def _gamma_result(spec: Any, out: dict[str, Any], method: str, extra: dict[str, Any]) -> ConstantResult:
+def _gamma_assemble(spec: Any, best: dict[str, Any], upper: float, method: str, params: dict[str, Any],
+                    extra: dict[str, Any], failures: list | None = None) -> ConstantResult:
+    """The γ interval from the best witness vector and a proven upper bound (original units)."""
     from theorycheck.rnsp_gamma import certify_lower
+    from theorycheck.rnsp_rip import consistent
 
-    if out["violation"] is not None:
-        return _violation_result(spec, out["violation"], method)
-    lower, v, S = certify_lower(spec, out["best"])
-    failures = out["failures"]
-    upper = out["upper"] if not failures else math.inf
-    upper = max(upper, lower)
+    lower, v, S = certify_lower(spec, best)
+    failures = failures or []
     if math.isfinite(upper):
+        consistent(lower, upper, "γ")
         outcome = Outcome.HOLDS
         verdict = f"the rNSP of order {spec.s} holds with ρ = {spec.rho} and γ = {upper:.9g}"
     else:
@@ -447,45 +563,73 @@ def _gamma_result(spec: Any, out: dict[str, Any], method: str, extra: dict[str, 
         verdict = (f"no finite upper bound certified ({why} on {len(failures)} support(s)); "
                    "refine tol, or the stable NSP with this ρ nearly fails")
     msg = f"γ(ρ = {spec.rho}) ∈ [{lower:.9g}, {upper:.9g}] ({method}); {verdict}"
-    values = {"rho": spec.rho, "s": spec.s, "xi": spec.xi}
-    values.update(extra)
-    wd: dict[str, Any] = {}
+    values = {"rho": spec.rho, "s": spec.s, "xi": spec.xi, **params, **extra}
+    wd: dict[str, Any] = {"method": method, **params}
     if v is not None:
-        wd = {"v": np.asarray(v), "support": np.asarray(S)}
+        wd.update(v=np.asarray(v), support=np.asarray(S, dtype=np.int64))
     return make_result("rnsp_gamma", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
                        upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=outcome, values=values,
-                       witness=Witness("rnsp_vector", wd) if wd else None,
+                       witness=Witness("rnsp_vector", wd),
                        theorem="THEORY.md §2: γ_Ω(ρ) = max_{‖u‖≤1} min{‖w‖ : A_Ω^*w = u, |(A^*w)_j| ≤ τ_j}")
+
+
+def _gamma_exact(spec: Any, net: Any, tol: float, ascent: int, *, executor: Any, progress: bool,
+                 callback: Callable | None) -> ConstantResult:
+    from theorycheck.rnsp_gamma import gamma_enumerate
+    from theorycheck.rnsp_rip import count_value
+
+    out = gamma_enumerate(spec, net, ascent=ascent, executor=executor, progress=progress, callback=callback)
+    if out["violation"] is not None:
+        return _violation_result(spec, out["violation"], "exact")
+    failures = out["failures"]
+    upper = spec.to_original(out["upper"], True) if not failures else math.inf
+    return _gamma_assemble(spec, out["best"], upper, "exact", {"tol": tol, "ascent": ascent},
+                           {"net": net.kind, "net_points": net.size, "supports": count_value(spec.count())},
+                           failures)
+
+
+def _rip_route(spec: Any) -> tuple[float, str]:
+    """Upper bound of γ from a certified ``δ_2s`` (Foucart–Rauhut Thm 6.13), plain rNSP only."""
+    from theorycheck.rnsp_rip import check_scale, frobenius_upper, gershgorin_upper, gram_and_error
+
+    if not (spec.levels is None and np.all(spec.omega == 1.0) and 2 * spec.s <= spec.N <= MAX_GRAM_N):
+        return math.inf, "upper bound: none (weights or levels, or δ_2s too large for the RIP route)"
+    A = spec.original()
+    try:
+        check_scale(A)
+    except InvalidArgument:
+        return math.inf, "upper bound: none (A is too large for the RIP route)"
+    G, E = gram_and_error(A)
+    d2s = min(gershgorin_upper(G, E, 2 * spec.s), frobenius_upper(A))
+    if not d2s < RIP_THRESHOLD:
+        return math.inf, f"δ_2s ≤ {d2s:.4g} is not below 4/√41: no upper bound from RIP"
+    r_rip, g_rip = rnsp_from_rip(d2s)
+    if r_rip > spec.rho:
+        return math.inf, f"RIP route gives ρ = {r_rip:.4g} > {spec.rho}: no upper bound"
+    return g_rip, f"upper bound from δ_2s ≤ {d2s:.6g} (Gershgorin) via Foucart–Rauhut Thm 6.13"
 
 
 def _gamma_bounds(spec: Any, *, restarts: int, seed: int, ascent: int, progress: bool,
                   callback: Callable | None) -> ConstantResult:
     from theorycheck.rnsp_gamma import search
-    from theorycheck.rnsp_rip import gram_and_error, gershgorin_upper, frobenius_upper
 
-    rng = np.random.default_rng(seed)
-    out = search(spec, restarts=restarts, iters=max(ascent, 2), rng=rng, gamma=None, progress=progress,
-                 callback=callback)
-    out.setdefault("failures", [])
-    upper = math.inf
-    note = "upper bound: none (weights or levels, or δ_2s too large for the RIP route)"
-    if spec.levels is None and np.all(spec.omega == 1.0) and 2 * spec.s <= spec.N <= MAX_GRAM_N:
-        G, E = gram_and_error(spec.B)
-        d2s = min(gershgorin_upper(G, E, 2 * spec.s), frobenius_upper(spec.B))
-        if d2s < RIP_THRESHOLD:
-            r_rip, g_rip = rnsp_from_rip(d2s)
-            if r_rip <= spec.rho:
-                upper = g_rip
-                note = f"upper bound from δ_2s ≤ {d2s:.6g} (Gershgorin) via Foucart–Rauhut Thm 6.13"
-            else:
-                note = f"RIP route gives ρ = {r_rip:.4g} > {spec.rho}: no upper bound"
-        else:
-            note = f"δ_2s ≤ {d2s:.4g} is not below 4/√41: no upper bound from RIP"
-    out["upper"] = upper
-    res = _gamma_result(spec, out, "bounds", extra={"restarts": restarts, "upper_note": note})
-    return res
+    refuse_size(float(restarts) * max(ascent, 2), MAX_CONE_PROGRAMS, "the γ search (restarts × ascent steps)",
+                "lower restarts or ascent")
+    out = search(spec, restarts=restarts, iters=max(ascent, 2), rng=np.random.default_rng(seed), gamma=None,
+                 progress=progress, callback=callback)
+    if out["violation"] is not None:
+        return _violation_result(spec, out["violation"], "bounds")
+    return _gamma_bounds_assemble(spec, out["best"], restarts=restarts, seed=seed, ascent=ascent)
 
 
+def _gamma_bounds_assemble(spec: Any, best: dict[str, Any], *, restarts: int, seed: int, ascent: int
+                           ) -> ConstantResult:
+    upper, note = _rip_route(spec)
+    return _gamma_assemble(spec, best, upper, "bounds", {"restarts": restarts, "seed": seed, "ascent": ascent},
+                           {"upper_note": note})
+
+
+@precision(prec=WITNESS_BITS)
 def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int = 0, W: Any = None,
                           weights: Any = None, levels: Any = None, restarts: int = 50, iters: int = 20,
                           progress: bool = True, callback: Callable[[Any], Any] | None = None) -> CheckResult:
@@ -525,51 +669,83 @@ def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int
     """
     from theorycheck.rnsp_gamma import ratio_ball, search
 
-    spec, used_W = _spec(A, s, rho, W, weights, levels)
+    progress = bool_arg(progress, "progress")
+    callback = _callback(callback)
+    seed = _seed(seed)
+    restarts = _count(restarts, "restarts", 1, MAX_CONE_PROGRAMS)
+    iters = _count(iters, "iters", 1, MAX_CONE_PROGRAMS)
+    refuse_size(float(restarts) * iters, MAX_CONE_PROGRAMS, "the rNSP violation search (restarts × iters)",
+                "lower restarts or iters")
+    spec, used_W, B = _spec(A, s, rho, W, weights, levels)
     gamma = check_positive(gamma, "gamma")
-    rng = np.random.default_rng(seed)
-    out = search(spec, restarts=int(restarts), iters=int(iters), rng=rng, gamma=gamma, progress=progress,
-                 callback=callback)
-    theorem = "THEORY.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
-    rig = Rigor.CERTIFIED_FLOAT64 if used_W else Rigor.PROVEN
+    _cone_size_guard(spec)
+    out = search(spec, restarts=restarts, iters=iters, rng=np.random.default_rng(seed), gamma=gamma,
+                 progress=progress, callback=callback)
+    params = {"restarts": restarts, "iters": iters, "seed": seed}
     if out["violation"] is not None:
         viol = out["violation"]
-        return CheckResult(
-            check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=rig,
-            message=(f"kernel vector with ‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0: the rNSP with "
-                     f"ρ = {spec.rho} fails for every γ"),
-            values={"rho": spec.rho, "gamma": gamma, "margin": viol["margin"], "kernel": True},
-            witness=_store(Witness("rnsp_violation", {"v": np.asarray(viol["v"]),
-                                                      "support": np.asarray(viol["support"]), "gamma": gamma,
-                                                      "kernel": True, **_spec_data(spec)}), spec.B),
-            theorem=theorem)
-    best = out["best"]
-    if best["v"] is not None:
-        for S in (np.asarray(best["support"]), spec.best_support(best["v"])):
-            margin = ratio_ball(spec, best["v"], S, gamma)
-            if margin > 0:
-                lo = ball_down(margin)
-                return CheckResult(
-                    check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=rig,
-                    message=(f"‖v_Ω‖₂ − ρ‖v_Ω^c‖₁/√ξ − γ‖Av‖₂ ≥ {lo:.6g} > 0 on Ω = {S.tolist()}: "
-                             f"(ρ, γ) = ({spec.rho}, {gamma}) is not a valid rNSP pair"),
-                    values={"rho": spec.rho, "gamma": gamma, "margin": lo, "ratio": best["lower"],
-                            "kernel": False},
-                    witness=_store(Witness("rnsp_violation", {"v": np.asarray(best["v"]), "support": S,
-                                                              "gamma": gamma, "kernel": False,
-                                                              **_spec_data(spec)}), spec.B),
-                    theorem=theorem)
+        found = {"kernel": True, "v": viol["v_solver"], "support": viol["support"], "basic": viol["basic_columns"]}
+    else:
+        best = out["best"]
+        found = {"kernel": False, "v": best["v"], "support": best["support"], "basic": None}
+        if best["v"] is not None:
+            for S in (np.asarray(best["support"]), spec.best_support(best["v"])):
+                if ratio_ball(spec, best["v"], S, gamma) > 0:
+                    found["support"] = S
+                    break
+    return _finish(_violation_search_assemble(spec, gamma, found, params), B, used_W, **_spec_data(spec))
+
+
+@precision(prec=WITNESS_BITS)
+def _violation_search_assemble(spec: Any, gamma: float, found: dict[str, Any], params: dict[str, Any]
+                               ) -> CheckResult:
+    """The ``rnsp_violation`` result from its witness (deterministic; re-run by ``theorycheck verify``)."""
+    from theorycheck.rnsp_gamma import kernel_violation_assemble, ratio_ball
+
+    theorem = "THEORY.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
+    base = {"rho": spec.rho, "s": spec.s, "gamma": gamma, **params}
+    wd: dict[str, Any] = {"gamma": gamma, "kernel": bool(found["kernel"]), **params}
+    v = found["v"]
+    if found["kernel"]:
+        viol = kernel_violation_assemble(spec, np.asarray(v), np.asarray(found["support"]), found["basic"])
+        if viol is not None and viol["margin"] > 0:
+            wd.update(v=viol["v"], v_solver=viol["v_solver"], support=viol["support"],
+                      basic_columns=viol["basic_columns"])
+            return CheckResult(
+                check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=Rigor.PROVEN,
+                message=(f"kernel vector with ‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0: the rNSP with "
+                         f"ρ = {spec.rho} fails for every γ"),
+                values={**base, "margin": viol["margin"], "kernel": True},
+                witness=Witness("rnsp_violation", wd), theorem=theorem)
+        raise InvalidArgument("the stored kernel-vector violation is not re-proven (margin ≤ 0 or no exact "
+                              "kernel vector)")
+    ratio = -math.inf
+    if v is not None:
+        S = spec.check_support(found["support"])
+        wd.update(v=np.asarray(v), support=S)
+        rb = ratio_ball(spec, np.asarray(v), S)
+        ratio = float(rb.mid()) if rb.is_finite() else math.inf
+        margin = ratio_ball(spec, np.asarray(v), S, gamma)
+        if margin > 0:
+            lo = ball_down(margin)
+            return CheckResult(
+                check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=Rigor.PROVEN,
+                message=(f"‖v_Ω‖₂ − ρ‖v_Ω^c‖₁/√ξ − γ‖Av‖₂ ≥ {lo:.6g} > 0 on Ω = {S.tolist()}: "
+                         f"(ρ, γ) = ({spec.rho}, {gamma}) is not a valid rNSP pair"),
+                values={**base, "margin": lo, "ratio": ratio, "kernel": False},
+                witness=Witness("rnsp_violation", wd), theorem=theorem)
     return CheckResult(
         check="rnsp_violation", outcome=Outcome.INCONCLUSIVE, rigor=Rigor.NUMERICAL,
-        message=(f"no violation found in {restarts} restarts (largest ratio R_Ω(v) = {best['lower']:.6g} ≤ "
+        message=(f"no violation found in {params['restarts']} restarts (largest ratio R_Ω(v) = {ratio:.6g} ≤ "
                  f"γ = {gamma}); this is not a proof of the rNSP"),
-        values={"rho": spec.rho, "gamma": gamma, "ratio": best["lower"]}, theorem=theorem)
+        values={**base, "ratio": ratio, "kernel": False}, witness=Witness("rnsp_violation", wd), theorem=theorem)
 
 
 # --------------------------------------------------------------------------------------
 # constants of the theorems
 # --------------------------------------------------------------------------------------
 
+@precision(prec=WITNESS_BITS)
 def rnsp_from_rip(delta_2s: Any) -> tuple[float, float]:
     """rNSP constants implied by the RIP: ``δ_{2s} < 4/√41 ⇒ (ρ, γ)`` (Foucart–Rauhut Thm 6.13).
 
@@ -616,6 +792,7 @@ def rnsp_from_rip(delta_2s: Any) -> tuple[float, float]:
     return ball_up(db / den), ball_up((1 + db).sqrt() / den)
 
 
+@precision(prec=WITNESS_BITS)
 def recovery_constants(rho: float, gamma: float) -> RecoveryConstants:
     """Constants of the recovery theorems for the rNSP constants ``(ρ, γ)``.
 
@@ -872,7 +1049,7 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
     """
     from theorycheck.rnsp_common import balls, matvec_balls, norm2_ball
 
-    if bound not in ("seed", "sharp"):
+    if not isinstance(bound, str) or bound not in ("seed", "sharp"):
         raise InvalidArgument(f"bound must be 'seed' or 'sharp', got {bound!r}")
     B, _ = dense_matrix(A)
     N = B.shape[1]
@@ -904,7 +1081,7 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
     else:
         outcome = Outcome.INCONCLUSIVE
     lf, af = float(lhs.mid()), float(Ad.mid())
-    ratio = lf / af if af > 0 else math.inf
+    ratio = float((lhs / Ad).mid()) if Ad > 0 else math.inf
     verdict = {Outcome.HOLDS: "holds", Outcome.VIOLATED: "fails: A does NOT have the rNSP with these constants",
                Outcome.INCONCLUSIVE: "undecided"}[outcome]
     msg = (f"‖z − x‖₂ = {lf:.6g}, ‖A(z − x)‖₂ = {af:.6g} (ratio {ratio:.6g}); bound K = {float(K.mid()):.6g} "
@@ -914,7 +1091,7 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
         values={"difference": lf, "measured_difference": af, "ratio": ratio, "K_seed": ball_up(K_seed),
                 "K_sharp": ball_up(K_sharp), "holds_seed": bool(lhs <= K_seed * Ad),
                 "holds_sharp": bool(lhs <= K_sharp * Ad), "s": s, "rho": rho, "gamma": gamma},
-        witness=_store(Witness("pair", {"x": xv, "z": zv, "bound": bound}), B),
+        witness=_store(Witness("pair", {"x": xv, "z": zv, "bound": bound, "rho": rho, "gamma": gamma, "s": s}), B),
         theorem="seed Theorem 3 (kernel awareness), THEORY.md §2")
 
 
@@ -992,27 +1169,44 @@ def empirical_phase_transition(N: int, deltas: Sequence[float], rhos: Sequence[f
     Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014), THEORY.md §2.
     Rigor: numerical (Monte Carlo).
     """
-    from theorycheck.rnsp_phase import build_result, check_grid, sweep
+    from theorycheck.rnsp_phase import check_grid, check_work, run_sweep, seed_entropy
 
     N = check_order(N, None, "N")
     if N < 2:
         raise InvalidArgument("N must be at least 2")
     d = check_grid(deltas, "deltas")
     r = check_grid(rhos, "rhos", 0.0, 1.0 + 1e-12)
-    trials = check_order(trials, None, "trials")
+    trials = _count(trials, "trials", 1, 10 ** 6)
     tol = check_positive(tol, "tol")
     atol = check_positive(atol, "atol")
-    P, R = sweep(N, d, r, trials, executor, seed, progress, tol)
-    return build_result(N, d, r, P, R, trials, atol)
+    progress = bool_arg(progress, "progress")
+    executor = _executor(executor)
+    entropy = seed_entropy(seed)
+    if d.size > 10_000 or r.size > 10_000:
+        raise InvalidArgument("deltas and rhos may have at most 10,000 entries each")
+    check_work(N, d, r, trials)
+    return run_sweep(N, d, r, trials, entropy, tol, atol, executor=executor, progress=progress)
 
 
 # --------------------------------------------------------------------------------------
 # verifiers for `theorycheck verify`
 # --------------------------------------------------------------------------------------
+#
+# Each verifier reads the saved witness only (never the file's outcome, rigor, message or
+# values), validates every field it uses, re-derives the whole result — by the same
+# deterministic assembly the check used, re-running the enumeration or the certificate where
+# that is what proved a bound — and compares it field by field with the saved one
+# (claim_mismatches: floats bit for bit). Re-runs use LAPACK, HiGHS and clarabel: a file made
+# on another machine can differ in the last bits of such numbers and is then reported, never
+# accepted with slack.
 
-def _verdict(check: str, ok: bool, *, rigor: Rigor, msg: str) -> CheckResult:
-    # never above the saved result's own claim
-    return CheckResult(f"verify:{check}", Outcome.HOLDS if ok else Outcome.VIOLATED, rigor, msg)
+#: largest re-run a verifier performs (supports for δ_s, (support, sign) patterns for α_k)
+VERIFY_MAX_SUPPORTS = 10 ** 8
+VERIFY_MAX_PATTERNS = 5 * 10 ** 7
+
+
+class _Refused(InvalidArgument):
+    """A saved result too large to re-derive here (raised, with the size)."""
 
 
 def _no_matrix(check: str) -> CheckResult:
@@ -1020,86 +1214,215 @@ def _no_matrix(check: str) -> CheckResult:
                        "the witness does not store the matrix (too large): re-run the computation")
 
 
-@register_verifier("rip_constant")
-@precision(prec=WITNESS_BITS)
-def _verify_rip(result: CheckResult) -> CheckResult:
-    from theorycheck.rnsp_rip import rip_witness
+def _verify_with(check: str, result: CheckResult, derive: Callable[[Witness], tuple[CheckResult, str]],
+                 needs_matrix: bool = True) -> CheckResult:
+    """Run ``derive(witness) -> (re-derived result, what was re-derived)`` and compare exactly."""
+    from theorycheck.rnsp_common import BadWitness
 
     w = result.witness
-    if w is None or "A" not in w.data:
-        return _no_matrix("rip_constant")
-    lo, _ = rip_witness(np.asarray(w["A"]), np.asarray(w["support"]), np.asarray(w["vector"]))
-    ok = lo >= result.lower
-    return _verdict("rip_constant", ok, rigor=result.rigor, msg=f"lower bound δ_s ≥ {lo:.15g} re-proven from the witness "
-                    f"({'confirms' if ok else 'does NOT confirm'} the saved {result.lower:.15g}); "
-                    "the upper bound needs a re-run of rip_constant")
+    if w is None:
+        return verification(result, ["the result has no witness"], rederived="nothing")
+    if needs_matrix and "A" not in w.data:
+        return _no_matrix(check)
+    try:
+        with precision(prec=WITNESS_BITS):
+            derived, what = derive(w)
+    except _Refused:
+        raise
+    except BadWitness as exc:
+        return verification(result, [str(exc)], rederived="nothing (invalid witness)")
+    except (InvalidArgument, PreconditionError, SolverError, InsufficientPrecision) as exc:
+        return verification(result, [f"the witness does not re-derive the result: {exc}"], rederived="nothing")
+    except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return verification(result, [f"re-derivation failed on the stored witness: {type(exc).__name__}: {exc}"],
+                            rederived="nothing")
+    return verification(result, claim_mismatches(result, derived), rederived=what)
+
+
+@register_verifier("rip_constant")
+def _verify_rip(result: CheckResult) -> CheckResult:
+    """Re-derive a saved ``rip_constant`` result (witness bounds; the exact enumeration is re-run).
+
+    Theorem: definition of δ_s (THEORY.md §2).
+    Rigor: the saved result's (never above it).
+    """
+    from theorycheck.rnsp_common import w_bool, w_choice, w_indices, w_int, w_matrix, w_vector
+    from theorycheck.rnsp_rip import MAX_BLOCK, check_scale, rip_bounds_assemble, rip_exact
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        N = B.shape[1]
+        s = w_int(w, "s", 1, min(N, MAX_BLOCK))
+        method = w_choice(w, "method", ("exact", "bounds"))
+        S = w_indices(w, "support", N, size=s)
+        x = w_vector(w, "vector", s)
+        w_choice(w, "side", ("max", "min"))
+        check_scale(B)
+        if method == "bounds":
+            res = rip_bounds_assemble(B, s, S, x, w_choice(w, "side", ("max", "min")))
+            what = "both bounds from the witness (ball arithmetic; Gershgorin/Frobenius bounds of the stored A)"
+        else:
+            enclose = w_bool(w, "enclose")
+            seed = w_int(w, "seed", 0, MAX_SEED)
+            count = math.comb(N, s)
+            if count > VERIFY_MAX_SUPPORTS:
+                raise _Refused(f"re-running the enumeration of δ_{s} needs {count:,} supports (more than "
+                               f"{VERIFY_MAX_SUPPORTS:,}): too large to verify here")
+            res = rip_exact(B, s, enclose=enclose, executor=None, progress=False, callback=None, seed=seed)
+            what = f"the enumeration of all {count} supports re-run (bounds, counts, witness)"
+        return _finish(res, B, used_W), what
+
+    return _verify_with("rip_constant", result, derive)
 
 
 @register_verifier("nsp_constant")
 def _verify_nsp(result: CheckResult) -> CheckResult:
-    from theorycheck.rnsp_nsp import lower_bound
+    """Re-derive a saved ``nsp_constant`` result by re-running its method on the stored matrix.
 
-    w = result.witness
-    if w is None or "A" not in w.data:
-        return _no_matrix("nsp_constant")
-    lo, _, _ = lower_bound(np.asarray(w["A"]), np.asarray(w["kernel_vector"]), int(result.values["k"]))
-    ok = lo >= result.lower  # the saved bound may not exceed what the witness re-proves
-    return _verdict("nsp_constant", ok, rigor=result.rigor, msg=f"lower bound α_k ≥ {lo:.15g} re-proven on an exact kernel vector "
-                    f"({'confirms' if ok else 'does NOT confirm'} the saved {result.lower:.15g}); "
-                    "the upper bound needs a re-run of nsp_constant")
+    Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2).
+    Rigor: the saved result's (never above it).
+    """
+    from theorycheck.rnsp_common import w_bool, w_choice, w_float, w_int, w_matrix
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        m, N = B.shape
+        k = w_int(w, "k", 1, N)
+        label = w_choice(w, "method", ("enumerate", "milp", "lp-bound", "lp", "socp"))
+        cplx = bool(np.iscomplexobj(B))
+        if (label == "socp") != (cplx and k == 1) or (label == "lp" and (cplx or k != 1)) \
+                or (label in ("enumerate", "milp") and cplx and k > 1) or (label == "lp-bound" and k == 1):
+            raise InvalidArgument(f"witness['method'] = {label!r} is not what nsp_constant uses for this matrix and k")
+        refuse_size(float(N) * N * (m + 1), 5e11, "re-running the NSP linear programs")
+        if label == "enumerate":
+            total = sum(math.comb(N, j) * 2 ** (j - 1) for j in range(1, k + 1))
+            if total > VERIFY_MAX_PATTERNS:
+                raise _Refused(f"re-running the enumeration of α_{k} needs {total:,} (support, sign) patterns "
+                               f"(more than {VERIFY_MAX_PATTERNS:,}): too large to verify here")
+            params: dict[str, Any] = {}
+        elif label == "milp":
+            params = {"time_limit": w_float(w, "time_limit", 0.0, math.inf, open_lo=True, finite=False)}
+        else:
+            params = {"ascent_iters": w_int(w, "ascent_iters", 0, 10_000)}
+        res = _nsp_run(B, k, label, params, progress=False, callback=None, max_patterns=VERIFY_MAX_PATTERNS,
+                       used_W=used_W)
+        note = (" (a MILP stopped by its time limit is not reproducible)"
+                if label == "milp" and not bool(res.values.get("optimal", True)) else "")
+        return res, f"the {label} computation re-run on the stored matrix (bounds, values, witness){note}"
+
+    return _verify_with("nsp_constant", result, derive)
 
 
 @register_verifier("rnsp_gamma")
-@precision(prec=WITNESS_BITS)
 def _verify_gamma(result: CheckResult) -> CheckResult:
-    from theorycheck.rnsp_gamma import kernel_violation_ball, ratio_ball
+    """Re-derive a saved ``rnsp_gamma`` result from its witness (the exact ε-net enumeration is re-run).
 
-    w = result.witness
-    if w is None or "A" not in w.data:
-        return _no_matrix("rnsp_gamma")
-    spec = _spec_from_witness(w)
-    S = np.asarray(w["support"])
-    if result.outcome is Outcome.VIOLATED:
-        out = kernel_violation_ball(spec, np.asarray(w["v"]), S)
-        ok = out is not None and out[0] > 0
-        return _verdict("rnsp_gamma", ok, rigor=result.rigor, msg="stable NSP violation " + ("re-proven on an exact kernel vector"
-                                                                  if ok else "NOT re-proven"))
-    lo = ball_down(ratio_ball(spec, np.asarray(w["v"]), S))
-    ok = lo >= result.lower  # the saved bound may not exceed what the witness re-proves
-    return _verdict("rnsp_gamma", ok, rigor=result.rigor, msg=f"lower bound γ ≥ {lo:.15g} re-proven from the witness "
-                    f"({'confirms' if ok else 'does NOT confirm'} the saved {result.lower:.15g}); "
-                    "the upper bound needs a re-run of rnsp_gamma")
+    Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ)).
+    Rigor: the saved result's (never above it).
+    """
+    from theorycheck.rnsp_common import w_bool, w_choice, w_float, w_indices, w_int, w_matrix, w_vector
+    from theorycheck.rnsp_gamma import kernel_violation_assemble, make_net
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        m, N = B.shape
+        spec = _spec_from_witness(w, B)
+        method = w_choice(w, "method", ("exact", "bounds"))
+        if w.kind == "kernel_vector":
+            v = w_vector(w, "v_solver", N)
+            S = w_indices(w, "support", N, max_size=spec.s)
+            basic = w_indices(w, "basic_columns", N, size=m)
+            viol = kernel_violation_assemble(spec, v, S, basic)
+            if viol is None or not viol["margin"] > 0:
+                raise InvalidArgument("the stored vector does not prove a stable-NSP violation")
+            res, what = _violation_result(spec, viol, method), "the kernel-vector violation re-proven"
+        elif method == "bounds":
+            best: dict[str, Any] = {"v": None}
+            if "v" in w.data:
+                best = {"v": w_vector(w, "v", N), "support": w_indices(w, "support", N, max_size=spec.s)}
+            res = _gamma_bounds_assemble(spec, best, restarts=w_int(w, "restarts", 1, MAX_CONE_PROGRAMS // 2),
+                                         seed=w_int(w, "seed", 0, MAX_SEED), ascent=w_int(w, "ascent", 0, 1000))
+            what = "the lower bound from the witness vector, the upper bound from the stored matrix"
+        else:
+            tol = w_float(w, "tol", 0.0, math.inf, open_lo=True)
+            ascent = w_int(w, "ascent", 0, 1000)
+            _cone_size_guard(spec)
+            net = make_net(spec.s, spec.cplx, tol)
+            programs = spec.count() * net.size * (1 + ascent)
+            if programs > MAX_CONE_PROGRAMS:
+                raise _Refused(f"re-running the ε-net enumeration needs up to {programs:,} cone programs (more "
+                               f"than {MAX_CONE_PROGRAMS:,}): too large to verify here")
+            res = _gamma_exact(spec, net, tol, ascent, executor=None, progress=False, callback=None)
+            what = f"the ε-net enumeration over {spec.count()} supports re-run (bounds, witness)"
+        return _finish(res, B, used_W, **_spec_data(spec)), what
+
+    return _verify_with("rnsp_gamma", result, derive)
 
 
 @register_verifier("rnsp_violation")
-@precision(prec=WITNESS_BITS)
 def _verify_violation(result: CheckResult) -> CheckResult:
-    from theorycheck.rnsp_gamma import kernel_violation_ball, ratio_ball
+    """Re-derive a saved ``rnsp_violation`` result from its witness vector.
 
-    w = result.witness
-    if result.outcome is not Outcome.VIOLATED:
-        return CheckResult("verify:rnsp_violation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           "nothing to verify: the search found no violation")
-    if w is None or "A" not in w.data:
-        return _no_matrix("rnsp_violation")
-    spec = _spec_from_witness(w)
-    S, v = np.asarray(w["support"]), np.asarray(w["v"])
-    if bool(w["kernel"]):
-        out = kernel_violation_ball(spec, v, S)
-        ok = out is not None and out[0] > 0
-    else:
-        ok = bool(ratio_ball(spec, v, S, float(w["gamma"])) > 0)
-    return _verdict("rnsp_violation", ok, rigor=result.rigor, msg="rNSP violation " + ("re-proven" if ok else "NOT re-proven"))
+    Theorem: THEORY.md §2 (rNSP definition).
+    Rigor: the saved result's (never above it).
+    """
+    from theorycheck.rnsp_common import w_bool, w_float, w_indices, w_int, w_matrix, w_vector
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        m, N = B.shape
+        spec = _spec_from_witness(w, B)
+        gamma = w_float(w, "gamma", 0.0, math.inf, open_lo=True)
+        kernel = w_bool(w, "kernel")
+        params = {"restarts": w_int(w, "restarts", 1, MAX_CONE_PROGRAMS),
+                  "iters": w_int(w, "iters", 1, MAX_CONE_PROGRAMS), "seed": w_int(w, "seed", 0, MAX_SEED)}
+        found: dict[str, Any] = {"kernel": kernel, "v": None, "support": None, "basic": None}
+        if kernel or "v" in w.data:
+            found.update(v=w_vector(w, "v_solver" if kernel else "v", N),
+                         support=w_indices(w, "support", N, max_size=spec.s))
+        if kernel:
+            found["basic"] = w_indices(w, "basic_columns", N, size=m)
+        res = _violation_search_assemble(spec, gamma, found, params)
+        return _finish(res, B, used_W, **_spec_data(spec)), "every value from the witness vector (ball arithmetic)"
+
+    return _verify_with("rnsp_violation", result, derive)
 
 
 @register_verifier("kernel_awareness")
 def _verify_kernel_awareness(result: CheckResult) -> CheckResult:
-    w = result.witness
-    if w is None or "A" not in w.data:
-        return _no_matrix("kernel_awareness")
-    again = check_kernel_awareness(np.asarray(w["A"]), np.asarray(w["x"]), np.asarray(w["z"]),
-                                   rho=float(result.values["rho"]), gamma=float(result.values["gamma"]),
-                                   s=int(result.values["s"]), bound=str(w["bound"]))
-    ok = again.outcome is result.outcome
-    return _verdict("kernel_awareness", ok, rigor=result.rigor, msg=f"re-evaluated: {again.outcome.value} "
-                    f"({'matches' if ok else 'differs from'} the saved {result.outcome.value})")
+    """Re-derive a saved ``kernel_awareness`` result from the stored matrix, pair and constants.
+
+    Theorem: seed Theorem 3 (kernel awareness).
+    Rigor: the saved result's (never above it).
+    """
+    from theorycheck.rnsp_common import w_choice, w_float, w_int, w_matrix, w_vector
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        N = B.shape[1]
+        res = check_kernel_awareness(
+            B, w_vector(w, "x", N), w_vector(w, "z", N), rho=w_float(w, "rho", 0.0, 1.0, open_lo=True, open_hi=True),
+            gamma=w_float(w, "gamma", 0.0, math.inf, open_lo=True), s=w_int(w, "s", 1, N),
+            bound=w_choice(w, "bound", ("seed", "sharp")))
+        return res, "every value re-evaluated in ball arithmetic"
+
+    return _verify_with("kernel_awareness", result, derive)
+
+
+@register_verifier("phase_transition")
+def _verify_phase_transition(result: CheckResult) -> CheckResult:
+    """Re-run a saved phase-transition sweep from its stored seed and grid (Monte Carlo, reproducible).
+
+    Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014).
+    Rigor: numerical (as the saved result).
+    """
+    from theorycheck.rnsp_phase import rerun_from_witness
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        return rerun_from_witness(w), "the sweep re-run from the stored seed (every probability and crossing)"
+
+    return _verify_with("phase_transition", result, derive, needs_matrix=False)

@@ -39,6 +39,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.backend import as_array, is_torch, to_numpy
+from theorycheck.numerics.validation import refuse_size
 from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_result
 
 __all__ = ["ConstantResult", "RecoveryConstants"]
@@ -145,6 +146,12 @@ class RecoveryConstants:
         Theorem: seed Theorem 1 hypothesis ``0 < λ ≤ C1/(√s C2)``.
         Rigor: proven (ball arithmetic, rounded down).
         """
+        from theorycheck.numerics.precision import precision
+
+        with precision(prec=WITNESS_BITS):
+            return self._lambda_max(s)
+
+    def _lambda_max(self, s: int) -> float:
         import flint
 
         s = check_order(s, None)
@@ -218,38 +225,106 @@ def check_positive(v: Any, name: str) -> float:
     return x
 
 
+#: largest number of entries of a dense matrix formed from an operator (``A``, ``W``, ``A W^*``)
+MAX_DENSE_ENTRIES = 2 ** 26
+
+
+def dense_operator(A: Any, name: str) -> np.ndarray:
+    """A dense float64/complex128 copy of an array, tensor or :class:`LinearOperator` (validated)."""
+    from theorycheck.problems.operators import LinearOperator
+
+    if isinstance(A, LinearOperator):
+        n_in = int(np.prod(A.in_shape))
+        n_out = int(np.prod(A.out_shape))
+        refuse_size(float(n_in) * float(n_out), MAX_DENSE_ENTRIES, f"the dense {n_out}×{n_in} matrix of {name}",
+                    "the rNSP computations need a dense matrix: restrict the operator to fewer columns or rows")
+        M = np.asarray(A.to_dense())
+        if M.ndim != 2 or not np.all(np.isfinite(M)):
+            raise InvalidArgument(f"{name} produces NaN or inf: pass a finite operator")
+        return np.array(M, dtype=complex if np.iscomplexobj(M) else float)
+    if isinstance(A, (str, bytes, bool, np.bool_)) or A is None:
+        raise InvalidArgument(f"{name} must be a matrix (array, tensor or LinearOperator), got {A!r}")
+    M = as_array(A, name, ndim=2)
+    if M.size > MAX_DENSE_ENTRIES:
+        refuse_size(M.size, MAX_DENSE_ENTRIES, f"{name} with {M.size:,} entries")
+    return M
+
+
+def unitary_dense(W: Any, N: int) -> tuple[np.ndarray, float]:
+    """Dense ``W`` (``N×N``) checked to be unitary to 1e-8; returns ``(W, max |W^*W − I|)``.
+
+    Raises :class:`PreconditionError` naming the hypothesis "W unitary" and the
+    deviation when it is not (the rNSP of ``A W^{-1}`` is computed as ``A W^*``).
+    """
+    Wd = dense_operator(W, "W")
+    if Wd.shape != (N, N):
+        raise PreconditionError(
+            f"W has shape {Wd.shape}: the theorems need a unitary {N}×{N} sparsifier (W^{{-1}} = W^*); "
+            "pass an orthonormal sparsifier acting on the signals of A", hypothesis="W unitary",
+            margin=math.inf)
+    err = float(np.max(np.abs(Wd.conj().T @ Wd - np.eye(N))))
+    if not err <= UNITARY_TOL:
+        raise PreconditionError(
+            f"W is not unitary (max |W*W − I| = {err:.3g} > {UNITARY_TOL:g}): the rNSP of A W^{{-1}} = A W^* "
+            "needs a unitary W (orthonormal wavelets); pass an orthonormal sparsifier",
+            hypothesis="W unitary", margin=err)
+    return Wd, err
+
+
+#: largest accepted ``max |W^*W − I|`` of a sparsifier
+UNITARY_TOL = 1e-8
+
+
+def unitarity_defect_bound(Wd: np.ndarray) -> float:
+    """A proven upper bound of ``‖W^*W − I‖₂`` for the float matrix ``Wd`` (Frobenius norm, Higham bounds)."""
+    N = Wd.shape[0]
+    cplx = bool(np.iscomplexobj(Wd))
+    aW = np.abs(Wd)
+    D = np.abs(Wd.conj().T @ Wd - np.eye(N)) + gam(N, cplx) * (aW.T @ aW) * (1.0 + gam(N))
+    return float(up(np.sqrt(np.sum(D * D)) * (1.0 + gam(D.size + 2)), 0.0))
+
+
 def dense_matrix(A: Any, W: Any = None, name: str = "A") -> tuple[np.ndarray, bool]:
     """Dense ``A`` (or ``A W^*`` for a unitary ``W``) as float64/complex128; ``(B, used_W)``.
 
     ``A`` may be an array, a torch tensor or a :class:`LinearOperator`; ``W``
-    an operator or a square matrix, checked to be unitary to 1e-8.
+    an operator or a square matrix, checked to be unitary to 1e-8
+    (:func:`unitary_dense`).
     """
-    from theorycheck.problems.operators import LinearOperator
-
-    if isinstance(A, LinearOperator):
-        M = A.to_dense()
-        if not np.all(np.isfinite(M)):
-            raise InvalidArgument(f"{name} produces NaN or inf: pass a finite operator")
-    else:
-        M = as_array(A, name, ndim=2)
+    M = dense_operator(A, name)
     m, N = M.shape
     if m == 0 or N == 0:
         raise InvalidArgument(f"{name} has shape {M.shape}: pass a non-empty matrix")
     if W is None:
         return M, False
-    if isinstance(W, LinearOperator):
-        Wd = W.to_dense()
+    Wd, _ = unitary_dense(W, N)
+    B = M @ Wd.conj().T
+    if not np.all(np.isfinite(B)):
+        raise InvalidArgument(f"{name} W^* overflows float64: rescale {name}")
+    return B, True
+
+
+def exact_rescaling(B: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(B·2^{−e}, e)`` with ``max|B·2^{−e}| ∈ [1/2, 1)``, an exact rescaling.
+
+    When an entry would fall below the normal range (magnitudes spanning more
+    than ~1000 binades) the rescaling is not exact and ``(B, 0)`` is returned.
+    """
+    amax = float(np.max(np.abs(B))) if B.size else 0.0
+    if amax == 0.0 or not math.isfinite(amax):
+        return B, 0
+    e = int(math.frexp(amax)[1])
+    if e == 0:
+        return B, 0
+    if np.iscomplexobj(B):
+        Bs = np.ldexp(B.real, -e) + 1j * np.ldexp(B.imag, -e)
+        back = np.ldexp(Bs.real, e) + 1j * np.ldexp(Bs.imag, e)
     else:
-        Wd = as_array(W, "W", ndim=2)
-    if Wd.shape != (N, N):
-        raise InvalidArgument(f"W has shape {Wd.shape}: pass a unitary {N}×{N} sparsifier")
-    err = float(np.max(np.abs(Wd.conj().T @ Wd - np.eye(N)))) if N else 0.0
-    if not err <= 1e-8:
-        raise PreconditionError(
-            f"W is not unitary (max |W*W − I| = {err:.3g}): the rNSP of A W^{{-1}} = A W^* needs a "
-            "unitary W (orthonormal wavelets); pass an orthonormal sparsifier",
-            hypothesis="W unitary", margin=err)
-    return M @ Wd.conj().T, True
+        Bs = np.ldexp(B, -e)
+        back = np.ldexp(Bs, e)
+    if not np.array_equal(back, B):
+        return B, 0
+    return Bs, e
 
 
 def vector(x: Any, name: str, N: int, allow_complex: bool = True) -> np.ndarray:
@@ -271,16 +346,25 @@ def gam(n: int, cplx: bool = False) -> float:
     return 2.0 * n * U / (1.0 - n * U)
 
 
+#: absolute allowance for gradual underflow: every rounded product or sum below the normal
+#: range errs by at most 2⁻¹⁰⁷⁵ in absolute terms, which relative (Higham) bounds do not
+#: cover; 2⁻¹⁰⁰⁰ covers up to 2⁷⁴ such events in one bounded computation
+UNDERFLOW = 2.0 ** -1000
+
+
 def up(x: Any, scale: Any = 0.0) -> Any:
-    """Round a float64 result of a few operations outward (up): adds 64u(|x| + scale), then one ulp."""
+    """Round a float64 result of a few operations outward (up).
+
+    Adds ``64u(|x| + scale)`` and the underflow allowance :data:`UNDERFLOW`, then one ulp.
+    """
     x = np.asarray(x, dtype=float)
-    return np.nextafter(x + (np.abs(x) + np.abs(scale)) * 64 * U, np.inf)
+    return np.nextafter(x + (np.abs(x) + np.abs(scale)) * 64 * U + UNDERFLOW, np.inf)
 
 
 def down(x: Any, scale: Any = 0.0) -> Any:
     """Round a float64 result of a few operations outward (down); see :func:`up`."""
     x = np.asarray(x, dtype=float)
-    return np.nextafter(x - (np.abs(x) + np.abs(scale)) * 64 * U, -np.inf)
+    return np.nextafter(x - (np.abs(x) + np.abs(scale)) * 64 * U - UNDERFLOW, -np.inf)
 
 
 def ball_up(b: Any) -> float:
@@ -375,15 +459,8 @@ def matvec_balls(A: np.ndarray, bs: list[Any]) -> list[Any]:
     return [y[i, 0] for i in range(A.shape[0])]
 
 
-def exact_kernel_balls(A: np.ndarray, z: np.ndarray) -> tuple[list[Any], np.ndarray] | None:
-    """Balls containing a vector ``ẑ`` with ``A ẑ = 0`` exactly, close to the float vector ``z``.
-
-    ``ẑ`` equals ``z`` on ``N − m`` free coordinates; its entries on ``m``
-    basic columns (chosen by pivoted QR) solve ``A_B ẑ_B = −A_F z_F`` in ball
-    arithmetic. Returns ``(balls, basic_indices)``, or None when ``A`` does not
-    have full row rank numerically (no certified kernel vector then).
-    """
-    import flint
+def kernel_basis_columns(A: np.ndarray) -> np.ndarray | None:
+    """``m`` columns of ``A`` forming a well-conditioned basis (pivoted QR), or None (rank deficient, m ≥ N)."""
     import scipy.linalg
 
     m, N = A.shape
@@ -393,7 +470,33 @@ def exact_kernel_balls(A: np.ndarray, z: np.ndarray) -> tuple[list[Any], np.ndar
     d = np.abs(np.diag(R))
     if d.size < m or d[m - 1] <= N * np.finfo(float).eps * max(d[0], 1e-300):
         return None
-    B = np.sort(piv[:m])
+    return np.sort(piv[:m]).astype(np.int64)
+
+
+def exact_kernel_balls(A: np.ndarray, z: np.ndarray, basic: np.ndarray | None = None
+                       ) -> tuple[list[Any], np.ndarray] | None:
+    """Balls containing a vector ``ẑ`` with ``A ẑ = 0`` exactly, close to the float vector ``z``.
+
+    ``ẑ`` equals ``z`` on ``N − m`` free coordinates; its entries on ``m``
+    basic columns (``basic``, default chosen by pivoted QR) solve
+    ``A_B ẑ_B = −A_F z_F`` in ball arithmetic. Returns ``(balls, basic_indices)``,
+    or None when ``A`` does not have full row rank numerically or ``A_B`` is
+    not provably invertible (no certified kernel vector then). A given
+    ``basic`` must be ``m`` distinct column indices (else :class:`InvalidArgument`).
+    """
+    import flint
+
+    m, N = A.shape
+    if basic is None:
+        B = kernel_basis_columns(A)
+        if B is None:
+            return None
+    else:
+        B = np.asarray(basic)
+        if (B.ndim != 1 or B.size != m or B.dtype.kind not in "iu" or np.unique(B).size != m
+                or (m and (B.min() < 0 or B.max() >= N)) or m >= N):
+            raise InvalidArgument(f"basic columns must be {m} distinct indices in [0, {N}), got {B!r}")
+        B = np.sort(B).astype(np.int64)
     F = np.setdiff1d(np.arange(N), B)
     cplx = np.iscomplexobj(A) or np.iscomplexobj(z)
     zf = z[F]
@@ -450,6 +553,119 @@ def topk_ratio(z: np.ndarray, k: int) -> float:
     if tot == 0 or not math.isfinite(tot):
         return 0.0
     return float(np.sort(a)[::-1][:k].sum() / tot)
+
+
+# --------------------------------------------------------------------------------------
+# reading saved witnesses (verifiers): every field validated, named in the error
+# --------------------------------------------------------------------------------------
+
+class BadWitness(InvalidArgument):
+    """A saved witness field that is missing, of the wrong type or out of range (the message names it)."""
+
+
+def w_get(w: Witness, key: str) -> Any:
+    """The witness field ``key`` (:class:`BadWitness` when missing)."""
+    if w is None or key not in w.data:
+        raise BadWitness(f"witness[{key!r}] is missing")
+    return w.data[key]
+
+
+def w_int(w: Witness, key: str, lo: int, hi: int) -> int:
+    """An integer field in ``[lo, hi]``."""
+    v = w_get(w, key)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)) \
+            or not lo <= int(v) <= hi:
+        raise BadWitness(f"witness[{key!r}] = {v!r} must be an integer in [{lo}, {hi}]")
+    return int(v)
+
+
+def w_float(w: Witness, key: str, lo: float = -math.inf, hi: float = math.inf, *, open_lo: bool = False,
+            open_hi: bool = False, finite: bool = True) -> float:
+    """A real field in the interval ``lo ≤ v ≤ hi`` (ends open on request)."""
+    v = w_get(w, key)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
+        raise BadWitness(f"witness[{key!r}] = {v!r} must be a real number")
+    x = float(v)
+    bad = (math.isnan(x) or (finite and not math.isfinite(x)) or x < lo or x > hi
+           or (open_lo and x == lo) or (open_hi and x == hi))
+    if bad:
+        lb, rb = "(" if open_lo else "[", ")" if open_hi else "]"
+        raise BadWitness(f"witness[{key!r}] = {v!r} must lie in {lb}{lo:g}, {hi:g}{rb}")
+    return x
+
+
+def w_bool(w: Witness, key: str) -> bool:
+    """A boolean field."""
+    v = w_get(w, key)
+    if not isinstance(v, (bool, np.bool_)):
+        raise BadWitness(f"witness[{key!r}] = {v!r} must be true or false")
+    return bool(v)
+
+
+def w_choice(w: Witness, key: str, choices: tuple[str, ...]) -> str:
+    """A string field among ``choices``."""
+    v = w_get(w, key)
+    if not isinstance(v, str) or v not in choices:
+        raise BadWitness(f"witness[{key!r}] = {v!r} must be one of {list(choices)}")
+    return v
+
+
+def w_matrix(w: Witness, key: str = "A", max_entries: int = MAX_DENSE_ENTRIES) -> np.ndarray:
+    """A non-empty finite 2-D float64/complex128 array."""
+    v = w_get(w, key)
+    if not isinstance(v, np.ndarray) or v.ndim != 2 or v.dtype not in (np.float64, np.complex128) \
+            or v.size == 0:
+        raise BadWitness(f"witness[{key!r}] must be a non-empty 2-D float64 or complex128 array")
+    if v.size > max_entries:
+        raise BadWitness(f"witness[{key!r}] has {v.size:,} entries (limit {max_entries:,})")
+    if not np.all(np.isfinite(v)):
+        raise BadWitness(f"witness[{key!r}] has NaN or inf entries")
+    return np.array(v)
+
+
+def w_vector(w: Witness, key: str, n: int, *, allow_complex: bool = True) -> np.ndarray:
+    """A finite 1-D float64 (or complex128) array of length ``n``."""
+    v = w_get(w, key)
+    kinds = (np.float64, np.complex128) if allow_complex else (np.float64,)
+    if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype not in kinds or v.size != n:
+        raise BadWitness(f"witness[{key!r}] must be a 1-D {'float64/complex128' if allow_complex else 'float64'} "
+                         f"array of length {n}")
+    if not np.all(np.isfinite(v)):
+        raise BadWitness(f"witness[{key!r}] has NaN or inf entries")
+    return np.array(v)
+
+
+def w_indices(w: Witness, key: str, N: int, *, size: int | None = None, max_size: int | None = None
+              ) -> np.ndarray:
+    """Distinct integer indices in ``[0, N)`` (exactly ``size`` of them, or at most ``max_size``)."""
+    v = w_get(w, key)
+    if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype.kind not in "iu":
+        raise BadWitness(f"witness[{key!r}] must be a 1-D integer array of column indices")
+    idx = v.astype(np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= N):
+        raise BadWitness(f"witness[{key!r}] has indices outside [0, {N})")
+    if np.unique(idx).size != idx.size:
+        raise BadWitness(f"witness[{key!r}] repeats an index: a support is a set of distinct columns")
+    if size is not None and idx.size != size:
+        raise BadWitness(f"witness[{key!r}] has {idx.size} indices, the order is {size}")
+    if max_size is not None and idx.size > max_size:
+        raise BadWitness(f"witness[{key!r}] has {idx.size} indices, more than the order {max_size}")
+    return idx
+
+
+def distinct_support(S: Any, N: int, size: int | None = None) -> np.ndarray:
+    """``S`` as distinct int64 indices in ``[0, N)`` (of length ``size``), else :class:`InvalidArgument`."""
+    idx = np.asarray(S)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise InvalidArgument(f"a support must be a 1-D array of integer indices, got {S!r}")
+    idx = idx.astype(np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= N):
+        raise InvalidArgument(f"support {idx.tolist()} has indices outside [0, {N})")
+    if np.unique(idx).size != idx.size:
+        raise InvalidArgument(f"support {idx.tolist()} repeats an index")
+    if size is not None and idx.size != size:
+        raise InvalidArgument(f"support {idx.tolist()} has {idx.size} indices, expected {size}")
+    return idx
 
 
 # --------------------------------------------------------------------------------------

@@ -68,13 +68,23 @@ MAX_NET = 20000
 class Spec:
     """Matrix, thresholds ``τ_j = ρω_j/√ξ`` and support structure of one rNSP question."""
 
-    B: np.ndarray
+    B: np.ndarray                            # the matrix rescaled by a power of two: A = B·2^exp
     rho: float
     omega: np.ndarray
     s: int                                   # support size
     levels: list[tuple[int, int]] | None
     s_levels: list[int] | None
     xi_terms: list[tuple[float, int]]        # ξ = Σ w² · count, exactly
+    exp: int = 0                             # γ(A) = γ(B)·2^{−exp}
+    structure: str = "plain"                 # "plain", "weighted" or "levels"
+
+    def original(self) -> np.ndarray:
+        """The user's matrix ``A = B·2^exp`` (exact: the rescaling was checked to be exact)."""
+        if self.exp == 0:
+            return self.B
+        if self.cplx:
+            return np.ldexp(self.B.real, self.exp) + 1j * np.ldexp(self.B.imag, self.exp)
+        return np.ldexp(self.B, self.exp)
 
     @property
     def cplx(self) -> bool:
@@ -131,6 +141,38 @@ class Spec:
         parts = [a + rng.choice(b - a, k, replace=False) for (a, b), k in zip(self.levels, self.s_levels)]
         return np.sort(np.concatenate(parts)).astype(np.intp)
 
+    def check_support(self, S: Any, what: str = "support") -> np.ndarray:
+        """``S`` as an admissible support (distinct indices in range; ``|Ω| ≤ s``, or ``≤ s_k`` per level).
+
+        The rNSP inequality is only required for admissible ``Ω``: a "violation"
+        on any other set proves nothing, so witnesses are checked here.
+        """
+        from theorycheck.rnsp_common import distinct_support
+
+        idx = distinct_support(S, self.N)
+        if self.levels is None:
+            if idx.size > self.s:
+                raise InvalidArgument(f"{what} {idx.tolist()} has {idx.size} indices, more than s = {self.s}")
+        else:
+            for k, ((a, b), sk) in enumerate(zip(self.levels, self.s_levels)):
+                c = int(np.sum((idx >= a) & (idx < b)))
+                if c > sk:
+                    raise InvalidArgument(f"{what} {idx.tolist()} has {c} indices in level {k}, more than "
+                                          f"s_{k} = {sk}")
+        return idx
+
+    @precision(prec=WITNESS_BITS)
+    def to_original(self, x: float, up_: bool) -> float:
+        """A bound of ``γ`` for ``B`` turned into one for ``A = B·2^exp`` (rounded outward)."""
+        import flint
+
+        from theorycheck.rnsp_common import ball_up
+
+        if self.exp == 0 or not math.isfinite(x):
+            return x
+        b = flint.arb(x) * flint.arb(2) ** (-self.exp)
+        return ball_up(b) if up_ else ball_down(b)
+
     def best_support(self, v: np.ndarray) -> np.ndarray:
         """A support maximising ``‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|`` among a few natural candidates."""
         a = np.abs(v)
@@ -147,6 +189,12 @@ class Spec:
             if val > best_val:
                 best, best_val = S, val
         return best.astype(np.intp)
+
+
+def unscale(x: float, exp: int) -> float:
+    """Float ``x·2^{−exp}`` (a ratio of the rescaled matrix in the units of ``A``; ``inf`` on overflow)."""
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.ldexp(x, -exp))
 
 
 def _numerator(v: np.ndarray, S: np.ndarray, tau: np.ndarray) -> float:
@@ -166,9 +214,13 @@ def ratio_float(B: np.ndarray, v: np.ndarray, S: np.ndarray, tau: np.ndarray) ->
 
 @precision(prec=WITNESS_BITS)
 def ratio_ball(spec: Spec, v: np.ndarray, S: np.ndarray, gamma: float | None = None) -> Any:
-    """Ball of ``R_Ω(v)`` or, with ``gamma``, of ``‖v_Ω‖₂ − Σ τ_j|v_j| − γ‖Av‖₂``."""
+    """Ball of ``R_Ω(v)`` or, with ``gamma``, of ``‖v_Ω‖₂ − Σ τ_j|v_j| − γ‖Av‖₂`` for the *original* ``A``.
+
+    ``S`` must be an admissible support (:meth:`Spec.check_support`).
+    """
     import flint
 
+    S = spec.check_support(S)
     vb = balls(v)
     taus = spec.tau_balls()
     inS = set(int(i) for i in S)
@@ -176,26 +228,28 @@ def ratio_ball(spec: Spec, v: np.ndarray, S: np.ndarray, gamma: float | None = N
     for j in range(len(vb)):
         if j not in inS:
             num -= taus[j] * abs(vb[j])
-    Av = norm2_ball(matvec_balls(spec.B, vb))
+    Av = norm2_ball(matvec_balls(spec.B, vb)) * flint.arb(2) ** spec.exp   # ‖A v‖ with A = B·2^exp
     if gamma is not None:
         return num - flint.arb(gamma) * Av
     return num / Av
 
 
 @precision(prec=WITNESS_BITS)
-def kernel_violation_ball(spec: Spec, v: np.ndarray, S: np.ndarray) -> tuple[Any, Any] | None:
-    """``(ball of ‖ẑ_Ω‖₂ − Σ τ_j|ẑ_j|, balls of ẑ)`` for an exact kernel vector ``ẑ`` near ``v``."""
-    ek = exact_kernel_balls(spec.B, v)
+def kernel_violation_ball(spec: Spec, v: np.ndarray, S: np.ndarray, basic: np.ndarray | None = None
+                          ) -> tuple[Any, Any, np.ndarray] | None:
+    """``(ball of ‖ẑ_Ω‖₂ − Σ τ_j|ẑ_j|, balls of ẑ, basic columns)`` for an exact kernel vector ``ẑ`` near ``v``."""
+    S = spec.check_support(S)
+    ek = exact_kernel_balls(spec.B, v, basic)
     if ek is None:
         return None
-    zb, _ = ek
+    zb, basic_cols = ek
     taus = spec.tau_balls()
     inS = set(int(i) for i in S)
     num = norm2_ball([zb[i] for i in S])
     for j in range(len(zb)):
         if j not in inS:
             num -= taus[j] * abs(zb[j])
-    return num, zb
+    return num, zb, basic_cols
 
 
 # --------------------------------------------------------------------------------------
@@ -216,6 +270,7 @@ class Net:
         return self.T.shape[0]
 
 
+@precision(prec=WITNESS_BITS)
 def make_net(s: int, cplx: bool, tol: float) -> Net:
     """The ε-net for supports of size ``s`` whose bound is within a factor ``1 + tol`` (see module doc)."""
     import flint
@@ -224,9 +279,20 @@ def make_net(s: int, cplx: bool, tol: float) -> Net:
         T = np.ones((1, 1), dtype=complex if cplx else float)
         return Net(T, 0.0, 1.0, "point")
     if not cplx and s == 2:
-        n = 2
+        # smallest n with 1/cos(π/2n) − 1 ≤ tol, found in closed form (a loop would never end for tiny tol)
+        c_need = 1.0 / (1.0 + tol)
+        n_est = math.pi / (2.0 * math.acos(c_need)) if c_need < 1.0 else math.inf
+        if not n_est <= 2 * MAX_NET:
+            raise InvalidArgument(
+                f"the ε-net for s = 2 with tol = {tol:g} needs about {n_est:.3g} cone programs per support "
+                f"(more than {MAX_NET:,}); raise tol, or use method='bounds'")
+        n = max(2, int(n_est) - 2)
         while 1.0 / math.cos(math.pi / (2 * n)) - 1.0 > tol:
             n += 1
+        if n > MAX_NET:
+            raise InvalidArgument(
+                f"the ε-net for s = 2 with tol = {tol:g} needs {n:,} cone programs per support (more than "
+                f"{MAX_NET:,}); raise tol, or use method='bounds'")
         c0 = flint.arb(flint.fmpq(1, 2 * n)).cos_pi()
         rows, dt = [], 0.0
         for k in range(n):
@@ -237,7 +303,15 @@ def make_net(s: int, cplx: bool, tol: float) -> Net:
         return Net(np.array(rows), float(np.nextafter(dt, np.inf)),
                    float(c0.mid()), f"polygon({2 * n})")
     d = 2 * s if cplx else s
-    n = 1
+    # smallest n with 1 − (d−1)/n² > 0 and 1/sqrt(1 − (d−1)/n²) − 1 ≤ tol, from the closed form
+    c2_need = 1.0 / (1.0 + tol) ** 2
+    n_est = math.sqrt((d - 1) / (1.0 - c2_need)) if c2_need < 1.0 else math.inf
+    too_many = lambda n_: ((n_ + 1) ** d - (n_ - 1) ** d) // (4 if cplx else 2) > MAX_NET  # noqa: E731
+    if not n_est < 2 ** 40 or too_many(max(1, int(n_est) - 1)):
+        raise InvalidArgument(
+            f"the ε-net for s = {s}{' (complex)' if cplx else ''} with tol = {tol:g} needs more than "
+            f"{MAX_NET:,} cone programs per support; raise tol, or use method='bounds'")
+    n = max(1, int(n_est) - 2)
     while True:
         h2 = (2.0 / n) ** 2
         c0f = math.sqrt(max(1.0 - (d - 1) * h2 / 4.0, 1e-300))
@@ -445,12 +519,16 @@ def support_run(B: np.ndarray, S: np.ndarray, tau: np.ndarray, tau_lo: np.ndarra
 # drivers
 # --------------------------------------------------------------------------------------
 
-def estimate_seconds(spec: Spec, net: Net, ascent: int) -> float:
-    """Estimated seconds for all supports (one pilot support)."""
+def estimate_seconds(spec: Spec, net: Net, ascent: int) -> tuple[float, float]:
+    """Estimated seconds for all supports and per support (one pilot support; ``inf`` on overflow)."""
     S = next(iter(spec.supports()))
     t0 = time.perf_counter()
     support_run(spec.B, S, spec.tau, spec.tau_lower(), net, ascent)
-    return (time.perf_counter() - t0) * spec.count()
+    per = max(time.perf_counter() - t0, 1e-9)
+    try:
+        return per * float(spec.count()), per
+    except OverflowError:
+        return math.inf, per
 
 
 def _batches(it, size: int):
@@ -481,7 +559,8 @@ def gamma_enumerate(spec: Spec, net: Net, *, ascent: int, executor: Any, progres
         for res in res_list:
             if res["v"] is not None and res["lower"] > best["lower"]:
                 best.update(lower=res["lower"], v=res["v"], support=res["support"])
-                call_back(callback, {"gamma_lower": res["lower"], "support": res["support"], "v": res["v"]})
+                call_back(callback, {"gamma_lower": unscale(res["lower"], spec.exp), "support": res["support"],
+                                     "v": res["v"]})
             upper = max(upper, res["upper"])
             if res["failed"]:
                 failures.append((res["support"], res["failed"]))
@@ -514,16 +593,33 @@ def gamma_enumerate(spec: Spec, net: Net, *, ascent: int, executor: Any, progres
 
 @precision(prec=WITNESS_BITS)
 def prove_kernel_violation(spec: Spec, v: np.ndarray, S: np.ndarray) -> dict[str, Any] | None:
-    """Proof that the stable NSP with ``ρ`` fails: an exact kernel vector with ``‖v_Ω‖₂ > Σ τ_j|v_j|``."""
-    for Om in (S, spec.best_support(v)):
-        out = kernel_violation_ball(spec, v, Om)
+    """Proof that the stable NSP with ``ρ`` fails: an exact kernel vector with ``‖v_Ω‖₂ > Σ τ_j|v_j|``.
+
+    Returns ``{"v", "v_solver", "support", "basic_columns", "margin"}``: ``v`` the
+    exact kernel vector rounded to float64, ``v_solver`` the solver's vector, the
+    support and the basic columns from which :func:`kernel_violation_assemble`
+    re-derives the proof deterministically.
+    """
+    for Om in (np.asarray(S), spec.best_support(v)):
+        out = kernel_violation_assemble(spec, v, Om)
         if out is None:
             return None
-        margin, zb = out
-        if margin > 0:
-            # report the rounding of the exact kernel vector (in ker A up to float64 rounding)
-            return {"v": ball_mids(zb), "v_solver": v, "support": np.asarray(Om), "margin": ball_down(margin)}
+        if out["margin"] > 0:
+            return out
     return None
+
+
+@precision(prec=WITNESS_BITS)
+def kernel_violation_assemble(spec: Spec, v: np.ndarray, S: np.ndarray, basic: np.ndarray | None = None
+                              ) -> dict[str, Any] | None:
+    """The kernel-vector violation proof from ``(v, Ω, basic columns)``; ``margin`` rounded down (≤ 0: no proof)."""
+    out = kernel_violation_ball(spec, v, S, basic)
+    if out is None:
+        return None
+    margin, zb, basic_cols = out
+    m = ball_down(margin) if margin.is_finite() else -math.inf
+    return {"v": ball_mids(zb), "v_solver": np.asarray(v), "support": spec.check_support(S),
+            "basic_columns": np.asarray(basic_cols, np.int64), "margin": m if margin > 0 else min(m, 0.0)}
 
 
 def search(spec: Spec, *, restarts: int, iters: int, rng: np.random.Generator, gamma: float | None,
@@ -578,14 +674,15 @@ def search(spec: Spec, *, restarts: int, iters: int, rng: np.random.Generator, g
                 Sbest = S if ratio_float(B, v, S, tau) >= ratio_float(B, v, S2, tau) else S2
                 if R > best["lower"]:
                     best.update(lower=R, v=v, support=Sbest)
-                    call_back(callback, {"gamma_lower": R, "support": Sbest, "v": v})
+                    call_back(callback, {"gamma_lower": unscale(R, spec.exp), "support": Sbest, "v": v})
                 if R <= prev * (1 + 1e-12):
                     break
                 prev = R
                 S = S2
             if bar is not None:
                 bar.update(1)
-            if violation is not None or (gamma is not None and best["lower"] > gamma * (1 + 1e-9)):
+            if violation is not None or (gamma is not None
+                                         and unscale(best["lower"], spec.exp) > gamma * (1 + 1e-9)):
                 break
     finally:
         if bar is not None:
@@ -609,6 +706,23 @@ def certify_lower(spec: Spec, best: dict[str, Any]) -> tuple[float, np.ndarray |
     return max(lo, 0.0), v, Sbest
 
 
+def _check_weight_range(w: np.ndarray) -> None:
+    if np.any(w < 2.0 ** -200) or np.any(w > 2.0 ** 200):
+        raise InvalidArgument("weights must lie in [2^-200, 2^200] (ξ = Σ w_k² s_k must not under- or overflow): "
+                              "rescale them (the rNSP in levels is invariant under a common factor)")
+
+
+def make_spec(B: np.ndarray, s: Any, rho: float, weights: Any, levels: Any) -> Spec:
+    """The :class:`Spec` of one rNSP question; ``B`` is rescaled exactly by a power of two for the solvers."""
+    from theorycheck.rnsp_common import exact_rescaling
+
+    size, lv, s_lv, omega, xi_terms = parse_structure(B.shape[1], s, weights, levels)
+    Bs, e = exact_rescaling(B)
+    structure = "levels" if levels is not None else ("plain" if weights is None else "weighted")
+    return Spec(B=Bs, rho=float(rho), omega=omega, s=size, levels=lv, s_levels=s_lv, xi_terms=xi_terms, exp=e,
+                structure=structure)
+
+
 def parse_structure(N: int, s: Any, weights: Any, levels: Any) -> tuple[int, list | None, list | None,
                                                                         np.ndarray, list[tuple[float, int]]]:
     """Validate ``s``/``weights``/``levels``; return ``(support size, levels, s per level, ω, ξ terms)``."""
@@ -623,14 +737,19 @@ def parse_structure(N: int, s: Any, weights: Any, levels: Any) -> tuple[int, lis
         w = as_array(weights, "weights", allow_complex=False).reshape(-1)
         if w.size != N or np.any(w <= 0):
             raise InvalidArgument(f"weights must be {N} positive numbers (one per column), got {w.size}")
+        _check_weight_range(w)
         top = np.sort(w)[::-1][:s]
         # ξ = max_{|Ω| = s} Σ_{i∈Ω} w_i² (constant weights give ξ = s w²)
         return s, None, None, w, [(float(x), 1) for x in top]
     lv = _check_levels(levels, N)
-    try:
-        s_list = [int(x) for x in (s if isinstance(s, (list, tuple, np.ndarray)) else [s] * len(lv))]
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgument(f"s must be a sequence of local sparsities, one per level: {exc}") from exc
+    raw = list(np.asarray(s).ravel()) if isinstance(s, np.ndarray) else (
+        list(s) if isinstance(s, (list, tuple)) else [s] * len(lv))
+    import numbers
+
+    for x in raw:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Integral, np.integer)):
+            raise InvalidArgument(f"s must be a sequence of integer local sparsities, one per level; got {s!r}")
+    s_list = [int(x) for x in raw]
     if len(s_list) != len(lv):
         raise InvalidArgument(f"s has {len(s_list)} entries but there are {len(lv)} levels")
     for k, ((a, b), sk) in enumerate(zip(lv, s_list)):
@@ -654,6 +773,7 @@ def parse_structure(N: int, s: Any, weights: Any, levels: Any) -> tuple[int, lis
             raise InvalidArgument(f"weights must have one entry per level ({len(lv)}) or per column ({N})")
         if any(x <= 0 for x in w_lv):
             raise InvalidArgument("weights must be positive")
+        _check_weight_range(np.asarray(w_lv))
     omega = np.concatenate([np.full(b - a, wk) for (a, b), wk in zip(lv, w_lv)])
     return sum(s_list), lv, s_list, omega, [(wk, sk) for wk, sk in zip(w_lv, s_list)]
 

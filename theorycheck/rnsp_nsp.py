@@ -266,17 +266,22 @@ def _level1(solver: Any, A: np.ndarray, best: _Best) -> tuple[np.ndarray, np.nda
 
 
 @precision(prec=WITNESS_BITS)
-def lower_bound(A: np.ndarray, z: np.ndarray | None, k: int) -> tuple[float, Rigor, dict[str, Any]]:
-    """Proven lower bound of ``α_k`` from a float kernel vector (via an exact kernel vector)."""
+def lower_bound(A: np.ndarray, z: np.ndarray | None, k: int, basic: np.ndarray | None = None
+                ) -> tuple[float, Rigor, dict[str, Any]]:
+    """Proven lower bound of ``α_k`` from a float kernel vector (via an exact kernel vector).
+
+    ``basic`` (optional) fixes the ``m`` columns on which ``z`` is corrected
+    (default: pivoted QR); the result is a deterministic function of ``(A, z, basic)``.
+    """
     if z is None or not np.any(z):
         return 0.0, Rigor.PROVEN, {}
-    ek = exact_kernel_balls(A, z)
+    ek = exact_kernel_balls(A, z, basic)
     if ek is None:
         # no exact kernel vector: report the float ratio as a numerical estimate only
         return 0.0, Rigor.PROVEN, {"note": "A is rank deficient: the lower bound 0 is trivial"}
     bs, B = ek
     ratio, K = topk_ratio_ball(bs, k)
-    return max(0.0, ball_down(ratio)), Rigor.PROVEN, {"support": K, "basic_columns": B,
+    return max(0.0, ball_down(ratio)), Rigor.PROVEN, {"support": K.astype(np.int64), "basic_columns": B,
                                                       "ratio_float": topk_ratio(z, k)}
 
 
@@ -458,10 +463,21 @@ def nsp_lp_bound(A: np.ndarray, k: int, *, ascent_iters: int, callback: Callable
             "elapsed_s": time.perf_counter() - t0, "jn": jn}
 
 
-def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str) -> ConstantResult:
-    """Certify the lower side and assemble the :class:`ConstantResult`."""
+def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: dict[str, Any] | None = None
+           ) -> ConstantResult:
+    """Certify the lower side and assemble the :class:`ConstantResult`.
+
+    ``params`` (the method's options) are stored both in the witness (what
+    ``theorycheck verify`` re-runs with) and in ``values`` (what it compares).
+    """
+    params = dict(params or {})
     lower, lrig, info = lower_bound(A, raw["z"], k)
-    upper = max(float(raw["upper"]), lower)
+    upper = float(raw["upper"])
+    if raw["upper_rigor"] is Rigor.PROVEN:
+        from theorycheck.rnsp_rip import consistent
+
+        consistent(lower, upper, f"α_{k}")
+    upper = max(upper, lower)
     if lower >= 0.5:
         outcome = Outcome.VIOLATED
         verdict = f"NSP of order {k} fails (α_{k} ≥ {lower:.6g} ≥ 1/2)"
@@ -472,10 +488,11 @@ def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str) -> ConstantR
         outcome = Outcome.INCONCLUSIVE
         verdict = f"NSP of order {k} undecided: 1/2 lies in [{lower:.6g}, {upper:.6g}]"
     z = raw["z"]
-    wdata: dict[str, Any] = {"kernel_vector": np.zeros(A.shape[1]) if z is None else np.asarray(z)}
+    wdata: dict[str, Any] = {"kernel_vector": np.zeros(A.shape[1], dtype=A.dtype) if z is None else np.asarray(z)}
     wdata.update({k_: (np.asarray(v) if isinstance(v, np.ndarray) else v) for k_, v in info.items()})
+    wdata.update({"k": k, "method": method, **params})
     values = {"k": k, "juditsky_nemirovski": raw["jn"], "linear_programs": raw["lps"],
-              "elapsed_s": raw["elapsed_s"]}
+              "elapsed_s": raw["elapsed_s"], **params}
     for key in ("milp_status", "milp_value", "optimal"):
         if key in raw:
             values[key] = raw[key]
@@ -486,4 +503,3 @@ def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str) -> ConstantR
                        upper_rigor=raw["upper_rigor"], method=method, message=msg, outcome=outcome,
                        values=values, witness=Witness("kernel_vector", wdata),
                        theorem="THEORY.md §2: α_k = max{‖z_K‖₁ : Az = 0, ‖z‖₁ ≤ 1, |K| ≤ k}; NSP(k) ⇔ α_k < 1/2")
-

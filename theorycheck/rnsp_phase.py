@@ -23,8 +23,13 @@ from typing import Any
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.results import CheckResult, Outcome, Rigor, register_result
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_result
 from theorycheck.rnsp_common import progress_bar
+
+#: work (Σ over cells of trials·m²·N, a simplex cost model) a sweep may ask for
+MAX_SWEEP_WORK = 5e12
+#: largest signal length of the empirical sweep (dense m×N Gaussian matrices)
+MAX_N = 20000
 
 __all__ = ["PhaseTransitionResult"]
 
@@ -172,12 +177,7 @@ def crossing(rho: np.ndarray, p: np.ndarray) -> float:
 def sweep(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int, executor: Any, seed: Any,
           progress: bool, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """Success probabilities and effective ``s/m`` per cell."""
-    cells = []
-    for d in deltas:
-        m = max(1, min(N, int(round(d * N))))
-        for r in rhos:
-            s = max(1, min(m, int(round(r * m))))
-            cells.append((m, s))
+    cells = cells_of(N, deltas, rhos)
     seeds = np.random.SeedSequence(seed).spawn(len(cells))
     bar = progress_bar(len(cells), progress, "phase transition")
     out = []
@@ -215,9 +215,80 @@ def check_grid(values: Any, name: str, lo: float = 0.0, hi: float = 1.0) -> np.n
     return v
 
 
+def seed_entropy(seed: Any) -> int:
+    """The entropy (a non-negative int) of ``seed``: None (fresh), an int ≥ 0, or a fresh ``SeedSequence``.
+
+    The sweep's seeds are ``SeedSequence(entropy).spawn(cells)``: storing the
+    entropy makes the sweep reproducible (``theorycheck verify`` re-runs it).
+    """
+    import numbers
+
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, np.random.SeedSequence):
+        if seed.spawn_key or seed.n_children_spawned or not isinstance(seed.entropy, int):
+            raise InvalidArgument("seed: pass an int or a fresh SeedSequence(int) (no spawn key, no children)")
+        return int(seed.entropy)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.integer)) or int(seed) < 0:
+        raise InvalidArgument(f"seed must be a non-negative integer, None or a SeedSequence, got {seed!r}")
+    if int(seed) >= 2 ** 128:
+        raise InvalidArgument("seed must be below 2^128")
+    return int(seed)
+
+
+def cells_of(N: int, deltas: np.ndarray, rhos: np.ndarray) -> list[tuple[int, int]]:
+    """``(m, s)`` per cell (row-major over ``deltas × rhos``)."""
+    cells = []
+    for d in deltas:
+        m = max(1, min(N, int(round(d * N))))
+        for r in rhos:
+            cells.append((m, max(1, min(m, int(round(r * m))))))
+    return cells
+
+
+def check_work(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int) -> None:
+    """Refuse sweeps far beyond what can be computed (with the estimate)."""
+    from theorycheck.numerics.validation import refuse_size
+
+    if N > MAX_N:
+        raise InvalidArgument(f"N = {N} exceeds {MAX_N}: each trial forms a dense m×N Gaussian matrix")
+    work = float(trials) * sum(float(m) * m * N + float(m) * N for m, _ in cells_of(N, deltas, rhos))
+    refuse_size(work, MAX_SWEEP_WORK, f"the phase-transition sweep (≈ {work:.3g} operations over "
+                f"{len(deltas) * len(rhos)} cells × {trials} trials)", "lower N, trials or the grid sizes")
+
+
+def run_sweep(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int, entropy: int, tol: float, atol: float,
+              executor: Any = None, progress: bool = False) -> "PhaseTransitionResult":
+    """The sweep and its result: a deterministic function of the arguments (not of ``executor``)."""
+    P, R = sweep(N, deltas, rhos, trials, executor, entropy, progress, tol)
+    return build_result(N, deltas, rhos, P, R, trials, atol, entropy, tol)
+
+
+def rerun_from_witness(w: Witness) -> "PhaseTransitionResult":
+    """Re-run a saved sweep from its witness (every field validated; absurd sizes refused)."""
+    from theorycheck.rnsp_common import BadWitness, w_float, w_get, w_int
+
+    N = w_int(w, "N", 2, MAX_N)
+    grids = []
+    for key, hi in (("deltas", 1.0), ("rhos", 1.0 + 1e-12)):
+        v = w_get(w, key)
+        if not (isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim == 1 and 1 <= v.size <= 10_000):
+            raise BadWitness(f"witness[{key!r}] must be a 1-D float64 array")
+        try:
+            grids.append(check_grid(v, key, 0.0, hi))
+        except InvalidArgument as exc:
+            raise BadWitness(f"witness[{key!r}]: {exc}") from None
+    trials = w_int(w, "trials", 1, 10 ** 6)
+    entropy = w_int(w, "seed", 0, 2 ** 128 - 1)
+    tol = w_float(w, "tol", 0.0, math.inf, open_lo=True)
+    atol = w_float(w, "atol", 0.0, math.inf, open_lo=True)
+    check_work(N, grids[0], grids[1], trials)
+    return run_sweep(N, grids[0], grids[1], trials, entropy, tol, atol)
+
+
 def build_result(N: int, deltas: np.ndarray, rhos: np.ndarray, P: np.ndarray, R: np.ndarray, trials: int,
-                 atol: float) -> PhaseTransitionResult:
-    """Assemble the :class:`PhaseTransitionResult` and its verdict."""
+                 atol: float, entropy: int = 0, tol: float = 1e-4) -> PhaseTransitionResult:
+    """Assemble the :class:`PhaseTransitionResult` and its verdict (the seed and options go in the witness)."""
     cross = np.array([crossing(R[i], P[i]) for i in range(len(deltas))])
     theory = np.array([weak_threshold(float(d)) for d in deltas])
     ok = np.isfinite(cross)
@@ -229,9 +300,13 @@ def build_result(N: int, deltas: np.ndarray, rhos: np.ndarray, P: np.ndarray, R:
         msg = (f"max |empirical crossing − ρ_W(δ)| = {err:.3f} over {int(ok.sum())} δ values "
                f"({'within' if outcome is Outcome.HOLDS else 'outside'} atol = {atol:g}; finite-N "
                "transitions are smoothed over a width ~ 1/√N)")
+    witness = Witness("phase_transition", {"N": int(N), "deltas": np.asarray(deltas, dtype=float),
+                                           "rhos": np.asarray(rhos, dtype=float), "trials": int(trials),
+                                           "seed": int(entropy), "tol": float(tol), "atol": float(atol)})
     return PhaseTransitionResult(
         check="phase_transition", outcome=outcome, rigor=Rigor.NUMERICAL, message=msg,
         values={"max_deviation": float(np.max(np.abs(cross[ok] - theory[ok]))) if np.any(ok) else math.nan,
-                "atol": atol}, theorem="Donoho–Tanner / statistical dimension (THEORY.md §2)",
+                "atol": atol, "tol": tol, "seed": int(entropy)},
+        witness=witness, theorem="Donoho–Tanner / statistical dimension (THEORY.md §2)",
         N=N, deltas=deltas, rhos=rhos, probability=P, rho_effective=R, crossing=cross, theory=theory,
         trials=trials)

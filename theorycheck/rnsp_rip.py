@@ -28,16 +28,39 @@ from typing import Any, Callable
 
 import numpy as np
 
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InvalidArgument, SolverError
 from theorycheck.numerics.precision import precision
 from theorycheck.results import Outcome, Rigor, Witness
 from theorycheck.rnsp_common import (
     WITNESS_BITS,
-    ConstantResult, ball_down, balls, call_back, gam, make_result, matvec_balls, norm2_ball,
+    ConstantResult, ball_down, balls, call_back, distinct_support, gam, make_result, matvec_balls, norm2_ball,
     progress_bar, up, down,
 )
 
 CHUNK = 32768
+#: entries (``batch·s²``) of one batch of principal blocks
+CHUNK_ENTRIES = 2 ** 22
+#: largest order ``s`` (one ``s×s`` eigendecomposition per support)
+MAX_BLOCK = 4096
+#: ``‖A‖_F`` above this would let the Gram matrix and its error bounds overflow
+MAX_FROBENIUS = 2.0 ** 400
+
+
+def chunk_for(s: int, chunk: int = CHUNK) -> int:
+    """Supports per batch: ``CHUNK`` for small ``s``, fewer so that a batch holds ≤ 2²² block entries."""
+    return max(1, min(chunk, CHUNK_ENTRIES // (s * s)))
+
+
+def check_scale(A: np.ndarray) -> None:
+    """Refuse matrices whose Gram matrix would overflow float64 (``δ_s`` is not scale-invariant)."""
+    amax = float(np.max(np.abs(A)))
+    if amax == 0.0:
+        return
+    fro = float(np.sqrt(np.sum(np.abs(A / amax) ** 2))) * amax
+    if not fro <= MAX_FROBENIUS:
+        raise InvalidArgument(
+            f"‖A‖_F ≈ {fro:.3g} exceeds 2^400: A^*A would overflow float64, and δ_s ≥ ‖a_j‖² − 1 is "
+            "astronomically large anyway (δ_s is not scale-invariant); normalise the columns of A")
 
 
 def gram_and_error(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,8 +157,17 @@ def _enclosure_upper(Gs: np.ndarray, Es: np.ndarray, Q: np.ndarray, s: int, cplx
 
 @precision(prec=WITNESS_BITS)
 def rip_witness(A: np.ndarray, S: np.ndarray, x: np.ndarray) -> tuple[float, float]:
-    """Proven lower bound of ``δ_s`` from an ``s``-sparse vector: ``|‖A_S x‖²/‖x‖² − 1|``; also the float ratio."""
-    xb = balls(np.asarray(x))
+    """Proven lower bound of ``δ_s`` from an ``s``-sparse vector: ``|‖A_S x‖²/‖x‖² − 1|``; also the float ratio.
+
+    ``S`` must be distinct column indices and ``x`` a non-zero vector of the same
+    length (else :class:`InvalidArgument`): a support that repeats a column is not
+    a support, and would "prove" ``δ ≥ 1`` for an identity.
+    """
+    x = np.asarray(x)
+    S = distinct_support(S, A.shape[1], size=x.size if x.ndim == 1 else None)
+    if x.ndim != 1 or not np.all(np.isfinite(x)) or not np.any(x):
+        raise InvalidArgument("the RIP witness vector must be a finite non-zero vector with one entry per column")
+    xb = balls(x)
     Ax = matvec_balls(A[:, S], xb)
     nA, nx = norm2_ball(Ax), norm2_ball(xb)
     ratio = (nA * nA) / (nx * nx)  # not ** 2: python-flint 0.9 gives nan for arb(0, r) ** 2
@@ -144,9 +176,9 @@ def rip_witness(A: np.ndarray, S: np.ndarray, x: np.ndarray) -> tuple[float, flo
 
 
 def estimate_rate(G: np.ndarray, E: np.ndarray, s: int, enclose: bool) -> float:
-    """Supports per second of :func:`rip_chunk` on this machine (pilot run)."""
+    """Supports per second of :func:`rip_chunk` on this machine (pilot run on at most one batch)."""
     N = G.shape[0]
-    n = min(2048, math.comb(N, s))
+    n = min(2048, math.comb(N, s), chunk_for(s))
     S = next(combination_chunks(N, s, n))
     t0 = time.perf_counter()
     rip_chunk(G, E, S, enclose)
@@ -159,21 +191,26 @@ def rip_exact(A: np.ndarray, s: int, *, enclose: bool, executor: Any, progress: 
               ) -> ConstantResult:
     """Exact ``δ_s`` by batched enumeration (see module docstring).
 
-    With ``prune``, a greedy / truncated-power candidate gives a first lower
-    bound and supports whose Gershgorin bound cannot beat the best ``δ_S`` so
-    far are not diagonalised (their Gershgorin bound is proven and enters the
-    upper bound): the answer is the same, only faster.
+    With ``prune``, a greedy / truncated-power candidate (seeded by ``seed``)
+    gives a threshold ``θ`` and supports whose Gershgorin bound is ``≤ θ`` are
+    not diagonalised (their Gershgorin bound is proven and enters the upper
+    bound instead): the answer is the same, only faster. The same ``θ`` is
+    used for every batch, so the result — bounds, counts and witness (the first
+    worst support in lexicographic order) — does not depend on ``executor`` and
+    is reproduced bit for bit by ``theorycheck verify`` (same machine: the
+    eigendecompositions come from LAPACK).
     """
     N = A.shape[1]
     G, E = gram_and_error(A)
     H = gershgorin_matrix(G, E) if prune else None
     total = math.comb(N, s)
+    size = chunk_for(s, chunk)
     bar = progress_bar(total, progress, f"δ_{s}: supports")
     t0 = time.perf_counter()
-    best: dict[str, Any] = {"delta": -math.inf, "support": None, "vector": None, "side": "max"}
+    thr = -math.inf
     if prune:
-        d, S0, x0, which = _heuristic_worst(G, s, np.random.default_rng(seed))
-        best = {"delta": d, "support": np.asarray(S0), "vector": x0, "side": which}
+        thr = float(_heuristic_worst(G, s, np.random.default_rng(seed))[0])
+    best: dict[str, Any] = {"delta": -math.inf, "support": None, "vector": None, "side": "max"}
     upper = -math.inf
     diagonalised = 0
 
@@ -192,34 +229,45 @@ def rip_exact(A: np.ndarray, s: int, *, enclose: bool, executor: Any, progress: 
 
     try:
         if executor is None:
-            for S in combination_chunks(N, s, chunk):
-                absorb(rip_chunk(G, E, S, enclose, H, best["delta"]))
+            for S in combination_chunks(N, s, size):
+                absorb(rip_chunk(G, E, S, enclose, H, thr))
         else:
-            futures = [executor.submit(rip_chunk, G, E, S, enclose, H, best["delta"])
-                       for S in combination_chunks(N, s, chunk)]
+            futures = [executor.submit(rip_chunk, G, E, S, enclose, H, thr)
+                       for S in combination_chunks(N, s, size)]
             for fut in futures:
                 absorb(fut.result())
     finally:
         if bar is not None:
             bar.close()
-    S = np.asarray(best["support"])
+    if best["support"] is None:  # pragma: no cover - the heuristic's own support is always diagonalised
+        raise SolverError("no support was diagonalised (internal error of the RIP enumeration)")
+    S = np.asarray(best["support"], dtype=np.int64)
     lower, ratio = rip_witness(A, S, best["vector"])
     elapsed = time.perf_counter() - t0
     if enclose and math.isfinite(upper):
         upper_rigor = Rigor.PROVEN
+        consistent(lower, upper, "δ_s")
     else:
-        upper, upper_rigor = float(up(best["delta"], 1.0)), Rigor.NUMERICAL
-    upper = max(upper, lower)
+        upper, upper_rigor = max(float(up(best["delta"], 1.0)), lower), Rigor.NUMERICAL
     witness = Witness("rip_support", {"support": S, "vector": np.asarray(best["vector"]),
-                                      "rayleigh_quotient": ratio, "side": best["side"]})
+                                      "rayleigh_quotient": ratio, "side": best["side"], "s": s,
+                                      "method": "exact", "enclose": bool(enclose), "seed": int(seed)})
     msg = (f"δ_{s} ∈ [{lower:.12g}, {upper:.12g}] over all {total} supports "
            f"(worst support {S.tolist()}, {'largest' if best['side'] == 'max' else 'smallest'} eigenvalue; "
-           f"{diagonalised} supports diagonalised, the others bounded by Gershgorin discs)")
+           f"{diagonalised} supports diagonalised, the others bounded by Gershgorin discs"
+           f"{'' if enclose else '; upper side the float maximum (enclose=False)'})")
     return make_result("rip_constant", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
                        upper_rigor=upper_rigor, method="exact", message=msg,
                        values={"s": s, "supports": total, "diagonalised": diagonalised,
-                               "delta_float": best["delta"], "elapsed_s": elapsed},
+                               "enclose": bool(enclose), "seed": int(seed), "elapsed_s": elapsed},
                        witness=witness, theorem="THEORY.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
+
+
+def consistent(lower: float, upper: float, what: str) -> None:
+    """Two proven bounds must not cross: if they do, a certificate is wrong (raise, never report)."""
+    if lower > upper:
+        raise SolverError(f"internal inconsistency: proven bounds of {what} cross ({lower!r} > {upper!r}); "
+                          "please report this instance")
 
 
 def _heuristic_worst(G: np.ndarray, s: int, rng: np.random.Generator) -> tuple[float, list[int], np.ndarray, str]:
@@ -262,24 +310,29 @@ def _best_support(G: np.ndarray, S: list[int], which: str) -> tuple[float, np.nd
     return (float(w[-1]), Q[:, -1]) if which == "max" else (float(w[0]), Q[:, 0])
 
 
+#: floating-point operations the heuristic supports may cost (greedy growth, power iterations)
+HEURISTIC_FLOPS = 2e10
+
+
 def greedy_supports(G: np.ndarray, s: int, which: str, starts: int = 4) -> list[list[int]]:
-    """Supports grown greedily (each step the column that moves the extreme eigenvalue most)."""
+    """Supports grown greedily (each step the column that moves the extreme eigenvalue most).
+
+    Seeds are the ``starts`` pairs ``i < j`` of largest ``|G_ij|`` (never a
+    diagonal entry: a "support" ``[i, i]`` is not a support). Returns ``[]``
+    when growing them would cost more than :data:`HEURISTIC_FLOPS`.
+    """
     N = G.shape[0]
-    aG = np.abs(G).copy()
-    np.fill_diagonal(aG, -1.0)
     if s == 1:
         dg = np.real(np.diag(G))
         return [[int(np.argmax(dg) if which == "max" else np.argmin(dg))]]
-    flat = np.argsort(-aG, axis=None)[: 2 * starts]
-    pairs = []
-    for f in flat:
-        i, j = divmod(int(f), N)
-        p = sorted((i, j))
-        if p not in pairs:
-            pairs.append(p)
+    if float(N) * s ** 4 / 4.0 * 2 * starts > HEURISTIC_FLOPS or float(N) * s * s > 2 ** 25:
+        return []
+    iu, ju = np.triu_indices(N, 1)
+    vals = np.abs(G[iu, ju])
+    order = np.argsort(-vals, kind="stable")[:starts]
     out = []
-    for S in pairs[:starts]:
-        S = list(S)
+    for t in order:
+        S = [int(iu[t]), int(ju[t])]
         while len(S) < s:
             cand = np.setdiff1d(np.arange(N), S)
             idx = np.concatenate([np.tile(np.asarray(S), (cand.size, 1)), cand[:, None]], axis=1)
@@ -292,8 +345,13 @@ def greedy_supports(G: np.ndarray, s: int, which: str, starts: int = 4) -> list[
 
 def truncated_power(G: np.ndarray, s: int, which: str, rng: np.random.Generator, starts: int = 4,
                     iters: int = 100) -> list[list[int]]:
-    """Supports found by the truncated power method on ``G`` (``which="max"``) or ``cI − G``."""
+    """Supports found by the truncated power method on ``G`` (``which="max"``) or ``cI − G``.
+
+    The number of iterations is capped so that all starts cost at most
+    :data:`HEURISTIC_FLOPS` (at least 3 iterations).
+    """
     N = G.shape[0]
+    iters = max(3, min(iters, int(HEURISTIC_FLOPS / (8.0 * starts * N * N))))
     if which == "min":
         c = float(np.max(np.real(np.diag(G))) + np.max(np.sort(np.abs(G), axis=1)[:, -s:].sum(axis=1)))
         M = c * np.eye(N) - G
@@ -312,39 +370,60 @@ def truncated_power(G: np.ndarray, s: int, which: str, rng: np.random.Generator,
             x = np.zeros_like(y)
             x[S] = y[S]
             nx = np.linalg.norm(x)
-            if nx == 0:
+            if not nx > 0 or not math.isfinite(nx):
                 break
             x /= nx
             if list(S) == S_prev:
                 break
-            S_prev = list(S)
-        out.append([int(i) for i in S_prev] if S_prev else list(range(s)))
+            S_prev = [int(i) for i in S]
+        out.append(S_prev if S_prev else list(range(s)))
     return out
 
 
 def rip_bounds(A: np.ndarray, s: int, *, seed: int, callback: Callable | None) -> ConstantResult:
     """Certified ``δ_s`` interval without enumeration (see module docstring)."""
+    G, _ = gram_and_error(A)
+    _, S, x, which = _heuristic_worst(G, s, np.random.default_rng(seed))
+    call_back(callback, {"support": np.asarray(S)})
+    return rip_bounds_assemble(A, s, np.asarray(S, dtype=np.int64), np.asarray(x), which)
+
+
+def rip_bounds_assemble(A: np.ndarray, s: int, S: np.ndarray, x: np.ndarray, side: str) -> ConstantResult:
+    """The ``"bounds"`` result from its witness: a deterministic function of ``(A, s, S, x, side)``.
+
+    Lower bound: ``|‖A_S x‖²/‖x‖² − 1|`` in ball arithmetic; upper bound:
+    ``min(Gershgorin, max(1, ‖A‖_F² − 1))`` with a-priori rounding bounds.
+    ``theorycheck verify`` calls it on the stored witness.
+    """
     G, E = gram_and_error(A)
     upper = min(gershgorin_upper(G, E, s), frobenius_upper(A))
-    d, S, x, which = _heuristic_worst(G, s, np.random.default_rng(seed))
-    call_back(callback, {"delta": d, "support": np.asarray(S)})
-    S = np.asarray(S)
+    S = distinct_support(S, A.shape[1], size=s)
     lower, ratio = rip_witness(A, S, x)
-    upper = max(upper, lower)
+    consistent(lower, upper, "δ_s")
     witness = Witness("rip_support", {"support": S, "vector": np.asarray(x), "rayleigh_quotient": ratio,
-                                      "side": which})
+                                      "side": side, "s": s, "method": "bounds"})
     msg = (f"δ_{s} ∈ [{lower:.6g}, {upper:.6g}]: lower bound from the support {S.tolist()} "
            "(greedy / truncated power), upper bound from Gershgorin discs of the Gram matrix")
     return make_result("rip_constant", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
                        upper_rigor=Rigor.PROVEN, method="bounds", message=msg,
-                       outcome=Outcome.HOLDS, values={"s": s, "supports": math.comb(A.shape[1], s)},
+                       outcome=Outcome.HOLDS, values={"s": s, "supports": count_value(math.comb(A.shape[1], s))},
                        witness=witness, theorem="THEORY.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
+
+
+def seconds_for(count: int, rate: float) -> float:
+    """``count / rate`` without overflow (``inf`` when it exceeds the float range)."""
+    rate = max(float(rate), 1e-9)
+    try:
+        return float(count) / rate
+    except OverflowError:
+        return math.inf
 
 
 def refuse_message(what: str, count: int, rate: float, limit_s: float, alternatives: str) -> str:
     """Message for an exact request that would take far too long."""
-    est = count / max(rate, 1e-9)
-    return (f"exact {what} needs {count:,} supports (about {_human(est)} at {rate:,.0f} supports/s "
+    est = seconds_for(count, rate)
+    shown = f"{count:,}" if count < 10 ** 30 else f"about 10^{int(math.log10(count))}"
+    return (f"exact {what} needs {shown} supports (about {_human(est)} at {rate:,.0f} supports/s "
             f"on this machine), more than max_seconds = {limit_s:g} s; {alternatives}")
 
 
@@ -357,11 +436,23 @@ def _human(seconds: float) -> str:
         return f"{seconds / 3600:.1f} h"
     if seconds < 2 * 3.15e7:
         return f"{seconds / 86400:.0f} days"
+    if not math.isfinite(seconds):
+        return "longer than the age of the universe"
     return f"{seconds / 3.15e7:.3g} years"
+
+
+def count_value(n: int) -> int | float:
+    """A count for ``values``: the int itself up to 2⁵³, else a float (``inf`` beyond the float range)."""
+    if n <= 2 ** 53:
+        return int(n)
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf
 
 
 def check_method(method: str, allowed: tuple[str, ...]) -> str:
     """Validate a ``method`` string."""
-    if method not in allowed:
+    if not isinstance(method, str) or method not in allowed:
         raise InvalidArgument(f"unknown method {method!r}: use one of {list(allowed)}")
     return method
