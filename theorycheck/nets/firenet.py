@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.validation import integer_arg, real_arg
+from theorycheck.numerics.validation import integer_arg, real_arg, refuse_size
 from theorycheck.numerics.backend import check_finite, resolve_device
 from theorycheck.problems.operators import LinearOperator
 from theorycheck.problems.programs import Program, SRLasso
@@ -48,6 +48,21 @@ from theorycheck.solvers.reference import is_synthesis
 __all__ = ["FIRENET"]
 
 _TINY = 1e-300
+
+#: largest number of layers (``restarts · inner``) and of multiply-adds per sample of a forward pass
+MAX_LAYERS = 10 ** 6
+MAX_FLOPS = 1e13
+
+
+def _apply_flops(op: LinearOperator) -> float:
+    """Rough multiply-adds of one ``apply`` + ``adjoint`` (dense: ``2mN``; fast transforms: ``~(m+N) log N``)."""
+    from theorycheck.problems.operators import MatrixOperator
+
+    m, N = op.shape
+    inner = getattr(op, "op", None) or getattr(op, "outer", None)
+    if isinstance(op, MatrixOperator) or isinstance(inner, MatrixOperator):
+        return 2.0 * m * N
+    return 20.0 * (m + N) * math.log2(N + 2)
 
 
 
@@ -109,9 +124,7 @@ class FIRENET(torch.nn.Module):
         else:
             if lam is None:
                 raise InvalidArgument("pass lam (λ > 0), or an SRLasso spec as A")
-            if isinstance(A, torch.Tensor):
-                A = A.detach().cpu().numpy()
-            problem = SRLasso(A, lam, weights=weights, W=W)
+            problem = SRLasso(A, lam, weights=weights, W=W)  # tensors are read (exactly) by the spec
         if not is_synthesis(problem):
             raise InvalidArgument("FIRENET needs no W or a unitary W (synthesis form); for a "
                                   "non-unitary W use theorycheck.solvers.primal_dual.chambolle_pock")
@@ -126,13 +139,29 @@ class FIRENET(torch.nn.Module):
         self.delta = real_arg(delta, "delta", allow_zero=True)
         if L_A is None:
             L_A = operator_norm_bound(problem.A)
+            if not (math.isfinite(L_A) and L_A > 0):
+                raise InvalidArgument(
+                    f"A is the zero operator (‖A‖ = {L_A}): every z has the same data misfit ‖y‖ and "
+                    "the SR-LASSO minimiser is z = 0; the restarted scheme's steps 1/‖A‖ are undefined")
         else:
             L_A = real_arg(L_A, "L_A", allow_zero=True)
             if L_A == 0:
                 raise InvalidArgument("L_A must be positive (an upper bound on ‖A‖)")
         self.L_A = float(L_A)
-        self.inner = (default_inner_iterations(self.L_A, problem.lam, np.asarray(problem.weights))
-                      if inner is None else integer_arg(inner, "inner"))
+        if inner is None:
+            p_default = 2.0 * math.sqrt(2.0) * self.L_A / (problem.lam * float(np.min(problem.weights)))
+            refuse_size(self.restarts * max(10.0, p_default), MAX_LAYERS,
+                        f"FIRENET with {self.restarts} restarts of the default ⌈2√2‖A‖/(λ min w)⌉ = "
+                        f"{p_default:.3g} inner layers (layers)",
+                        "pass inner= (and restarts=) explicitly, or rescale A and y")
+            self.inner = default_inner_iterations(self.L_A, problem.lam, np.asarray(problem.weights))
+        else:
+            self.inner = integer_arg(inner, "inner")
+        refuse_size(float(self.restarts) * self.inner, MAX_LAYERS,
+                    f"FIRENET with {self.restarts} restarts × {self.inner} inner layers (layers)",
+                    "pass fewer restarts or inner layers")
+        refuse_size(float(self.restarts) * self.inner * _apply_flops(problem.synthesis_operator), MAX_FLOPS,
+                    "a FIRENET forward pass (multiply-adds per sample)", "pass fewer restarts or inner layers")
         self.tau, self.sigma = default_step_sizes(tau, sigma, self.L_A)
         if eps0 is not None:
             eps0 = real_arg(eps0, "eps0", allow_zero=True)
@@ -177,7 +206,12 @@ class FIRENET(torch.nn.Module):
     def _prepare(self, y: Any) -> tuple[torch.Tensor, tuple[int, ...]]:
         dev = self.thr.device
         if not isinstance(y, torch.Tensor):
-            arr = np.asarray(y)
+            if y is None or isinstance(y, (str, bytes)):
+                raise InvalidArgument(f"y must be a numeric array or tensor, got {y!r}")
+            try:
+                arr = np.asarray(y)
+            except (TypeError, ValueError) as exc:  # ragged lists
+                raise InvalidArgument(f"y could not be read as an array: {exc}") from None
             if arr.dtype == object or arr.dtype.kind not in "biufc":
                 raise InvalidArgument("y must be a numeric array or tensor")
             y = torch.as_tensor(arr)
@@ -197,23 +231,47 @@ class FIRENET(torch.nn.Module):
 
         With ``history=True`` returns ``(z, [z after restart 1, …, z after restart n])``.
 
+        The scheme is positively homogeneous (``Ψ(cy) = cΨ(y)`` for ``c > 0``, with
+        ``ε₀`` and ``δ`` scaled alike), so each sample is run on ``y/s`` with ``s``
+        the largest power of two ``≤ max|y_i|`` (kept within ``2^{±900}`` of
+        a given ``ε₀`` and ``δ``) and the result multiplied by
+        ``s``: bit for bit the same as the unscaled iteration wherever that one
+        neither overflows nor underflows, and correct for data near the float
+        range (``‖y‖ ≈ 1e200`` or ``1e-310``) where it would give NaN or 0.
+        An output that still overflows raises :class:`InvalidArgument`.
+
         Theorem: THEORY.md §6.4.
         Rigor: numerical.
         """
+        if not isinstance(history, (bool, np.bool_)):
+            raise InvalidArgument(f"history={history!r}: pass True or False")
         yv, batch = self._prepare(y)
         ky, kx = len(self.y_shape), len(self.x_shape)
         B = self.B
         p, tau, sigma = self.inner, self.tau, self.sigma
+        # exact power-of-two normalisation per sample (no overflow in ‖y‖², no underflow in 1/ε)
+        with torch.no_grad():
+            amax = yv.abs().reshape(batch + (-1,)).amax(dim=-1).to(self.rdtype)
+            _, expo = torch.frexp(torch.where(amax > 0, amax, torch.ones_like(amax)))
+            expo = expo - 1  # max|y/s| ∈ [1, 2); s ≤ 2^1023
+            for given in (self.eps0, self.delta):  # keep ε₀/s and δ/s far from over- and underflow
+                if given:
+                    e_g = math.frexp(given)[1]
+                    expo = torch.clamp(expo, e_g - 900, e_g + 900)
+            scale = torch.ldexp(torch.ones_like(amax), expo)
+        yv = yv / scale[(...,) + (None,) * ky]
+        delta = torch.full_like(scale, self.delta) / scale  # tensor / tensor: float / tensor uses 1/scale
         if self.eps0 is None:
             ny = self._norm(yv)
             eps = torch.where(ny > 0, ny, torch.ones_like(ny))
         else:
-            eps = torch.full(batch, self.eps0, dtype=self.rdtype, device=yv.device)
+            eps = torch.full(batch, self.eps0, dtype=self.rdtype, device=yv.device) / scale
         xdt = self.cdtype if self.complex else self.rdtype
         psi = torch.zeros(batch + self.x_shape, dtype=xdt, device=yv.device)
         out = []
+        s_x = scale[(...,) + (None,) * kx]
         for _ in range(self.restarts):
-            eps = (self.delta + eps) / math.e
+            eps = (delta + eps) / math.e
             alpha = 2.0 * self.L_A / (eps * p)  # α = 1/(βp), β = ε/(2L_A)
             a_y = alpha[(...,) + (None,) * ky]
             a_x = alpha[(...,) + (None,) * kx]
@@ -234,9 +292,16 @@ class FIRENET(torch.nn.Module):
                 x, Bx = x_new, Bx_new
             psi = acc / (p * a_x)
             if history:
-                out.append(self._signal(psi))
-        z = self._signal(psi)
+                out.append(self._finite(self._signal(psi * s_x)))
+        z = self._finite(self._signal(psi * s_x))
         return (z, out) if history else z
+
+    @staticmethod
+    def _finite(z: torch.Tensor) -> torch.Tensor:
+        if not bool(torch.isfinite(z.detach()).all()):
+            raise InvalidArgument("FIRENET's output is not finite (it overflows the working precision, "
+                                  "or L_A is below ‖A‖): rescale y, use float64, or pass a valid L_A")
+        return z
 
     def _signal(self, psi: torch.Tensor) -> torch.Tensor:
         W = self.problem.W

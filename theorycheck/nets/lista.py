@@ -33,21 +33,23 @@ import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.backend import check_finite, resolve_device
+from theorycheck.numerics.backend import as_array, check_finite, resolve_device
+from theorycheck.numerics.validation import bool_arg, refuse_size
 from theorycheck.problems.operators import LinearOperator
 
 __all__ = ["LISTA", "train_lista"]
 
+#: largest number of trainable matrix entries (``layers · m · N``) and largest SVD (``m N min(m, N)``)
+MAX_PARAMETERS = 2 ** 25
+MAX_SVD_FLOPS = 2e12
+
 
 def _dense(A: Any) -> np.ndarray:
     if isinstance(A, LinearOperator):
-        return np.asarray(A.to_dense())
-    if isinstance(A, torch.Tensor):
-        return A.detach().cpu().numpy()
-    arr = np.asarray(A)
-    if arr.dtype == object or arr.dtype.kind not in "biufc":
+        return np.asarray(A.to_dense())  # refuses operators too large to densify
+    if A is None or isinstance(A, (str, bytes)):
         raise InvalidArgument("A must be a numeric matrix, a tensor or a LinearOperator")
-    return arr
+    return as_array(A, "A", ndim=2)  # exact conversion of tensors (any dtype), lists, fractions
 
 
 class LISTA(torch.nn.Module):
@@ -89,6 +91,12 @@ class LISTA(torch.nn.Module):
             raise InvalidArgument("A contains NaN or inf: pass finite values")
         if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or layers < 1:
             raise InvalidArgument(f"layers={layers!r}: pass a positive integer")
+        m_, N_ = Ad.shape
+        refuse_size(float(layers) * m_ * N_, MAX_PARAMETERS,
+                    f"LISTA with {layers} layers of {m_} × {N_} matrices (trainable entries)",
+                    "use fewer layers or a smaller A")
+        refuse_size(float(m_) * N_ * min(m_, N_), MAX_SVD_FLOPS,
+                    f"the SVD of the {m_} × {N_} matrix (multiply-adds)", "use a smaller A")
         if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not math.isfinite(lam) or lam < 0:
             raise InvalidArgument(f"lam={lam!r}: pass a finite λ ≥ 0")
         if dtype not in (torch.float32, torch.float64):
@@ -126,11 +134,7 @@ class LISTA(torch.nn.Module):
         Theorem: THEORY.md §6.4.
         Rigor: numerical.
         """
-        if not isinstance(y, torch.Tensor):
-            arr = np.asarray(y)
-            if arr.dtype == object or arr.dtype.kind not in "biufc":
-                raise InvalidArgument("y must be a numeric array or tensor")
-            y = torch.as_tensor(arr)
+        y = _tensor(y, "y")
         if y.ndim < 1 or y.shape[-1] != self.m:
             raise InvalidArgument(f"y has shape {tuple(y.shape)}: pass shape (*batch, {self.m})")
         check_finite(y, "y")
@@ -149,13 +153,26 @@ class LISTA(torch.nn.Module):
         return x
 
 
-def _as_tensor(v: Any, name: str, dtype: Any, device: Any) -> torch.Tensor:
-    if not isinstance(v, torch.Tensor):
+def _tensor(v: Any, name: str) -> torch.Tensor:
+    """``v`` as a tensor (numeric arrays, lists, tensors), or :class:`InvalidArgument`."""
+    if isinstance(v, torch.Tensor):
+        return v
+    if v is None or isinstance(v, (str, bytes)):
+        raise InvalidArgument(f"{name} must be a numeric array or tensor, got {v!r}")
+    try:
         arr = np.asarray(v)
-        if arr.dtype == object or arr.dtype.kind not in "biufc":
-            raise InvalidArgument(f"{name} must be a numeric array or tensor")
-        v = torch.as_tensor(arr)
+    except (TypeError, ValueError) as exc:  # ragged lists
+        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from None
+    if arr.dtype == object or arr.dtype.kind not in "biufc":
+        raise InvalidArgument(f"{name} must be a numeric array or tensor")
+    return torch.as_tensor(arr)
+
+
+def _as_tensor(v: Any, name: str, dtype: Any, device: Any) -> torch.Tensor:
+    v = _tensor(v, name)
     check_finite(v, name)
+    if v.is_complex() and not dtype.is_complex:
+        raise InvalidArgument(f"{name} is complex but A is real: pass real {name}")
     return v.detach().to(device=device, dtype=dtype)
 
 
@@ -176,7 +193,7 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
     lr : float
         Adam learning rate (the parameters are scale-free, see :class:`LISTA`).
     seed : int
-        Seed of the shuffling generator (same seed, same result on CPU).
+        Seed of the shuffling generator, in ``[0, 2^63)`` (same seed, same result on CPU).
     loss : {"relative", "mse"}
         ``"mse"``: mean ``‖Ψ(y_k) − x_k‖²``; ``"relative"``: the same divided by
         the mean ``‖x_k‖²`` (same minimiser, independent of the scale of ``x``).
@@ -201,11 +218,15 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
     for v, name in ((epochs, "epochs"), (batch_size, "batch_size")):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise InvalidArgument(f"{name}={v!r}: pass a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise InvalidArgument(f"seed={seed!r}: pass an integer")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 63:
+        raise InvalidArgument(f"seed={seed!r}: pass an integer in [0, 2^63)")
+    inplace = bool_arg(inplace, "inplace")
+    progress = bool_arg(progress, "progress")
+    if callback is not None and not callable(callback):
+        raise InvalidArgument("callback must be callable: callback(epoch, mean_loss)")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (lr > 0 and math.isfinite(lr)):
         raise InvalidArgument(f"lr={lr!r}: pass a positive learning rate")
-    if loss not in ("relative", "mse"):
+    if not isinstance(loss, str) or loss not in ("relative", "mse"):
         raise InvalidArgument(f"loss={loss!r}: use 'relative' or 'mse'")
     net = model if inplace else copy.deepcopy(model)
     was_training = model.training

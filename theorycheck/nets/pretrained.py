@@ -35,6 +35,7 @@ import torch
 from theorycheck.errors import InvalidArgument
 from theorycheck.nets.unet import UNet
 from theorycheck.numerics.backend import as_array
+from theorycheck.numerics.validation import real_arg
 from theorycheck.problems.data import detail_image, random_ellipses
 from theorycheck.problems.masks import variable_density_mask
 from theorycheck.problems.operators import LinearOperator, SubsampledFourier
@@ -53,6 +54,10 @@ __all__ = [
 
 #: Tag stored in the weights file.
 FORMAT = "theorycheck-demo-unet/1"
+
+
+class MissingWeightsFile(InvalidArgument, FileNotFoundError):
+    """The weights file does not exist (both an :class:`InvalidArgument` and a ``FileNotFoundError``)."""
 
 #: Everything that defines the demo (plain types, stored in the weights file).
 DEMO_CONFIG: dict[str, Any] = {
@@ -205,9 +210,7 @@ def build_kernel_pair(A: LinearOperator, x: Any, detail: Any, *,
             raise InvalidArgument(f"{name} is complex: pass a real image")
         if arr.shape != tuple(A.in_shape):
             raise InvalidArgument(f"{name} has shape {arr.shape}; A expects {tuple(A.in_shape)}")
-    gap = float(measurement_gap)
-    if not math.isfinite(gap) or gap <= 0:
-        raise InvalidArgument(f"measurement_gap={measurement_gap!r}: pass a number > 0")
+    gap = real_arg(measurement_gap, "measurement_gap")
     V = _real_rowspace(A)
     dv = d.astype(np.float64).ravel()
     row = V @ (V.T @ dv)
@@ -228,11 +231,36 @@ def build_kernel_pair(A: LinearOperator, x: Any, detail: Any, *,
 def _config(config: dict | None) -> dict[str, Any]:
     out = copy.deepcopy(DEMO_CONFIG)
     if config is not None:
+        if not isinstance(config, dict):
+            raise InvalidArgument(f"config must be a dict of DEMO_CONFIG keys, got {type(config).__name__}")
         unknown = set(config) - set(DEMO_CONFIG)
         if unknown:
-            raise InvalidArgument(f"unknown config keys {sorted(unknown)}: use keys of DEMO_CONFIG")
+            raise InvalidArgument(f"unknown config keys {sorted(map(str, unknown))}: use keys of DEMO_CONFIG")
+        for k, v in config.items():
+            _check_config_value(k, v)
         out.update(copy.deepcopy(dict(config)))
     return out
+
+
+def _check_config_value(key: str, value: Any) -> None:
+    """The type of a configuration value must match :data:`DEMO_CONFIG`'s (sizes are checked where used)."""
+    ref = DEMO_CONFIG[key]
+    if isinstance(ref, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(ref, int):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif isinstance(ref, float):
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
+    elif isinstance(ref, str):
+        ok = isinstance(value, str)
+    elif isinstance(ref, list):
+        ok = (isinstance(value, (list, tuple)) and len(value) == len(ref) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+    else:  # pragma: no cover - DEMO_CONFIG holds only the types above
+        ok = True
+    if not ok:
+        raise InvalidArgument(f"config[{key!r}]={value!r}: expected a value like {ref!r} "
+                              f"({type(ref).__name__}{', ≥ 0' if isinstance(ref, int) else ''})")
 
 
 def demo_training_set(config: dict | None, x: np.ndarray, x_prime: np.ndarray) -> np.ndarray:
@@ -385,9 +413,11 @@ def load_demo_unet(path: str | pathlib.Path | None = None) -> tuple[UNet, DemoSe
     >>> setting.A.shape, model.training
     ((205, 1024), False)
     """
+    if path is not None and not isinstance(path, (str, pathlib.PurePath)):
+        raise InvalidArgument(f"path must be a str or pathlib.Path, got {type(path).__name__}")
     path = demo_unet_path() if path is None else pathlib.Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingWeightsFile(
             f"{path} does not exist: run `python examples/train_unet_kernel_pair.py` "
             "to (re)generate the demo network")
     try:
@@ -397,12 +427,21 @@ def load_demo_unet(path: str | pathlib.Path | None = None) -> tuple[UNet, DemoSe
                               f"({type(exc).__name__}): regenerate it") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise InvalidArgument(f"{path} is not a theorycheck demo network ({FORMAT})")
-    model = UNet(**payload["architecture"])
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model = UNet(**payload["architecture"])
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as exc:  # missing keys, wrong shapes
+        raise InvalidArgument(f"{path} does not hold a valid UNet ({type(exc).__name__}: "
+                              f"{str(exc)[:200]}): regenerate it") from None
     model.eval()
-    cfg = _config(payload["config"])
-    setting = _setting(cfg, payload["mask"].numpy().astype(bool),
-                       payload["x"].numpy().astype(np.float64),
-                       payload["x_prime"].numpy().astype(np.float64),
-                       payload.get("training", {}))
+    cfg = _config(payload.get("config"))
+    try:
+        mask, x, xp = (payload[k].numpy() for k in ("mask", "x", "x_prime"))
+        training = payload.get("training", {})
+        if not isinstance(training, dict):
+            raise TypeError("the training record is not a dict")
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise InvalidArgument(f"{path} lacks the demo's mask and pair ({type(exc).__name__}: {exc}): "
+                              "regenerate it") from None
+    setting = _setting(cfg, mask.astype(bool), x.astype(np.float64), xp.astype(np.float64), training)
     return model, setting

@@ -48,6 +48,8 @@ __all__ = ["TrainingHistory", "train_reconstruction", "reconstruct", "INPUTS"]
 
 #: The accepted values of ``input=``.
 INPUTS: tuple[str, ...] = ("adjoint", "measurements")
+#: Largest number of torch CPU threads ``train_reconstruction`` sets.
+MAX_THREADS = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,9 +122,19 @@ def _check_operator(A: Any) -> LinearOperator:
 
 
 def _check_input(input: str) -> str:  # noqa: A002 - public keyword
-    if input not in INPUTS:
+    if not isinstance(input, str) or input not in INPUTS:
         raise InvalidArgument(f"input={input!r}: pass one of {', '.join(map(repr, INPUTS))}")
     return input
+
+
+def _np(x: Any, name: str) -> np.ndarray:
+    """``np.asarray(x)`` with a clear error for ``None``, strings and ragged lists."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise InvalidArgument(f"{name} must be a numeric array or tensor, got {x!r}")
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from None
 
 
 def _model_dtype_device(model: Any) -> tuple[torch.dtype, torch.device]:
@@ -143,7 +155,7 @@ def _images(X: Any, A: LinearOperator, dtype: torch.dtype, name: str) -> torch.T
             raise InvalidArgument(f"{name} is complex: the networks reconstruct real images")
         t = X.detach().to(device="cpu", dtype=torch.float64, copy=True)
     else:
-        arr = np.asarray(X)
+        arr = _np(X, name)
         if arr.dtype.kind == "c":
             raise InvalidArgument(f"{name} is complex: the networks reconstruct real images")
         if arr.dtype.kind not in "biuf":
@@ -233,7 +245,7 @@ def train_reconstruction(
     epochs, lr, batch_size : int, float, int
         Number of passes, Adam's learning rate (> 0), mini-batch size.
     seed : int
-        Seed of the local ``torch.Generator`` (shuffling and noise).
+        Seed of the local ``torch.Generator`` (shuffling and noise), in ``[0, 2^63)``.
     noise : float
         Standard deviation of the complex Gaussian noise added to each
         measurement (real and imaginary parts each ``noise / sqrt(2)``), drawn
@@ -281,13 +293,19 @@ def train_reconstruction(
     epochs = _int(epochs, "epochs", 1)
     batch_size = _int(batch_size, "batch_size", 1)
     seed = _int(seed, "seed", 0)
+    if seed >= 2 ** 63:
+        raise InvalidArgument(f"seed={seed}: pass a seed below 2^63 (torch.Generator's range)")
     lr = _real(lr, "lr", positive=True)
     noise = _real(noise, "noise", positive=False)
     weight_decay = _real(weight_decay, "weight_decay", positive=False)
-    if schedule not in ("cosine", "constant"):
+    if not isinstance(schedule, str) or schedule not in ("cosine", "constant"):
         raise InvalidArgument(f"schedule={schedule!r}: pass 'cosine' or 'constant'")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise InvalidArgument(f"progress={progress!r}: pass True or False")
     if threads is not None:
         threads = _int(threads, "threads", 1)
+        if threads > MAX_THREADS:
+            raise InvalidArgument(f"threads={threads}: pass at most {MAX_THREADS}")
     if callback is not None and not callable(callback):
         raise InvalidArgument("callback is not callable: pass a function of the history")
     dtype, device = _model_dtype_device(model)
@@ -415,7 +433,7 @@ def reconstruct(model: nn.Module, A: LinearOperator, y: Any, *,
     if is_torch(y):
         yt = y.detach().to(device="cpu", dtype=_complex(dtype), copy=True)
     else:
-        arr = np.asarray(y)
+        arr = _np(y, "y")
         if arr.dtype.kind not in "biufc":
             raise InvalidArgument(f"y has dtype {arr.dtype}: pass numbers")
         yt = torch.tensor(arr.astype(np.complex128), dtype=_complex(dtype))

@@ -30,9 +30,38 @@ import torch
 from torch import nn
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.validation import integer_arg
+from theorycheck.numerics.validation import bool_arg, integer_arg, refuse_size
 
-__all__ = ["UNet", "adjoint_channels"]
+__all__ = ["UNet", "adjoint_channels", "unet_parameter_count"]
+
+#: largest number of down-samplings (an image side must then be divisible by 2**depth)
+MAX_DEPTH = 16
+#: largest number of parameters of a :class:`UNet` (float32: 4 bytes each)
+MAX_PARAMETERS = 2 ** 28
+
+
+def unet_parameter_count(in_channels: int, out_channels: int, width: int, depth: int) -> int:
+    """Exact number of parameters of ``UNet(in_channels, out_channels, width=width, depth=depth)``.
+
+    Computed from the architecture without building it (so that sizes that
+    cannot be allocated are refused before any allocation).
+
+    Theorem: none.
+    Rigor: exact (a count).
+
+    Examples
+    --------
+    >>> unet_parameter_count(2, 1, 4, 1)
+    1681
+    """
+    chans = [width * 2 ** k for k in range(depth + 1)]
+    conv = lambda cin, cout, k: cin * cout * k * k + cout  # noqa: E731
+    total = 0
+    for k in range(depth + 1):  # two 3×3 convolutions per level on the way down
+        total += conv(in_channels if k == 0 else chans[k - 1], chans[k], 3) + conv(chans[k], chans[k], 3)
+    for k in range(depth):  # transposed 2×2 convolution and two 3×3 convolutions on the way up
+        total += conv(chans[k + 1], chans[k], 2) + conv(2 * chans[k], chans[k], 3) + conv(chans[k], chans[k], 3)
+    return total + conv(chans[0], out_channels, 1)
 
 
 
@@ -59,8 +88,10 @@ def adjoint_channels(z: torch.Tensor, channels: int = 2) -> torch.Tensor:
     >>> adjoint_channels(torch.ones(3, 4, 4, dtype=torch.complex64)).shape
     torch.Size([3, 2, 4, 4])
     """
-    if channels not in (1, 2):
+    if isinstance(channels, (bool,)) or channels not in (1, 2):
         raise InvalidArgument(f"channels={channels!r}: pass 1 (real part) or 2 (real, imaginary)")
+    if not isinstance(z, torch.Tensor):
+        raise InvalidArgument(f"z is a {type(z).__name__}: pass a torch tensor of shape (B, n, n)")
     if z.dim() != 3:
         raise InvalidArgument(f"z has shape {tuple(z.shape)}: pass a batch of images (B, n, n)")
     if z.is_complex():
@@ -118,10 +149,20 @@ class UNet(nn.Module):
         self.out_channels = integer_arg(out_channels, "out_channels")
         self.width = integer_arg(width, "width")
         self.depth = integer_arg(depth, "depth", minimum=0)
-        self.residual = bool(residual)
+        if self.depth > MAX_DEPTH:
+            raise InvalidArgument(f"depth={self.depth}: pass depth ≤ {MAX_DEPTH} (an image side must be "
+                                  f"divisible by 2**depth, and level k has width·2^k channels)")
+        refuse_size(unet_parameter_count(self.in_channels, self.out_channels, self.width, self.depth),
+                    MAX_PARAMETERS, f"a UNet with width={self.width}, depth={self.depth} (parameters)",
+                    "use a smaller width or depth")
+        self.residual = bool_arg(residual, "residual")
         if self.residual and self.out_channels != 1:
             raise InvalidArgument("residual=True adds Re(A^*y) to a single output image: "
                                   "pass out_channels=1 or residual=False")
+        if seed is not None:
+            seed = integer_arg(seed, "seed", minimum=0)
+            if seed >= 2 ** 63:
+                raise InvalidArgument(f"seed={seed}: pass a seed below 2^63")
         if seed is None:
             self._build()
         else:
@@ -153,7 +194,10 @@ class UNet(nn.Module):
         Same initialisation law as PyTorch's default (Kaiming-uniform weights,
         uniform biases), without touching the global RNG.
         """
-        gen = torch.Generator().manual_seed(int(seed))
+        seed = integer_arg(seed, "seed", minimum=0)
+        if seed >= 2 ** 63:
+            raise InvalidArgument(f"seed={seed}: pass a seed below 2^63")
+        gen = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for mod in self.modules():
                 if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -163,6 +207,9 @@ class UNet(nn.Module):
                     nn.init.uniform_(mod.bias, -bound, bound, generator=gen)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            raise InvalidArgument(f"UNet input is a {type(x).__name__}: pass a tensor (B, "
+                                  f"{self.in_channels}, n, n) (see adjoint_channels)")
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise InvalidArgument(
                 f"UNet input has shape {tuple(x.shape)}: pass (B, {self.in_channels}, n, n) "
@@ -170,6 +217,13 @@ class UNet(nn.Module):
         if x.is_complex():
             raise InvalidArgument("UNet input is complex: pass real channels "
                                   "(adjoint_channels splits A^*y into Re/Im)")
+        p = next(self.parameters())
+        if not x.is_floating_point():
+            raise InvalidArgument(f"UNet input has dtype {x.dtype}: pass a real floating-point tensor")
+        if x.dtype != p.dtype or x.device != p.device:
+            raise InvalidArgument(
+                f"UNet input is {x.dtype} on {x.device} but the weights are {p.dtype} on {p.device}: "
+                "convert the input (x.to(dtype, device)); the network is never converted for you")
         f = 2**self.depth
         if x.shape[-1] % f or x.shape[-2] % f:
             raise InvalidArgument(

@@ -26,6 +26,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
+from theorycheck.numerics.validation import refuse_size
 
 __all__ = [
     "SeedLike",
@@ -47,6 +48,17 @@ DETAIL_KINDS: tuple[str, ...] = ("disc", "strokes", "text")
 
 #: The text drawn by ``detail_image(n, "text")`` unless told otherwise.
 DEFAULT_DETAIL_TEXT = "CAN U SEE IT"
+
+#: Largest number of pixels generated in one call (images × n², or N for signals): beyond it
+#: the generators refuse with :class:`InvalidArgument` before allocating anything.
+MAX_ENTRIES = 2 ** 25
+#: Largest amount of work (ellipses × pixels, pieces) in one call.
+MAX_WORK = 2 ** 33
+MAX_PIECES = 2 ** 20
+
+
+def _refuse(entries: float, what: str, limit: float = MAX_ENTRIES, hint: str = "use a smaller size") -> None:
+    refuse_size(float(entries), float(limit), what, hint)
 
 
 # ---------------------------------------------------------------------------------
@@ -176,6 +188,7 @@ def shepp_logan(n: int = 128, *, modified: bool = True) -> np.ndarray:
     ((64, 64), dtype('float64'), 0.0, 1.0)
     """
     n = _positive_int(n, "n")
+    _refuse(float(n) * n, f"a {n} × {n} phantom (pixels)")
     if not isinstance(modified, (bool, np.bool_)):
         raise InvalidArgument(f"modified must be True or False, got {modified!r}")
     weights, denominator = _SHEPP_LOGAN_MODIFIED if modified else _SHEPP_LOGAN_ORIGINAL
@@ -251,6 +264,10 @@ def random_ellipses(n: int = 128, *, count: int | None = None, seed: SeedLike = 
         count = _positive_int(count, "count")
     if batch is not None:
         batch = _positive_int(batch, "batch")
+    images = 1 if batch is None else batch
+    _refuse(float(images) * n * n, f"{images} random-ellipse image(s) of {n} × {n} pixels")
+    _refuse(float(images) * n * n * (count if count is not None else 10), "drawing the ellipses "
+            "(ellipses × pixels)", MAX_WORK, "use fewer or smaller images, or a smaller count")
     rng = _rng(seed)
     X, Y = _grid(n)
     if batch is None:
@@ -297,7 +314,9 @@ def piecewise_smooth_signal(N: int, *, pieces: int = 4, seed: SeedLike = None) -
     ((64,), dtype('float64'))
     """
     N = _positive_int(N, "N")
+    _refuse(N, f"a signal of length {N}")
     pieces = _positive_int(pieces, "pieces")
+    _refuse(pieces, f"{pieces} pieces", MAX_PIECES, "use fewer pieces")
     if pieces > N:
         raise InvalidArgument(
             f"pieces ({pieces}) must not exceed the signal length N ({N}): "
@@ -373,6 +392,7 @@ def sparse_vector(N: int, s: int, *, complex: bool = False,  # noqa: A002 - publ
     dtype('complex128')
     """
     N = _positive_int(N, "N")
+    _refuse(N, f"a vector of length {N}")
     s = _positive_int(s, "s")
     if s > N:
         raise InvalidArgument(f"s ({s}) must not exceed N ({N}): pass s ≤ {N}")
@@ -551,6 +571,7 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
     1.0
     """
     n = _positive_int(n, "n")
+    _refuse(float(n) * n, f"a {n} × {n} detail image (pixels)")
     if not isinstance(kind, str) or kind not in DETAIL_KINDS:
         raise InvalidArgument(
             f"kind must be one of {', '.join(map(repr, DETAIL_KINDS))}, got {kind!r}"
@@ -583,6 +604,9 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
         length = max(3.0, n / 16.0) if size is None else _finite_real(size, "size")
         if length <= 0:
             raise InvalidArgument(f"size (the stroke length) must be positive, got {length}")
+        if length > 4.0 * n:
+            raise InvalidArgument(f"size={length:g} (the stroke length) exceeds 4n = {4 * n}: strokes "
+                                  "that long leave the image; pass a smaller size")
         if centre is None:
             centre = _random_centre(n, (0.5 * length, 1.1 * length), rng)
         for k in range(2):
@@ -614,13 +638,13 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
         scale = _positive_int(int(size), "size")
     if not text.strip():
         raise InvalidArgument("text is empty: pass at least one visible character")
-    bitmap = _render_text(text, scale)
-    h, w = bitmap.shape
+    h, w = 5 * scale, (4 * len(text.upper()) - 1) * scale  # the bitmap's size, before rendering
     if h > n or w > n:
         raise InvalidArgument(
             f"text {text!r} at size {scale} needs {h} × {w} pixels but the image is "
             f"{n} × {n}: use n ≥ {max(h, w)}, a smaller size or a shorter text"
         )
+    bitmap = _render_text(text, scale)
     if centre is None:
         centre = _random_centre(n, ((h - 1) / 2.0, (w - 1) / 2.0), rng)
     top = int(round(centre[0] - (h - 1) / 2.0))

@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.validation import refuse_size, seed_arg
 from theorycheck.problems.operators import validated_shape
 
 __all__ = ["uniform_random_mask", "variable_density_mask", "radial_lines_mask"]
@@ -29,8 +30,19 @@ __all__ = ["uniform_random_mask", "variable_density_mask", "radial_lines_mask"]
 Seed = int | np.random.Generator | None
 
 
+#: largest number of mask entries built (the variable-density mask holds a few float64 arrays of it)
+MAX_MASK_ENTRIES = 2 ** 26
+
+
+def _dims(shape: int | Sequence[int], *, ndims: tuple[int, ...] = (1, 2)) -> tuple[int, ...]:
+    dims = validated_shape(shape, ndims=ndims)
+    refuse_size(math.prod(dims), MAX_MASK_ENTRIES, f"a sampling mask of shape {dims} (entries)",
+                "use a smaller shape")
+    return dims
+
+
 def _fraction(fraction: float, name: str = "fraction") -> float:
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not (
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not (
         0.0 < fraction <= 1.0
     ):
         raise InvalidArgument(f"{name}={fraction!r}: pass a number in (0, 1]")
@@ -76,9 +88,9 @@ def uniform_random_mask(
     >>> int(uniform_random_mask((4, 4), 0.25, seed=0).sum())
     4
     """
-    dims = validated_shape(shape)
+    dims = _dims(shape)
     m = _count(dims, _fraction(fraction))
-    rng = np.random.default_rng(seed)
+    rng = seed_arg(seed)
     mask = np.zeros(math.prod(dims), dtype=bool)
     mask[rng.choice(mask.size, size=m, replace=False)] = True
     return mask.reshape(dims)
@@ -129,17 +141,16 @@ def variable_density_mask(
     >>> bool(mask[0, 0]), int(mask.sum())
     (True, 16)
     """
-    dims = validated_shape(shape)
+    dims = _dims(shape)
     m = _count(dims, _fraction(fraction))
-    if isinstance(center_fraction, bool) or not isinstance(center_fraction, numbers.Real) or not (
-        0.0 <= center_fraction <= 1.0
-    ):
+    if isinstance(center_fraction, (bool, np.bool_)) or not isinstance(center_fraction, numbers.Real) \
+            or not (0.0 <= center_fraction <= 1.0):
         raise InvalidArgument(f"center_fraction={center_fraction!r}: pass a number in [0, 1]")
-    if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not (
+    if isinstance(decay, (bool, np.bool_)) or not isinstance(decay, numbers.Real) or not (
         0.0 <= decay < math.inf
     ):
         raise InvalidArgument(f"decay={decay!r}: pass a finite number >= 0")
-    rng = np.random.default_rng(seed)
+    rng = seed_arg(seed)
     r = _radius(dims).ravel()
     box = np.ones(r.size, dtype=bool)
     for g, n in zip(np.meshgrid(*[np.fft.fftfreq(n) * n for n in dims], indexing="ij"), dims):
@@ -186,13 +197,17 @@ def radial_lines_mask(shape: Sequence[int], n_lines: int, *, seed: Seed = None) 
     >>> bool(mask[0, 0]), int(mask.sum())
     (True, 15)
     """
-    dims = validated_shape(shape, ndims=(2,))
-    if isinstance(n_lines, bool) or not isinstance(n_lines, numbers.Integral) or n_lines < 1:
+    dims = _dims(shape, ndims=(2,))
+    if isinstance(n_lines, (bool, np.bool_)) or not isinstance(n_lines, numbers.Integral) or n_lines < 1:
         raise InvalidArgument(f"n_lines={n_lines!r}: pass a positive integer")
-    offset = 0.0 if seed is None else float(
-        np.random.default_rng(seed).uniform(0.0, math.pi / n_lines))
-    c0, c1 = dims[0] // 2, dims[1] // 2
     reach = math.hypot(*dims)
+    # each line rasterises 8·reach points; more lines than boundary pixels add nothing new
+    refuse_size(float(n_lines) * 8 * reach, 8 * MAX_MASK_ENTRIES,
+                f"{n_lines} radial lines on a {dims[0]} × {dims[1]} grid (points)",
+                f"pass n_lines ≤ {2 * (dims[0] + dims[1])} (every boundary pixel already has a line)")
+    offset = 0.0 if seed is None else float(
+        seed_arg(seed).uniform(0.0, math.pi / n_lines))
+    c0, c1 = dims[0] // 2, dims[1] // 2
     t = np.arange(-reach, reach + 0.25, 0.25)
     mask = np.zeros(dims, dtype=bool)
     for theta in offset + math.pi * np.arange(n_lines) / n_lines:

@@ -22,6 +22,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, check_finite, is_torch, lazy_torch, to_numpy
+from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, refuse_size, seed_arg
 
 __all__ = [
     "LinearOperator",
@@ -38,6 +39,13 @@ __all__ = [
 
 def _prod(shape: Sequence[int]) -> int:
     return int(math.prod(shape))
+
+
+#: largest dense matrix (entries) that ``to_dense`` builds, and the largest SVD (multiply-adds)
+MAX_DENSE_ENTRIES = 2 ** 27
+MAX_SVD_FLOPS = 2e12
+#: largest number of power-method iterations and adjointness trials accepted
+MAX_ITERATIONS = 10 ** 6
 
 
 class LinearOperator:
@@ -99,8 +107,18 @@ class LinearOperator:
             return NotImplemented
         return compose(self, other)
 
+    def _refuse_dense(self) -> None:
+        m, N = self.shape
+        refuse_size(float(m) * N + float(N) * N, MAX_DENSE_ENTRIES,
+                    f"the dense {m} × {N} matrix of {type(self).__name__} (entries)",
+                    "use the operator's apply/adjoint, or a smaller signal")
+
     def to_dense(self) -> np.ndarray:
-        """The ``m × N`` matrix of the operator on flattened signals (float64/complex128)."""
+        """The ``m × N`` matrix of the operator on flattened signals (float64/complex128).
+
+        Refused with :class:`InvalidArgument` beyond :data:`MAX_DENSE_ENTRIES` entries.
+        """
+        self._refuse_dense()
         m, N = self.shape
         eye = np.eye(N, dtype=np.complex128 if self.is_complex else np.float64)
         cols = self._apply(eye.reshape((N,) + tuple(self.in_shape)))
@@ -114,11 +132,12 @@ class LinearOperator:
         ----------
         exact : bool, optional
             Use a dense SVD (default: when ``N ≤ 2048``); otherwise a seeded power
-            method on ``A^*A`` (a lower estimate that converges from below).
+            method on ``A^*A`` (a lower estimate that converges from below). An
+            SVD beyond :data:`MAX_SVD_FLOPS` is refused.
         iters, tol : int, float
-            Power-method iterations and relative tolerance.
+            Power-method iterations (``1 ≤ iters ≤ 10^6``) and relative tolerance (``≥ 0``).
         seed : int
-            Seed of the power method's starting vector.
+            Seed of the power method's starting vector (``≥ 0``).
 
         Returns
         -------
@@ -130,11 +149,19 @@ class LinearOperator:
         Rigor: numerical (SVD or power iteration in float64).
         """
         m, N = self.shape
+        if exact is not None:
+            exact = bool_arg(exact, "exact")
+        iters = integer_arg(iters, "iters")
+        if iters > MAX_ITERATIONS:
+            raise InvalidArgument(f"iters={iters}: pass at most {MAX_ITERATIONS} power-method iterations")
+        tol = real_arg(tol, "tol", allow_zero=True)
+        rng = seed_arg(seed)
         if exact is None:
             exact = N <= 2048
         if exact:
+            refuse_size(float(m) * N * min(m, N), MAX_SVD_FLOPS,
+                        f"the SVD of the {m} × {N} matrix (multiply-adds)", "pass exact=False")
             return float(np.linalg.norm(self.to_dense(), 2))
-        rng = np.random.default_rng(seed)
         v = rng.standard_normal(self.in_shape)
         if self.is_complex:
             v = v + 1j * rng.standard_normal(self.in_shape)
@@ -157,11 +184,17 @@ class LinearOperator:
 
         Returns ``max |⟨Ax,y⟩ − ⟨x,A^*y⟩| / (‖x‖‖A^*y‖ + ‖Ax‖‖y‖)`` over seeded
         random complex (or real) ``x, y``: about 1e-16 for a correct adjoint.
+        ``trials`` (``1 ≤ trials ≤ 10^6``) pairs are drawn from ``seed``; a pair whose
+        scale is 0 (an operator that maps it to 0 both ways) counts as exact, and
+        NaN/inf outputs give ``inf``.
 
         Theorem: none.
         Rigor: numerical.
         """
-        rng = np.random.default_rng(seed)
+        trials = integer_arg(trials, "trials")
+        if trials > MAX_ITERATIONS:
+            raise InvalidArgument(f"trials={trials}: pass at most {MAX_ITERATIONS}")
+        rng = seed_arg(seed)
         worst = 0.0
         for _ in range(trials):
             x = rng.standard_normal(self.in_shape)
@@ -174,6 +207,8 @@ class LinearOperator:
             lhs = np.vdot(y.ravel(), Ax.ravel())
             rhs = np.vdot(Aty.ravel(), x.ravel())
             scale = np.linalg.norm(x) * np.linalg.norm(Aty) + np.linalg.norm(Ax) * np.linalg.norm(y)
+            if not (np.isfinite(lhs) and np.isfinite(rhs) and np.isfinite(scale)):
+                return math.inf  # an operator producing NaN/inf is not adjoint in any useful sense
             if scale > 0:
                 worst = max(worst, float(abs(lhs - rhs) / scale))
         return worst
@@ -269,6 +304,9 @@ class MatrixOperator(LinearOperator):
     def to_dense(self) -> np.ndarray:
         return self.matrix.copy()
 
+    def _refuse_dense(self) -> None:
+        return None  # the matrix is already held
+
 
 class AdjointOperator(LinearOperator):
     """The adjoint ``A^*`` of an operator (``A.H``).
@@ -296,6 +334,9 @@ class AdjointOperator(LinearOperator):
 
     def to_dense(self) -> np.ndarray:
         return self.op.to_dense().conj().T.copy()
+
+    def _refuse_dense(self) -> None:
+        self.op._refuse_dense()
 
 
 class ComposedOperator(LinearOperator):

@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from fractions import Fraction
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -129,12 +130,26 @@ def _sqnorm(v: np.ndarray) -> float:
 
 
 def _real_scalar(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    """``value`` as a finite float, refusing values that float64 would round (the spec holds floats)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InvalidArgument(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise InvalidArgument(f"{name} = {value} is not finite: pass a finite number")
-    return value
+    try:
+        v = float(value)
+    except (OverflowError, ValueError, TypeError):
+        raise InvalidArgument(f"{name} = {value!r} is not a finite float64 number") from None
+    if not math.isfinite(v):
+        raise InvalidArgument(f"{name} = {v} is not finite: pass a finite number")
+    exact = True
+    if isinstance(value, numbers.Integral):
+        exact = int(v) == int(value)
+    elif isinstance(value, Fraction):
+        exact = Fraction(v) == value
+    elif isinstance(value, np.floating) and value.dtype.itemsize > 8:
+        exact = bool(np.longdouble(v) == value)
+    if not exact:
+        raise InvalidArgument(f"{name} = {value!r} is not a float64 value (the programs hold float64 "
+                              f"parameters): pass float({name}) = {v!r} if the rounded value is meant")
+    return v
 
 
 class Program:

@@ -123,9 +123,12 @@ class Wavelet(LinearOperator):
         self.in_shape = validated_shape(shape)
         N = math.prod(self.in_shape)
         self.out_shape = (N,)
+        if not isinstance(wavelet, (str, pywt.Wavelet)):
+            raise InvalidArgument(f"wavelet={wavelet!r}: pass a wavelet name such as 'haar' or 'db4' "
+                                  "(see pywt.wavelist(kind='discrete')) or a pywt.Wavelet")
         try:
             self.wavelet = wavelet if isinstance(wavelet, pywt.Wavelet) else pywt.Wavelet(wavelet)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidArgument(
                 f"unknown wavelet {wavelet!r}: pass a name from pywt.wavelist(kind='discrete')"
             ) from exc
@@ -143,12 +146,13 @@ class Wavelet(LinearOperator):
                     f"shape {self.in_shape} has an odd length: every length must be even "
                     "(pad the signal)"
                 )
-        if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 1:
+        if isinstance(levels, (bool, np.bool_)) or not isinstance(levels, numbers.Integral) or levels < 1:
             raise InvalidArgument(f"levels={levels!r}: pass a positive integer")
         if levels > div:
+            power = f" = {2 ** int(levels)}" if levels <= 64 else ""  # never build 2**(2**70)
             raise InvalidArgument(
                 f"levels={levels} is too deep for shape {self.in_shape}: every length must be "
-                f"divisible by 2**levels = {2 ** levels}; use levels <= {div} or pad the signal"
+                f"divisible by 2**levels{power}; use levels <= {div} or pad the signal"
             )
         self.levels = int(levels)
         # detail keys per level, in PyWavelets' wavedec2 order (horizontal, vertical, diagonal)

@@ -16,6 +16,7 @@ Rigor: exact up to float64 summation (sorting and adding moduli).
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from typing import Any, Sequence
 
@@ -23,6 +24,9 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
+
+#: largest number of levels accepted by :func:`levels_from_sizes`
+MAX_LEVELS = 2 ** 20
 
 __all__ = [
     "sigma_s",
@@ -35,8 +39,18 @@ __all__ = [
 ]
 
 
+def _signal(x: Any) -> np.ndarray:
+    """``x`` as a float64/complex128 array with at least one entry (scalars and empty arrays refused)."""
+    arr = as_array(x, "x")
+    if arr.ndim == 0:
+        raise InvalidArgument(f"x is a scalar ({arr!r}): pass a signal (a vector or an array)")
+    if arr.size == 0:
+        raise InvalidArgument(f"x has shape {arr.shape}: pass a signal with at least one entry")
+    return arr
+
+
 def _vec(x: Any) -> np.ndarray:
-    return as_array(x, "x").reshape(-1)
+    return _signal(x).reshape(-1)
 
 
 def _count(s: Any, name: str = "s") -> int:
@@ -94,7 +108,7 @@ def sigma_s(x: Any, s: int, *, weights: Any = None) -> float:
     >>> sigma_s([3.0, -1.0, 0.5, 2.0], 2)
     1.5
     """
-    arr = as_array(x, "x")
+    arr = _signal(x)
     v = arr.reshape(-1)
     s = _count(s)
     vals = np.sort(_weights(weights, v.size, arr.shape) * np.abs(v))
@@ -114,7 +128,7 @@ def best_s_term(x: Any, s: int, *, weights: Any = None) -> np.ndarray:
     >>> best_s_term([1.0, -2.0, 2.0, 0.5], 1)
     array([ 0., -2.,  0.,  0.])
     """
-    arr = as_array(x, "x")
+    arr = _signal(x)
     v = arr.reshape(-1)
     s = _count(s)
     out = np.zeros_like(v)
@@ -157,7 +171,11 @@ def levels_from_sizes(sizes: Sequence[int]) -> list[tuple[int, int]]:
     >>> levels_from_sizes([2, 3])
     [(0, 2), (2, 5)]
     """
-    sizes = list(sizes)
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise InvalidArgument(f"sizes must be a sequence of positive integers, got {sizes!r}")
+    sizes = list(itertools.islice(iter(sizes), MAX_LEVELS + 1))
+    if len(sizes) > MAX_LEVELS:
+        raise InvalidArgument(f"sizes has more than {MAX_LEVELS} levels")
     if not sizes:
         raise InvalidArgument("sizes is empty: pass at least one level size")
     out, start = [], 0
@@ -171,8 +189,10 @@ def levels_from_sizes(sizes: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def _check_levels(levels: Any, n: int) -> list[tuple[int, int]]:
+    if isinstance(levels, (str, bytes)):
+        raise InvalidArgument(f"levels must be a sequence of (start, stop) pairs, got {levels!r}")
     try:
-        pairs = [(a, b) for a, b in levels]
+        pairs = [(a, b) for a, b in itertools.islice(iter(levels), n + 1)]
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(f"levels must be a sequence of (start, stop) pairs: {exc}") from exc
     expected = 0
@@ -230,10 +250,12 @@ def sigma_s_levels(x: Any, s_per_level: Sequence[int], levels: Sequence[tuple[in
     >>> sigma_s_levels([3.0, 1.0, 2.0, -4.0, 0.5], [1, 1], [(0, 2), (2, 5)])
     3.5
     """
-    arr = as_array(x, "x")
+    arr = _signal(x)
     v = arr.reshape(-1)
     lv = _check_levels(levels, v.size)
-    s_list = list(s_per_level)
+    if isinstance(s_per_level, (str, bytes)) or not hasattr(s_per_level, "__iter__"):
+        raise InvalidArgument(f"s_per_level must be a sequence of integers, got {s_per_level!r}")
+    s_list = list(itertools.islice(iter(s_per_level), len(lv) + 1))
     if len(s_list) != len(lv):
         raise InvalidArgument(f"s_per_level has {len(s_list)} entries but there are {len(lv)} levels")
     w = _weights(weights, v.size, arr.shape)

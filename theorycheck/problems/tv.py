@@ -140,6 +140,13 @@ class FiniteDifference(LinearOperator):
         Theorem: spectrum of the 1D Neumann Laplacian (a DCT-II diagonalises it).
         Rigor: numerical (closed form in float64).
         """
+        from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, seed_arg
+
+        if exact is not None:  # validated like the base class's, although unused
+            bool_arg(exact, "exact")
+        integer_arg(iters, "iters")
+        real_arg(tol, "tol", allow_zero=True)
+        seed_arg(seed)
         return math.sqrt(sum(4.0 * math.sin(math.pi * (n - 1) / (2 * n)) ** 2 for n in self.in_shape))
 
     def __repr__(self) -> str:
