@@ -105,7 +105,7 @@ def test_deepfool_binary_linear_is_the_projection(one_dim):
     # r is parallel to w, pointing across the boundary
     cos = (res.r @ w) / (rn * np.linalg.norm(w))
     assert np.allclose(cos, -np.sign(f))
-    assert all(r is Rigor.CERTIFIED_FLOAT64 for r in res.rigor)
+    assert all(r is Rigor.CERTIFIED_FLOAT64 for r in res.sample_rigor)
     assert np.all(res.iterations == 1)
     assert np.all(res.margin > 0)
 
@@ -205,13 +205,15 @@ def test_cnn_vectorised_and_fallback_gradients_agree(monkeypatch):
     model = SmallConv().double().eval()
     X = np.random.default_rng(5).standard_normal((6, 1, 6, 6))
     a = search_minimal_perturbation(model, X, device="cpu")
-    orig = tcc._Searcher.__init__
+    from theorycheck import _classifier_models as tcm
 
-    def no_vmap(self, models):
-        orig(self, models)
+    orig = tcm.Searcher.__init__
+
+    def no_vmap(self, *args):
+        orig(self, *args)
         self.batched_grads = False
 
-    monkeypatch.setattr(tcc._Searcher, "__init__", no_vmap)
+    monkeypatch.setattr(tcm.Searcher, "__init__", no_vmap)
     b = search_minimal_perturbation(model, X, device="cpu")
     assert a.success.all() and np.array_equal(a.status, b.status)
     np.testing.assert_allclose(a.r, b.r, rtol=1e-8, atol=1e-12)
@@ -280,17 +282,19 @@ def test_labels_misclassified_out_of_range_and_nonfinite_inputs():
     model = mlp()
     X = np.random.default_rng(9).standard_normal((6, 6))
     pred = search_minimal_perturbation(model, X, device="cpu").label
-    X[5, 2] = np.nan
-    labels = [pred[0], (pred[1] + 1) % 3, 7, -1, pred[4], 0]
+    labels = [pred[0], (pred[1] + 1) % 3, 7, -1, pred[4], pred[5]]
     res = search_minimal_perturbation(model, X, device="cpu", labels=labels)
     assert list(res.status) == ["flipped", "already_misclassified", "label_out_of_range",
-                                "label_out_of_range", "flipped", "nonfinite_input"]
-    assert res.success.tolist() == [True, False, False, False, True, False]
-    assert np.isnan(res.ratio[1:4]).all() and np.isnan(res.ratio[5])
+                                "label_out_of_range", "flipped", "flipped"]
+    assert res.success.tolist() == [True, False, False, False, True, True]
+    assert np.isnan(res.ratio[1:4]).all()
     assert np.all(res.r[1:4] == 0)
-    assert res.rigor[1] is Rigor.NUMERICAL
-    assert res.success_rate == 1.0  # the two searched samples
+    assert res.sample_rigor[1] is Rigor.NUMERICAL
+    assert res.success_rate == 1.0  # the three searched samples
     assert search_minimal_perturbation(model, X[0], device="cpu", labels=np.int64(pred[0])).success
+    X[5, 2] = np.nan  # a non-finite sample is refused, naming it
+    with pytest.raises(InvalidArgument, match=r"x\[5\]"):
+        search_minimal_perturbation(model, X, device="cpu", labels=labels)
 
 
 class NaNWhere(nn.Module):
@@ -335,7 +339,8 @@ class Drifting(nn.Module):
 def test_nondeterministic_model_is_not_certified():
     res = search_minimal_perturbation(Drifting(), np.array([[1.0, 0.0]]), device="cpu")
     assert res.status[0] == "nondeterministic"
-    assert not res.success[0] and res.rigor[0] is Rigor.NUMERICAL and np.isnan(res.ratio[0])
+    assert not res.success[0] and res.sample_rigor[0] is Rigor.NUMERICAL and np.isnan(res.ratio[0])
+    assert res.rigor is Rigor.NUMERICAL and res.outcome is Outcome.INCONCLUSIVE
 
 
 def test_constant_model_and_ties():
@@ -364,7 +369,9 @@ def test_squared_loss_gradient_direction():
     zt = torch.tensor(z, requires_grad=True)
     loss = ((torch.softmax(zt, 1) - torch.nn.functional.one_hot(torch.tensor(k), 4)) ** 2).sum()
     g = torch.autograd.grad(loss, zt)[0].numpy()
-    h = tcc._squared_loss_logit_grad(z, k)
+    from theorycheck._classifier_models import squared_loss_logit_grad
+
+    h = squared_loss_logit_grad(z, k)
     cos = (g * h).sum(1) / np.linalg.norm(g, axis=1) / np.linalg.norm(h, axis=1)
     assert np.allclose(cos, 1.0)
     assert np.all((g / h)[h != 0] > 0)
@@ -417,11 +424,12 @@ def test_witness_is_frozen_and_converts_to_result():
     with pytest.raises(Exception):
         res.method = "x"
     cr = res.to_result()
+    assert cr is res and isinstance(cr, CheckResult)
     assert cr.violated and cr.rigor is Rigor.CERTIFIED_FLOAT64
-    w = cr.witness
+    i = int(np.nanargmin(np.where(res.success, res.ratio, np.inf)))
     with torch.no_grad():
-        L = model(torch.tensor(w["x"] + w["r"])[None]).numpy()[0]
-    assert int(L.argmax()) == w["new_label"] != w["label"]
+        L = model(torch.tensor(res.x[i] + res.r[i])[None]).numpy()[0]
+    assert int(L.argmax()) == res.new_label[i] != res.label[i]
     assert CheckResult.from_json(cr.to_json()) == cr
     fail = search_minimal_perturbation(model, np.zeros((2, 6)), labels=[9, 9], device="cpu")
     assert fail.to_result().outcome is Outcome.INCONCLUSIVE
