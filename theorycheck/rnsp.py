@@ -926,12 +926,20 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     from theorycheck.problems.programs import SRLasso
     from theorycheck.solvers import solve
 
+    from theorycheck.rnsp_common import dense_operator, unitarity_defect_bound, unitary_dense
+
     lam = check_positive(lam, "lam")
     rho = check_open_unit(rho, "rho")
     gamma = check_positive(gamma.upper if isinstance(gamma, ConstantResult) else gamma, "gamma")
+    dps = _count(dps, "dps", 15, 2000)
     P = SRLasso(A, lam, W=W)
     N = P.penalty_size
     s = check_order(s, N)
+    defect = flint.arb(0)
+    if W is not None:
+        # Theorem 1 bounds ‖W(x̂ − x)‖ (the rNSP is for A W^{-1}); it is ‖x̂ − x‖ only for a unitary W
+        Wd, _ = unitary_dense(P.W, int(np.prod(P.A.in_shape)))
+        defect = flint.arb(unitarity_defect_bound(Wd))
     xa = as_array(x, "x")
     ea = as_array(e, "e")
     if xa.shape != tuple(P.A.in_shape):
@@ -946,8 +954,10 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
         raise PreconditionError(
             f"λ = {lam:.6g} exceeds C1/(√s C2) = {bound:.6g} (seed Theorem 1 needs 0 < λ ≤ C1/(√s C2)); "
             "pass a smaller λ", hypothesis="0 < λ ≤ C1/(√s C2)", margin=lam - bound)
-    Ad = P.A.to_dense()
+    Ad = dense_operator(P.A, "A")
     y = np.asarray(P.A.apply(xa)) + ea
+    if not np.all(np.isfinite(y)):
+        raise InvalidArgument("A x + e overflows float64: rescale x, e or A")
     rigor = Rigor.PROVEN if W is None else Rigor.CERTIFIED_FLOAT64
     note = ""
     try:
@@ -978,16 +988,18 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     rs = flint.arb(s).sqrt()
     C1, C2 = balls_["C1"], balls_["C2"]
     rhs = 2 * C1 * sigma / rs + (C1 / (rs * flint.arb(lam)) + C2) * e_norm
+    # ‖x̂ − x‖ ≤ ‖W^{-1}‖·‖W(x̂ − x)‖ and ‖W^{-1}‖ ≤ 1/sqrt(1 − ‖W^*W − I‖₂): a violation must beat that factor
+    inflate = 1 / (1 - defect).sqrt() if W is not None else flint.arb(1)
     if lhs_hi <= rhs:
         outcome = Outcome.HOLDS
-    elif lhs_lo > rhs:
+    elif lhs_lo > rhs * inflate:
         outcome = Outcome.VIOLATED
     else:
         outcome = Outcome.INCONCLUSIVE
     err_f, rhs_f = float(lhs_hi.mid()), float(rhs.mid())
     tight = err_f / rhs_f if rhs_f > 0 else math.inf
     if outcome is Outcome.VIOLATED:
-        verdict = (f"the bound fails, so {'A W^*' if W is not None else 'A'} does NOT have the rNSP of order "
+        verdict = (f"the bound fails, so {'A W^{-1}' if W is not None else 'A'} does NOT have the rNSP of order "
                    f"{s} with (ρ, γ) = ({rho}, {gamma})")
     elif outcome is Outcome.HOLDS:
         verdict = f"the bound holds (tightness {tight:.3g})"
@@ -1126,7 +1138,13 @@ def donoho_tanner(delta: Any) -> Any:
     from theorycheck.numerics.backend import as_array
     from theorycheck.rnsp_phase import weak_threshold
 
+    if isinstance(delta, (bool, np.bool_, str, bytes)):
+        raise InvalidArgument(f"delta must be a number or an array of numbers in (0, 1), got {delta!r}")
     arr = as_array(delta, "delta", allow_complex=False)
+    if arr.size == 0:
+        raise InvalidArgument("delta is empty: pass at least one undersampling ratio in (0, 1)")
+    refuse_size(arr.size, 10_000, f"donoho_tanner on {arr.size:,} values (each a nested root finding)",
+                "pass at most 10,000 values")
     if np.any(arr <= 0) or np.any(arr >= 1):
         raise InvalidArgument("delta must lie in (0, 1) (δ = m/N with m < N)")
     out = np.vectorize(weak_threshold, otypes=[float])(arr)

@@ -178,7 +178,7 @@ def rip_witness(A: np.ndarray, S: np.ndarray, x: np.ndarray) -> tuple[float, flo
 def estimate_rate(G: np.ndarray, E: np.ndarray, s: int, enclose: bool) -> float:
     """Supports per second of :func:`rip_chunk` on this machine (pilot run on at most one batch)."""
     N = G.shape[0]
-    n = min(2048, math.comb(N, s), chunk_for(s))
+    n = min(math.comb(N, s), max(8, min(2048, chunk_for(s), 2 ** 21 // s ** 3)))
     S = next(combination_chunks(N, s, n))
     t0 = time.perf_counter()
     rip_chunk(G, E, S, enclose)
