@@ -99,7 +99,10 @@ def _tensor_to_numpy(x: Any) -> np.ndarray:
         raise InvalidArgument(f"cannot read a {what} tensor as an array: pass a dense tensor "
                               "(e.g. t.dequantize() or t.to_dense())")
     if t.device.type != "cpu":
-        t = t.to("cpu")
+        try:
+            t = t.to("cpu")
+        except (RuntimeError, NotImplementedError) as exc:
+            raise InvalidArgument(f"cannot copy a tensor from device {t.device} to the CPU: {exc}") from None
     if t.is_complex():
         if t.dtype not in (torch.complex64, torch.complex128):
             t = t.to(torch.complex64)  # complex32 → complex64: exact widening

@@ -256,7 +256,8 @@ def _assemble(record: dict[str, Any], P: Program, xa: np.ndarray, ya: np.ndarray
     lo, hi = distance_to_enclosure(xa, sol)
     values: dict[str, Any] = {"distance_lower": lo, "distance_upper": hi, "tol": tol,
                               "support": tuple(int(j) for j in sol.info["support"]),
-                              "dual_slack": sol.dual_slack, "prec_bits": int(sol.info["prec_bits"])}
+                              "dual_slack": sol.dual_slack, "prec_bits": int(sol.info["prec_bits"]),
+                              "instance": _instance_digest(record, xa, ya, tol)}
     data: dict[str, Any] = {**record, "x": xa, "y": ya, "tol": tol, **cert,
                             "minimiser": np.asarray(sol.x).reshape(xa.shape),
                             "enclosure": sol.info["z_enclosure"]}
@@ -285,7 +286,41 @@ def _no_certificate(record, xa, ya, tol, dps, max_dps, reasons) -> CheckResult:
     witness = Witness("answer", {**record, "x": xa, "y": ya, "tol": tol, "dps": dps, "max_dps": max_dps})
     return CheckResult(_NAME, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                        "no certified minimiser: " + "; ".join(reasons),
-                       values={"tol": tol}, witness=witness, theorem=_THEOREM)
+                       values={"tol": tol, "instance": _instance_digest(record, xa, ya, tol)},
+                       witness=witness, theorem=_THEOREM)
+
+
+def _instance_digest(record: Mapping[str, Any], xa: np.ndarray, ya: np.ndarray, tol: float) -> str:
+    """A name for the instance a claim is about: BLAKE2b of the program, ``x``, ``y`` and ``tol``.
+
+    Some edits leave every re-derived number unchanged (a weight off the support,
+    an ``x`` moved below the resolution of a huge distance) and turn the file into
+    a claim about another instance; the digest names the instance, so such an
+    edit is reported instead of silently re-targeting the claim.
+    """
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+
+    def put(tag: str, v: Any) -> None:
+        h.update(tag.encode() + b"\0")
+        if isinstance(v, np.ndarray):
+            h.update(f"{v.dtype.kind}{v.shape}".encode())
+            if v.dtype.kind == "O":
+                h.update("|".join(str(Fraction(e)) for e in v.ravel()).encode())
+            else:
+                h.update(np.ascontiguousarray(v, dtype=v.dtype.newbyteorder("<")).tobytes())
+        else:
+            h.update(repr(v).encode())
+        h.update(b"\0")
+
+    for k in ("program", "A", "param", "weights", "W"):
+        if k in record:
+            put(k, record[k])
+    put("x", xa)
+    put("y", ya)
+    put("tol", float(tol))
+    return h.hexdigest()
 
 
 def _inputs(problem: Program, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -981,6 +981,8 @@ def _validated_hints(problem: Program, N: int, candidate: Any, support: Any, sig
 
 def _validated_signs(signs: Any, n: int, cplx: bool) -> list:
     """Signs ±1 (real problems) or unit-modulus phases (complex), one per support index."""
+    import numbers
+
     try:
         arr = exact_input(signs, "signs")
     except InvalidArgument as exc:
@@ -990,7 +992,7 @@ def _validated_signs(signs: Any, n: int, cplx: bool) -> list:
         raise InvalidArgument(f"signs must have one entry per support index ({n}), got {len(vals)}")
     out: list = []
     for v in vals:
-        if isinstance(v, (bool, np.bool_)):
+        if isinstance(v, (bool, np.bool_, str, bytes)) or not isinstance(v, (numbers.Number, np.number)):
             raise InvalidArgument(f"signs holds {v!r}: pass +1 or -1")
         try:
             z = complex(v)
