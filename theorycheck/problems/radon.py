@@ -133,10 +133,13 @@ def _default_detectors(n1: int, n2: int, circle: bool) -> int:
 
 
 def _estimate_bytes(n1: int, n2: int, n_angles: int, d: int) -> float:
-    """Memory of the CSR matrix and its transpose (values + int indices + row pointers)."""
+    """Memory of the CSR matrix and its transpose (values + int indices + row pointers), bytes."""
     nnz = _NNZ_PER_PIXEL_ANGLE * (n1 + 1) * (n2 + 1) * n_angles
     index = 8 if max(nnz, n_angles * d, n1 * n2) >= 2**31 - 1 else 4
-    return 2.0 * nnz * (8 + index) + 8.0 * (n_angles * d + 1) + 8.0 * (n1 * n2 + 1)
+    # + the temporaries of one block of the construction (4 weights per sample point, COO
+    #   arrays and their CSR conversion)
+    block = 4.0 * max(_CHUNK_POINTS, (n1 + 2) * (n2 + 2)) * 40.0
+    return 2.0 * nnz * (8 + index) + 8.0 * (n_angles * d + 1) + 8.0 * (n1 * n2 + 1) + block
 
 
 # -- the matrix ------------------------------------------------------------------------
@@ -170,11 +173,10 @@ def _build_matrix(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
     idx_dtype = np.int64 if max(n_angles * d, N) >= 2**31 - 1 else np.int32
     if k.size == 0 or t.size == 0:  # pragma: no cover - impossible for d ≥ 1 (s = 0 or ±1/2 is kept)
         return sp.csr_matrix((n_angles * d, N))
-    S = s[:, None]
     T = t[None, :]
-    K = np.broadcast_to(k[:, None], (k.size, t.size))
     per_angle = k.size * t.size
-    step = max(1, _CHUNK_POINTS // per_angle)
+    step = max(1, _CHUNK_POINTS // per_angle)  # angles per block
+    kstep = max(1, _CHUNK_POINTS // t.size)  # rays per chunk (bounds the temporaries)
     blocks = []
     for start in range(0, n_angles, step):
         stop = min(n_angles, start + step)
@@ -182,24 +184,27 @@ def _build_matrix(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
         for a in range(start, stop):
             th = float(angles[a])
             c, sn = math.cos(th), math.sin(th)
-            row = cy - sn * S + c * T
-            col = cx + c * S + sn * T
-            r0f = np.floor(row)
-            c0f = np.floor(col)
-            dr = row - r0f
-            dc = col - c0f
-            r0 = r0f.astype(np.int64)
-            c0 = c0f.astype(np.int64)
-            ray = K + (a - start) * d
-            for ri, ci, w in ((r0, c0, (1.0 - dr) * (1.0 - dc)), (r0, c0 + 1, (1.0 - dr) * dc),
-                              (r0 + 1, c0, dr * (1.0 - dc)), (r0 + 1, c0 + 1, dr * dc)):
-                m = (ri >= 0) & (ri < n1) & (ci >= 0) & (ci < n2) & (w != 0.0)
-                rows_l.append(ray[m])
-                cols_l.append(ri[m] * n2 + ci[m])
-                vals_l.append(w[m])
-        rows = np.concatenate(rows_l).astype(idx_dtype, copy=False)
-        cols = np.concatenate(cols_l).astype(idx_dtype, copy=False)
+            for k0 in range(0, k.size, kstep):
+                S = s[k0:k0 + kstep, None]
+                row = cy - sn * S + c * T
+                col = cx + c * S + sn * T
+                r0f = np.floor(row)
+                c0f = np.floor(col)
+                dr = row - r0f
+                dc = col - c0f
+                r0 = r0f.astype(np.int64)
+                c0 = c0f.astype(np.int64)
+                ray = np.broadcast_to(k[k0:k0 + kstep, None] + (a - start) * d, row.shape)
+                for ri, ci, w in ((r0, c0, (1.0 - dr) * (1.0 - dc)), (r0, c0 + 1, (1.0 - dr) * dc),
+                                  (r0 + 1, c0, dr * (1.0 - dc)), (r0 + 1, c0 + 1, dr * dc)):
+                    m = (ri >= 0) & (ri < n1) & (ci >= 0) & (ci < n2) & (w != 0.0)
+                    rows_l.append(ray[m].astype(idx_dtype))
+                    cols_l.append((ri[m] * n2 + ci[m]).astype(idx_dtype))
+                    vals_l.append(w[m])
+        rows = np.concatenate(rows_l)
+        cols = np.concatenate(cols_l)
         vals = np.concatenate(vals_l)
+        del rows_l, cols_l, vals_l
         block = sp.coo_matrix((vals, (rows, cols)), shape=((stop - start) * d, N)).tocsr()
         block.sum_duplicates()
         blocks.append(block)
@@ -227,8 +232,8 @@ def _build_backprojector(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
     idx_dtype = np.int64 if max(n_angles * d, N) >= 2**31 - 1 else np.int32
     rr = (np.arange(n1, dtype=np.float64) - cy)[:, None]
     cc = (np.arange(n2, dtype=np.float64) - cx)[None, :]
-    pix = np.arange(N).reshape(n1, n2)
-    step = max(1, _CHUNK_POINTS // N)
+    step = max(1, _CHUNK_POINTS // N)  # angles per block
+    rstep = max(1, _CHUNK_POINTS // n2)  # image rows per chunk (bounds the temporaries)
     blocks = []
     for start in range(0, n_angles, step):
         stop = min(n_angles, start + step)
@@ -236,23 +241,25 @@ def _build_backprojector(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
         for a in range(start, stop):
             th = float(angles[a])
             c, sn = math.cos(th), math.sin(th)
-            pos = cc * c - rr * sn + half
-            inside = (pos >= 0.0) & (pos <= d - 1)
-            j0f = np.floor(pos)
-            f = pos - j0f
-            j0 = j0f.astype(np.int64)
-            for jj, w in ((j0, 1.0 - f), (j0 + 1, f)):
-                m = inside & (w != 0.0) & (jj <= d - 1)
-                rows_l.append(pix[m])
-                cols_l.append(a * d + jj[m])
-                vals_l.append(w[m])
-        rows = np.concatenate(rows_l).astype(idx_dtype, copy=False)
-        cols = np.concatenate(cols_l).astype(idx_dtype, copy=False)
-        blocks.append(sp.coo_matrix((np.concatenate(vals_l), (rows, cols)),
-                                    shape=(N, n_angles * d)).tocsr())
-    M = blocks[0]
-    for blk in blocks[1:]:
-        M = M + blk
+            for r0 in range(0, n1, rstep):
+                pos = cc * c - rr[r0:r0 + rstep] * sn + half
+                pix = np.arange(r0 * n2, min(n1, r0 + rstep) * n2).reshape(pos.shape)
+                inside = (pos >= 0.0) & (pos <= d - 1)
+                j0f = np.floor(pos)
+                f = pos - j0f
+                j0 = j0f.astype(np.int64)
+                for jj, w in ((j0, 1.0 - f), (j0 + 1, f)):
+                    m = inside & (w != 0.0) & (jj <= d - 1)
+                    rows_l.append(((a - start) * d + jj[m]).astype(idx_dtype))
+                    cols_l.append(pix[m].astype(idx_dtype))
+                    vals_l.append(w[m])
+        rows = np.concatenate(rows_l)
+        cols = np.concatenate(cols_l)
+        vals = np.concatenate(vals_l)
+        del rows_l, cols_l, vals_l
+        blocks.append(sp.coo_matrix((vals, (rows, cols)), shape=((stop - start) * d, N)).tocsr())
+    Bt = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+    M = Bt.T.tocsr()
     M.sum_duplicates()
     M.sort_indices()
     return M
