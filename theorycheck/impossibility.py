@@ -446,8 +446,8 @@ def certify_interpolating_srlasso(A: Any, y: Any, x: Any, lam: float, *, weights
     t0 = time.perf_counter()
     Aq = _fraction_matrix(A, "A")
     m, N = len(Aq), len(Aq[0])
-    yq = [r[0] for r in _fraction_matrix(np.asarray(y, dtype=object).reshape(-1, 1), "y")]
-    xq = [r[0] for r in _fraction_matrix(np.asarray(x, dtype=object).reshape(-1, 1), "x")]
+    yq = [r[0] for r in _fraction_matrix(_column(y, "y"), "y")]
+    xq = [r[0] for r in _fraction_matrix(_column(x, "x"), "x")]
     if len(yq) != m or len(xq) != N:
         raise InvalidArgument(f"shapes: A is {m}x{N}, y has {len(yq)} entries, x has {len(xq)}")
     lam_q = _exact_real(lam, "lam")
@@ -456,7 +456,7 @@ def certify_interpolating_srlasso(A: Any, y: Any, x: Any, lam: float, *, weights
     if weights is None:
         wq = [Fraction(1)] * N
     else:
-        warr = np.asarray(weights, dtype=object).ravel()
+        warr = _column(weights, "weights").ravel()
         if warr.size != N:
             raise InvalidArgument(f"weights must be {N} positive numbers, got {warr.size}")
         wq = [_exact_real(v, "weights") for v in warr]
@@ -490,13 +490,31 @@ def certify_interpolating_srlasso(A: Any, y: Any, x: Any, lam: float, *, weights
 MAX_EXACT_ENTRIES = 2 ** 20
 
 
+def _column(v: Any, name: str) -> np.ndarray:
+    """``v`` as an object column (tensors of any dtype included), sizes bounded."""
+    from theorycheck.numerics.backend import is_torch
+
+    if v is None or isinstance(v, (str, bytes)):
+        raise InvalidArgument(f"{name} must be a numeric vector, got {v!r}")
+    if is_torch(v):
+        v = _torch_numpy(v)
+    try:
+        if np.size(v) > MAX_EXACT_ENTRIES:
+            raise InvalidArgument(f"{name} has more than {MAX_EXACT_ENTRIES} entries")
+        return np.asarray(v, dtype=object).reshape(-1, 1)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, InvalidArgument):
+            raise
+        raise InvalidArgument(f"{name} could not be read as a vector: {exc}") from None
+
+
 def _fraction_matrix(M: Any, name: str) -> list[list[Fraction]]:
     from theorycheck.numerics.backend import is_torch
 
     if M is None or isinstance(M, (str, bytes)):
         raise InvalidArgument(f"{name} must be a numeric matrix, got {M!r}")
     if is_torch(M):
-        M = M.detach().cpu().resolve_conj().numpy()
+        M = _torch_numpy(M)
     try:
         size = np.size(M)
         if size > MAX_EXACT_ENTRIES:
@@ -635,13 +653,9 @@ class Member:
         """
         from theorycheck.solvers.certify import distance_to_enclosure
 
-        xa = np.asarray(x).reshape(-1)  # complex stays complex: its imaginary part counts
-        if xa.dtype.kind not in "biufc":
-            raise InvalidArgument(f"x must be numeric, got dtype {xa.dtype}")
-        if xa.size != len(self._x):
-            raise InvalidArgument(f"x has {xa.size} entries, the minimiser has {len(self._x)}")
-        if not np.all(np.isfinite(xa)):
-            raise InvalidArgument("x contains NaN or inf: the distance is undefined")
+        xa, why = _answer_vector(x, len(self._x))  # exact float64/complex128 (complex keeps its
+        if xa is None:                              # imaginary part: it counts in the distance)
+            raise InvalidArgument(f"x: {why}")
         with precision(prec=self.bits):
             return distance_to_enclosure(xa, self.solution)
 
@@ -1386,13 +1400,25 @@ def _clip(text: Any) -> str:
     return str(text)[:_MAX_TEXT]
 
 
+def _torch_numpy(t: Any) -> np.ndarray:
+    """A tensor's values as numpy (bfloat16/float16 widened exactly; numpy has no bfloat16)."""
+    import torch
+
+    t = t.detach().cpu().resolve_conj()
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.to(torch.float64)
+    elif t.dtype == torch.complex32:
+        t = t.to(torch.complex128)
+    return t.numpy()
+
+
 def _answer_vector(x: Any, N: int) -> tuple[np.ndarray | None, str]:
     """``(vector, "")`` for a usable answer (float64 or complex128, exactly converted), else ``(None, why)``."""
     from theorycheck.numerics.backend import is_torch
 
     try:
         if is_torch(x):
-            x = x.detach().cpu().resolve_conj().numpy()
+            x = _torch_numpy(x)
         arr = np.asarray(x)
     except Exception as exc:  # noqa: BLE001 - ragged lists, objects that refuse conversion
         return None, f"the answer cannot be read as an array ({type(exc).__name__})"

@@ -144,7 +144,7 @@ def _check_dtype(dtype: Any, name: str = "dtype", *, allow_none: bool = False) -
         return None
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise InvalidArgument(f"{name}={dtype!r} is not a dtype: pass one of "
                               f"{[str(d) for d in _DTYPES]}") from exc
     if dt not in _DTYPES:

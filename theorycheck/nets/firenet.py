@@ -54,6 +54,16 @@ MAX_LAYERS = 10 ** 6
 MAX_FLOPS = 1e13
 
 
+def _device(device: Any) -> Any:
+    """:func:`resolve_device`, with every malformed device (e.g. a huge int) as :class:`InvalidArgument`."""
+    try:
+        return resolve_device(device)
+    except (ValueError, OverflowError, RuntimeError, TypeError) as exc:
+        if isinstance(exc, InvalidArgument):
+            raise
+        raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from None
+
+
 def _apply_flops(op: LinearOperator) -> float:
     """Rough multiply-adds of one ``apply`` + ``adjoint`` (dense: ``2mN``; fast transforms: ``~(m+N) log N``)."""
     from theorycheck.problems.operators import MatrixOperator
@@ -128,7 +138,7 @@ class FIRENET(torch.nn.Module):
         if not is_synthesis(problem):
             raise InvalidArgument("FIRENET needs no W or a unitary W (synthesis form); for a "
                                   "non-unitary W use theorycheck.solvers.primal_dual.chambolle_pock")
-        if dtype not in (torch.float32, torch.float64):
+        if not isinstance(dtype, torch.dtype) or dtype not in (torch.float32, torch.float64):
             raise InvalidArgument(f"dtype={dtype!r}: pass torch.float32 or torch.float64")
         self.problem = problem
         self.B: LinearOperator = problem.synthesis_operator
@@ -171,7 +181,7 @@ class FIRENET(torch.nn.Module):
         self.rdtype = dtype
         self.cdtype = {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
         thr = torch.as_tensor(problem.lam * np.asarray(problem.weights, dtype=np.float64))
-        self.register_buffer("thr", thr.reshape(self.x_shape).to(device=resolve_device(device),
+        self.register_buffer("thr", thr.reshape(self.x_shape).to(device=_device(device),
                                                                    dtype=dtype))
 
     @classmethod

@@ -99,7 +99,7 @@ class LISTA(torch.nn.Module):
                     f"the SVD of the {m_} × {N_} matrix (multiply-adds)", "use a smaller A")
         if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not math.isfinite(lam) or lam < 0:
             raise InvalidArgument(f"lam={lam!r}: pass a finite λ ≥ 0")
-        if dtype not in (torch.float32, torch.float64):
+        if not isinstance(dtype, torch.dtype) or dtype not in (torch.float32, torch.float64):
             raise InvalidArgument(f"dtype={dtype!r}: pass torch.float32 or torch.float64")
         norm = float(np.linalg.norm(Ad, 2))
         if norm == 0:
@@ -113,7 +113,9 @@ class LISTA(torch.nn.Module):
         self.n_layers = int(layers)
         self.c = float(c)
         self.scale = norm
-        dev = resolve_device(device)
+        from theorycheck.nets.firenet import _device
+
+        dev = _device(device)
         dt = ({torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
               if self.complex else dtype)
         self.register_buffer("A", torch.as_tensor(Ad).to(device=dev, dtype=dt))
@@ -150,6 +152,9 @@ class LISTA(torch.nn.Module):
             v = x + (r @ Wk.conj()) / self.c
             mod = v.abs()
             x = v * (torch.clamp(mod - theta[k], min=0.0) / torch.where(mod > 0, mod, torch.ones_like(mod)))
+        if not bool(torch.isfinite(x.detach()).all()):
+            raise InvalidArgument("LISTA's output is not finite (the weights or c make the iteration "
+                                  "diverge, or y overflows the working precision)")
         return x
 
 
@@ -218,6 +223,8 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
     for v, name in ((epochs, "epochs"), (batch_size, "batch_size")):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise InvalidArgument(f"{name}={v!r}: pass a positive integer")
+    if epochs > 10 ** 7:
+        raise InvalidArgument(f"epochs={epochs}: pass at most 10**7")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 63:
         raise InvalidArgument(f"seed={seed!r}: pass an integer in [0, 2^63)")
     inplace = bool_arg(inplace, "inplace")

@@ -35,7 +35,7 @@ import torch
 from theorycheck.errors import InvalidArgument
 from theorycheck.nets.unet import UNet
 from theorycheck.numerics.backend import as_array
-from theorycheck.numerics.validation import real_arg
+from theorycheck.numerics.validation import real_arg, refuse_size
 from theorycheck.problems.data import detail_image, random_ellipses
 from theorycheck.problems.masks import variable_density_mask
 from theorycheck.problems.operators import LinearOperator, SubsampledFourier
@@ -274,10 +274,18 @@ def demo_training_set(config: dict | None, x: np.ndarray, x_prime: np.ndarray) -
     Rigor: not applicable (data).
     """
     cfg = _config(config)
-    X = random_ellipses(cfg["n"], seed=cfg["train_seed"], batch=cfg["train_size"])
+    n = cfg["n"]
+    pair = []
+    for name, img in (("x", x), ("x_prime", x_prime)):
+        arr = as_array(img, name, allow_complex=False)
+        if arr.shape != (n, n):
+            raise InvalidArgument(f"{name} has shape {arr.shape}: the configuration's images are {n} × {n}")
+        pair.append(arr)
     k = int(cfg["pair_copies"])
-    return np.concatenate([X, np.repeat(np.asarray(x)[None], k, axis=0),
-                           np.repeat(np.asarray(x_prime)[None], k + 1, axis=0)])
+    refuse_size((float(cfg["train_size"]) + 2 * k + 1) * n * n, 2 ** 28,
+                "the demo training set (pixels)", "use smaller train_size, pair_copies or n")
+    X = random_ellipses(n, seed=cfg["train_seed"], batch=cfg["train_size"])
+    return np.concatenate([X, np.repeat(pair[0][None], k, axis=0), np.repeat(pair[1][None], k + 1, axis=0)])
 
 
 def build_demo_setting(config: dict | None = None, *, training: dict | None = None) -> DemoSetting:

@@ -50,6 +50,8 @@ __all__ = ["TrainingHistory", "train_reconstruction", "reconstruct", "INPUTS"]
 INPUTS: tuple[str, ...] = ("adjoint", "measurements")
 #: Largest number of torch CPU threads ``train_reconstruction`` sets.
 MAX_THREADS = 1024
+#: Largest number of epochs accepted (beyond it the learning-rate schedule's counters overflow).
+MAX_EPOCHS = 10 ** 7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,6 +293,8 @@ def train_reconstruction(
     A = _check_operator(A)
     input = _check_input(input)  # noqa: A001
     epochs = _int(epochs, "epochs", 1)
+    if epochs > MAX_EPOCHS:
+        raise InvalidArgument(f"epochs={epochs}: pass at most {MAX_EPOCHS}")
     batch_size = _int(batch_size, "batch_size", 1)
     seed = _int(seed, "seed", 0)
     if seed >= 2 ** 63:
@@ -427,7 +431,7 @@ def reconstruct(model: nn.Module, A: LinearOperator, y: Any, *,
     A = _check_operator(A)
     input = _check_input(input)  # noqa: A001
     _model_dtype_device(model)
-    if dtype not in (torch.float64, torch.float32):
+    if not isinstance(dtype, torch.dtype) or dtype not in (torch.float64, torch.float32):
         raise InvalidArgument(f"dtype={dtype!r}: pass torch.float64 or torch.float32")
     batch_size = _int(batch_size, "batch_size", 1)
     if is_torch(y):

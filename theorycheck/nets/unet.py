@@ -88,7 +88,7 @@ def adjoint_channels(z: torch.Tensor, channels: int = 2) -> torch.Tensor:
     >>> adjoint_channels(torch.ones(3, 4, 4, dtype=torch.complex64)).shape
     torch.Size([3, 2, 4, 4])
     """
-    if isinstance(channels, (bool,)) or channels not in (1, 2):
+    if not isinstance(channels, int) or isinstance(channels, bool) or channels not in (1, 2):
         raise InvalidArgument(f"channels={channels!r}: pass 1 (real part) or 2 (real, imaginary)")
     if not isinstance(z, torch.Tensor):
         raise InvalidArgument(f"z is a {type(z).__name__}: pass a torch tensor of shape (B, n, n)")

@@ -162,7 +162,10 @@ def variable_density_mask(
     mask[centre] = True
     rest = np.flatnonzero(~mask)
     if m > centre.size:
-        p = (1.0 + r[rest]) ** (-float(decay))
+        # density (1 + r)^(-decay) in the log domain: no underflow to an all-zero p for a large decay;
+        # a floor keeps every entry drawable (a huge decay then takes the lowest frequencies first)
+        logp = -float(decay) * np.log1p(r[rest])
+        p = np.maximum(np.exp(logp - logp.max()), 1e-300)
         mask[rng.choice(rest, size=m - centre.size, replace=False, p=p / p.sum())] = True
     return mask.reshape(dims)
 

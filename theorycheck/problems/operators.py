@@ -46,6 +46,8 @@ MAX_DENSE_ENTRIES = 2 ** 27
 MAX_SVD_FLOPS = 2e12
 #: largest number of power-method iterations and adjointness trials accepted
 MAX_ITERATIONS = 10 ** 6
+#: largest length of one axis of a signal shape (larger ones overflow the C code of the transforms)
+MAX_LENGTH = 2 ** 40
 
 
 class LinearOperator:
@@ -403,11 +405,13 @@ def validated_shape(shape: Any, *, ndims: tuple[int, ...] = (1, 2)) -> tuple[int
     except TypeError:
         raise InvalidArgument(f"shape={shape!r}: pass an int or a tuple of ints") from None
     if len(dims) not in ndims or not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in dims
+        isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and n > 0 for n in dims
     ):
         raise InvalidArgument(
             f"shape={shape!r}: pass {' or '.join(map(str, ndims))} positive integer length(s)"
         )
+    if any(n > MAX_LENGTH for n in dims):
+        raise InvalidArgument(f"shape={shape!r}: every length must be at most {MAX_LENGTH}")
     return tuple(int(n) for n in dims)
 
 

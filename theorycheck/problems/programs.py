@@ -152,6 +152,17 @@ def _real_scalar(value: Any, name: str) -> float:
     return v
 
 
+#: largest number of inner iterations accepted by ``max_iter``
+MAX_INNER_ITERATIONS = 10 ** 7
+
+
+def _iterations(max_iter: Any) -> int:
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) \
+            or not 1 <= max_iter <= MAX_INNER_ITERATIONS:
+        raise InvalidArgument(f"max_iter={max_iter!r}: pass an integer in [1, {MAX_INNER_ITERATIONS}]")
+    return int(max_iter)
+
+
 class Program:
     """Base class of the immutable program specs :class:`QCBP`, :class:`Lasso`, :class:`SRLasso`.
 
@@ -469,7 +480,10 @@ class QCBP(Program):
         Theorem: (P1) of THEORY.md §1.
         Rigor: numerical (float64).
         """
-        return self.constraint_violation(z, y) <= _real_scalar(tol, "tol")
+        tol = _real_scalar(tol, "tol")
+        if tol < 0:
+            raise InvalidArgument(f"tol = {tol} is negative: pass a tolerance ≥ 0")
+        return self.constraint_violation(z, y) <= tol
 
     def zero_is_feasible(self, y: Any) -> bool:
         """Whether ``‖y‖ ≤ η``; then ``z = 0`` is a minimiser (objective 0).
@@ -523,8 +537,12 @@ class QCBP(Program):
         Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
         """
         self._require_unitary("optimality_residual")
+        active_tol = _real_scalar(active_tol, "active_tol")
+        if not 0 <= active_tol < 1:
+            raise InvalidArgument(f"active_tol = {active_tol}: pass a relative band width in [0, 1)")
+        max_iter = _iterations(max_iter)
         z, y, c, r = self._zy(z, y, support_tol)
-        state = self._state(z, y, _real_scalar(active_tol, "active_tol"))
+        state = self._state(z, y, active_tol)
         if state == "infeasible":
             return math.inf
         if state == "inside":
@@ -546,6 +564,7 @@ class QCBP(Program):
         Rigor: numerical (float64).
         """
         self._require_unitary("dual_point")
+        max_iter = _iterations(max_iter)
         z, y, c, r = self._zy(z, y, SUPPORT_TOL)
         n = float(np.linalg.norm(r))
         if n > self._zero_tol(y):
@@ -751,6 +770,7 @@ class SRLasso(Program):
         Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
         """
         self._require_unitary("optimality_residual")
+        max_iter = _iterations(max_iter)
         _, y, c, r = self._zy(z, y, support_tol)
         n = float(np.linalg.norm(r))
         if n <= self._zero_tol(y):
@@ -768,6 +788,7 @@ class SRLasso(Program):
         Rigor: numerical (float64).
         """
         self._require_unitary("dual_point")
+        max_iter = _iterations(max_iter)
         _, y, c, r = self._zy(z, y, SUPPORT_TOL)
         n = float(np.linalg.norm(r))
         # 0 ∈ B^*u + λ∂‖c‖_{1,w} ⇒ −u is the dual candidate (as −r/‖r‖ on the ray)

@@ -183,6 +183,8 @@ def total_variation(z: Any, shape: Sequence[int] | None = None, *, kind: str = "
     >>> total_variation(np.array([[0.0, 1.0], [1.0, 1.0]]), kind="isotropic")
     1.4142135623730951
     """
+    if not isinstance(kind, str) or kind not in ("anisotropic", "isotropic"):
+        raise InvalidArgument(f"kind={kind!r}: pass 'anisotropic' or 'isotropic'")
     arr = as_array(z, "z")
     shape = validated_shape(arr.shape if shape is None else shape)
     if arr.size != math.prod(shape):
@@ -207,6 +209,10 @@ def tv_weights(weights: Any, D: FiniteDifference, *, isotropic: bool) -> np.ndar
     Theorem: none.
     Rigor: not applicable.
     """
+    if not isinstance(D, FiniteDifference):
+        raise InvalidArgument(f"D must be a FiniteDifference operator, got {type(D).__name__}")
+    if not isinstance(isotropic, (bool, np.bool_)):
+        raise InvalidArgument(f"isotropic={isotropic!r}: pass True or False")
     w = as_array(weights, "weights", allow_complex=False)
     N = math.prod(D.in_shape)
     if w.size == D.ndim * N:
