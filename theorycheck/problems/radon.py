@@ -8,7 +8,8 @@ lattice of unit spacing rotated by each angle, and the samples are summed along
 each ray. The matrix holds those bilinear weights, so for odd image sizes the
 sinogram agrees with ``skimage.transform.radon(image, theta=np.degrees(angles)).T``
 to rounding; :func:`fbp` is the classical filtered back-projection (scikit-image's
-ramp filters, the exact adjoint as back-projector). See ``docs/conventions.md``
+filters and pixel-driven back-projector, which it reproduces to rounding for odd sizes, or
+the exact adjoint as back-projector). See ``docs/conventions.md``
 ("CT / Radon") for the conventions and the documented differences from scikit-image.
 
 Theorem: none (the CT sampling operator ``A`` of the instability theorems).
