@@ -34,6 +34,8 @@ _LAZY: dict[str, str] = {
     "SubsampledWalshHadamard": "theorycheck.problems.operators",
     "compose": "theorycheck.problems.operators",
     "as_operator": "theorycheck.problems.operators",
+    "Radon": "theorycheck.problems.radon",
+    "fbp": "theorycheck.problems.radon",
     "Wavelet": "theorycheck.problems.sparsifiers",
     "QCBP": "theorycheck.problems.programs",
     "Lasso": "theorycheck.problems.programs",
@@ -125,6 +127,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         compose,
     )
     from theorycheck.problems.programs import QCBP, Lasso, SRLasso
+    from theorycheck.problems.radon import Radon, fbp
     from theorycheck.problems.sparsifiers import Wavelet
     from theorycheck.problems.sparsity import sigma_s
     from theorycheck.solvers import certify_solution, solve

@@ -162,6 +162,11 @@ CASES = [
     Case("theorycheck.problems.data:random_ellipses", {"n": 16, "seed": 0}, zero_ok=frozenset({"seed"})),
     Case("theorycheck.problems.data:sparse_vector", {"N": 8, "s": 2, "seed": 0}, zero_ok=frozenset({"seed"})),
     Case("theorycheck.problems.sparsity:best_s_term", {"x": _x, "s": 1}),
+    Case("theorycheck:Radon", {"shape": 6, "angles": lambda: np.array([0.0, 0.7, 1.9]), "detectors": 9}),
+    Case("theorycheck:fbp", {"radon": lambda: __import__("theorycheck").Radon(6, np.array([0.0, 0.7, 1.9]), detectors=9),
+                             "y": lambda: np.ones((3, 9)), "filter": "ramp"}),
+    Case("theorycheck.problems.radon:sparse_view_angles", {"n": 5}),
+    Case("theorycheck.problems.radon:limited_angle_angles", {"n": 5, "max_angle": 1.0}),
     Case("theorycheck.nets.firenet:FIRENET", {"A": _A, "lam": 0.1, "restarts": 2}),
     Case("theorycheck.nets.lista:LISTA", {"A": _A, "layers": 2}),
 ]
