@@ -351,3 +351,26 @@ def test_add_detail_validation():
     assert add_detail(np.ones(5), np.ones(5)).shape == (5,)
     with pytest.raises(InvalidArgument):
         add_detail(np.ones((3, 5)), np.ones(5))
+
+
+# -- issue 11: sizes refused before allocating ---------------------------------------------------
+
+def test_issue11_generators_refuse_sizes_that_cannot_be_computed():
+    import time
+
+    t0 = time.perf_counter()
+    for call in (lambda: shepp_logan(10 ** 6), lambda: random_ellipses(64, batch=10 ** 7),
+                 lambda: random_ellipses(2 ** 13, count=10 ** 6), lambda: sparse_vector(10 ** 12, 1),
+                 lambda: piecewise_smooth_signal(2 ** 25, pieces=2 ** 21),
+                 lambda: detail_image(10 ** 5, "disc"), lambda: detail_image(64, "strokes", size=1e15),
+                 lambda: detail_image(64, "text", size=10 ** 9)):
+        with pytest.raises(InvalidArgument):
+            call()
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_issue11_text_width_counts_the_upper_cased_text():
+    # 'ß'.upper() is 'SS': two glyphs, the size check must use the rendered text
+    img = detail_image(32, "text", text="ß", position=(16.0, 16.0))
+    expected = detail_image(32, "text", text="SS", position=(16.0, 16.0))
+    assert np.array_equal(img, expected)

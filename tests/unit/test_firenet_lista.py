@@ -188,3 +188,65 @@ def test_lista_complex_and_bad_input():
         train_lista(real, np.ones((4, 3)), np.ones((4, 3)), loss="l1")
     with pytest.raises(InvalidArgument):
         train_lista("net", np.ones((4, 3)), np.ones((4, 3)))
+
+
+# -- issue 11: zero operator, unbounded layers, homogeneity near the float range ---------------
+
+def test_issue11_firenet_refuses_the_zero_operator_and_absurd_layer_counts():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(InvalidArgument, match="zero operator"):
+        FIRENET(np.zeros((3, 5)), lam=0.5, restarts=2, device="cpu")
+    with pytest.raises(InvalidArgument, match="inner"):  # default inner ∝ ‖A‖/λ ≈ 3·10^7
+        FIRENET(1e7 * np.eye(3), lam=0.5, device="cpu")
+    for kw in (dict(restarts=10 ** 9), dict(restarts=10, inner=10 ** 6), dict(restarts=0),
+               dict(restarts=2, inner=0), dict(restarts=2.5), dict(dtype="float64"),
+               dict(dtype=np.zeros(2)), dict(device=2 ** 70)):
+        with pytest.raises(InvalidArgument):
+            FIRENET(np.eye(3), lam=0.5, **{"restarts": 2, **kw})
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_issue11_firenet_is_exactly_homogeneous_up_to_the_float_range():
+    # the SR-LASSO minimiser is positively homogeneous: Ψ(2^k y) = 2^k Ψ(y); the network runs each
+    # sample on an exact power-of-two rescaling, so the identity holds bit for bit, also where the
+    # unscaled iteration overflows (‖y‖² > 1e308) or underflows (1/ε > 1e308)
+    rng = np.random.default_rng(17)
+    A = rng.standard_normal((6, 10)) / np.sqrt(6)
+    y = rng.standard_normal(6)
+    net = FIRENET(A, 0.2, restarts=4, inner=15, device="cpu")
+    base = net(torch.tensor(y)).numpy()
+    assert np.all(np.isfinite(base)) and np.any(base != 0)
+    for k in (700, 1000, -900, -1000, 40):
+        out = net(torch.tensor(np.ldexp(y, k))).numpy()
+        assert np.array_equal(out, np.ldexp(base, k)), k
+    batch = net(torch.tensor(np.stack([y, np.ldexp(y, 1000), np.ldexp(y, -1000)]))).numpy()
+    # (rows of a batch are compared with each other: BLAS may sum a batch in another order)
+    assert np.array_equal(batch[1], np.ldexp(batch[0], 1000))
+    assert np.array_equal(batch[2], np.ldexp(batch[0], -1000))
+    with pytest.raises(InvalidArgument, match="not finite"):  # a result beyond float64 is refused
+        FIRENET(1e-300 * np.eye(2), lam=1e-301, restarts=1, inner=3, device="cpu")(torch.tensor([1e300, 1e300], dtype=torch.float64))
+
+
+def test_issue11_lista_refuses_absurd_sizes_and_complex_targets_for_real_A():
+    import time
+
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((4, 8))
+    t0 = time.perf_counter()
+    for kw in (dict(layers=10 ** 9), dict(layers=0), dict(dtype="float32"), dict(device=2 ** 70)):
+        with pytest.raises(InvalidArgument):
+            LISTA(A, **{"layers": 2, **kw})
+    with pytest.raises(InvalidArgument):
+        LISTA(np.zeros((4, 8)), 2)
+    assert time.perf_counter() - t0 < 2.0
+    net = LISTA(A, 2, device="cpu")
+    with pytest.raises(InvalidArgument, match="complex"):
+        train_lista(net, np.ones((3, 4)), np.ones((3, 8)) + 1j, epochs=1)
+    for kw in (dict(inplace="yes"), dict(seed=-1), dict(seed=2 ** 70), dict(loss=["mse"]),
+               dict(epochs=10 ** 12), dict(callback=3)):
+        with pytest.raises(InvalidArgument):
+            train_lista(net, np.ones((3, 4)), np.ones((3, 8)), **{"epochs": 1, **kw})
+    with pytest.raises(InvalidArgument):
+        net([[1.0, 2.0], [3.0]])

@@ -337,3 +337,68 @@ def test_save_and_load_round_trip(tmp_path, demo):
     torch.save({"format": "other"}, tmp_path / "other.pt")
     with pytest.raises(InvalidArgument):
         load_demo_unet(tmp_path / "other.pt")
+
+
+# -- issue 11: sizes refused before allocation, inputs validated -------------------------------
+
+def test_issue11_unet_sizes_are_refused_before_allocation():
+    import time
+
+    from theorycheck.nets.unet import unet_parameter_count
+
+    t0 = time.perf_counter()
+    for kw in (dict(depth=100), dict(depth=17), dict(width=10 ** 6), dict(width=64, depth=12),
+               dict(in_channels=10 ** 9), dict(residual="yes"), dict(seed=-1), dict(seed=2 ** 70),
+               dict(seed=1.5)):
+        with pytest.raises(InvalidArgument):
+            UNet(**kw)
+    assert time.perf_counter() - t0 < 1.0
+    for args in ((2, 1, 4, 1), (1, 3, 5, 3), (2, 1, 2, 0)):
+        net = UNet(args[0], args[1], width=args[2], depth=args[3], residual=args[1] == 1, seed=0)
+        assert unet_parameter_count(*args) == sum(p.numel() for p in net.parameters())
+
+
+def test_issue11_unet_and_adjoint_channels_refuse_bad_inputs_without_converting_the_model():
+    net = UNet(width=2, depth=1, seed=0)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    for bad in (np.zeros((1, 2, 8, 8)), torch.zeros(1, 2, 8, 8, dtype=torch.float64),
+                torch.zeros(1, 2, 8, 8, dtype=torch.int64), "x"):
+        with pytest.raises(InvalidArgument):
+            net(bad)
+    assert all(torch.equal(before[k], v) and v.dtype == torch.float32 for k, v in net.state_dict().items())
+    for ch in (True, 1.0, np.zeros(2), 3):
+        with pytest.raises(InvalidArgument):
+            adjoint_channels(torch.zeros(1, 4, 4), ch)
+    with pytest.raises(InvalidArgument):
+        adjoint_channels(np.zeros((1, 4, 4)))
+
+
+def test_issue11_training_and_demo_inputs_are_validated():
+    A = SubsampledFourier(np.ones((8, 8), dtype=bool))
+    X = np.zeros((2, 8, 8))
+    base = dict(epochs=1, lr=1e-3, batch_size=2, seed=0, progress=False)
+    for kw in (dict(seed=2 ** 70), dict(epochs=2 ** 70), dict(threads=10 ** 9), dict(progress="no"),
+               dict(schedule=["cosine"]), dict(input=np.zeros(2))):
+        with pytest.raises(InvalidArgument):
+            train_reconstruction(UNet(width=2, depth=1, seed=0), A, X, **{**base, **kw})
+    with pytest.raises(InvalidArgument):
+        train_reconstruction(UNet(width=2, depth=1, seed=0), A, [[1.0], [2.0, 3.0]], **base)
+    with pytest.raises(InvalidArgument):
+        reconstruct(UNet(width=2, depth=1, seed=0), A, [[1.0], [2.0, 3.0]])
+    with pytest.raises(InvalidArgument):
+        reconstruct(UNet(width=2, depth=1, seed=0), A, A.apply(np.eye(8)), dtype=np.zeros(2))
+    from theorycheck.nets.pretrained import build_kernel_pair, demo_training_set, load_demo_unet
+
+    with pytest.raises(InvalidArgument):
+        build_kernel_pair(A, np.zeros((8, 8)), np.eye(8), measurement_gap="0.1")
+    with pytest.raises(InvalidArgument):
+        demo_training_set({"n": 8, "train_size": 2}, np.zeros((4, 4)), np.zeros((8, 8)))
+    with pytest.raises(InvalidArgument):
+        demo_training_set({"n": 8, "train_size": 10 ** 9}, np.zeros((8, 8)), np.zeros((8, 8)))
+    for cfg in ({"n": "8"}, {"fraction": float("nan")}, {"detail_position": [1.0]}, {"train_size": -1}):
+        with pytest.raises(InvalidArgument):
+            demo_training_set(cfg, np.zeros((32, 32)), np.zeros((32, 32)))
+    with pytest.raises(InvalidArgument):
+        load_demo_unet(3)
+    with pytest.raises(InvalidArgument):  # a missing file is both InvalidArgument and FileNotFoundError
+        load_demo_unet("/nonexistent/weights.pt")

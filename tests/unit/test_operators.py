@@ -394,3 +394,102 @@ def test_radial_lines():
 def test_bad_mask_arguments(call):
     with pytest.raises(InvalidArgument):
         call()
+
+
+# -- issue 11: counts validated, sizes refused early, no silent numbers ---------------------
+
+def test_issue11_power_method_and_adjointness_counts_are_validated():
+    op = MatrixOperator(np.diag([3.0, 1.0]))
+    for bad in (0, -1, 1.5, "5", True, None):
+        with pytest.raises(InvalidArgument):
+            op.norm(exact=False, iters=bad)
+        with pytest.raises(InvalidArgument):
+            op.adjointness_error(trials=bad)
+    for bad in (-1, float("nan"), "0"):
+        with pytest.raises(InvalidArgument):
+            op.norm(exact=False, tol=bad)
+    for bad in (-1, 1.5, "a"):
+        with pytest.raises(InvalidArgument):
+            op.norm(exact=False, seed=bad)
+        with pytest.raises(InvalidArgument):
+            op.adjointness_error(seed=bad)
+    with pytest.raises(InvalidArgument):
+        op.norm(exact="yes")
+    # one power-method step from a seeded start is a lower bound (closed form ‖A‖ = 3)
+    est = op.norm(exact=False, iters=1)
+    assert 0 < est <= 3.0 + 1e-12
+
+
+def test_issue11_adjointness_error_of_a_nan_operator_is_inf():
+    from theorycheck.problems.operators import LinearOperator
+
+    class Broken(LinearOperator):
+        in_shape, out_shape, dtype = (3,), (2,), np.dtype(np.float64)
+
+        def _apply(self, x):
+            return np.full(x.shape[:-1] + (2,), np.nan)
+
+        def _adjoint(self, y):
+            return np.zeros(y.shape[:-1] + (3,))
+
+    assert Broken().adjointness_error() == math.inf
+
+
+def test_issue11_huge_dense_matrices_and_svds_are_refused_fast():
+    import time
+
+    big = SubsampledFourier(np.ones(2 ** 20, dtype=bool))
+    t0 = time.perf_counter()
+    with pytest.raises(InvalidArgument, match="too large"):
+        big.to_dense()
+    with pytest.raises(InvalidArgument, match="too large"):
+        big.norm(exact=True)
+    with pytest.raises(InvalidArgument, match="too large"):
+        big.H.to_dense()
+    assert time.perf_counter() - t0 < 1.0
+    assert big.norm(exact=False, iters=3) == pytest.approx(1.0)  # unitary: power method still works
+
+
+def test_issue11_wavelet_levels_and_names_never_hang_or_crash():
+    import time
+
+    t0 = time.perf_counter()
+    for kw in (dict(levels=2 ** 70), dict(levels=10 ** 9), dict(wavelet=3), dict(wavelet=[[]]),
+               dict(wavelet=None), dict(levels=True)):
+        with pytest.raises(InvalidArgument):
+            Wavelet(16, **{"wavelet": "haar", **kw})
+    with pytest.raises(InvalidArgument):
+        Wavelet(2 ** 70, "haar")
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_issue11_operators_hold_exactly_the_given_matrix():
+    from fractions import Fraction
+
+    for bad in (np.array([[2 ** 53 + 1, 1]], dtype=np.int64), np.array([[Fraction(1, 3), 1]], dtype=object)):
+        with pytest.raises(InvalidArgument):
+            MatrixOperator(bad)
+    ok = MatrixOperator(np.array([[Fraction(1, 2), 2 ** 60]], dtype=object))
+    assert [Fraction(v) for v in ok.matrix.ravel()] == [Fraction(1, 2), Fraction(2 ** 60)]
+
+
+def test_issue11_masks_refuse_huge_shapes_and_bad_seeds_and_survive_a_huge_decay():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(InvalidArgument):
+        uniform_random_mask((10 ** 6, 10 ** 6), 0.1, seed=0)
+    with pytest.raises(InvalidArgument):
+        radial_lines_mask((64, 64), 10 ** 9)
+    for seed in (-1, 1.5, "3", True, float("nan")):
+        with pytest.raises(InvalidArgument):
+            uniform_random_mask(8, 0.5, seed=seed)
+        with pytest.raises(InvalidArgument):
+            variable_density_mask((8, 8), 0.5, seed=seed)
+    assert time.perf_counter() - t0 < 2.0
+    # decay so large that (1 + r)^-decay underflows: the lowest frequencies are taken
+    m = variable_density_mask((16, 16), 0.2, center_fraction=0.0, decay=1e9, seed=0)
+    assert m.sum() == round(0.2 * 256) and m[0, 0]
+    fy, fx = np.meshgrid(np.fft.fftfreq(16) * 2, np.fft.fftfreq(16) * 2, indexing="ij")
+    radius = np.sqrt(fy ** 2 + fx ** 2)  # independent: normalised distance to the zero frequency
+    assert radius[m].max() <= np.sort(radius.ravel())[m.sum() - 1] + 1e-12

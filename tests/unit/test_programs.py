@@ -464,3 +464,43 @@ def test_qcbp_ray_minimisation_matches_grid(cplx):
         exact = P.optimality_residual(z, y)
         assert exact <= grid + 1e-12
         assert exact >= grid - 1e-6
+
+
+# -- issue 11: parameters float64 would round are refused; counts and tolerances validated ------
+
+def test_issue11_program_parameters_are_exact_float64_values():
+    from fractions import Fraction
+
+    A = np.array([[1.0, 0.5], [0.0, 1.0]])
+    for bad in (Fraction(1, 3), Fraction(1, 10), 2 ** 53 + 1, np.longdouble(1) / 3):
+        if isinstance(bad, np.floating) and np.finfo(np.longdouble).nmant <= 52:
+            continue  # long double is binary64 here
+        with pytest.raises(InvalidArgument, match="float64"):
+            Lasso(A, lam=bad)
+        with pytest.raises(InvalidArgument, match="float64"):
+            QCBP(A, eta=bad)
+    assert Lasso(A, lam=Fraction(1, 2)).lam == 0.5 and SRLasso(A, lam=2 ** 60).lam == 2.0 ** 60
+    with pytest.raises(InvalidArgument):
+        Lasso(A, lam=10 ** 400)  # beyond the float range
+    with pytest.raises(InvalidArgument):
+        Lasso(np.array([[2 ** 53 + 1, 1]], dtype=np.int64), lam=0.5)  # A would be rounded
+
+
+def test_issue11_inner_iterations_and_tolerances_are_validated():
+    A = np.array([[1.0, 0.5], [0.0, 1.0]])
+    y = np.array([1.0, 0.0])
+    z = np.zeros(2)
+    for P in (QCBP(A, eta=0.0), SRLasso(A, lam=0.5)):
+        for bad in (0, -1, "5", 1.5, True, 10 ** 9):
+            with pytest.raises(InvalidArgument):
+                P.dual_point(z, y, max_iter=bad)
+            with pytest.raises(InvalidArgument):
+                P.optimality_residual(z, y, max_iter=bad)
+    Q = QCBP(A, eta=0.5)
+    for bad in (-1.0, -0.5, float("nan")):
+        with pytest.raises(InvalidArgument):
+            Q.is_feasible(z, y, tol=bad)
+        with pytest.raises(InvalidArgument):
+            Q.optimality_residual(z, y, active_tol=bad)
+    with pytest.raises(InvalidArgument):
+        Q.optimality_residual(z, y, active_tol=1.0)

@@ -157,3 +157,27 @@ def test_inputs_not_mutated():
     sigma_s(x, 2, weights=w), best_s_term(x, 2), support(x), sigma_s_levels(x, [1, 1], [(0, 2), (2, 4)])
     np.testing.assert_array_equal(x, X)
     np.testing.assert_array_equal(w, np.ones(4))
+
+
+# -- issue 11: scalars and empty signals are not signals -----------------------------------------
+
+@pytest.mark.parametrize("x", [-7.0, 3, np.float64(2.0), np.zeros(0), [], np.zeros((2, 0))])
+def test_issue11_scalar_or_empty_x_is_refused(x):
+    for call in (lambda: sigma_s(x, 1), lambda: best_s_term(x, 1), lambda: support(x),
+                 lambda: is_s_sparse(x, 1), lambda: sparsity_in_levels(x, [(0, 1)]),
+                 lambda: sigma_s_levels(x, [1], [(0, 1)])):
+        with pytest.raises(InvalidArgument):
+            call()
+
+
+def test_issue11_levels_and_counts_from_unbounded_iterables_are_refused():
+    import itertools
+
+    with pytest.raises(InvalidArgument):
+        levels_from_sizes(itertools.repeat(1))
+    with pytest.raises(InvalidArgument):
+        sparsity_in_levels(np.ones(4), itertools.repeat((0, 1)))
+    with pytest.raises(InvalidArgument):
+        sigma_s_levels(np.ones(4), itertools.repeat(1), [(0, 2), (2, 4)])
+    with pytest.raises(InvalidArgument):
+        levels_from_sizes("12")

@@ -217,3 +217,35 @@ def test_impossibility_instances():
         assert 10.0 ** -fam.K < lo <= hi < 10.0 ** -(fam.K - 1)
 
     run()
+
+
+# -- issue 11: strategies refuse sizes that cannot be drawn -------------------------------------
+
+def test_issue11_strategies_refuse_huge_sizes_eagerly():
+    import time
+
+    from theorycheck.strategies import InvalidArgument as StrategyInvalid
+    from theorycheck.strategies import compressible_vectors, impossibility_instances, sparse_vectors
+
+    t0 = time.perf_counter()
+    for build in (lambda: sensing_matrices(10 ** 9, 10 ** 9), lambda: sensing_matrices(4096, 4096),
+                  lambda: sensing_matrices(8, 2 ** 13, kind="dct"), lambda: sparse_vectors(10 ** 9, 1),
+                  lambda: sparse_vectors(100, 10 ** 6), lambda: compressible_vectors(10 ** 9),
+                  lambda: impossibility_instances(10 ** 9), lambda: impossibility_instances(3, n=10 ** 9),
+                  lambda: impossibility_instances(3, N1=10 ** 9), lambda: impossibility_instances(3, N2=10 ** 9),
+                  lambda: sensing_matrices(4, 8, dtype=np.zeros(3))):
+        with pytest.raises(StrategyInvalid):
+            build()
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_issue11_drawn_impossibility_sizes_are_refused_when_drawn():
+    from hypothesis import HealthCheck, find
+    from hypothesis import settings as hsettings
+
+    from theorycheck.strategies import InvalidArgument as StrategyInvalid
+    from theorycheck.strategies import impossibility_instances
+
+    with pytest.raises(StrategyInvalid):
+        find(impossibility_instances(st.just(10 ** 6)), lambda f: True,
+             settings=hsettings(database=None, max_examples=2, suppress_health_check=list(HealthCheck)))

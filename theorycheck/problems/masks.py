@@ -162,11 +162,15 @@ def variable_density_mask(
     mask[centre] = True
     rest = np.flatnonzero(~mask)
     if m > centre.size:
-        # density (1 + r)^(-decay) in the log domain: no underflow to an all-zero p for a large decay;
-        # a floor keeps every entry drawable (a huge decay then takes the lowest frequencies first)
-        logp = -float(decay) * np.log1p(r[rest])
-        p = np.maximum(np.exp(logp - logp.max()), 1e-300)
-        mask[rng.choice(rest, size=m - centre.size, replace=False, p=p / p.sum())] = True
+        k = m - centre.size
+        with np.errstate(under="ignore", over="ignore"):
+            p = (1.0 + r[rest]) ** (-float(decay))
+        if np.count_nonzero(p) >= k and np.all(np.isfinite(p)) and p.sum() > 0:
+            mask[rng.choice(rest, size=k, replace=False, p=p / p.sum())] = True
+        else:  # the density underflows (huge decay): the same law, drawn in the log domain
+            # (Gumbel top-k = successive sampling without replacement ∝ p); ties → lowest radius
+            keys = -float(decay) * np.log1p(r[rest]) + rng.gumbel(size=rest.size)
+            mask[rest[np.argsort(-keys, kind="stable")[:k]]] = True
     return mask.reshape(dims)
 
 
