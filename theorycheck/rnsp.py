@@ -26,7 +26,21 @@ every function here returns an *interval* with the rigor of each side:
 Each constant's result has ``value`` (the side safe to use: the upper bound),
 ``lower``, ``upper``, ``lower_rigor``, ``upper_rigor``, ``rigor`` (the weaker)
 and a ``witness``. Exact requests that would take far too long are refused with
-the count and an estimate, pointing to the bound methods.
+the count and an estimate, pointing to the bound methods. ``α_k`` and ``γ`` are
+computed on ``A`` rescaled by an exact power of two (``α_k`` is scale-invariant,
+``γ(cA) = γ(A)/c``), so any scale of ``A`` works; ``δ_s`` is not scale-invariant
+and matrices whose Gram matrix would overflow are refused.
+
+Every result stores what ``theorycheck verify`` needs (the matrix when it has at
+most 250,000 entries, the witness, the options) and every verifier re-derives
+the *whole* result from it — outcome, rigor, message, both bounds, every value
+and the witness — and compares field by field, floats bit for bit: witness-only
+re-derivations (ball arithmetic) for the bounds methods, γ = ∞, violations and
+kernel awareness, and a re-run of the deterministic enumeration for the exact
+methods. Witness supports must be sets of distinct, in-range, admissible
+indices. Re-runs call LAPACK, HiGHS and clarabel: a file made on another
+machine can differ in the last bits of such numbers and is then reported as not
+re-checking (never accepted with slack).
 
 Theorem: THEORY.md §2 (seed 002: rNSP, Theorems 1 and 3; Foucart–Rauhut 4.25, 6.13).
 Rigor: per result (``proven`` for ball-arithmetic / outward-rounded certificates,
@@ -72,7 +86,10 @@ __all__ = [
 ]
 
 #: largest N for which the RIP computations form the dense N×N Gram matrix
-MAX_GRAM_N = 16384
+MAX_GRAM_N = 8192
+
+#: largest N of an exact MILP without a time limit
+MAX_MILP_N = 100
 
 #: ``δ_2s`` must stay below this for Foucart–Rauhut Thm 6.13
 RIP_THRESHOLD = 4 / math.sqrt(41)
@@ -313,7 +330,7 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
     B, used_W = dense_matrix(A, W)
     N = B.shape[1]
     k = check_order(k, N, "k")
-    mp = MAX_PATTERNS if max_patterns is None else integer_arg(max_patterns, "max_patterns")
+    mp = MAX_PATTERNS if max_patterns is None else _count(max_patterns, "max_patterns", 1, 10 ** 8)
     if time_limit is not None:
         time_limit = check_positive(time_limit, "time_limit")
     ascent_iters = _count(ascent_iters, "ascent_iters", 0, 10_000)
@@ -327,9 +344,17 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
     # every method solves at least N linear (or cone) programs with 2N variables and m + 1 rows
     refuse_size(float(N) * N * (m + 1), 5e11, f"the N = {N} linear programs of size {m + 1}×{2 * N} behind α_{k}",
                 "restrict A to fewer columns")
+    if cplx:
+        refuse_size(3.0 * N * (2 * m + 1), 2e7, f"the dense cone-program data of complex α_{k} (A is {m}×{N})",
+                    "restrict A to fewer columns or rows")
+    if method == "milp" and time_limit is None and N > MAX_MILP_N:
+        raise InvalidArgument(f"the MILP for α_{k} with N = {N} > {MAX_MILP_N} columns may run for hours (the problem "
+                              "is NP-hard): pass time_limit (seconds; its dual bound is then reported), or use "
+                              "method='lp-bound'")
     if method == "auto":
-        total = sum(math.comb(N, j) * 2 ** (j - 1) for j in range(1, k + 1))
-        method = "lp-bound" if cplx or total > mp else "enumerate"
+        from theorycheck.rnsp_nsp import pattern_count
+
+        method = "lp-bound" if cplx or pattern_count(N, k, mp) > mp else "enumerate"
     if cplx or method == "lp-bound":
         label = "lp-bound" if k > 1 else ("socp" if cplx else "lp")
         params: dict[str, Any] = {"ascent_iters": ascent_iters}
@@ -375,8 +400,9 @@ MAX_CONE_PROGRAMS = 10 ** 7
 
 def _cone_size_guard(spec: Any) -> None:
     m, N = spec.B.shape
-    refuse_size(float(m) * N, 4e6, f"the cone programs of the rNSP constant (A is {m}×{N})",
+    refuse_size(float(m) * N, 1e6, f"the cone programs of the rNSP constant (A is {m}×{N})",
                 "each program has m variables and 2N constraints; restrict A to fewer columns")
+    refuse_size(float(N), 20_000, f"the rNSP constant for N = {N} columns", "restrict A to fewer columns")
 
 
 @precision(prec=WITNESS_BITS)
@@ -1065,6 +1091,8 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
         raise InvalidArgument(f"bound must be 'seed' or 'sharp', got {bound!r}")
     B, _ = dense_matrix(A)
     N = B.shape[1]
+    refuse_size(float(B.size), 4e6, f"ball arithmetic with the {B.shape[0]}×{N} matrix A",
+                "restrict A to fewer rows or columns")
     xv, zv = vector(x, "x", N), vector(z, "z", N)
     rho = check_open_unit(rho, "rho")
     gamma = check_positive(gamma.upper if isinstance(gamma, ConstantResult) else gamma, "gamma")
@@ -1221,6 +1249,12 @@ def empirical_phase_transition(N: int, deltas: Sequence[float], rhos: Sequence[f
 #: largest re-run a verifier performs (supports for δ_s, (support, sign) patterns for α_k)
 VERIFY_MAX_SUPPORTS = 10 ** 8
 VERIFY_MAX_PATTERNS = 5 * 10 ** 7
+VERIFY_MAX_CONE_PROGRAMS = 2 * 10 ** 6
+
+
+def _big(n: int) -> str:
+    """A count for a message (``10^k`` beyond 30 digits: Python refuses to print huge ints)."""
+    return f"{n:,}" if n < 10 ** 30 else f"about 10^{int(math.log10(n))}"
 
 
 class _Refused(InvalidArgument):
@@ -1285,7 +1319,7 @@ def _verify_rip(result: CheckResult) -> CheckResult:
             seed = w_int(w, "seed", 0, MAX_SEED)
             count = math.comb(N, s)
             if count > VERIFY_MAX_SUPPORTS:
-                raise _Refused(f"re-running the enumeration of δ_{s} needs {count:,} supports (more than "
+                raise _Refused(f"re-running the enumeration of δ_{s} needs {_big(count)} supports (more than "
                                f"{VERIFY_MAX_SUPPORTS:,}): too large to verify here")
             res = rip_exact(B, s, enclose=enclose, executor=None, progress=False, callback=None, seed=seed)
             what = f"the enumeration of all {count} supports re-run (bounds, counts, witness)"
@@ -1315,13 +1349,18 @@ def _verify_nsp(result: CheckResult) -> CheckResult:
             raise InvalidArgument(f"witness['method'] = {label!r} is not what nsp_constant uses for this matrix and k")
         refuse_size(float(N) * N * (m + 1), 5e11, "re-running the NSP linear programs")
         if label == "enumerate":
-            total = sum(math.comb(N, j) * 2 ** (j - 1) for j in range(1, k + 1))
+            from theorycheck.rnsp_nsp import pattern_count
+
+            total = pattern_count(N, k, VERIFY_MAX_PATTERNS)
             if total > VERIFY_MAX_PATTERNS:
-                raise _Refused(f"re-running the enumeration of α_{k} needs {total:,} (support, sign) patterns "
+                raise _Refused(f"re-running the enumeration of α_{k} needs {_big(total)} (support, sign) patterns "
                                f"(more than {VERIFY_MAX_PATTERNS:,}): too large to verify here")
             params: dict[str, Any] = {}
         elif label == "milp":
             params = {"time_limit": w_float(w, "time_limit", 0.0, math.inf, open_lo=True, finite=False)}
+            if math.isinf(params["time_limit"]) and N > MAX_MILP_N:
+                raise _Refused(f"re-running an MILP without time limit on N = {N} > {MAX_MILP_N} columns: "
+                               "too large to verify here")
         else:
             params = {"ascent_iters": w_int(w, "ascent_iters", 0, 10_000)}
         res = _nsp_run(B, k, label, params, progress=False, callback=None, max_patterns=VERIFY_MAX_PATTERNS,
@@ -1370,9 +1409,9 @@ def _verify_gamma(result: CheckResult) -> CheckResult:
             _cone_size_guard(spec)
             net = make_net(spec.s, spec.cplx, tol)
             programs = spec.count() * net.size * (1 + ascent)
-            if programs > MAX_CONE_PROGRAMS:
-                raise _Refused(f"re-running the ε-net enumeration needs up to {programs:,} cone programs (more "
-                               f"than {MAX_CONE_PROGRAMS:,}): too large to verify here")
+            if programs > VERIFY_MAX_CONE_PROGRAMS:
+                raise _Refused(f"re-running the ε-net enumeration needs up to {_big(programs)} cone programs (more "
+                               f"than {VERIFY_MAX_CONE_PROGRAMS:,}): too large to verify here")
             res = _gamma_exact(spec, net, tol, ascent, executor=None, progress=False, callback=None)
             what = f"the ε-net enumeration over {spec.count()} supports re-run (bounds, witness)"
         return _finish(res, B, used_W, **_spec_data(spec)), what

@@ -278,7 +278,11 @@ def lower_bound(A: np.ndarray, z: np.ndarray | None, k: int, basic: np.ndarray |
     ek = exact_kernel_balls(A, z, basic)
     if ek is None:
         # no exact kernel vector: report the float ratio as a numerical estimate only
-        return 0.0, Rigor.PROVEN, {"note": "A is rank deficient: the lower bound 0 is trivial"}
+        from theorycheck.rnsp_common import MAX_KERNEL_ROWS
+
+        why = (f"m = {A.shape[0]} > {MAX_KERNEL_ROWS} rows: no exact kernel vector is computed"
+               if A.shape[0] > MAX_KERNEL_ROWS else "A is rank deficient")
+        return 0.0, Rigor.PROVEN, {"note": f"{why}: the lower bound 0 is trivial"}
     bs, B = ek
     ratio, K = topk_ratio_ball(bs, k)
     return max(0.0, ball_down(ratio)), Rigor.PROVEN, {"support": K.astype(np.int64), "basic_columns": B,
@@ -314,13 +318,17 @@ def nsp_enumerate(A: np.ndarray, k: int, *, progress: bool, callback: Callable |
                   max_patterns: int = MAX_PATTERNS) -> dict[str, Any]:
     """Hierarchical exact enumeration (real ``A``); returns a dict for :func:`finish`."""
     m, N = A.shape
-    total = sum(math.comb(N, j) * 2 ** (j - 1) for j in range(1, k + 1))
+    total = pattern_count(N, k, max_patterns)
     if total > max_patterns:
-        worst = math.comb(N, k) * 2 ** (k - 1)
+        worst = math.comb(N, k) * 2 ** (k - 1) if k < 2000 else math.inf
+        shown = f"{worst:,}" if worst < 10 ** 30 else "astronomically many"
+        from theorycheck.rnsp_rip import seconds_for
+
         raise InvalidArgument(
-            f"exact α_{k} by enumeration needs bounds for {total:,} (support, sign) patterns, more than "
-            f"max_patterns = {max_patterns:,}, and up to {worst:,} linear programs (about "
-            f"{_human(worst * _lp_seconds(A))} in the worst case on this machine); use method='milp' "
+            f"exact α_{k} by enumeration needs bounds for more than {max_patterns:,} (support, sign) patterns "
+            f"(max_patterns), and up to {shown} linear programs (about "
+            f"{_human(seconds_for(worst, 1.0 / _lp_seconds(A)) if worst != math.inf else math.inf)} in the worst "
+            "case on this machine); use method='milp' "
             "(exact, numerical upper side) or method='lp-bound' (certified Juditsky–Nemirovski upper "
             "bound and a certified lower bound)")
     t0 = time.perf_counter()
@@ -374,6 +382,17 @@ def nsp_enumerate(A: np.ndarray, k: int, *, progress: bool, callback: Callable |
     upper = float(np.max(u_prev)) if k > 1 else best_level_value
     return {"upper": upper, "upper_rigor": Rigor.PROVEN, "z": best.z, "lps": solved_lps,
             "elapsed_s": time.perf_counter() - t0, "jn": _jn(u1, k)}
+
+
+def pattern_count(N: int, k: int, cap: int) -> int:
+    """``Σ_{j≤k} C(N, j)·2^{j−1}`` (the enumeration's patterns), or ``cap + 1`` as soon as it exceeds ``cap``."""
+    total, c = 0, 1
+    for j in range(1, k + 1):
+        c = c * (N - j + 1) // j
+        total += c * 2 ** (j - 1)
+        if total > cap:
+            return cap + 1
+    return total
 
 
 def _lp_seconds(A: np.ndarray, trials: int = 8) -> float:

@@ -473,3 +473,29 @@ def test_huge_enumerations_refused_with_an_estimate():
     assert "10^" in str(exc.value) or "years" in str(exc.value) or "days" in str(exc.value)
     with pytest.raises(InvalidArgument):
         rnsp_gamma(gaussian(20, 300, 0), 40, 0.9, method="exact", max_seconds=5, progress=False)
+
+
+def test_results_do_not_depend_on_the_ambient_precision():
+    from theorycheck.numerics.precision import precision
+
+    G = gaussian(7, 8, seed=0)
+    with precision(dps=50):
+        inside = [rnsp_gamma(G, 1, 0.9, progress=False),
+                  rnsp_gamma(G, [1, 1], 0.9, levels=[(0, 4), (4, 8)], weights=[1.0, 2.0], progress=False),
+                  rnsp_gamma(np.eye(4), 2, 0.5, progress=False),
+                  rnsp_gamma(G, 1, 0.9, method="bounds", restarts=2, progress=False),
+                  rip_constant(G, 2, progress=False), nsp_constant(G[:4], 2, progress=False)]
+    for r in inside:
+        assert verified(r).holds, r.message
+
+
+def test_large_orders_and_exact_milp_sizes_are_refused_or_fast():
+    t0 = time.perf_counter()
+    A = gaussian(2, 200, seed=0)
+    r = nsp_constant(A, 150, progress=False)          # auto: pattern count capped early, lp-bound
+    assert r.method == "lp-bound" and r.lower <= r.upper
+    with pytest.raises(InvalidArgument, match="time_limit"):
+        nsp_constant(A, 2, method="milp", progress=False)
+    with pytest.raises(InvalidArgument, match="patterns"):
+        nsp_constant(A, 150, method="enumerate", progress=False)
+    assert time.perf_counter() - t0 < 60
