@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from fractions import Fraction
 
 import flint
@@ -23,7 +22,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from theorycheck import QCBP, Lasso, MatrixOperator, SRLasso
+from theorycheck import QCBP, Lasso, SRLasso
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
 from theorycheck.numerics import precision
 from theorycheck.numerics.backend import as_array

@@ -17,6 +17,7 @@ Rigor: per method (only ``"exact"`` is proven).
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from theorycheck.errors import InvalidArgument
@@ -54,7 +55,15 @@ def solve(problem: Program, y: Any, *, method: str = "reference", **options: Any
     if not isinstance(problem, Program):
         raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
     module, func = METHODS[method]
-    return getattr(importlib.import_module(module), func)(problem, y, **options)
+    f = getattr(importlib.import_module(module), func)
+    params = inspect.signature(f).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        allowed = sorted(n for n, p in params.items()
+                         if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise InvalidArgument(f"unknown option(s) {unknown} for method={method!r}: use {allowed}")
+    return f(problem, y, **options)
 
 
 def certify_solution(problem: Program, y: Any, x: Any, **options: Any):
@@ -65,4 +74,7 @@ def certify_solution(problem: Program, y: Any, x: Any, **options: Any):
     """
     from theorycheck.solvers.certify import certify_solution as _certify
 
+    unknown = sorted(set(options) - {"tol", "dps", "max_dps"})
+    if unknown:
+        raise InvalidArgument(f"unknown option(s) {unknown}: certify_solution takes tol, dps, max_dps")
     return _certify(problem, y, x, **options)

@@ -32,7 +32,7 @@ from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverErr
 from theorycheck.numerics.exact import ball_lower, ball_upper, exact_storable, to_arb
 from theorycheck.numerics.precision import dps_to_bits, precision
 from theorycheck.numerics.rounding import norm2
-from theorycheck.numerics.validation import integer_arg, real_arg
+from theorycheck.numerics.validation import real_arg
 from theorycheck.problems.programs import Program
 from theorycheck.results import (
     CheckResult, Outcome, Rigor, Witness, claim_mismatches, register_verifier, verification,
@@ -47,6 +47,10 @@ _NAME = "certified_optimality"
 _THEOREM = "THEORY.md §1"
 #: largest stored matrix a verifier re-proves (entries of A, and of W)
 MAX_VERIFY_ENTRIES = 4_000_000
+#: largest precision (decimal digits) a verifier re-proves or re-searches at
+MAX_VERIFY_DPS = 4_000
+#: largest ``prec_bits · m · N`` a verifier takes on (a bound on its ball arithmetic)
+MAX_VERIFY_WORK = 2 * 10 ** 9
 
 
 def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
@@ -406,18 +410,20 @@ def _witness_inputs(w: Mapping[str, Any]) -> tuple[dict[str, Any], Program, np.n
     if A.size == 0 or A.size > MAX_VERIFY_ENTRIES:
         raise _Bad(f"witness['A'] has shape {A.shape}: outside 1..{MAX_VERIFY_ENTRIES} entries")
     m, N = A.shape
-    weights = _field_array(w, "weights", kinds="f", ndim=1)
-    if weights.shape != (N,) or not np.all(weights > 0):
-        raise _Bad(f"witness['weights'] must hold {N} positive numbers")
-    param = w.get("param")
-    if isinstance(param, bool) or not isinstance(param, (float, int)) or not np.isfinite(param) or param < 0:
-        raise _Bad(f"witness['param'] = {param!r} is not a finite number ≥ 0")
-    record: dict[str, Any] = {"program": program, "A": A, "param": float(param) if isinstance(param, float)
-                              else param, "weights": weights}
+    K = N  # penalised coefficients: N, or the rows of W
     if "W" in w:
         Wd = _field_array(w, "W", kinds="fc", ndim=2)
-        if Wd.shape != (N, N):
-            raise _Bad(f"witness['W'] has shape {Wd.shape}: the exact solver needs a square {N}x{N} W")
+        if Wd.shape[1] != N or not 1 <= Wd.size <= MAX_VERIFY_ENTRIES:
+            raise _Bad(f"witness['W'] has shape {Wd.shape}: it must act on the {N} columns of A")
+        K = Wd.shape[0]
+    weights = _field_array(w, "weights", kinds="f", ndim=1)
+    if weights.shape != (K,) or not np.all(weights > 0):
+        raise _Bad(f"witness['weights'] must hold {K} positive numbers")
+    param = w.get("param")
+    if isinstance(param, bool) or not isinstance(param, float) or not np.isfinite(param) or param < 0:
+        raise _Bad(f"witness['param'] = {param!r} is not a finite float ≥ 0")
+    record: dict[str, Any] = {"program": program, "A": A, "param": param, "weights": weights}
+    if "W" in w:
         record["W"] = Wd
     try:
         P = _rebuild(record)
@@ -450,8 +456,12 @@ def _witness_certificate(w: Mapping[str, Any], P: Program) -> dict[str, Any]:
     if len(S) > min(m, N):
         raise _Bad(f"witness['support'] has {len(S)} indices, more than min(m, N) = {min(m, N)}")
     bits = w.get("prec_bits")
-    if isinstance(bits, bool) or not isinstance(bits, int) or not dps_to_bits(5) <= bits <= dps_to_bits(MAX_DPS):
-        raise _Bad(f"witness['prec_bits'] = {bits!r} is outside [{dps_to_bits(5)}, {dps_to_bits(MAX_DPS)}]")
+    top = dps_to_bits(MAX_VERIFY_DPS)
+    if isinstance(bits, bool) or not isinstance(bits, int) or not dps_to_bits(5) <= bits <= top:
+        raise _Bad(f"witness['prec_bits'] = {bits!r} is outside [{dps_to_bits(5)}, {top}]")
+    if bits * m * int(np.prod(P.A.in_shape)) > MAX_VERIFY_WORK:
+        raise _Bad(f"witness['prec_bits'] = {bits} on a {m}x{int(np.prod(P.A.in_shape))} matrix exceeds "
+                   f"the verifier's budget ({MAX_VERIFY_WORK:.0e} bit-entries)")
     cert: dict[str, Any] = {"support": S, "prec_bits": bits}
     if "signs" in w:
         sig = w["signs"]
@@ -513,6 +523,9 @@ def verify_certified_optimality(result: CheckResult) -> CheckResult:
                 dps, max_dps = _precision_args(dps, max_dps)
             except InvalidArgument as exc:
                 raise _Bad(f"witness['dps'/'max_dps']: {exc}") from None
+            if max_dps > MAX_VERIFY_DPS:
+                raise _Bad(f"witness['max_dps'] = {max_dps} exceeds {MAX_VERIFY_DPS} digits: too costly "
+                           "to re-run")
             derived = _rerun(record, P, xa, ya, tol, dps, max_dps)
             what = "re-ran the search for a certificate and re-derived the outcome and message"
         elif w.kind == "answer" and "minimiser" in w.data:

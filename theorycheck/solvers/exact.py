@@ -364,10 +364,12 @@ def _certify_real(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
         if all(y[i, 0].is_zero() for i in range(m)):
             return c, flint.arb(1), {"zero_data": True}  # y = 0: z = 0 is the unique minimiser
         if kind == "qcbp":
-            ny = _norm2(y)
-            if ny <= p:
+            nsq = _sqnorm(y)  # exact for exactly representable data: no square root to round
+            if nsq <= p * p:
                 return c, flint.arb(1), {"zero_feasible": True}
-            raise SupportRejected("0 is infeasible")
+            if nsq > p * p:
+                raise SupportRejected("0 is infeasible")
+            raise _undecided("‖y‖ ≤ η")
     elif _interpolating(kind, d, S):
         return _certify_interpolating(kind, d, S, sig)
     elif d.rational and (kind == "qcbp" and d.paramf == 0.0 or kind == "srlasso" and _fits_in_float(d, S)) \

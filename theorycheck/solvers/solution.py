@@ -77,7 +77,8 @@ class Solution:
         x.setflags(write=False)
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "rigor", Rigor(self.rigor))
-        object.__setattr__(self, "info", dict(self.info))
+        # read-only: a proven solution's enclosure cannot be edited after the fact
+        object.__setattr__(self, "info", _ReadOnlyDict(self.info))
 
     @property
     def converged(self) -> bool:
@@ -91,3 +92,25 @@ class Solution:
         """One line: solver, status, rigor and the evidence."""
         return (f"{self.solver}: {self.status} [{self.rigor.value}] objective={self.objective:.6g} "
                 f"residual={self.residual:.2e} gap={self.gap:.2e} ({self.elapsed_s:.3f} s)")
+
+
+class _ReadOnlyDict(dict):
+    """A dict that refuses changes (and still pickles, unlike ``MappingProxyType``)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("Solution.info is read-only: build a new Solution instead")
+
+    __setitem__ = __delitem__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (_ReadOnlyDict, (dict(self),))
+
+    def __copy__(self) -> "_ReadOnlyDict":
+        return self
+
+    def __deepcopy__(self, memo: Any) -> "_ReadOnlyDict":
+        import copy
+
+        return _ReadOnlyDict(copy.deepcopy(dict(self), memo))

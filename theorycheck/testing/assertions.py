@@ -86,8 +86,14 @@ def assert_minimiser(problem: Any, y: Any, x: Any, *, tol: float | None = None,
     >>> from theorycheck import Lasso
     >>> _ = assert_minimiser(Lasso(np.eye(2), lam=1.0), np.array([2.0, 0.1]), np.array([1.5, 0.0]))
     """
+    from theorycheck.numerics.validation import bool_arg
     from theorycheck.solvers.certify import certify_solution
 
+    allow_inconclusive = bool_arg(allow_inconclusive, "allow_inconclusive")
+    unknown = sorted(set(options) - {"dps", "max_dps"})
+    if unknown:
+        raise InvalidArgument(f"unknown option(s) {unknown}: assert_minimiser takes tol, dps, max_dps "
+                              "and allow_inconclusive")
     res = certify_solution(problem, y, x, tol=tol, **options)
     assert_holds(res, allow_inconclusive=allow_inconclusive)
     return res
