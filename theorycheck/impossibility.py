@@ -100,7 +100,8 @@ MAX_N = 1_000_000
 #: largest estimated time (seconds) of building and certifying a family, an oracle or a certificate;
 #: bigger requests (``dps = 10**7``, ``N₂ = 10**6``, ...) are refused before any work
 MAX_FAMILY_SECONDS = 300.0
-#: largest number of stored training-sample entries (``samples · N₂``)
+#: largest number of training samples and of stored sample entries (``samples · N₂``)
+MAX_SAMPLES = 2 ** 18
 MAX_SAMPLE_ENTRIES = 2 ** 26
 
 
@@ -1090,7 +1091,8 @@ def build_family(K: int, n: int, *, problem: str = "srlasso", N1: int = 2, N2: i
     dct : bool
         Apply the orthonormal DCT-II ``C`` (``A ← CA``, ``y ← Cy``).
     samples : int
-        Number ``R`` of training samples per member (see :meth:`Family.sample`).
+        Number ``R`` of training samples per member (see :meth:`Family.sample`),
+        at most :data:`MAX_SAMPLES` (and ``R·N₂ ≤`` :data:`MAX_SAMPLE_ENTRIES`).
     seed : int, optional
         Seed of the samples' supports and Gaussian values.
     eta : float
@@ -1138,6 +1140,9 @@ def build_family(K: int, n: int, *, problem: str = "srlasso", N1: int = 2, N2: i
     if s > N2:
         raise InvalidArgument(f"s={s} > N2={N2}: the samples' sparse block has only N2 entries")
     samples = _int_arg(samples, "samples", 0, "pass samples ≥ 0")
+    if samples > MAX_SAMPLES:
+        raise InvalidArgument(f"samples={samples}: pass at most {MAX_SAMPLES} training samples per member "
+                              "(they are drawn one by one when the family is built)")
     if samples * N2 > MAX_SAMPLE_ENTRIES:
         raise InvalidArgument(f"samples={samples} with N2={N2} would store {samples * N2} sample "
                               f"entries (limit {MAX_SAMPLE_ENTRIES}): pass fewer samples or a smaller N2")
