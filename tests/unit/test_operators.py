@@ -493,3 +493,11 @@ def test_issue11_masks_refuse_huge_shapes_and_bad_seeds_and_survive_a_huge_decay
     fy, fx = np.meshgrid(np.fft.fftfreq(16) * 2, np.fft.fftfreq(16) * 2, indexing="ij")
     radius = np.sqrt(fy ** 2 + fx ** 2)  # independent: normalised distance to the zero frequency
     assert radius[m].max() <= np.sort(radius.ravel())[m.sum() - 1] + 1e-12
+
+
+def test_issue11_power_method_and_adjointness_refuse_signals_too_large_to_draw():
+    W = Wavelet((2 ** 20, 2 ** 20), "haar", levels=2)  # construction is cheap; random vectors are not
+    for call in (lambda: W.norm(exact=False), lambda: W.norm(), lambda: W.adjointness_error(),
+                 lambda: W.to_dense()):
+        with pytest.raises(InvalidArgument, match="too large"):
+            call()

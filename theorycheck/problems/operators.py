@@ -46,6 +46,8 @@ MAX_DENSE_ENTRIES = 2 ** 27
 MAX_SVD_FLOPS = 2e12
 #: largest number of power-method iterations and adjointness trials accepted
 MAX_ITERATIONS = 10 ** 6
+#: largest number of entries of the random vectors the power method and the adjointness test draw
+MAX_VECTOR_ENTRIES = 2 ** 28
 #: largest length of one axis of a signal shape (larger ones overflow the C code of the transforms)
 MAX_LENGTH = 2 ** 40
 
@@ -109,6 +111,12 @@ class LinearOperator:
             return NotImplemented
         return compose(self, other)
 
+    def _refuse_vectors(self, what: str) -> None:
+        m, N = self.shape
+        refuse_size(4.0 * (float(m) + N), MAX_VECTOR_ENTRIES,
+                    f"{what} on signals of {N} and measurements of {m} entries (vector entries)",
+                    "use a smaller operator")
+
     def _refuse_dense(self) -> None:
         m, N = self.shape
         refuse_size(float(m) * N + float(N) * N, MAX_DENSE_ENTRIES,
@@ -158,6 +166,7 @@ class LinearOperator:
             raise InvalidArgument(f"iters={iters}: pass at most {MAX_ITERATIONS} power-method iterations")
         tol = real_arg(tol, "tol", allow_zero=True)
         rng = seed_arg(seed)
+        self._refuse_vectors("the power method")
         if exact is None:
             exact = N <= 2048
         if exact:
@@ -197,6 +206,7 @@ class LinearOperator:
         if trials > MAX_ITERATIONS:
             raise InvalidArgument(f"trials={trials}: pass at most {MAX_ITERATIONS}")
         rng = seed_arg(seed)
+        self._refuse_vectors("the adjointness test")
         worst = 0.0
         for _ in range(trials):
             x = rng.standard_normal(self.in_shape)
