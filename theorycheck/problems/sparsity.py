@@ -27,6 +27,8 @@ from theorycheck.numerics.backend import as_array
 
 #: largest number of levels accepted by :func:`levels_from_sizes`
 MAX_LEVELS = 2 ** 20
+#: largest sparsity or level bound accepted (beyond the size of any array)
+MAX_COUNT = 2 ** 53
 
 __all__ = [
     "sigma_s",
@@ -58,6 +60,8 @@ def _count(s: Any, name: str = "s") -> int:
         raise InvalidArgument(f"{name} must be an integer ≥ 0, got {s!r}")
     if s < 0:
         raise InvalidArgument(f"{name} = {s} is negative: pass a sparsity ≥ 0")
+    if s > MAX_COUNT:
+        raise InvalidArgument(f"{name} = {s} exceeds {MAX_COUNT}: no signal has that many entries")
     return int(s)
 
 
