@@ -509,6 +509,7 @@ PROVIDERS: dict[str, str] = {
     "worst_perturbation": "theorycheck.search",
     "solver_on_impossibility_family": "theorycheck.impossibility",
     "linear_sensitivity": "theorycheck.classification",
+    "phase_transition": "theorycheck.rnsp",
 }
 
 
