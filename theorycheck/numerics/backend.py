@@ -301,6 +301,9 @@ def _object_entry(v: Any, name: str, where: Any, allow_rounding: bool) -> float 
     tname = type(v).__name__
     if tname in ("mpc", "acb") or _is_sympy_complex(v):
         re_, im_ = (v.real, v.imag) if tname in ("mpc", "acb") else v.as_real_imag()
+        if _is_sympy_complex(re_) or _is_sympy_complex(im_):
+            raise InvalidArgument(f"{name} entry {where} ({str(v)[:40]}) has no real and imaginary parts "
+                                  "that can be evaluated: pass numbers")
         return complex(_object_entry(re_, name, where, allow_rounding),
                        _object_entry(im_, name, where, allow_rounding))
     exact = _rational_value(v)
@@ -326,7 +329,9 @@ def _object_entry(v: Any, name: str, where: Any, allow_rounding: bool) -> float 
 
 def _is_sympy_complex(v: Any) -> bool:
     mod = type(v).__module__ or ""
-    return mod.startswith("sympy") and getattr(v, "is_number", False) and getattr(v, "is_real", None) is False
+    # extended-real: oo and -oo are not complex (their finiteness is checked later)
+    return (mod.startswith("sympy") and getattr(v, "is_number", False)
+            and getattr(v, "is_extended_real", None) is False)
 
 
 def _rational_value(v: Any) -> tuple[float | None, bool] | None:

@@ -279,9 +279,12 @@ def to_acb(x: Any) -> Any:
         import sympy
 
         if isinstance(x, sympy.Basic):
-            if x.is_real:
+            if x.is_extended_real:
                 return flint.acb(to_arb(x))
             re, im = x.as_real_imag()
+            if re.is_extended_real is False or im.is_extended_real is False:
+                raise InvalidArgument(f"cannot split the sympy number {str(x)[:40]} into real and "
+                                      "imaginary parts")
             return flint.acb(to_arb(re), to_arb(im))
     except ImportError:  # pragma: no cover
         pass

@@ -170,16 +170,16 @@ def _exact_y(y: Any, m: int, out_shape: tuple[int, ...]) -> Any:
 
 
 def _is_complex_data(X: Any) -> bool:
-    if isinstance(X, np.ndarray):
+    if isinstance(X, np.ndarray) and X.dtype != object:
         return X.dtype.kind == "c"
-    if hasattr(X, "rows") and hasattr(X, "cols"):  # mpmath / sympy matrix
+    if hasattr(X, "rows") and hasattr(X, "cols") and not isinstance(X, np.ndarray):  # mpmath / sympy
         vals = [X[i, j] for i in range(X.rows) for j in range(X.cols)]
     else:
         vals = list(np.asarray(X, dtype=object).ravel())
     for v in vals:
         name = type(v).__name__
-        if name in ("mpc", "acb") or isinstance(v, complex) or (
-                hasattr(v, "is_real") and v.is_real is False):
+        if name in ("mpc", "acb") or isinstance(v, (complex, np.complexfloating)) or (
+                hasattr(v, "is_extended_real") and v.is_extended_real is False):
             return True
     return False
 
