@@ -35,8 +35,18 @@ The identities ``A x* = y`` and ``A_S^* u = λ w_S σ_S`` hold by construction
 
 :func:`lasso_3x2_family` is THEORY.md §6.3 and :func:`check_solver_on_family`
 runs any solver on the families and reports the digits it achieves, the
-*silent failures* (success reported, error beyond the barrier ``10^{-K}``) and
-where float64 can no longer represent the input.
+*silent failures* (success reported, error provably beyond the barrier
+``10^{-K}``, or no usable answer at all), the *loud* ones (an exception, a
+warning or a failure status: honest, but they prove nothing, so a solver that
+fails loudly everywhere does not pass) and where float64 can no longer
+represent the input. :func:`verify_solver_on_family` re-derives every claim of
+a saved result from its witness (the stored answers and what the solver
+reported), rebuilding the family from its bounded parameters.
+
+Sizes are bounded before any work: families whose certification is estimated
+(:func:`estimated_family_seconds`) to exceed :data:`MAX_FAMILY_SECONDS`, and
+``K``, ``n``, ``N₁``, training samples and precisions beyond the module's
+``MAX_*`` limits, are refused with :class:`~theorycheck.errors.InvalidArgument`.
 
 Theorem: impossibility of computing accurate solutions of (P1)–(P3) from
 inexact input (THEORY.md §6.1, Colbrook–Antun–Hansen 2022), with the classes
