@@ -724,3 +724,32 @@ def test_hinted_support_with_zero_column_or_zero_coefficient():
         sol = certified_or_refused(Lasso(A, lam=0.5), y, support=S, signs=sg, enumerate_supports=True)
         if sol is not None:
             assert len(truth) == 1 and truth[0][1] and contains(sol, truth[0][0])
+
+
+def test_sympy_infinities_and_complex_entries_are_handled():
+    import sympy as sp
+
+    P = Lasso(np.eye(2), lam=1.0)
+    for bad in ([[1, sp.oo], [0, 1]], [[1, -sp.oo], [0, 1]], [[1, sp.zoo], [0, 1]], [[1, sp.nan], [0, 1]]):
+        with pytest.raises(InvalidArgument):
+            solve(P, [1, 0], method="exact", A_exact=bad)
+        with pytest.raises(InvalidArgument):
+            as_array(bad, "A")
+    # a complex sympy entry makes the data complex (acb balls), never a real ball of a complex number
+    A = [[1, 1 + sp.sqrt(2) * sp.I], [0, 1]]
+    with pytest.raises((SolverError, InsufficientPrecision)):
+        solve(P, [1, 0], method="exact", A_exact=A, candidate=np.array([0.5, 0.0]))
+
+
+def test_big_integer_answers_are_measured_exactly():
+    # y = 2^53 + 1, λ = 1: the minimiser is 2^53 + 1/2; x = 2^53 + 1 is at distance exactly 1/2
+    P = Lasso(np.array([[1.0]]), lam=1.0)
+    res = certify_solution(P, [BIG], [BIG], tol=0.25)
+    assert res.violated and res.rigor.value == "proven"
+    assert q(res["distance_lower"]) <= Fraction(1, 2) <= q(res["distance_upper"])
+    assert res["distance_upper"] - res["distance_lower"] < 1e-15  # one ulp outward on each side
+    # the witness stores the exact rationals, and the file re-verifies
+    assert list(res.witness["y"]) == [Fraction(BIG)] and verify_result(load(res.to_json())).holds
+    # float64's rounding of the same x is at distance 1/2 from the exact minimiser of the *exact* y
+    res2 = certify_solution(P, [BIG], np.array([float(BIG)]), tol=0.25)
+    assert q(res2["distance_lower"]) <= Fraction(1, 2) <= q(res2["distance_upper"])
