@@ -261,7 +261,9 @@ class FIRENET(torch.nn.Module):
         p, tau, sigma = self.inner, self.tau, self.sigma
         # exact power-of-two normalisation per sample (no overflow in ‖y‖², no underflow in 1/ε)
         with torch.no_grad():
-            amax = yv.abs().reshape(batch + (-1,)).amax(dim=-1).to(self.rdtype)
+            k = math.prod(self.y_shape)
+            amax = (yv.abs().reshape(batch + (k,)).amax(dim=-1) if k and yv.numel()
+                    else torch.zeros(batch, device=yv.device)).to(self.rdtype)
             _, expo = torch.frexp(torch.where(amax > 0, amax, torch.ones_like(amax)))
             expo = expo - 1  # max|y/s| ∈ [1, 2); s ≤ 2^1023
             for given in (self.eps0, self.delta):  # keep ε₀/s and δ/s far from over- and underflow
