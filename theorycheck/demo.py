@@ -10,8 +10,9 @@
    solvers report success with an O(1)-wrong answer; the exact solver proves
    the true minimiser and ``certify_solution`` proves the float answers wrong.
 
-Everything is saved to ``certificate.json`` (re-check it with ``theorycheck
-verify``).
+Everything is saved to ``certificate.json``: re-check it with ``theorycheck
+verify DIR/certificate.json --model theorycheck.demo:demo_model`` (the network
+is re-evaluated; without ``--model`` its stored outputs are re-used).
 
 Theorem: universal instability theorem (§3), optimality certificates (§1, §6.3).
 Rigor: each printed result states its own.
@@ -24,7 +25,24 @@ import time
 
 import numpy as np
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "demo_model"]
+
+#: the ``--model`` argument that names the shipped network (for ``theorycheck verify``)
+DEMO_MODEL_SPEC = "theorycheck.demo:demo_model"
+
+
+def demo_model() -> "torch.nn.Module":  # noqa: F821 - torch is imported lazily
+    """The shipped demo U-Net (float32, CPU, eval mode): the ``--model`` factory of the demo.
+
+    ``theorycheck verify theorycheck-demo/certificate.json --model theorycheck.demo:demo_model``
+    re-evaluates the network of the demo's certificates.
+
+    Theorem: none (the network ``Ψ`` of the universal instability theorem, THEORY.md §3).
+    Rigor: not applicable.
+    """
+    from theorycheck.nets.pretrained import load_demo_unet
+
+    return load_demo_unet()[0]
 
 
 def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress: bool = True) -> int:
@@ -37,15 +55,19 @@ def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress:
 
     t0 = time.perf_counter()
     os.makedirs(outdir, exist_ok=True)
-    net_results, figure = _instability_demo(outdir, quick=quick, progress=progress)
+    net_results, figure, model = _instability_demo(outdir, quick=quick, progress=progress)
     solver_results, exact_ok = _solver_demo()
     report = Report(net_results + solver_results, title="theorycheck demo")
     path = os.path.join(outdir, "certificate.json")
     report.to_json(path)
-    checks = [verify_result(r) for r in report]
+    checks = [verify_result(r, model=model) for r in report]  # the network is re-evaluated
     n_ok = sum(c.holds for c in checks)
+    for c in checks:
+        if not c.holds:
+            print(f"   {c.summary()}")
     print(f"Wrote {path} (re-verified {n_ok}/{len(checks)} results) and {figure}.")
-    print(f"Done in {time.perf_counter() - t0:.1f} s. Re-check with: theorycheck verify {path}")
+    print(f"Done in {time.perf_counter() - t0:.1f} s. Re-check with: theorycheck verify {path} "
+          f"--model {DEMO_MODEL_SPEC}")
     return 0 if n_ok == len(checks) and exact_ok and net_results[0].holds else 1
 
 
@@ -89,7 +111,7 @@ def _instability_demo(outdir: str, *, quick: bool, progress: bool):
     print(f"   ℓ1-wavelet baseline under the same r: change {base_change:.3g} "
           f"(ratio {base_change / max(w.norm_Ar, 1e-300):.3g}) [numerical]")
     figure = _figures(outdir, x, w, b1, s)
-    return [cert, w], figure
+    return [cert, w], figure, model
 
 
 def _figures(outdir: str, x, w, baseline, s) -> str:

@@ -21,8 +21,15 @@ def test_demo_quick_writes_a_certificate_that_verifies(tmp_path, capsys):
     assert "holds [certified-float64]: Ψ is unstable" in text
     cert = out / "certificate.json"
     assert cert.exists()
+    assert "--model theorycheck.demo:demo_model" in text  # how to re-run the network
     assert main(["verify", str(cert)]) == 0
-    assert "re-certified" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "re-certified" in text and "4 of 4 re-check" in text
+    assert "the network was not re-evaluated" in text
+    # the network itself re-evaluated: the shipped factory, no warning about weights
+    assert main(["verify", str(cert), "--model", "theorycheck.demo:demo_model"]) == 0
+    captured = capsys.readouterr()
+    assert "not re-evaluated" not in captured.out and "warning" not in captured.err
 
     # tamper: move the saved float answer onto the true minimiser's column
     data = json.loads(cert.read_text())
