@@ -753,3 +753,30 @@ def test_big_integer_answers_are_measured_exactly():
     # float64's rounding of the same x is at distance 1/2 from the exact minimiser of the *exact* y
     res2 = certify_solution(P, [BIG], np.array([float(BIG)]), tol=0.25)
     assert q(res2["distance_lower"]) <= Fraction(1, 2) <= q(res2["distance_upper"])
+
+
+def test_certificate_result_from_a_solution_found_elsewhere():
+    from theorycheck.solvers.certify import certificate_result
+
+    A, y, lam, xstar = _instance()
+    P = Lasso(A, lam=lam)
+    sol = solve(P, y, method="exact")
+    x = np.zeros(3)
+    res = certificate_result(P, y, x, sol, tol=1e-6, context={"status": "optimal", "warned": False,
+                                                               "note": "silently wrong"})
+    assert res.violated and res.message.endswith("silently wrong")
+    d2 = sum(v * v for v in xstar)
+    assert q(res["distance_lower"]) ** 2 <= d2 <= q(res["distance_upper"]) ** 2
+    assert verify_result(load(res.to_json())).holds
+    d = _saved(res)
+    d["fields"]["witness"]["__witness__"]["data"]["context"]["note"] = "fine"
+    assert not _verify(d)[0]
+    # sol is only a hint: its certificate is re-proven for (P, y), so a solution of another
+    # instance either re-proves for this one (the claim is about P) or is refused
+    other = solve(Lasso(A, lam=2 * lam), y, method="exact")
+    res = certificate_result(P, y, x, other, tol=1e-6)
+    assert q(res["distance_lower"]) ** 2 <= d2 <= q(res["distance_upper"]) ** 2
+    zero = solve(Lasso(A, lam=100.0), y, method="exact")
+    assert zero.info["support"] == []
+    with pytest.raises(InvalidArgument, match="not a solution"):
+        certificate_result(P, y, x, zero, tol=1e-6)
