@@ -24,6 +24,11 @@ Closed forms on ``(S, σ)``, real data, ``G = B_S^T B_S``, ``v = w_S ⊙ σ``,
   ``c_S = G^{-1}(B_S^T y − θ v)``; certify ``|B_j^T r| < θ w_j``. If
   ``‖y‖ ≤ η`` the unique minimiser is 0.
 
+Hints (``candidate``, ``support``, ``signs``) only steer the search: the
+signs a certificate uses are exactly ±1 (validated, never ``int()`` of a
+hint) and are proven to be the signs of the enclosed coefficients; complex
+phases are those of the enclosure itself.
+
 Data are taken as exact: float64 arrays are the dyadic numbers they are,
 mpmath numbers their exact binary values, sympy expressions enclosing balls,
 and ``data(dps) -> (A, y)`` callables are re-evaluated when the precision
@@ -826,13 +831,21 @@ def solve_exact(
         The program (its ``A`` is ignored when ``A_exact`` or ``data`` is given,
         but its parameter, weights and ``W`` are used).
     y : array_like, mpmath or sympy vector
-        Measurements, taken as exact.
+        Measurements, taken as exact: integers of any size, every binary float
+        format (long double, float16, bfloat16 tensors), Fractions, mpmath
+        numbers and sympy expressions are converted without rounding (torch
+        tensors are detached and copied to the CPU).
     candidate : array_like, optional
         Any solver's answer (signal domain); its support and phases seed the
-        certificate. Without it a float64 active-set iteration (from the
+        search. Without it a float64 active-set iteration (from the
         reference solver's answer when cvxpy is available) finds one.
     support, signs : sequence, optional
-        An explicit candidate support (coefficient indices) and signs.
+        An explicit candidate support (distinct integer coefficient indices)
+        and signs (exactly +1 or -1; unit-modulus phases for complex data;
+        default all +1). Like ``candidate`` these are hints: they only steer
+        the search. A certificate assumes signs ±1 and proves that they are the
+        signs of the enclosed coefficients, so a wrong hint is rejected (and the
+        search goes on), never certified; anything else raises InvalidArgument.
     A_exact : matrix, optional
         The matrix at higher precision (mpmath or sympy matrix, nested lists of
         strings/rationals): used instead of ``problem.A``.
@@ -862,6 +875,10 @@ def solve_exact(
         When ``max_dps`` digits do not decide; the message names the precision tried.
     SolverError
         When no candidate support can be certified (the message says why).
+    InvalidArgument
+        Bad data (NaN/inf, wrong shapes, complex ``y`` for a real program,
+        sympy expressions that cannot be enclosed rigorously) or bad hints
+        (signs other than ±1, repeated or out-of-range support indices).
 
     Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
     Rigor: proven.
