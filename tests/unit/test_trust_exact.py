@@ -780,3 +780,25 @@ def test_certificate_result_from_a_solution_found_elsewhere():
     assert zero.info["support"] == []
     with pytest.raises(InvalidArgument, match="not a solution"):
         certificate_result(P, y, x, zero, tol=1e-6)
+
+
+def test_acb_matrix_is_exact_for_every_dtype():
+    torch = pytest.importorskip("torch")
+    from theorycheck.numerics.exact import acb_matrix
+
+    third = np.clongdouble(1 + 2j) / 3
+    cases = [
+        (np.array([BIG], dtype=np.int64), [(BIG, 0)]),
+        (np.array([True]), [(1, 0)]),
+        (np.array([third]), [(q(third.real), q(third.imag))]),
+        (torch.tensor([0.1 + 0.2j], dtype=torch.complex64, requires_grad=True),
+         [(q(float(np.float32(0.1))), q(float(np.float32(0.2))))]),
+        (np.array([Fraction(1, 4) + 0], dtype=object), [(Fraction(1, 4), 0)]),
+    ]
+    for data, expected in cases:
+        M = acb_matrix(data)
+        for i, (re_, im_) in enumerate(expected):
+            z = M[i, 0]
+            for part, v in ((z.real, re_), (z.imag, im_)):
+                man, exp = part.mid().man_exp()
+                assert part.rad() == 0 and Fraction(int(man)) * Fraction(2) ** int(exp) == Fraction(v), data
