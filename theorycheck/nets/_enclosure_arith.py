@@ -1,0 +1,390 @@
+"""Midpoint–radius arithmetic on float64 tensors with a-priori rounding bounds (private).
+
+Every function here takes *intervals* ``(c, r)``: a float64 tensor of centres
+and a float64 tensor of radii (``r is None`` means radius 0, an exact value)
+and returns an interval that contains the exact real result for every point
+of the input intervals. The rounding model and the proofs are written once in
+the docstring of :mod:`theorycheck.nets.enclosure` ("Rounding model"); the
+comments here only name the quantities.
+
+Conventions: ``U = 2⁻⁵³`` (unit roundoff), ``ETA = 2⁻¹⁰⁷⁴`` (smallest
+subnormal). ``gamma(n) = nU/(1 − nU)`` rounded up. :func:`up` turns a
+radius computed in floating point into a proven upper bound.
+
+Theorem: Higham, *Accuracy and Stability of Numerical Algorithms* (2nd ed.),
+§2.2 (model of floating-point arithmetic with underflow), Lemma 3.1 and §3.1
+(inner products in any order: ``|fl(Σ aᵢbᵢ) − Σ aᵢbᵢ| ≤ γₙ Σ|aᵢ||bᵢ|``).
+Rigor: proven for IEEE binary64 with round-to-nearest and gradual underflow
+(checked at run time by :func:`check_fp_environment`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+import torch
+
+from theorycheck.errors import PreconditionError
+from theorycheck.numerics.rounding import U, gamma, round_up
+
+ETA = 2.0 ** -1074
+INF = math.inf
+#: libm accuracy assumed for torch's float64 exp, expm1 and tanh (ulps); see the module docstring
+LIBM_ULPS = 4
+
+
+@functools.lru_cache(maxsize=None)
+def inflation(m: int) -> float:
+    """``1 + γ_{m+2}`` rounded up: covers ``m`` roundings of a nonnegative quantity plus this step."""
+    return float(round_up(1.0 + gamma(int(m) + 2)))
+
+
+def eta_multiple(k: float) -> float:
+    """A float ``≥ k · 2⁻¹⁰⁷⁴`` for a (float-computed) count ``k ≥ 0`` (``inf`` when ``k`` is)."""
+    if not math.isfinite(k):
+        return INF
+    # k may carry a relative rounding error far below 2⁻²⁰ (sums of fewer than 2³⁰ terms)
+    n = math.ceil(k * (1.0 + 2.0 ** -20)) + 1
+    # n · 2⁻¹⁰⁷⁴ is exact: an integer multiple of the subnormal spacing (n < 2⁵³) or a scaled float
+    return math.ldexp(float(n), -1074)
+
+
+def up(x: torch.Tensor, m: int, a: float = 0.0) -> torch.Tensor:
+    """Proven upper bound of ``X`` when ``X ≤ (1 − U)^{−m} (x + a)``, ``x ≥ 0`` computed in float64.
+
+    Returns ``fl(fl(fl(x + a) · (1 + γ_{m+2})) + 2⁻¹⁰⁷⁴)`` (a new tensor): the
+    addition costs one more rounding, the product a last one (relative, or
+    ``2⁻¹⁰⁷⁵`` absolute when subnormal, which the final ``+ 2⁻¹⁰⁷⁴`` covers:
+    below ``2⁻¹⁰²¹`` that addition is exact; above, rounding to nearest of a
+    value ``≥ p`` stays ``≥ p``).
+    """
+    t = x + a if a else x * 1.0
+    t.mul_(inflation(m))
+    t.add_(ETA)
+    return t
+
+
+def succ(x: torch.Tensor) -> torch.Tensor:
+    """The next float64 above every entry (``inf`` stays ``inf``)."""
+    return torch.nextafter(x, x.new_tensor(INF))
+
+
+def pred(x: torch.Tensor) -> torch.Tensor:
+    """The next float64 below every entry."""
+    return torch.nextafter(x, x.new_tensor(-INF))
+
+
+def lower(c: torch.Tensor, r: torch.Tensor | None) -> torch.Tensor:
+    """A float ``≤ c − r`` (exact value) entrywise: one correctly rounded subtraction, one step down."""
+    return c if r is None else pred(c - r)
+
+
+def upper(c: torch.Tensor, r: torch.Tensor | None) -> torch.Tensor:
+    """A float ``≥ c + r`` entrywise."""
+    return c if r is None else succ(c + r)
+
+
+def from_bounds(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(c, r)`` with ``[lo, hi] ⊆ [c − r, c + r]`` (``lo ≤ hi`` floats)."""
+    c = lo * 0.5 + hi * 0.5
+    # c is any float; hi − c and c − lo are ≥ 0 and computed with one rounding: one step up covers it
+    r = succ(torch.maximum(hi - c, c - lo))
+    return c, r
+
+
+def widen(v: torch.Tensor, ulps: int, direction: int) -> torch.Tensor:
+    """Move a libm result ``v = f̃(x)`` with ``|f̃(x) − f(x)| ≤ ulps · ulp(f(x))`` past ``f(x)``.
+
+    ``ulp(f) ≤ 2U|f| + 2⁻¹⁰⁷⁴`` gives ``|f̃ − f| ≤ ε|f̃| + η`` with ``ε = 2kU/(1 − 2kU)``,
+    ``η ≈ k·2⁻¹⁰⁷⁴``; this uses ``ε' = (2k + 2)·2U`` and ``η' = (4k + 4)·2⁻¹⁰⁷⁴`` (both
+    exact floats, far above what the three roundings below need) and one final step.
+    """
+    eps = (2 * ulps + 2) * 2.0 * U
+    d = v.abs().mul_(eps).add_((4 * ulps + 4) * ETA)
+    return succ(v + d) if direction > 0 else pred(v - d)
+
+
+def abs_sum(t: torch.Tensor) -> float:
+    """``Σ|t|`` as a float (a float sum: callers pass it through :func:`eta_multiple`)."""
+    return float(t.abs().sum()) if t.numel() else 0.0
+
+
+def _add_opt(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+# ------------------------------------------------------------------------------------------
+# bilinear maps: convolutions and matrix products
+# ------------------------------------------------------------------------------------------
+def bilinear(op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+             center_op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+             A: tuple[torch.Tensor, torch.Tensor | None], B: tuple[torch.Tensor, torch.Tensor | None],
+             n: int, bias: tuple[torch.Tensor, torch.Tensor | None] | None = None,
+             bias_shape: Callable[[torch.Tensor], torch.Tensor] | None = None,
+             abs_cache: Callable[[torch.Tensor], tuple[torch.Tensor, float]] | None = None,
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Enclose ``op(a, b) + bias`` for ``a ∈ A``, ``b ∈ B``; ``op`` is a sum of ``n`` products per entry.
+
+    ``center_op(Ac, Bc)`` computes the centre (with the bias, when there is one);
+    ``op`` (without bias) is applied to nonnegative tensors for the radius.
+    ``bias_shape`` reshapes a bias-sized tensor to broadcast against the output.
+
+    Radius (``g = γ_{n+1}``; centre error by Higham's inner-product bound, the
+    bias being one more term; underflow ``≤ n·2⁻¹⁰⁷⁴``)::
+
+        op(Ar + g|Ac|, |Bc|) + op(|Ac| + Ar, Br) + g|bc| + br + n·2⁻¹⁰⁷⁴
+
+    with the interval side first (when only ``B`` has a radius the roles swap).
+    Computed in float64 with at most ``n + 6`` roundings per term; the absolute
+    errors of underflowing products (``≤ 2⁻¹⁰⁷⁵`` each) are bounded by
+    ``(2n + 2 + Σ|const side| + Σ|Br|)·2⁻¹⁰⁷⁴`` and passed to :func:`up`.
+    """
+    Ac, Ar = A
+    Bc, Br = B
+    nb = n + (1 if bias is not None else 0)
+    g = gamma(nb)
+    if g == INF:
+        raise PreconditionError(f"an inner product of {n} terms is too long for the rounding bound "
+                                "γₙ (n·2⁻⁵³ ≥ 1/2)", hypothesis="supported layer")
+    center = center_op(Ac, Bc)
+    swap = Ar is None and Br is not None
+    if swap:  # put the interval on the left: op(|Ac|, Br + g|Bc|)
+        s = Bc.abs().mul_(g).add_(Br)
+        absA, sumA = abs_cache(Ac) if abs_cache else (Ac.abs(), abs_sum(Ac))
+        T = op(absA, s)
+        count = 2.0 * nb + 2.0 + sumA
+    else:
+        s = Ac.abs().mul_(g)
+        if Ar is not None:
+            s.add_(Ar)
+        absB, sumB = abs_cache(Bc) if abs_cache else (Bc.abs(), abs_sum(Bc))
+        T = op(s, absB)
+        count = 2.0 * nb + 2.0 + sumB
+        if Br is not None:
+            T = T + op(Ac.abs() + Ar if Ar is not None else Ac.abs(), Br)
+            count += abs_sum(Br)
+    if bias is not None:
+        bc, br = bias
+        extra = bc.abs().mul_(g)
+        if br is not None:
+            extra.add_(br)
+        T = T + (bias_shape(extra) if bias_shape else extra)
+    return center, up(T, nb + 6, eta_multiple(count))
+
+
+# ------------------------------------------------------------------------------------------
+# elementwise affine maps with interval coefficients: y = s·x + t
+# ------------------------------------------------------------------------------------------
+def affine(c: torch.Tensor, r: torch.Tensor | None, s: Any = 1.0, s_r: Any = None, t: Any = None,
+           t_r: Any = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Enclose ``s·x + t`` for ``x ∈ [c ± r]``, ``s ∈ [s ± s_r]``, ``t ∈ [t ± t_r]`` (broadcasting).
+
+    ``s``, ``t`` are floats or float64 tensors (``t=None``: no offset). The centre
+    ``fl(fl(s·c) + t)`` has error ``≤ γ₂(|s||c| + |t|) + 2⁻¹⁰⁷⁵``; the radius::
+
+        |s|(r + γ₂|c|) + s_r(|c| + r) + t_r + γ₂|t| + 2⁻¹⁰⁷⁴
+
+    computed with at most 6 roundings per term.
+    """
+    scalar_s = not isinstance(s, torch.Tensor)
+    if scalar_s and s == 1.0 and s_r is None:
+        center = c * 1.0 if t is None else c + t
+        exact_map = True
+    else:
+        center = c * s if t is None else torch.addcmul(t if isinstance(t, torch.Tensor) else
+                                                        c.new_tensor(t), c, s if not scalar_s else
+                                                        c.new_tensor(s))
+        exact_map = False
+    g2 = gamma(2)
+    if exact_map and t is None and t_r is None:
+        return center, (None if r is None else r * 1.0)  # s = 1, no offset: exact copy
+    abs_s = abs(s) if scalar_s else s.abs()
+    if exact_map:
+        # x + t: one rounding of the sum, |fl(x + t) − (x + t)| ≤ U|fl(x + t)| (no underflow loss)
+        R = center.abs().mul_(U)
+    else:
+        R = c.abs().mul_(g2)
+        if r is not None:
+            R.add_(r)
+        R = R * abs_s
+    if s_r is not None:
+        R = R + (c.abs() + r if r is not None else c.abs()) * s_r
+    if t is not None and not exact_map:
+        R = R + (t.abs() if isinstance(t, torch.Tensor) else abs(t)) * g2
+    if exact_map and r is not None:
+        R = R + r
+    if t_r is not None:
+        R = R + t_r
+    return center, up(R, 8, 4 * ETA)
+
+
+def add(x: tuple[torch.Tensor, torch.Tensor | None], y: tuple[torch.Tensor, torch.Tensor | None],
+        sign: float = 1.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Enclose ``x + y`` (``sign=-1``: ``x − y``) for two intervals (broadcasting).
+
+    ``|fl(a ± b) − (a ± b)| ≤ U|fl(a ± b)|`` (additions never lose to underflow),
+    so ``r = rx + ry + U|ĉ|`` computed with 3 roundings.
+    """
+    (cx, rx), (cy, ry) = x, y
+    center = cx + cy if sign > 0 else cx - cy
+    R = center.abs().mul_(U)
+    if rx is not None:
+        R = R + rx
+    if ry is not None:
+        R = R + ry
+    return center, up(R, 3, ETA)
+
+
+def mul(x: tuple[torch.Tensor, torch.Tensor | None], y: tuple[torch.Tensor, torch.Tensor | None],
+        ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Enclose the entrywise product ``x · y`` of two intervals (broadcasting).
+
+    ``r = |cx| ry + rx(|cy| + ry) + U|ĉ| + 2⁻¹⁰⁷⁵`` (product rounding, or
+    underflow), computed with at most 4 roundings.
+    """
+    (cx, rx), (cy, ry) = x, y
+    if rx is None and ry is None:
+        center = cx * cy
+        return center, up(center.abs().mul_(U), 1, 2 * ETA)
+    if ry is None:
+        return affine(cx, rx, s=cy)
+    if rx is None:
+        return affine(cy, ry, s=cx)
+    center = cx * cy
+    R = cx.abs() * ry + rx * (cy.abs() + ry) + center.abs().mul_(U)
+    return center, up(R, 4, 2 * ETA)
+
+
+def reciprocal(c: torch.Tensor, r: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Enclose ``1/x`` for ``x ∈ [c ± r]`` not containing 0 (else raises ``PreconditionError``)."""
+    lo, hi = lower(c, r), upper(c, r)
+    if bool(((lo <= 0) & (hi >= 0)).any()):
+        raise PreconditionError("division by an interval that contains 0", hypothesis="nonzero divisor")
+    # 1/x is decreasing on each sign: [1/hi, 1/lo], each correctly rounded then one step outward
+    return from_bounds(pred(1.0 / hi), succ(1.0 / lo))
+
+
+# ------------------------------------------------------------------------------------------
+# sums and means
+# ------------------------------------------------------------------------------------------
+def reduce_sum(c: torch.Tensor, r: torch.Tensor | None, dim: Any, keepdim: bool, mean: bool
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Enclose ``sum`` (or ``mean``) over ``dim``: error ``≤ γ_{n+1}Σ|c|`` (the mean's division is one more)."""
+    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
+        dims = list(range(c.dim()))
+    else:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+    n = 1
+    for d in dims:
+        n *= int(c.shape[d])
+    n = max(n, 1)
+    g = gamma(n + 2)
+    if mean:
+        center = torch.mean(c, dim=dims, keepdim=keepdim)
+    else:
+        center = torch.sum(c, dim=dims, keepdim=keepdim)
+    s = c.abs().mul_(g)
+    if r is not None:
+        s.add_(r)
+    T = torch.mean(s, dim=dims, keepdim=keepdim) if mean else torch.sum(s, dim=dims, keepdim=keepdim)
+    return center, up(T, n + 4, eta_multiple(2.0 * n + 2.0))
+
+
+# ------------------------------------------------------------------------------------------
+# monotone functions through their endpoints
+# ------------------------------------------------------------------------------------------
+def monotone(c: torch.Tensor, r: torch.Tensor | None,
+             f_lo: Callable[[torch.Tensor], torch.Tensor],
+             f_hi: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Enclose a nondecreasing ``f`` on ``[c ± r]`` from ``f_lo(x) ≤ f(x) ≤ f_hi(x)`` at the endpoints."""
+    lo, hi = lower(c, r), upper(c, r)
+    return from_bounds(f_lo(lo), f_hi(hi))
+
+
+def tanh_bounds(x: torch.Tensor, direction: int, ulps: int) -> torch.Tensor:
+    """A bound of ``tanh(x)`` in ``direction`` (+1 above, −1 below), clipped to ``[−1, 1]``."""
+    v = widen(torch.tanh(x), ulps, direction)
+    return v.clamp_(max=1.0) if direction > 0 else v.clamp_(min=-1.0)
+
+
+def exp_bounds(x: torch.Tensor, direction: int, ulps: int) -> torch.Tensor:
+    """A bound of ``exp(x)`` in ``direction`` (never below 0)."""
+    v = widen(torch.exp(x), ulps, direction)
+    return v if direction > 0 else v.clamp_(min=0.0)
+
+
+def expm1_bounds(x: torch.Tensor, direction: int, ulps: int) -> torch.Tensor:
+    """A bound of ``expm1(x)`` in ``direction`` (never below −1)."""
+    v = widen(torch.expm1(x), ulps, direction)
+    return v if direction > 0 else v.clamp_(min=-1.0)
+
+
+def sigmoid_bounds(x: torch.Tensor, direction: int, ulps: int) -> torch.Tensor:
+    """A bound of ``σ(x) = 1/(1 + exp(−x))`` in ``direction``, from ``exp`` and IEEE ``+``, ``/``."""
+    if direction < 0:
+        e = exp_bounds(-x, +1, ulps)           # ≥ exp(−x)
+        d = succ(1.0 + e)                      # ≥ 1 + exp(−x)
+        v = pred(1.0 / d)                      # ≤ σ(x)
+        return v.clamp_(min=0.0)
+    e = exp_bounds(-x, -1, ulps)               # ≤ exp(−x)
+    d = pred(1.0 + e)                          # ≤ 1 + exp(−x)
+    v = succ(1.0 / d)                          # ≥ σ(x)
+    return v.clamp_(max=1.0)
+
+
+def arb_bounds(x: torch.Tensor, fname: str, direction: int) -> torch.Tensor:
+    """``f(x)`` bounded in ``direction`` with python-flint balls (no libm assumption; slow)."""
+    import flint
+
+    from theorycheck.numerics.exact import ball_lower, ball_upper
+    from theorycheck.numerics.precision import precision
+
+    flat = x.detach().cpu().reshape(-1).tolist()
+    out = []
+    with precision(prec=128):
+        for v in flat:
+            if not math.isfinite(v):
+                out.append(math.nan)
+                continue
+            a = flint.arb(v)
+            if fname == "tanh":
+                b = a.tanh()
+            elif fname == "exp":
+                b = a.exp()
+            elif fname == "expm1":
+                b = a.expm1()
+            elif fname == "sigmoid":
+                b = 1 / (1 + (-a).exp())
+            else:  # pragma: no cover - internal
+                raise ValueError(fname)
+            out.append(ball_upper(b) if direction > 0 else ball_lower(b))
+    return torch.tensor(out, dtype=torch.float64, device=x.device).reshape(x.shape)
+
+
+# ------------------------------------------------------------------------------------------
+# the floating-point environment
+# ------------------------------------------------------------------------------------------
+def check_fp_environment(device: Any) -> None:
+    """Raise ``PreconditionError`` unless torch's float64 arithmetic on ``device`` rounds to nearest
+    and keeps subnormals (no flush-to-zero / denormals-are-zero), as the bounds assume."""
+    t = torch.tensor([2.0 ** -1022, 2.0 ** -1074, 1.0, 2.0 ** -53 + 2.0 ** -60, 1.0, 2.0 ** -53],
+                     dtype=torch.float64, device=device)
+    half = t[0] * 0.5                   # 2⁻¹⁰²³: kept unless flush-to-zero
+    keep = t[1] * 1.0                   # 2⁻¹⁰⁷⁴: kept unless denormals-are-zero
+    s_up = t[2] + t[3]                  # 1 + 2⁻⁵² under round-to-nearest (not toward 0 / −inf)
+    s_dn = -t[2] - t[3]                 # −1 − 2⁻⁵² (not toward +inf)
+    tie = t[4] + t[5]                   # 1 (ties to even)
+    mm = (t[2:3].reshape(1, 1) @ t[3:4].reshape(1, 1)).reshape(()) + 1.0  # BLAS path: 1 + 2⁻⁵² too
+    got = [float(half), float(keep), float(s_up), float(s_dn), float(tie), float(mm)]
+    want = [2.0 ** -1023, 2.0 ** -1074, 1.0 + 2.0 ** -52, -1.0 - 2.0 ** -52, 1.0, 1.0 + 2.0 ** -52]
+    if got != want:
+        raise PreconditionError(
+            f"torch float64 arithmetic on {device} is not IEEE round-to-nearest with subnormals "
+            f"(got {got}, expected {want}): undo torch.set_flush_denormal(True) or a changed rounding "
+            "mode before computing enclosures", hypothesis="IEEE binary64 arithmetic")

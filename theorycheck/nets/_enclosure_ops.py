@@ -1,0 +1,1178 @@
+"""The interval interpreter behind :func:`theorycheck.nets.enclosure.enclose` (private).
+
+A model's ``forward`` runs on :class:`Iv` tensors (wrapper subclasses without
+storage that carry a centre ``c`` and a radius ``r``) under a
+``TorchDispatchMode``: every ATen operation the forward performs — on
+intervals *and* on plain tensors — reaches :meth:`Run.dispatch`, which applies
+the rule of :data:`HANDLERS` or raises :class:`PreconditionError` naming the
+operation and the module it ran in. Nothing is evaluated behind the
+interpreter's back: an unlisted operation, a read of a value into Python
+(``bool``, ``item``, comparisons: data-dependent control flow), a random or
+uninitialised tensor, a cast to a narrower float type, or a write into a
+parameter or buffer is refused.
+
+Theorem: see :mod:`theorycheck.nets.enclosure`.
+Rigor: proven, under the assumptions listed there.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from fractions import Fraction
+from typing import Any, Callable
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
+
+from theorycheck.errors import InsufficientPrecision, PreconditionError
+from theorycheck.nets import _enclosure_arith as ar
+
+aten = torch.ops.aten
+
+_REAL = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_CPLX = (torch.complex32, torch.complex64, torch.complex128)
+#: convolution algorithms that evaluate plain sums of products (im2col + GEMM, direct loops)
+_PLAIN_CONV = {"Slow2d", "Slow3d", "SlowDilated2d", "SlowDilated3d", "SlowTranspose2d",
+               "SlowTranspose3d", "CudaDepthwise2d", "CudaDepthwise3d", "Empty"}
+
+
+class _Group:
+    """The views of one storage: every member's centre shares it (and so do the radii)."""
+
+    __slots__ = ("members", "__weakref__")
+
+    def __init__(self) -> None:
+        self.members: weakref.WeakSet = weakref.WeakSet()
+
+
+class Iv(torch.Tensor):
+    """An interval tensor ``[c − r, c + r]`` (``r is None``: exact); complex ``c`` has a complex
+    ``r`` whose real and imaginary parts bound the errors of the real and imaginary parts."""
+
+    c: torch.Tensor
+    r: torch.Tensor | None
+    group: _Group
+
+    @staticmethod
+    def __new__(cls, c: torch.Tensor, r: torch.Tensor | None, group: _Group | None = None) -> "Iv":
+        t = torch.Tensor._make_wrapper_subclass(  # type: ignore[attr-defined]
+            cls, c.size(), strides=c.stride(), storage_offset=c.storage_offset(), dtype=c.dtype,
+            device=c.device, requires_grad=False)
+        t.c = c
+        t.r = r
+        t.group = group if group is not None else _Group()
+        t.group.members.add(t)
+        return t
+
+    __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]
+
+    @classmethod
+    def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        raise PreconditionError(f"an interval tensor reached {func} outside enclose(): a model kept "
+                                "a tensor from the enclosure run", hypothesis="supported layer")
+
+    def __repr__(self) -> str:  # never shows data: there is none
+        return f"Iv(shape={tuple(self.shape)}, dtype={self.dtype}, exact={self.r is None})"
+
+
+class Poison(torch.Tensor):
+    """A tensor the real-arithmetic network does not define (max-pool indices, batch-norm
+    statistics, dropout masks): any use is refused."""
+
+    why: str
+
+    @staticmethod
+    def __new__(cls, like: torch.Tensor, why: str) -> "Poison":
+        t = torch.Tensor._make_wrapper_subclass(  # type: ignore[attr-defined]
+            cls, like.size(), dtype=like.dtype, device=like.device, requires_grad=False)
+        t.why = why
+        return t
+
+    __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]
+
+    @classmethod
+    def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        raise PreconditionError(f"{func} reads a tensor that has no exact meaning", hypothesis="supported layer")
+
+    def __repr__(self) -> str:
+        return f"Poison({self.why})"
+
+
+def _is_float(t: Any) -> bool:
+    return isinstance(t, torch.Tensor) and (t.dtype in _REAL or t.dtype in _CPLX)
+
+
+def bind(func: Any, args: tuple, kwargs: dict) -> dict:
+    """Arguments of an ATen call by name, defaults filled in."""
+    out = {}
+    for i, a in enumerate(func._schema.arguments):
+        if i < len(args) and not a.kwarg_only:
+            out[a.name] = args[i]
+        elif a.name in kwargs:
+            out[a.name] = kwargs[a.name]
+        elif a.has_default_value():
+            out[a.name] = a.default_value
+        else:
+            out[a.name] = None
+    return out
+
+
+def _storages(t: torch.Tensor | None) -> int | None:
+    if t is None:
+        return None
+    try:
+        return t.untyped_storage().data_ptr()
+    except (RuntimeError, NotImplementedError):  # pragma: no cover - exotic tensors
+        return None
+
+
+class Run:
+    """One enclosure evaluation: the rules, the module path (for messages) and caches."""
+
+    def __init__(self, *, ulps: int = ar.LIBM_ULPS, transcendental: str = "libm",
+                 cache: dict | None = None, persistent: set | None = None):
+        self.ulps = int(ulps)
+        #: ids of the model's parameters and buffers: the only tensors whose conversions are cached
+        self.persistent = persistent if persistent is not None else set()
+        self.transcendental = transcendental
+        self.cache = cache if cache is not None else {}
+        self.path: list[str] = []
+        self.used: set[str] = set()  # notes: which assumptions were used
+
+    # -- messages ---------------------------------------------------------------------------
+    def where(self) -> str:
+        return f" in module '{self.path[-1]}'" if self.path else " (top level)"
+
+    def refuse(self, what: str, hint: str = "") -> PreconditionError:
+        msg = f"enclose: {what}{self.where()}"
+        if hint:
+            msg += f": {hint}"
+        return PreconditionError(msg, hypothesis="supported layer")
+
+    # -- conversions --------------------------------------------------------------------------
+    def const(self, t: torch.Tensor, device: Any) -> torch.Tensor:
+        """A plain constant as float64/complex128 on ``device`` (exact conversion, cached)."""
+        key = ("const", id(t), str(device))
+        hit = self.cache.get(key)
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        if t.dtype in _CPLX:
+            v = t.detach().to(device=device, dtype=torch.complex128)
+        elif t.dtype in _REAL:
+            v = t.detach().to(device=device, dtype=torch.float64)
+        else:
+            v = t.detach().to(device=device)
+        if id(t) in self.persistent:
+            self.cache[key] = (t, v)
+        return v
+
+    def absolute(self, t: torch.Tensor, persistent: bool = False) -> tuple[torch.Tensor, float]:
+        """``(|t|, Σ|t|)`` of a tensor (cached by identity for converted parameters)."""
+        key = ("abs", id(t))
+        hit = self.cache.get(key)
+        if hit is not None and hit[0] is t:
+            return hit[1], hit[2]
+        a = t.abs()
+        s = float(a.sum()) if a.numel() else 0.0
+        if persistent:
+            self.cache[key] = (t, a, s)
+        return a, s
+
+    def ival(self, x: Any, device: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(c, r)`` of an interval, a plain tensor or a Python number (as a 0-d tensor)."""
+        if isinstance(x, Iv):
+            return x.c, x.r
+        if isinstance(x, torch.Tensor):
+            if _is_float(x):
+                return self.const(x, device), None
+            if x.dtype == torch.bool or not x.is_floating_point():
+                v = x.to(device=device)
+                if v.numel() and v.dtype != torch.bool and int(v.abs().max()) > 2 ** 53:
+                    raise self.refuse("an integer tensor with entries beyond 2⁵³ (not exact in float64)")
+                return v.to(torch.float64), None
+            raise self.refuse(f"a tensor of dtype {x.dtype}")
+        if isinstance(x, bool) or not isinstance(x, (int, float, complex)):
+            raise self.refuse(f"an argument of type {type(x).__name__}")
+        if isinstance(x, int) and abs(x) > 2 ** 53:
+            raise self.refuse("an integer beyond 2⁵³ (not exact in float64)")
+        if isinstance(x, complex):
+            return torch.tensor(x, dtype=torch.complex128, device=device), None
+        return torch.tensor(float(x), dtype=torch.float64, device=device), None
+
+    def wrap(self, c: torch.Tensor, r: torch.Tensor | None, inputs: tuple = (),
+             check: bool = True) -> Iv:
+        """A new interval (a fresh storage: copies anything that aliases an input)."""
+        if inputs:
+            taken = set()
+            for x in inputs:
+                if isinstance(x, Iv):
+                    taken.add(_storages(x.c))
+                    taken.add(_storages(x.r))
+                elif isinstance(x, torch.Tensor) and not isinstance(x, Poison):
+                    taken.add(_storages(x))
+            taken.discard(None)
+            if _storages(c) in taken:
+                c = c.clone()
+            if r is not None and _storages(r) in taken:
+                r = r.clone()
+        if r is not None and r.stride() != c.stride():
+            r = torch.empty_strided(c.size(), c.stride(), dtype=r.dtype, device=r.device).copy_(r)
+        if check:
+            self.check_finite(c, r)
+        return Iv(c, r)
+
+    def check_finite(self, c: torch.Tensor, r: torch.Tensor | None) -> None:
+        ok = bool(torch.isfinite(c).all()) and (r is None or bool(torch.isfinite(r).all()))
+        if not ok:
+            raise InsufficientPrecision(
+                f"enclose: float64 overflow (or NaN){self.where()}: the centre or radius is not finite, "
+                "no enclosure can be given; rescale the input or the weights")
+
+    def device_of(self, *xs: Any) -> Any:
+        for x in xs:
+            if isinstance(x, Iv):
+                return x.c.device
+        for x in xs:
+            if isinstance(x, torch.Tensor):
+                return x.device
+        return torch.device("cpu")
+
+    # -- the dispatcher ---------------------------------------------------------------------
+    def dispatch(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        leaves, _ = tree_flatten((args, kwargs))
+        for leaf in leaves:
+            if isinstance(leaf, Poison):
+                raise self.refuse(f"{func} uses {leaf.why}", "this value is data-dependent or undefined "
+                                  "for the real-arithmetic network")
+        if func._schema.is_mutable:
+            return self.inplace(func, args, kwargs)
+        handler = HANDLERS.get(func.overloadpacket.__name__)
+        if handler is None:
+            raise self.refuse(f"unsupported operation {func}",
+                              "enclosures support the layers listed in theorycheck.nets.enclosure; "
+                              "fall back to the float64 evaluation")
+        return handler(self, func, bind(func, args, kwargs), args, kwargs)
+
+    # -- in-place operations ----------------------------------------------------------------
+    def inplace(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        schema = func._schema
+        writes = [i for i, a in enumerate(schema.arguments) if a.alias_info is not None and a.alias_info.is_write]
+        if len(writes) != 1 or writes[0] != 0 or any(a.kwarg_only and a.name == "out" for a in schema.arguments):
+            raise self.refuse(f"operation {func} writes into an output argument")
+        target = args[0]
+        if not isinstance(target, Iv):
+            raise self.refuse(f"{func} writes into a parameter, buffer or constant",
+                              "a forward that changes the model's state has no fixed real-arithmetic "
+                              "output (e.g. BatchNorm in training mode): put the model in eval mode")
+        name = func.overloadpacket.__name__
+        if name == "copy_":
+            src = args[1]
+            c, r = self.ival(src, target.c.device)
+            if target.c.is_complex() is False and c.is_complex():
+                raise self.refuse("copy of a complex value into a real tensor")
+            new_c = torch.broadcast_to(c, target.shape)
+            new_r = None if r is None else torch.broadcast_to(r, target.shape)
+            self.write(target, new_c, new_r)
+            return target
+        base = name[:-1]
+        packet = getattr(aten, base, None)
+        functional = getattr(packet, func._overloadname, None) if packet is not None else None
+        if functional is None or functional._schema.is_mutable:
+            raise self.refuse(f"unsupported in-place operation {func}")
+        out = self.dispatch(functional, args, kwargs)
+        if not isinstance(out, Iv):
+            raise self.refuse(f"in-place operation {func} with a non-interval result")
+        if tuple(out.shape) != tuple(target.shape):
+            raise self.refuse(f"in-place operation {func} changes the shape")
+        self.write(target, out.c, out.r)
+        return target
+
+    def write(self, target: Iv, c: torch.Tensor, r: torch.Tensor | None) -> None:
+        """Write ``(c, r)`` into ``target``'s storage, so that every view of it sees the change."""
+        target.c.copy_(c)
+        if r is None:
+            if target.r is not None:
+                target.r.zero_()
+            return
+        if target.r is None:
+            self.materialize(target)
+        assert target.r is not None
+        target.r.copy_(r)
+
+    def materialize(self, target: Iv) -> None:
+        """Give an exact group of views a zero radius that mirrors the storage of their centres."""
+        store = target.c.untyped_storage()
+        members = [m for m in target.group.members if m.r is None]
+        for m in members:
+            if m.c.untyped_storage().data_ptr() != store.data_ptr():
+                raise self.refuse("in-place operation on a view whose storage cannot be followed")
+        flat = torch.zeros(store.nbytes() // 8, dtype=torch.float64, device=target.c.device)
+        for m in members:
+            if m.c.is_complex():
+                base = flat.as_strided(tuple(m.c.size()) + (2,), tuple(2 * s for s in m.c.stride()) + (1,),
+                                       2 * m.c.storage_offset())
+                m.r = torch.view_as_complex(base)
+            else:
+                m.r = flat.as_strided(m.c.size(), m.c.stride(), m.c.storage_offset())
+
+
+# ==========================================================================================
+# handlers
+# ==========================================================================================
+HANDLERS: dict[str, Callable[..., Any]] = {}
+
+
+def _register(*names: str) -> Callable:
+    def deco(f: Callable) -> Callable:
+        for n in names:
+            HANDLERS[n] = f
+        return f
+    return deco
+
+
+def _is_view(func: Any) -> bool:
+    return any(ret.alias_info is not None for ret in func._schema.returns)
+
+
+def _wrap_tree(run: Run, out_c: Any, out_r: Any, base: Iv | None, view: bool, inputs: tuple) -> Any:
+    if isinstance(out_c, torch.Tensor):
+        if not _is_float(out_c):
+            if any(isinstance(x, Iv) and x.r is not None for x in inputs):
+                raise run.refuse("an operation that turns a computed value into integers (data-dependent)")
+            return out_c
+        if view and base is not None:
+            return Iv(out_c, out_r, base.group)
+        return run.wrap(out_c, out_r, inputs, check=False)
+    if isinstance(out_c, (list, tuple)):
+        rs = out_r if out_r is not None else [None] * len(out_c)
+        items = [_wrap_tree(run, c, r, base, view, inputs) for c, r in zip(out_c, rs)]
+        return type(out_c)(items) if isinstance(out_c, tuple) else items
+    return out_c
+
+
+@_register("view", "_unsafe_view", "reshape", "permute", "transpose", "t", "unsqueeze", "squeeze",
+           "expand", "slice", "select", "alias", "detach", "clone", "unbind", "split",
+           "split_with_sizes", "unsafe_split", "chunk", "narrow", "unfold", "flip", "roll", "repeat",
+           "index", "index_select", "gather", "pixel_shuffle", "pixel_unshuffle", "cat", "stack",
+           "view_as_real", "view_as_complex", "complex", "upsample_nearest1d", "upsample_nearest2d",
+           "upsample_nearest3d", "_upsample_nearest_exact1d", "_upsample_nearest_exact2d",
+           "_upsample_nearest_exact3d", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d",
+           "replication_pad1d", "replication_pad2d", "replication_pad3d", "movedim", "diagonal",
+           "tril", "triu", "_unsafe_index", "expand_as", "contiguous", "lift_fresh", "lift_fresh_copy",
+           "unflatten", "flatten", "squeeze_copy", "view_copy", "permute_copy", "select_copy",
+           "slice_copy", "transpose_copy", "unsqueeze_copy", "expand_copy", "t_copy", "alias_copy")
+def _rearrange(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    """Selections, copies and permutations: the same operation on centres and on radii (zeros
+    for exact operands; index and mask tensors pass unchanged)."""
+    if func is aten.view.dtype:
+        raise run.refuse("a reinterpreting view (Tensor.view(dtype))")
+    leaves, spec = tree_flatten((args, kwargs))
+    ivs = [x for x in leaves if isinstance(x, Iv)]
+    dev = run.device_of(*leaves)
+    if not ivs:
+        # only plain tensors: exact constants; views of them stay plain (they are constants too)
+        c_leaves = [run.const(x, dev) if _is_float(x) else x for x in leaves]
+        a, k = tree_unflatten(c_leaves, spec)
+        out = func(*a, **k)
+        return out
+    has_r = any(x.r is not None for x in ivs)
+    c_leaves = [x.c if isinstance(x, Iv) else run.const(x, dev) if _is_float(x) else x for x in leaves]
+    a, k = tree_unflatten(c_leaves, spec)
+    out_c = func(*a, **k)
+    out_r = None
+    if has_r:
+        r_leaves = [(x.r if x.r is not None else torch.zeros_like(x.c)) if isinstance(x, Iv)
+                    else torch.zeros_like(run.const(x, dev)) if _is_float(x) else x for x in leaves]
+        a, k = tree_unflatten(r_leaves, spec)
+        out_r = func(*a, **k)
+    view = _is_view(func)
+    base = ivs[0] if view else None
+    if view and not isinstance(args[0], Iv):
+        view, base = False, None
+    return _wrap_tree(run, out_c, out_r, base, view, tuple(leaves))
+
+
+@_register("_to_copy")
+def _to_copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = b["self"]
+    dtype = b.get("dtype") or x.dtype
+    dev = b.get("device") or x.device
+    c, r = run.ival(x, dev)
+    c = c.to(dev)
+    r = None if r is None else r.to(dev)
+    if dtype in _REAL + _CPLX:
+        if c.is_complex() and dtype in _REAL:
+            raise run.refuse("conversion of a complex tensor to a real one")
+        target = torch.complex128 if dtype in _CPLX else torch.float64
+        if dtype not in (torch.float64, torch.complex128) and not (
+                r is None and bool((c.to(dtype).to(c.dtype) == c).all())):
+            raise run.refuse(f"conversion to {dtype} (rounding)",
+                             "the enclosure is about the real-arithmetic network with float64 weights; "
+                             "a cast inside forward rounds: remove it")
+        return run.wrap(c.to(target), None if r is None else r.to(target), (x,), check=False)
+    if r is not None:
+        raise run.refuse(f"conversion of a computed value to {dtype} (data-dependent)")
+    return c.to(dtype)
+
+
+# -- factories ---------------------------------------------------------------------------------
+@_register("zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "new_zeros", "new_ones",
+           "new_full", "scalar_tensor", "eye", "arange", "empty", "empty_like", "new_empty",
+           "empty_strided", "new_empty_strided", "empty_permuted")
+def _factory(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    name = func.overloadpacket.__name__
+    leaves, spec = tree_flatten((args, kwargs))
+    if name == "arange":
+        nums = [v for k, v in b.items() if k in ("start", "end", "step") and v is not None]
+        if not all(isinstance(v, int) or (isinstance(v, float) and v.is_integer()) for v in nums):
+            raise run.refuse("arange with non-integer arguments (rounded values)")
+    if name in ("full", "full_like", "new_full", "scalar_tensor"):
+        v = b.get("fill_value", b.get("s"))
+        if isinstance(v, torch.Tensor):
+            raise run.refuse(f"{func} with a tensor fill value")
+    c_leaves = [x.c if isinstance(x, Iv) else x for x in leaves]
+    a, k = tree_unflatten(c_leaves, spec)
+    out = func(*a, **k)
+    if not _is_float(out):
+        return out
+    target = torch.complex128 if out.dtype in _CPLX else torch.float64
+    c = out.to(target)
+    if name.startswith("empty") or name == "new_empty" or name == "new_empty_strided":
+        # uninitialised memory: unknown values until written
+        c = torch.zeros_like(c)
+        r = torch.full_like(c, math.inf) if not c.is_complex() else torch.full_like(c, complex(math.inf, math.inf))
+        return Iv(c, r)
+    return Iv(c, None)
+
+
+# -- random and data-dependent operations: refused with a reason ---------------------------------
+@_register("native_dropout", "dropout", "bernoulli", "rand", "randn", "rand_like", "randn_like",
+           "randint", "randperm", "normal", "multinomial", "uniform", "feature_dropout",
+           "alpha_dropout", "feature_alpha_dropout")
+def _random(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    raise run.refuse(f"random operation {func}", "dropout in training mode or random layers have no "
+                     "fixed output: put the model in eval mode")
+
+
+_COMPARE = ("eq", "ne", "gt", "lt", "ge", "le", "logical_and", "logical_or", "logical_not",
+            "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not", "is_nonzero", "_local_scalar_dense",
+            "equal", "isnan", "isinf", "isfinite", "sign", "argmax", "argmin", "nonzero", "any", "all",
+            "max", "min", "sort", "argsort", "topk", "floor", "ceil", "round", "trunc", "remainder",
+            "fmod", "floor_divide", "masked_select", "unique", "_unique2", "bincount", "allclose",
+            "isclose", "count_nonzero", "sum_to_size")
+
+
+@_register(*_COMPARE)
+def _exact_or_refuse(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    """Discrete functions: computed on exact operands (constants), refused on intervals."""
+    leaves, spec = tree_flatten((args, kwargs))
+    if any(isinstance(x, Iv) and x.r is not None for x in leaves):
+        raise run.refuse(f"{func} on a computed value (data-dependent)",
+                         "data-dependent control flow, comparisons and discrete functions of the "
+                         "activations have no enclosure")
+    c_leaves = [x.c if isinstance(x, Iv) else x for x in leaves]
+    a, k = tree_unflatten(c_leaves, spec)
+    out = func(*a, **k)
+    if isinstance(out, torch.Tensor) and _is_float(out):
+        return Iv(out.to(torch.complex128 if out.is_complex() else torch.float64), None)
+    return out
+
+
+# -- arithmetic ----------------------------------------------------------------------------------
+def _real_pair(c: torch.Tensor) -> torch.Tensor:
+    return torch.view_as_real(c) if c.is_complex() else c
+
+
+def _complex_lift(run: Run, x: Any, dev: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    c, r = run.ival(x, dev)
+    if not c.is_complex():
+        c = c.to(torch.complex128)
+        r = None if r is None else r.to(torch.complex128)
+    return torch.view_as_real(c), None if r is None else torch.view_as_real(r)
+
+
+def _finish_complex(run: Run, c: torch.Tensor, r: torch.Tensor | None, inputs: tuple) -> Iv:
+    c = torch.view_as_complex(c.contiguous())
+    r = None if r is None else torch.view_as_complex(r.contiguous())
+    return run.wrap(c, r, inputs)
+
+
+@_register("add", "sub", "rsub")
+def _add(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    name = func.overloadpacket.__name__
+    x, y = b["self"], b["other"]
+    alpha = b.get("alpha", 1)
+    if name == "rsub":
+        x, y, sign = y, x, -1.0
+    else:
+        sign = 1.0 if name == "add" else -1.0
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
+        raise run.refuse(f"{func} with alpha={alpha!r}")
+    dev = run.device_of(x, y)
+    cplx = any(isinstance(v, complex) or isinstance(v, torch.Tensor) and v.is_complex() for v in (x, y))
+    if cplx:
+        X, Y = _complex_lift(run, x, dev), _complex_lift(run, y, dev)
+    else:
+        X, Y = run.ival(x, dev), run.ival(y, dev)
+    if alpha != 1:
+        Y = ar.affine(Y[0], Y[1], s=float(alpha))
+    c, r = ar.add(X, Y, sign)
+    if cplx:
+        return _finish_complex(run, c, r, (x, y))
+    return run.wrap(c, r, (x, y))
+
+
+@_register("neg")
+def _neg(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = b["self"]
+    c, r = run.ival(x, run.device_of(x))
+    return run.wrap(-c, None if r is None else r.clone(), (x,))
+
+
+@_register("abs")
+def _abs(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = b["self"]
+    c, r = run.ival(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse("abs of a complex interval")
+    return run.wrap(c.abs(), None if r is None else r.clone(), (x,))
+
+
+def _exact_value(run: Run, v: Any, dev: Any) -> Any:
+    """A Python number or an exact tensor (plain or exact interval), else None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, Iv):
+        return v.c if v.r is None else None
+    if isinstance(v, torch.Tensor):
+        return run.ival(v, dev)[0]
+    return None
+
+
+@_register("mul")
+def _mul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, y = b["self"], b["other"]
+    dev = run.device_of(x, y)
+    ex, ey = _exact_value(run, x, dev), _exact_value(run, y, dev)
+    if ey is None and ex is not None:
+        x, y, ex, ey = y, x, ey, ex
+    if ey is not None:  # interval (or exact) times an exact value
+        cx, rx = run.ival(x, dev)
+        s = ey
+        if isinstance(s, complex) or isinstance(s, torch.Tensor) and s.is_complex():
+            raise run.refuse("multiplication by a complex factor")
+        if cx.is_complex():
+            sc = s.unsqueeze(-1) if isinstance(s, torch.Tensor) else s
+            c, r = ar.affine(torch.view_as_real(cx), None if rx is None else torch.view_as_real(rx), s=sc)
+            return _finish_complex(run, c, r, (x, y))
+        if rx is None and ex is not None:
+            c, r = ar.mul((cx, None), (s if isinstance(s, torch.Tensor) else cx.new_tensor(s), None))
+        else:
+            c, r = ar.affine(cx, rx, s=s)
+        return run.wrap(c, r, (x, y))
+    cx, rx = run.ival(x, dev)
+    cy, ry = run.ival(y, dev)
+    if cx.is_complex() or cy.is_complex():
+        raise run.refuse("product of two complex intervals")
+    c, r = ar.mul((cx, rx), (cy, ry))
+    return run.wrap(c, r, (x, y))
+
+
+@_register("div")
+def _div(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, y = b["self"], b["other"]
+    if b.get("rounding_mode") is not None:
+        raise run.refuse(f"{func} with rounding_mode={b.get('rounding_mode')!r}")
+    dev = run.device_of(x, y)
+    cx, rx = run.ival(x, dev)
+    ey = _exact_value(run, y, dev)
+    if ey is not None:
+        if isinstance(ey, torch.Tensor) and ey.is_complex():
+            raise run.refuse("division by a complex value")
+        cxr = _real_pair(cx)
+        rxr = None if rx is None else _real_pair(rx)
+        d = ey.unsqueeze(-1) if (cx.is_complex() and isinstance(ey, torch.Tensor)) else ey
+        center = cxr / d
+        # |fl(c/d) − c/d| ≤ U|ĉ| + 2⁻¹⁰⁷⁵; the radius r/|d| is computed with one rounding
+        R = center.abs().mul_(ar.U)
+        if rxr is not None:
+            R = R + rxr / (d.abs() if isinstance(d, torch.Tensor) else abs(d))
+        r = ar.up(R, 3, 2 * ar.ETA)
+        if cx.is_complex():
+            return _finish_complex(run, center, r, (x, y))
+        return run.wrap(center, r, (x, y))
+    cy, ry = run.ival(y, dev)
+    if cx.is_complex() or cy.is_complex():
+        raise run.refuse("division by a complex interval")
+    inv = ar.reciprocal(cy, ry)
+    c, r = ar.mul((cx, rx), inv)
+    return run.wrap(c, r, (x, y))
+
+
+@_register("sum", "mean")
+def _sum(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = b["self"]
+    if b.get("dtype") not in (None, torch.float64):
+        raise run.refuse(f"{func} with dtype={b.get('dtype')}")
+    c, r = run.ival(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse(f"{func} of a complex interval")
+    c2, r2 = ar.reduce_sum(c, r, b.get("dim"), bool(b.get("keepdim", False)),
+                           func.overloadpacket.__name__ == "mean")
+    return run.wrap(c2, r2, (x,))
+
+
+# -- bilinear maps --------------------------------------------------------------------------------
+def _operands(run: Run, *xs: Any) -> tuple:
+    dev = run.device_of(*xs)
+    out = []
+    for x in xs:
+        c, r = run.ival(x, dev)
+        if c.is_complex():
+            raise run.refuse("a complex matrix product or convolution")
+        out.append((c, r))
+    return tuple(out)
+
+
+def _abs_cache(run: Run, originals: dict) -> Callable:
+    """``|t|``, ``Σ|t|`` of an operand, cached when it is the conversion of a parameter or buffer."""
+    keep = {k for k, v in originals.items() if not isinstance(v, Iv) and id(v) in run.persistent}
+
+    def f(t: torch.Tensor) -> tuple[torch.Tensor, float]:
+        return run.absolute(t, persistent=id(t) in keep)
+    return f
+
+
+@_register("convolution")
+def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, w, bias = b["input"], b["weight"], b["bias"]
+    stride, padding, dilation = b["stride"], b["padding"], b["dilation"]
+    transposed, out_pad, groups = bool(b["transposed"]), b["output_padding"], int(b["groups"])
+    (A, B) = _operands(run, x, w)
+    bias_iv = _operands(run, bias)[0] if bias is not None else None
+    if not run.cache.get(("conv_checked", tuple(A[0].shape), tuple(B[0].shape), transposed, str(stride),
+                          str(padding), str(dilation), groups)):
+        backend = torch._C._select_conv_backend(A[0], B[0], None if bias_iv is None else bias_iv[0],
+                                                list(stride), list(padding), list(dilation), transposed,
+                                                list(out_pad), groups, None)
+        name = str(backend).split(".")[-1]
+        if name not in _PLAIN_CONV:
+            raise run.refuse(f"convolution backend {name}",
+                             "only plain sum-of-products algorithms have Higham's bound (not Winograd/FFT/"
+                             "cuDNN): run the enclosure on the CPU")
+        run.cache[("conv_checked", tuple(A[0].shape), tuple(B[0].shape), transposed, str(stride),
+                   str(padding), str(dilation), groups)] = True
+    W = B[0]
+    ksize = 1
+    for s in W.shape[2:]:
+        ksize *= int(s)
+    n = (int(W.shape[0]) // groups if transposed else int(W.shape[1])) * ksize
+    n = max(n, 1)
+
+    def op(a: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
+        return aten.convolution.default(a, wt, None, stride, padding, dilation, transposed, out_pad, groups)
+
+    bc = None if bias_iv is None else bias_iv[0]
+
+    def center_op(a: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
+        return aten.convolution.default(a, wt, bc, stride, padding, dilation, transposed, out_pad, groups)
+
+    nd = A[0].dim()
+
+    def bshape(t: torch.Tensor) -> torch.Tensor:
+        return t.reshape((1, -1) + (1,) * (nd - 2))
+
+    originals = {id(B[0]): w}
+    c, r = ar.bilinear(op, center_op, A, B, n, bias_iv, bshape, _abs_cache(run, originals))
+    return run.wrap(c, r, (x, w, bias))
+
+
+@_register("mm", "bmm", "addmm", "mv", "dot", "baddbmm", "addmv", "addbmm")
+def _matmul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    name = func.overloadpacket.__name__
+    if b.get("beta", 1) != 1 or b.get("alpha", 1) != 1:
+        raise run.refuse(f"{func} with beta/alpha ≠ 1")
+    if name in ("addmm", "addmv", "baddbmm", "addbmm"):
+        bias = b["self"]
+        m1, m2 = (b["mat1"], b["mat2"]) if name == "addmm" else (b["mat"], b["vec"]) if name == "addmv" \
+            else (b["batch1"], b["batch2"])
+    else:
+        bias = None
+        m1, m2 = b["self"], b.get("mat2", b.get("vec", b.get("tensor")))
+    if name == "addbmm":
+        raise run.refuse(f"{func}")
+    A, B = _operands(run, m1, m2)
+    bias_iv = _operands(run, bias)[0] if bias is not None else None
+    n = max(int(A[0].shape[-1]), 1)
+    bc = None if bias_iv is None else bias_iv[0]
+
+    def op(a: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(a, m)
+
+    def center_op(a: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        if bc is None:
+            return torch.matmul(a, m)
+        if name == "addmm":
+            return torch.addmm(bc, a, m)
+        if name == "addmv":
+            return torch.addmv(bc, a, m)
+        return torch.baddbmm(bc, a, m)
+
+    originals = {id(B[0]): m2, id(A[0]): m1}
+    c, r = ar.bilinear(op, center_op, A, B, n, bias_iv, None, _abs_cache(run, originals))
+    return run.wrap(c, r, (m1, m2, bias))
+
+
+# -- pooling --------------------------------------------------------------------------------------
+@_register("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool3d")
+def _maxpool(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    """``|max xᵢ − max cᵢ| ≤ max |xᵢ − cᵢ|``: centre and radius are max-pooled (exact operations)."""
+    x = args[0]
+    c, r = run.ival(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse("max-pool of a complex interval")
+    rest = args[1:]
+    oc = func(c, *rest, **kwargs)
+    orr = None if r is None else func(r, *rest, **kwargs)
+    if isinstance(oc, (tuple, list)):
+        out = run.wrap(oc[0], None if orr is None else orr[0], (x,), check=False)
+        return out, Poison(oc[1], "the indices of a max-pool (which input attains the maximum is "
+                                  "not determined by an enclosure)")
+    return run.wrap(oc, orr, (x,), check=False)
+
+
+@_register("avg_pool1d", "avg_pool2d", "avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
+           "adaptive_avg_pool1d")
+def _avgpool(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    """Window sums divided by an integer: error ``≤ γ_{n+2}·avg(|c|)``; radius ``avg(r + γ|c|)``."""
+    x = args[0]
+    c, r = run.ival(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse("average pool of a complex interval")
+    name = func.overloadpacket.__name__
+    if name.startswith("_adaptive") or name.startswith("adaptive"):
+        out = b["output_size"]
+        spatial = c.shape[-len(out):]
+        n = 1
+        for i, o in zip(spatial, out):
+            n *= (-(-int(i) // max(int(o), 1))) + 1
+    else:
+        ks = [int(k) for k in b["kernel_size"]]
+        spatial_dims = {"avg_pool1d": 1, "avg_pool2d": 2, "avg_pool3d": 3}[name]
+        if len(ks) == 1:
+            ks = ks * spatial_dims
+        n = 1
+        for k in ks:
+            n *= k
+        if b.get("divisor_override") is not None:
+            raise run.refuse(f"{func} with divisor_override")
+    rest = args[1:]
+    center = func(c, *rest, **kwargs)
+    g = ar.gamma(n + 2)
+    s = c.abs().mul_(g)
+    if r is not None:
+        s.add_(r)
+    T = func(s, *rest, **kwargs)
+    return run.wrap(center, ar.up(T, n + 5, ar.eta_multiple(2.0 * n + 2.0)), (x,))
+
+
+# -- activations ----------------------------------------------------------------------------------
+def _real_operand(run: Run, x: Any, what: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    c, r = run.ival(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse(f"{what} of a complex interval")
+    return c, r
+
+
+@_register("relu")
+def _relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    """``|relu(x) − relu(c)| ≤ |x − c|``; the radius is 0 where the whole interval is ``≤ 0``."""
+    x = b["self"]
+    c, r = _real_operand(run, x, "relu")
+    center = torch.relu(c)
+    if r is None:
+        return run.wrap(center, None, (x,), check=False)
+    return run.wrap(center, r.masked_fill(c <= -r, 0.0), (x,), check=False)
+
+
+def _leaky(run: Run, x: Any, alpha: Any, inputs: tuple) -> Iv:
+    c, r = _real_operand(run, x, "leaky relu")
+    dev = c.device
+    if isinstance(alpha, torch.Tensor):
+        a = run.ival(alpha, dev)
+        if a[1] is not None:
+            raise run.refuse("PReLU with a computed slope")
+        a = a[0]
+        if a.is_complex():
+            raise run.refuse("complex PReLU slope")
+        center = torch.where(c > 0, c, c * a)
+        abs_a = a.abs()
+    else:
+        a = float(alpha)
+        center = torch.where(c > 0, c, c * a)
+        abs_a = abs(a)
+    # centre: one rounded product on the negative side (U|ĉ| + 2⁻¹⁰⁷⁵)
+    R = center.abs().mul_(ar.U)
+    if r is not None:
+        one = torch.ones_like(c)
+        slope_neg = one * abs_a
+        slope_mix = torch.maximum(one, slope_neg)
+        slope = torch.where(c >= r, one, torch.where(c <= -r, slope_neg, slope_mix))
+        R = R + slope * r
+    return run.wrap(center, ar.up(R, 3, 2 * ar.ETA), inputs)
+
+
+@_register("leaky_relu")
+def _leaky_relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    return _leaky(run, b["self"], b.get("negative_slope", 0.01), (b["self"],))
+
+
+@_register("_prelu_kernel", "prelu")
+def _prelu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    return _leaky(run, b["self"], b["weight"], (b["self"], b["weight"]))
+
+
+def _monotone(run: Run, x: Any, name: str, f_lo: Callable, f_hi: Callable) -> Iv:
+    c, r = _real_operand(run, x, name)
+    lo, hi = ar.monotone(c, r, f_lo, f_hi)
+    return run.wrap(lo, hi, (x,))
+
+
+def _transcendental(run: Run, fname: str) -> tuple[Callable, Callable]:
+    if run.transcendental == "arb":
+        run.used.add("arb")
+        return (lambda t: ar.arb_bounds(t, fname, -1)), (lambda t: ar.arb_bounds(t, fname, +1))
+    run.used.add("libm")
+    k = run.ulps
+    f = {"tanh": ar.tanh_bounds, "exp": ar.exp_bounds, "expm1": ar.expm1_bounds,
+         "sigmoid": ar.sigmoid_bounds}[fname]
+    return (lambda t: f(t, -1, k)), (lambda t: f(t, +1, k))
+
+
+@_register("tanh", "sigmoid", "exp")
+def _tanh(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    name = func.overloadpacket.__name__
+    lo, hi = _transcendental(run, name)
+    return _monotone(run, b["self"], name, lo, hi)
+
+
+@_register("sqrt")
+def _sqrt(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = b["self"]
+    c, r = _real_operand(run, x, "sqrt")
+    lo = ar.lower(c, r)
+    if bool((lo < 0).any()):
+        raise run.refuse("sqrt of an interval that reaches below 0")
+    # IEEE sqrt is correctly rounded: one step outward
+    return run.wrap(*ar.from_bounds(ar.pred(torch.sqrt(lo)).clamp_(min=0.0), ar.succ(torch.sqrt(ar.upper(c, r)))),
+                    (x,))
+
+
+@_register("elu")
+def _elu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    """ELU/SELU ``scale·x`` (x > 0), ``scale·α·expm1(input_scale·x)``: nondecreasing for
+    ``scale > 0``, ``α ≥ 0``, ``input_scale > 0``; bounded at the endpoints."""
+    x = b["self"]
+    alpha, scale, iscale = (float(b.get("alpha", 1)), float(b.get("scale", 1)),
+                            float(b.get("input_scale", 1)))
+    if not (alpha >= 0 and scale > 0 and iscale > 0):
+        raise run.refuse(f"ELU with alpha={alpha}, scale={scale}, input_scale={iscale} (not monotone)")
+    em_lo, em_hi = _transcendental(run, "expm1")
+
+    def bound(t: torch.Tensor, d: int) -> torch.Tensor:
+        step = ar.succ if d > 0 else ar.pred
+        pos = t if scale == 1.0 else step(t * scale)
+        u = t if iscale == 1.0 else step(t * iscale)
+        e = (em_hi if d > 0 else em_lo)(torch.clamp(u, max=0.0))
+        neg = step(e * alpha)
+        if scale != 1.0:
+            neg = step(neg * scale)
+        return torch.where(t > 0, pos, neg)
+
+    return _monotone(run, x, "elu", lambda t: bound(t, -1), lambda t: bound(t, +1))
+
+
+@_register("hardtanh", "clamp", "clamp_min", "clamp_max")
+def _clamp(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    name = func.overloadpacket.__name__
+    if name == "hardtanh":
+        lo_v, hi_v = b.get("min_val", -1.0), b.get("max_val", 1.0)
+    elif name == "clamp":
+        lo_v, hi_v = b.get("min"), b.get("max")
+    elif name == "clamp_min":
+        lo_v, hi_v = b.get("min"), None
+    else:
+        lo_v, hi_v = None, b.get("max")
+    for v in (lo_v, hi_v):
+        if v is not None and (isinstance(v, (torch.Tensor, bool)) or not isinstance(v, (int, float))):
+            raise run.refuse(f"{func} with tensor bounds")
+
+    def f(t: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(t, min=lo_v, max=hi_v)
+
+    x = b["self"]
+    c, r = _real_operand(run, x, name)
+    if r is None:
+        return run.wrap(f(c), None, (x,), check=False)
+    return _monotone(run, x, name, f, f)
+
+
+@_register("where")
+def _where(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    cond = b["condition"]
+    if isinstance(cond, Iv):
+        raise run.refuse("torch.where with a computed condition (data-dependent)")
+    x, y = b["self"], b["other"]
+    dev = run.device_of(x, y)
+    cx, rx = run.ival(x, dev)
+    cy, ry = run.ival(y, dev)
+    c = torch.where(cond, cx, cy)
+    if rx is None and ry is None:
+        return run.wrap(c, None, (x, y), check=False)
+    zx = rx if rx is not None else torch.zeros_like(cx)
+    zy = ry if ry is not None else torch.zeros_like(cy)
+    return run.wrap(c, torch.where(cond, zx, zy), (x, y), check=False)
+
+
+@_register("masked_fill")
+def _masked_fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, mask, value = b["self"], b["mask"], b["value"]
+    if isinstance(mask, Iv):
+        raise run.refuse("masked_fill with a computed mask (data-dependent)")
+    if isinstance(value, torch.Tensor):
+        ev = _exact_value(run, value, run.device_of(x))
+        if ev is None:
+            raise run.refuse("masked_fill with a computed fill value")
+        value = ev
+    c, r = run.ival(x, run.device_of(x))
+    out_c = c.masked_fill(mask, value)
+    out_r = None if r is None else r.masked_fill(mask, 0.0)
+    return run.wrap(out_c, out_r, (x,))
+
+
+@_register("fill", "zero")
+def _fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = b["self"]
+    value = b.get("value", 0.0)
+    c, r = run.ival(x, run.device_of(x))
+    if isinstance(value, torch.Tensor):
+        ev = _exact_value(run, value, c.device)
+        if ev is None:
+            raise run.refuse("fill with a computed value")
+        value = ev
+    out = torch.zeros_like(c) + value if isinstance(value, torch.Tensor) else torch.full_like(c, value)
+    return run.wrap(out, None, (x,))
+
+
+@_register("index_put")
+def _index_put(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, indices, values, acc = b["self"], b["indices"], b["values"], bool(b.get("accumulate", False))
+    if acc:
+        raise run.refuse("index_put with accumulate=True (a sum)")
+    for i in indices:
+        if isinstance(i, Iv):
+            raise run.refuse("index_put with computed indices")
+    dev = run.device_of(x, values)
+    c, r = run.ival(x, dev)
+    vc, vr = run.ival(values, dev)
+    # repeated indices would let the centre and the radius come from different writes
+    probe = torch.zeros(c.shape, dtype=torch.float64, device=dev).index_put_(
+        tuple(i for i in indices), torch.ones((), dtype=torch.float64, device=dev), accumulate=True)
+    if bool((probe > 1).any()):
+        raise run.refuse("index_put with repeated indices")
+    out_c = c.index_put(tuple(indices), vc)
+    if r is None and vr is None:
+        return run.wrap(out_c, None, (x, values))
+    rr = r if r is not None else torch.zeros_like(c)
+    out_r = rr.index_put(tuple(indices), vr if vr is not None else torch.zeros_like(vc))
+    return run.wrap(out_c, out_r, (x, values))
+
+
+@_register("constant_pad_nd")
+def _pad(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, pad, value = b["self"], b["pad"], b.get("value", 0.0)
+    c, r = run.ival(x, run.device_of(x))
+    out_c = aten.constant_pad_nd.default(c, pad, value)
+    out_r = None if r is None else aten.constant_pad_nd.default(r, pad, 0.0)
+    return run.wrap(out_c, out_r, (x,), check=False)
+
+
+@_register("copy")
+def _copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x, src = b["self"], b["src"]
+    dev = run.device_of(x, src)
+    c, _ = run.ival(x, dev)
+    sc, sr = run.ival(src, dev)
+    if sc.is_complex() and not c.is_complex():
+        raise run.refuse("copy of a complex value into a real tensor")
+    out_c = torch.broadcast_to(sc.to(c.dtype), c.shape).clone()
+    out_r = None if sr is None else torch.broadcast_to(sr.to(c.dtype), c.shape).clone()
+    return run.wrap(out_c, out_r, (x, src), check=False)
+
+
+# -- batch normalisation ----------------------------------------------------------------------------
+def _bn_coefficients(run: Run, weight: Any, bias: Any, mean: Any, var: Any, eps: float, dev: Any
+                     ) -> tuple[torch.Tensor, ...]:
+    """``s = γ/√(var + eps)``, ``t = β − μ·s`` per channel, as float64 centres and radii (arb balls)."""
+    import flint
+
+    from theorycheck.numerics.exact import ball_upper
+    from theorycheck.numerics.precision import precision
+
+    key = ("bn", id(weight), id(bias), id(mean), id(var), float(eps))
+    hit = run.cache.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], (weight, bias, mean, var))):
+        return hit[1]
+    vals = []
+    for t in (weight, bias, mean, var):
+        if t is None:
+            vals.append(None)
+            continue
+        if isinstance(t, Iv):
+            if t.r is not None:
+                raise run.refuse("batch norm with computed statistics")
+            t = t.c
+        vals.append(run.const(t, torch.device("cpu")).reshape(-1).tolist())
+    C = len(vals[2])
+    w = vals[0] or [1.0] * C
+    bb = vals[1] or [0.0] * C
+    sc, sr, tc, tr = [], [], [], []
+    with precision(prec=160):
+        e = flint.arb(float(eps))
+        for i in range(C):
+            v = flint.arb(vals[3][i]) + e
+            if not v > 0:
+                raise run.refuse("batch norm with running_var + eps ≤ 0")
+            s = flint.arb(w[i]) / v.sqrt()
+            t = flint.arb(bb[i]) - flint.arb(vals[2][i]) * s
+            for ball, cs, rs in ((s, sc, sr), (t, tc, tr)):
+                mid = float(ball.mid())
+                cs.append(mid)
+                rs.append(ball_upper((ball - flint.arb(mid)).abs_upper()))
+    out = tuple(torch.tensor(v, dtype=torch.float64, device=dev) for v in (sc, sr, tc, tr))
+    run.cache[key] = ((weight, bias, mean, var), out)
+    return out
+
+
+@_register("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
+           "batch_norm", "_batch_norm_impl_index", "_batch_norm_no_update")
+def _batch_norm(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    name = func.overloadpacket.__name__
+    training = bool(b.get("training", False)) if name != "_native_batch_norm_legit_no_training" else False
+    mean, var = b.get("running_mean"), b.get("running_var")
+    if training or mean is None or var is None:
+        raise run.refuse("batch normalisation with batch statistics (training mode)",
+                         "put the model in eval mode: batch statistics make the output depend on the "
+                         "whole batch")
+    x = b["input"]
+    c, r = _real_operand(run, x, "batch norm")
+    sc, sr, tc, tr = _bn_coefficients(run, b.get("weight"), b.get("bias"), mean, var, float(b["eps"]),
+                                      c.device)
+    shape = (1, -1) + (1,) * (c.dim() - 2)
+    out_c, out_r = ar.affine(c, r, s=sc.reshape(shape), s_r=sr.reshape(shape), t=tc.reshape(shape),
+                             t_r=tr.reshape(shape))
+    out = run.wrap(out_c, out_r, (x,))
+    if name in ("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training"):
+        empty = torch.empty(0, dtype=torch.float64, device=c.device)
+        return (out, Poison(empty, "batch-norm statistics"), Poison(empty, "batch-norm statistics"))
+    if name == "_batch_norm_impl_index":
+        raise run.refuse(f"{func}")
+    return out
+
+
+# -- interpolation ------------------------------------------------------------------------------------
+def _linear_weights(n_in: int, n_out: int, align_corners: bool, scale: float | None
+                    ) -> tuple[list[list[Fraction]], None]:
+    """Exact interpolation matrix (``n_out × n_in``) of torch's linear interpolation along one axis,
+    with the exact rational coordinate map (``scale`` = the exact ratio, or ``1/scale_factor``)."""
+    M = [[Fraction(0)] * n_in for _ in range(n_out)]
+    if n_in == n_out:
+        for i in range(n_out):
+            M[i][i] = Fraction(1)
+        return M, None
+    if align_corners:
+        sc = Fraction(n_in - 1, n_out - 1) if n_out > 1 else Fraction(0)
+    elif scale is not None and scale > 0:
+        sc = 1 / Fraction(scale)
+    else:
+        sc = Fraction(n_in, n_out)
+    for d in range(n_out):
+        src = sc * d if align_corners else sc * (d + Fraction(1, 2)) - Fraction(1, 2)
+        if src < 0:
+            src = Fraction(0)
+        i0 = min(math.floor(src), n_in - 1)
+        off = 1 if i0 < n_in - 1 else 0
+        lam1 = min(max(src - i0, Fraction(0)), Fraction(1))
+        M[d][i0] += 1 - lam1
+        M[d][i0 + off] += lam1
+    return M, None
+
+
+def _fraction_matrix(M: list[list[Fraction]], dev: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Float64 centres (nearest) and radii of an exact rational matrix."""
+    import numpy as np
+
+    rows, cols = len(M), len(M[0]) if M else 0
+    cen = np.zeros((rows, cols))
+    rad = np.zeros((rows, cols))
+    any_r = False
+    for i in range(rows):
+        for j in range(cols):
+            q = M[i][j]
+            f = float(q)  # correctly rounded
+            cen[i, j] = f
+            if Fraction(f) != q:
+                err = abs(Fraction(f) - q)
+                e = float(err)
+                if Fraction(e) < err:
+                    e = float(np.nextafter(e, np.inf))
+                rad[i, j] = e
+                any_r = True
+    c = torch.tensor(cen, dtype=torch.float64, device=dev)
+    return c, (torch.tensor(rad, dtype=torch.float64, device=dev) if any_r else None)
+
+
+def apply_matrix(c: torch.Tensor, r: torch.Tensor | None, Mc: torch.Tensor, Mr: torch.Tensor | None,
+                 axis: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Enclose ``M`` applied along ``axis`` of a real interval (``M`` given by centre and radius)."""
+    ct = c.movedim(axis, -1)
+    rt = None if r is None else r.movedim(axis, -1)
+    n = max(int(Mc.shape[1]), 1)
+    MT = Mc.t()
+    MrT = None if Mr is None else Mr.t()
+    oc, orr = ar.bilinear(torch.matmul, torch.matmul, (ct, rt), (MT, MrT), n)
+    return oc.movedim(-1, axis).contiguous(), orr.movedim(-1, axis).contiguous()
+
+
+@_register("upsample_bilinear2d", "upsample_linear1d")
+def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
+    x = args[0]
+    c, r = _real_operand(run, x, "interpolation")
+    k = 2 if func.overloadpacket.__name__ == "upsample_bilinear2d" else 1
+    align = bool(b["align_corners"])
+    in_sizes = [int(s) for s in c.shape[-k:]]
+    if func._overloadname == "vec":
+        osz, sf = b.get("output_size"), b.get("scale_factors")
+        scales = list(sf) if sf is not None else [None] * k
+        if osz is None:
+            osz = [int(i * s) for i, s in zip(in_sizes, scales)]
+    else:
+        osz = b["output_size"]
+        scales = [b.get("scales_h"), b.get("scales_w")] if k == 2 else [b.get("scales")]
+    out_c, out_r = c, r
+    for j in range(k):
+        axis = c.dim() - k + j
+        M, _ = _linear_weights(in_sizes[j], int(osz[j]), align, scales[j])
+        key = ("interp", in_sizes[j], int(osz[j]), align, scales[j], str(c.device))
+        mats = run.cache.get(key)
+        if mats is None:
+            mats = _fraction_matrix(M, c.device)
+            run.cache[key] = mats
+        out_c, out_r = apply_matrix(out_c, out_r, mats[0], mats[1], axis)
+    return run.wrap(out_c, out_r, (x,))

@@ -1,0 +1,713 @@
+"""Rigorous enclosures of a network's exact real-arithmetic output (midpoint–radius arithmetic).
+
+:func:`enclose` returns an :class:`Enclosure` — float64 tensors ``center`` and
+``radius`` of the output's shape — such that the output of the network
+**evaluated in exact real arithmetic** at the exact input lies in
+``[center − radius, center + radius]`` entrywise. It is what turns an
+instability certificate about a float64 *program* into one about the network
+as a mathematical map (``Rigor.PROVEN``): :func:`lower_bound_ratio` gives a
+proven lower bound on ``‖Ψ(y₁) − Ψ(y₀)‖₂ / ‖y₁ − y₀‖₂``.
+
+What is proven
+--------------
+For a ``torch.nn.Module`` (or a torch function) ``f`` and an input ``y``
+(exactly as its ``forward`` takes it, or measurements for a
+:class:`~theorycheck.nets.adapters.ReconstructionMap`): let ``f*`` be the map
+obtained by reading every parameter and buffer at its exact stored value
+(float16/bfloat16/float32/float64 values are converted to float64 exactly) and
+performing every operation of ``forward`` in exact real arithmetic (sums,
+products, ``tanh``, ``exp``, ``√``, … without rounding; the input conversion
+``A^* y`` of a reconstruction map with the exact operator, e.g. the exact
+orthonormal DFT). Then ``f*(y) ∈ [center ± radius]`` entrywise. Complex
+outputs are enclosed in their real and imaginary parts separately
+(``radius_real``, ``radius_imag``; ``radius`` bounds the modulus of the error).
+Index maps are the network's own (nearest-neighbour upsampling, padding, slicing);
+bilinear interpolation uses the exact rational coordinate map of torch's formula.
+
+How
+---
+The forward runs once on interval tensors under a ``TorchDispatchMode``
+(:mod:`theorycheck.nets._enclosure_ops`): every ATen operation — including
+operations on constants — is replaced by a rule with an a-priori error bound,
+so no arithmetic escapes. Linear maps (convolutions, matrix products, the
+transform factors of the operators, interpolation) use the centre product
+``W c + b`` in float64 and the radius ``|W|(r + γ|c|) + γ|b| + n·2⁻¹⁰⁷⁴`` with
+``γ = γ_{n+1}`` (Higham's bound ``|fl(Σ aᵢbᵢ) − Σ aᵢbᵢ| ≤ γₙ Σ|aᵢ||bᵢ|``,
+valid for any summation order, blocking and FMA, as in MKL/OpenBLAS GEMM and
+torch's im2col convolutions; the convolution algorithm is checked at run time
+with ``torch._C._select_conv_backend`` and Winograd/FFT/cuDNN algorithms are
+refused). ReLU, max-pool and rearrangements are exact on centres and radii;
+monotone functions (tanh, sigmoid, ELU, exp, clamp, √) are bounded at the
+endpoints ``[c − r, c + r]`` with directed rounding (one ``nextafter`` step
+after each correctly rounded operation); batch-norm coefficients
+``γ/√(var + eps)`` and ``β − μ·s`` are arb balls.
+
+Rounding model: every radius is computed in float64 as a nonnegative
+expression whose exact value exceeds the computed one by at most ``m``
+relative roundings (factor ``(1 − 2⁻⁵³)^{−m} ≤ 1 + γ_m``) plus an explicit
+absolute term for underflowing products (each ``≤ 2⁻¹⁰⁷⁵``, multiplied by the
+sum of the weights it propagates through); the result is then multiplied by
+``1 + γ_{m+2}`` (rounded up) and ``2⁻¹⁰⁷⁴`` is added, which makes it an upper
+bound also after its own rounding. Overflow (a non-finite centre or radius)
+raises :class:`~theorycheck.errors.InsufficientPrecision` naming the module.
+
+Assumptions (``Enclosure.assumptions`` lists those a result used)
+-----------------------------------------------------------------
+* IEEE binary64 arithmetic with round-to-nearest and gradual underflow for
+  torch's elementwise operations and BLAS products on the device (checked at
+  run time: a flush-to-zero or a changed rounding mode is refused).
+* Only when the network has ``tanh``, ``sigmoid``, ELU/SELU or ``exp`` and
+  ``transcendental="libm"`` (the default): torch's float64 ``tanh``, ``exp``
+  and ``expm1`` on the device are within 4 ulps of the exact value. Documented
+  bounds are ≤ 1 ulp for SLEEF's ``u10`` functions (torch's vectorised CPU
+  kernels), ≤ 1 ulp for MKL VML in HA mode, ≤ 2 ulps for glibc's ``tanh``
+  (the glibc manual's table; ``exp``/``expm1`` ≤ 1 ulp) and ≤ 1–2 ulps for
+  CUDA's libdevice. ``transcendental="arb"`` evaluates the endpoints with
+  python-flint balls instead and needs no libm assumption (slow: small tensors).
+
+Supported
+---------
+``Linear``, ``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d`` (any stride, padding,
+dilation, groups), ``BatchNorm1d/2d/3d`` in eval mode, ``ReLU``,
+``LeakyReLU``, ``PReLU``, ``ELU``, ``SELU``, ``Tanh``, ``Sigmoid``,
+``Hardtanh``/``ReLU6``/``clamp``, ``MaxPool1d/2d/3d`` (and adaptive),
+``AvgPool1d/2d/3d`` (and adaptive), ``Upsample`` (nearest, nearest-exact,
+linear, bilinear), ``cat``, ``stack``, ``+``, ``−``, ``*``, ``/`` (by constants
+or by intervals away from 0), ``sum``, ``mean``, ``abs``, ``√``, ``exp``,
+``where``/``masked_fill`` with constant masks, padding (constant, reflect,
+replicate, circular), reshape/view/flatten/permute/transpose/slicing/indexing,
+in-place versions of these (applied to the tracked storage, so views see them),
+complex ↔ channel conversions (``torch.complex``, ``view_as_real``,
+``.real``/``.imag``, ``stack``) and, for reconstruction maps, the operators
+``MatrixOperator``, ``SubsampledFourier``, ``SubsampledDCT``,
+``SubsampledWalshHadamard`` and their adjoints/compositions (dense factors with
+arb-enclosed entries; see :mod:`theorycheck.nets._enclosure_operators`).
+
+Not supported (raise :class:`~theorycheck.errors.PreconditionError` naming the
+operation and the module, so callers can fall back to float64): softmax, GELU,
+SiLU, normalisation with batch or instance statistics (BatchNorm in training
+mode, InstanceNorm/LayerNorm/GroupNorm), dropout in training mode and other
+random operations, data-dependent control flow (``bool``/``item``/comparisons
+of computed values), max-pool indices (``MaxUnpool``), casts to a narrower float
+type inside ``forward``, writes into parameters or buffers, forward/backward
+hooks, TorchScript and ``torch.compile`` modules, complex-valued layers (complex
+weights or complex products), wavelet/Radon/TV operators, bicubic/trilinear
+interpolation. Inputs with NaN/inf raise :class:`~theorycheck.errors.InvalidArgument`.
+
+The user's model is never modified: modules are deep-copied and converted to
+float64 (:class:`Encloser` keeps that copy for repeated calls).
+
+Theorem: Universal instability theorem (THEORY.md §3): an enclosure of the exact
+outputs at ``y₀, y₁`` bounds the local Lipschitz constant of the real network from below.
+Rigor: proven for IEEE binary64 round-to-nearest arithmetic; with a libm accuracy
+assumption (4 ulps) only when tanh/sigmoid/ELU/exp occur and ``transcendental="libm"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, TheorycheckError
+from theorycheck.nets import _enclosure_arith as ar
+from theorycheck.nets._enclosure_ops import Iv, Poison, Run
+from theorycheck.nets._enclosure_operators import enclose_operator
+from theorycheck.numerics.rounding import U, norm2_bounds, round_down, round_up
+
+__all__ = ["Enclosure", "Encloser", "enclose", "lower_bound_ratio"]
+
+_IEEE = "IEEE binary64 arithmetic, round-to-nearest, gradual underflow (checked at run time)"
+_LIBM = (f"torch's float64 tanh/exp/expm1 within {ar.LIBM_ULPS} ulps of the exact value "
+         "(SLEEF u10 ≤ 1 ulp, MKL VML HA ≤ 1 ulp, glibc tanh ≤ 2 ulps, CUDA ≤ 2 ulps)")
+_TRANSCENDENTAL = ("libm", "arb")
+
+
+class _Mode(TorchDispatchMode):
+    def __init__(self, run: Run):
+        super().__init__()
+        self.run = run
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        return self.run.dispatch(func, args, kwargs or {})
+
+
+# ------------------------------------------------------------------------------------------
+# the result
+# ------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, eq=False)
+class Enclosure:
+    """Centre and radius of the exact real-arithmetic output of a network (CPU tensors).
+
+    Attributes
+    ----------
+    center : torch.Tensor
+        float64 (real outputs) or complex128 (complex outputs), the output's shape.
+    radius : torch.Tensor
+        float64, the output's shape: ``|exact − center| ≤ radius`` entrywise (the
+        modulus of the error for complex outputs).
+    radius_real, radius_imag : torch.Tensor or None
+        Complex outputs: bounds on the errors of the real and imaginary parts
+        (``None`` for real outputs).
+    assumptions : tuple of str
+        What the proof assumes (IEEE arithmetic; a libm accuracy bound when
+        transcendental functions were bounded with libm).
+    notes : tuple of str
+        How special parts were enclosed (operators, transcendental functions).
+    rigor : str
+        ``"proven"``.
+
+    Theorem: none (a containment statement; see :mod:`theorycheck.nets.enclosure`).
+    Rigor: proven under ``assumptions``.
+    """
+
+    center: torch.Tensor
+    radius: torch.Tensor
+    radius_real: torch.Tensor | None = None
+    radius_imag: torch.Tensor | None = None
+    assumptions: tuple[str, ...] = (_IEEE,)
+    notes: tuple[str, ...] = ()
+    rigor: str = "proven"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The output's shape."""
+        return tuple(self.center.shape)
+
+    @property
+    def is_complex(self) -> bool:
+        """Whether the output is complex."""
+        return bool(self.center.is_complex())
+
+    @property
+    def width(self) -> torch.Tensor:
+        """``2·radius`` (exact: a power-of-two scaling)."""
+        return 2.0 * self.radius
+
+    @property
+    def max_radius(self) -> float:
+        """The largest radius."""
+        return float(self.radius.max()) if self.radius.numel() else 0.0
+
+    @property
+    def relative_width(self) -> float:
+        """``max radius / max |center|`` rounded up (``inf`` for a zero centre with a radius).
+
+        Theorem: none.
+        Rigor: an upper bound of the stated ratio.
+        """
+        top = float(self.center.abs().max()) if self.center.numel() else 0.0
+        rad = self.max_radius
+        if rad == 0.0:
+            return 0.0
+        if top == 0.0:
+            return math.inf
+        return float(round_up(rad / round_down(top * (1 - 2 * U))))
+
+    def lower(self) -> torch.Tensor:
+        """A float64 tensor ``≤`` the exact output entrywise (real outputs)."""
+        if self.is_complex:
+            raise InvalidArgument("lower() of a complex enclosure: use center.real/imag with radius_real/imag")
+        return ar.pred(self.center - self.radius)
+
+    def upper(self) -> torch.Tensor:
+        """A float64 tensor ``≥`` the exact output entrywise (real outputs)."""
+        if self.is_complex:
+            raise InvalidArgument("upper() of a complex enclosure: use center.real/imag with radius_real/imag")
+        return ar.succ(self.center + self.radius)
+
+    def contains(self, values: Any) -> bool:
+        """Whether every entry of ``values`` lies in the enclosure (decided exactly).
+
+        ``values``: an array/tensor of the output's shape (float, int or complex;
+        a numpy object array of ``fractions.Fraction``/ints/floats for exact real
+        values). Real and imaginary parts are compared with ``radius_real`` and
+        ``radius_imag`` for complex enclosures.
+
+        Theorem: none.
+        Rigor: proven (float comparisons where a margin of 4 ulps decides,
+        ``Fraction`` arithmetic otherwise).
+        """
+        arr = _as_numpy(values)
+        if arr.shape != self.shape:
+            try:
+                arr = np.broadcast_to(arr, self.shape)
+            except ValueError:
+                raise InvalidArgument(f"values have shape {arr.shape}, the enclosure {self.shape}") from None
+        c = self.center.numpy()
+        if arr.dtype == object:
+            if self.is_complex:
+                raise InvalidArgument("exact (object) values are supported for real enclosures only")
+            return _contains_exact(arr, c, self.radius.numpy())
+        if self.is_complex:
+            a = arr.astype(np.complex128)
+            return (_contains_real(a.real, c.real, self.radius_real.numpy())  # type: ignore[union-attr]
+                    and _contains_real(a.imag, c.imag, self.radius_imag.numpy()))  # type: ignore[union-attr]
+        if np.iscomplexobj(arr):
+            if np.any(arr.imag != 0):
+                return False
+            arr = arr.real
+        return _contains_real(arr.astype(np.float64), c, self.radius.numpy())
+
+
+def _as_numpy(values: Any) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        t = values.detach().cpu()
+        if t.is_complex():
+            return t.to(torch.complex128).numpy()
+        return t.to(torch.float64).numpy() if t.dtype != torch.float64 else t.numpy()
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biufcO":
+        raise InvalidArgument(f"values have dtype {arr.dtype}: pass numbers")
+    return arr
+
+
+def _contains_real(v: np.ndarray, c: np.ndarray, r: np.ndarray) -> bool:
+    if not np.all(np.isfinite(v)):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.abs(v - c)            # |exact difference| ∈ [a(1 − U), a(1 + U)] (or = a below 2⁻¹⁰²²)
+        sure_in = a * (1 + 4 * U) <= r
+        sure_out = a * (1 - 4 * U) > r
+    if np.any(sure_out & np.isfinite(a)):
+        return False
+    todo = np.argwhere(~sure_in)
+    for idx in todo:
+        t = tuple(idx)
+        if abs(Fraction(float(v[t])) - Fraction(float(c[t]))) > Fraction(float(r[t])):
+            return False
+    return True
+
+
+def _contains_exact(v: np.ndarray, c: np.ndarray, r: np.ndarray) -> bool:
+    for idx in np.ndindex(v.shape):
+        x = v[idx]
+        try:
+            q = Fraction(x) if not isinstance(x, float) else Fraction(x)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgument(f"value {x!r} at {idx} is not a rational number") from exc
+        if abs(q - Fraction(float(c[idx]))) > Fraction(float(r[idx])):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------
+# preparation of a model
+# ------------------------------------------------------------------------------------------
+def _global_hooks() -> list[str]:
+    from torch.nn.modules import module as M
+
+    names = ["_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+             "_global_backward_pre_hooks", "_global_forward_hooks_always_called"]
+    return [n for n in names if getattr(M, n, None)]
+
+
+def _check_module(model: torch.nn.Module) -> None:
+    if isinstance(model, torch.jit.ScriptModule):
+        raise PreconditionError("enclose: TorchScript modules are not supported: pass the Python module",
+                                hypothesis="supported layer")
+    if type(model).__name__ == "OptimizedModule":
+        raise PreconditionError("enclose: torch.compile'd modules are not supported: pass model._orig_mod",
+                                hypothesis="supported layer")
+    glob = _global_hooks()
+    if glob:
+        raise PreconditionError(f"enclose: global module hooks are registered ({', '.join(glob)}): "
+                                "remove them", hypothesis="supported layer")
+    from torch.nn.modules.batchnorm import _BatchNorm
+    from torch.nn.modules.dropout import _DropoutNd
+
+    for name, m in model.named_modules():
+        label = f"'{name or '<root>'}' ({type(m).__name__})"
+        for attr in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"):
+            if getattr(m, attr, None):
+                raise PreconditionError(f"enclose: module {label} has {attr.strip('_').replace('_', ' ')}: "
+                                        "hooks can change the output; remove them", hypothesis="supported layer")
+        if m.training and isinstance(m, _BatchNorm):
+            raise PreconditionError(f"enclose: module {label} is a batch norm in training mode (batch "
+                                    "statistics): call model.eval()", hypothesis="supported layer")
+        if m.training and isinstance(m, (_DropoutNd, torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)):
+            raise PreconditionError(f"enclose: module {label} is dropout in training mode (random): call "
+                                    "model.eval()", hypothesis="supported layer")
+
+
+def _float64_copy(model: torch.nn.Module, device: Any, train: bool | None) -> torch.nn.Module:
+    try:
+        work = copy.deepcopy(model)
+    except Exception as exc:  # noqa: BLE001 - any deepcopy failure
+        raise InvalidArgument(f"enclose: cannot copy the model ({type(exc).__name__}: {exc})") from exc
+    with torch.no_grad():
+        for name, t in list(work.named_parameters()) + list(work.named_buffers()):
+            if t.is_floating_point():
+                t.data = t.data.to(device=device, dtype=torch.float64)
+            elif t.is_complex():
+                t.data = t.data.to(device=device, dtype=torch.complex128)
+            else:
+                t.data = t.data.to(device=device)
+            if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t.data).all()):
+                raise InvalidArgument(f"enclose: parameter or buffer '{name}' contains NaN or inf")
+            if isinstance(t, torch.nn.Parameter):
+                t.requires_grad_(False)
+    if train is True:
+        work.train()
+    elif train is False:
+        work.eval()
+    return work
+
+
+def _input(y: Any, device: Any, name: str = "y") -> torch.Tensor:
+    """``y`` as a private float64/complex128 tensor on ``device`` (exact conversion), finite."""
+    if isinstance(y, (Iv, Poison)):
+        raise InvalidArgument(f"{name} is an interval tensor: pass numbers")
+    if isinstance(y, torch.Tensor):
+        t = y.detach()
+    else:
+        try:
+            arr = np.asarray(y)
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidArgument(f"{name} could not be read as an array: {exc}") from exc
+        if arr.dtype.kind not in "biufc":
+            raise InvalidArgument(f"{name} has dtype {arr.dtype}: pass a float or complex array or tensor")
+        if arr.dtype == np.longdouble or arr.dtype == np.clongdouble:
+            raise InvalidArgument(f"{name} has dtype {arr.dtype}: convert it to float64 yourself (rounding)")
+        t = torch.from_numpy(np.array(arr))
+    if t.is_complex():
+        out = t.to(device=device, dtype=torch.complex128)
+    elif t.is_floating_point():
+        out = t.to(device=device, dtype=torch.float64)
+    else:
+        if t.numel() and t.dtype != torch.bool and int(t.abs().max()) > 2 ** 53:
+            raise InvalidArgument(f"{name} has integers beyond 2⁵³ (not exact in float64)")
+        out = t.to(device=device, dtype=torch.float64)
+    if not bool(torch.isfinite(out).all()):
+        raise InvalidArgument(f"{name} contains NaN or inf: enclosures need finite inputs")
+    return out.clone()
+
+
+class Encloser:
+    """A prepared enclosure evaluator: a private float64 copy of the model, reusable across inputs.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, torch function or ReconstructionMap
+        The network. Modules are deep-copied and converted to float64 once
+        (later changes of the user's model are not seen: build a new Encloser);
+        a ``ReconstructionMap`` (torch backend) also encloses its input
+        conversion (``A^* y``, complex ↔ channels) and its output conversion.
+        A plain torch function is run as it is (every tensor operation is
+        intercepted and writes into tensors it closes over are refused, but its
+        Python-level side effects run).
+    device : str or torch.device, optional
+        Where to compute (default CPU). On CUDA, cuDNN is disabled during the
+        evaluation so that convolutions are plain sums of products.
+    transcendental : {"libm", "arb"}
+        How tanh/sigmoid/ELU/exp are bounded: with the libm accuracy assumption
+        (fast) or with python-flint balls (no assumption; slow).
+
+    Theorem: see :mod:`theorycheck.nets.enclosure`.
+    Rigor: proven under the assumptions listed in each :class:`Enclosure`.
+
+    Examples
+    --------
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
+    >>> enc = Encloser(net)(torch.ones(1, 3))
+    >>> enc.shape, enc.max_radius < 1e-12
+    ((1, 2), True)
+    """
+
+    def __init__(self, model: Any, *, device: Any = None, transcendental: str = "libm"):
+        from theorycheck.nets.adapters import ReconstructionMap
+
+        if transcendental not in _TRANSCENDENTAL:
+            raise InvalidArgument(f"transcendental={transcendental!r}: use 'libm' or 'arb'")
+        self.transcendental = transcendental
+        try:
+            self.device = torch.device(device) if device is not None else torch.device("cpu")
+        except (RuntimeError, TypeError) as exc:
+            raise InvalidArgument(f"unknown device {device!r}") from exc
+        self.map = None
+        train = None
+        if isinstance(model, ReconstructionMap):
+            if model.backend != "torch":
+                raise PreconditionError("enclose: a numpy-backend ReconstructionMap cannot be traced; wrap a "
+                                        "torch module or function", hypothesis="supported layer")
+            self.map = model
+            train = model.eval_mode
+            model = model.model
+        if isinstance(model, torch.nn.Module):
+            _check_module(model)
+            self.work = _float64_copy(model, self.device, train)
+            self.persistent = {id(t) for t in self.work.parameters()} | {id(t) for t in self.work.buffers()}
+            self.path: list[str] = []
+            for name, m in self.work.named_modules():
+                label = f"{name or '<root>'} ({type(m).__name__})"
+                m.register_forward_pre_hook(self._push(label))
+                m.register_forward_hook(self._pop, always_call=True)
+        elif callable(model):
+            self.work = model
+            self.persistent = set()
+            self.path = []
+        else:
+            raise InvalidArgument(f"model must be a torch.nn.Module, a torch function or a "
+                                  f"ReconstructionMap, got {type(model).__name__}")
+        self.cache: dict = {}
+
+    def _push(self, label: str) -> Any:
+        def hook(module: Any, args: Any) -> None:
+            self.path.append(label)
+        return hook
+
+    def _pop(self, module: Any, args: Any, out: Any) -> None:
+        if self.path:
+            self.path.pop()
+
+    # -- evaluation --------------------------------------------------------------------------
+    def _run(self) -> Run:
+        run = Run(transcendental=self.transcendental, cache=self.cache, persistent=self.persistent)
+        self.path.clear()
+        run.path = self.path
+        return run
+
+    @contextlib.contextmanager
+    def _context(self, run: Run) -> Any:
+        flags = (torch.backends.cudnn.flags(enabled=False) if self.device.type == "cuda"
+                 else contextlib.nullcontext())
+        with torch.no_grad(), flags, _Mode(run):
+            try:
+                yield
+            except TheorycheckError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the forward failed on interval tensors
+                raise PreconditionError(
+                    f"enclose: the forward failed on interval tensors{run.where()} "
+                    f"({type(exc).__name__}: {exc}); it may read values into Python or use an "
+                    "unsupported feature — fall back to the float64 evaluation",
+                    hypothesis="supported layer") from exc
+
+    def __call__(self, y: Any) -> Enclosure:
+        """Enclose the output at ``y`` (see :func:`enclose`)."""
+        ar.check_fp_environment(self.device)
+        if self.map is not None:
+            return self._enclose_map(y)
+        c = _input(y, self.device)
+        run = self._run()
+        with self._context(run):
+            out = self.work(Iv(c, None))
+        return _result(out, run, ())
+
+    def _enclose_map(self, y: Any) -> Enclosure:
+        rm = self.map
+        assert rm is not None
+        yt = _input(y, self.device)
+        batch, core = rm._split(tuple(yt.shape))
+        yb = yt.reshape((-1,) + core) if rm.operator is not None else yt.unsqueeze(0)
+        notes: tuple[str, ...] = ()
+        if rm.input == "adjoint":
+            if rm.operator is None:
+                raise InvalidArgument("input='adjoint' needs the operator: pass A= or call bind(A)")
+            zc, zr = enclose_operator(rm.operator, yb, None, adjoint=True)
+            # the same dtype as the operator's own adjoint (it decides real vs two channels)
+            probe = rm.operator.adjoint(torch.zeros((1,) + core, dtype=yb.dtype))
+            if probe.is_complex() and not zc.is_complex():
+                zc, zr = zc.to(torch.complex128), zr.to(torch.complex128)
+            elif not probe.is_complex() and zc.is_complex():
+                raise PreconditionError("enclose: the operator's adjoint is real but the enclosure is complex",
+                                        hypothesis="supported layer")
+            notes = (f"A^* y of {type(rm.operator).__name__} enclosed with dense transform factors "
+                     "(arb-enclosed entries) and Higham's bound, not with the FFT",)
+        else:
+            zc, zr = yb, None
+        B = int(zc.shape[0])
+        size = rm.batch_size or B
+        run = self._run()
+        outs_c, outs_r = [], []
+        with self._context(run):
+            for s in range(0, B, size):
+                chunk = Iv(zc[s:s + size].clone(), None if zr is None else zr[s:s + size].clone())
+                inp = rm._pack(chunk, torch.float64)
+                if rm.batched:
+                    out = self.work(inp)
+                else:
+                    out = torch.stack([self.work(inp[i]) for i in range(int(inp.shape[0]))])
+                if not isinstance(out, torch.Tensor):
+                    raise InvalidArgument(f"the model returned {type(out).__name__}: enclose one tensor output")
+                out = rm._unpack(out, int(chunk.shape[0]))
+                oc, orr = _parts_of(out, run)
+                outs_c.append(oc)
+                outs_r.append(orr)
+        c = outs_c[0] if len(outs_c) == 1 else torch.cat(outs_c, 0)
+        r = outs_r[0] if len(outs_r) == 1 else torch.cat(outs_r, 0)
+        if rm.operator is not None:
+            c = c.reshape(batch + tuple(c.shape[1:]))
+            r = r.reshape(batch + tuple(r.shape[1:]))
+        else:
+            c, r = c[0], r[0]
+        return _build(c, r, run, notes)
+
+
+def _parts_of(out: Any, run: Run) -> tuple[torch.Tensor, torch.Tensor]:
+    if isinstance(out, Poison):
+        raise run.refuse("the output is not defined by the real-arithmetic network")
+    if isinstance(out, Iv):
+        c, r = out.c, out.r
+    elif isinstance(out, torch.Tensor):  # a constant output
+        c = out.detach().to(torch.complex128 if out.is_complex() else torch.float64)
+        r = None
+    else:
+        raise InvalidArgument(f"the model returned {type(out).__name__}: enclose one tensor output")
+    if r is None:
+        r = torch.zeros_like(c)
+    return c.detach().cpu().clone(), r.detach().cpu().clone()
+
+
+def _result(out: Any, run: Run, notes: tuple[str, ...]) -> Enclosure:
+    c, r = _parts_of(out, run)
+    return _build(c, r, run, notes)
+
+
+def _build(c: torch.Tensor, r: torch.Tensor, run: Run, notes: tuple[str, ...]) -> Enclosure:
+    if not (bool(torch.isfinite(c).all()) and bool(torch.isfinite(r).all())):
+        raise InsufficientPrecision("enclose: the output's centre or radius is not finite (overflow)")
+    assumptions = [_IEEE]
+    notes_l = list(notes)
+    if "libm" in run.used:
+        assumptions.append(_LIBM)
+    if "arb" in run.used:
+        notes_l.append("tanh/sigmoid/exp/expm1 bounded with python-flint arb balls at the endpoints")
+    if c.is_complex():
+        rre, rim = r.real.contiguous(), r.imag.contiguous()
+        m = torch.maximum(rre, rim)
+        q = torch.where(m > 0, torch.minimum(rre, rim) / torch.where(m > 0, m, 1.0), 0.0)
+        hyp = m * torch.sqrt(1.0 + q * q)
+        radius = torch.where(m > 0, ar.up(hyp, 7, ar.ETA), 0.0)
+        return Enclosure(c, radius, rre, rim, tuple(assumptions), tuple(notes_l))
+    return Enclosure(c, r, None, None, tuple(assumptions), tuple(notes_l))
+
+
+def enclose(model: Any, y: Any, *, device: Any = None, transcendental: str = "libm") -> Enclosure:
+    """Enclose the exact real-arithmetic output of ``model`` at the exact input ``y``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, torch function or ReconstructionMap
+        For a module or function, ``y`` is exactly what its ``forward`` takes
+        (batch included). For a :class:`~theorycheck.nets.adapters.ReconstructionMap`
+        (torch backend), ``y`` are measurements ``(*batch, *A.out_shape)``: the
+        map's input conversion (``A^* y`` for ``input="adjoint"``, complex ↔
+        channels, layout) and output conversion are enclosed too.
+    y : torch.Tensor or array_like
+        Real or complex, finite (NaN/inf raise :class:`InvalidArgument`); float16,
+        bfloat16, float32 and integer values are converted to float64 exactly.
+    device : optional
+        Where to compute (default CPU).
+    transcendental : {"libm", "arb"}
+        See :class:`Encloser`.
+
+    Returns
+    -------
+    Enclosure
+        ``center``, ``radius`` (float64, CPU) with the exact output in ``[center ± radius]``.
+
+    Raises
+    ------
+    PreconditionError
+        Unsupported layer or operation (named), hooks, training-mode batch norm or
+        dropout, data-dependent control flow, writes into parameters: fall back to float64.
+    InsufficientPrecision
+        Overflow during the evaluation.
+
+    Theorem: Universal instability theorem (THEORY.md §3) — the enclosed map is the network ``Ψ``.
+    Rigor: proven (IEEE binary64; libm accuracy assumed only for tanh/sigmoid/ELU/exp with
+    ``transcendental="libm"``, as listed in ``Enclosure.assumptions``).
+
+    Examples
+    --------
+    >>> net = torch.nn.Linear(2, 1)
+    >>> enc = enclose(net, torch.tensor([[1.0, 2.0]]))
+    >>> bool(enc.contains(net.double()(torch.tensor([[1.0, 2.0]], dtype=torch.float64)).detach()))
+    True
+    """
+    return Encloser(model, device=device, transcendental=transcendental)(y)
+
+
+# ------------------------------------------------------------------------------------------
+# lower bounds on difference quotients
+# ------------------------------------------------------------------------------------------
+def _diff_norm_bounds(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """``lo ≤ ‖a − b‖₂ ≤ hi`` for the exact difference of the stored values."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = a - b  # each part: |fl(x) − x| ≤ U|fl(x)| (differences never lose to underflow)
+    if not np.all(np.isfinite(d)):
+        raise InsufficientPrecision("the difference overflows float64")
+    lo, hi = norm2_bounds(d)
+    lo = max(0.0, float(round_down(lo * (1 - 2 * U))))
+    hi = float(round_up(hi * (1 + 2 * U)))
+    return lo, hi
+
+
+def lower_bound_ratio(enc0: Enclosure, enc1: Enclosure, y0: Any, y1: Any) -> float:
+    """A proven lower bound of ``‖Ψ(y₁) − Ψ(y₀)‖₂ / ‖y₁ − y₀‖₂`` for the exact outputs.
+
+    Returns ``(‖c₁ − c₀‖ − ‖r₀ + r₁‖) / ‖y₁ − y₀‖`` rounded down (0.0 when the
+    numerator is not positive), where ``‖c₁ − c₀‖`` is bounded below and
+    ``‖r₀ + r₁‖`` and ``‖y₁ − y₀‖`` above, counting the rounding of the float
+    subtractions and additions themselves. Norms are Euclidean over all entries
+    (complex: real and imaginary parts; the part radii are used).
+
+    Parameters
+    ----------
+    enc0, enc1 : Enclosure
+        Enclosures of ``Ψ(y₀)`` and ``Ψ(y₁)`` (same shape).
+    y0, y1 : array_like or torch.Tensor
+        The exact inputs the enclosures were computed at (same shape, finite).
+
+    Theorem: Universal instability theorem (THEORY.md §3): the local Lipschitz constant of the
+    real network at ``y₀`` is at least this ratio.
+    Rigor: proven (given enclosures that hold).
+
+    Examples
+    --------
+    >>> W = torch.nn.Linear(2, 2, bias=False)
+    >>> with torch.no_grad():
+    ...     _ = W.weight.copy_(torch.eye(2) * 3)
+    >>> y0, y1 = torch.zeros(1, 2), torch.tensor([[1.0, 0.0]])
+    >>> 2.99 < lower_bound_ratio(enclose(W, y0), enclose(W, y1), y0, y1) <= 3.0
+    True
+    """
+    for e, nm in ((enc0, "enc0"), (enc1, "enc1")):
+        if not isinstance(e, Enclosure):
+            raise InvalidArgument(f"{nm} must be an Enclosure, got {type(e).__name__}")
+    if enc0.shape != enc1.shape:
+        raise InvalidArgument(f"the enclosures have shapes {enc0.shape} and {enc1.shape}")
+    a0 = _input(y0, "cpu", "y0").numpy()
+    a1 = _input(y1, "cpu", "y1").numpy()
+    if a0.shape != a1.shape:
+        raise InvalidArgument(f"y0 and y1 have shapes {a0.shape} and {a1.shape}")
+    if np.iscomplexobj(a0) != np.iscomplexobj(a1):
+        a0, a1 = a0.astype(np.complex128), a1.astype(np.complex128)
+    _, den = _diff_norm_bounds(a1, a0)
+    if den == 0.0:
+        raise InvalidArgument("y1 equals y0: the ratio is undefined")
+    c0, c1 = enc0.center.numpy(), enc1.center.numpy()
+    if np.iscomplexobj(c0) != np.iscomplexobj(c1):
+        c0, c1 = c0.astype(np.complex128), c1.astype(np.complex128)
+    num, _ = _diff_norm_bounds(c1, c0)
+
+    def parts(e: Enclosure) -> np.ndarray:
+        if e.is_complex:
+            return np.concatenate([e.radius_real.numpy().ravel(), e.radius_imag.numpy().ravel()])  # type: ignore[union-attr]
+        return np.concatenate([e.radius.numpy().ravel(), np.zeros(e.radius.numel())]) \
+            if (enc0.is_complex or enc1.is_complex) else e.radius.numpy().ravel()
+
+    rho = parts(enc0) + parts(enc1)  # each sum rounded: ≤ (1 + U)·computed
+    rho_hi = float(round_up(norm2_bounds(rho)[1] * (1 + 2 * U)))
+    top = float(round_down(num - rho_hi))
+    if not top > 0:
+        return 0.0
+    return float(max(0.0, round_down(top / den)))
