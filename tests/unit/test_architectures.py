@@ -314,9 +314,9 @@ BAD_HYPER = {
     "AutomapNet": [{"channels": -3}, {"fc_layers": 0}, {"hidden": 0}, {"kernel": 4}, {"kernel": 0},
                    {"seed": 1.5}],
     "CascadeNet": [{"width": -1}, {"cascades": 0}, {"convs": 1}, {"dc": -1.0}, {"dc": float("nan")},
-                   {"dc": float("inf")}, {"dc": "projection"}, {"dc": True}, {"output": "magnitude"}],
+                   {"dc": float("inf")}, {"dc": 2.0 ** 40}, {"dc": "projection"}, {"dc": True}, {"output": "magnitude"}],
     "VariationalNet": [{"steps": 0}, {"filters": -2}, {"kernel": 6}, {"knots": 1}, {"vmax": 0.0},
-                       {"vmax": float("nan")}, {"filter": None}],
+                       {"vmax": float("nan")}, {"vmax": 2.0 ** 41}, {"filter": None}],
 }
 
 
@@ -416,3 +416,56 @@ def test_config_round_trip(ops):
             net = _make(family, A, seed=4)
             again = type(net)(A, seed=4, **net.config())
             assert _same_state(_state(net), _state(again))
+
+
+# ---------------------------------------------------------------------------------
+# other shapes, persistence, devices
+# ---------------------------------------------------------------------------------
+NONSQUARE = {
+    "FBPConvNet": {"width": 2, "depth": 2},
+    "AutomapNet": {"channels": 2},
+    "CascadeNet": {"cascades": 2, "convs": 2, "width": 3},
+    "VariationalNet": {"steps": 2, "filters": 2, "kernel": 3},
+}
+
+
+@pytest.mark.parametrize("family", list(NONSQUARE))
+def test_non_square_images_empty_batches_and_persistence(family, tmp_path):
+    from theorycheck.problems.radon import limited_angle_angles
+
+    cls = SMALL[family][0]
+    ops_ = [Radon((12, 20), limited_angle_angles(7, 2.0)),
+            SubsampledFourier(np.arange(240).reshape(12, 20) % 3 == 0)]
+    for A in ops_:
+        net = cls(A, seed=0, **NONSQUARE[family])
+        core = tuple(A.out_shape)
+        x = torch.rand((3, 2) + core, generator=torch.Generator().manual_seed(0))
+        out = net(x)
+        assert out.shape == (3, 1, 12, 20)
+        empty = net(torch.zeros((0, 2) + core))
+        assert empty.shape == (0, 1, 12, 20) and empty.dtype == out.dtype
+        path = tmp_path / f"{family}-{type(A).__name__}.pt"
+        torch.save(net, path)
+        again = torch.load(path, weights_only=False)
+        assert torch.equal(again(x), out)
+        other = cls(A, seed=1, **NONSQUARE[family])
+        other.load_state_dict(net.state_dict())
+        assert torch.equal(other(x), out)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("modality", MODALITIES)
+@pytest.mark.parametrize("family", ["FBPConvNet", "AutomapNet", "CascadeNet", "VariationalNet"])
+def test_cuda_matches_cpu(family, modality, ops):
+    A = ops[modality]
+    net = _make(family, A).double()
+    _, two = _meas(A, _images(2), torch.float64)
+    ref = net(two)
+    gnet = copy.deepcopy(net).cuda()
+    gtwo = two.cuda().requires_grad_(True)
+    out = gnet(gtwo)
+    assert out.device.type == "cuda"
+    assert torch.allclose(out.cpu(), ref, atol=1e-10)
+    out.square().sum().backward()
+    assert all(p.grad is not None and p.grad.device.type == "cuda" for p in gnet.parameters())
+    assert gtwo.grad is not None

@@ -276,6 +276,15 @@ class OperatorNet(nn.Module):
             return torch.complex(h[:, 0], h[:, 1])
         return h[:, 0]
 
+    def _empty_image(self, complex_: bool = False) -> torch.Tensor:
+        """An empty batch of images ``(0, n1, n2)`` in the model's (complex) dtype and device.
+
+        Empty batches are answered directly: torch's FFTs refuse them.
+        """
+        p = self._param()
+        dtype = complex_dtype(p.dtype) if complex_ else p.dtype
+        return torch.zeros((0,) + self.modality.image_shape, dtype=dtype, device=p.device)
+
     @staticmethod
     def _real_image(x: torch.Tensor) -> torch.Tensor:
         """``(B, n1, n2)`` → the real image ``(B, 1, n1, n2)``."""

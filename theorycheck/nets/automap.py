@@ -49,8 +49,15 @@ def automap_parameter_count(inputs: int, pixels: int, *, fc_layers: int, hidden:
     >>> automap_parameter_count(8, 16, fc_layers=1, hidden=16, channels=2, kernel=3)
     301
     """
-    sizes = [inputs] + [hidden] * (fc_layers - 1) + [pixels]
-    total = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    inputs, pixels = integer_arg(inputs, "inputs"), integer_arg(pixels, "pixels")
+    fc_layers, hidden = integer_arg(fc_layers, "fc_layers"), integer_arg(hidden, "hidden")
+    channels, kernel = integer_arg(channels, "channels"), integer_arg(kernel, "kernel")
+    # closed form (no list of fc_layers entries: a huge count must not allocate)
+    if fc_layers == 1:
+        total = inputs * pixels + pixels
+    else:  # inputs → hidden, (fc_layers − 2) × hidden → hidden, hidden → pixels
+        total = ((inputs * hidden + hidden) + (fc_layers - 2) * (hidden * hidden + hidden)
+                 + (hidden * pixels + pixels))
     total += (kernel * kernel * channels + channels)  # 1 → channels
     total += (kernel * kernel * channels * channels + channels)  # channels → channels
     total += 49 * channels + 1  # 7×7 transposed convolution channels → 1
@@ -160,7 +167,9 @@ class AutomapNet(OperatorNet):
         n1, n2 = self.modality.image_shape
         self._refuse_activations(B, 2.0 * (self.hidden * self.fc_layers + n1 * n2 * (2 * self.channels + 2)),
                                  self._param().element_size())
-        flat = y.reshape(B, -1)
+        if B == 0:
+            return self._real_image(self._empty_image())
+        flat = y.reshape(B, self.modality.meas_reals // (2 if self.modality.complex else 1))
         if flat.is_complex():
             flat = torch.cat([flat.real, flat.imag], dim=1)
         h = flat * self.input_scale

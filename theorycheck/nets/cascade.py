@@ -27,6 +27,8 @@ __all__ = ["CascadeNet", "DC_MODES"]
 
 #: the named data-consistency modes of :class:`CascadeNet` (a number λ ≥ 0 is also accepted)
 DC_MODES: tuple[str, ...] = ("exact", "gradient", "learned")
+#: weights λ at or above this are refused (use the named modes)
+MAX_DC_LAMBDA = 2.0 ** 40
 
 
 def _conv_count(cin: int, cout: int, k: int = 3) -> int:
@@ -146,6 +148,10 @@ class CascadeNet(OperatorNet):
             if not math.isfinite(lam) or lam < 0:
                 raise InvalidArgument(f"dc={dc!r}: pass a weight λ ≥ 0 (finite; use dc='exact' for "
                                       "λ = ∞), or one of 'exact', 'gradient', 'learned'")
+            if lam >= MAX_DC_LAMBDA:
+                raise InvalidArgument(
+                    f"dc={dc!r}: a weight λ ≥ 2^40 is data consistency with step λ/(1 + λ) = 1 to "
+                    "12 digits: pass dc='exact' (Fourier) or dc='gradient' (Radon)")
             self.dc, self.dc_lambda = "weighted", lam
         else:
             raise InvalidArgument(f"dc={dc!r}: pass 'exact', 'gradient', 'learned' or a weight λ ≥ 0")
@@ -201,6 +207,8 @@ class CascadeNet(OperatorNet):
         n1, n2 = self.modality.image_shape
         self._refuse_activations(y.shape[0], 2.0 * self.cascades * self.convs * self.width * n1 * n2,
                                  self._param().element_size())
+        if y.shape[0] == 0:
+            return [self._empty_image(self.modality.complex)] * self.cascades
         x = self._initial_image(y, self.filter)
         out = []
         for block, t in zip(self.blocks, self.dc_steps()):

@@ -131,6 +131,8 @@ class FBPConvNet(OperatorNet):
         if self.input == "adjoint":
             return self._adjoint_input(inp)
         y = self._measurements(inp)
+        if y.shape[0] == 0:
+            return self._to_channels(self._empty_image(self.modality.complex))
         return self._to_channels(self._initial_image(y, self.filter))
 
     def _adjoint_input(self, inp: Any) -> torch.Tensor:

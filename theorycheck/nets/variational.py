@@ -31,6 +31,8 @@ __all__ = ["VariationalNet"]
 #: largest kernel side and number of activation knots accepted
 MAX_KERNEL = 255
 MAX_KNOTS = 4096
+#: largest activation range accepted
+MAX_VMAX = 2.0 ** 40
 
 
 class VariationalNet(OperatorNet):
@@ -117,6 +119,9 @@ class VariationalNet(OperatorNet):
         if self.knots > MAX_KNOTS:
             raise InvalidArgument(f"knots={self.knots}: pass at most {MAX_KNOTS}")
         self.vmax = real_arg(vmax, "vmax")
+        if self.vmax >= MAX_VMAX:
+            raise InvalidArgument(f"vmax={vmax!r}: pass a range below 2^40 (the filter responses of "
+                                  "images of order 1 are of order 1)")
         self.filter = choice_arg(filter, "filter", FBP_FILTERS)
         seed = seed_value(seed)
         C = self.modality.channels
@@ -170,6 +175,8 @@ class VariationalNet(OperatorNet):
         n1, n2 = self.modality.image_shape
         self._refuse_activations(y.shape[0], self.steps * (6.0 * self.filters + 8.0) * n1 * n2,
                                  self._param().element_size())
+        if y.shape[0] == 0:
+            return self._real_image(self._empty_image())
         x = self._initial_image(y, self.filter)
         lam = self.data_weights()
         pad = self.kernel // 2
