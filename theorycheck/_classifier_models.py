@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.validation import integer_arg, probability_arg, real_arg, refuse_size
 
 __all__ = ["MLP", "SmallCNN", "digits_data", "synthetic_data", "train_classifier",
            "build_digits_classifier", "ARCHITECTURES", "ModelSet", "Searcher", "logits", "run_alone",
@@ -48,9 +49,13 @@ ARCHITECTURES: tuple[str, ...] = ("mlp", "cnn")
 
 
 def _int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidArgument(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return integer_arg(value, name, minimum=minimum)
+
+
+#: limits that keep the data and training helpers bounded (refused with an estimate beyond)
+_MAX_ENTRIES = 10 ** 8          # entries of a synthetic data set
+_MAX_EPOCHS = 100_000
+_MAX_WORK = 1e13                # epochs × samples × parameters of a training run
 
 
 def _seed(seed: Any) -> int:
@@ -58,14 +63,25 @@ def _seed(seed: Any) -> int:
         return int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**62))
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InvalidArgument(f"seed must be None, a non-negative int or a numpy Generator, got {seed!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 63:
+        raise InvalidArgument(f"seed must be None, an int in [0, 2^63) or a numpy Generator, got {seed!r}")
     return int(seed)
 
 
+def _numeric(a: Any, name: str) -> np.ndarray:
+    if a is None or isinstance(a, (str, bytes)):
+        raise InvalidArgument(f"{name} must be an array of numbers, got {a!r}")
+    try:
+        arr = a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+    except Exception as exc:  # noqa: BLE001
+        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr
+
+
 def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> dict[str, Any]:
-    if not 0.0 < float(test_fraction) < 1.0:
-        raise InvalidArgument(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    test_fraction = probability_arg(test_fraction, "test_fraction")
     perm = np.random.default_rng(seed).permutation(len(y))
     n_test = max(1, int(round(test_fraction * len(y))))
     te, tr = perm[:n_test], perm[n_test:]
@@ -88,10 +104,12 @@ def digits_data(seed: int = 0, test_fraction: float = 0.25) -> dict[str, Any]:
     """
     from sklearn.datasets import load_digits
 
+    test_fraction = probability_arg(test_fraction, "test_fraction")
+    s = _seed(seed)
     d = load_digits()
     X = np.asarray(d.data, dtype=np.float64) / 16.0
     y = np.asarray(d.target, dtype=np.int64)
-    out = _split(X, y, test_fraction, _seed(seed))
+    out = _split(X, y, test_fraction, s)
     out.update(image_shape=(8, 8), n_classes=10)
     return out
 
@@ -112,8 +130,12 @@ def synthetic_data(n: int = 600, d: int = 20, n_classes: int = 3, *, seed: int =
     n = _int(n, "n", 2)
     d = _int(d, "d", 1)
     n_classes = _int(n_classes, "n_classes", 2)
-    if not math.isfinite(float(separation)) or float(separation) <= 0:
-        raise InvalidArgument(f"separation must be a positive number, got {separation!r}")
+    separation = real_arg(separation, "separation")
+    if separation > 1e150:
+        raise InvalidArgument(f"separation must be at most 1e150 (the data must stay finite), got {separation!r}")
+    test_fraction = probability_arg(test_fraction, "test_fraction")
+    refuse_size(float(n + n_classes) * d, _MAX_ENTRIES, f"a synthetic data set of {n} samples in dimension {d}",
+                "use fewer samples or dimensions")
     s = _seed(seed)
     rng = np.random.default_rng(s)
     means = rng.standard_normal((n_classes, d)) * (float(separation) / math.sqrt(2.0))
@@ -187,18 +209,41 @@ def train_classifier(model: nn.Module, X: Any, y: Any, *, epochs: int = 30, lr: 
     Rigor: not applicable (training).
     """
     epochs = _int(epochs, "epochs", 0)
+    if epochs > _MAX_EPOCHS:
+        raise InvalidArgument(f"epochs must be at most {_MAX_EPOCHS}, got {epochs}")
     batch_size = _int(batch_size, "batch_size", 1)
+    lr = real_arg(lr, "lr")
+    weight_decay = real_arg(weight_decay, "weight_decay", allow_zero=True)
+    if lr > 1e30 or weight_decay > 1e30:
+        raise InvalidArgument(f"lr and weight_decay must be at most 1e30, got {lr!r}, {weight_decay!r}")
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    p = next(model.parameters(), None)
-    dtype = p.dtype if p is not None else torch.float32
-    device = p.device if p is not None else torch.device("cpu")
-    Xt = torch.as_tensor(np.asarray(X), dtype=dtype, device=device).clone()
-    yt = torch.as_tensor(np.asarray(y), dtype=torch.long, device=device).clone()
-    if Xt.shape[0] != yt.shape[0]:
-        raise InvalidArgument(f"X has {Xt.shape[0]} samples but y has {yt.shape[0]} labels")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise InvalidArgument("the model has no trainable parameters")
+    p = next(model.parameters())
+    if not p.is_floating_point() or p.is_complex():
+        raise InvalidArgument(f"the model's parameters must be real floating point, got {p.dtype}")
+    dtype, device = p.dtype, p.device
+    Xa = _numeric(X, "X")
+    ya = _numeric(y, "y")
+    if Xa.ndim < 2 or Xa.shape[0] == 0:
+        raise InvalidArgument(f"X must be a non-empty batch (n, *input_shape), got shape {Xa.shape}")
+    if not np.isfinite(Xa.astype(np.float64)).all():
+        raise InvalidArgument("X holds NaN or inf")
+    if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
+        raise InvalidArgument(f"y must hold one label per sample: X has {Xa.shape[0]} samples, y has shape "
+                              f"{ya.shape}")
+    if ya.dtype.kind == "f" and np.all(np.isfinite(ya)) and np.all(ya == np.round(ya)) and np.all(np.abs(ya) < 2 ** 62):
+        ya = ya.astype(np.int64)
+    if ya.dtype.kind not in "iu" or (ya < 0).any():
+        raise InvalidArgument("y must hold class indices (non-negative integers)")
+    n_par = sum(q.numel() for q in model.parameters())
+    refuse_size(float(epochs) * Xa.shape[0] * max(n_par, 1), _MAX_WORK, "the training run",
+                "use fewer epochs or a smaller model")
+    Xt = torch.as_tensor(Xa, dtype=dtype, device=device).clone()
+    yt = torch.as_tensor(ya.astype(np.int64), dtype=torch.long, device=device).clone()
     gen = torch.Generator().manual_seed(_seed(seed))
-    opt = torch.optim.Adam(model.parameters(), lr=float(lr), weight_decay=float(weight_decay))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
     n = Xt.shape[0]
@@ -211,7 +256,13 @@ def train_classifier(model: nn.Module, X: Any, y: Any, *, epochs: int = 30, lr: 
             for i in range(0, n, batch_size):
                 idx = perm[i:i + batch_size]
                 opt.zero_grad(set_to_none=True)
-                loss_fn(model(Xt[idx]), yt[idx]).backward()
+                try:
+                    loss = loss_fn(model(Xt[idx]), yt[idx])
+                except (RuntimeError, IndexError, ValueError, TypeError) as exc:
+                    raise InvalidArgument(f"the model cannot be trained on (X, y): {type(exc).__name__}: "
+                                          f"{exc}; check the input shape and that the labels are below "
+                                          "the number of logits") from exc
+                loss.backward()
                 opt.step()
     finally:
         torch.set_num_threads(old_threads)
@@ -231,8 +282,10 @@ def build_digits_classifier(arch: str = "mlp", *, seed: int = 0, epochs: int | N
     Theorem: none (produces the classifier of THEORY.md §5's experiments).
     Rigor: not applicable (training).
     """
-    if arch not in ARCHITECTURES:
+    if not isinstance(arch, str) or arch not in ARCHITECTURES:
         raise InvalidArgument(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    if epochs is not None:
+        epochs = _int(epochs, "epochs", 0)
     s = _seed(seed)
     data = dict(digits_data(s) if data is None else data)
     gen = torch.Generator().manual_seed(s)
@@ -326,7 +379,8 @@ class ModelSet:
     * ``f64``: a float64 CPU copy (the model itself when it is float64 on the CPU);
     * ``probe``: a float32 CPU copy, made only when the native evaluation *is*
       the float64 one, to estimate float64 rounding (None if it cannot be made);
-    * ``search``: the model on the search device in ``native_dtype`` (made on first use).
+    * ``search``: the model on the search device in ``search_dtype`` (its own dtype, float32
+      for float16/bfloat16 models, whose gradients are too coarse to search with; made on first use).
 
     The caller's model is never modified (copies are deep copies).
     """
@@ -379,12 +433,17 @@ class ModelSet:
         return dev
 
     @property
+    def search_dtype(self) -> Any:
+        coarse = self.native_dtype in (torch.float16, torch.bfloat16)
+        return torch.float32 if coarse else self.native_dtype
+
+    @property
     def search(self) -> Any:
-        """The model on the search device, in its own dtype (a copy only where needed)."""
+        """The model on the search device, in ``search_dtype`` (a copy only where needed)."""
         if self._search is None:
-            dev = self.search_device
-            same = all(t.device == dev and t.dtype == self.native_dtype for t in self._tensors)
-            self._search = self.user if same else self._copy(self.user, dev, self.native_dtype)
+            dev, dt = self.search_device, self.search_dtype
+            same = all(t.device == dev and t.dtype == dt for t in self._tensors)
+            self._search = self.user if same else self._copy(self.user, dev, dt)
             self._search.eval()
         return self._search
 
@@ -408,26 +467,29 @@ class ModelSet:
             m.training = flag
 
 
-def run_alone(model: Any, X: np.ndarray, dtype: Any, device: Any,
-              out_dtypes: set[str]) -> tuple[list[np.ndarray | None], Exception | None]:
+def run_alone(model: Any, X: np.ndarray, dtype: Any, device: Any, out_dtypes: set[str],
+              repeat: int = 1) -> tuple[list[list[np.ndarray | None]], Exception | None]:
     """Logits of every sample of ``X`` evaluated alone (a batch of one, a fresh input in ``dtype`` on ``device``).
 
-    Returns one float64 row per sample (the logits converted exactly), None
-    where the model raised, and the first exception. The dtypes of the
+    With ``repeat=2`` each sample is evaluated twice in a row (consecutive
+    calls, so that a model alternating between calls shows it). Returns, per
+    repetition, one float64 row per sample (the logits converted exactly),
+    None where the model raised, and the first exception. The dtypes of the
     returned logits are added to ``out_dtypes``.
     """
-    rows: list[np.ndarray | None] = []
+    rows: list[list[np.ndarray | None]] = [[] for _ in range(repeat)]
     first: Exception | None = None
     with torch.no_grad():
         for i in range(X.shape[0]):
-            try:
-                out = logits(model, _tensor(X[i:i + 1], dtype, device))
-            except InvalidArgument as exc:
-                rows.append(None)
-                first = first if first is not None else exc
-                continue
-            out_dtypes.add(dtype_name(out.dtype))
-            rows.append(out.detach().to("cpu", torch.float64).numpy()[0].copy())
+            for rep in range(repeat):
+                try:
+                    out = logits(model, _tensor(X[i:i + 1], dtype, device))
+                except InvalidArgument as exc:
+                    rows[rep].append(None)
+                    first = first if first is not None else exc
+                    continue
+                out_dtypes.add(dtype_name(out.dtype))
+                rows[rep].append(out.detach().to("cpu", torch.float64).numpy()[0].copy())
     return rows, first
 
 

@@ -46,9 +46,10 @@ bit-identical outputs:
   this is the float64 evaluation).
 
 In each, the winning logit must beat the runner-up by more than a **rounding
-allowance** ``τ = 16 u max_j |f_j| + 4 δ``: ``u`` the unit roundoff of the
+allowance** ``τ = 16 (u max_j |f_j| + η) + 4 δ``: ``u`` the unit roundoff of the
 evaluation's precision (``2⁻⁵³`` float64, ``2⁻²⁴`` float32, ``2⁻¹¹`` float16,
-``2⁻⁸`` bfloat16) and ``δ`` an estimate of the evaluation's own rounding
+``2⁻⁸`` bfloat16), ``η`` its smallest subnormal (the absolute error floor of
+one operation) and ``δ`` an estimate of the evaluation's own rounding
 error, measured at the same point: ``max_j |f_j^native − f_j^float64|`` for a
 lower-precision native evaluation, that discrepancy scaled by
 ``u_float64/u_native`` for the float64 evaluation, and, for a model that is
@@ -60,7 +61,9 @@ evaluations), and at ``x + r`` another class must win beyond the allowance in
 both. The search aims past the boundary by four times the output term so that
 this usually succeeds at once; otherwise ``r`` is enlarged by the factor the
 measured margins call for (linear interpolation between ``x`` and ``x + r``,
-at least ``1 + 10⁻⁶`` and at most ``1.01`` per round, four rounds).
+at least ``1 + 10⁻⁶`` and at most ``1 + max(0.01, 256 u)`` per round, four
+rounds). ``x + r`` is evaluated twice in a row (consecutive calls), ``x``
+once before the search and once after.
 
 ``certified-float64`` is therefore a statement about these two named float
 evaluations with their rounding counted (not about the real-arithmetic
@@ -172,12 +175,15 @@ _CHECK = "classifier_perturbation"
 #: unit roundoff of each floating dtype a model may evaluate in
 _UNIT_ROUNDOFF: dict[str, float] = {"float64": 2.0 ** -53, "float32": 2.0 ** -24,
                                     "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
-_K_OUT = 16.0       # rounding allowance: τ = 16 u max|f| + 4 δ
+#: smallest positive (subnormal) number of each dtype: the absolute error floor of one operation
+_TINY: dict[str, float] = {"float64": 2.0 ** -1074, "float32": 2.0 ** -149, "float16": 2.0 ** -24,
+                           "bfloat16": 2.0 ** -133}
+_K_OUT = 16.0       # rounding allowance: τ = 16 (u max|f| + tiny) + 4 δ
 _K_DELTA = 4.0
 _AIM = 4.0          # the search aims at a margin of 4 × 16 u max|f|
 _REPAIR_ROUNDS = 4
 _REPAIR_MIN = (1e-6, 1e-5, 1e-4, 1e-3)   # smallest relative enlargement per round
-_REPAIR_MAX = 1e-2                        # largest relative enlargement per round
+_REPAIR_MAX = 1e-2                        # largest relative enlargement per round (256 u if larger)
 _MAX_ITER = 10_000
 _MAX_OVERSHOOT = 10.0
 _SEARCH_STATUSES = ("found", "not_found", "zero_gradient", "nan_during_search")
@@ -598,8 +604,9 @@ def _derive_impl(D: Mapping[str, Any]) -> dict[str, np.ndarray]:
     F, Fc = D["f64"], D["f64_code"]
     nat = D["nat"] is not None
     N, Nc = (D["nat"], D["nat_code"]) if nat else (F, Fc)
-    u64 = _UNIT_ROUNDOFF[D["f64_out"]]
+    u64, t64 = _UNIT_ROUNDOFF[D["f64_out"]], _TINY[D["f64_out"]]
     uN = max(_UNIT_ROUNDOFF[D["native_in"]], _UNIT_ROUNDOFF[D["native_out"]]) if nat else u64
+    tN = max(_TINY[D["native_in"]], _TINY[D["native_out"]]) if nat else t64
     # rounding estimates δ per point (0: x, 1: x + r), from the first evaluations
     d64 = np.zeros((2, n))
     dN = np.zeros((2, n))
@@ -612,8 +619,8 @@ def _derive_impl(D: Mapping[str, Any]) -> dict[str, np.ndarray]:
         usable = (D["probe_code"] == 1) & np.isfinite(dp)
         d64 = np.where(usable, dp * (u64 / uP), 0.0)  # an unusable probe: no estimate
         dN = d64
-    tau64 = _K_OUT * u64 * _rowmax_abs(F[:, 0]) + _K_DELTA * d64          # (2, n)
-    tauN = _K_OUT * uN * _rowmax_abs(N[:, 0]) + _K_DELTA * dN if nat else tau64
+    tau64 = _K_OUT * (u64 * _rowmax_abs(F[:, 0]) + t64) + _K_DELTA * d64          # (2, n)
+    tauN = _K_OUT * (uN * _rowmax_abs(N[:, 0]) + tN) + _K_DELTA * dN if nat else tau64
     # the label of x (first float64 evaluation) and its gaps
     A, NA = F[0, 0], N[0, 0]
     fin_x = np.isfinite(A).all(axis=1) & np.isfinite(NA).all(axis=1)
@@ -699,7 +706,8 @@ def _assemble(data: Mapping[str, Any], batched: bool, elapsed: Any) -> Classifie
     nan = float("nan")
     b = bool(batched)
     values: dict[str, Any] = {
-        "ratio": _one(ratio, b), "label": _one(dv["label"], b), "new_label": _one(dv["new_label"], b),
+        "ratio": _one(ratio, b), "norm_r": _one(rn, b), "norm_x": _one(xn, b),
+        "label": _one(dv["label"], b), "new_label": _one(dv["new_label"], b),
         "success": _one(success, b), "status": _one(status, b),
         "sample_rigor": _one(np.where(success, Rigor.CERTIFIED_FLOAT64.value, Rigor.NUMERICAL.value).astype(_STR), b),
         "iterations": _one(D["iterations"], b),
@@ -751,11 +759,14 @@ def _rerun(data: Mapping[str, Any], model: Any) -> dict[str, Any]:
         for kind, code in (("f64", D["f64_code"]), ("nat", D["nat_code"])):
             if code is None:
                 continue
-            for p in (0, 1):
-                for e in (0, 1):
-                    idx = np.flatnonzero(code[p, e] != 0)
-                    if idx.size:
-                        ev.run(kind, p, e, idx, Xp[p][idx])
+            both = (code[1, 0] != 0) & (code[1, 1] != 0)  # x + r: twice in a row, as the search
+            if both.any():
+                idx = np.flatnonzero(both)
+                ev.run(kind, 1, 0, idx, Xp[1][idx], twice=True)
+            for p, e in ((0, 0), (0, 1), (1, 0), (1, 1)):
+                idx = np.flatnonzero((code[p, e] != 0) & ~(both if p == 1 else False))
+                if idx.size:
+                    ev.run(kind, p, e, idx, Xp[p][idx])
         if D["probe"] is not None:
             for p in (0, 1):
                 idx = np.flatnonzero(D["probe_code"][p] != 0)
@@ -863,22 +874,24 @@ class _Evals:
                 self.first_exc = InvalidArgument(
                     f"the model returned {row.size} logits for one sample and {self.C} for another")
 
-    def run(self, kind: str, p: int, e: int, idx: np.ndarray, Xp: np.ndarray) -> None:
+    def run(self, kind: str, p: int, e: int, idx: np.ndarray, Xp: np.ndarray, twice: bool = False) -> None:
+        """Evaluation ``e`` of the rows ``Xp`` (samples ``idx``) at point ``p``; ``twice``: evaluations 0 and 1 in a row."""
         if (kind == "nat" and not self.has_nat) or (kind == "probe" and not self.has_probe):
             return
         from theorycheck._classifier_models import run_alone
 
         model, dtype, device = self.ms.evaluation(kind)
-        rows, exc = run_alone(model, Xp, dtype, device, self.outs[kind])
+        reps, exc = run_alone(model, Xp, dtype, device, self.outs[kind], repeat=2 if twice else 1)
         if kind != "probe" and self.first_exc is None:
             self.first_exc = exc
-        self.put(kind, p, e, idx, rows)
+        for j, rows in enumerate(reps):
+            self.put(kind, p, j if twice else e, idx, rows)
 
-    def point(self, p: int, e: int, idx: np.ndarray, Xp: np.ndarray) -> None:
-        """Evaluate the rows ``Xp`` (samples ``idx``) at point ``p`` (0: x, 1: x + r), evaluation ``e``."""
-        self.run("f64", p, e, idx, Xp)
-        self.run("nat", p, e, idx, Xp)
-        if e == 0:
+    def point(self, p: int, e: int | None, idx: np.ndarray, Xp: np.ndarray) -> None:
+        """Evaluate the rows ``Xp`` (samples ``idx``) at point ``p`` (0: x, 1: x + r): evaluation ``e``, or both (None)."""
+        self.run("f64", p, e or 0, idx, Xp, twice=e is None)
+        self.run("nat", p, e or 0, idx, Xp, twice=e is None)
+        if not e:
             self.run("probe", p, 0, idx, Xp)
 
     def clear(self, p: int, idx: np.ndarray) -> None:
@@ -967,6 +980,9 @@ def _labels(labels: Any, n: int, batched: bool) -> np.ndarray | None:
         raise InvalidArgument(f"labels must be integers (class indices), got dtype {arr.dtype}")
     if arr.size and (int(arr.max()) >= 2 ** 62 or int(arr.min()) < -(2 ** 62)):
         raise InvalidArgument("labels hold integers out of any class range")
+    if arr.ndim > 1:
+        raise InvalidArgument(f"labels must be an int or a 1-D array (one label per sample), got shape "
+                              f"{arr.shape}")
     arr = arr.astype(np.int64).reshape(-1)
     if arr.size != n:
         raise InvalidArgument(
@@ -1064,7 +1080,8 @@ def search_minimal_perturbation(
         Random directions (``"random"`` only); same seed, same result.
     device : str or torch.device, optional
         Where to search (default: CUDA if present, else CPU), in the model's
-        dtype. Certification uses the float64 CPU copy and the model where it is.
+        dtype (float32 for float16/bfloat16 models). Certification uses the
+        float64 CPU copy and the model where it is, in its own dtype.
     batch_size : int, optional
         Samples per search pass (memory); the result does not depend on it.
         Default: as many as fit in a few hundred MB.
@@ -1151,7 +1168,7 @@ def _first_evaluation(ms: Any, X: np.ndarray, batch_size: int | None) -> _Evals:
     n = X.shape[0]
     outs: set[str] = set()
     rows, exc0 = run_alone(ms.f64, X, torch.float64, torch.device("cpu"), outs)
-    sizes = [r.size for r in rows if r is not None]
+    sizes = [r.size for r in rows[0] if r is not None]
     if sizes:
         C = sizes[0]
     else:
@@ -1167,7 +1184,7 @@ def _first_evaluation(ms: Any, X: np.ndarray, batch_size: int | None) -> _Evals:
     ev = _Evals(ms, n, C, with_probe=True)
     ev.outs["f64"] |= outs
     idx = np.arange(n)
-    ev.put("f64", 0, 0, idx, rows)
+    ev.put("f64", 0, 0, idx, rows[0])
     ev.first_exc = exc0
     ev.run("nat", 0, 0, idx, X)
     ev.run("probe", 0, 0, idx, X)
@@ -1192,7 +1209,7 @@ def _search(ms: Any, X: np.ndarray, label: np.ndarray, L0: np.ndarray, todo: np.
     V_all = rng.standard_normal(X.shape) if method == "random" else None
     K = C if candidates is None else min(candidates, C)
     per = batch_size or max(1, (1 << 25) // (max(K - 1, 1) * d) if method == "deepfool" else (1 << 24) // d)
-    searcher = Searcher(ms.search, ms.native_dtype, ms.search_device)
+    searcher = Searcher(ms.search, ms.search_dtype, ms.search_device)
     xnorm = np.array([norm2(X[i]) for i in range(n)])
     for sl in chunks(todo.size, per):
         idx = todo[sl]
@@ -1234,7 +1251,7 @@ def _aim_factor(L0: np.ndarray, L1: np.ndarray, k: np.ndarray, u: float) -> np.n
         m0 = L0[rows, j] - L0[rows, k]
         aim = _AIM * _K_OUT * max(u, _UNIT_ROUNDOFF["float64"]) * _rowmax_abs(L1)
         t = np.where((m1 < aim) & (m1 > m0), (aim - m0) / (m1 - m0), 1.0)
-        return np.clip(np.where(np.isfinite(t), t, 1.0), 1.0, 1.0 + _REPAIR_MAX)
+        return np.clip(np.where(np.isfinite(t), t, 1.0), 1.0, 1.0 + max(_REPAIR_MAX, 256 * u))
 
 
 def _certify(ms: Any, ev: _Evals, base: dict[str, Any], X: np.ndarray, label: np.ndarray) -> None:
@@ -1246,22 +1263,20 @@ def _certify(ms: Any, ev: _Evals, base: dict[str, Any], X: np.ndarray, label: np
     ev.point(0, 1, found, X[found])
     todo = found
     for rnd in range(_REPAIR_ROUNDS + 1):
-        Xa = X[todo] + R[todo]
-        ev.point(1, 0, todo, Xa)
-        ev.point(1, 1, todo, Xa)
+        ev.point(1, None, todo, X[todo] + R[todo])  # each x + r twice in a row
         if rnd == _REPAIR_ROUNDS:
             break
         dv = _derive(_validated({**base, **ev.data()}, strict=False))
         short = found[np.isin(dv["status"][found], ("not_certified", "precision_mismatch"))]
         if not short.size:
             break
-        t = _repair_factor(ev, dv, short, rnd)
+        t = _repair_factor(ev, dv, short, rnd, _UNIT_ROUNDOFF[_torch_name(ms.native_dtype)])
         R[short] = R[short] * t.reshape((-1,) + (1,) * (X.ndim - 1))
         ev.clear(1, short)
         todo = short
 
 
-def _repair_factor(ev: _Evals, dv: Mapping[str, np.ndarray], idx: np.ndarray, rnd: int) -> np.ndarray:
+def _repair_factor(ev: _Evals, dv: Mapping[str, np.ndarray], idx: np.ndarray, rnd: int, u: float) -> np.ndarray:
     """Per sample, the enlargement of ``r`` that brings both evaluations' margins to twice their allowance."""
     k = dv["k"][idx]
     rows = np.arange(idx.size)
@@ -1276,7 +1291,7 @@ def _repair_factor(ev: _Evals, dv: Mapping[str, np.ndarray], idx: np.ndarray, rn
             aim = 2.0 * tau[1, idx]
             ts.append(np.where(m1 > m0, (aim - m0) / (m1 - m0), np.inf))
         t = np.max(ts, axis=0)
-        lo, hi = 1.0 + _REPAIR_MIN[rnd], 1.0 + _REPAIR_MAX
+        lo, hi = 1.0 + _REPAIR_MIN[rnd], 1.0 + max(_REPAIR_MAX, 256 * u)
         t = np.where(np.isfinite(t), t, 1.0 + 10 * _REPAIR_MIN[rnd])
         return np.clip(t, lo, hi)
 

@@ -1,0 +1,91 @@
+"""Tamper samples of theorycheck.classification: every result type with a verifier.
+
+``ClassifierWitness`` (single and batched, float64 and float32 models, certified and
+inconclusive, with and without the model in the verification context),
+``RobustnessReport`` and ``linear_sensitivity``. Each factory runs in well under 2 s; the
+generic meta test edits one field at a time and requires ``verify_result`` to reject every
+edit (and to accept the untouched file).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _mlp(dtype: str = "float64", seed: int = 0) -> Any:
+    import torch
+    from torch import nn
+
+    dt = getattr(torch, dtype)
+    g = torch.Generator().manual_seed(seed)
+    m = nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Linear(12, 3)).to(dt)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=dt) * 0.7)
+    return m.eval()
+
+
+def _constant() -> Any:
+    import torch
+    from torch import nn
+
+    lin = nn.Linear(5, 3).double()
+    with torch.no_grad():
+        lin.weight.zero_()
+        lin.bias.copy_(torch.tensor([0.0, 1.0, 0.5], dtype=torch.float64))
+    return lin.eval()
+
+
+def _X(n: int = 4, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, 5))
+
+
+def samples() -> dict[str, Any]:
+    from theorycheck.classification import (check_linear_sensitivity, robustness_report,
+                                            search_minimal_perturbation)
+
+    def labels() -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            pred = _mlp()(torch.tensor(_X())).argmax(1).numpy()
+        return np.array([pred[0], (pred[1] + 1) % 3, 7, pred[3]])
+
+    def deepfool64() -> Any:
+        return search_minimal_perturbation(_mlp(), _X(), method="deepfool", device="cpu", labels=labels())
+
+    def fast32() -> Any:
+        return search_minimal_perturbation(_mlp("float32"), _X()[0], method="fast_gradient", device="cpu")
+
+    def random32() -> Any:
+        return search_minimal_perturbation(_mlp("float32", 2), _X(3, 2)[[1, 2, 0]], method="random", seed=0,
+                                           device="cpu", batched=True)
+
+    def inconclusive() -> Any:
+        return search_minimal_perturbation(_constant(), _X(2)[0], method="deepfool", device="cpu")
+
+    def report() -> Any:
+        return robustness_report(_mlp(), _X(3), methods=("random", "deepfool"), seed=0, device="cpu",
+                                 tol=0.5)
+
+    def report_inconclusive() -> Any:
+        return robustness_report(_mlp(), _X(3), methods=("deepfool",), device="cpu", tol=0.0)
+
+    out: dict[str, Any] = {
+        "witness_deepfool_float64_batched_labels": deepfool64,
+        "witness_deepfool_float64_with_model": (deepfool64, {"model_factory": _mlp}),
+        "witness_fast_gradient_float32_single": fast32,
+        "witness_fast_gradient_float32_with_model": (fast32, {"model_factory": lambda: _mlp("float32")}),
+        "witness_random_float32_with_model": (random32, {"model_factory": lambda: _mlp("float32", 2)}),
+        "witness_inconclusive": inconclusive,
+        "witness_inconclusive_with_model": (inconclusive, {"model_factory": _constant}),
+        "report": report,
+        "report_with_model": (report, {"model_factory": _mlp}),
+        "report_inconclusive": report_inconclusive,
+        "linear_sensitivity": lambda: check_linear_sensitivity([1.0, -2.0, 0.5], [0.1, 0.2, 0.3], 0.01,
+                                                               b=0.25),
+        "linear_sensitivity_flips": lambda: check_linear_sensitivity([3.0, -1.0], [0.5, 0.5], 1.0),
+    }
+    return out
