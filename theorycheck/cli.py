@@ -35,6 +35,7 @@ import platform
 import re
 import sys
 import tempfile
+import warnings
 from typing import Any, Callable, Sequence
 
 from theorycheck._version import __version__
@@ -66,11 +67,12 @@ _MODEL_RULE = """\
   FILE.pt           a TorchScript model (torch.jit.script(model).save(FILE.pt)).
                     A TorchScript file contains code that runs when the model is
                     evaluated: only load files you trust. --weights is ignored.
-  module:factory    'module' is imported (the current directory is importable;
-                    write the module name without .py). 'factory' must be a
-                    torch.nn.Module subclass, or a function defined in that
-                    module (not imported into it), taking no arguments and
-                    returning a torch.nn.Module; or a torch.nn.Module instance.
+  module:factory    'module' is imported, which runs its code (the current
+                    directory is importable; write the module name without
+                    .py). 'factory' must be a torch.nn.Module subclass, or a
+                    function defined in that module (not imported into it),
+                    taking no arguments and returning a torch.nn.Module; or a
+                    torch.nn.Module instance.
                     Builtins, functions re-exported from other modules and
                     standard-library modules are refused before anything is
                     called. --weights STATE.pt loads a state dict
@@ -205,6 +207,12 @@ def _oneline(text: Any, limit: int = 600) -> str:
 
 def _warn(message: str) -> None:
     print(f"theorycheck: warning: {_oneline(message, 1000)}", file=sys.stderr)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                  line: Any = None) -> None:
+    """``warnings.showwarning`` for the command line: one line, no source excerpt."""
+    _warn(f"{getattr(category, '__name__', 'Warning')}: {message}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -402,15 +410,13 @@ def _load_model(spec: str, weights: str | None, *, warn: bool = True):
     model = _load_factory(m.group("mod"), m.group("attr"))
     if weights:
         _load_weights(model, weights)
-    elif warn and not m.group("mod").startswith("theorycheck."):  # shipped factories load theirs
+    elif warn and m.group("mod").split(".")[0] != "theorycheck":  # shipped factories load theirs
         _warn(f"no --weights: {spec} is used with the weights its factory gives it "
               "(random unless the factory loads them)")
     return model
 
 
 def _load_torchscript(path: str):
-    import warnings
-
     import torch
 
     _readable_file(path, "--model")
@@ -432,8 +438,6 @@ def _load_torchscript(path: str):
 
 def _torch_load(path: str, what: str, expected: str, how: str) -> Any:
     """``torch.load(path, weights_only=True)`` (no code runs) with one-line errors."""
-    import warnings
-
     import torch
 
     kind = _torch_file_kind(path)
@@ -683,19 +687,23 @@ def _trial(model: Any, A: Any, y: Any, input_: str, layout: str):
     except Exception as exc:  # noqa: BLE001 - user code: report any failure on one line
         first = exc
     fed = _fed_shape(A, y, input_, layout)
-    table = []
+    table, working = [], []
     for inp in _INPUTS:
-        shapes = ", ".join(f"{lay} {_fed_shape(A, y, inp, lay)}" for lay in _LAYOUTS
-                           if lay != "magnitude")
-        table.append(f"--input {inp}: {shapes}")
-    working = [f"--input {inp} --layout {lay}" for inp in _INPUTS for lay in _LAYOUTS
-               if lay != "magnitude" and (inp, lay) != (input_, layout) and _runs(model, A, y, inp, lay)]
+        groups: dict[str, list[str]] = {}  # fed shape -> the layouts that feed it
+        for lay in _LAYOUTS:
+            if lay != "magnitude":
+                groups.setdefault(_fed_shape(A, y, inp, lay), []).append(lay)
+        table.append(f"--input {inp}: " + ", ".join(f"{' or '.join(lays)} {shape}"
+                                                     for shape, lays in groups.items()))
+        for shape, lays in groups.items():
+            if (inp, shape) != (input_, fed) and _runs(model, A, y, inp, lays[0]):
+                working.append(f"--input {inp} --layout {lays[0]}")
     advice = (f"The model runs with {' or '.join(working[:3])}." if working else
               "It runs with none of them: check that the operator matches the model (image size, "
               "number of samples).")
     what = first if isinstance(first, TheorycheckError) else f"{type(first).__name__}: {first}"
     raise InvalidArgument(
-        f"the model does not run on its input for --input {input_} --layout {layout}, shape {fed} "
+        f"the model does not fit --input {input_} --layout {layout} (it gets input {fed}) "
         f"({_oneline(what, 300)}). For this operator the inputs are: {'; '.join(table)}. "
         f"{advice}") from None
 
@@ -901,7 +909,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     saved_path = list(sys.path)
     try:
-        return func(args)
+        with warnings.catch_warnings():  # Python warnings as one line each, like ours
+            warnings.showwarning = _show_warning
+            return func(args)
     except TheorycheckError as exc:
         print(f"theorycheck: error: {_oneline(exc, 2000)}", file=sys.stderr)
         return 2

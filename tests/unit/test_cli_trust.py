@@ -506,7 +506,7 @@ def test_other_operators(work, capsys):
         status, _, err = _run(["certify", "--model", f"{work['mod']}:adj_real"] + args, capsys)
         assert status in (0, 1) and ": error:" not in err, (op, err)
         line = _fails(["certify", "--model", f"{work['mod']}:adj_channels_first"] + args, capsys)
-        assert "channels-first (B, 1, 8, 8)" in line and "--input adjoint --layout channels-first" \
+        assert "channels-first or complex (B, 1, 8, 8)" in line and "--input adjoint --layout channels-first" \
             in line.split("The model runs with")[0], (op, line)
 
 
@@ -604,3 +604,14 @@ def test_verify_in_a_fresh_process_loads_the_defining_module(work):
                           text=True, timeout=300, cwd=work["path"])
     assert proc.returncode == 0, proc.stderr
     assert "verify:instability: holds" in proc.stdout
+
+
+def test_python_warnings_are_one_line(monkeypatch, capsys):
+    def warns(args):
+        warnings.warn("first line\nsecond line", UserWarning)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_info", warns)
+    status, _, err = _run(["info"], capsys)
+    assert status == 0
+    assert err.strip() == "theorycheck: warning: UserWarning: first line second line"
