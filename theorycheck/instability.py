@@ -16,6 +16,32 @@
 * :func:`optimality_constant` and :func:`chebyshev_radius`: Paradox II's
   optimality constant of a finite set, with proven enclosures.
 
+What "certified-float64" promises here
+--------------------------------------
+A certified-float64 network claim is a statement about ``Ψ`` **evaluated in
+float64 on the CPU** (each sample alone, twice, bit-identical outputs), with
+rounding accounted for:
+
+* every norm, difference and quotient is enclosed rigorously (the stored
+  float64 values are exact rationals; :mod:`theorycheck.numerics.rounding`);
+* the measurements ``y`` are ``Ax`` rounded to the nearest float64 from a ball
+  arithmetic evaluation of the exact operator (dense matrix, unitary Fourier,
+  DCT or Walsh–Hadamard transform), and distances ``‖A(x − x′)‖`` that enter a
+  hypothesis are enclosed in ball arithmetic, never computed as a difference of
+  rounded products;
+* ``Ψ``'s own rounding noise is estimated at every evaluated input
+  (:meth:`~theorycheck.nets.adapters.ReconstructionMap.rounding_noise`: output
+  ulps, second differences under perturbations far below the witness scale,
+  and a float32 evaluation scaled by ``u₆₄/u₃₂``). Every claim holds with a
+  margin of ``NOISE_ALLOWANCE = 16`` times that estimate on each output, i.e.
+  for every evaluation of ``Ψ`` whose outputs lie that close to the stored ones
+  (another BLAS, thread count or summation order), and a certified output change
+  must exceed ``NOISE_SAFETY = 32`` times the summed noise of its two outputs;
+  otherwise the result is ``inconclusive`` and says why.
+
+The noise estimate is not a proof about the real-arithmetic network (that needs
+interval arithmetic through the network); ``proven`` is reserved for that.
+
 torch is imported only by the functions that evaluate a network.
 
 Theorem: universal instability theorem (Gottschling–Antun–Adcock–Hansen),
@@ -34,16 +60,25 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from theorycheck.errors import InvalidArgument, PreconditionError
-from theorycheck.numerics.validation import integer_arg, real_arg
+from theorycheck.errors import InvalidArgument, PreconditionError, TheorycheckError
 from theorycheck.numerics.backend import as_array, to_numpy
+from theorycheck.numerics.rounding import TINY, U, gamma, norm2, norm2_bounds, round_down, round_up
+from theorycheck.numerics.validation import (
+    choice_arg,
+    integer_arg,
+    probability_arg,
+    real_arg,
+    refuse_size,
+)
 from theorycheck.results import (
     CheckResult,
     Outcome,
     Rigor,
     Witness,
+    claim_mismatches,
     register_result,
     register_verifier,
+    verification,
 )
 
 __all__ = [
@@ -71,6 +106,17 @@ __all__ = [
 
 _EPS = float(np.finfo(np.float64).eps)
 _THEOREM = "universal instability theorem (THEORY.md §3)"
+#: the noise allowance and safety factor of certified-float64 network claims
+#: (the same numbers as theorycheck.nets.adapters.NOISE_ALLOWANCE / NOISE_SAFETY, which
+#: a test keeps equal; duplicated so that verifiers of saved files need not import torch)
+_KAPPA = 16.0
+_SAFETY = 32.0
+#: ball arithmetic precision (bits) for measurements and enclosures
+_BALL_PREC = 192
+#: largest dense matrix stored in a witness (entries)
+_DENSE_LIMIT = 2 ** 22
+#: largest number of scalar entries (arrays) a verifier accepts in one witness
+_WITNESS_LIMIT = 2 ** 25
 
 
 # --------------------------------------------------------------------------------------
@@ -78,11 +124,19 @@ _THEOREM = "universal instability theorem (THEORY.md §3)"
 # --------------------------------------------------------------------------------------
 
 def _operator(A: Any) -> Any:
-    from theorycheck.problems.operators import as_operator
+    from theorycheck.problems.operators import LinearOperator, as_operator
 
     if A is None:
         raise InvalidArgument("A is None: pass the sampling operator (a matrix or LinearOperator)")
-    return as_operator(A)
+    if isinstance(A, (str, bytes, bool)) or (not isinstance(A, LinearOperator) and not hasattr(A, "__len__")
+                                              and not hasattr(A, "__array__") and not hasattr(A, "shape")):
+        raise InvalidArgument(f"A must be a matrix or a LinearOperator, got {type(A).__name__}")
+    try:
+        return as_operator(A)
+    except TheorycheckError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything as_operator cannot read
+        raise InvalidArgument(f"A could not be read as an operator: {exc}") from exc
 
 
 def _images(x: Any, A: Any, name: str, *, batch: bool = False) -> np.ndarray:
@@ -91,7 +145,7 @@ def _images(x: Any, A: Any, name: str, *, batch: bool = False) -> np.ndarray:
     core = tuple(A.in_shape)
     if arr.shape == core:
         return arr
-    if batch and arr.ndim == len(core) + 1 and arr.shape[1:] == core:
+    if batch and arr.ndim == len(core) + 1 and arr.shape[1:] == core and arr.shape[0] >= 1:
         return arr
     hint = f": reshape it to {core}" if arr.size == math.prod(core) else ""
     want = f"{core}" + (f" or (batch, {', '.join(map(str, core))})" if batch else "")
@@ -99,117 +153,213 @@ def _images(x: Any, A: Any, name: str, *, batch: bool = False) -> np.ndarray:
 
 
 def _norms(v: np.ndarray, batch: bool = True) -> np.ndarray:
-    """Euclidean norms over all but the first axis (float64)."""
+    """Euclidean norms over all but the first axis (float64, scaled: no overflow; numerical use)."""
     v = np.asarray(v)
-    flat = v.reshape(v.shape[0], -1) if batch else v.reshape(1, -1)
-    return np.sqrt(np.sum(np.abs(flat) ** 2, axis=1))
+    flat = np.abs(v.reshape(v.shape[0], -1) if batch else v.reshape(1, -1))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        top = flat.max(axis=1) if flat.shape[1] else np.zeros(flat.shape[0])
+        safe = np.where((top > 0) & np.isfinite(top), top, 1.0)
+        out = np.sqrt(np.sum((flat / safe[:, None]) ** 2, axis=1)) * safe
+        out = np.where(np.isfinite(top), np.where(top > 0, out, 0.0), top)
+    return out
 
 
 def _norm(v: Any) -> float:
-    return float(np.linalg.norm(np.asarray(v).ravel()))
+    """Deterministic float64 Euclidean norm (the same bits on every machine)."""
+    return norm2(np.asarray(v))
 
 
-def _rel_tol(A: Any) -> float:
-    """Relative rounding allowance for float64 norms and differences of ``A``-sized vectors."""
-    m, N = A.shape
-    return _tol_mn(m, N)
+def _bounds(v: Any) -> tuple[float, float]:
+    """Enclosure of the exact norm of the stored values of ``v``."""
+    return norm2_bounds(np.asarray(v))
 
 
-def _tol_mn(m: int, N: int) -> float:
-    """:func:`_rel_tol` from the sizes ``m = A.shape[0]``, ``N = A.shape[1]`` (verifiers recompute it)."""
-    return 16.0 * (int(m) + int(N)) * _EPS
+def _dist(a: Any, b: Any) -> tuple[float, float, float]:
+    """``(value, lo, hi)``: the float64 norm of ``a − b`` and an enclosure of the exact ``‖a − b‖``.
 
-
-_U = 2.0 ** -53
-
-
-def _down(v: float) -> float:
-    """``v`` rounded down past a few ulps of the rounding of the operation that produced it."""
-    v = float(v)
-    if not math.isfinite(v) or v == 0.0:
-        return float(np.nextafter(v, -math.inf)) if v == 0.0 else v
-    v = v * (1 - 8 * _U) if v > 0 else v * (1 + 8 * _U)
-    return float(np.nextafter(v, -math.inf))
-
-
-def _up(v: float) -> float:
-    """``v`` rounded up past a few ulps (thresholds such as ``ε ≥ ‖A(x − x′)‖``)."""
-    return -_down(-float(v))
-
-
-def _lower_ratio(change: Any, dist: Any, tol: float) -> Any:
-    """Certified lower bound on ``‖ΔΨ‖_exact/‖Δy‖_exact`` from float64 norms (0 where ``dist = 0``).
-
-    The norms carry relative errors below ``tol`` (:func:`_rel_tol`); the quotient and the
-    product are then rounded down. Scalars give a float, arrays an array.
+    ``a − b`` is computed in float64 (each entry with relative error ≤ u; exact when
+    subnormal), so the exact distance lies within ``[‖d‖/(1 + u), ‖d‖/(1 − u)]``.
     """
-    c, d = np.asarray(change, dtype=float), np.asarray(dist, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(d > 0, c / np.where(d > 0, d, 1.0), 0.0) * (1 - tol)
-    r = np.where(r > 0, np.nextafter(r * (1 - 8 * _U), -np.inf), 0.0)
-    return float(r) if r.ndim == 0 else r
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.asarray(a) - np.asarray(b)
+    value = norm2(d)
+    lo, hi = norm2_bounds(d)
+    if not (math.isfinite(value) and math.isfinite(hi)):
+        return value, (0.0 if math.isnan(lo) else lo), math.inf
+    return value, max(0.0, round_down(lo * (1.0 - 2 * U))), round_up(hi * (1.0 + 2 * U))
 
 
-def _theorem_bound_value(D: float, eta: float, eps: float, tol: float) -> float:
-    """``(‖x − x′‖ − 2η)/ε`` rounded down, with ``D`` the float64 norm (relative error < ``tol``)."""
-    num = _down(float(D) * (1 - tol) - 2 * float(eta))
-    return _down(num / float(eps))
+def _add_up(*terms: float) -> float:
+    """A float ≥ the exact sum of the (non-negative) terms."""
+    s = 0.0
+    for t in terms:
+        s = round_up(s + float(t)) if math.isfinite(s + float(t)) else math.inf
+    return s
+
+
+def _sub_down(a: float, b: float) -> float:
+    """A float ≤ ``a − b`` (exact difference of the floats)."""
+    v = float(a) - float(b)
+    return round_down(v) if math.isfinite(v) else v
+
+
+def _div_down(a: float, b: float) -> float:
+    v = float(a) / float(b)
+    return round_down(v) if math.isfinite(v) and v != 0.0 else v
+
+
+def _div_up(a: float, b: float) -> float:
+    v = float(a) / float(b)
+    return round_up(v) if math.isfinite(v) else v
+
+
+def _noisy(lo: float, hi: float, allowance: float) -> tuple[float, float]:
+    """An enclosure widened by an allowance (rounded outward; lower end clipped at 0)."""
+    return max(0.0, _sub_down(lo, allowance)), _add_up(hi, allowance)
+
+
+def _fmt(v: float, digits: int = 6) -> str:
+    return format(float(v), f".{digits}g")
 
 
 def _psi_map(psi: Any, A: Any) -> Any:
     from theorycheck.nets.adapters import as_reconstruction_map
 
+    if psi is None:
+        raise InvalidArgument("psi is None: pass the reconstruction map (a torch module or a callable)")
     return as_reconstruction_map(psi).bind(A)
 
 
 def _apply(A: Any, x: np.ndarray) -> np.ndarray:
-    y = np.asarray(A.apply(x))
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = np.asarray(A.apply(x))
     return y.astype(np.complex128 if np.iscomplexobj(y) else np.float64, copy=False)
 
 
-def _operator_record(A: Any) -> dict[str, Any]:
-    """What a verifier needs to rebuild ``A``: a mask for subsampled transforms, else a dense matrix."""
-    from theorycheck.problems import operators as ops
+def _seed_int(seed: Any, name: str = "seed") -> int:
+    """A storable seed: a non-negative int as given; None → fresh entropy; a Generator → a draw."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2 ** 62))
+    if seed is None:
+        return int(np.random.default_rng().integers(2 ** 62))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise InvalidArgument(f"{name} must be None, a non-negative int or a numpy.random.Generator, "
+                              f"got {seed!r} ({type(seed).__name__})")
+    if int(seed) < 0:
+        raise InvalidArgument(f"{name} must be non-negative, got {int(seed)}")
+    return int(seed)
 
-    if type(A) in (ops.SubsampledFourier, ops.SubsampledDCT, ops.SubsampledWalshHadamard):
-        return {"kind": type(A).__name__, "mask": np.asarray(A.mask)}
-    m, N = A.shape
-    if isinstance(A, ops.MatrixOperator) or m * N <= 2 ** 22:
-        return {"kind": "dense", "matrix": A.to_dense(), "in_shape": tuple(A.in_shape),
-                "out_shape": tuple(A.out_shape)}
-    return {"kind": "opaque", "description": repr(A), "in_shape": tuple(A.in_shape),
-            "out_shape": tuple(A.out_shape)}
+
+def _random_directions(rng: np.random.Generator, count: int, shape: tuple, cplx: bool) -> np.ndarray:
+    """``count`` unit vectors uniformly distributed on the sphere of ``R^shape`` (``C^shape``)."""
+    u = rng.standard_normal((count,) + shape)
+    if cplx:
+        u = u + 1j * rng.standard_normal((count,) + shape)
+    n = _norms(u).reshape((count,) + (1,) * len(shape))
+    return u / n
 
 
-def _operator_from_record(rec: Mapping[str, Any]) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A float64 ``x ↦ Ax`` (batched) from :func:`_operator_record`, or None when opaque."""
-    from theorycheck.problems import operators as ops
-
-    kind = rec.get("kind")
-    if kind in ("SubsampledFourier", "SubsampledDCT", "SubsampledWalshHadamard"):
-        op = getattr(ops, kind)(rec["mask"])
-        return lambda x: _apply(op, x)
-    if kind == "dense":
-        M = np.asarray(rec["matrix"])
-        out_shape = tuple(rec["out_shape"])
-        in_n = math.prod(tuple(rec["in_shape"]))
-
-        def apply(x: np.ndarray) -> np.ndarray:
-            x = np.asarray(x)
-            batch = x.shape[: x.ndim - len(tuple(rec["in_shape"]))]
-            flat = x.reshape((-1, in_n))
-            return (flat @ M.T).reshape(batch + out_shape)
-
-        return apply
+def _decide(margin: float, tol: float) -> bool | None:
+    """True/False when ``margin`` is clearly positive/negative beyond rounding ``tol``; else None."""
+    if margin > tol:
+        return True
+    if margin < -tol:
+        return False
     return None
 
 
-def _operator_from_record_op(rec: Mapping[str, Any]) -> Any:
-    """The LinearOperator of a record (for re-evaluating ``Ψ``), or None when opaque."""
+# --------------------------------------------------------------------------------------
+# operator records (what a verifier needs to rebuild A) and ball arithmetic with them
+# --------------------------------------------------------------------------------------
+
+_TRANSFORMS = ("SubsampledFourier", "SubsampledDCT", "SubsampledWalshHadamard")
+_RECORD_KINDS = ("dense",) + _TRANSFORMS + ("opaque",)
+#: largest transform length handled by dense ball matrices (DCT, Walsh–Hadamard)
+_BALL_TRANSFORM_LIMIT = 1024
+
+
+def _operator_record(A: Any) -> dict[str, Any]:
+    """What a verifier needs to rebuild ``A``: a mask for subsampled transforms, else a dense matrix.
+
+    Operators that are neither and too large to store densely are ``opaque``: their
+    measurements cannot be re-checked from the file (results say so).
+    """
+    from theorycheck.problems import operators as ops
+
+    if type(A).__name__ in _TRANSFORMS and type(A) in (ops.SubsampledFourier, ops.SubsampledDCT,
+                                                        ops.SubsampledWalshHadamard):
+        return {"kind": type(A).__name__, "mask": np.asarray(A.mask, dtype=bool)}
+    m, N = A.shape
+    if isinstance(A, ops.MatrixOperator) or m * N <= _DENSE_LIMIT:
+        with np.errstate(over="ignore", invalid="ignore"):
+            M = np.asarray(A.to_dense())
+        M = M.astype(np.complex128 if np.iscomplexobj(M) else np.float64)
+        if M.size <= _DENSE_LIMIT and bool(np.all(np.isfinite(M))):
+            return {"kind": "dense", "matrix": M, "in_shape": tuple(int(s) for s in A.in_shape),
+                    "out_shape": tuple(int(s) for s in A.out_shape), "source": type(A).__name__}
+    return {"kind": "opaque", "description": repr(A)[:200], "in_shape": tuple(int(s) for s in A.in_shape),
+            "out_shape": tuple(int(s) for s in A.out_shape)}
+
+
+def _shape_ok(s: Any) -> bool:
+    return (isinstance(s, tuple) and 1 <= len(s) <= 8 and all(isinstance(n, int) and not isinstance(n, bool)
+                                                              and 1 <= n <= 2 ** 26 for n in s)
+            and math.prod(s) <= 2 ** 28)
+
+
+def _record_problems(rec: Any, where: str = "operator") -> list[str]:
+    """Why a stored operator record cannot be used (empty list when it can)."""
+    if not isinstance(rec, Mapping):
+        return [f"{where}: not an operator record"]
+    kind = rec.get("kind")
+    if kind not in _RECORD_KINDS:
+        return [f"{where}: unknown operator kind {kind!r} (the measurements y = Ax cannot be checked)"]
+    want = {"dense": {"kind", "matrix", "in_shape", "out_shape", "source"},
+            "opaque": {"kind", "description", "in_shape", "out_shape"}}.get(kind, {"kind", "mask"})
+    if set(rec) != want:
+        return [f"{where}: fields {sorted(rec)}, expected {sorted(want)}"]
+    if kind == "dense":
+        M = rec["matrix"]
+        if not isinstance(M, np.ndarray) or M.ndim != 2 or M.dtype not in (np.float64, np.complex128):
+            return [f"{where}.matrix: a 2-D float64/complex128 array is required"]
+        if M.size == 0 or M.size > _DENSE_LIMIT or not bool(np.all(np.isfinite(M))):
+            return [f"{where}.matrix: empty, larger than {_DENSE_LIMIT} entries, or not finite"]
+        if not (_shape_ok(rec["in_shape"]) and _shape_ok(rec["out_shape"])):
+            return [f"{where}: in_shape/out_shape must be tuples of positive ints"]
+        if math.prod(rec["in_shape"]) != M.shape[1] or math.prod(rec["out_shape"]) != M.shape[0]:
+            return [f"{where}: in_shape {rec['in_shape']} / out_shape {rec['out_shape']} do not match the "
+                    f"matrix {M.shape}"]
+        if not isinstance(rec["source"], str) or len(rec["source"]) > 200:
+            return [f"{where}.source: a type name is required"]
+        return []
+    if kind == "opaque":
+        if not (_shape_ok(rec["in_shape"]) and _shape_ok(rec["out_shape"])):
+            return [f"{where}: in_shape/out_shape must be tuples of positive ints"]
+        if not isinstance(rec["description"], str) or len(rec["description"]) > 200:
+            return [f"{where}.description: a string is required"]
+        return []
+    mask = rec["mask"]
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.ndim not in (1, 2) \
+            or mask.size > 2 ** 24 or not mask.any():
+        return [f"{where}.mask: a 1-D or 2-D boolean array with at least one sample is required"]
+    try:
+        _record_op(rec)
+    except TheorycheckError as exc:
+        return [f"{where}.mask: {exc}"]
+    return []
+
+
+def _record_core(rec: Mapping[str, Any]) -> tuple[int, ...]:
+    """The image shape of a (valid) record."""
+    return tuple(np.shape(rec["mask"])) if "mask" in rec else tuple(rec["in_shape"])
+
+
+def _record_op(rec: Mapping[str, Any]) -> Any:
+    """The LinearOperator of a (valid) record, or None when opaque."""
     from theorycheck.problems import operators as ops
 
     kind = rec.get("kind")
-    if kind in ("SubsampledFourier", "SubsampledDCT", "SubsampledWalshHadamard"):
+    if kind in _TRANSFORMS:
         return getattr(ops, kind)(rec["mask"])
     if kind == "dense":
         if len(tuple(rec["in_shape"])) == 1 and len(tuple(rec["out_shape"])) == 1:
@@ -238,24 +388,192 @@ def _ReshapedMatrix(M: np.ndarray, in_shape: tuple, out_shape: tuple) -> Any:
     return Reshaped()
 
 
-def _decide(margin: float, tol: float) -> bool | None:
-    """True/False when ``margin`` is clearly positive/negative beyond rounding ``tol``; else None."""
-    if margin > tol:
-        return True
-    if margin < -tol:
-        return False
-    return None
+def _record_text(rec: Mapping[str, Any]) -> str:
+    kind = rec.get("kind")
+    if kind == "dense":
+        return (f"A stored as its dense {rec['matrix'].shape[0]}×{rec['matrix'].shape[1]} float64 matrix"
+                + ("" if rec["source"] == "MatrixOperator" else
+                   f" (computed from the {rec['source']}: the certificate concerns that matrix)"))
+    if kind in _TRANSFORMS:
+        return f"A = {kind} with a stored mask of {int(np.sum(rec['mask']))} samples (exact transform)"
+    return ("A is opaque (too large to store): the claims concern Ψ at the stored measurement vectors; "
+            "that they are A·x was computed in float64 and cannot be re-checked from the file")
 
 
+_DCT_CACHE: dict = {}
 
 
-def _random_directions(rng: np.random.Generator, count: int, shape: tuple, cplx: bool) -> np.ndarray:
-    """``count`` unit vectors uniformly distributed on the sphere of ``R^shape`` (``C^shape``)."""
-    u = rng.standard_normal((count,) + shape)
-    if cplx:
-        u = u + 1j * rng.standard_normal((count,) + shape)
-    n = _norms(u).reshape((count,) + (1,) * len(shape))
-    return u / n
+def _transform_matrix(kind: str, n: int) -> Any:
+    """The orthonormal DCT-II or Walsh–Hadamard matrix of size ``n`` as an ``arb_mat`` (cached)."""
+    import flint
+
+    key = (kind, n, int(flint.ctx.prec))
+    if key not in _DCT_CACHE:
+        if len(_DCT_CACHE) > 8:
+            _DCT_CACHE.clear()
+        rows = []
+        if kind == "SubsampledDCT":
+            s0, s = (flint.arb(1) / n).sqrt(), (flint.arb(2) / n).sqrt()
+            for k in range(n):
+                sk = s0 if k == 0 else s
+                rows.append([sk * flint.arb.cos_pi(flint.arb(k * (2 * j + 1)) / (2 * n)) for j in range(n)])
+        else:
+            r = flint.arb(n).rsqrt()
+            rows = [[r if bin(j & k).count("1") % 2 == 0 else -r for k in range(n)] for j in range(n)]
+        _DCT_CACHE[key] = flint.arb_mat(rows)
+    return _DCT_CACHE[key]
+
+
+class _Ball:
+    """``A·x`` in ball arithmetic (python-flint) for a dense or transform operator record.
+
+    ``apply(X)`` returns, for each sample of ``X`` (shape ``(K, *in_shape)``), the list of
+    output balls (``arb`` or ``acb``) in C order. The exact operator is used: the stored
+    matrix, or the unitary DFT (``acb.dft``), DCT-II or Walsh–Hadamard transform.
+    """
+
+    def __init__(self, rec: Mapping[str, Any]):
+        self.kind = rec["kind"]
+        if self.kind == "dense":
+            self.M = np.asarray(rec["matrix"])
+            self.in_shape, self.out_shape = tuple(rec["in_shape"]), tuple(rec["out_shape"])
+        else:
+            mask = np.asarray(rec["mask"], dtype=bool)
+            self.in_shape, self.out_shape = tuple(mask.shape), (int(mask.sum()),)
+            self.idx = np.flatnonzero(mask)
+        self.complex_out = self.kind == "SubsampledFourier" or (self.kind == "dense" and np.iscomplexobj(self.M))
+
+    @staticmethod
+    def available(rec: Mapping[str, Any]) -> bool:
+        kind = rec.get("kind")
+        if kind == "dense":
+            return True
+        if kind in ("SubsampledDCT", "SubsampledWalshHadamard"):
+            return max(np.shape(rec["mask"])) <= _BALL_TRANSFORM_LIMIT
+        return kind == "SubsampledFourier"
+
+    def apply(self, X: np.ndarray) -> list[list[Any]]:
+        from theorycheck.numerics.precision import precision
+
+        X = np.asarray(X)
+        with precision(prec=_BALL_PREC):
+            if self.kind == "dense":
+                return self._dense(X)
+            return [self._transform(x) for x in X]
+
+    def _dense(self, X: np.ndarray) -> list[list[Any]]:
+        import flint
+
+        K = X.shape[0]
+        flat = X.reshape(K, -1)
+        cplx = np.iscomplexobj(flat) or np.iscomplexobj(self.M)
+        mat = flint.acb_mat if cplx else flint.arb_mat
+        cols = mat(flat.T.tolist())
+        out: list[list[Any]] = [[] for _ in range(K)]
+        m, N = self.M.shape
+        step = max(1, 2 ** 18 // N)
+        for r0 in range(0, m, step):
+            block = mat(self.M[r0:r0 + step].tolist()) * cols
+            for k in range(K):
+                out[k].extend(block[i, k] for i in range(block.nrows()))
+        return out
+
+    def _transform(self, x: np.ndarray) -> list[Any]:
+        import flint
+
+        cplx = np.iscomplexobj(x) or self.kind == "SubsampledFourier"
+        conv = flint.acb if cplx else flint.arb
+        grid = x.reshape(self.in_shape)
+        if grid.ndim == 1:
+            grid = grid[None, :]
+            shape2 = (1, self.in_shape[0])
+        else:
+            shape2 = self.in_shape
+        n1, n2 = shape2
+        rows = [[conv(v) for v in row] for row in np.asarray(grid).tolist()]
+        if self.kind == "SubsampledFourier":
+            rows = [flint.acb.dft(r) for r in rows]
+            if len(self.in_shape) == 2:
+                cols = [flint.acb.dft([rows[i][j] for i in range(n1)]) for j in range(n2)]
+                rows = [[cols[j][i] for j in range(n2)] for i in range(n1)]
+            scale = flint.arb(math.prod(self.in_shape)).rsqrt()
+            full = [v * scale for r in rows for v in r]
+        else:
+            def along(mat_n: Any, data: list[list[Any]]) -> list[list[Any]]:
+                # apply the n2 × n2 matrix to every row of data
+                if cplx:
+                    re = flint.arb_mat([[v.real for v in r] for r in data]) * mat_n.transpose()
+                    im = flint.arb_mat([[v.imag for v in r] for r in data]) * mat_n.transpose()
+                    return [[flint.acb(re[i, j], im[i, j]) for j in range(re.ncols())] for i in range(re.nrows())]
+                res = flint.arb_mat(data) * mat_n.transpose()
+                return [[res[i, j] for j in range(res.ncols())] for i in range(res.nrows())]
+
+            rows = along(_transform_matrix(self.kind, n2), rows)
+            if len(self.in_shape) == 2:
+                colsT = [[rows[i][j] for i in range(n1)] for j in range(n2)]
+                colsT = along(_transform_matrix(self.kind, n1), colsT)
+                rows = [[colsT[j][i] for j in range(n2)] for i in range(n1)]
+            full = [v for r in rows for v in r]
+        return [full[int(k)] for k in self.idx]
+
+
+def _ball_round(balls: list[Any], cplx: bool) -> np.ndarray | None:
+    """Nearest float64 of each ball's midpoint (None when a radius is not negligible)."""
+    vals = []
+    for b in balls:
+        parts = (b.real, b.imag) if hasattr(b, "imag") and type(b).__name__ == "acb" else (b,)
+        out = []
+        for p in parts:
+            mid = float(p.mid())
+            rad = float(p.rad())
+            if not math.isfinite(mid) or rad > 2.0 ** -60 * abs(mid) + 2.0 ** -1070:
+                return None
+            out.append(mid)
+        vals.append(complex(out[0], out[1]) if len(out) == 2 else out[0])
+    arr = np.array(vals, dtype=np.complex128 if cplx else np.float64)
+    return arr
+
+
+def _ball_distance(b1: list[Any], b2: list[Any]) -> tuple[float, float]:
+    """Proven enclosure of ``‖b1 − b2‖`` for two lists of balls."""
+    import flint
+
+    from theorycheck.numerics.exact import ball_lower, ball_upper
+    from theorycheck.numerics.precision import precision
+
+    with precision(prec=_BALL_PREC):
+        s = flint.arb(0)
+        for u, v in zip(b1, b2):
+            d = u - v
+            if type(d).__name__ == "acb":
+                s += d.real * d.real + d.imag * d.imag
+            else:
+                s += d * d
+        lo2, hi2 = ball_lower(s), ball_upper(s)
+        hi = ball_upper(flint.arb(max(hi2, 0.0)).sqrt())
+        lo = ball_lower(flint.arb(lo2).sqrt()) if lo2 > 0 else 0.0
+    return max(0.0, lo), hi
+
+
+def _measurement_allowance(rec: Mapping[str, Any], x: np.ndarray) -> float:
+    """A bound on ``‖fl(Ax) − Ax‖`` for A's own float64 evaluation (checks compute ``y`` that way).
+
+    Dense matrices: Higham's ``γ·‖|A||x|‖`` for any summation order (complex included),
+    doubled; transforms (FFT, DCT, Walsh–Hadamard): the FFT error model
+    ``64(⌈log₂N⌉ + 2)·u·‖x‖`` (unitary transforms); a dense matrix computed from
+    another operator adds that model too (its columns came from that operator).
+    """
+    N = int(np.asarray(x).size)
+    model = 64.0 * (math.ceil(math.log2(max(N, 2))) + 2) * U
+    if rec["kind"] == "dense":
+        M = np.asarray(rec["matrix"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = _norms((np.abs(M) @ np.abs(np.asarray(x).reshape(-1)))[None])[0]
+            out = 4.0 * gamma(2 * N + 8) * float(v)
+            if rec["source"] != "MatrixOperator":
+                out += model * float(_norms(M.reshape(1, -1))[0]) * _norm(x)
+        return out + 1e3 * TINY
+    return model * _norm(x) + 1e3 * TINY
 
 
 # --------------------------------------------------------------------------------------
@@ -329,27 +647,30 @@ class InstabilityCertificate(CheckResult):
     Attributes (besides :class:`~theorycheck.results.CheckResult`'s)
     ----------------------------------------------------------------
     lower_bound : float
-        The witnessed ratio ``‖Ψ(Ax) − Ψ(Ax′)‖/‖A(x − x′)‖`` (rounded down): a
-        lower bound on ``L^ε(Ψ, Ax)`` for every ``ε ≥ ‖A(x − x′)‖``, whatever
-        the hypotheses.
+        A lower bound on ``L^ε(Ψ, y)`` at the stored measurements ``y ≈ Ax`` for every
+        ``ε ≥ ‖y − y′‖`` (rounded up, ``values["distance_measurements_bounds"][1]``),
+        whatever the hypotheses: ``(‖Ψ(y) − Ψ(y′)‖ − 16(ν + ν′))/‖y − y′‖`` rounded
+        down, with ``ν, ν′`` the estimated rounding noise of the two outputs
+        (0 when that is not positive).
     eta : float
         The ``η`` of the hypotheses (the smallest one when not given).
     hypotheses : dict
-        name → ``(holds, margin)``; ``holds`` is None when the margin is below
-        float64 rounding.
+        name → ``(holds, margin)``; ``holds`` is None when the margin is within
+        the rounding allowance (norm enclosures plus 16 times ``Ψ``'s noise estimate).
     ball_radius : float
         Radius of a ball ``B_y`` around ``Ax`` on which
         ``L^ε(Ψ, ỹ) ≥ (‖x − x′‖ − 2η)/ε`` for all ``ε ≥ η`` was checked
         (``values["ball_rigor"]``: certified at the centre, sampled inside).
     false_negative, false_positive : FalseDetection or None
 
-    ``outcome`` is ``holds`` when every hypothesis is certified (then ``Ψ`` is
-    unstable at ``Ax``), ``inconclusive`` otherwise (the message says why; the
-    witnessed ratio is still valid).
+    ``outcome`` is ``holds`` when every hypothesis is certified and the output
+    change exceeds 32 times the summed noise estimates (then ``Ψ`` is unstable
+    at ``Ax``), ``inconclusive`` otherwise (the message says why).
 
     Theorem: universal instability theorem (THEORY.md §3).
-    Rigor: certified-float64 (Ψ evaluated twice on the CPU in float64), or
-    numerical with an inconclusive outcome when those evaluations disagree.
+    Rigor: certified-float64 (Ψ evaluated twice on the CPU in float64, its rounding
+    noise allowed for; see the module docstring), or numerical with an
+    inconclusive outcome.
     """
 
     lower_bound: float = math.nan
@@ -371,13 +692,6 @@ class InstabilityCertificate(CheckResult):
         """True when the theorem's conclusion is certified (``holds`` at rigor ≥ certified-float64)."""
         return self.holds and self.rigor >= Rigor.CERTIFIED_FLOAT64
 
-    def _tol(self) -> float:
-        """The rounding allowance, recomputed from the witness's sizes (never read from a file)."""
-        w = self.witness
-        if w is not None and "x" in w.data and "y" in w.data:
-            return _tol_mn(np.asarray(w["y"]).size, np.asarray(w["x"]).size)
-        return max(float(self.values.get("tolerance", 0.0)), _tol_mn(1, 1))
-
     def theorem_bound(self, eps: float) -> float:
         """The theorem's bound ``(‖x − x′‖ − 2η)/ε`` on ``L^ε(Ψ, ỹ)``, for ``ε ≥ η`` (rounded down).
 
@@ -385,7 +699,7 @@ class InstabilityCertificate(CheckResult):
         hypothesis) unless the certificate holds at rigor ≥ certified-float64,
         and :class:`InvalidArgument` for ``ε < η`` (the theorem says nothing there).
         """
-        eps = float(eps)
+        eps = real_arg(eps, "eps")
         if not self.certified:
             bad = [(k, h) for k, h in self.hypotheses.items() if h[0] is not True]
             if bad:
@@ -396,19 +710,20 @@ class InstabilityCertificate(CheckResult):
                     f"{self.message}", hypothesis=k, margin=float(margin))
             raise PreconditionError(f"this certificate is not certified, so the theorem gives no bound "
                                     f"({self.message})", hypothesis="Ψ evaluated in float64")
-        if "distance_images" not in self.values or not self.eta > 0:
+        bounds = self.values.get("distance_images_bounds")
+        if bounds is None or not self.eta > 0:
             raise InvalidArgument(f"this certificate has no bound ({self.message})")
         if not (eps >= self.eta):
             raise InvalidArgument(f"the theorem's bound holds for ε ≥ η = {self.eta:.6g}, got ε = {eps}")
-        return _theorem_bound_value(float(self.values["distance_images"]), self.eta, eps, self._tol())
+        return _theorem_bound_value(float(bounds[0]), self.eta, eps)
 
     def witnessed_bound(self, eps: float) -> float:
-        """The witnessed bound on ``L^ε(Ψ, Ax)``: ``lower_bound`` for ``ε ≥ ‖A(x − x′)‖`` (rounded up)."""
-        eps = float(eps)
-        if "distance_measurements" not in self.values:
+        """The witnessed bound on ``L^ε(Ψ, y)``: ``lower_bound`` for ``ε ≥ ‖y − y′‖`` (rounded up)."""
+        eps = real_arg(eps, "eps")
+        bounds = self.values.get("distance_measurements_bounds")
+        if bounds is None:
             raise InvalidArgument(f"this certificate has no bound ({self.message})")
-        # the float64 norm may be a few ulps below the exact distance: round the threshold up
-        a = _up(float(self.values["distance_measurements"]) * (1 + self._tol()))
+        a = float(bounds[1])
         if not (eps >= a):
             raise InvalidArgument(f"the witness pair is {a:.17g} apart (rounded up): pass ε ≥ {a:.17g}")
         return self.lower_bound
@@ -427,7 +742,7 @@ class NoiseInstabilityResult(CheckResult):
         Clopper–Pearson interval for the probability at ``values["confidence"]``.
     trials, exceedances : int
     worst_error : float
-        Largest error over the draws (the witness re-evaluated in float64).
+        The worst draw's error ``‖Ψ(y + e) − ref‖``, re-evaluated on the CPU in float64.
 
     Theorem: universal instability theorem, "not rare" (THEORY.md §3).
     Rigor: certified-float64 for the worst draw (one certified draw above the
@@ -457,9 +772,20 @@ class TrainingSetAudit(CheckResult):
     of any map with ``‖Ψ(Ax_k) − x_k‖ < η`` on the set; sorted by decreasing
     bound. ``outcome`` is ``violated`` when such pairs exist.
 
+    The images of every reported pair are stored in the witness, so that
+    ``theorycheck verify`` re-proves each pair's claims; that the stored images are
+    images ``i, j`` of the training set, and that no other pair qualifies, needs the
+    set itself (``verify_result(result, X=...)``).
+
     Theorem: universal instability theorem, training version (THEORY.md §3).
-    Rigor: certified-float64 (every reported pair recomputed directly, twice).
+    Rigor: certified-float64: each reported pair's ``‖A(x_i − x_j)‖ ≤ η`` is proven in
+    ball arithmetic and ``‖x_i − x_j‖ > 2η`` from a rigorous enclosure; the search for
+    candidates (a ``holds`` outcome) allows for the float64 error of ``AX`` (Higham's
+    bound for dense ``A``; an FFT error model for transforms).
     """
+
+    #: how the audit ran and what it saw of the set (not re-checkable without the set)
+    informational = frozenset({"elapsed_s"})
 
     pairs: tuple = ()
     eta: float = math.nan
@@ -546,12 +872,26 @@ _H_ACC_X = "‖Ψ(Ax) − x‖ < η"
 _H_ACC_XP = "‖Ψ(Ax′) − x′‖ < η"
 _H_MEAS = "‖Ax − Ax′‖ ≤ η"
 _H_FAR = "‖x − x′‖ > 2η"
+_ASSUMPTION = "Ψ continuous (true for networks built from continuous layers)"
 
 
-def _hypotheses(eta: float, dx: float, dxp: float, a: float, D: float,
-                tols: Mapping[str, float]) -> dict[str, tuple]:
-    margins = {_H_ACC_X: eta - dx, _H_ACC_XP: eta - dxp, _H_MEAS: eta - a, _H_FAR: D - 2 * eta}
-    return {k: (_decide(v, tols[k]), float(v)) for k, v in margins.items()}
+def _theorem_bound_value(D_lo: float, eta: float, eps: float) -> float:
+    """``(‖x − x′‖ − 2η)/ε`` rounded down, from a lower bound ``D_lo`` on ``‖x − x′‖``."""
+    num = _sub_down(float(D_lo), 2.0 * float(eta))  # 2η: exact doubling
+    return _div_down(num, float(eps))
+
+
+def _floor(p: Any) -> float:
+    from theorycheck.nets.adapters import output_rounding_floor
+
+    return output_rounding_floor(p)
+
+
+def _psi_text(opts: Mapping[str, Any]) -> str:
+    return (f"{opts.get('model')} (input={opts.get('input')!r}, layout={opts.get('layout')!r}, "
+            f"complex_as_channels={opts.get('complex_as_channels')!r}, backend={opts.get('backend')!r}, "
+            f"batched={opts.get('batched')!r}, eval_mode={opts.get('eval_mode')!r}) evaluated in float64 "
+            "on the CPU, each sample alone")
 
 
 def _batch_independent(psi_map: Any, Y: np.ndarray, out: np.ndarray, dtype: Any = "float64",
@@ -560,6 +900,15 @@ def _batch_independent(psi_map: Any, Y: np.ndarray, out: np.ndarray, dtype: Any 
     single = np.concatenate([psi_map.evaluate_batch(Y[i:i + 1], dtype=dtype, device=device)
                              for i in range(Y.shape[0])])
     return single.shape == out.shape and _arr_close(single, out, rtol)
+
+
+def _arr_close(a: Any, b: Any, rtol: float = 1e-12) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = max(float(np.max(np.abs(a))) if a.size else 0.0, float(np.max(np.abs(b))) if b.size else 0.0)
+        return bool(np.all(np.abs(a - b) <= rtol * max(scale, 1e-300)))
 
 
 def _ball_radius(psi_map: Any, y: np.ndarray, delta: np.ndarray, need: float, samples: int,
@@ -573,7 +922,7 @@ def _ball_radius(psi_map: Any, y: np.ndarray, delta: np.ndarray, need: float, sa
     evaluated on each point alone, and a batch-dependent ``Ψ`` gets radius 0.
     """
     a = _norm(delta)
-    if samples <= 0 or a == 0 or not math.isfinite(need) or not guess > 0:
+    if samples <= 0 or a == 0 or not math.isfinite(need) or not guess > 0 or not math.isfinite(guess):
         return 0.0, 0, ""
     cplx = bool(np.iscomplexobj(y) or np.iscomplexobj(delta))
     dim = y.size * (2 if cplx else 1)
@@ -592,6 +941,8 @@ def _ball_radius(psi_map: Any, y: np.ndarray, delta: np.ndarray, need: float, sa
         radii[samples // 2:] = rng.random(samples - samples // 2) ** (1.0 / dim)
         pts = y[None] + rho * radii.reshape((-1,) + (1,) * y.ndim) * u
         Y = np.concatenate([pts, pts + delta[None]])
+        if not np.all(np.isfinite(Y)):
+            return False
         out = psi_map.evaluate_batch(Y, dtype="float64")
         if not checked[0]:
             checked[0] = True
@@ -622,23 +973,26 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
                       ball_samples: int = 16, seed: Any = 0) -> InstabilityCertificate:
     """Certify the universal instability theorem for ``Ψ`` on the pair ``x, x′``.
 
-    ``Ψ`` is evaluated twice on the CPU in float64 at ``Ax``, ``Ax′`` and the
-    false-negative/positive inputs; every reported number comes from those
-    evaluations. Then:
+    The measurements ``y, y′`` are ``Ax, Ax′`` rounded to float64 from a ball
+    arithmetic evaluation of the exact operator. ``Ψ`` is evaluated twice on
+    the CPU in float64 at ``y``, ``y′`` and the false-negative/positive inputs,
+    and its rounding noise ``ν`` is estimated at each (see the module
+    docstring: every claim allows 16ν on each output). Then:
 
-    * hypotheses, each with its margin: ``‖Ψ(Ax) − x‖ < η``,
-      ``‖Ψ(Ax′) − x′‖ < η``, ``‖Ax − Ax′‖ ≤ η``, ``‖x − x′‖ > 2η`` (``Ψ``
-      continuous is assumed: true for networks of continuous layers);
-    * the witnessed bound ``L^ε(Ψ, Ax) ≥ ‖Ψ(Ax) − Ψ(Ax′)‖/‖A(x − x′)‖`` for every
-      ``ε ≥ ‖A(x − x′)‖`` (``lower_bound``), and the theorem's
+    * hypotheses, each with its margin: ``‖Ψ(y) − x‖ < η``, ``‖Ψ(y′) − x′‖ < η``,
+      ``‖Ax − Ax′‖ ≤ η`` (the exact distance, enclosed in ball arithmetic, and
+      ``‖y − y′‖``), ``‖x − x′‖ > 2η`` (``Ψ`` continuous is assumed: true for
+      networks of continuous layers);
+    * the witnessed bound ``L^ε(Ψ, y) ≥ (‖Ψ(y) − Ψ(y′)‖ − 16(ν + ν′))/‖y − y′‖`` for
+      every ``ε ≥ ‖y − y′‖`` (``lower_bound``), and the theorem's
       ``(‖x − x′‖ − 2η)/ε`` for ``ε ≥ η`` (:meth:`~InstabilityCertificate.theorem_bound`);
-    * a ball ``B_y`` around ``Ax`` on which the theorem's bound was checked at
+    * a ball ``B_y`` around ``y`` on which the theorem's bound was checked at
       ``ball_samples`` random points per tested radius (radii doubled from a
       Lipschitz-style guess while they pass; numerical; radius 0 means only
       the certified centre);
-    * the false negative (measure ``x′``, add ``e = A(x − x′)``: ``Ψ`` returns
+    * the false negative (measure ``x′``, add ``e = y − y′``: ``Ψ`` returns
       about ``x``, the detail ``x′ − x`` vanishes) and the false positive
-      (measure ``x``, add ``e = A(x′ − x)``: a detail appears).
+      (measure ``x``, add ``e = y′ − y``: a detail appears).
 
     Parameters
     ----------
@@ -650,20 +1004,22 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
         Two different images of shape ``A.in_shape``.
     eta : float, optional
         ``η > 0``. Default: the smallest ``η`` for which the hypotheses hold
-        (``max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖)``, raised by float64
-        rounding), reported in the message.
+        beyond rounding (about ``max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖)``),
+        reported in the message.
     ball_samples : int
         Random points per tested radius of ``B_y`` (0: skip the ball).
-    seed : int or numpy.random.Generator
-        Seed of the ball's random points.
+    seed : int, Generator or None
+        Seed of the ball's random points (the value used is stored in the witness).
 
     Returns
     -------
     InstabilityCertificate
         ``holds`` (certified-float64) when every hypothesis holds beyond
-        rounding; ``inconclusive`` with the reason otherwise (a hypothesis
-        fails or is undecided, or ``Ψ`` returned NaN/inf or different outputs on
-        the two evaluations).
+        rounding and the output change exceeds 32 times ``Ψ``'s estimated
+        noise; ``inconclusive`` with the reason otherwise (a hypothesis fails
+        or is undecided, the change is within rounding noise, or ``Ψ`` returned
+        NaN/inf, reduced-precision output or different outputs on the two
+        evaluations).
 
     Raises
     ------
@@ -673,9 +1029,9 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
         Shapes of ``x``, ``x′``, ``A`` and ``Ψ`` do not match, non-finite data, ``η ≤ 0``.
 
     Theorem: universal instability theorem (a), (b) (THEORY.md §3; seeds 002, 004).
-    Rigor: certified-float64 (Ψ evaluated twice on the CPU in float64, all
-    arithmetic in float64 with margins beyond rounding); the ball radius is
-    numerical (sampled) unless 0.
+    Rigor: certified-float64 (a statement about Ψ evaluated in float64 on the CPU,
+    its rounding noise allowed for; every norm enclosed rigorously); the ball
+    radius is numerical (sampled) unless 0.
 
     Examples
     --------
@@ -695,300 +1051,494 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     if eta is not None:
         eta = real_arg(eta, "eta")
     ball_samples = integer_arg(ball_samples, "ball_samples", minimum=0)
+    refuse_size(ball_samples, 2 ** 16, "ball_samples", "pass at most 65536 points per radius")
+    seed = _seed_int(seed)
     pm = _psi_map(psi, A)
-    y, yp = _apply(A, xv), _apply(A, xpv)
-    e_fn = y - yp                 # A(x − x′)
-    e_fp = yp - y                 # A(x′ − x)
-    y_fn, y_fp = yp + e_fn, y + e_fp
-    ev = pm.evaluate_float64(np.stack([y, yp, y_fn, y_fp]))
     rec = _operator_record(A)
-    base = {"x": xv, "x_prime": xpv, "y": y, "y_prime": yp, "y_fn": y_fn, "y_fp": y_fp,
-            "operator": rec}
-    if not ev.ok or ev.reason:  # NaN, irreproducible, or not a float64 evaluation
-        return InstabilityCertificate(
-            "instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-            f"not certified: {ev.reason}", values={"psi_precision": ev.precision},
-            witness=Witness("instability_pair", base), theorem=_THEOREM)
-    p, pp, p_fn, p_fp = ev.output
-    tol = _rel_tol(A)
-    D = _norm(xv - xpv)
-    a = _norm(e_fn)
-    dx, dxp = _norm(p - xv), _norm(pp - xpv)
-    dpsi = _norm(p - pp)
-    nx, nxp, ny, nyp = _norm(xv), _norm(xpv), _norm(y), _norm(yp)
-    tols = {_H_ACC_X: tol * (_norm(p) + nx), _H_ACC_XP: tol * (_norm(pp) + nxp),
-            _H_MEAS: tol * (ny + nyp), _H_FAR: tol * (nx + nxp)}
-    if a > 0:
-        ratio = dpsi / a
-        lower = _lower_ratio(dpsi, a, tol)
-    else:  # identical measurements: Ψ(Ax) = Ψ(Ax′), no ratio (and the hypotheses cannot hold)
-        ratio, lower = math.nan, 0.0
-    eta_min = max(dx, dxp, a)
-    chosen = eta is None
-    if chosen:
-        # the smallest η, raised past rounding so the strict inequalities hold with a margin
-        eta = eta_min + 2 * max(tols[_H_ACC_X], tols[_H_ACC_XP], tols[_H_MEAS]) + tol * eta_min
-    hyp = _hypotheses(eta, dx, dxp, a, D, tols)
-    all_hold = all(h[0] is True for h in hyp.values())
-    # the theorem's bound is reported only when the hypotheses hold (rounded down)
-    theorem_at_eta = _theorem_bound_value(D, eta, eta, tol) if all_hold else math.nan
-    fn = FalseDetection("false_negative", e_fn, y_fn, p_fn, xpv, _norm(p_fn - xpv), _norm(p_fn - xv), a)
-    fp = FalseDetection("false_positive", e_fp, y_fp, p_fp, xv, _norm(p_fp - xv), _norm(p_fp - xpv), a)
-    radius, tested, ball_note = 0.0, 0, ""
-    if all_hold:
+    y, yp = _apply(A, xv), _apply(A, xpv)  # each alone: as the user's own A @ x
+    if y.dtype != yp.dtype:
+        y, yp = y.astype(np.complex128), yp.astype(np.complex128)
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(yp))):
+        raise InvalidArgument("A·x overflows float64: rescale A or the images")
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_fn, y_fp = yp + (y - yp), y + (yp - y)
+    if not (np.all(np.isfinite(y_fn)) and np.all(np.isfinite(y_fp))):
+        raise InvalidArgument("A(x − x′) overflows float64: rescale A or the images")
+    a = _norm(y - yp)
+    ev = pm.evaluate_float64(np.stack([y, yp, y_fn, y_fp]), noise=True, noise_scale=a if a > 0 else None)
+    w: dict[str, Any] = {"x": xv, "x_prime": xpv, "y": y, "y_prime": yp, "y_fn": y_fn, "y_fp": y_fp,
+                         "operator": rec, "psi": pm.options(), "eta": eta, "ball_samples": ball_samples,
+                         "seed": seed, "psi_precision": ev.precision, "psi_status": ev.reason,
+                         "ball_radius": 0.0, "ball_points_tested": 0, "ball_note": ""}
+    if ev.ok and not ev.reason:
+        p, pp, p_fn, p_fp = ev.output
+        w.update(psi_y=p, psi_y_prime=pp, psi_fn=p_fn, psi_fp=p_fp,
+                 psi_noise=np.asarray(ev.noise.noise, dtype=np.float64))
+    elif not ev.reason:  # not ok but no reason: cannot happen (ok means finite and consistent)
+        w["psi_status"] = "Ψ's float64 evaluation is not usable"
+    cert = _assemble_instability(w)
+    if cert.holds and ball_samples > 0:
+        D_lo = float(cert.values["distance_images_bounds"][0])
+        need = D_lo - 2 * cert.eta
+        ratio = float(cert.values["ratio"])
+        dpsi = float(cert.values["output_distance"])
         # first radius: the centre's slack over the local gain, a Lipschitz-style guess
-        guess = min(a, (dpsi - (D - 2 * eta)) / (2 * ratio)) if ratio > 0 else a
-        radius, tested, ball_note = _ball_radius(pm, y, yp - y, D - 2 * eta, ball_samples, seed, guess)
-    values = {
-        "distance_images": D, "distance_measurements": a, "error_x": dx, "error_x_prime": dxp,
-        "output_distance": dpsi, "ratio": ratio, "eta_min": eta_min, "eta_chosen": chosen,
-        "tolerance": tol, "psi_precision": ev.precision,
-        "ball_samples": ball_samples, "ball_points_tested": tested,
+        guess = min(a, (dpsi - need) / (2 * ratio)) if ratio > 0 else a
+        radius, tested, note = _ball_radius(pm, y, yp - y, need, ball_samples, seed, guess)
+        w.update(ball_radius=float(radius), ball_points_tested=int(tested), ball_note=note)
+        cert = _assemble_instability(w)
+    return cert
+
+
+def _assemble_instability(w: Mapping[str, Any]) -> InstabilityCertificate:
+    """Every value, hypothesis, bound, outcome, rigor and message from the witness (deterministic)."""
+    rec, opts = w["operator"], w["psi"]
+    x, xp, y, yp = (np.asarray(w[k]) for k in ("x", "x_prime", "y", "y_prime"))
+    D, D_lo, D_hi = _dist(x, xp)
+    a, a_lo, a_hi = _dist(y, yp)
+    exact = None
+    if rec.get("kind") != "opaque" and _Ball.available(rec):
+        bx = _Ball(rec).apply(np.stack([x, xp]) if x.dtype == xp.dtype
+                              else np.stack([x.astype(complex), xp.astype(complex)]))
+        exact = _ball_distance(bx[0], bx[1])
+    radius = float(w["ball_radius"])
+    values: dict[str, Any] = {
+        "distance_images": D, "distance_images_bounds": (D_lo, D_hi),
+        "distance_measurements": a, "distance_measurements_bounds": (a_lo, a_hi),
+        "measurement_distance_exact": exact, "psi_precision": str(w["psi_precision"]),
+        "psi": _psi_text(opts), "operator": _record_text(rec), "assumption": _ASSUMPTION,
+        "ball_samples": int(w["ball_samples"]), "ball_seed": int(w["seed"]),
+        "ball_points_tested": int(w["ball_points_tested"]),
         "ball_rigor": (Rigor.NUMERICAL.value if radius > 0 else Rigor.CERTIFIED_FLOAT64.value),
-        "assumption": "Ψ continuous (true for networks built from continuous layers)",
+        "ball_note": str(w["ball_note"]),
     }
+    witness = Witness("instability_pair", dict(w))
+    eta_in = w["eta"]
+    note = "" if (rec.get("kind") == "dense" and rec.get("source") == "MatrixOperator") or \
+        rec.get("kind") in _TRANSFORMS else f"; {_record_text(rec)}"
+    if w["psi_status"]:
+        return InstabilityCertificate(
+            "instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL, f"not certified: {w['psi_status']}{note}",
+            values, witness, _THEOREM, eta=math.nan if eta_in is None else float(eta_in), ball_radius=radius)
+    p, pp, p_fn, p_fp = (np.asarray(w[k]) for k in ("psi_y", "psi_y_prime", "psi_fn", "psi_fp"))
+    nu = [float(v) for v in np.asarray(w["psi_noise"])]
+    allow = [_KAPPA * v for v in nu]  # exact (power of two)
+    dx, dx_lo, dx_hi = _dist(p, x)
+    dx_lo, dx_hi = _noisy(dx_lo, dx_hi, allow[0])
+    dxp, dxp_lo, dxp_hi = _dist(pp, xp)
+    dxp_lo, dxp_hi = _noisy(dxp_lo, dxp_hi, allow[1])
+    C, C_lo, C_hi = _dist(p, pp)
+    C_lo_n = _sub_down(C_lo, _add_up(allow[0], allow[1]))
+    noise_need = _add_up(_SAFETY * nu[0], _SAFETY * nu[1])
+    noise_ok = C_lo > noise_need
+    ratio = C / a if a > 0 else math.nan
+    lower = _div_down(C_lo_n, a_hi) if (a_lo > 0 and C_lo_n > 0 and math.isfinite(a_hi)) else 0.0
+    eta_min = max(dx, dxp, a)
+    chosen = eta_in is None
+    if chosen:
+        top = max(dx_hi, dxp_hi, a_hi, exact[1] if exact else 0.0)
+        eta = round_up(top * (1.0 + 2.0 ** -40)) if top > 0 else TINY
+    else:
+        eta = float(eta_in)
+    if exact is None:
+        meas = True if a_hi <= eta else (False if a_lo > eta else None)
+    else:
+        meas = (True if (a_hi <= eta and exact[1] <= eta) else
+                False if (a_lo > eta or exact[0] > eta) else None)
+    hyp = {
+        _H_ACC_X: (True if dx_hi < eta else (False if dx_lo >= eta else None), float(eta - dx)),
+        _H_ACC_XP: (True if dxp_hi < eta else (False if dxp_lo >= eta else None), float(eta - dxp)),
+        _H_MEAS: (meas, float(eta - a)),
+        _H_FAR: (True if D_lo > 2 * eta else (False if D_hi <= 2 * eta else None), float(D - 2 * eta)),
+    }
+    all_hold = all(h[0] is True for h in hyp.values())
+    fn = FalseDetection("false_negative", y - yp, np.asarray(w["y_fn"]), p_fn, xp, _norm(p_fn - xp),
+                        _norm(p_fn - x), _norm(y - yp))
+    fp = FalseDetection("false_positive", yp - y, np.asarray(w["y_fp"]), p_fp, x, _norm(p_fp - x),
+                        _norm(p_fp - xp), _norm(yp - y))
+    values.update({
+        "error_x": dx, "error_x_prime": dxp, "output_distance": C, "ratio": ratio, "eta_min": eta_min,
+        "eta_chosen": chosen, "noise_allowance": _add_up(allow[0], allow[1]),
+        "output_distance_lower": max(0.0, C_lo_n),
+    })
+    theorem_at_eta = math.nan
     if all_hold:
+        theorem_at_eta = _theorem_bound_value(D_lo, eta, eta)
         values["theorem_bound_at_eta"] = theorem_at_eta
-    if ball_note:
-        values["ball_note"] = ball_note
-    witness = Witness("instability_pair", {**base, "psi_y": p, "psi_y_prime": pp, "psi_fn": p_fn,
-                                           "psi_fp": p_fp})
-    eta_txt = (f"η = {eta:.6g} (the smallest η for which the hypotheses hold: "
-               f"max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖) = {eta_min:.6g}, raised by rounding)"
-               if chosen else f"η = {eta:.6g}")
-    if all_hold:
-        msg = (f"Ψ is unstable at Ax: L^ε(Ψ, Ax) ≥ {lower:.6g} for every ε ≥ {a:.3g} (witness pair), "
-               f"and ≥ the theorem's (‖x − x′‖ − 2η)/ε for every ε ≥ η ({theorem_at_eta:.6g} at ε = η); "
-               f"{eta_txt}; "
-               f"false negative: the detail of norm {D:.3g} vanishes (error {fn.error:.3g}) under "
-               f"noise of norm {a:.3g}")
+    eta_txt = (f"η = {_fmt(eta)} (the smallest η for which the hypotheses hold: "
+               f"max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖) = {_fmt(eta_min)}, raised by rounding)"
+               if chosen else f"η = {_fmt(eta)}")
+    noise_txt = (f"the output change ‖Ψ(Ax) − Ψ(Ax′)‖ = {_fmt(C, 4)} is within {_SAFETY:g} times Ψ's "
+                 f"estimated float64 rounding noise ({_fmt(nu[0], 3)} + {_fmt(nu[1], 3)})")
+    if all_hold and noise_ok:
+        msg = (f"Ψ is unstable at Ax: L^ε(Ψ, Ax) ≥ {_fmt(lower)} for every ε ≥ {_fmt(a_hi, 3)} (witness "
+               f"pair), and ≥ the theorem's (‖x − x′‖ − 2η)/ε for every ε ≥ η ({_fmt(theorem_at_eta)} at "
+               f"ε = η); {eta_txt}; false negative: the detail of norm {_fmt(D, 3)} vanishes (error "
+               f"{_fmt(fn.error, 3)}) under noise of norm {_fmt(a, 3)}{note}")
         outcome = Outcome.HOLDS
     else:
         failed = [k for k, h in hyp.items() if h[0] is False]
         undecided = [k for k, h in hyp.items() if h[0] is None]
+        parts = []
         if failed:
-            why = "; ".join(f"{k} fails by {-hyp[k][1]:.3g}" for k in failed)
+            why = "; ".join(f"{k} fails by {_fmt(-hyp[k][1], 3)}" for k in failed)
             if chosen:
                 why += (f" (no η works: Ψ is not accurate enough on both images, "
-                        f"‖Ψ(Ax) − x‖ + ‖Ψ(Ax′) − x′‖ = {dx + dxp:.3g} vs ‖x − x′‖ = {D:.3g}"
+                        f"‖Ψ(Ax) − x‖ + ‖Ψ(Ax′) − x′‖ = {_fmt(dx + dxp, 3)} vs ‖x − x′‖ = {_fmt(D, 3)}"
                         + (", and A(x − x′) = 0" if a == 0 else "") + ")")
+            parts.append(why)
+        if undecided:
+            parts.append("margins within the rounding allowance (norm enclosures and 16× Ψ's noise "
+                         "estimate) for " + ", ".join(undecided)
+                         + (": pass a slightly different eta" if not chosen else ""))
+        if not noise_ok:
+            parts.append(noise_txt)
+        if all_hold:
+            msg = f"not certified: {'; '.join(parts)}; {eta_txt}{note}"
         else:
-            why = ("margins below float64 rounding for " + ", ".join(undecided)
-                   + (": pass a slightly different eta" if not chosen else ""))
-        msg = (f"the theorem does not apply with {eta_txt}: {why}; the witnessed ratio "
-               f"L^ε(Ψ, Ax) ≥ {lower:.6g} for ε ≥ {a:.3g} still holds")
+            msg = (f"the theorem does not apply with {eta_txt}: {'; '.join(parts)}; the witnessed ratio "
+                   f"L^ε(Ψ, Ax) ≥ {_fmt(lower)} for ε ≥ {_fmt(a_hi, 3)} still holds{note}")
         outcome = Outcome.INCONCLUSIVE
     # an inconclusive certificate certifies nothing about the theorem: numerical
     rigor = Rigor.CERTIFIED_FLOAT64 if outcome is Outcome.HOLDS else Rigor.NUMERICAL
     return InstabilityCertificate(
         "instability", outcome, rigor, msg, values, witness, _THEOREM,
-        lower_bound=float(lower), eta=float(eta), hypotheses=hyp, ball_radius=float(radius),
+        lower_bound=float(lower), eta=float(eta), hypotheses=hyp, ball_radius=radius,
         false_negative=fn, false_positive=fp)
 
 
 # --------------------------------------------------------------------------------------
-# verification of saved certificates
+# verification of saved certificates: shared witness checks
 # --------------------------------------------------------------------------------------
 
-def _close(a: float, b: float, scale: float, rtol: float = 1e-9) -> bool:
-    a, b = float(a), float(b)
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return abs(a - b) <= rtol * max(abs(scale), abs(a), abs(b), 1e-300)
+class _Check:
+    """Collects the problems of a stored witness (each names its field)."""
+
+    def __init__(self, w: Mapping[str, Any], where: str = "witness"):
+        self.w, self.where, self.problems = w, where, []
+
+    def bad(self, key: str, why: str) -> None:
+        self.problems.append(f"{self.where}[{key!r}]: {why}")
+
+    def array(self, key: str, *, shape: tuple | None = None, kinds: str = "fc", finite: bool = True,
+              ndim: int | None = None) -> np.ndarray | None:
+        v = self.w.get(key)
+        if not isinstance(v, np.ndarray):
+            self.bad(key, "missing or not an array")
+            return None
+        ok_dtype = (v.dtype in (np.float64, np.complex128) if kinds == "fc" else
+                    v.dtype == np.float64 if kinds == "f" else v.dtype.kind in kinds)
+        if not ok_dtype:
+            self.bad(key, f"dtype {v.dtype} is not allowed here")
+            return None
+        if v.size > _WITNESS_LIMIT:
+            self.bad(key, f"{v.size} entries exceed the limit {_WITNESS_LIMIT}")
+            return None
+        if shape is not None and v.shape != tuple(shape):
+            self.bad(key, f"shape {v.shape}, expected {tuple(shape)}")
+            return None
+        if ndim is not None and v.ndim != ndim:
+            self.bad(key, f"{v.ndim} dimensions, expected {ndim}")
+            return None
+        if finite and v.dtype.kind in "fc" and not bool(np.all(np.isfinite(v))):
+            self.bad(key, "not finite")
+            return None
+        return v
+
+    def number(self, key: str, *, minimum: float | None = None, positive: bool = False,
+               integer: bool = False, none: bool = False, maximum: float | None = None) -> Any:
+        v = self.w.get(key, "__missing__")
+        if v is None and none:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
+            self.bad(key, f"expected {'an integer' if integer else 'a number'}, got {v!r}"[:200])
+            return None
+        if not math.isfinite(float(v)) or (positive and not v > 0) or (minimum is not None and v < minimum) \
+                or (maximum is not None and v > maximum):
+            self.bad(key, f"{v!r} is out of range")
+            return None
+        return v
+
+    def text(self, key: str, choices: tuple | None = None) -> str | None:
+        v = self.w.get(key)
+        if not isinstance(v, str) or len(v) > 2000 or (choices is not None and v not in choices):
+            self.bad(key, f"expected {'one of ' + repr(choices) if choices else 'a string'}, got {v!r}"[:200])
+            return None
+        return v
+
+    def operator(self, key: str = "operator") -> Mapping[str, Any] | None:
+        rec = self.w.get(key)
+        bad = _record_problems(rec, f"{self.where}[{key!r}]")
+        if bad:
+            self.problems += bad
+            return None
+        return rec
+
+    def options(self, key: str = "psi") -> Mapping[str, Any] | None:
+        from theorycheck.nets.adapters import map_options_problems
+
+        bad = map_options_problems(self.w.get(key))
+        if bad:
+            self.problems += [f"{self.where}[{key!r}]: {b}" for b in bad]
+            return None
+        return self.w[key]
+
+    def measurements(self, rec: Mapping[str, Any], X: np.ndarray, stored: Sequence[np.ndarray],
+                     names: Sequence[str]) -> bool:
+        """``stored[i]`` is ``A·X[i]`` up to the rounding of A's float64 evaluation; False when
+        not re-checkable (opaque operator).
+
+        The exact ``A·X[i]`` is enclosed in ball arithmetic on the stored operator (or, for
+        transforms too large for it, recomputed in float64) and the stored vector must lie
+        within :func:`_measurement_allowance` of it.
+        """
+        if rec.get("kind") == "opaque":
+            return False
+        X = np.asarray(X)
+        core = _record_core(rec)
+        if X.ndim != len(core) + 1 or tuple(X.shape[1:]) != core:
+            self.problems.append(f"{self.where}: images of shape {tuple(X.shape[1:])} do not match the "
+                                 f"operator's {core}")
+            return True
+        if len(stored) != X.shape[0]:
+            self.problems.append(f"{self.where}[{names[0] if names else 'y'}]: {len(stored)} measurement "
+                                 f"vectors for {X.shape[0]} images")
+            return True
+        try:
+            if _Ball.available(rec):
+                balls = _Ball(rec).apply(X)
+                ref = []
+                for b in balls:
+                    r = _ball_round(b, _Ball(rec).complex_out or bool(np.iscomplexobj(X)))
+                    ref.append(r)
+            else:
+                op = _record_op(rec)
+                ref = list(_apply(op, X).reshape(X.shape[0], -1))
+        except TheorycheckError as exc:
+            self.problems.append(f"cannot apply the stored operator: {exc}")
+            return True
+        for i, name in enumerate(names):
+            s = np.asarray(stored[i])
+            r = ref[i]
+            if r is None or s.size != r.size:
+                self.problems.append(f"{self.where}[{name!r}] does not have A's output shape")
+                continue
+            with np.errstate(over="ignore", invalid="ignore"):
+                d = _norm(s.reshape(-1) - r.reshape(-1))
+            allow = 2.0 * _measurement_allowance(rec, X[i]) + 4.0 * U * _norm(r)
+            if not d <= allow:
+                self.problems.append(f"{self.where}[{name!r}] is not A·x for the stored operator and image "
+                                     f"(off by {d:.3g}, more than the rounding allowance {allow:.3g})")
+        return True
+
+    def noise(self, key: str, outputs: Sequence[np.ndarray]) -> np.ndarray | None:
+        nu = self.array(key, shape=(len(outputs),), kinds="f")
+        if nu is None:
+            return None
+        for i, p in enumerate(outputs):
+            if not (nu[i] >= _floor(p)):
+                self.bad(key, f"entry {i} = {nu[i]!r} is below the output's own rounding ½‖ulp‖ = {_floor(p)!r}")
+                return None
+        return nu
 
 
-def _arr_close(a: Any, b: Any, rtol: float = 1e-12) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        return False
-    scale = max(float(np.max(np.abs(a))) if a.size else 0.0, float(np.max(np.abs(b))) if b.size else 0.0)
-    return bool(np.all(np.abs(a - b) <= rtol * max(scale, 1e-300)))
+def _reevaluate(model: Any, opts: Mapping[str, Any], rec: Mapping[str, Any], Y: np.ndarray,
+                stored: Sequence[np.ndarray], noise: Sequence[float], names: Sequence[str],
+                scale: Any = None) -> list[str]:
+    """Re-run ``Ψ`` (rebuilt from ``model`` and the stored options) in float64 and compare.
+
+    A re-evaluated output may differ from the stored one by at most 16 times the stored
+    noise estimate (the certificate's promise), and the new noise estimate may not
+    exceed 16 times the stored one (an understated estimate).
+    """
+    from theorycheck.nets.adapters import ReconstructionMap
+
+    op = _record_op(rec)
+    if op is None:
+        return ["cannot re-evaluate Ψ: the operator is opaque (not stored in the file)"]
+    try:
+        pm = ReconstructionMap.from_options(model, dict(opts), op)
+        ev = pm.evaluate_float64(np.asarray(Y), noise=True, noise_scale=scale)
+    except TheorycheckError as exc:
+        return [f"re-evaluating Ψ with the given model failed: {exc}"]
+    if not ev.ok or ev.reason:
+        return [f"re-evaluating Ψ with the given model: {ev.reason or 'not usable'}"]
+    out = []
+    for i, name in enumerate(names):
+        got, want = ev.output[i], np.asarray(stored[i])
+        if got.shape != want.shape:
+            out.append(f"{name}: the model returns shape {got.shape}, the file stores {want.shape}")
+            continue
+        d = _norm(got - want) if got.dtype == want.dtype or np.iscomplexobj(want) else _norm(np.real(got) - want)
+        allow = _KAPPA * float(noise[i])
+        if not d <= allow:
+            out.append(f"{name}: the model's float64 output differs from the stored one by {d:.3g}, more "
+                       f"than the noise allowance {allow:.3g}")
+        if float(ev.noise.noise[i]) > allow:
+            out.append(f"{name}: the model's rounding noise estimate {float(ev.noise.noise[i]):.3g} exceeds 16 "
+                       f"times the stored one ({float(noise[i]):.3g}): the file understates it")
+    return out
 
 
-def verify_instability(cert: CheckResult, psi: Any = None) -> CheckResult:
+def _model_arg(psi: Any, model: Any) -> Any:
+    if psi is not None and model is not None and psi is not model:
+        raise InvalidArgument("pass the network once, as model= (psi= is its older name)")
+    return model if model is not None else psi
+
+
+def _no_witness(name: str, result: CheckResult, kind: str) -> CheckResult:
+    return CheckResult(name, Outcome.VIOLATED, Rigor.NUMERICAL,
+                       f"the saved result has no {kind!r} witness: none of its claims can be re-derived",
+                       {"problems": (f"witness: missing or not of kind {kind!r}",), "not_rechecked": ""})
+
+
+_INSTABILITY_KEYS = {"x", "x_prime", "y", "y_prime", "y_fn", "y_fp", "operator", "psi", "eta", "ball_samples",
+                     "seed", "psi_precision", "psi_status", "ball_radius", "ball_points_tested", "ball_note"}
+_OUTPUT_KEYS = ("psi_y", "psi_y_prime", "psi_fn", "psi_fp")
+
+
+def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None) -> CheckResult:
     """Re-check a saved :class:`InstabilityCertificate` from its witness, in float64.
 
-    Recomputes ``Ax`` and ``Ax′`` from the stored operator (mask or dense
-    matrix), every norm, the ratio, the hypotheses' margins and verdicts, the
-    theorem's bound and the false negative/positive from the stored ``x``,
-    ``x′`` and ``Ψ`` outputs, and compares them with the saved claims. ``Ψ``
-    itself cannot be stored in JSON: without ``psi`` its outputs are taken from
-    the file (say so in the message); with ``psi`` they are re-evaluated twice
-    on the CPU in float64 and must match.
+    Validates the witness (shapes, dtypes, finiteness, the operator record,
+    the adapter options, the noise estimates against the outputs' own
+    rounding), re-derives the measurements ``y = Ax`` bit for bit (ball
+    arithmetic on the stored operator; an opaque or unknown operator is
+    reported, never skipped silently), then every value, enclosure,
+    hypothesis, bound, the outcome, rigor and message from the witness
+    (:func:`_assemble_instability`) and compares them exactly with the file.
+    ``Ψ`` itself cannot be stored in JSON: without ``model`` its outputs and
+    noise estimates are taken from the file (the result says so); with
+    ``model`` (a torch module, callable or ReconstructionMap: the map is
+    rebuilt with the stored adapter options) they are re-evaluated and must
+    lie within the certificate's noise allowance.
 
     Parameters
     ----------
     cert : CheckResult
         A loaded ``instability`` result.
     psi : torch.nn.Module, callable or ReconstructionMap, optional
-        The model, to re-evaluate ``Ψ``.
+        The network (older name of ``model``).
+    model : torch.nn.Module, callable or ReconstructionMap, optional
+        The network, to re-evaluate ``Ψ``.
 
     Returns
     -------
     CheckResult
         ``verify:instability``: ``holds`` when every saved claim re-checks,
-        ``violated`` (listing the discrepancies) for a tampered or inconsistent
-        file, ``inconclusive`` when the file has no witness.
+        ``violated`` (naming the fields) otherwise.
 
     Theorem: universal instability theorem (THEORY.md §3).
-    Rigor: certified-float64 (never above the saved certificate's).
+    Rigor: the saved certificate's (never above it).
     """
+    model = _model_arg(psi, model)
     name = "verify:instability"
     w = cert.witness
-    if not isinstance(cert, InstabilityCertificate) or w is None or "x" not in w.data:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           "the saved result is not an instability certificate with a witness")
-    problems: list[str] = []
+    if not isinstance(cert, InstabilityCertificate) or w is None or w.kind != "instability_pair":
+        return _no_witness(name, cert, "instability_pair")
     d = w.data
-    try:
-        x, xp = np.asarray(d["x"]), np.asarray(d["x_prime"])
-        y, yp = np.asarray(d["y"]), np.asarray(d["y_prime"])
-        rec = d["operator"]
-    except KeyError as exc:
-        return CheckResult(name, Outcome.VIOLATED, Rigor.NUMERICAL, f"the witness lacks {exc}")
-    apply = _operator_from_record(rec) if isinstance(rec, Mapping) else None
-    if apply is None:
-        note_a = "A is not stored (opaque operator): Ax and Ax′ taken from the file"
-    else:
-        note_a = ""
-        try:
-            if not _arr_close(apply(x), y):
-                problems.append("y ≠ Ax for the stored A and x")
-            if not _arr_close(apply(xp), yp):
-                problems.append("y′ ≠ Ax′ for the stored A and x′")
-        except Exception as exc:  # noqa: BLE001 - a malformed file
-            problems.append(f"cannot apply the stored operator: {exc}")
-    if "psi_y" not in d:  # an inconclusive certificate without outputs: nothing more to check
-        if cert.outcome is not Outcome.INCONCLUSIVE:
-            problems.append("a conclusive certificate without Ψ outputs")
-        return _verdict(name, cert, problems, "inconclusive certificate re-checked", False)
-    p, pp = np.asarray(d["psi_y"]), np.asarray(d["psi_y_prime"])
-    p_fn, p_fp = np.asarray(d["psi_fn"]), np.asarray(d["psi_fp"])
-    v = cert.values
-    D, a = _norm(x - xp), _norm(y - yp)
-    dx, dxp, dpsi = _norm(p - x), _norm(pp - xp), _norm(p - pp)
-    # the rounding allowance is recomputed from the sizes, never read from the file
-    tol = _tol_mn(y.size, x.size)
-    if "tolerance" in v and float(v["tolerance"]) != tol:
-        problems.append(f"tolerance: saved {v.get('tolerance')!r}, recomputed {tol!r} from A's shape")
-    checks = {"distance_images": D, "distance_measurements": a, "error_x": dx,
-              "error_x_prime": dxp, "output_distance": dpsi}
-    for k, val in checks.items():
-        if k not in v or not _close(v[k], val, val):
-            problems.append(f"{k}: saved {v.get(k)!r}, recomputed {val!r}")
-    ratio = dpsi / a if a > 0 else math.nan
-    if not _close(v.get("ratio", math.nan), ratio, ratio if a > 0 else 1.0):
-        problems.append(f"ratio: saved {v.get('ratio')!r}, recomputed {ratio!r}")
-    lb = float(cert.lower_bound)
-    if a > 0:
-        lb_max = _lower_ratio(dpsi, a, tol)
-        if not (lb <= lb_max) or not (lb >= ratio * (1 - 2 * tol - 1e-12)):
-            problems.append(f"lower_bound {lb!r} does not match the witnessed ratio {ratio!r} "
-                            f"(at most {lb_max!r} after rounding down)")
-    elif lb != 0.0:
-        problems.append("lower_bound must be 0 when A(x − x′) = 0")
-    eta = float(cert.eta)
-    if not (eta > 0):
-        problems.append(f"eta = {eta!r} is not positive")
-    else:
-        nx, nxp = _norm(x), _norm(xp)
-        tols = {_H_ACC_X: tol * (_norm(p) + nx), _H_ACC_XP: tol * (_norm(pp) + nxp),
-                _H_MEAS: tol * (_norm(y) + _norm(yp)), _H_FAR: tol * (nx + nxp)}
-        hyp = _hypotheses(eta, dx, dxp, a, D, tols)
-        saved = cert.hypotheses
-        if set(saved) != set(hyp):
-            problems.append(f"hypotheses: saved {sorted(saved)}, expected {sorted(hyp)}")
-        for k, (holds, margin) in hyp.items():
-            if k in saved:
-                s_holds, s_margin = saved[k]
-                if s_holds is not holds and s_holds != holds:
-                    problems.append(f"hypothesis {k}: saved holds={s_holds}, recomputed {holds}")
-                if not _close(s_margin, margin, max(eta, D)):
-                    problems.append(f"hypothesis {k}: saved margin {s_margin!r}, recomputed {margin!r}")
-        all_hold = all(h[0] is True for h in hyp.values())
-        if cert.outcome is Outcome.HOLDS and not all_hold:
-            problems.append("outcome 'holds' but the hypotheses do not all hold")
-        if all_hold:
-            tb = _theorem_bound_value(D, eta, eta, tol)
-            stb = float(v.get("theorem_bound_at_eta", math.nan))
-            if not (stb <= tb and _close(stb, tb, tb)):
-                problems.append(f"theorem_bound_at_eta: saved {v.get('theorem_bound_at_eta')!r}, "
-                                f"recomputed {tb!r} (rounded down)")
-            if a > 0 and not (ratio >= tb * (1 - 1e-9)):
-                problems.append("the witnessed ratio is below the theorem's bound: inconsistent data")
-        elif "theorem_bound_at_eta" in v and not math.isnan(float(v["theorem_bound_at_eta"])):
-            problems.append("theorem_bound_at_eta reported although the hypotheses do not all hold")
-        if cert.outcome is not Outcome.HOLDS and cert.rigor >= Rigor.CERTIFIED_FLOAT64:
-            problems.append(f"a '{cert.outcome.value}' certificate labelled {cert.rigor.value}: "
-                            "only a certificate that holds is certified")
-    # false negative / positive
-    e_fn, e_fp = y - yp, yp - y
-    for fd, kind, e, yin, out, truth, other in (
-            (cert.false_negative, "false_negative", e_fn, d.get("y_fn"), p_fn, xp, x),
-            (cert.false_positive, "false_positive", e_fp, d.get("y_fp"), p_fp, x, xp)):
-        if yin is None or not _arr_close(np.asarray(yin), (yp if kind == "false_negative" else y) + e):
-            problems.append(f"{kind}: stored input is not A·truth + e")
-        if fd is None:
-            problems.append(f"{kind} missing")
-            continue
-        if not (_arr_close(fd.e, e) and _arr_close(fd.output, out) and _arr_close(fd.truth, truth)):
-            problems.append(f"{kind}: e, output or truth differ from the witness")
-        if not _close(fd.error, _norm(out - truth), _norm(out - truth)):
-            problems.append(f"{kind}: saved error {fd.error!r}, recomputed {_norm(out - truth)!r}")
-        if not _close(fd.other_distance, _norm(out - other), _norm(out - other)):
-            problems.append(f"{kind}: saved distance {fd.other_distance!r}, recomputed {_norm(out - other)!r}")
-    reevaluated = False
-    if psi is not None and not problems:
-        op = _operator_from_record_op(rec) if isinstance(rec, Mapping) else None
-        if op is None:
-            problems.append("cannot re-evaluate Ψ: the operator is not stored")
+    chk = _Check(d)
+    extra = set(d) - _INSTABILITY_KEYS - set(_OUTPUT_KEYS) - {"psi_noise"}
+    if extra:
+        chk.problems.append(f"witness: unknown field(s) {sorted(extra)}")
+    rec, opts = chk.operator(), chk.options()
+    x = chk.array("x")
+    xp = chk.array("x_prime", shape=None if x is None else x.shape)
+    ys = [chk.array(k) for k in ("y", "y_prime", "y_fn", "y_fp")]
+    chk.number("eta", positive=True, none=True)
+    chk.number("ball_samples", minimum=0, integer=True, maximum=2 ** 16)
+    chk.number("seed", minimum=0, integer=True)
+    chk.number("ball_radius", minimum=0)
+    chk.number("ball_points_tested", minimum=0, integer=True)
+    chk.text("ball_note")
+    status = chk.text("psi_status")
+    prec = chk.text("psi_precision")
+    if status == "" and prec != "float64":
+        chk.bad("psi_precision", "a certified evaluation must be float64")
+    outs: list = []
+    if status == "":
+        outs = [chk.array(k, shape=None if x is None else x.shape) for k in _OUTPUT_KEYS]
+        if all(o is not None for o in outs):
+            chk.noise("psi_noise", outs)
+    elif status is not None and any(k in d for k in _OUTPUT_KEYS + ("psi_noise",)):
+        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    if rec is not None and x is not None and xp is not None and all(v is not None for v in ys):
+        if tuple(x.shape) != tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"]):
+            chk.bad("x", f"shape {x.shape} does not match the operator")
         else:
-            ev = _psi_map(psi, op).evaluate_float64(np.stack([y, yp, np.asarray(d["y_fn"]), np.asarray(d["y_fp"])]))
-            if not ev.ok or ev.reason:
-                problems.append(f"re-evaluating Ψ: {ev.reason}")
+            y, yp, y_fn, y_fp = ys
+            X = np.stack([x, xp]) if x.dtype == xp.dtype else np.stack([x.astype(complex), xp.astype(complex)])
+            chk.measurements(rec, X, [y, yp], ["y", "y_prime"])
+            if y.shape != yp.shape:
+                chk.bad("y_prime", "shape differs from y")
             else:
-                for got, want, nm in zip(ev.output, (p, pp, p_fn, p_fp),
-                                         ("Ψ(Ax)", "Ψ(Ax′)", "Ψ(false-negative input)", "Ψ(false-positive input)")):
-                    if not _arr_close(got, want, 1e-9):
-                        problems.append(f"{nm} re-evaluated differs from the stored output "
-                                        f"(max diff {float(np.max(np.abs(got - want))):.3g})")
-            reevaluated = True
-    note = "Ψ re-evaluated twice in float64" if reevaluated else (
-        "Ψ outputs taken from the file (pass psi= to re-evaluate the network)")
-    if note_a:
-        note += "; " + note_a
-    return _verdict(name, cert, problems, note, reevaluated)
-
-
-def _verdict(name: str, saved: CheckResult, problems: list[str], note: str,
-             reevaluated: bool) -> CheckResult:
-    rigor = Rigor.weakest(saved.rigor, Rigor.CERTIFIED_FLOAT64)
-    vals = {"psi_reevaluated": reevaluated, "problems": tuple(problems)}
-    if problems:
-        return CheckResult(name, Outcome.VIOLATED, rigor,
-                           "the saved certificate does not re-check: " + "; ".join(problems[:6])
-                           + (f" (+{len(problems) - 6} more)" if len(problems) > 6 else ""), vals)
-    return CheckResult(name, Outcome.HOLDS, rigor,
-                       f"re-checked: {saved.outcome.value} claims consistent with the witness ({note})",
-                       vals)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if not np.array_equal(y_fn, yp + (y - yp)) or y_fn.dtype != y.dtype:
+                        chk.bad("y_fn", "is not y′ + (y − y′)")
+                    if not np.array_equal(y_fp, y + (yp - y)) or y_fp.dtype != y.dtype:
+                        chk.bad("y_fp", "is not y + (y′ − y)")
+    if chk.problems:
+        return verification(cert, chk.problems, rederived="nothing: the witness is malformed",
+                            values={"psi_reevaluated": False})
+    problems = claim_mismatches(cert, _assemble_instability(d))
+    reevaluated = False
+    if model is not None and status == "" and not problems:
+        Y = np.stack([np.asarray(d[k]) for k in ("y", "y_prime", "y_fn", "y_fp")])
+        a = float(cert.values.get("distance_measurements", 0.0))
+        problems += _reevaluate(model, opts, rec, Y, outs, d["psi_noise"],
+                                ["Ψ(Ax)", "Ψ(Ax′)", "Ψ(false-negative input)", "Ψ(false-positive input)"],
+                                scale=a if a > 0 else None)
+        reevaluated = True
+    not_re = []
+    if status == "" and not reevaluated:
+        not_re.append("Ψ's outputs and noise estimates (pass model= to re-run the network)")
+    if rec is not None and rec.get("kind") == "opaque":
+        not_re.append("that y, y′ are A·x, A·x′ (the operator is opaque: not stored)")
+    if float(d.get("ball_radius", 0.0)) > 0:
+        not_re.append("the sampled ball radius (numerical)")
+    return verification(cert, problems,
+                        rederived="the measurements, every enclosure, value, hypothesis, bound, the outcome, "
+                                  "rigor and message from the witness"
+                                  + ("; Ψ re-evaluated twice in float64 within the noise allowance"
+                                     if reevaluated else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
 
 
 @register_verifier("instability")
-def _verify_saved_instability(result: CheckResult) -> CheckResult:
-    return verify_instability(result)
+def _verify_saved_instability(result: CheckResult, model: Any = None) -> CheckResult:
+    return verify_instability(result, model=model)
 
 
 # --------------------------------------------------------------------------------------
 # random noise
 # --------------------------------------------------------------------------------------
 
+def _round_sig(v: float, digits: int, up: bool) -> float:
+    """``v`` rounded outward to ``digits`` significant decimal digits (deterministic across
+    library versions whose results agree to that many digits)."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    v = float(v)
+    if v == 0.0 or not math.isfinite(v):
+        return v
+    e = math.floor(math.log10(abs(v))) - digits + 1
+    d = Decimal(v).quantize(Decimal(1).scaleb(e), rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    f = float(d)
+    if up and Decimal(f) < d:
+        f = round_up(f)
+    if not up and Decimal(f) > d:
+        f = round_down(f)
+    return f
+
+
 def _clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """Two-sided Clopper–Pearson interval, rounded outward to 10 significant digits."""
     from scipy.stats import beta
 
     alpha = 1.0 - confidence
     lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
     hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return lo, hi
+    return max(0.0, _round_sig(lo, 10, up=False)), min(1.0, _round_sig(hi, 10, up=True))
 
 
 def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, trials: int = 100,
@@ -999,12 +1549,13 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
 
     Draws ``trials`` noise vectors ``e`` uniformly on the sphere ``‖e‖ = noise_norm``
     of the measurement space (complex when the measurements are), evaluates
-    ``error(e) = ‖Ψ(Ax + e) − ref‖`` with ``ref = Ψ(Ax)`` (``reference="prediction"``)
-    or ``x`` (``"truth"``), and reports the fraction above ``threshold`` with a
-    Clopper–Pearson interval. The worst draw is re-evaluated twice on the CPU
-    in float64: if its error exceeds the threshold, the set of such noise
-    vectors is open and non-empty (``Ψ`` continuous), so the probability is
-    positive — certified.
+    ``error(e) = ‖Ψ(y + e) − ref‖`` (``y = Ax``) with ``ref = Ψ(y)``
+    (``reference="prediction"``) or ``x`` (``"truth"``), and reports the fraction
+    above ``threshold`` with a Clopper–Pearson interval. The worst draw is
+    re-evaluated twice on the CPU in float64 with its rounding noise estimated:
+    if its error exceeds the threshold by more than 16 times that noise, the set of
+    such noise vectors is open and non-empty (``Ψ`` continuous), so the
+    probability is positive — certified.
 
     Parameters
     ----------
@@ -1018,11 +1569,11 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
         Number of draws.
     threshold : float
         Error level (absolute, same units as ``x``).
-    seed : int or numpy.random.Generator
-        Source of the draws (same seed, same draws).
+    seed : int, numpy.random.Generator or None
+        Source of the draws (same seed, same draws; the value used is stored).
     reference : {"prediction", "truth"}
     confidence : float
-        Level of the two-sided Clopper–Pearson interval.
+        Level of the two-sided Clopper–Pearson interval, in (0, 1).
     batch_size : int
         Draws per model call.
     device, dtype
@@ -1036,26 +1587,37 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
     -------
     NoiseInstabilityResult
         ``holds`` when a draw exceeds the threshold and its float64 re-evaluation
-        confirms it; ``inconclusive`` otherwise.
+        confirms it beyond rounding; ``inconclusive`` otherwise (also when any
+        draw's error is not finite).
 
     Theorem: universal instability theorem, "not rare" (THEORY.md §3; seed 004).
-    Rigor: certified-float64 for the positive-probability claim (worst draw);
-    the interval is a statistical (Clopper–Pearson) confidence interval.
+    Rigor: certified-float64 for the positive-probability claim (worst draw, Ψ in
+    float64 on the CPU with its rounding noise allowed for); the interval is a
+    statistical (Clopper–Pearson) confidence interval from the draws' errors.
     """
+    from theorycheck.numerics.validation import bool_arg
+
     A = _operator(A)
     xv = _images(x, A, "x")
     noise_norm = real_arg(noise_norm, "noise_norm")
     threshold = real_arg(threshold, "threshold", allow_zero=True)
     trials = integer_arg(trials, "trials")
     batch_size = integer_arg(batch_size, "batch_size")
-    if reference not in ("prediction", "truth"):
-        raise InvalidArgument(f"reference={reference!r}: use 'prediction' or 'truth'")
-    if not (0 < float(confidence) < 1):
-        raise InvalidArgument(f"confidence must lie in (0, 1), got {confidence!r}")
+    reference = choice_arg(reference, "reference", ("prediction", "truth"))
+    confidence = probability_arg(confidence, "confidence")
+    progress = bool_arg(progress, "progress")
+    refuse_size(float(trials) * A.shape[0], 2 ** 31, "the random draws",
+                "lower trials (the work is trials × the measurement size)")
+    seed = _seed_int(seed)
     pm = _psi_map(psi, A)
-    y0 = _apply(A, xv)
+    rec = _operator_record(A)
+    y0 = _apply(A, xv[None])[0]
+    if not np.all(np.isfinite(y0)):
+        raise InvalidArgument("A·x overflows float64: rescale A or x")
+    if not math.isfinite(noise_norm * 2.0) or not math.isfinite(_norm(y0) + noise_norm):
+        raise InvalidArgument(f"noise_norm={noise_norm!r} is too large for float64 measurements")
     cplx = bool(np.iscomplexobj(y0))
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     ref = pm.evaluate_batch(y0[None], dtype=dtype, device=device)[0] if reference == "prediction" else xv
     errors = np.empty(trials)
     worst_e, worst = None, -math.inf
@@ -1069,59 +1631,185 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
             k = min(batch_size, trials - s)
             e = noise_norm * _random_directions(rng, k, y0.shape, cplx)
             out = pm.evaluate_batch(y0[None] + e, dtype=dtype, device=device)
-            err = _norms(out - ref[None])
+            with np.errstate(over="ignore", invalid="ignore"):
+                err = _norms(out - ref[None])
             errors[s:s + k] = err
-            i = int(np.nanargmax(np.where(np.isnan(err), -np.inf, err))) if np.any(~np.isnan(err)) else 0
-            if err[i] > worst or worst_e is None:
-                worst, worst_e = float(err[i]), e[i].copy()
+            fin = np.where(np.isfinite(err), err, -np.inf)
+            i = int(np.argmax(fin))
+            if worst_e is None or fin[i] > worst:
+                worst, worst_e = float(fin[i]), e[i].copy()
             if bar is not None:
                 bar.update(k)
     finally:
         if bar is not None:
             bar.close()
-    exceed = int(np.sum(errors > threshold))
-    prob = exceed / trials
-    lo, hi = _clopper_pearson(exceed, trials, float(confidence))
     # the draws ran in batches: the worst one alone must give the same error, else Ψ depends on
     # the batch composition and the interval describes another map
     single = pm.evaluate_batch((y0 + worst_e)[None], dtype=dtype, device=device)[0]
-    err1 = _norm(single - ref)
-    batch_ok = bool(np.isfinite(err1) and abs(err1 - worst) <= 1e-4 * (abs(worst) + _norm(ref)) + 1e-300)
-    ev = pm.evaluate_float64(np.stack([y0, y0 + worst_e]))
-    values = {"noise_norm": noise_norm, "threshold": threshold, "confidence": float(confidence),
-              "reference": reference, "errors": errors,
+    err1 = float(_norms((single - ref)[None])[0])
+    batch_ok = bool(np.isfinite(err1) and math.isfinite(worst)
+                    and abs(err1 - worst) <= 1e-4 * (abs(worst) + float(_norms(ref[None])[0])) + 1e-300)
+    y_noisy = y0 + worst_e
+    ev = pm.evaluate_float64(np.stack([y0, y_noisy]), noise=True, noise_scale=noise_norm)
+    w: dict[str, Any] = {
+        "x": xv, "y": y0, "e": worst_e, "y_noisy": y_noisy, "operator": rec, "psi": pm.options(),
+        "noise_norm": noise_norm, "threshold": threshold, "confidence": confidence, "reference": reference,
+        "trials": trials, "seed": seed, "batch_size": batch_size, "errors": errors,
+        "batch_consistent": batch_ok, "worst_alone": err1 if math.isfinite(err1) else math.inf,
+        "worst_in_batch": worst if math.isfinite(worst) else -math.inf,
+        "psi_precision": ev.precision, "psi_status": ev.reason}
+    if ev.ok and not ev.reason:
+        w.update(psi_y=ev.output[0], psi_y_noisy=ev.output[1],
+                 psi_noise=np.asarray(ev.noise.noise, dtype=np.float64))
+    elif not ev.reason:
+        w["psi_status"] = "Ψ's float64 evaluation is not usable"
+    return _assemble_noise(w)
+
+
+def _assemble_noise(w: Mapping[str, Any]) -> NoiseInstabilityResult:
+    errors = np.asarray(w["errors"], dtype=np.float64)
+    thr, conf, ref_kind = float(w["threshold"]), float(w["confidence"]), w["reference"]
+    trials = int(errors.size)
+    with np.errstate(invalid="ignore"):
+        exceed = int(np.sum(errors > thr))
+    finite = bool(np.all(np.isfinite(errors)))
+    prob = exceed / trials
+    lo, hi = _clopper_pearson(exceed, trials, conf)
+    batch_ok = bool(w["batch_consistent"])
+    values = {"noise_norm": float(w["noise_norm"]), "threshold": thr, "confidence": conf,
+              "reference": ref_kind, "errors": errors, "seed": int(w["seed"]), "batch_size": int(w["batch_size"]),
+              "worst_alone": float(w["worst_alone"]), "worst_in_batch": float(w["worst_in_batch"]),
               "interval_rigor": ("statistical (Clopper–Pearson)" if batch_ok else
                                  "unreliable: Ψ's outputs depend on the batch (pass batch_size=1)"),
-              "psi_precision": ev.precision}
-    wdata = {"x": xv, "y": y0, "e": worst_e, "operator": _operator_record(A)}
-    if not ev.ok or ev.reason:
+              "psi_precision": str(w["psi_precision"]), "psi": _psi_text(w["psi"]),
+              "operator": _record_text(w["operator"]), "worst_noise_norm": _norm(np.asarray(w["y_noisy"]) -
+                                                                                 np.asarray(w["y"]))}
+    txt = (f"{exceed}/{trials} random perturbations of norm {_fmt(w['noise_norm'], 3)} give an error above "
+           f"{_fmt(thr, 3)} (probability {_fmt(prob, 3)}, {conf:.0%} interval [{_fmt(lo, 3)}, {_fmt(hi, 3)}])")
+    if not batch_ok:
+        txt += (f" [the worst draw evaluated alone gives error {_fmt(w['worst_alone'], 4)}, in its batch "
+                f"{_fmt(w['worst_in_batch'], 4)}: Ψ depends on the batch, the interval is unreliable; pass "
+                "batch_size=1]")
+    if not finite:
+        txt += " [some draws gave a non-finite error: nothing is certified]"
+    wit = Witness("noise", dict(w))
+    kw = dict(probability=prob, interval=(lo, hi), trials=trials, exceedances=exceed)
+    if w["psi_status"]:
         return NoiseInstabilityResult(
             "random_noise_instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-            f"worst draw not certified: {ev.reason}; {exceed}/{trials} draws above the threshold",
-            values, Witness("noise", wdata), _THEOREM, probability=prob, interval=(lo, hi),
-            trials=trials, exceedances=exceed, worst_error=worst)
-    p0, p1 = ev.output
-    ref64 = p0 if reference == "prediction" else xv
-    werr = _norm(p1 - ref64)
-    wdata.update(psi_y=p0, psi_y_noisy=p1)
-    certified = exceed > 0 and werr > threshold * (1 + _rel_tol(A)) + _rel_tol(A) * _norm(ref64)
-    txt = (f"{exceed}/{trials} random perturbations of norm {noise_norm:.3g} give an error above "
-           f"{threshold:.3g} (probability {prob:.3g}, {confidence:.0%} interval [{lo:.3g}, {hi:.3g}])")
-    if not batch_ok:
-        txt += (f" [the worst draw evaluated alone gives error {err1:.4g}, in its batch {worst:.4g}: Ψ "
-                "depends on the batch, the interval is unreliable; pass batch_size=1]")
+            f"worst draw not certified: {w['psi_status']}; {txt}", values, wit, _THEOREM,
+            worst_error=float(w["worst_in_batch"]), **kw)
+    x = np.asarray(w["x"])
+    p0, p1 = np.asarray(w["psi_y"]), np.asarray(w["psi_y_noisy"])
+    nu = [float(v) for v in np.asarray(w["psi_noise"])]
+    ref64 = p0 if ref_kind == "prediction" else x
+    werr, werr_lo, _ = _dist(p1, ref64)
+    allow = _add_up(_KAPPA * nu[1], _KAPPA * nu[0] if ref_kind == "prediction" else 0.0)
+    werr_lo_n = _sub_down(werr_lo, allow)
+    values["worst_error_lower"] = max(0.0, werr_lo_n)
+    values["noise_allowance"] = allow
+    certified = exceed > 0 and finite and werr_lo_n > thr
     if certified:
         return NoiseInstabilityResult(
             "random_noise_instability", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
-            txt + f"; worst draw certified: error {werr:.4g} > {threshold:.3g}, so the probability is "
-            "positive", values, Witness("noise", wdata), _THEOREM, probability=prob,
-            interval=(lo, hi), trials=trials, exceedances=exceed, worst_error=werr)
+            txt + f"; worst draw certified: error {_fmt(werr, 4)} > {_fmt(thr, 3)} beyond Ψ's rounding "
+            "noise, so the probability is positive", values, wit, _THEOREM, worst_error=werr, **kw)
+    why = ""
+    if exceed > 0 and finite:
+        why = (f"; the worst draw re-evaluated in float64 gives {_fmt(werr, 4)}, not above the threshold by "
+               f"more than Ψ's rounding allowance {_fmt(allow, 3)}")
     return NoiseInstabilityResult(
-        "random_noise_instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-        txt + ("" if exceed == 0 else f"; the worst draw re-evaluated in float64 gives {werr:.4g}, "
-               "not above the threshold"),
-        values, Witness("noise", wdata), _THEOREM, probability=prob, interval=(lo, hi),
-        trials=trials, exceedances=exceed, worst_error=werr)
+        "random_noise_instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL, txt + why, values, wit, _THEOREM,
+        worst_error=werr, **kw)
+
+
+_NOISE_KEYS = {"x", "y", "e", "y_noisy", "operator", "psi", "noise_norm", "threshold", "confidence",
+               "reference", "trials", "seed", "batch_size", "errors", "batch_consistent", "worst_alone",
+               "worst_in_batch", "psi_precision", "psi_status"}
+
+
+@register_verifier("random_noise_instability")
+def verify_noise_instability(result: CheckResult, psi: Any = None, *, model: Any = None) -> CheckResult:
+    """Re-check a saved :func:`random_noise_instability` result from its witness.
+
+    Validates the witness, re-derives ``y = Ax`` (bit for bit) and ``y + e``, the
+    exceedance count, probability and Clopper–Pearson interval from the stored
+    per-draw errors, and the worst draw's error, margin, outcome, rigor and
+    message from its stored ``Ψ`` outputs and noise estimates; with ``model`` the
+    worst draw is re-evaluated (the per-draw errors are statistical evidence
+    and are taken from the file).
+
+    Theorem: universal instability theorem, "not rare" (THEORY.md §3).
+    Rigor: the saved result's (never above it).
+    """
+    model = _model_arg(psi, model)
+    name = "verify:random_noise_instability"
+    w = result.witness
+    if not isinstance(result, NoiseInstabilityResult) or w is None or w.kind != "noise":
+        return _no_witness(name, result, "noise")
+    d = w.data
+    chk = _Check(d)
+    extra = set(d) - _NOISE_KEYS - {"psi_y", "psi_y_noisy", "psi_noise"}
+    if extra:
+        chk.problems.append(f"witness: unknown field(s) {sorted(extra)}")
+    rec, opts = chk.operator(), chk.options()
+    x, y = chk.array("x"), chk.array("y")
+    e = chk.array("e", shape=None if y is None else y.shape)
+    yn = chk.array("y_noisy", shape=None if y is None else y.shape)
+    nn = chk.number("noise_norm", positive=True)
+    chk.number("threshold", minimum=0)
+    conf = chk.number("confidence", positive=True, maximum=1.0)
+    if conf is not None and not conf < 1:
+        chk.bad("confidence", "must be below 1")
+    chk.text("reference", ("prediction", "truth"))
+    trials = chk.number("trials", minimum=1, integer=True, maximum=2 ** 27)
+    chk.number("seed", minimum=0, integer=True)
+    chk.number("batch_size", minimum=1, integer=True)
+    errors = chk.array("errors", kinds="f", finite=False, ndim=1)
+    if errors is not None and trials is not None and errors.size != trials:
+        chk.bad("errors", f"{errors.size} errors for {trials} trials")
+    if not isinstance(d.get("batch_consistent"), bool):
+        chk.bad("batch_consistent", "expected a bool")
+    for k in ("worst_alone", "worst_in_batch"):
+        if isinstance(d.get(k), bool) or not isinstance(d.get(k), float):
+            chk.bad(k, "expected a float")
+    status = chk.text("psi_status")
+    prec = chk.text("psi_precision")
+    if status == "" and prec != "float64":
+        chk.bad("psi_precision", "a certified evaluation must be float64")
+    outs: list = []
+    if status == "":
+        outs = [chk.array(k, shape=None if x is None else x.shape) for k in ("psi_y", "psi_y_noisy")]
+        if all(o is not None for o in outs):
+            chk.noise("psi_noise", outs)
+    elif status is not None and any(k in d for k in ("psi_y", "psi_y_noisy", "psi_noise")):
+        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    if rec is not None and x is not None and y is not None and e is not None and yn is not None:
+        chk.measurements(rec, x[None], [y], ["y"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not np.array_equal(yn, y + e) or yn.dtype != (y + e).dtype:
+                chk.bad("y_noisy", "is not y + e")
+        if nn is not None and not abs(_norm(e) - nn) <= 1e-12 * nn:
+            chk.bad("e", f"its norm {_norm(e)!r} is not the stated noise_norm {nn!r}")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed",
+                            values={"psi_reevaluated": False})
+    problems = claim_mismatches(result, _assemble_noise(d))
+    reevaluated = False
+    if model is not None and status == "" and not problems:
+        problems += _reevaluate(model, opts, rec, np.stack([d["y"], d["y_noisy"]]), outs, d["psi_noise"],
+                                ["Ψ(Ax)", "Ψ(Ax + e)"], scale=float(d["noise_norm"]))
+        reevaluated = True
+    not_re = ["the per-draw errors (statistical evidence of the interval)"]
+    if status == "" and not reevaluated:
+        not_re.append("the worst draw's Ψ outputs and noise estimates (pass model= to re-run the network)")
+    if rec is not None and rec.get("kind") == "opaque":
+        not_re.append("that y is A·x (the operator is opaque: not stored)")
+    return verification(result, problems,
+                        rederived="the measurements, the count, probability and interval, the worst draw's "
+                                  "error and margin, the outcome, rigor and message"
+                                  + ("; Ψ re-evaluated within the noise allowance" if reevaluated else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
 
 
 # --------------------------------------------------------------------------------------
@@ -1163,16 +1851,28 @@ def _run_baseline(baseline: Any, A: Any, ys: Sequence[np.ndarray]) -> tuple[list
         raise InvalidArgument("baseline must be None, a QCBP/Lasso/SRLasso program, or a callable y -> x")
     outs, notes = [], []
     for y in ys:
-        r = fn(y)
+        try:
+            with np.errstate(all="ignore"):
+                r = fn(np.array(y))
+        except TheorycheckError:
+            raise
+        except (ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError) as exc:
+            raise InvalidArgument(f"the baseline failed on these measurements ({type(exc).__name__}: {exc}): "
+                                  "rescale A and the images, or pass another baseline") from exc
         if isinstance(r, Solution):
             notes.append(f"{r.solver}: {r.status}")
             r = r.x
-        arr = np.asarray(to_numpy(r))
+        try:
+            arr = np.asarray(to_numpy(r))
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidArgument(f"the baseline returned {type(r).__name__}, not an array") from exc
+        if arr.dtype.kind not in "biufc":
+            raise InvalidArgument(f"the baseline returned dtype {arr.dtype}: return numbers")
         if arr.shape != tuple(A.in_shape):
             if arr.size != math.prod(A.in_shape):
                 raise InvalidArgument(f"the baseline returned shape {arr.shape}, expected {tuple(A.in_shape)}")
             arr = arr.reshape(A.in_shape)
-        outs.append(arr.astype(np.complex128 if np.iscomplexobj(arr) else np.float64))
+        outs.append(np.array(arr, dtype=np.complex128 if np.iscomplexobj(arr) else np.float64))
     return outs, notes
 
 
@@ -1221,40 +1921,148 @@ def accuracy_test(psi: Any, A: Any, x: Any, detail: Any, *, baseline: Any = None
     nd = _norm(dv)
     if nd == 0:
         raise InvalidArgument("detail is zero: pass a nonzero detail (e.g. detail_image)")
+    if not math.isfinite(nd) or not math.isfinite(_norm(xv)):
+        raise InvalidArgument("x or detail is too large for float64 norms: rescale them")
     threshold = real_arg(threshold, "threshold")
     pm = _psi_map(psi, A)
-    y0, y1 = _apply(A, xv), _apply(A, xv + dv)
-    ev = pm.evaluate_float64(np.stack([y0, y1]))
-    witness = {"x": xv, "detail": dv, "y": y0, "y_detail": y1, "operator": _operator_record(A)}
-    if not ev.ok:
-        return CheckResult("accuracy", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           f"not decided: {ev.reason}", {}, Witness("accuracy", witness),
-                           "accuracy test (THEORY.md §4)")
+    rec = _operator_record(A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        xd = xv + dv
+    if not np.all(np.isfinite(xd)):
+        raise InvalidArgument("x + detail overflows float64: rescale them")
+    y0, y1 = _apply(A, xv), _apply(A, xd)
+    if y0.dtype != y1.dtype:
+        y0, y1 = y0.astype(np.complex128), y1.astype(np.complex128)
+    if not (np.all(np.isfinite(y0)) and np.all(np.isfinite(y1))) or not math.isfinite(_norm(y0) + _norm(y1)):
+        raise InvalidArgument("A·x overflows float64: rescale A or the images")
+    ev = pm.evaluate_float64(np.stack([y0, y1]), noise=True)
+    w: dict[str, Any] = {"x": xv, "detail": dv, "y": y0, "y_detail": y1, "operator": rec, "psi": pm.options(),
+                         "threshold": threshold, "psi_precision": ev.precision, "psi_status": ev.reason}
+    if ev.ok and not ev.reason:
+        w.update(psi_y=ev.output[0], psi_y_detail=ev.output[1],
+                 psi_noise=np.asarray(ev.noise.noise, dtype=np.float64))
+        (b0, b1), notes = _run_baseline(baseline, A, [y0, y1])
+        w.update(baseline_y=b0, baseline_y_detail=b1, baseline_status=tuple(notes))
+    elif not ev.reason:
+        w["psi_status"] = "Ψ's float64 evaluation is not usable"
+    return _assemble_accuracy(w)
+
+
+def _assemble_accuracy(w: Mapping[str, Any]) -> CheckResult:
+    theorem = "accuracy test (THEORY.md §4)"
+    wit = Witness("accuracy", dict(w))
+    thr = float(w["threshold"])
+    base_vals = {"threshold": thr, "psi_precision": str(w["psi_precision"]), "psi": _psi_text(w["psi"]),
+                 "operator": _record_text(w["operator"])}
+    if w["psi_status"]:
+        return CheckResult("accuracy", Outcome.INCONCLUSIVE, Rigor.NUMERICAL, f"not decided: {w['psi_status']}",
+                           base_vals, wit, theorem)
+    xv, dv = np.asarray(w["x"]), np.asarray(w["detail"])
     real = not (np.iscomplexobj(xv) or np.iscomplexobj(dv))
-    fix = (lambda v: np.real(v)) if real else (lambda v: v)
-    p0, p1 = (fix(o) for o in ev.output)
-    (b0, b1), notes = _run_baseline(baseline, A, [y0, y1])
-    b0, b1 = fix(b0), fix(b1)
-    err_psi = _norm(p1 - p0 - dv) / nd
-    err_base = _norm(b1 - b0 - dv) / nd
-    values = {"detail_error_psi": err_psi, "detail_error_baseline": err_base, "threshold": threshold,
-              "detail_norm": nd, "error_psi": _norm(p1 - xv - dv), "error_baseline": _norm(b1 - xv - dv),
-              "baseline_status": tuple(notes)}
-    witness.update(psi_y=p0, psi_y_detail=p1, baseline_y=b0, baseline_y_detail=b1)
-    psi_ok, base_ok = err_psi <= threshold, err_base <= threshold
-    if base_ok and not psi_ok:
+    fix = (lambda v: np.real(np.asarray(v))) if real else (lambda v: np.asarray(v))
+    p0, p1 = fix(w["psi_y"]), fix(w["psi_y_detail"])
+    b0, b1 = fix(w["baseline_y"]), fix(w["baseline_y_detail"])
+    nd = _norm(dv)
+    with np.errstate(over="ignore", invalid="ignore"):
+        err_psi = _norm(p1 - p0 - dv) / nd
+        err_base = _norm(b1 - b0 - dv) / nd
+        values = {**base_vals, "detail_error_psi": err_psi, "detail_error_baseline": err_base,
+                  "detail_norm": nd, "error_psi": _norm(p1 - xv - dv), "error_baseline": _norm(b1 - xv - dv),
+                  "baseline_status": tuple(str(s) for s in w["baseline_status"])}
+    nu = [float(v) for v in np.asarray(w["psi_noise"])]
+    # Ψ's rounding noise moves its detail error by at most this much (relative)
+    allow = _div_up(_add_up(_KAPPA * nu[0], _KAPPA * nu[1]), nd)
+    values["psi_noise_allowance"] = allow
+    psi_ok, base_ok = err_psi <= thr, err_base <= thr
+    if not (math.isfinite(err_psi) and math.isfinite(err_base)):
+        outcome, msg = Outcome.INCONCLUSIVE, (
+            f"not decided: a detail error is not finite (Ψ: {_fmt(err_psi, 3)}, baseline: {_fmt(err_base, 3)})")
+
+    elif base_ok and not psi_ok:
         outcome, msg = Outcome.VIOLATED, (
-            f"false negative: the baseline recovers the detail (relative error {err_base:.3g}) but Ψ "
-            f"does not ({err_psi:.3g} > {threshold:.3g})")
+            f"false negative: the baseline recovers the detail (relative error {_fmt(err_base, 3)}) but Ψ "
+            f"does not ({_fmt(err_psi, 3)} > {_fmt(thr, 3)})")
     elif base_ok:
         outcome, msg = Outcome.HOLDS, (
-            f"Ψ recovers the detail (relative error {err_psi:.3g}; baseline {err_base:.3g})")
+            f"Ψ recovers the detail (relative error {_fmt(err_psi, 3)}; baseline {_fmt(err_base, 3)})")
     else:
         outcome, msg = Outcome.INCONCLUSIVE, (
-            f"the baseline does not recover the detail either (relative error {err_base:.3g} > "
-            f"{threshold:.3g}; Ψ: {err_psi:.3g}): use a larger detail or more samples")
-    return CheckResult("accuracy", outcome, Rigor.NUMERICAL, msg, values, Witness("accuracy", witness),
-                       "accuracy test (THEORY.md §4)")
+            f"the baseline does not recover the detail either (relative error {_fmt(err_base, 3)} > "
+            f"{_fmt(thr, 3)}; Ψ: {_fmt(err_psi, 3)}): use a larger detail or more samples")
+    return CheckResult("accuracy", outcome, Rigor.NUMERICAL, msg, values, wit, theorem)
+
+
+_ACCURACY_KEYS = {"x", "detail", "y", "y_detail", "operator", "psi", "threshold", "psi_precision", "psi_status"}
+_ACCURACY_OUT = {"psi_y", "psi_y_detail", "psi_noise", "baseline_y", "baseline_y_detail", "baseline_status"}
+
+
+@register_verifier("accuracy")
+def verify_accuracy(result: CheckResult, psi: Any = None, *, model: Any = None) -> CheckResult:
+    """Re-check a saved :func:`accuracy_test` result: measurements, detail errors and verdict.
+
+    Re-derives ``Ax`` and ``A(x + detail)`` (bit for bit), both detail errors,
+    the verdict and the message from the stored outputs; with ``model`` also
+    re-evaluates ``Ψ`` in float64 (the baseline's outputs are taken from the file).
+
+    Theorem: accuracy test of THEORY.md §4.
+    Rigor: numerical (the saved result's).
+    """
+    model = _model_arg(psi, model)
+    name = "verify:accuracy"
+    w = result.witness
+    if w is None or w.kind != "accuracy":
+        return _no_witness(name, result, "accuracy")
+    d = w.data
+    chk = _Check(d)
+    extra = set(d) - _ACCURACY_KEYS - _ACCURACY_OUT
+    if extra:
+        chk.problems.append(f"witness: unknown field(s) {sorted(extra)}")
+    rec, opts = chk.operator(), chk.options()
+    x = chk.array("x")
+    dv = chk.array("detail", shape=None if x is None else x.shape)
+    y, y1 = chk.array("y"), chk.array("y_detail")
+    chk.number("threshold", positive=True)
+    status = chk.text("psi_status")
+    prec = chk.text("psi_precision")
+    outs: list = []
+    if status == "":
+        if prec != "float64":
+            chk.bad("psi_precision", "a usable evaluation must be float64")
+        shp = None if x is None else x.shape
+        outs = [chk.array(k, shape=shp) for k in ("psi_y", "psi_y_detail")]
+        if all(o is not None for o in outs):
+            chk.noise("psi_noise", outs)
+        chk.array("baseline_y", shape=shp)
+        chk.array("baseline_y_detail", shape=shp)
+        bs = d.get("baseline_status")
+        if not isinstance(bs, tuple) or not all(isinstance(s, str) for s in bs):
+            chk.bad("baseline_status", "expected a tuple of strings")
+        elif x is not None and dv is not None and _norm(dv) == 0:
+            chk.bad("detail", "is zero")
+    elif status is not None and set(d) & _ACCURACY_OUT:
+        chk.problems.append("witness: outputs stored for an evaluation marked unusable")
+    if rec is not None and x is not None and dv is not None and y is not None and y1 is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            xd = x + dv
+        X = np.stack([x, xd]) if x.dtype == xd.dtype else np.stack([x.astype(complex), xd.astype(complex)])
+        chk.measurements(rec, X, [y, y1], ["y", "y_detail"])
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed",
+                            values={"psi_reevaluated": False})
+    problems = claim_mismatches(result, _assemble_accuracy(d))
+    reevaluated = False
+    if model is not None and status == "" and not problems:
+        problems += _reevaluate(model, opts, rec, np.stack([d["y"], d["y_detail"]]), outs, d["psi_noise"],
+                                ["Ψ(Ax)", "Ψ(A(x + detail))"])
+        reevaluated = True
+    not_re = ["the baseline's outputs (a numerical solve)"]
+    if status == "" and not reevaluated:
+        not_re.append("Ψ's outputs (pass model= to re-run the network)")
+    if rec is not None and rec.get("kind") == "opaque":
+        not_re.append("that y is A·x (the operator is opaque: not stored)")
+    return verification(result, problems, rederived="the measurements, both detail errors, the verdict and "
+                        "the message" + ("; Ψ re-evaluated within the noise allowance" if reevaluated else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
 
 
 def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: Any, *,
@@ -1265,7 +2073,8 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     For each mask ``M_k`` (non-decreasing sample counts; nested patterns are
     the intended use) builds ``A_k = operator(M_k)`` and measures the relative
     error ``e_k = ‖Ψ_k(A_k x) − x‖/‖x‖`` (mean over a batch of images); a
-    violation is ``e_{k+1} > e_k + tol``.
+    violation is ``e_{k+1} > e_k + tol``, decided beyond rounding (norm
+    enclosures and 16 times ``Ψ``'s estimated rounding noise).
 
     Parameters
     ----------
@@ -1276,7 +2085,7 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     masks : sequence of boolean arrays
         The sampling patterns, by non-decreasing number of samples.
     x : array_like
-        An image or a batch of images.
+        An image or a batch of images (none of them zero).
     operator : callable, optional
         ``mask -> LinearOperator`` (default :class:`~theorycheck.problems.operators.SubsampledFourier`).
     tol : float
@@ -1286,24 +2095,38 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     -------
     CheckResult
         ``sampling_monotonicity``: ``violated`` with the worst increase when
-        more samples give a larger error, else ``holds``; ``values["errors"]``
-        per mask.
+        more samples give a larger error beyond rounding, ``holds`` when no
+        error grows by more than ``tol`` beyond rounding, ``inconclusive``
+        otherwise; ``values["errors"]`` per mask.
 
     Theorem: "more samples must not hurt" (THEORY.md §4; seed 000).
-    Rigor: certified-float64 (each Ψ evaluated twice on the CPU in float64).
+    Rigor: certified-float64 (each Ψ evaluated twice on the CPU in float64, its
+    rounding noise allowed for).
     """
     from theorycheck.nets.adapters import ReconstructionMap
     from theorycheck.problems.operators import SubsampledFourier, validated_mask
 
+    if isinstance(masks, (str, bytes)) or not isinstance(masks, (list, tuple)) and not (
+            isinstance(masks, np.ndarray) and masks.ndim >= 2):
+        raise InvalidArgument("masks must be a list of boolean arrays (one per sampling pattern)")
     masks = [validated_mask(mk, f"masks[{k}]") for k, mk in enumerate(masks)]
     if len(masks) < 2:
         raise InvalidArgument("pass at least two masks to compare")
+    if len({mk.shape for mk in masks}) != 1:
+        raise InvalidArgument(f"the masks must share one shape, got {[mk.shape for mk in masks]}")
     counts = [int(mk.sum()) for mk in masks]
     if any(b < a for a, b in zip(counts, counts[1:])):
         raise InvalidArgument(f"masks must have non-decreasing numbers of samples, got {counts}")
     tol = real_arg(tol, "tol", allow_zero=True)
+    if operator is not None and not callable(operator):
+        raise InvalidArgument("operator must be a callable mask -> LinearOperator")
     operator = operator or SubsampledFourier
-    ops = [_operator(operator(mk)) for mk in masks]
+    try:
+        ops = [_operator(operator(mk)) for mk in masks]
+    except TheorycheckError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user operator factory
+        raise InvalidArgument(f"operator(mask) failed: {exc}") from exc
     if isinstance(psis_or_factory, (list, tuple)):
         if len(psis_or_factory) != len(masks):
             raise InvalidArgument(f"got {len(psis_or_factory)} maps for {len(masks)} masks")
@@ -1311,41 +2134,102 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     elif isinstance(psis_or_factory, ReconstructionMap) or _is_module(psis_or_factory):
         psis = [psis_or_factory] * len(masks)
     elif callable(psis_or_factory):
-        psis = [psis_or_factory(mk) for mk in masks]
+        psis = []
+        for mk in masks:
+            try:
+                psis.append(psis_or_factory(mk))
+            except TheorycheckError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a user factory
+                raise InvalidArgument(f"the factory failed on a mask: {exc}") from exc
     else:
         raise InvalidArgument("psis_or_factory must be a list of maps, a model, or a factory mask -> Ψ")
     xv = _images(x, ops[0], "x", batch=True)
     xb = xv if xv.shape != tuple(ops[0].in_shape) else xv[None]
-    errors, nested = [], all(bool(np.all(b[a])) for a, b in zip(masks, masks[1:]))
-    precisions = []
+    if any(_norm(xi) == 0 for xi in xb):
+        raise InvalidArgument("x holds a zero image: the relative error is undefined")
+    recs, ys, outs, noises, opts, statuses, precisions = [], [], [], [], [], [], []
     for psi, op in zip(psis, ops):
+        rec = _operator_record(op)
+        Y = _apply(op, xb)
+        if not np.all(np.isfinite(Y)):
+            raise InvalidArgument("A·x overflows float64: rescale the images")
         pm = _psi_map(psi, op)
-        ev = pm.evaluate_float64(_apply(op, xb))
-        if not ev.ok or ev.reason:
-            return CheckResult("sampling_monotonicity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                               f"not decided for the mask with {int(op.shape[0])} samples: {ev.reason}",
-                               {"sample_counts": tuple(counts)}, None, "THEORY.md §4")
-        out = ev.output
+        ev = pm.evaluate_float64(Y, noise=True)
+        recs.append(rec)
+        ys.append(Y)
+        opts.append(pm.options())
+        precisions.append(ev.precision)
+        statuses.append(ev.reason or ("" if ev.ok else "Ψ's float64 evaluation is not usable"))
+        if statuses[-1]:
+            break
+        outs.append(ev.output)
+        noises.append(np.asarray(ev.noise.noise, dtype=np.float64))
+    w = {"masks": np.stack(masks), "x": xb, "operators": tuple(recs), "y": tuple(ys), "psi": tuple(opts),
+         "outputs": tuple(outs), "noise": tuple(noises), "statuses": tuple(statuses),
+         "precisions": tuple(precisions), "tol": tol}
+    return _assemble_sampling(w)
+
+
+def _rel_error_bounds(out: np.ndarray, xb: np.ndarray, nu: np.ndarray) -> tuple[float, float, float]:
+    """Mean relative error over a batch: (value, lower, upper) with Ψ's noise allowed for."""
+    vals, los, his = [], [], []
+    for o, xi, n in zip(out, xb, nu):
+        v, lo, hi = _dist(o, xi)
+        lo, hi = _noisy(lo, hi, _KAPPA * float(n))
+        nx, nx_lo, nx_hi = norm2(xi), *norm2_bounds(xi)
+        vals.append(v / nx)
+        los.append(_div_down(lo, nx_hi))
+        his.append(_div_up(hi, nx_lo))
+    B = len(vals)
+    return (math.fsum(vals) / B, _div_down(round_down(math.fsum(los)), B),
+            _div_up(round_up(math.fsum(his)), B))
+
+
+def _assemble_sampling(w: Mapping[str, Any]) -> CheckResult:
+    masks = np.asarray(w["masks"])
+    counts = tuple(int(mk.sum()) for mk in masks)
+    xb = np.asarray(w["x"])
+    nested = all(bool(np.all(b[a])) for a, b in zip(masks, masks[1:]))
+    tol = float(w["tol"])
+    wit = Witness("sampling", dict(w))
+    bad = [k for k, s in enumerate(w["statuses"]) if s]
+    if bad:
+        k = bad[0]
+        return CheckResult("sampling_monotonicity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           f"not decided for the mask with {counts[k]} samples: {w['statuses'][k]}",
+                           {"sample_counts": counts, "tol": tol}, wit, "THEORY.md §4")
+    errors, lows, highs = [], [], []
+    for out, nu in zip(w["outputs"], w["noise"]):
+        out = np.asarray(out)
         if not np.iscomplexobj(xb):
             out = np.real(out)
-        rel = _norms(out - xb) / np.maximum(_norms(xb), 1e-300)
-        errors.append(float(np.mean(rel)))
-        precisions.append(ev.precision)
-    incr = [(k, errors[k + 1] - errors[k]) for k in range(len(errors) - 1)]
-    bad = [(k, d) for k, d in incr if d > tol]
-    values = {"errors": tuple(errors), "sample_counts": tuple(counts), "nested": nested, "tol": tol,
-              "psi_precision": tuple(precisions)}
-    err_txt = ", ".join(f"{c}: {e:.4g}" for c, e in zip(counts, errors))
-    if bad:
-        k, d = max(bad, key=lambda t: t[1])
+        v, lo, hi = _rel_error_bounds(out, xb, np.asarray(nu))
+        errors.append(v)
+        lows.append(lo)
+        highs.append(hi)
+    K = len(errors)
+    grows = [k for k in range(K - 1) if _sub_down(lows[k + 1], highs[k]) > tol]
+    stays = all(round_up(highs[k + 1] - lows[k]) <= tol for k in range(K - 1))
+    values = {"errors": tuple(errors), "error_bounds": tuple(zip(lows, highs)), "sample_counts": counts,
+              "nested": nested, "tol": tol, "psi_precision": tuple(str(p) for p in w["precisions"]),
+              "psi": tuple(_psi_text(o) for o in w["psi"]),
+              "operator": tuple(_record_text(r) for r in w["operators"])}
+    err_txt = ", ".join(f"{c}: {_fmt(e, 4)}" for c, e in zip(counts, errors))
+    if grows:
+        k = max(grows, key=lambda i: errors[i + 1] - errors[i])
         return CheckResult("sampling_monotonicity", Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64,
-                           f"more samples hurt: the relative error grows by {d:.3g} from {counts[k]} "
-                           f"to {counts[k + 1]} samples (errors by sample count: {err_txt})",
-                           values, None, "THEORY.md §4")
-    return CheckResult("sampling_monotonicity", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
-                       f"the error does not grow with the samples ({err_txt})"
-                       + ("" if nested else "; note: the masks are not nested"),
-                       values, None, "THEORY.md §4")
+                           f"more samples hurt: the relative error grows by {_fmt(errors[k + 1] - errors[k], 3)} "
+                           f"from {counts[k]} to {counts[k + 1]} samples (errors by sample count: {err_txt})",
+                           values, wit, "THEORY.md §4")
+    if stays:
+        return CheckResult("sampling_monotonicity", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
+                           f"the error does not grow with the samples ({err_txt})"
+                           + ("" if nested else "; note: the masks are not nested"),
+                           values, wit, "THEORY.md §4")
+    return CheckResult("sampling_monotonicity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                       f"an error change is within the rounding allowance of tol = {_fmt(tol, 3)} "
+                       f"(errors by sample count: {err_txt})", values, wit, "THEORY.md §4")
 
 
 def _is_module(obj: Any) -> bool:
@@ -1355,17 +2239,139 @@ def _is_module(obj: Any) -> bool:
     return torch is not None and isinstance(obj, torch.nn.Module)
 
 
+@register_verifier("sampling_monotonicity")
+def verify_sampling_monotonicity(result: CheckResult, model: Any = None) -> CheckResult:
+    """Re-check a saved :func:`sampling_monotonicity_test` result from its witness.
+
+    Re-derives each mask's measurements (bit for bit), every relative error and
+    its enclosure, the verdict, rigor and message from the stored outputs and
+    noise estimates; with ``model`` (one network for every mask, or a list with
+    one per mask) ``Ψ`` is re-evaluated.
+
+    Theorem: "more samples must not hurt" (THEORY.md §4).
+    Rigor: the saved result's (never above it).
+    """
+    name = "verify:sampling_monotonicity"
+    w = result.witness
+    if w is None or w.kind != "sampling":
+        return _no_witness(name, result, "sampling")
+    d = w.data
+    chk = _Check(d)
+    want = {"masks", "x", "operators", "y", "psi", "outputs", "noise", "statuses", "precisions", "tol"}
+    if set(d) != want:
+        chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(want)}")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    masks = chk.array("masks", kinds="b")
+    xb = chk.array("x")
+    chk.number("tol", minimum=0)
+    K = 0 if masks is None else masks.shape[0]
+    seqs = {k: d[k] for k in ("operators", "y", "psi", "outputs", "noise", "statuses", "precisions")}
+    if masks is not None and (masks.ndim < 2 or K < 2 or not all(bool(mk.any()) for mk in masks)):
+        chk.bad("masks", "at least two non-empty masks are required")
+    if any(not isinstance(v, tuple) for v in seqs.values()):
+        chk.problems.append("witness: operators, y, psi, outputs, noise, statuses and precisions must be tuples")
+    elif masks is not None and xb is not None and not chk.problems:
+        n_ok = sum(1 for s in seqs["statuses"] if s == "")
+        if not seqs["statuses"] or not (len(seqs["operators"]) == len(seqs["y"]) == len(seqs["psi"]) == len(seqs["statuses"])
+                == len(seqs["precisions"]) <= K) or len(seqs["outputs"]) != len(seqs["noise"]) \
+                or len(seqs["outputs"]) != n_ok or (len(seqs["statuses"]) < K and seqs["statuses"][-1] == ""):
+            chk.problems.append("witness: the per-mask records do not match the masks")
+        else:
+            counts = [int(mk.sum()) for mk in masks]
+            if any(b < a for a, b in zip(counts, counts[1:])):
+                chk.bad("masks", f"sample counts {counts} decrease")
+            for k, (rec, y, st) in enumerate(zip(seqs["operators"], seqs["y"], seqs["statuses"])):
+                sub = _Check({"operator": rec, "y": y, "psi": seqs["psi"][k], "status": st,
+                              "precision": seqs["precisions"][k]}, where=f"witness[mask {k}]")
+                r = sub.operator()
+                sub.options()
+                yk = sub.array("y")
+                s = sub.text("status")
+                if s == "" and seqs["precisions"][k] != "float64":
+                    sub.bad("precision", "a certified evaluation must be float64")
+                if r is not None and yk is not None:
+                    sub.measurements(r, xb, list(yk), ["y"] * len(yk))
+                if s == "" and k < len(seqs["outputs"]):
+                    sub2 = _Check({"out": seqs["outputs"][k], "noise": seqs["noise"][k]},
+                                  where=f"witness[mask {k}]")
+                    o = sub2.array("out", shape=xb.shape)
+                    if o is not None:
+                        sub2.noise("noise", list(o))
+                    sub.problems += sub2.problems
+                chk.problems += sub.problems
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed",
+                            values={"psi_reevaluated": False})
+    problems = claim_mismatches(result, _assemble_sampling(d))
+    reevaluated = False
+    if model is not None and not problems:
+        models = list(model) if isinstance(model, (list, tuple)) else [model] * len(seqs["outputs"])
+        if len(models) < len(seqs["outputs"]):
+            problems.append(f"{len(models)} models for {len(seqs['outputs'])} masks")
+        else:
+            for k in range(len(seqs["outputs"])):
+                out = seqs["outputs"][k]
+                problems += [f"mask {k}: {p}" for p in _reevaluate(
+                    models[k], seqs["psi"][k], seqs["operators"][k], seqs["y"][k], list(out),
+                    list(seqs["noise"][k]), [f"Ψ(A x_{b})" for b in range(len(out))])]
+            reevaluated = True
+    return verification(result, problems, rederived="each mask's measurements, every error and its enclosure, "
+                        "the verdict, rigor and message" + ("; Ψ re-evaluated" if reevaluated else ""),
+                        not_rechecked="" if reevaluated else "Ψ's outputs (pass model= to re-run the networks)",
+                        values={"psi_reevaluated": reevaluated})
+
+
 # --------------------------------------------------------------------------------------
 # training-set audit
 # --------------------------------------------------------------------------------------
 
-def _audit_block(Yi: np.ndarray, ni: np.ndarray, Yj: np.ndarray, nj: np.ndarray, thr: float,
-                 i0: int, j0: int, diag: bool) -> np.ndarray:
-    """Candidate pairs ``(i, j)`` of one block whose squared measurement distance is ``≤ thr``."""
+#: candidate pairs whose measurement distance is re-checked in ball arithmetic
+_AUDIT_BALL_MAX = 4096
+#: image entries stored in an audit's witness (the two images of each stored pair)
+_AUDIT_STORE = 2 ** 21
+_SCREENS = {
+    "dense": "Higham's bound 4γ·‖|A||x|‖ on each float64 product Ax",
+    "transform": "the FFT error model 64(⌈log₂N⌉ + 2)·u·‖x‖ on each float64 transform",
+    "opaque": "a float64 error model 64(⌈log₂N⌉ + 2)·u·‖A‖·‖x‖ (A opaque: numerical)",
+}
+
+
+def _screen(A: Any, rec: Mapping[str, Any]) -> tuple[Callable, Callable, str]:
+    """``(apply, rho, kind)``: float64 measurements of a chunk (real-stacked rows) and a bound
+    ``rho`` on each row's error ``‖fl(Ax) − Ax‖`` for the candidate search."""
+    kind = rec["kind"]
+    m, N = A.shape
+    if kind == "dense":
+        M = np.asarray(rec["matrix"])
+        absM = np.abs(M)
+        g = gamma(2 * N + 8)
+
+        def apply(Xc: np.ndarray) -> np.ndarray:
+            return Xc.reshape(Xc.shape[0], -1) @ M.T
+
+        def rho(Xc: np.ndarray) -> np.ndarray:
+            return 4.0 * g * _norms(np.abs(Xc.reshape(Xc.shape[0], -1)) @ absM.T)
+
+        return apply, rho, "dense"
+    c = 64.0 * (math.ceil(math.log2(max(N, 2))) + 2) * U
+    if kind == "opaque":
+        c *= float(A.norm(exact=False, iters=50)) * 2.0
+
+    def apply_t(Xc: np.ndarray) -> np.ndarray:
+        return _apply(A, Xc).reshape(Xc.shape[0], -1)
+
+    return apply_t, (lambda Xc: c * _norms(Xc)), ("opaque" if kind == "opaque" else "transform")
+
+
+def _audit_block(Yi: np.ndarray, ni: np.ndarray, ri: np.ndarray, Yj: np.ndarray, nj: np.ndarray,
+                 rj: np.ndarray, eta: float, gm: float, i0: int, j0: int, diag: bool) -> np.ndarray:
+    """Candidate pairs of one block: expanded squared distances within ``(η + ρ_i + ρ_j)²`` plus
+    the rounding of the expansion."""
     G = Yi @ Yj.T
     G *= -2.0
     G += ni[:, None]
     G += nj[None, :]
+    thr = (eta + ri[:, None] + rj[None, :]) ** 2 * (1.0 + 8 * U) + gm * (ni[:, None] + nj[None, :]) + 1e-300
     mask = G <= thr
     if diag:
         mask = np.triu(mask, 1)
@@ -1373,22 +2379,13 @@ def _audit_block(Yi: np.ndarray, ni: np.ndarray, Yj: np.ndarray, nj: np.ndarray,
     return np.stack([ii + i0, jj + j0], 1) if ii.size else np.empty((0, 2), dtype=np.int64)
 
 
-def _audit_row(Y: np.ndarray, n2: np.ndarray, thr: float, i0: int, i1: int, bs: int) -> np.ndarray:
-    out = []
-    for j0 in range(i0, Y.shape[0], bs):
-        j1 = min(j0 + bs, Y.shape[0])
-        out.append(_audit_block(Y[i0:i1], n2[i0:i1], Y[j0:j1], n2[j0:j1], thr, i0, j0, j0 == i0))
-    return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
-
-
 def _audit_row_task(args: tuple) -> np.ndarray:
-    Yrows, nrows, Ytail, ntail, thr, i0, bs = args
+    Yrows, nrows, rrows, Ytail, ntail, rtail, eta, gm, i0, bs = args
     out = []
-    rows = Yrows.shape[0]
     for j0 in range(0, Ytail.shape[0], bs):
         j1 = min(j0 + bs, Ytail.shape[0])
-        out.append(_audit_block(Yrows, nrows, Ytail[j0:j1], ntail[j0:j1], thr, i0, i0 + j0, j0 == 0))
-    del rows
+        out.append(_audit_block(Yrows, nrows, rrows, Ytail[j0:j1], ntail[j0:j1], rtail[j0:j1], eta, gm,
+                                i0, i0 + j0, j0 == 0))
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
 
 
@@ -1402,12 +2399,18 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     ``lower_bound`` is the value at ``ε = η``). Checkable before training.
 
     Computation: ``Y = AX`` once (float64, ``n × m``, real-stacked for complex
-    data; ``X`` itself is read chunk by chunk, never copied whole), then the
-    upper triangle of the Gram matrix of ``Y`` in ``block_size × block_size``
-    blocks (O(block²) working memory, one GEMM per block), a threshold with a
-    rounding cushion on the expanded distances, and a direct float64
-    recomputation (twice) of ``‖A(x_i − x_j)‖`` and ``‖x_i − x_j‖`` for every
-    candidate.
+    data; ``X`` is read chunk by chunk, never copied whole), then the upper
+    triangle of the Gram matrix of ``Y`` in ``block_size × block_size`` blocks
+    (one GEMM per block), keeping as candidates the pairs whose expanded
+    distance is within ``η`` plus the float64 error of ``Ax_i`` and ``Ax_j``
+    (``values["screen"]``: Higham's bound for a dense ``A``, an FFT error model
+    for transforms: images near ``ker A`` have ``‖Ax‖`` tiny but ``|A||x|``
+    not) and the rounding of the expansion. Every candidate is then decided
+    rigorously: ``‖x_i − x_j‖`` from an enclosure of the float64 difference,
+    ``‖A(x_i − x_j)‖`` in ball arithmetic on the exact operator (at most 4096
+    candidates; more are counted as unconfirmed). The two images of each
+    reported pair are stored in the witness (up to 2²¹ entries; the pairs with
+    the largest bounds first), so that ``theorycheck verify`` re-proves them.
 
     Parameters
     ----------
@@ -1427,12 +2430,14 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     -------
     TrainingSetAudit
         ``violated`` with the pairs ``(i, j, lower_bound)`` (largest bound
-        first) when any exist, ``holds`` otherwise.
+        first) when any are proven, ``holds`` when no candidate remains,
+        ``inconclusive`` when some are within rounding of a boundary.
 
     Theorem: universal instability theorem, training version (THEORY.md §3; seed 004).
-    Rigor: certified-float64 (each reported pair recomputed directly in
-    float64, twice; pairs within rounding of a boundary are left out and
-    counted in ``values["borderline"]``).
+    Rigor: certified-float64: each reported pair is proven (ball arithmetic and
+    rigorous enclosures); a ``holds`` outcome relies on the screen's error bound
+    (rigorous for dense ``A``, an FFT error model for transforms); numerical for
+    opaque operators.
 
     Examples
     --------
@@ -1442,11 +2447,20 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     >>> [(i, j, round(b, 9)) for i, j, b in audit_training_set(A, X, eta=0.1, progress=False)]
     [(0, 1, 8.0)]
     """
+    from theorycheck.numerics.validation import bool_arg
+
     A = _operator(A)
     eta = real_arg(eta, "eta")
     block_size = integer_arg(block_size, "block_size")
+    progress = bool_arg(progress, "progress")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise InvalidArgument("executor must be a concurrent.futures.Executor (with submit) or None")
+    if X is None or isinstance(X, (str, bytes)):
+        raise InvalidArgument("X must be an array of training images (n, *A.in_shape)")
     try:  # no float64 copy of the whole set: rows are converted chunk by chunk
         Xv = np.asarray(to_numpy(X))
+    except TheorycheckError:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise InvalidArgument(f"X could not be read as an array: {exc}") from exc
     if Xv.dtype.kind not in "biufc":
@@ -1458,24 +2472,32 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     n = Xv.shape[0]
     if n < 2:
         raise InvalidArgument("X holds fewer than two images: nothing to compare")
-    wide = np.complex128 if Xv.dtype.kind == "c" else np.float64
+    refuse_size(float(n) * A.shape[0] * (2 if Xv.dtype.kind == "c" or np.dtype(A.dtype).kind == "c" else 1)
+                * 8, 2 ** 33, "the measurement matrix AX (bytes)", "audit a subset")
 
     def rows(idx: Any) -> np.ndarray:
-        return np.asarray(Xv[idx], dtype=wide)
+        return as_array(Xv[idx], "X")  # exact conversion (refuses values float64 cannot hold), finite
 
-    chunks = []
+    rec = _operator_record(A)
+    apply, rho_fn, screen = _screen(A, rec)
+    chunks, rhos = [], []
     for s0 in range(0, n, 1024):
         Xc = rows(slice(s0, s0 + 1024))
-        if not np.all(np.isfinite(Xc)):
-            raise InvalidArgument("X contains NaN or inf: pass finite values")
-        Yc = _apply(A, Xc).reshape(Xc.shape[0], -1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Yc = apply(Xc)
+            rhos.append(rho_fn(Xc))
         chunks.append(np.concatenate([Yc.real, Yc.imag], 1) if np.iscomplexobj(Yc) else Yc)
     # complex data: Re⟨y_i, y_j⟩ from one real GEMM of [Re, Im]
     Y = np.ascontiguousarray(np.concatenate(chunks))
+    rho = np.concatenate(rhos)
     del chunks
-    n2 = np.einsum("ij,ij->i", Y, Y)
-    # expanded distances lose about eps·(‖y_i‖² + ‖y_j‖²): a cushion keeps every true pair
-    thr = eta * eta + 64.0 * Y.shape[1] * _EPS * 2.0 * float(n2.max()) + 1e-300
+    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(rho))):
+        raise InvalidArgument("A·X overflows float64: rescale A or the images")
+    with np.errstate(over="ignore"):
+        n2 = np.einsum("ij,ij->i", Y, Y)
+    if not np.all(np.isfinite(n2)):
+        raise InvalidArgument("‖A·x‖² overflows float64: rescale A or the images")
+    gm = 4.0 * gamma(Y.shape[1] + 4)
     starts = list(range(0, n, block_size))
     bar = None
     if progress:
@@ -1484,16 +2506,15 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
         bar = tqdm(total=len(starts), desc="audit_training_set")
     found: list[np.ndarray] = []
     try:
+        tasks = [(Y[i0:i0 + block_size], n2[i0:i0 + block_size], rho[i0:i0 + block_size], Y[i0:], n2[i0:],
+                  rho[i0:], eta, gm, i0, block_size) for i0 in starts]
         if executor is None:
-            for i0 in starts:
-                found.append(_audit_row(Y, n2, thr, i0, min(i0 + block_size, n), block_size))
+            for t in tasks:
+                found.append(_audit_row_task(t))
                 if bar is not None:
                     bar.update(1)
         else:
-            futures = [executor.submit(_audit_row_task, (Y[i0:i0 + block_size], n2[i0:i0 + block_size],
-                                                         Y[i0:], n2[i0:], thr, i0, block_size))
-                       for i0 in starts]
-            for fut in futures:
+            for fut in [executor.submit(_audit_row_task, t) for t in tasks]:
                 found.append(fut.result())
                 if bar is not None:
                     bar.update(1)
@@ -1501,47 +2522,196 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
         if bar is not None:
             bar.close()
     cand = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
-    pairs, borderline = [], 0
-    tol = _rel_tol(A)
-    for s in range(0, cand.shape[0], 2048):
-        c = cand[s:s + 2048]
-        xi, xj = rows(c[:, 0]), rows(c[:, 1])
-        diff = xi - xj
-        runs = []
-        for _ in range(2):  # twice: the certified-float64 protocol
-            Ad = _apply(A, diff)
-            runs.append((_norms(Ad), _norms(diff)))
-        (ma, md), (ma2, md2) = runs
-        if not (np.array_equal(ma, ma2) and np.array_equal(md, md2)):
-            raise InvalidArgument("applying A twice gave different results: A is not deterministic")
-        scale_a = _norms(_apply(A, xi)) + _norms(_apply(A, xj))
-        scale_d = _norms(xi) + _norms(xj)
-        m_meas = eta - ma
-        m_far = md - 2 * eta
-        for k in range(c.shape[0]):
-            dm = _decide(float(m_meas[k]), tol * float(scale_a[k]))
-            df = _decide(float(m_far[k]), tol * float(scale_d[k]))
-            if dm is True and df is True:
-                bound = _theorem_bound_value(float(md[k]), eta, eta, tol)  # rounded down
-                pairs.append((int(c[k, 0]), int(c[k, 1]), bound, float(md[k]), float(ma[k])))
-            elif dm is not False and df is not False:
+    far, borderline = [], 0
+    for i, j in cand.tolist():
+        _, D_lo, D_hi = _dist(rows(i), rows(j))
+        if D_hi <= 2 * eta:
+            continue  # certainly not a pair: the images are close
+        if D_lo > 2 * eta:
+            far.append((D_lo, i, j))
+        else:
+            borderline += 1
+    far.sort(key=lambda t: (-t[0], t[1], t[2]))
+    unconfirmed = max(0, len(far) - _AUDIT_BALL_MAX)
+    far = far[:_AUDIT_BALL_MAX]
+    pairs, measures = [], []
+    ball = _Ball(rec) if rec["kind"] != "opaque" and _Ball.available(rec) else None
+    for s in range(0, len(far), 64):
+        part = far[s:s + 64]
+        imgs = np.stack([np.stack([rows(i), rows(j)]) for _, i, j in part])
+        if imgs.dtype.kind != "c" and np.iscomplexobj(imgs):
+            imgs = imgs.astype(complex)
+        if ball is not None:
+            balls = ball.apply(imgs.reshape((-1,) + core))
+            encl = [_ball_distance(balls[2 * k], balls[2 * k + 1]) for k in range(len(part))]
+        else:
+            encl = []
+            for k in range(len(part)):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    dd = imgs[k, 0] - imgs[k, 1]
+                    v = _norm(apply(dd[None]))
+                    r = float(rho_fn(dd[None])[0])
+                encl.append((max(0.0, round_down(v - r)), round_up(v + r)))
+        for (D_lo, i, j), (a_lo, a_hi) in zip(part, encl):
+            if a_hi <= eta:
+                pairs.append((_theorem_bound_value(D_lo, eta, eta), i, j, a_lo, a_hi))
+            elif not a_lo > eta:
                 borderline += 1
-    pairs.sort(key=lambda t: (-t[2], t[0], t[1]))
-    norms = np.array([[p[3], p[4]] for p in pairs]).reshape(-1, 2)
-    pairs = [p[:3] for p in pairs]
-    values = {"n": n, "candidates": int(cand.shape[0]), "borderline": borderline, "block_size": block_size,
-              "pair_norms": norms, "tolerance": tol, "operator_shape": tuple(int(s) for s in A.shape)}
+    pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
+    per_pair = 2 * math.prod(core)
+    keep = pairs[:max(1, _AUDIT_STORE // per_pair)] if pairs else []
+    stored = np.stack([np.stack([rows(i), rows(j)]) for _, i, j, _, _ in keep]) if keep else \
+        np.zeros((0, 2) + core)
+    w: dict[str, Any] = {
+        "pair_images": stored, "pair_index": np.array([[i, j] for _, i, j, _, _ in keep], dtype=np.int64).reshape(-1, 2),
+        "operator": rec, "eta": eta, "n": int(n), "block_size": block_size, "candidates": int(cand.shape[0]),
+        "borderline": int(borderline), "unconfirmed": int(unconfirmed), "pairs_found": len(pairs), "screen": screen}
+    if ball is None:
+        w["pair_measure"] = np.array([[lo, hi] for _, _, _, lo, hi in keep], dtype=np.float64).reshape(-1, 2)
+    return _assemble_audit(w)
+
+
+def _assemble_audit(w: Mapping[str, Any]) -> TrainingSetAudit:
+    rec, eta = w["operator"], float(w["eta"])
+    imgs = np.asarray(w["pair_images"])
+    idx = np.asarray(w["pair_index"])
+    P = idx.shape[0]
+    rigorous = "pair_measure" not in w
+    if rigorous and P:
+        ball = _Ball(rec)
+        balls = ball.apply(imgs.reshape((-1,) + imgs.shape[2:]))
+        encl = [_ball_distance(balls[2 * k], balls[2 * k + 1]) for k in range(P)]
+    else:
+        encl = [(float(lo), float(hi)) for lo, hi in np.asarray(w.get("pair_measure", np.zeros((0, 2))))]
+    rows = []
+    for k in range(P):
+        D, D_lo, _ = _dist(imgs[k, 0], imgs[k, 1])
+        a_lo, a_hi = encl[k]
+        if a_hi <= eta and D_lo > 2 * eta:
+            rows.append((_theorem_bound_value(D_lo, eta, eta), int(idx[k, 0]), int(idx[k, 1]), D, a_lo, a_hi))
+    rows.sort(key=lambda t: (-t[0], t[1], t[2]))
+    pairs = tuple((i, j, b) for b, i, j, _, _, _ in rows)
+    found, n = int(w["pairs_found"]), int(w["n"])
+    borderline, unconfirmed = int(w["borderline"]), int(w["unconfirmed"])
+    values = {"n": n, "candidates": int(w["candidates"]), "borderline": borderline, "unconfirmed": unconfirmed,
+              "pairs_found": found, "block_size": int(w["block_size"]),
+              "pair_norms": np.array([[r[3], r[5]] for r in rows], dtype=np.float64).reshape(-1, 2),
+              "pair_measurement_bounds": np.array([[r[4], r[5]] for r in rows], dtype=np.float64).reshape(-1, 2),
+              "screen": _SCREENS[w["screen"]], "operator": _record_text(rec)}
+    wit = Witness("training_pairs", dict(w))
+    rigor = Rigor.CERTIFIED_FLOAT64 if rigorous else Rigor.NUMERICAL
+    extra = ""
+    if borderline:
+        extra += f"; {borderline} candidate pair(s) within rounding of a boundary"
+    if unconfirmed:
+        extra += f"; {unconfirmed} further candidate pair(s) not re-checked (more than {_AUDIT_BALL_MAX})"
     if pairs:
         i, j, b = pairs[0]
-        msg = (f"{len(pairs)} pair(s) with ‖A(x_i − x_j)‖ ≤ η = {eta:.3g} and ‖x_i − x_j‖ > 2η: any map "
-               f"η-accurate on the set is unstable (worst: ({i}, {j}), L^η ≥ {b:.4g})")
-        return TrainingSetAudit("training_set_audit", Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64, msg,
-                                values, None, _THEOREM, pairs=tuple(pairs), eta=eta)
-    return TrainingSetAudit("training_set_audit", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
-                            f"no pair with ‖A(x_i − x_j)‖ ≤ η = {eta:.3g} and ‖x_i − x_j‖ > 2η "
-                            f"among {n} images" + (f" ({borderline} within rounding of a boundary)"
-                                                   if borderline else ""),
-                            values, None, _THEOREM, pairs=(), eta=eta)
+        more = f" (the {len(pairs)} with the largest bounds are stored)" if found > len(pairs) else ""
+        msg = (f"{found} pair(s) with ‖A(x_i − x_j)‖ ≤ η = {_fmt(eta, 3)} and ‖x_i − x_j‖ > 2η{more}: any map "
+               f"η-accurate on the set is unstable (worst: ({i}, {j}), L^η ≥ {_fmt(b, 4)}){extra}")
+        return TrainingSetAudit("training_set_audit", Outcome.VIOLATED, rigor, msg, values, wit, _THEOREM,
+                                pairs=pairs, eta=eta)
+    if borderline or unconfirmed:
+        return TrainingSetAudit("training_set_audit", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                                f"no pair proven among {n} images at η = {_fmt(eta, 3)}{extra}", values, wit,
+                                _THEOREM, pairs=(), eta=eta)
+    return TrainingSetAudit("training_set_audit", Outcome.HOLDS, rigor,
+                            f"no pair with ‖A(x_i − x_j)‖ ≤ η = {_fmt(eta, 3)} and ‖x_i − x_j‖ > 2η "
+                            f"among {n} images", values, wit, _THEOREM, pairs=(), eta=eta)
+
+
+@register_verifier("training_set_audit")
+def verify_training_set_audit(result: CheckResult, X: Any = None) -> CheckResult:
+    """Re-check a saved :func:`audit_training_set` result.
+
+    Every stored pair is re-proven from its two stored images: ``‖x_i − x_j‖ > 2η``
+    from a rigorous enclosure, ``‖A(x_i − x_j)‖ ≤ η`` in ball arithmetic on the stored
+    operator, the bound, the order, the verdict, rigor and message; a pair whose
+    index repeats with a different image is rejected. That the images are images
+    ``i, j`` of the training set, and that no other pair qualifies, needs the set:
+    pass ``X`` to compare the images and re-run the audit.
+
+    Theorem: universal instability theorem, training version (THEORY.md §3).
+    Rigor: the saved result's (never above it).
+    """
+    name = "verify:training_set_audit"
+    w = result.witness
+    if not isinstance(result, TrainingSetAudit) or w is None or w.kind != "training_pairs":
+        return _no_witness(name, result, "training_pairs")
+    d = w.data
+    chk = _Check(d)
+    want = {"pair_images", "pair_index", "operator", "eta", "n", "block_size", "candidates", "borderline",
+            "unconfirmed", "pairs_found", "screen"}
+    if not (set(d) == want or set(d) == want | {"pair_measure"}):
+        chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(want)}")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    rec = chk.operator()
+    chk.number("eta", positive=True)
+    n = chk.number("n", minimum=2, integer=True)
+    chk.number("block_size", minimum=1, integer=True)
+    for k in ("candidates", "borderline", "unconfirmed"):
+        chk.number(k, minimum=0, integer=True)
+    found = chk.number("pairs_found", minimum=0, integer=True)
+    chk.text("screen", tuple(_SCREENS))
+    imgs = chk.array("pair_images")
+    idx = chk.array("pair_index", kinds="iu", finite=False, ndim=2)
+    if rec is not None and imgs is not None and idx is not None and n is not None:
+        core = tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"])
+        P = idx.shape[0]
+        if imgs.shape != (P, 2) + core or idx.shape != (P, 2):
+            chk.bad("pair_images", f"shape {imgs.shape} does not hold two images of shape {core} per pair")
+        elif found is not None and P > found:
+            chk.bad("pairs_found", f"{found} is below the {P} stored pairs")
+        else:
+            seen: dict[int, np.ndarray] = {}
+            for k, (i, j) in enumerate(idx.tolist()):
+                if not (0 <= i < j < n):
+                    chk.bad("pair_index", f"pair {k} = ({i}, {j}) is not 0 ≤ i < j < n = {n}")
+                    break
+                for t, v in ((0, i), (1, j)):
+                    if v in seen and not np.array_equal(seen[v], imgs[k, t]):
+                        chk.bad("pair_images", f"image {v} is stored twice with different values")
+                    seen.setdefault(v, imgs[k, t])
+            if len({tuple(p) for p in idx.tolist()}) != P:
+                chk.bad("pair_index", "a pair is stored twice")
+        rigorous = rec.get("kind") != "opaque" and _Ball.available(rec)
+        if rigorous == ("pair_measure" in d):
+            chk.bad("pair_measure", "present exactly when the operator has no ball evaluation")
+        elif not rigorous:
+            pm = chk.array("pair_measure", kinds="f", shape=(P, 2))
+            if pm is not None and not bool(np.all(pm[:, 0] <= pm[:, 1])):
+                chk.bad("pair_measure", "lower bounds above upper bounds")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    problems = claim_mismatches(result, _assemble_audit(d))
+    rerun = False
+    if X is not None and not problems:
+        try:
+            Xv = np.asarray(to_numpy(X))
+            op = _record_op(rec)
+            if op is None:
+                problems.append("cannot re-run the audit: the operator is opaque (not stored)")
+            elif Xv.shape[0] != int(d["n"]):
+                problems.append(f"X holds {Xv.shape[0]} images, the file says n = {d['n']}")
+            else:
+                for k, (i, j) in enumerate(np.asarray(d["pair_index"]).tolist()):
+                    for t, v in ((0, i), (1, j)):
+                        if not np.array_equal(as_array(Xv[v], "X"), np.asarray(d["pair_images"])[k, t]):
+                            problems.append(f"pair_images: stored image {v} is not X[{v}]")
+                fresh = audit_training_set(op, Xv, eta=float(d["eta"]), block_size=int(d["block_size"]),
+                                           progress=False)
+                problems += [f"re-running the audit on X: {p}" for p in claim_mismatches(result, fresh)]
+                rerun = True
+        except TheorycheckError as exc:
+            problems.append(f"cannot re-run the audit on X: {exc}")
+    not_re = "" if rerun else ("that the stored images are images i, j of the training set, and the search over "
+                               "the whole set (n, candidates, that no other pair qualifies): pass X= to re-run")
+    if rec is not None and rec.get("kind") == "opaque" or "pair_measure" in d:
+        not_re += "; the pairs' measurement distances (no ball evaluation of the operator)"
+    return verification(result, problems, rederived="each stored pair's distances (enclosures, ball "
+                        "arithmetic), bound and order, the verdict, rigor and message",
+                        not_rechecked=not_re.strip("; "))
 
 
 # --------------------------------------------------------------------------------------
@@ -1553,16 +2723,55 @@ def _real_points(points: Any, name: str = "points") -> np.ndarray:
     if P.ndim < 1 or P.shape[0] < 1:
         raise InvalidArgument(f"{name} must hold at least one point, got shape {P.shape}")
     P = P.reshape(P.shape[0], -1)
+    if P.shape[1] == 0:
+        raise InvalidArgument(f"{name} has points of dimension 0")
     if np.iscomplexobj(P):  # distances in C^N equal those of [Re, Im] in R^{2N}
         P = np.concatenate([P.real, P.imag], 1)
     return np.ascontiguousarray(P, dtype=np.float64)
 
 
+def _fdot(a: Any, b: Any) -> float:
+    """Deterministic dot product: IEEE products, correctly rounded sum (math.fsum)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.fsum((np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)).tolist())
+
+
+def _fmatvec(G: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.array([_fdot(G[i], v) for i in range(G.shape[0])])
+
+
+def _solve_det(M: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    """Gaussian elimination with partial pivoting in plain IEEE operations (the same bits on
+    every machine); None when a pivot vanishes (singular to working accuracy)."""
+    M = np.array(M, dtype=np.float64)
+    b = np.array(rhs, dtype=np.float64)
+    n = M.shape[0]
+    scale = float(np.max(np.abs(M))) if M.size else 0.0
+    if not scale > 0:
+        return None
+    for c in range(n):
+        p = c + int(np.argmax(np.abs(M[c:, c])))
+        if not abs(M[p, c]) > 1e-13 * scale:
+            return None
+        if p != c:
+            M[[c, p]] = M[[p, c]]
+            b[[c, p]] = b[[p, c]]
+        f = M[c + 1:, c] / M[c, c]
+        M[c + 1:] = M[c + 1:] - f[:, None] * M[c]
+        b[c + 1:] = b[c + 1:] - f * b[c]
+    x = np.zeros(n)
+    for i in range(n - 1, -1, -1):
+        x[i] = (b[i] - _fdot(M[i, i + 1:], x[i + 1:])) / M[i, i]
+    return x if bool(np.all(np.isfinite(x))) else None
+
+
 def _simplex_qp(G: np.ndarray, iters: int = 200) -> np.ndarray:
-    """Maximise ``f(λ) = Σλ_i G_ii − λᵀGλ`` over the simplex (the MEB dual), in float64.
+    """Maximise ``f(λ) = Σλ_i G_ii − λᵀGλ`` over the simplex (the MEB dual), deterministically.
 
     Active-set iteration: solve the equality-constrained optimum on a support,
     drop negative weights, add the farthest point, until the KKT conditions hold.
+    Every operation is an IEEE elementwise operation or a correctly rounded sum, so
+    the result has the same bits on every machine (verifiers re-derive it).
     """
     K = G.shape[0]
     d = np.diag(G).copy()
@@ -1582,34 +2791,40 @@ def _simplex_qp(G: np.ndarray, iters: int = 200) -> np.ndarray:
         M[:-1, -1] = 1.0
         M[-1, :-1] = 1.0
         rhs = np.concatenate([d[S], [1.0]])
-        sol = np.linalg.lstsq(M, rhs, rcond=None)[0]
+        sol = _solve_det(M, rhs)
+        if sol is None:  # affinely dependent support (repeated points): drop the last point added
+            if len(S) <= 1:
+                break
+            gone = S.pop()
+            lam[gone] = 0.0
+            lam[S] = lam[S] / math.fsum(lam[S].tolist()) if math.fsum(lam[S].tolist()) > 0 else 1.0 / len(S)
+            continue
         new = sol[:-1]
         if np.any(new < 0):
             # step from the current λ_S towards new until a weight hits zero, drop it
             cur = lam[S]
             dirn = new - cur
             neg = dirn < 0
-            t = np.min(np.where(neg, cur / np.where(neg, -dirn, 1.0), np.inf))
+            t = float(np.min(np.where(neg, cur / np.where(neg, -dirn, 1.0), np.inf)))
             t = min(max(t, 0.0), 1.0)
             cur = cur + t * dirn
             cur[cur < 1e-15] = 0.0
             lam[:] = 0.0
-            lam[S] = cur / cur.sum()
+            total = math.fsum(cur.tolist())
+            lam[S] = cur / total
             S = [s for s in S if lam[s] > 0]
             continue
         lam[:] = 0.0
         lam[S] = new
-        c2 = lam @ G @ lam
-        dist2 = c2 - 2 * (G @ lam) + d
+        Gl = _fmatvec(G, lam)
+        c2 = _fdot(lam, Gl)
+        dist2 = c2 - 2 * Gl + d
         r2 = float(np.max(dist2[S]))
         k = int(np.argmax(dist2))
         if dist2[k] <= r2 * (1 + 1e-13) + 1e-300 or k in S:
             break
         S = sorted(set(S) | {k})
     return lam
-
-
-_ARB_PREC = 192  # bits: products of doubles are exact, sums lose a few bits at most
 
 
 def _gram_arb(P: np.ndarray) -> Any:
@@ -1630,11 +2845,12 @@ def _sub(G_arb: Any, S: Sequence[int]) -> Any:
     return out
 
 
-def _radius_enclosure(G_arb: Any, lam: np.ndarray) -> tuple[float, float]:
-    """Proven ``(lower, upper)`` of the Chebyshev radius from a dual point ``λ`` and its centre.
+def _radius_enclosure(G_arb: Any, lam: np.ndarray) -> tuple[float, float, float]:
+    """Proven ``(lower, upper)`` of the Chebyshev radius from a dual point ``λ``, and an estimate.
 
     ``lower² = Σλ_i G_ii − λᵀGλ`` (any ``λ`` in the simplex; normalised exactly in
-    ball arithmetic), ``upper² = max_i ‖c − p_i‖² = max_i (λᵀGλ − 2(Gλ)_i + G_ii)``.
+    ball arithmetic), ``upper² = max_i ‖c − p_i‖² = max_i (λᵀGλ − 2(Gλ)_i + G_ii)``;
+    the estimate is the square root of the midpoint of ``lower²`` (deterministic).
     """
     import flint
 
@@ -1654,27 +2870,27 @@ def _radius_enclosure(G_arb: Any, lam: np.ndarray) -> tuple[float, float]:
     lo2 = ball_lower(f)
     hi = ball_upper(flint.arb(max(hi2, 0.0)).sqrt())
     lo = ball_lower(flint.arb(lo2).sqrt()) if lo2 > 0 else 0.0
-    return max(0.0, min(lo, hi)), hi
+    lo = max(0.0, min(lo, hi))
+    est = math.sqrt(max(0.0, float(f.mid())))
+    return lo, hi, min(max(est, lo), hi)
 
 
-def _cheb(P: np.ndarray, G_arb: Any) -> tuple[float, float, float, np.ndarray]:
-    """(estimate, proven lower, proven upper, λ) of the Chebyshev radius of the rows of ``P``.
-
-    ``λ`` comes from the float QP on ``P`` (shifted to its first row for
-    accuracy); the enclosure from ``G_arb``, the exact Gram matrix of the points.
-    """
+def _cheb(G_arb: Any) -> tuple[float, float, float, np.ndarray]:
+    """(estimate, proven lower, proven upper, λ) of the Chebyshev radius of points with exact Gram
+    matrix ``G_arb``; ``λ`` from the deterministic QP on the Gram matrix of the points shifted to
+    the first one (rounded from the exact one, for accuracy)."""
     from theorycheck.numerics.precision import precision
 
-    K = P.shape[0]
+    K = G_arb.nrows()
     if K == 1:
         return 0.0, 0.0, 0.0, np.ones(1)
-    Q = P - P[0]
-    G = Q @ Q.T
+    with precision(prec=_BALL_PREC):
+        G = np.array([[float((G_arb[i, j] - G_arb[i, 0] - G_arb[0, j] + G_arb[0, 0]).mid()) for j in range(K)]
+                      for i in range(K)])
     lam = _simplex_qp(G)
-    with precision(prec=_ARB_PREC):
-        lo, hi = _radius_enclosure(G_arb, lam)
-    est = math.sqrt(max(0.0, float(lam @ np.diag(G) - lam @ G @ lam)))
-    return min(max(est, lo), hi), lo, hi, lam
+    with precision(prec=_BALL_PREC):
+        lo, hi, est = _radius_enclosure(G_arb, lam)
+    return est, lo, hi, lam
 
 
 def chebyshev_radius(points: Any) -> ChebyshevRadius:
@@ -1684,7 +2900,8 @@ def chebyshev_radius(points: Any) -> ChebyshevRadius:
     is the squared radius) by an active-set method on the Gram matrix, then
     bounds the radius in ball arithmetic on the exact float inputs: any ``λ``
     gives a lower bound, the centre ``c = Σλ_i p_i`` an upper bound. Complex
-    points are treated as real points of twice the dimension.
+    points are treated as real points of twice the dimension. Every reported
+    number is a deterministic function of the points and ``λ`` (stored).
 
     Parameters
     ----------
@@ -1694,7 +2911,7 @@ def chebyshev_radius(points: Any) -> ChebyshevRadius:
     Returns
     -------
     ChebyshevRadius
-        ``value`` (float64), ``lower ≤ radius ≤ upper`` (proven), ``center``, ``support``.
+        ``value`` (estimate), ``lower ≤ radius ≤ upper`` (proven), ``center``, ``support``.
 
     Theorem: minimum enclosing ball duality (THEORY.md §3).
     Rigor: proven (ball arithmetic); the enclosure is tight to about 1e-15 relative.
@@ -1708,17 +2925,65 @@ def chebyshev_radius(points: Any) -> ChebyshevRadius:
     from theorycheck.numerics.precision import precision
 
     P = _real_points(points)
-    with precision(prec=_ARB_PREC):
+    refuse_size(float(P.shape[0]) ** 2 * P.shape[1], 2e8, "the exact Gram matrix of the points",
+                "pass fewer or smaller points")
+    with precision(prec=_BALL_PREC):
         G_arb = _gram_arb(P)
-    est, lo, hi, lam = _cheb(P, G_arb)
-    c = lam @ P
-    d = np.sqrt(np.sum((P - c) ** 2, 1))
+    _, _, _, lam = _cheb(G_arb)
+    return _assemble_chebyshev({"points": P, "lambda": np.asarray(lam, dtype=np.float64)}, G_arb)
+
+
+def _assemble_chebyshev(w: Mapping[str, Any], G_arb: Any = None) -> ChebyshevRadius:
+    from theorycheck.numerics.precision import precision
+
+    P, lam = np.asarray(w["points"]), np.asarray(w["lambda"])
+    with precision(prec=_BALL_PREC):
+        if G_arb is None:
+            G_arb = _gram_arb(P)
+        if P.shape[0] == 1:
+            lo = hi = est = 0.0
+        else:
+            lo, hi, est = _radius_enclosure(G_arb, lam)
+    ln = np.maximum(lam, 0.0)
+    total = math.fsum(ln.tolist())
+    ln = ln / total if total > 0 else np.full(len(ln), 1.0 / len(ln))
+    c = np.array([_fdot(ln, P[:, k]) for k in range(P.shape[1])])
+    d = np.array([_norm(p - c) for p in P])
     support = tuple(int(i) for i in np.flatnonzero(d >= d.max() * (1 - 1e-9)))
     return ChebyshevRadius("chebyshev_radius", Outcome.HOLDS, Rigor.PROVEN,
                            f"Chebyshev radius {est:.15g} ∈ [{lo:.17g}, {hi:.17g}]",
-                           {"lambda": lam}, Witness("points", {"points": P}),
+                           {"lambda": lam}, Witness("points", {"points": P, "lambda": lam}),
                            "minimum enclosing ball (THEORY.md §3)",
                            value=est, lower=lo, upper=hi, center=c, support=support)
+
+
+def _digest(w: Mapping[str, Any]) -> str:
+    """SHA-256 of a witness's data (arrays by dtype, shape and bytes): names the instance a claim is about."""
+    import hashlib
+
+    h = hashlib.sha256()
+
+    def feed(v: Any) -> None:
+        if isinstance(v, np.ndarray):
+            a = np.ascontiguousarray(v)
+            h.update(f"array{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+        elif isinstance(v, Mapping):
+            h.update(b"{")
+            for k in sorted(v):
+                h.update(str(k).encode())
+                feed(v[k])
+            h.update(b"}")
+        elif isinstance(v, (list, tuple)):
+            h.update(b"[")
+            for t in v:
+                feed(t)
+            h.update(b"]")
+        else:
+            h.update(repr(v).encode())
+
+    feed(dict(w))
+    return h.hexdigest()
 
 
 def _cliques(adj: np.ndarray) -> list[tuple[int, ...]]:
@@ -1731,8 +2996,8 @@ def _cliques(adj: np.ndarray) -> list[tuple[int, ...]]:
         if not P and not X:
             out.append(tuple(sorted(R)))
             return
-        u = max(P | X, key=lambda v: len(nbrs[v] & P))
-        for v in list(P - nbrs[u]):
+        u = max(sorted(P | X), key=lambda v: len(nbrs[v] & P))
+        for v in sorted(P - nbrs[u]):
             bk(R | {v}, P & nbrs[v], X & nbrs[v])
             P = P - {v}
             X = X | {v}
@@ -1747,11 +3012,12 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
     ``c_opt = inf_φ sup_{x ∈ M₁, ‖e‖ ≤ η} ‖φ(Ax + e) − x‖``. The best answer to
     ``y`` is the Chebyshev centre of the points consistent with it, so
     ``c_opt = max{rad(S) : S ⊆ M₁, AS fits in one ball of radius η}``; for
-    ``η = 0`` the sets are the fibres ``M₁ ∩ (x + ker A)`` (measurements compared
-    exactly, in ball arithmetic). Candidate sets are the maximal cliques of
-    the graph ``‖Ax − Ax′‖ ≤ 2η``, shrunk until they fit; every radius is a
-    proven enclosure (:func:`chebyshev_radius`). Also reports
-    ``kersize = max{‖x − x′‖ : ‖Ax − Ax′‖ ≤ 2η}`` and checks
+    ``η = 0`` the sets are the fibres ``M₁ ∩ (x + ker A)``. The measurements
+    are compared in ball arithmetic on the exact operator (dense matrix,
+    unitary Fourier, DCT or Walsh–Hadamard transform). Candidate sets are the
+    maximal cliques of the graph ``‖Ax − Ax′‖ ≤ 2η``, shrunk until they fit;
+    every radius is a proven enclosure (:func:`chebyshev_radius`). Also
+    reports ``kersize = max{‖x − x′‖ : ‖Ax − Ax′‖ ≤ 2η}`` and checks
     ``kersize/2 ≤ c_opt ≤ kersize``.
 
     Parameters
@@ -1763,7 +3029,7 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
         Noise level ``η ≥ 0`` (for points built in ``ker A`` in floating point,
         whose measurements agree only to rounding, pass a tiny ``η``).
     max_points : int
-        Refuse larger sets (the search is exponential in the worst case).
+        Refuse larger sets (the search is exponential in the worst case; at most 256).
 
     Returns
     -------
@@ -1771,8 +3037,9 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
         ``value``, proven ``lower``/``upper``, ``kersize``, ``subset``.
 
     Theorem: optimal maps and Paradox II (THEORY.md §3; seed 002).
-    Rigor: proven when every feasibility decision is decided; otherwise the
-    enclosure covers both answers of the undecided ones.
+    Rigor: proven when every feasibility decision is decided (numerical for an
+    opaque operator); otherwise the enclosure covers both answers of the
+    undecided ones.
 
     Examples
     --------
@@ -1784,52 +3051,69 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
     >>> round(res.value, 12), round(res.kersize / 2, 3)
     (1.0, 0.866)
     """
+    A = _operator(A)
+    eta = real_arg(eta, "eta", allow_zero=True)
+    max_points = integer_arg(max_points, "max_points")
+    if max_points > 256:
+        raise InvalidArgument(f"max_points={max_points}: at most 256 (the set search is exponential)")
+    Xv = as_array(points, "points")
+    core = tuple(A.in_shape)
+    if Xv.ndim != len(core) + 1 or Xv.shape[1:] != core or Xv.shape[0] < 1:
+        raise InvalidArgument(f"points has shape {Xv.shape}; expected (K, {', '.join(map(str, core))})")
+    K = Xv.shape[0]
+    if K > max_points:
+        raise InvalidArgument(f"{K} points exceed max_points={max_points}: the set search is exponential; "
+                              "raise max_points if you can wait")
+    rec = _operator_record(A)
+    w: dict[str, Any] = {"points": Xv, "operator": rec, "eta": eta, "max_points": max_points}
+    if rec["kind"] == "opaque" or not _Ball.available(rec):
+        Y = _apply(A, Xv)
+        if not np.all(np.isfinite(Y)):
+            raise InvalidArgument("A·x overflows float64: rescale A or the points")
+        w["measurements"] = Y
+    return _assemble_optimality(w)
+
+
+def _assemble_optimality(w: Mapping[str, Any]) -> OptimalityConstant:
+    """The whole (deterministic) computation of :func:`optimality_constant` from its witness."""
     import flint
 
     from theorycheck.numerics.exact import ball_lower, ball_upper
     from theorycheck.numerics.precision import precision
 
-    A = _operator(A)
-    eta = real_arg(eta, "eta", allow_zero=True)
-    Xv = as_array(points, "points")
-    core = tuple(A.in_shape)
-    if Xv.ndim != len(core) + 1 or Xv.shape[1:] != core:
-        raise InvalidArgument(f"points has shape {Xv.shape}; expected (K, {', '.join(map(str, core))})")
+    Xv, rec, eta = np.asarray(w["points"]), w["operator"], float(w["eta"])
     K = Xv.shape[0]
-    if K > integer_arg(max_points, "max_points"):
-        raise InvalidArgument(f"{K} points exceed max_points={max_points}: the set search is exponential; "
-                              "raise max_points if you can wait")
     P = _real_points(Xv)
-    Yf = _real_points(_apply(A, Xv))
-    m, N = A.shape
-    with precision(prec=_ARB_PREC):
+    exact_meas = "measurements" not in w
+    with precision(prec=_BALL_PREC):
         GP = _gram_arb(P)
-        exact_meas = m * N * K <= 4_000_000
         if exact_meas:
-            # the measurement vectors in ball arithmetic from the dense A: no float64 rounding
-            M = A.to_dense()
-            if np.iscomplexobj(M) or np.iscomplexobj(Xv):
-                M = np.asarray(M, dtype=np.complex128)
-                Mr = np.block([[M.real, -M.imag], [M.imag, M.real]])
-                Xr = np.concatenate([Xv.reshape(K, -1).real, np.imag(Xv.reshape(K, -1))], 1)
-            else:
-                Mr, Xr = np.asarray(M, dtype=float), Xv.reshape(K, -1)
-            Ya = flint.arb_mat(Xr.tolist()) * flint.arb_mat(Mr.T.tolist())
+            balls = _Ball(rec).apply(Xv)
+            rows = []
+            for b in balls:
+                if b and type(b[0]).__name__ == "acb":
+                    rows.append([v.real for v in b] + [v.imag for v in b])
+                else:
+                    rows.append(list(b))
+            Ya = flint.arb_mat(rows)
             GY = Ya * Ya.transpose()
+            slack = 0.0
         else:
+            Yf = _real_points(np.asarray(w["measurements"]), "measurements")
             GY = _gram_arb(Yf)
-    # float64 measurements carry rounding: widen their distances (then only numerical)
-    slack = 0.0 if exact_meas else 64.0 * math.log2(m + N + 2) * _EPS * float(np.max(np.sqrt(np.sum(Yf ** 2, 1))))
+            m, N = Yf.shape[1], P.shape[1]
+            # float64 measurements carry rounding: widen their distances (then only numerical)
+            slack = 64.0 * math.log2(m + N + 2) * _EPS * max(_norm(y) for y in Yf)
 
     def meas_dist(i: int, j: int) -> tuple[float, float]:
-        with precision(prec=_ARB_PREC):
+        with precision(prec=_BALL_PREC):
             d2 = GY[i, i] + GY[j, j] - 2 * GY[i, j]
             if d2.is_zero():  # exactly equal measurements
                 return 0.0, 2 * slack
             lo2, hi2 = ball_lower(d2), ball_upper(d2)
         lo = math.sqrt(lo2) if lo2 > 0 else 0.0
         hi = math.sqrt(hi2) if hi2 > 0 else 0.0
-        return max(0.0, float(np.nextafter(lo, -np.inf)) - 2 * slack), float(np.nextafter(hi, np.inf)) + 2 * slack
+        return max(0.0, round_down(lo) - 2 * slack), round_up(hi) + 2 * slack
 
     adj = np.zeros((K, K), dtype=bool)    # possibly within 2η
     sure = np.zeros((K, K), dtype=bool)   # certainly within 2η
@@ -1841,11 +3125,10 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
     undecided = int(np.sum(adj & ~sure) // 2)
 
     def img_dist(i: int, j: int) -> tuple[float, float]:
-        with precision(prec=_ARB_PREC):
+        with precision(prec=_BALL_PREC):
             d2 = GP[i, i] + GP[j, j] - 2 * GP[i, j]
             lo2, hi2 = ball_lower(d2), ball_upper(d2)
-        return (float(np.nextafter(math.sqrt(lo2), -np.inf)) if lo2 > 0 else 0.0,
-                float(np.nextafter(math.sqrt(max(hi2, 0.0)), np.inf)))
+        return (round_down(math.sqrt(lo2)) if lo2 > 0 else 0.0, round_up(math.sqrt(max(hi2, 0.0))))
 
     ks_lo = ks_hi = ks_est = 0.0
     for i in range(K):
@@ -1853,7 +3136,7 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
             if adj[i, j]:
                 lo, hi = img_dist(i, j)
                 ks_hi = max(ks_hi, hi)
-                ks_est = max(ks_est, float(np.linalg.norm(P[i] - P[j])))
+                ks_est = max(ks_est, _norm(P[i] - P[j]))
                 if sure[i, j]:
                     ks_lo = max(ks_lo, lo)
 
@@ -1866,7 +3149,7 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
             return False
         if eta == 0:
             return None
-        _, lo, hi, _ = _cheb(Yf[list(S)], _sub(GY, S))
+        _, lo, hi, _ = _cheb(_sub(GY, S))
         hi, lo = hi + slack, max(0.0, lo - slack)
         return True if hi <= eta else (False if lo > eta else None)
 
@@ -1879,7 +3162,7 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
         if S in seen:
             return
         seen.add(S)
-        est, lo, hi, _ = _cheb(P[list(S)], _sub(GP, S))
+        est, lo, hi, _ = _cheb(_sub(GP, S))
         if hi <= best[1]:
             return  # neither S nor its subsets can raise c_opt above what is proven
         f = fits(S)
@@ -1893,14 +3176,15 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
         for k in range(len(S)):
             visit(S[:k] + S[k + 1:])
 
-    for C in sorted(_cliques(adj), key=len, reverse=True):
+    for C in sorted(_cliques(adj), key=lambda c: (-len(c), c)):
         visit(C)
     est, lo, hi_best, S = best
     hi = max(hi_best, upper_all)
     decided = undecided == 0 and hi == hi_best
     checks = {"kersize/2 <= c_opt": ks_lo / 2 <= hi, "c_opt <= kersize": lo <= ks_hi}
     values = {"eta": eta, "kersize_lower": ks_lo, "kersize_upper": ks_hi, "kersize_bounds_hold": checks,
-              "undecided_pairs": undecided, "exact_measurements": exact_meas}
+              "undecided_pairs": undecided, "exact_measurements": exact_meas, "operator": _record_text(rec),
+              "points": K, "max_points": int(w["max_points"]), "instance_digest": _digest(w)}
     msg = (f"c_opt = {est:.12g} ∈ [{lo:.15g}, {hi:.15g}] (attained by points {list(S)}); kersize = "
            f"{ks_est:.12g}: kersize/2 = {ks_est / 2:.6g} ≤ c_opt ≤ kersize")
     if not decided:
@@ -1910,237 +3194,85 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
     if not exact_meas:
         msg += "; measurements compared in float64 with a rounding allowance (numerical)"
     return OptimalityConstant("optimality_constant", outcome, rigor, msg, values,
-                              Witness("points", {"points": Xv, "operator": _operator_record(A)}),
-                              "optimal maps, Paradox II (THEORY.md §3)", value=est, lower=lo, upper=hi,
-                              kersize=ks_est, subset=tuple(int(i) for i in S))
+                              Witness("points", dict(w)), "optimal maps, Paradox II (THEORY.md §3)",
+                              value=est, lower=lo, upper=hi, kersize=ks_est, subset=tuple(int(i) for i in S))
 
 
 # --------------------------------------------------------------------------------------
-# verifiers of the other saved results (``theorycheck verify``)
+# verifiers of the Paradox II results (``theorycheck verify``)
 # --------------------------------------------------------------------------------------
-
-def _check_operator(w: Witness, pairs: Sequence[tuple[str, str]], problems: list[str]) -> bool:
-    """Recompute ``A·x`` for the stored (input, output) names; False when A is not stored."""
-    rec = w.data.get("operator")
-    apply = _operator_from_record(rec) if isinstance(rec, Mapping) else None
-    if apply is None:
-        return False
-    for xin, yout in pairs:
-        try:
-            if not _arr_close(apply(np.asarray(w[xin])), np.asarray(w[yout])):
-                problems.append(f"{yout} ≠ A·{xin} for the stored A")
-        except Exception as exc:  # noqa: BLE001 - a malformed file
-            problems.append(f"cannot apply the stored operator: {exc}")
-    return True
-
-
-@register_verifier("random_noise_instability")
-def verify_noise_instability(result: CheckResult, psi: Any = None) -> CheckResult:
-    """Re-check a saved :func:`random_noise_instability` result in float64.
-
-    Recomputes the exceedance count, the probability and the Clopper–Pearson
-    interval from the stored errors, and the worst draw's error from its
-    stored ``Ψ`` outputs (re-evaluated when ``psi`` is given); ``Ax`` from the
-    stored operator.
-
-    Theorem: universal instability theorem, "not rare" (THEORY.md §3).
-    Rigor: certified-float64 for the worst draw (never above the saved result's).
-    """
-    name = "verify:random_noise_instability"
-    w = result.witness
-    if not isinstance(result, NoiseInstabilityResult) or w is None or "e" not in w.data:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no re-checkable witness")
-    problems: list[str] = []
-    v = result.values
-    stored_a = _check_operator(w, [("x", "y")], problems)
-    errors = np.asarray(v.get("errors", []), dtype=float)
-    thr = float(v.get("threshold", math.nan))
-    k = int(np.sum(errors > thr))
-    if k != result.exceedances or errors.size != result.trials:
-        problems.append(f"exceedances: saved {result.exceedances}/{result.trials}, recomputed {k}/{errors.size}")
-    elif errors.size:
-        if not _close(result.probability, k / errors.size, 1.0):
-            problems.append("probability does not match the stored errors")
-        lo, hi = _clopper_pearson(k, errors.size, float(v.get("confidence", 0.95)))
-        if not (_close(result.interval[0], lo, 1.0) and _close(result.interval[1], hi, 1.0)):
-            problems.append("the Clopper–Pearson interval does not match")
-    if not _close(np.linalg.norm(np.asarray(w["e"])), float(v.get("noise_norm", math.nan)), 1.0, 1e-12):
-        problems.append("the worst draw does not have the stated noise norm")
-    if "psi_y" in w.data:
-        x, y, e = np.asarray(w["x"]), np.asarray(w["y"]), np.asarray(w["e"])
-        p0, p1 = np.asarray(w["psi_y"]), np.asarray(w["psi_y_noisy"])
-        ref = p0 if v.get("reference") == "prediction" else x
-        werr = _norm(p1 - ref)
-        if not _close(result.worst_error, werr, werr):
-            problems.append(f"worst_error: saved {result.worst_error!r}, recomputed {werr!r}")
-        if result.outcome is Outcome.HOLDS and not (k > 0 and werr > thr):
-            problems.append("outcome 'holds' without a draw above the threshold")
-        if psi is not None and not problems:
-            op = _operator_from_record_op(w["operator"]) if isinstance(w.data.get("operator"), Mapping) else None
-            if op is None:
-                problems.append("cannot re-evaluate Ψ: the operator is not stored")
-            else:
-                ev = _psi_map(psi, op).evaluate_float64(np.stack([y, y + e]))
-                if not ev.ok or ev.reason or not (_arr_close(ev.output[0], p0, 1e-9) and _arr_close(ev.output[1], p1, 1e-9)):
-                    problems.append("re-evaluated Ψ outputs differ from the stored ones"
-                                    + (f" ({ev.reason})" if not ev.ok else ""))
-    elif result.outcome is Outcome.HOLDS:
-        problems.append("a certified result without stored Ψ outputs")
-    note = "Ψ re-evaluated" if psi is not None else "Ψ outputs taken from the file"
-    return _verdict(name, result, problems, note + ("" if stored_a else "; A not stored"), psi is not None)
-
-
-@register_verifier("accuracy")
-def verify_accuracy(result: CheckResult, psi: Any = None) -> CheckResult:
-    """Re-check a saved :func:`accuracy_test` result: detail errors and verdict from the stored outputs.
-
-    Recomputes ``Ax`` and ``A(x + detail)`` from the stored operator, both
-    detail errors and the verdict; with ``psi`` also re-evaluates ``Ψ`` twice in
-    float64 (the baseline's outputs are taken from the file).
-
-    Theorem: accuracy test of THEORY.md §4.
-    Rigor: numerical (the saved result's).
-    """
-    name = "verify:accuracy"
-    w = result.witness
-    if w is None or "detail" not in w.data:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no re-checkable witness")
-    problems: list[str] = []
-    x, dv = np.asarray(w["x"]), np.asarray(w["detail"])
-    rec = w.data.get("operator")
-    apply = _operator_from_record(rec) if isinstance(rec, Mapping) else None
-    if apply is not None:
-        if not _arr_close(apply(x), np.asarray(w["y"])) or not _arr_close(apply(x + dv), np.asarray(w["y_detail"])):
-            problems.append("the stored measurements are not A·x and A·(x + detail)")
-    if "psi_y" in w.data:
-        nd = _norm(dv)
-        p0, p1 = np.asarray(w["psi_y"]), np.asarray(w["psi_y_detail"])
-        e_psi = _norm(p1 - p0 - dv) / nd
-        e_base = _norm(np.asarray(w["baseline_y_detail"]) - np.asarray(w["baseline_y"]) - dv) / nd
-        v = result.values
-        for key, val in (("detail_error_psi", e_psi), ("detail_error_baseline", e_base)):
-            if not _close(v.get(key, math.nan), val, val):
-                problems.append(f"{key}: saved {v.get(key)!r}, recomputed {val!r}")
-        thr = float(v.get("threshold", math.nan))
-        want = (Outcome.VIOLATED if e_base <= thr < e_psi else Outcome.HOLDS if e_base <= thr
-                else Outcome.INCONCLUSIVE)
-        if result.outcome is not want:
-            problems.append(f"outcome: saved {result.outcome.value}, recomputed {want.value}")
-        if psi is not None and not problems:
-            op = _operator_from_record_op(rec) if isinstance(rec, Mapping) else None
-            if op is None:
-                problems.append("cannot re-evaluate Ψ: the operator is not stored")
-            else:
-                ev = _psi_map(psi, op).evaluate_float64(np.stack([np.asarray(w["y"]), np.asarray(w["y_detail"])]))
-                outs = [np.real(o) if not np.iscomplexobj(p0) else o for o in ev.output] if ev.ok else []
-                if not ev.ok or not (_arr_close(outs[0], p0, 1e-9) and _arr_close(outs[1], p1, 1e-9)):
-                    problems.append("re-evaluated Ψ outputs differ from the stored ones"
-                                    + (f" ({ev.reason})" if not ev.ok else ""))
-    return _verdict(name, result, problems,
-                    "Ψ re-evaluated" if psi is not None else "from the stored outputs", psi is not None)
-
-
-@register_verifier("sampling_monotonicity")
-def verify_sampling_monotonicity(result: CheckResult) -> CheckResult:
-    """Re-check a saved :func:`sampling_monotonicity_test` verdict from its stored errors.
-
-    Theorem: "more samples must not hurt" (THEORY.md §4).
-    Rigor: the saved result's (the errors themselves are taken from the file).
-    """
-    name = "verify:sampling_monotonicity"
-    v = result.values
-    if "errors" not in v:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no stored errors")
-    errs = [float(e) for e in v["errors"]]
-    tol = float(v.get("tol", 0.0))
-    bad = any(b - a > tol for a, b in zip(errs, errs[1:]))
-    want = Outcome.VIOLATED if bad else Outcome.HOLDS
-    problems = [] if result.outcome is want else [f"outcome: saved {result.outcome.value}, recomputed {want.value}"]
-    return _verdict(name, result, problems, "verdict recomputed from the stored errors", False)
-
-
-@register_verifier("training_set_audit")
-def verify_training_set_audit(result: CheckResult) -> CheckResult:
-    """Re-check a saved :func:`audit_training_set` result: each pair's conditions and bound.
-
-    The training images are not stored: the pairs' stored norms ``‖x_i − x_j‖``
-    and ``‖A(x_i − x_j)‖`` are checked against ``η``, the bounds recomputed and
-    the order and verdict checked.
-
-    Theorem: universal instability theorem, training version (THEORY.md §3).
-    Rigor: the saved result's (the norms are taken from the file).
-    """
-    name = "verify:training_set_audit"
-    if not isinstance(result, TrainingSetAudit):
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "not a training-set audit")
-    problems: list[str] = []
-    eta = float(result.eta)
-    shape = result.values.get("operator_shape")
-    try:
-        tol = _tol_mn(*shape) if shape is not None else float(result.values.get("tolerance", math.nan))
-    except (TypeError, ValueError):
-        tol = math.nan
-    if not (tol >= _tol_mn(1, 1)):
-        problems.append(f"the rounding allowance cannot be recomputed (operator_shape {shape!r})")
-        tol = _tol_mn(1, 1)
-    norms = np.asarray(result.values.get("pair_norms", np.empty((0, 2))), dtype=float).reshape(-1, 2)
-    if len(norms) != len(result.pairs):
-        problems.append("the stored pair norms do not match the pairs")
-    else:
-        for (i, j, b), (D, a) in zip(result.pairs, norms):
-            if not (i < j and a <= eta and D > 2 * eta):
-                problems.append(f"pair ({i}, {j}) does not satisfy ‖A(x_i − x_j)‖ ≤ η < ‖x_i − x_j‖/2")
-            bmax = _theorem_bound_value(D, eta, eta, tol)
-            if not (b <= bmax and _close(b, bmax, bmax)):
-                problems.append(f"pair ({i}, {j}): bound {b!r} ≠ (‖x_i − x_j‖ − 2η)/η = {bmax!r} rounded down")
-    bounds = [b for _, _, b in result.pairs]
-    if bounds != sorted(bounds, reverse=True):
-        problems.append("pairs are not sorted by decreasing bound")
-    want = Outcome.VIOLATED if result.pairs else Outcome.HOLDS
-    if result.outcome is not want:
-        problems.append(f"outcome: saved {result.outcome.value}, recomputed {want.value}")
-    return _verdict(name, result, problems, "from the stored pair norms (images not stored)", False)
-
 
 @register_verifier("optimality_constant")
 def verify_optimality_constant(result: CheckResult) -> CheckResult:
-    """Re-run :func:`optimality_constant` on the stored points and operator and compare.
+    """Re-run the (deterministic) :func:`optimality_constant` computation on the stored points and
+    operator and compare every field exactly.
 
     Theorem: optimal maps, Paradox II (THEORY.md §3).
-    Rigor: proven when the recomputation is (ball arithmetic).
+    Rigor: the saved result's (proven when the recomputation is).
     """
     name = "verify:optimality_constant"
     w = result.witness
-    op = _operator_from_record_op(w["operator"]) if (w is not None and isinstance(w.data.get("operator"), Mapping)) else None
-    if not isinstance(result, OptimalityConstant) or op is None:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no re-checkable witness")
-    fresh = optimality_constant(op, w["points"], eta=float(result.values.get("eta", 0.0)),
-                                max_points=max(64, len(w["points"])))
-    problems = []
-    if not (result.lower <= fresh.upper and fresh.lower <= result.upper):
-        problems.append(f"saved c_opt ∈ [{result.lower!r}, {result.upper!r}], recomputed "
-                        f"[{fresh.lower!r}, {fresh.upper!r}]")
-    if fresh.outcome is not result.outcome:
-        problems.append("outcome differs")
-    if not _close(result.kersize, fresh.kersize, fresh.kersize):
-        problems.append("kersize differs")
-    out = _verdict(name, result, problems, "recomputed", False)
-    return dataclasses.replace(out, rigor=Rigor.weakest(result.rigor, fresh.rigor))
+    if not isinstance(result, OptimalityConstant) or w is None or w.kind != "points":
+        return _no_witness(name, result, "points")
+    d = w.data
+    chk = _Check(d)
+    want = {"points", "operator", "eta", "max_points"}
+    if not (set(d) == want or set(d) == want | {"measurements"}):
+        chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(want)}")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    rec = chk.operator()
+    chk.number("eta", minimum=0)
+    mp = chk.number("max_points", minimum=1, integer=True, maximum=256)
+    X = chk.array("points")
+    if rec is not None and X is not None:
+        core = tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"])
+        if X.ndim != len(core) + 1 or X.shape[1:] != core or X.shape[0] < 1:
+            chk.bad("points", f"shape {X.shape} is not (K, *{core})")
+        elif mp is not None and X.shape[0] > mp:
+            chk.bad("points", f"{X.shape[0]} points exceed max_points = {mp}")
+        exact = rec.get("kind") != "opaque" and _Ball.available(rec)
+        if exact == ("measurements" in d):
+            chk.bad("measurements", "present exactly when the operator has no ball evaluation")
+        elif not exact:
+            Y = chk.array("measurements")
+            if Y is not None and (Y.shape[0] != X.shape[0]):
+                chk.bad("measurements", "one measurement vector per point is required")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    problems = claim_mismatches(result, _assemble_optimality(d))
+    return verification(result, problems, rederived="every set, enclosure, bound, check, the outcome, rigor and "
+                        "message (the whole computation, in ball arithmetic)",
+                        not_rechecked="that the stored measurements are A·x (opaque operator)"
+                        if "measurements" in d else "")
 
 
 @register_verifier("chebyshev_radius")
 def verify_chebyshev_radius(result: CheckResult) -> CheckResult:
-    """Re-run :func:`chebyshev_radius` on the stored points and compare the enclosures.
+    """Re-prove a saved :func:`chebyshev_radius` from the stored points and dual point ``λ``.
 
     Theorem: minimum enclosing ball duality (THEORY.md §3).
     Rigor: proven.
     """
     name = "verify:chebyshev_radius"
     w = result.witness
-    if not isinstance(result, ChebyshevRadius) or w is None or "points" not in w.data:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no re-checkable witness")
-    fresh = chebyshev_radius(w["points"])
-    ok = result.lower <= fresh.upper and fresh.lower <= result.upper
-    problems = [] if ok else [f"saved [{result.lower!r}, {result.upper!r}], recomputed [{fresh.lower!r}, {fresh.upper!r}]"]
-    out = _verdict(name, result, problems, "recomputed", False)
-    return dataclasses.replace(out, rigor=Rigor.weakest(result.rigor, Rigor.PROVEN))
+    if not isinstance(result, ChebyshevRadius) or w is None or w.kind != "points":
+        return _no_witness(name, result, "points")
+    d = w.data
+    chk = _Check(d)
+    if set(d) != {"points", "lambda"}:
+        chk.problems.append(f"witness: fields {sorted(d)}, expected ['lambda', 'points']")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    P = chk.array("points", kinds="f", ndim=2)
+    lam = chk.array("lambda", kinds="f", ndim=1)
+    if P is not None and lam is not None:
+        if P.shape[0] < 1 or P.shape[1] < 1 or lam.shape != (P.shape[0],):
+            chk.bad("lambda", f"shape {lam.shape} does not match {P.shape[0]} points")
+        elif float(P.shape[0]) ** 2 * P.shape[1] > 2e8:
+            chk.bad("points", "too many points to re-check")
+        elif bool(np.any(lam < 0)) or not math.fsum(lam.tolist()) > 0:
+            chk.bad("lambda", "not a point of the simplex (negative or all zero)")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    problems = claim_mismatches(result, _assemble_chebyshev(d))
+    return verification(result, problems, rederived="the enclosure (ball arithmetic from the stored λ), the "
+                        "estimate, centre, support and message")

@@ -8,9 +8,13 @@ heavy-ball momentum and exact adjoints (autograd through the operator),
 
 with ``r`` in the image domain or ``e`` in the measurement domain
 (``Ψ(Ax + e)``), ``ref = Ψ(Ax)`` or the truth ``x``. The best perturbation is
-re-evaluated twice on the CPU in float64; the ratio
-``‖Ψ(A(x + r)) − Ψ(Ax)‖/‖A(x + r) − Ax‖`` is then a certified lower bound on the
-local Lipschitz constant ``L^ε(Ψ, Ax)`` for every ``ε ≥ ‖A(x + r) − Ax‖``.
+re-evaluated twice on the CPU in float64 with its rounding noise ``ν`` estimated
+(:meth:`~theorycheck.nets.adapters.ReconstructionMap.rounding_noise`); the ratio
+``(‖Ψ(y₁) − Ψ(y₀)‖ − 16(ν₀ + ν₁))/‖y₁ − y₀‖`` (``y₀ = Ax``, ``y₁ = A(x + r)``, both
+rounded from ball arithmetic) is then a certified lower bound on the local
+Lipschitz constant ``L^ε(Ψ, y₀)`` of ``Ψ`` evaluated in float64 for every
+``ε ≥ ‖y₁ − y₀‖``, provided the output change exceeds 32 times ``ν₀ + ν₁``
+(see :mod:`theorycheck.instability` for what certified-float64 promises).
 
 torch is imported when the search runs, not at import time.
 
@@ -29,30 +33,41 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InvalidArgument, TheorycheckError
 from theorycheck.instability import (
+    _KAPPA,
+    _SAFETY,
+    _Check,
     _apply,
-    _arr_close,
+    _add_up,
+    _dist,
+    _div_down,
+    _fmt,
     _images,
-    _lower_ratio,
+    _model_arg,
+    _no_witness,
+    _norm,
     _norms,
     _operator,
-    _operator_from_record,
-    _operator_from_record_op,
     _operator_record,
     _psi_map,
-    _rel_tol,
-    _tol_mn,
+    _psi_text,
+    _reevaluate,
+    _record_text,
+    _seed_int,
+    _sub_down,
 )
 from theorycheck.numerics.backend import lazy_torch, resolve_device
-from theorycheck.numerics.validation import integer_arg, real_arg
+from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg, refuse_size
 from theorycheck.results import (
     CheckResult,
     Outcome,
     Rigor,
     Witness,
+    claim_mismatches,
     register_result,
     register_verifier,
+    verification,
 )
 
 __all__ = ["PerturbationWitness", "search_worst_perturbation", "verify_perturbation"]
@@ -75,13 +90,15 @@ class PerturbationWitness(CheckResult):
     e : numpy.ndarray or None
         Measurement-domain perturbation (``domain="measurement"``).
     ratio : float or numpy.ndarray
-        ``‖Ψ(y₁) − Ψ(y₀)‖/‖y₁ − y₀‖`` with ``y₀ = Ax``, ``y₁ = A(x + r)`` (or
-        ``Ax + e``), rounded down: a lower bound on ``L^ε(Ψ, Ax)`` for every
-        ``ε ≥ ‖y₁ − y₀‖``.
+        ``(‖Ψ(y₁) − Ψ(y₀)‖ − 16(ν₀ + ν₁))/‖y₁ − y₀‖`` rounded down, with
+        ``y₀ = Ax``, ``y₁ = A(x + r)`` (or ``Ax + e``) and ``ν`` the estimated
+        rounding noise of each output: a lower bound on ``L^ε(Ψ, y₀)`` for every
+        ``ε ≥ ‖y₁ − y₀‖`` (0 for an image whose change is within 32 times its
+        noise, ``values["certified"]`` False).
     norm_r : float or numpy.ndarray
         ``‖r‖`` (``‖e‖`` in the measurement domain).
     norm_Ar : float or numpy.ndarray
-        ``‖y₁ − y₀‖ = ‖Ar‖`` (``‖e‖``).
+        ``‖y₁ − y₀‖`` (``values["norm_Ar_upper"]``: rounded up, the ``ε`` threshold).
     output_change : float or numpy.ndarray
         ``‖Ψ(y₁) − Ψ(y₀)‖``.
     trace : dict
@@ -91,8 +108,11 @@ class PerturbationWitness(CheckResult):
 
     Theorem: definition of ``L^ε`` (THEORY.md §3); stability test (THEORY.md §4).
     Rigor: certified-float64 when ``outcome`` is ``holds`` (Ψ re-evaluated twice on
-    the CPU in float64); numerical otherwise.
+    the CPU in float64, its rounding noise allowed for); numerical otherwise.
     """
+
+    #: how long the ascent took (not a claim)
+    informational = frozenset({"elapsed_s", "ascent_seconds"})
 
     r: Any = None
     e: Any = None
@@ -119,28 +139,34 @@ class PerturbationWitness(CheckResult):
         return isinstance(self.ratio, np.ndarray) and self.ratio.ndim == 1
 
     def item(self, i: int) -> "PerturbationWitness":
-        """The witness of image ``i`` of a batch (self when not batched)."""
+        """The witness of image ``i`` of a batch (self when not batched), re-assembled from its data."""
         if not self.batched:
             return self
+        i = integer_arg(i, "i", minimum=0)
+        if i >= self.ratio.size:
+            raise InvalidArgument(f"image {i} of a batch of {self.ratio.size}")
+        if self.witness is None or self.witness.kind != "perturbation":
+            raise InvalidArgument("this result has no witness to take an image from")
+        out = _assemble_perturbation(_slice_witness(self.witness.data, i))
+        extra = {k: v for k, v in self.values.items() if k in self.informational}
+        return dataclasses.replace(out, values={**out.values, **extra}) if extra else out
 
-        def pick(v: Any) -> Any:
-            return v[i] if isinstance(v, np.ndarray) and v.ndim >= 1 else v
 
-        wit = None
-        if self.witness is not None:
-            wd = {k: (v[i] if isinstance(v, np.ndarray) and k != "operator" and v.ndim >= 1 else v)
-                  for k, v in self.witness.data.items()}
-            wit = Witness(self.witness.kind, wd)
-        vals = {k: (float(v[i]) if isinstance(v, np.ndarray) and v.ndim == 1 and v.size == self.ratio.size
-                    else v) for k, v in self.values.items()}
-        return PerturbationWitness(
-            self.check, self.outcome, self.rigor, self.message, vals, wit, self.theorem,
-            r=None if self.r is None else self.r[i], e=None if self.e is None else self.e[i],
-            ratio=float(self.ratio[i]), norm_r=float(pick(self.norm_r)), norm_Ar=float(pick(self.norm_Ar)),
-            output_change=float(pick(self.output_change)),
-            trace={k: (v[:, i] if isinstance(v, np.ndarray) and v.ndim == 2 else v)
-                   for k, v in self.trace.items()},
-            domain=self.domain, reference=self.reference)
+def _slice_witness(w: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """The witness data of image ``i`` of a batched witness."""
+    out = dict(w)
+    out["batched"] = False
+    for k in ("x", "perturbation", "y0", "y1", "psi_y0", "psi_y1", "search_change"):
+        if k in w:
+            out[k] = np.asarray(w[k])[i]
+    if "psi_noise" in w:
+        out["psi_noise"] = np.asarray(w["psi_noise"])[:, i]
+    out["trace"] = {k: (np.asarray(v)[:, i] if np.asarray(v).ndim == 2 else v) for k, v in w["trace"].items()}
+    search = dict(w["search"])
+    if isinstance(search.get("lam"), np.ndarray):
+        search["lam"] = float(search["lam"][i])
+    out["search"] = search
+    return out
 
 
 def _bnorm(t: Any) -> Any:
@@ -231,13 +257,14 @@ def search_worst_perturbation(
     inconclusive with the reason when the evaluations differ or are not finite).
     """
     torch = lazy_torch()
-    if domain not in ("image", "measurement"):
-        raise InvalidArgument(f"domain={domain!r}: use 'image' or 'measurement'")
-    if reference not in ("prediction", "truth"):
-        raise InvalidArgument(f"reference={reference!r}: use 'prediction' or 'truth'")
+    domain = choice_arg(domain, "domain", ("image", "measurement"))
+    reference = choice_arg(reference, "reference", ("prediction", "truth"))
     steps = integer_arg(steps, "steps")
     restarts = integer_arg(restarts, "restarts")
     record_every = integer_arg(record_every, "record_every")
+    refuse_size(float(steps) * restarts, 1e8, "the number of ascent steps", "lower steps or restarts")
+    progress = bool_arg(progress, "progress")
+    certify = bool_arg(certify, "certify")
     if lam is not None:
         lam = real_arg(lam, "lam", allow_zero=True)
     if budget is not None:
@@ -250,15 +277,17 @@ def search_worst_perturbation(
         max_norm = real_arg(max_norm, "max_norm")
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
         raise InvalidArgument(f"momentum must lie in [0, 1), got {momentum!r}")
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2 ** 62))
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InvalidArgument(f"seed must be an int or None, got {seed!r}")
-    seed = int(seed)
+    if callback is not None and not callable(callback):
+        raise InvalidArgument("callback must be a callable (or None)")
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise InvalidArgument(f"dtype must be a real torch floating dtype (e.g. torch.float32), got {dtype!r}")
+    seed = _seed_int(seed)
     A = _operator(A)
     xv = _images(x, A, "x", batch=True)
     batched = xv.shape != tuple(A.in_shape)
     xb = xv if batched else xv[None]
+    refuse_size(float(xb.size) * max(A.shape), 2 ** 34, "the batch of images", "search fewer images at once")
+    _refuse_zero_operator(A, xb)
     pm = _psi_map(psi, A)
     if not pm.differentiable:
         raise InvalidArgument(
@@ -376,15 +405,30 @@ def search_worst_perturbation(
     trace = _trace(trace_rows, batched)
     wide = np.complex128 if np.iscomplexobj(r_best) else np.float64
     r64 = r_best.astype(wide)
-    values: dict[str, Any] = {
+    search = {
         "budget": budget, "lam": (lam_used if batched or lam_used is None else float(lam_used[0])),
         "steps": steps, "restarts": restarts, "momentum": float(momentum), "lr": lr, "seed": seed,
+        "init_scale": init_scale, "max_norm": max_norm, "record_every": record_every,
         "device": str(dev), "search_precision": precision_ws, "interrupted": interrupted,
-        "ascent_seconds": t_ascent, "steps_done": steps_done,
+        "steps_done": steps_done,
     }
-    return _certified(pm, A, xb, r64, domain, reference, batched, values, trace, certify, change_ws)
+    out = _certified(pm, A, xb, r64, domain, reference, batched, search, trace, certify, change_ws)
+    return dataclasses.replace(out, values={**out.values, "ascent_seconds": t_ascent})
 
 
+def _refuse_zero_operator(A: Any, xb: np.ndarray) -> None:
+    """A zero operator has no measurements to perturb: say so (instead of blaming x)."""
+    rng = np.random.default_rng(0)
+    probe = rng.standard_normal(xb.shape[1:])
+    if A.is_complex or np.iscomplexobj(xb):
+        probe = probe + 1j * rng.standard_normal(xb.shape[1:])
+    with np.errstate(all="ignore"):
+        Ap = np.asarray(A.apply(probe))
+    if Ap.size and not np.any(Ap):
+        raise InvalidArgument("A is the zero operator: every image has the measurements 0, so no perturbation "
+                              "changes Ψ's input; pass the sampling operator")
+    if not np.all(np.isfinite(Ap)):
+        raise InvalidArgument("A·x overflows float64 on a random image: rescale A")
 def _trace(rows: list[tuple], batched: bool) -> dict[str, np.ndarray]:
     if not rows:
         return {}
@@ -410,134 +454,253 @@ def _numerical_witness(r: np.ndarray, domain: str, reference: str, change: np.nd
 
 
 def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, reference: str,
-               batched: bool, values: dict, trace: dict, certify: bool,
+               batched: bool, search: dict, trace: dict, certify: bool,
                change_ws: np.ndarray) -> PerturbationWitness:
-    """Re-evaluate the best perturbation twice on the CPU in float64 and build the witness."""
-    y0 = _apply(A, xb)
-    y1 = _apply(A, xb + r64) if domain == "image" else y0 + r64
-    dy = _norms(y1 - y0)
-    norm_r = _norms(r64)
-    one = (lambda a: a) if batched else (lambda a: float(np.asarray(a)[0]))
+    """Measure, re-evaluate the best perturbation twice on the CPU in float64 (with its rounding
+    noise) and assemble the witness."""
+    rec = _operator_record(A)
+    Y0 = _apply(A, xb)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y1 = _apply(A, xb + r64) if domain == "image" else Y0 + r64
+    if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1))):
+        raise InvalidArgument("A·x overflows float64: rescale A or the images")
     sq = (lambda a: a) if batched else (lambda a: a[0])
-    wdata = {"x": sq(xb), "y0": sq(y0), "y1": sq(y1), "operator": _operator_record(A),
-             ("r" if domain == "image" else "e"): sq(r64)}
-    kw = dict(r=sq(r64) if domain == "image" else None, e=sq(r64) if domain == "measurement" else None,
-              norm_r=one(norm_r), norm_Ar=one(dy), domain=domain, reference=reference, trace=trace)
-    if not certify:
-        ratio = np.where(dy > 0, change_ws / np.where(dy > 0, dy, 1.0), 0.0)
-        return PerturbationWitness(
-            "worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-            "not re-evaluated in float64 (certify=False)", values, Witness("perturbation", wdata), _THEOREM,
-            ratio=one(ratio), output_change=one(change_ws), **kw)
+    w: dict[str, Any] = {
+        "x": sq(xb), "perturbation": sq(r64), "domain": domain, "reference": reference, "batched": batched,
+        "y0": sq(Y0), "y1": sq(Y1), "operator": rec, "psi": pm.options(), "search": search, "trace": trace,
+        "search_change": sq(np.asarray(change_ws, dtype=np.float64)), "certify": certify,
+        "psi_precision": "", "psi_status": "not re-evaluated in float64 (certify=False)"}
+    if certify:
+        B = xb.shape[0]
+        dy = np.array([_norm(Y1[i] - Y0[i]) for i in range(B)])
+        scale = np.where(dy > 0, dy, np.inf)
+        # each sample alone (evaluate_float64): the batched search may be batch-dependent
+        ev = pm.evaluate_float64(np.concatenate([Y0, Y1]), noise=True, noise_scale=np.concatenate([scale, scale]))
+        w["psi_precision"] = ev.precision
+        w["psi_status"] = ev.reason if ev.reason or ev.ok else "Ψ's float64 evaluation is not usable"
+        if not w["psi_status"]:
+            w.update(psi_y0=sq(ev.output[:B]), psi_y1=sq(ev.output[B:]),
+                     psi_noise=np.asarray(ev.noise.noise, dtype=np.float64).reshape(2, B)[:, 0 if not batched
+                                                                                        else slice(None)])
+    return _assemble_perturbation(w)
+
+
+def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
+    """Every value, field, outcome, rigor and message of a search result from its witness."""
+    batched, domain, reference = bool(w["batched"]), w["domain"], w["reference"]
+    lift = (lambda a: np.asarray(a)) if batched else (lambda a: np.asarray(a)[None])
+    xb, rb, Y0, Y1 = lift(w["x"]), lift(w["perturbation"]), lift(w["y0"]), lift(w["y1"])
     B = xb.shape[0]
-    # each sample alone (evaluate_float64): the batched search may be batch-dependent
-    ev = pm.evaluate_float64(np.concatenate([y0, y1]))
-    values["psi_precision"] = ev.precision
-    if not ev.ok or ev.reason:
-        ratio = np.where(dy > 0, change_ws / np.where(dy > 0, dy, 1.0), 0.0)
+    dists = [_dist(Y1[i], Y0[i]) for i in range(B)]
+    dy = np.array([t[0] for t in dists])
+    dy_hi = np.array([t[2] for t in dists])
+    norm_r = np.array([_norm(rb[i]) for i in range(B)])
+    one = (lambda a: np.asarray(a)) if batched else (lambda a: float(np.asarray(a)[0]))
+    search = dict(w["search"])
+    values: dict[str, Any] = {**search, "psi_precision": str(w["psi_precision"]), "psi": _psi_text(w["psi"]),
+                              "operator": _record_text(w["operator"]), "norm_Ar_upper": one(dy_hi),
+                              "search_change": (np.asarray(w["search_change"]) if batched
+                                                else float(w["search_change"]))}
+    wit = Witness("perturbation", dict(w))
+    kw = dict(r=w["perturbation"] if domain == "image" else None,
+              e=w["perturbation"] if domain == "measurement" else None,
+              norm_r=one(norm_r), norm_Ar=one(dy), domain=domain, reference=reference, trace=dict(w["trace"]))
+    status = w["psi_status"]
+    if status:
+        ch = lift(w["search_change"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(dy > 0, ch / np.where(dy > 0, dy, 1.0), 0.0)
         return PerturbationWitness(
             "worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-            f"not certified: {ev.reason}", values, Witness("perturbation", wdata), _THEOREM,
-            ratio=one(ratio), output_change=one(change_ws), **kw)
-    p0, p1 = ev.output[:B], ev.output[B:]
-    change = _norms(p1 - p0)
-    tol = _rel_tol(A)
-    ratio = np.atleast_1d(_lower_ratio(change, dy, tol))  # rounded down
-    values["error_vs_truth"] = one(_norms(p1 - xb))
-    values["ratio_unrounded"] = one(np.where(dy > 0, change / np.where(dy > 0, dy, 1.0), 0.0))
-    values["tolerance"] = tol
-    wdata.update(psi_y0=sq(p0), psi_y1=sq(p1))
-    k = int(np.argmax(ratio))
-    msg = (f"L^ε(Ψ, Ax) ≥ {ratio[k]:.6g} for ε ≥ ‖Δy‖ = {dy[k]:.3g}: a perturbation with "
-           f"‖{'r' if domain == 'image' else 'e'}‖ = {norm_r[k]:.3g} changes Ψ's output by {change[k]:.4g}"
-           + (f" (image {k} of {B}; per-image values in arrays)" if batched else ""))
-    if values.get("interrupted"):
-        msg += "; search interrupted, best so far"
-    return PerturbationWitness(
-        "worst_perturbation", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64, msg, values,
-        Witness("perturbation", wdata), _THEOREM, ratio=one(ratio), output_change=one(change), **kw)
+            status if status.startswith("not re-evaluated") else f"not certified: {status}", values, wit,
+            _THEOREM, ratio=one(ratio), output_change=one(ch), **kw)
+    p0, p1 = lift(w["psi_y0"]), lift(w["psi_y1"])
+    nu = np.asarray(w["psi_noise"]).reshape(2, -1)
+    change, ratios, unrounded, ok, allowances = [], [], [], [], []
+    for i in range(B):
+        C, C_lo, _ = _dist(p1[i], p0[i])
+        allow = _add_up(_KAPPA * float(nu[0, i]), _KAPPA * float(nu[1, i]))
+        C_lo_n = _sub_down(C_lo, allow)
+        good = bool(C_lo > _add_up(_SAFETY * float(nu[0, i]), _SAFETY * float(nu[1, i])) and dists[i][1] > 0
+                    and math.isfinite(dy_hi[i]))
+        change.append(C)
+        allowances.append(allow)
+        unrounded.append(C / dy[i] if dy[i] > 0 else 0.0)
+        ratios.append(_div_down(C_lo_n, dy_hi[i]) if good and C_lo_n > 0 else 0.0)
+        ok.append(good)
+    ratio = np.array(ratios)
+    values.update({"error_vs_truth": one(np.array([_norm(p1[i] - xb[i]) for i in range(B)])),
+                   "ratio_unrounded": one(np.array(unrounded)), "noise_allowance": one(np.array(allowances)),
+                   "certified": (np.array(ok) if batched else bool(ok[0]))})
+    sym = "r" if domain == "image" else "e"
+    if any(ok):
+        k = int(np.argmax(ratio))
+        msg = (f"L^ε(Ψ, Ax) ≥ {_fmt(ratio[k])} for ε ≥ ‖Δy‖ = {_fmt(dy_hi[k], 3)}: a perturbation with "
+               f"‖{sym}‖ = {_fmt(norm_r[k], 3)} changes Ψ's output by {_fmt(change[k], 4)}"
+               + (f" (image {k} of {B}; {sum(ok)} of {B} certified, per-image values in arrays)" if batched
+                  else ""))
+        if search.get("interrupted"):
+            msg += "; search interrupted, best so far"
+        return PerturbationWitness("worst_perturbation", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64, msg, values,
+                                   wit, _THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
+    k = int(np.argmax(unrounded))
+    if not dists[k][1] > 0:
+        why = "the perturbation does not change the measurements (Δy = 0): no ratio"
+    else:
+        why = (f"the output change {_fmt(change[k], 4)} is within {_SAFETY:g} times Ψ's estimated float64 rounding "
+               f"noise ({_fmt(nu[0, k], 3)} + {_fmt(nu[1, k], 3)}): pass a larger budget")
+    return PerturbationWitness("worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                               f"not certified: {why}" + (f" (image {k} of {B})" if batched else ""), values, wit,
+                               _THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
 
 
-def verify_perturbation(result: CheckResult, psi: Any = None) -> CheckResult:
-    """Re-check a saved :class:`PerturbationWitness` from its witness, in float64.
+_SEARCH_KEYS = {"budget", "lam", "steps", "restarts", "momentum", "lr", "seed", "init_scale", "max_norm",
+                "record_every", "device", "search_precision", "interrupted", "steps_done"}
+_WITNESS_KEYS = {"x", "perturbation", "domain", "reference", "batched", "y0", "y1", "operator", "psi", "search",
+                 "trace", "search_change", "certify", "psi_precision", "psi_status"}
 
-    Recomputes ``y₀ = Ax`` and ``y₁ = A(x + r)`` (``Ax + e``) from the stored
-    operator, the norms, the output change and the ratio from the stored
-    ``Ψ`` outputs; with ``psi`` also re-evaluates ``Ψ`` twice in float64.
+
+def _search_problems(chk: _Check, search: Any, trace: Any, B: int, batched: bool) -> None:
+    if not isinstance(search, dict) or set(search) != _SEARCH_KEYS:
+        chk.bad("search", f"expected the fields {sorted(_SEARCH_KEYS)}")
+        return
+    sub = _Check(search, "witness['search']")
+    for k in ("budget", "lr", "init_scale", "max_norm"):
+        sub.number(k, positive=True, none=True)
+    for k in ("steps", "restarts", "record_every"):
+        sub.number(k, minimum=1, integer=True)
+    sub.number("steps_done", minimum=0, integer=True)
+    sub.number("seed", minimum=0, integer=True)
+    sub.number("momentum", minimum=0, maximum=1)
+    sub.text("device")
+    sub.text("search_precision")
+    if not isinstance(search["interrupted"], bool):
+        sub.bad("interrupted", "expected a bool")
+    lam = search["lam"]
+    if lam is not None:
+        if batched:
+            sub.array("lam", shape=(B,), kinds="f")
+        else:
+            sub.number("lam", minimum=0)
+    chk.problems += sub.problems
+    if not isinstance(trace, dict) or (trace and set(trace) != {"step", "restart", "objective",
+                                                                 "output_change", "norm"}):
+        chk.bad("trace", "expected the fields step, restart, objective, output_change, norm")
+        return
+    sub = _Check(trace, "witness['trace']")
+    for k in trace:
+        v = sub.array(k, kinds="iuf", finite=False)
+        if v is not None and (v.shape[0] != np.asarray(trace["step"]).shape[0] or
+                              (k in ("objective", "output_change", "norm") and batched and v.shape[1:] != (B,))):
+            sub.bad(k, "inconsistent shape")
+    chk.problems += sub.problems
+
+
+def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = None) -> CheckResult:
+    """Re-check a saved :class:`PerturbationWitness` from its witness.
+
+    Validates the witness, re-derives ``y₀ = Ax`` and ``y₁ = A(x + r)`` (``Ax + e``)
+    bit for bit (ball arithmetic on the stored operator), then every norm, output
+    change, noise allowance, ratio, the outcome, rigor and message, and compares
+    them exactly with the file; with ``model`` (module, callable or
+    ReconstructionMap; the map is rebuilt with the stored adapter options) ``Ψ`` is
+    re-evaluated in float64 and must agree within the noise allowance.
 
     Theorem: definition of ``L^ε`` (THEORY.md §3).
-    Rigor: certified-float64 (never above the saved result's).
+    Rigor: the saved result's (never above it).
     """
+    model = _model_arg(psi, model)
     name = "verify:worst_perturbation"
     w = result.witness
-    if not isinstance(result, PerturbationWitness) or w is None or "y0" not in w.data:
-        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           "the saved result is not a perturbation witness with stored data")
+    if not isinstance(result, PerturbationWitness) or w is None or w.kind != "perturbation":
+        return _no_witness(name, result, "perturbation")
     d = w.data
-    problems: list[str] = []
-    x, y0, y1 = np.asarray(d["x"]), np.asarray(d["y0"]), np.asarray(d["y1"])
-    pert = np.asarray(d["r"] if result.domain == "image" else d["e"])
-    rec = d.get("operator")
-    apply = _operator_from_record(rec) if isinstance(rec, Mapping) else None
-    if apply is not None:
-        try:
-            if not _arr_close(apply(x), y0):
-                problems.append("y0 ≠ Ax for the stored A and x")
-            want = apply(x + pert) if result.domain == "image" else y0 + pert
-            if not _arr_close(want, y1):
-                problems.append("y1 ≠ A(x + r) (Ax + e) for the stored data")
-        except Exception as exc:  # noqa: BLE001
-            problems.append(f"cannot apply the stored operator: {exc}")
-    batched = result.batched
-    xb, y0b, y1b, pb = (v if batched else v[None] for v in (x, y0, y1, pert))
-    dy, nr = _norms(y1b - y0b), _norms(pb)
-    arr = lambda v: np.atleast_1d(np.asarray(v, dtype=float))  # noqa: E731
-    if not np.allclose(arr(result.norm_Ar), dy, rtol=1e-9, atol=0):
-        problems.append("norm_Ar does not match ‖y1 − y0‖")
-    if not np.allclose(arr(result.norm_r), nr, rtol=1e-9, atol=0):
-        problems.append("norm_r does not match the stored perturbation")
-    if "psi_y0" in d:
-        p0 = np.asarray(d["psi_y0"]) if batched else np.asarray(d["psi_y0"])[None]
-        p1 = np.asarray(d["psi_y1"]) if batched else np.asarray(d["psi_y1"])[None]
-        change = _norms(p1 - p0)
-        ratio = np.where(dy > 0, change / np.where(dy > 0, dy, 1.0), 0.0)
-        if not np.allclose(arr(result.output_change), change, rtol=1e-9, atol=0):
-            problems.append("output_change does not match the stored Ψ outputs")
-        # the rounding allowance is recomputed from the sizes, never read from the file
-        tol = _tol_mn(y0b[0].size, xb[0].size)
-        if "tolerance" in result.values and float(result.values["tolerance"]) != tol:
-            problems.append(f"tolerance: saved {result.values['tolerance']!r}, recomputed {tol!r}")
-        lb = arr(result.ratio)
-        lb_max = np.atleast_1d(_lower_ratio(change, dy, tol))
-        if lb.shape != ratio.shape or np.any(~(lb <= lb_max)) or np.any(lb < ratio * (1 - 2 * tol - 1e-12)):
-            problems.append(f"ratio {result.ratio!r} does not match the witnessed ratio {ratio!r} "
-                            "(rounded down)")
-        if psi is not None and not problems:
-            op = _operator_from_record_op(rec) if isinstance(rec, Mapping) else None
-            if op is None:
-                problems.append("cannot re-evaluate Ψ: the operator is not stored")
+    chk = _Check(d)
+    extra = set(d) - _WITNESS_KEYS - {"psi_y0", "psi_y1", "psi_noise"}
+    if extra or not _WITNESS_KEYS <= set(d):
+        chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(_WITNESS_KEYS)} (+ Ψ outputs)")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    rec, opts = chk.operator(), chk.options()
+    domain = chk.text("domain", ("image", "measurement"))
+    chk.text("reference", ("prediction", "truth"))
+    batched = d["batched"]
+    if not isinstance(batched, bool) or not isinstance(d["certify"], bool):
+        chk.bad("batched", "batched and certify must be bools")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    x = chk.array("x")
+    y0, y1 = chk.array("y0"), chk.array("y1")
+    pert = chk.array("perturbation")
+    change = chk.array("search_change", kinds="f", finite=False) if batched else chk.number("search_change")
+    status, prec = chk.text("psi_status"), chk.text("psi_precision")
+    B = (x.shape[0] if (x is not None and x.ndim >= 1) else 0) if batched else 1
+    if batched and (x is None or B < 1):
+        chk.bad("x", "a batch of at least one image is required")
+    _search_problems(chk, d["search"], d["trace"], B, batched)
+    if batched and change is not None and change.shape != (B,):
+        chk.bad("search_change", f"shape {change.shape}, expected ({B},)")
+    if d["certify"] is False and status != "not re-evaluated in float64 (certify=False)":
+        chk.bad("psi_status", "a search run with certify=False is not re-evaluated")
+    outs: list = []
+    if status == "":
+        if prec != "float64":
+            chk.bad("psi_precision", "a certified evaluation must be float64")
+        outs = [chk.array(k, shape=None if x is None else x.shape) for k in ("psi_y0", "psi_y1")]
+        nu = chk.array("psi_noise", kinds="f", shape=(2, B) if batched else (2,))
+        if nu is not None and all(o is not None for o in outs):
+            flat = [outs[0][i] if batched else outs[0] for i in range(B)] + \
+                   [outs[1][i] if batched else outs[1] for i in range(B)]
+            chk.w = {"nu": nu.reshape(-1)}
+            chk.noise("nu", flat)
+            chk.w = d
+    elif status is not None and any(k in d for k in ("psi_y0", "psi_y1", "psi_noise")):
+        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    if rec is not None and x is not None and y0 is not None and y1 is not None and pert is not None \
+            and domain is not None:
+        xb = x if batched else x[None]
+        core = tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"])
+        if xb.shape[1:] != core:
+            chk.bad("x", f"shape {x.shape} does not match the operator")
+        else:
+            y0b, y1b, pb = (v if batched else v[None] for v in (y0, y1, pert))
+            chk.measurements(rec, xb, list(y0b), ["y0"] * B)
+            if domain == "image":
+                if pb.shape != xb.shape:
+                    chk.bad("perturbation", "must have the images' shape")
+                else:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        chk.measurements(rec, xb + pb, list(y1b), ["y1"] * B)
             else:
-                ev = _psi_map(psi, op).evaluate_float64(np.concatenate([y0b, y1b]))
-                if not ev.ok or ev.reason:
-                    problems.append(f"re-evaluating Ψ: {ev.reason}")
-                elif not (_arr_close(ev.output[:len(y0b)], p0, 1e-9) and _arr_close(ev.output[len(y0b):], p1, 1e-9)):
-                    problems.append("re-evaluated Ψ outputs differ from the stored ones")
-    elif result.outcome is Outcome.HOLDS:
-        problems.append("a certified witness without stored Ψ outputs")
-    rigor = Rigor.weakest(result.rigor, Rigor.CERTIFIED_FLOAT64)
-    vals = {"problems": tuple(problems), "psi_reevaluated": psi is not None and not problems}
-    if problems:
-        return CheckResult(name, Outcome.VIOLATED, rigor,
-                           "the saved witness does not re-check: " + "; ".join(problems[:6]), vals)
-    how = "Ψ re-evaluated twice in float64" if psi is not None else (
-        "Ψ outputs taken from the file (pass psi= to re-evaluate the network)")
-    if apply is None:
-        how += "; A not stored: y0, y1 taken from the file"
-    return CheckResult(name, Outcome.HOLDS, rigor, f"re-checked: claims consistent with the witness ({how})",
-                       vals)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if pb.shape != y0b.shape or not np.array_equal(y1b, y0b + pb) or y1b.dtype != (y0b + pb).dtype:
+                        chk.bad("y1", "is not y0 + e")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed",
+                            values={"psi_reevaluated": False})
+    problems = claim_mismatches(result, _assemble_perturbation(d))
+    reevaluated = False
+    if model is not None and status == "" and not problems:
+        lift = (lambda a: np.asarray(a)) if batched else (lambda a: np.asarray(a)[None])
+        Y = np.concatenate([lift(d["y0"]), lift(d["y1"])])
+        stored = list(lift(d["psi_y0"])) + list(lift(d["psi_y1"]))
+        nu = np.asarray(d["psi_noise"]).reshape(2, -1).reshape(-1)
+        dy = np.atleast_1d(np.asarray(result.norm_Ar, dtype=float))
+        scale = np.concatenate([np.where(dy > 0, dy, np.inf)] * 2)
+        problems += _reevaluate(model, opts, rec, Y, stored, nu,
+                                [f"Ψ(y0[{i}])" for i in range(B)] + [f"Ψ(y1[{i}])" for i in range(B)], scale=scale)
+        reevaluated = True
+    not_re = []
+    if status == "" and not reevaluated:
+        not_re.append("Ψ's outputs and noise estimates (pass model= to re-run the network)")
+    if rec is not None and rec.get("kind") == "opaque":
+        not_re.append("that y0, y1 are A·x, A·(x + r) (the operator is opaque: not stored)")
+    not_re.append("the search itself (a heuristic; its trace is stored as found)")
+    return verification(result, problems,
+                        rederived="the measurements, every norm, change, allowance and ratio, the outcome, rigor "
+                                  "and message" + ("; Ψ re-evaluated within the noise allowance" if reevaluated
+                                                   else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
 
 
 @register_verifier("worst_perturbation")
-def _verify_saved_perturbation(result: CheckResult) -> CheckResult:
-    return verify_perturbation(result)
-
+def _verify_saved_perturbation(result: CheckResult, model: Any = None) -> CheckResult:
+    return verify_perturbation(result, model=model)

@@ -204,7 +204,8 @@ def test_torch_mlp_numbers_match_direct_evaluation():
         p, pp = (n64(torch.as_tensor(A @ v)).numpy() for v in (x, xp))
     assert res.values["error_x"] == pytest.approx(np.linalg.norm(p - x), rel=1e-12)
     ratio = np.linalg.norm(p - pp) / np.linalg.norm(A @ (x - xp))
-    assert res.lower_bound == pytest.approx(ratio, rel=1e-9) and res.lower_bound <= ratio * (1 + 1e-12)
+    # the bound allows 16× Ψ's estimated rounding noise on each output (the change here is only ~3e-5)
+    assert res.lower_bound == pytest.approx(ratio, rel=1e-8) and res.lower_bound <= ratio * (1 + 1e-12)
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
 

@@ -45,11 +45,14 @@ from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import is_torch, to_numpy
 from theorycheck.problems.operators import LinearOperator, as_operator
 
-__all__ = ["ReconstructionMap", "Float64Evaluation", "as_reconstruction_map"]
+__all__ = ["ReconstructionMap", "Float64Evaluation", "NoiseEstimate", "as_reconstruction_map",
+           "output_rounding_floor", "map_options_problems", "NOISE_ALLOWANCE", "NOISE_SAFETY"]
 
 _INPUTS = ("measurements", "adjoint")
 _LAYOUTS = ("channels", "plain", "flat")
 _BACKENDS = ("torch", "numpy")
+_LAYOUT_TEXT = {"channels": "(B, 2, *core) with real and imaginary channels",
+                "plain": "(B, *core, 2)", "flat": "(B, 2n), real parts first"}
 _COMPLEX_OF = {torch.float16: torch.complex32, torch.float32: torch.complex64,
                torch.float64: torch.complex128, torch.bfloat16: torch.complex64}
 _REAL_OF = {torch.complex32: torch.float16, torch.complex64: torch.float32,
@@ -108,6 +111,116 @@ def _fingerprint(model: Any) -> tuple:
 
 _FLOAT64_OUT = ("float64", "complex128")
 
+#: a certified-float64 claim about ``Ψ`` holds for every evaluation whose outputs lie within
+#: ``NOISE_ALLOWANCE`` times the estimated rounding noise of the stored ones (a power of two:
+#: scaling by it is exact, so verifiers re-derive the same bits)
+NOISE_ALLOWANCE = 16.0
+#: a certified change of ``Ψ``'s output must exceed ``NOISE_SAFETY`` times the summed noise
+#: estimates of its two outputs (then subtracting the allowance keeps at least half of it)
+NOISE_SAFETY = 2.0 * NOISE_ALLOWANCE
+#: relative sizes (of ``‖y‖``) of the probe steps ``±δ``: the first alone (a few ulps), the others
+#: with ``±2δ`` and ``±4δ`` as well, each only while ``4‖δ‖`` stays below the witness scale over 8
+_PROBE_LEVELS = (2.0 ** -50, 2.0 ** -40, 2.0 ** -30, 2.0 ** -20)
+_PROBE_DIRECTIONS = (2, 1, 1, 1)
+_PROBE_CAP = 2.0 ** -5
+#: unit roundoff of float64 over that of float32: a float32 evaluation's deviation scaled by it
+#: estimates the float64 evaluation's rounding error (the same algorithm, errors ∝ u)
+_PROXY_SCALE = 2.0 ** -29
+
+
+def output_rounding_floor(p: Any) -> float:
+    """``½‖ulp(p)‖``: the rounding of a float64 output ``p`` itself (a floor of any noise estimate).
+
+    Deterministic (the same bits on every machine): ``numpy.spacing`` is exact and the
+    norm is :func:`theorycheck.numerics.rounding.norm2`, rounded up.
+
+    Theorem: none (rounding model of certified-float64 claims).
+    Rigor: exact (a deterministic function of ``p``).
+
+    Examples
+    --------
+    >>> 2.0 ** -53 <= output_rounding_floor(np.array([1.0])) < 2.0 ** -52
+    True
+    """
+    from theorycheck.numerics.rounding import norm2, round_up
+
+    a = np.asarray(p)
+    parts = [a.real, a.imag] if a.dtype.kind == "c" else [a]
+    with np.errstate(invalid="ignore"):
+        sp = np.concatenate([np.spacing(np.abs(np.asarray(q, dtype=np.float64))).ravel() for q in parts])
+    if sp.size == 0:
+        return 0.0
+    v = norm2(sp)
+    return round_up(0.5 * v) if math.isfinite(v) else math.inf
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseEstimate:
+    """Estimated rounding noise of ``Ψ``'s float64 evaluation at each sample (numpy arrays ``(B,)``).
+
+    ``noise = max(floor, probe, proxy)`` per sample:
+
+    * ``floor``: :func:`output_rounding_floor` of the output (its own rounding);
+    * ``probe``: from random steps ``δ`` of relative size ``2⁻⁵⁰`` (a few ulps) up to
+      ``2⁻²⁰`` (``4‖δ‖`` never above the witness scale over 8). At the smallest size, the
+      second difference ``‖Δ(δ)‖ = ‖Ψ(y + δ) + Ψ(y − δ) − 2Ψ(y)‖`` itself (the linear part
+      of ``Ψ`` cancels); at the larger sizes ``max(0, 2‖Δ(δ)‖ − ‖Δ(2δ)‖, 2‖Δ(2δ)‖ − ‖Δ(4δ)‖)``,
+      which also vanishes for curvature (``‖Δ(2δ)‖ = 4‖Δ(δ)‖``) and for a kink of a
+      piecewise-linear network near ``y`` (``‖Δ(2δ)‖ ≥ 2‖Δ(δ)‖``), while rounding that is not a smooth
+      function of the input (large offsets, cancellation inside ``Ψ``: quanta of any
+      size up to the largest step) does not scale with ``δ`` and shows up in full (the
+      idea of Moré and Wild's ECnoise, in its simplest form);
+    * ``proxy``: the float32 evaluation's deviation from the float64 one times
+      ``2⁻²⁹ = u₆₄/u₃₂`` (a second evaluation of the same computation, whose rounding
+      errors scale with the unit roundoff; NaN when ``Ψ`` cannot run in float32).
+
+    This is an *estimate*, not a bound: it does not prove anything about the
+    real-arithmetic network (a proven enclosure needs interval arithmetic through the
+    network). It makes certified-float64 claims robust to the rounding of ``Ψ``'s own
+    evaluation: they require margins of ``NOISE_ALLOWANCE`` times it.
+
+    Theorem: none (rounding model of certified-float64 claims).
+    Rigor: numerical (an estimate).
+    """
+
+    noise: np.ndarray
+    floor: np.ndarray
+    probe: np.ndarray
+    proxy: np.ndarray
+    notes: tuple = ()
+
+
+def map_options_problems(options: Any) -> list[str]:
+    """Problems of a stored ``ReconstructionMap.options()`` record (empty when usable).
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    if not isinstance(options, dict):
+        return ["psi options: not a record"]
+    want = {"input", "layout", "complex_as_channels", "backend", "batched", "eval_mode", "model"}
+    out = []
+    if set(options) != want:
+        out.append(f"psi options: fields {sorted(options)}, expected {sorted(want)}")
+        return out
+    if options["input"] not in _INPUTS:
+        out.append(f"psi options: input={options['input']!r}")
+    if options["layout"] not in _LAYOUTS:
+        out.append(f"psi options: layout={options['layout']!r}")
+    if options["backend"] not in _BACKENDS:
+        out.append(f"psi options: backend={options['backend']!r}")
+    if options["complex_as_channels"] not in (None, True, False, "real") or isinstance(
+            options["complex_as_channels"], (int, float)) and not isinstance(options["complex_as_channels"], bool):
+        out.append(f"psi options: complex_as_channels={options['complex_as_channels']!r}")
+    if not isinstance(options["batched"], bool):
+        out.append(f"psi options: batched={options['batched']!r}")
+    if options["eval_mode"] not in (None, True, False) or (
+            options["eval_mode"] is not None and not isinstance(options["eval_mode"], bool)):
+        out.append(f"psi options: eval_mode={options['eval_mode']!r}")
+    if not isinstance(options["model"], str) or len(options["model"]) > 200:
+        out.append("psi options: model must be the model's type name")
+    return out
+
 
 def _dtype_name(dt: Any) -> str:
     return str(dt).replace("torch.", "")
@@ -136,9 +249,13 @@ class Float64Evaluation:
         Empty when usable for a certificate; otherwise why not (NaN, different
         outputs, or a reduced ``precision``: then ``ok`` may still be True but
         the outputs only support numerical results).
+    noise : NoiseEstimate or None
+        The estimated rounding noise of each output (``evaluate_float64(noise=True)``
+        on a usable evaluation; None otherwise). A non-finite estimate sets ``reason``.
 
     Theorem: none.
-    Rigor: certified-float64 when ``ok``; nothing otherwise.
+    Rigor: certified-float64 when ``ok`` and ``reason`` is empty (claims must then allow
+    ``NOISE_ALLOWANCE`` times ``noise``); nothing otherwise.
     """
 
     outputs: tuple
@@ -147,6 +264,7 @@ class Float64Evaluation:
     max_difference: float
     precision: str
     reason: str = ""
+    noise: Any = None
 
     @property
     def ok(self) -> bool:
@@ -203,7 +321,8 @@ class _Session:
                     f"{inp.dtype} ({rm._describe()}): {exc}. Check that A matches the model, or "
                     "set input=, layout=, complex_as_channels= in as_reconstruction_map"
                 ) from exc
-            outs.append(rm._unpack(_as_tensor(out, inp), int(zc.shape[0])))
+            outs.append(rm._unpack(_as_tensor(out, inp), int(zc.shape[0]),
+                                   packed=rm._channels(zc) and bool(zc.is_complex())))
         x = outs[0] if len(outs) == 1 else torch.cat(outs, 0)
         return x.to(back)
 
@@ -394,8 +513,11 @@ class ReconstructionMap:
             return z[:, None]
         return z if self.layout == "plain" else z.reshape(B, -1)
 
-    def _unpack(self, out: Any, B: int) -> Any:
-        """Read a model output batch as images ``(B, *A.in_shape)`` (complex from two channels)."""
+    def _unpack(self, out: Any, B: int, packed: bool = False) -> Any:
+        """Read a model output batch as images ``(B, *A.in_shape)`` (complex from two channels).
+
+        ``packed``: the input was complex data fed as two real channels.
+        """
         tor = is_torch(out)
         shape = tuple(out.shape)
         if self.batched and (len(shape) == 0 or shape[0] != B):
@@ -405,11 +527,24 @@ class ReconstructionMap:
         cplx = out.is_complex() if tor else np.iscomplexobj(out)
         img = self.image_shape
         if img is None:  # unbound: keep the model's shape, minus a channel axis
-            if self.layout == "channels" and len(shape) >= 2:
-                if shape[1] == 1:
-                    return out[:, 0]
-                if shape[1] == 2 and not cplx and self.complex_as_channels:
+            if packed:  # complex input fed as two real channels: read two channels back as complex
+                if cplx:
+                    return out
+                if self.layout == "channels" and len(shape) >= 2 and shape[1] == 2:
                     return _complex(out[:, 0], out[:, 1])
+                if self.layout == "plain" and len(shape) >= 2 and shape[-1] == 2:
+                    return _complex(out[..., 0], out[..., 1])
+                if self.layout == "flat" and len(shape) == 2 and shape[1] % 2 == 0:
+                    h = shape[1] // 2
+                    return _complex(out[:, :h], out[:, h:])
+                raise InvalidArgument(
+                    f"the complex input was fed to the model as two real channels (layout="
+                    f"{self.layout!r}: {_LAYOUT_TEXT[self.layout]}) but the model returned shape "
+                    f"{shape}, which has no (real, imaginary) pair to read back: bind the operator "
+                    "(A=...) so that the image shape is known, pass complex_as_channels='real' to "
+                    "feed the real part only, or choose the layout the model expects")
+            if self.layout == "channels" and len(shape) >= 2 and shape[1] == 1:
+                return out[:, 0]
             return out
         N = _prod(img)
         n = _prod(shape[1:])
@@ -509,6 +644,8 @@ class ReconstructionMap:
     # -- evaluation -----------------------------------------------------------------------
     def __call__(self, y: Any) -> Any:
         if is_torch(y):
+            if not bool(lazy_torch_isfinite(y)):
+                raise InvalidArgument("y contains NaN or inf: pass finite measurements")
             if self.backend == "numpy":
                 return torch.as_tensor(self._numpy_call(to_numpy(y)), device=y.device)
             batch, core = self._split(tuple(y.shape))
@@ -520,13 +657,7 @@ class ReconstructionMap:
         return self._numpy_call(y)
 
     def _numpy_call(self, y: Any) -> np.ndarray:
-        try:
-            arr = np.asarray(y)
-        except Exception as exc:  # noqa: BLE001
-            raise InvalidArgument(f"y could not be read as an array: {exc}") from exc
-        if arr.dtype.kind not in "biufc":
-            raise InvalidArgument(f"y has dtype {arr.dtype}: pass numbers")
-        arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+        arr = _measurements(y, "y")
         batch, core = self._split(arr.shape)
         yb = arr.reshape((-1,) + core) if self.operator is not None else arr[None]
         out = self.evaluate_batch(yb)
@@ -551,14 +682,16 @@ class ReconstructionMap:
         return outs[0]
 
     def _evaluate(self, yb: Any, dtype: Any, device: Any, *, repeats: int = 1, per_sample: bool = False,
-                  fresh: bool = False) -> tuple[list, set]:
+                  fresh: bool = False, single: bool = False) -> tuple[list, set]:
         """``repeats`` evaluations of ``Ψ`` on a numpy batch in one session; also the raw output dtypes.
 
         ``per_sample``: each sample alone (a batch of 1), so that no output depends on
-        the other samples of the batch; ``fresh``: a new private model copy (no cache).
+        the other samples of the batch; ``fresh``: a new private model copy (no cache);
+        ``single``: a numpy function gets float32/complex64 input (the float32 evaluation).
         """
-        yb = np.asarray(to_numpy(yb))
-        yb = np.array(yb, dtype=np.complex128 if yb.dtype.kind == "c" else np.float64)  # a copy
+        yb = _measurements(yb, "y")  # a float64/complex128 copy, finite
+        if single:
+            yb = yb.astype(np.complex64 if yb.dtype.kind == "c" else np.float32)
         B = int(yb.shape[0])
         chunks = [slice(i, i + 1) for i in range(B)] if per_sample else [slice(0, B)]
         results: list = []
@@ -573,8 +706,9 @@ class ReconstructionMap:
             for _ in range(max(1, int(repeats))):
                 parts = [self._numpy_eval(yb[c], dtypes) for c in chunks]
                 results.append(parts[0] if len(parts) == 1 else np.concatenate(parts, 0))
-        outs = [np.asarray(o).astype(np.complex128 if np.iscomplexobj(o) else np.float64, copy=False)
-                for o in results]
+        with np.errstate(over="ignore", invalid="ignore"):
+            outs = [np.asarray(o).astype(np.complex128 if np.iscomplexobj(o) else np.float64, copy=False)
+                    for o in results]
         return outs, dtypes
 
     def _numpy_eval(self, yb: np.ndarray, dtypes: set) -> np.ndarray:
@@ -596,16 +730,18 @@ class ReconstructionMap:
                     o = np.stack(items)
             except InvalidArgument:
                 raise
-            except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+            except (RuntimeError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
                 raise InvalidArgument(
                     f"Ψ could not be evaluated on an input of shape {inp.shape[1:] if not self.batched else inp.shape} "
                     f"({self._describe()}): {exc}. Check that A matches the model") from exc
             if o.dtype.kind not in "biufc":
                 raise InvalidArgument(f"Ψ returned dtype {o.dtype}: return numbers")
-            outs.append(self._unpack(o, inp.shape[0]))
+            zc = z[s:s + size]
+            outs.append(self._unpack(o, inp.shape[0], packed=self._channels(zc) and bool(np.iscomplexobj(zc))))
         return np.concatenate(outs, 0)
 
-    def evaluate_float64(self, y: Any, *, repeats: int = 2) -> Float64Evaluation:
+    def evaluate_float64(self, y: Any, *, repeats: int = 2, noise: bool = False,
+                         noise_scale: Any = None) -> Float64Evaluation:
         """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
 
         Each sample is evaluated alone (a batch of 1: no output depends on the
@@ -618,13 +754,21 @@ class ReconstructionMap:
         ``precision`` and ``reason`` likewise. The outputs must be finite,
         bit-identical and of full precision (empty ``reason``) for a certificate.
 
+        With ``noise=True`` the rounding noise of each output is estimated as
+        well (:meth:`rounding_noise`, with probe perturbations far below
+        ``noise_scale``, the witness scale per sample): certified-float64 claims
+        must hold with margins of ``NOISE_ALLOWANCE`` times it. A non-finite
+        estimate (``Ψ`` returns NaN/inf next to the input) sets ``reason``.
+
         Theorem: none.
         Rigor: certified-float64 when the returned evaluation is ``ok`` and its ``reason`` empty.
         """
-        arr = np.asarray(to_numpy(y))
-        arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+        arr = _measurements(y, "y")
+        if arr.ndim == 0:
+            raise InvalidArgument("y must be a batch (B, *A.out_shape) of measurements")
         if self.operator is not None:
             self._split(arr.shape[1:])
+        repeats = _count(repeats, "repeats")
         precision = "float64"
         try:
             outs, dtypes = self._evaluate(arr, torch.float64, "cpu", repeats=repeats, per_sample=True,
@@ -670,7 +814,192 @@ class ReconstructionMap:
         elif precision != "float64":
             reason = (f"Ψ returned {', '.join(low)} output (reduced precision), not float64/complex128: "
                       "numerical only")
-        return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason)
+        est = None
+        if noise and not reason:
+            est = self.rounding_noise(arr, outs[0], scale=noise_scale)
+            if not bool(np.all(np.isfinite(est.noise))):
+                reason = ("Ψ's rounding noise could not be estimated: Ψ returns NaN/inf or non-float64 output "
+                          "at inputs a few ulps away from the evaluated ones" + (
+                              f" ({'; '.join(est.notes)})" if est.notes else ""))
+        return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason, est)
+
+    def rounding_noise(self, y: Any, outputs: Any = None, *, scale: Any = None,
+                       seed: int = 0) -> NoiseEstimate:
+        """Estimate the rounding noise of ``Ψ``'s float64 CPU evaluation at each sample of ``y``.
+
+        See :class:`NoiseEstimate` for the estimate (output ulps, probe
+        perturbations of a few ulps and, far below ``scale``, larger ones, and a
+        float32 evaluation scaled by ``u₆₄/u₃₂``). ``outputs``: the float64
+        outputs at ``y`` (evaluated when None); ``scale``: per sample (or one
+        number) the size of the witness the estimate is for (``None``: no
+        limit); ``seed``: of the probe directions (deterministic).
+
+        Theorem: none (rounding model of certified-float64 claims).
+        Rigor: numerical (an estimate, not a bound).
+        """
+        from theorycheck.numerics.rounding import norm2, round_up
+
+        arr = _measurements(y, "y")
+        B = int(arr.shape[0])
+        if outputs is None:
+            ev = self.evaluate_float64(arr, repeats=1)
+            if not ev.ok:
+                raise InvalidArgument(f"cannot estimate the rounding noise: {ev.reason}")
+            outputs = ev.output
+        P = np.asarray(outputs)
+        if P.shape[0] != B:
+            raise InvalidArgument(f"outputs hold {P.shape[0]} samples for {B} inputs")
+        scales = np.broadcast_to(np.asarray(math.inf if scale is None else scale, dtype=np.float64), (B,))
+        floor = np.array([output_rounding_floor(P[i]) for i in range(B)])
+        cplx = arr.dtype.kind == "c"
+        probes, owner = [], []  # owner: (sample, level): level 0 plain, else Richardson (4 points)
+        for i in range(B):
+            ny = norm2(arr[i])
+            base = ny if ny > 0 else (float(scales[i]) if 0 < scales[i] < math.inf else 1.0)
+            rng = np.random.default_rng([int(seed), i])
+            for k, (level, count) in enumerate(zip(_PROBE_LEVELS, _PROBE_DIRECTIONS)):
+                s = level * base
+                if k > 0 and not (s <= float(scales[i]) * _PROBE_CAP):
+                    break
+                for _ in range(count):
+                    d = rng.standard_normal(arr[i].shape)
+                    if cplx:
+                        d = d + 1j * rng.standard_normal(arr[i].shape)
+                    d = d * (s / norm2(d))
+                    probes += [arr[i] + d, arr[i] - d]
+                    if k > 0:
+                        probes += [arr[i] + 2 * d, arr[i] - 2 * d, arr[i] + 4 * d, arr[i] - 4 * d]
+                    owner.append((i, k))
+        probe = np.zeros(B)
+        notes: list[str] = []
+        if probes:
+            try:
+                # in batches (fast); batch-dependent or batch-order rounding differences then count as
+                # noise too, which can only make the estimate larger
+                stack = np.stack(probes)
+                # one probe alone: when the batched output differs from it beyond rounding, Ψ depends on
+                # the batch and every probe is evaluated alone (slow but faithful to evaluate_float64)
+                last = min(32, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
+                alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
+                parts = []
+                for c0 in range(0, stack.shape[0], 32):  # bounded memory
+                    o, dt = self._evaluate(stack[c0:c0 + 32], torch.float64, "cpu", per_sample=False, fresh=True)
+                    parts.append(o[0])
+                    dts |= dt
+                with np.errstate(over="ignore", invalid="ignore"):
+                    gap = (norm2(parts[0][last] - alone[0][0]) if parts[0][last].shape == alone[0][0].shape
+                           else math.inf)
+                who = _probe_owner(owner, last)
+                if not gap <= 2.0 ** 20 * max(floor[who], output_rounding_floor(alone[0][0])):
+                    notes.append("Ψ depends on the batch: probes evaluated one by one")
+                    parts = [self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0]]
+                else:
+                    probe[who] = max(probe[who], gap)  # batch-order rounding is noise too
+                if any(d not in _FLOAT64_OUT for d in dts):
+                    raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
+                out = np.concatenate(parts)
+                pos = 0
+                for i, k in owner:
+                    n_pts = 2 if k == 0 else 6
+                    pts = out[pos:pos + n_pts]
+                    pos += n_pts
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        if any(q.shape != P[i].shape for q in pts):
+                            v = math.inf
+                        else:
+                            sd = [norm2((pts[2 * t] - P[i]) + (pts[2 * t + 1] - P[i])) for t in range(n_pts // 2)]
+                            v = sd[0] if k == 0 else max(0.0, 2.0 * sd[0] - sd[1], 2.0 * sd[1] - sd[2])
+                    probe[i] = max(probe[i], v if math.isfinite(v) else math.inf)
+            except InvalidArgument as exc:
+                probe[:] = math.inf
+                notes.append(f"probe evaluations failed: {exc}")
+        proxy = np.full(B, math.nan)
+        try:
+            outs32, _ = self._evaluate(arr, torch.float32, "cpu", per_sample=False, fresh=True, single=True)
+            o32 = outs32[0]
+            for i in range(B):
+                if o32[i].shape == P[i].shape and bool(np.all(np.isfinite(o32[i]))):
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        v = norm2(o32[i] - P[i])
+                    if math.isfinite(v):
+                        proxy[i] = v * _PROXY_SCALE
+            if np.any(np.isnan(proxy)):
+                notes.append("the float32 evaluation overflowed or changed shape for some samples")
+        except (InvalidArgument, RuntimeError, TypeError, ValueError) as exc:
+            notes.append(f"no float32 evaluation ({str(exc)[:120]})")
+        noise = np.array([round_up(max(floor[i], probe[i], 0.0 if math.isnan(proxy[i]) else proxy[i]))
+                          for i in range(B)])
+        return NoiseEstimate(noise, floor, probe, proxy, tuple(notes))
+
+    # -- stored description ---------------------------------------------------------------
+    def options(self) -> dict:
+        """The adapter options as a JSON-able record (no device, batch size or operator).
+
+        With :func:`as_reconstruction_map` (``model, **record``) it rebuilds the same
+        map from a bare model: what a saved certificate stores so that
+        ``theorycheck verify FILE --model SPEC`` can re-run ``Ψ``.
+
+        Theorem: none.
+        Rigor: not applicable.
+        """
+        return {"input": self.input, "layout": self.layout, "complex_as_channels": self.complex_as_channels,
+                "backend": self.backend, "batched": self.batched, "eval_mode": self.eval_mode,
+                "model": type(self.model).__name__}
+
+    @classmethod
+    def from_options(cls, model: Any, options: dict, A: Any = None) -> "ReconstructionMap":
+        """Rebuild a map from a bare model and an :meth:`options` record (a map is bound as is).
+
+        Theorem: none.
+        Rigor: not applicable.
+        """
+        if isinstance(model, ReconstructionMap):
+            return model if A is None else model.bind(A)
+        bad = map_options_problems(options)
+        if bad:
+            raise InvalidArgument("; ".join(bad))
+        opts = {k: v for k, v in options.items() if k != "model"}
+        if isinstance(model, torch.nn.Module):
+            opts["backend"] = "torch"
+        return cls(model, A=A, **opts)
+
+
+def _probe_owner(owner: list, index: int) -> int:
+    """The sample that probe point ``index`` belongs to (2 points at level 0, else 6 per entry)."""
+    pos = 0
+    for i, k in owner:
+        pos += 2 if k == 0 else 6
+        if index < pos:
+            return i
+    return owner[-1][0]
+
+
+def lazy_torch_isfinite(t: Any) -> Any:
+    """``torch.isfinite(t).all()`` for real and complex tensors (detached)."""
+    return torch.isfinite(t.detach()).all()
+
+
+def _count(v: Any, name: str) -> int:
+    from theorycheck.numerics.validation import integer_arg
+
+    return integer_arg(v, name)
+
+
+def _measurements(y: Any, name: str) -> np.ndarray:
+    """A float64/complex128 copy of a measurement batch; NaN/inf and non-numbers refused."""
+    try:
+        arr = np.asarray(to_numpy(y))
+    except InvalidArgument:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ragged lists and the like
+        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from exc
+    if arr.dtype.kind not in "biufc":
+        raise InvalidArgument(f"{name} has dtype {arr.dtype}: pass numbers")
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = np.array(arr, dtype=np.complex128 if arr.dtype.kind == "c" else np.float64)
+    if not bool(np.all(np.isfinite(arr))):
+        raise InvalidArgument(f"{name} contains NaN or inf: pass finite measurements")
+    return arr
 
 
 def _complex(re: Any, im: Any) -> Any:
