@@ -734,16 +734,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _verifier_takes_model(check: str) -> bool:
-    from theorycheck import results
+    from theorycheck.results import verifier_accepts
 
-    func = getattr(results, "_VERIFIERS", {}).get(check)
-    if func is None:
-        return False
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return "model" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return verifier_accepts(check, "model")
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

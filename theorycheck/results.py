@@ -46,6 +46,7 @@ __all__ = [
     "register_verifier",
     "verify_result",
     "result_type",
+    "verifier_accepts",
     "claim_mismatches",
     "verification",
     "PROVIDERS",
@@ -852,6 +853,26 @@ def verify_result(result: CheckResult, **context: Any) -> CheckResult:
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     kwargs = {k: v for k, v in context.items() if v is not None and (accepts_any or k in params)}
     return func(result, **kwargs)
+
+
+def verifier_accepts(check: str, name: str) -> bool:
+    """Whether the verifier of ``check`` results takes the context item ``name`` (e.g. ``"model"``).
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> verifier_accepts("no-such-check", "model")
+    False
+    """
+    if check not in _VERIFIERS:
+        _provide(check)
+    func = _VERIFIERS.get(check)
+    if func is None:
+        return False
+    params = inspect.signature(func).parameters
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def _describe(v: Any) -> str:
