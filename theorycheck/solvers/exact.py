@@ -494,21 +494,23 @@ def _gamma(n: int) -> float:
 def _fixed_order_products(Bo: np.ndarray, r_hat: np.ndarray, rho: np.ndarray):
     """``|Bo^T r̂|``, ``|Bo|^T |r̂|`` and ``|Bo|^T ρ`` summed row by row in a fixed order.
 
-    Elementwise IEEE operations only (no BLAS), so the bits are the same on every
-    machine: a saved certificate's slack is re-derived exactly by a verifier.
-    Higham's bound holds for this (as for any) summation order.
+    Elementwise IEEE products, then the rows added one after the other
+    (``s ← s + p_i``, no BLAS, no pairwise reordering): the bits are the same on
+    every machine, so a saved certificate's slack is re-derived exactly by a
+    verifier. Higham's bound holds for this (as for any) summation order.
     """
-    n = Bo.shape[1]
-    s = np.zeros(n)
-    t1 = np.zeros(n)
-    t2 = np.zeros(n)
-    absB = np.abs(Bo)
-    abs_r = np.abs(r_hat)
-    for i in range(Bo.shape[0]):
-        s += Bo[i] * r_hat[i]
-        t1 += absB[i] * abs_r[i]
-        t2 += absB[i] * rho[i]
-    return np.abs(s), t1, t2
+    m, n = Bo.shape
+    if m == 0:
+        return np.zeros(n), np.zeros(n), np.zeros(n)
+    buf = np.empty((m, 3, n))
+    np.multiply(Bo, r_hat[:, None], out=buf[:, 0])
+    np.abs(Bo, out=buf[:, 1])
+    np.multiply(buf[:, 1], rho[:, None], out=buf[:, 2])
+    np.multiply(buf[:, 1], np.abs(r_hat)[:, None], out=buf[:, 1])
+    out = buf[0].copy()
+    for i in range(1, m):  # one vector addition of 3n entries per row
+        out += buf[i]
+    return np.abs(out[0]), out[1], out[2]
 
 
 def _certify_interpolating(kind: str, d: ExactData, S: list[int], sig: np.ndarray):
