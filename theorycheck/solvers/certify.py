@@ -581,6 +581,18 @@ def _verify_suite_record(result: CheckResult) -> CheckResult:
     if not isinstance(lo, float) or not isinstance(hi, float):
         problems.append("values['distance_lower'/'distance_upper'] are missing or not floats")
     else:
+        # the suite's message templates (only a violation's description of the solver call is free text)
+        expected = {
+            Outcome.HOLDS: f"the answer is within {hi:.2e} ≤ tol={tol:.2e} of the certified minimiser",
+            Outcome.VIOLATED: f"the answer is at distance ≥ {lo:.3g} > tol={tol:.2e} from the unique "
+                              "minimiser, ",
+            Outcome.INCONCLUSIVE: f"the distance to the minimiser is in [{lo:.3g}, {hi:.3g}], straddling "
+                                  f"tol={tol:.2e}",
+        }[result.outcome]
+        exact = result.outcome is not Outcome.VIOLATED
+        if (result.message != expected) if exact else not result.message.startswith(expected):
+            problems.append(f"message: saved {result.message[:80]!r}, re-derived {expected!r}"
+                            + ("" if exact else " (+ the solver call)"))
         if not lo <= flo:
             problems.append(f"values['distance_lower'] = {lo!r} is not proven (re-certified lower {flo!r})")
         if not fhi <= hi:
@@ -592,5 +604,5 @@ def _verify_suite_record(result: CheckResult) -> CheckResult:
         problems.append(f"rigor: saved {result.rigor.value}, this check is proven")
     return verification(result, problems, rederived="re-certified the minimiser and checked the saved "
                         "bounds, outcome and rigor against it",
-                        not_rechecked="the message and the solver-call facts (status, warned) of this "
-                                      "check-suite record")
+                        not_rechecked="the solver-call facts of this check-suite record (status, "
+                                      "warned, shrinking details and a violation's description of the call)")
