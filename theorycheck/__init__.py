@@ -57,6 +57,10 @@ _LAZY: dict[str, str] = {
     "search_worst_perturbation": "theorycheck.search",
     "load_demo_unet": "theorycheck.nets.pretrained",
     "UNet": "theorycheck.nets.unet",
+    "FBPConvNet": "theorycheck.nets.fbpconvnet",
+    "AutomapNet": "theorycheck.nets.automap",
+    "CascadeNet": "theorycheck.nets.cascade",
+    "VariationalNet": "theorycheck.nets.variational",
     "train_reconstruction": "theorycheck.nets.train",
     "PerturbationWitness": "theorycheck.search",
     # rNSP (THEORY.md §2)
@@ -157,7 +161,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.nets.adapters import as_reconstruction_map
     from theorycheck.nets.pretrained import load_demo_unet
     from theorycheck.nets.train import train_reconstruction
+    from theorycheck.nets.automap import AutomapNet
+    from theorycheck.nets.cascade import CascadeNet
+    from theorycheck.nets.fbpconvnet import FBPConvNet
     from theorycheck.nets.unet import UNet
+    from theorycheck.nets.variational import VariationalNet
     from theorycheck.search import PerturbationWitness, search_worst_perturbation
     from theorycheck.impossibility import build_family, check_solver_on_family, lasso_3x2_family
     from theorycheck.classification import (

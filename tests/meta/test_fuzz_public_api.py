@@ -61,6 +61,18 @@ def _torch_psi():
     return as_reconstruction_map(lambda y: y @ P.T, backend="torch")
 
 
+def _fourier_op():
+    from theorycheck import SubsampledFourier
+
+    return SubsampledFourier(_mask())
+
+
+def _radon_op():
+    from theorycheck.problems.radon import Radon, sparse_view_angles
+
+    return Radon(8, sparse_view_angles(4))
+
+
 def _lasso():
     from theorycheck import Lasso
 
@@ -167,6 +179,19 @@ CASES = [
                              "y": lambda: np.ones((3, 9)), "filter": "ramp"}),
     Case("theorycheck.problems.radon:sparse_view_angles", {"n": 5}),
     Case("theorycheck.problems.radon:limited_angle_angles", {"n": 5, "max_angle": 1.0}),
+    Case("theorycheck.nets.fbpconvnet:FBPConvNet", {"A": _radon_op, "width": 2, "depth": 1, "filter": "ramp",
+                                                   "input": "measurements", "seed": 0},
+         zero_ok=frozenset({"seed", "depth"})),
+    Case("theorycheck.nets.automap:AutomapNet", {"A": _fourier_op, "fc_layers": 1, "hidden": 8, "channels": 2,
+                                                 "kernel": 3, "seed": 0}, zero_ok=frozenset({"seed"})),
+    Case("theorycheck.nets.cascade:CascadeNet", {"A": _fourier_op, "cascades": 1, "convs": 2, "width": 2, "dc": 0.5,
+                                                 "output": "real", "filter": "ramp", "seed": 0},
+         zero_ok=frozenset({"seed", "dc"})),
+    Case("theorycheck.nets.variational:VariationalNet", {"A": _radon_op, "steps": 1, "filters": 2, "kernel": 3,
+                                                         "knots": 5, "vmax": 1.0, "filter": "ramp", "seed": 0},
+         zero_ok=frozenset({"seed"})),
+    Case("theorycheck.nets.automap:automap_parameter_count", {"inputs": 4, "pixels": 4, "fc_layers": 1, "hidden": 2,
+                                                              "channels": 1, "kernel": 3}),
     Case("theorycheck.nets.firenet:FIRENET", {"A": _A, "lam": 0.1, "restarts": 2}),
     Case("theorycheck.nets.lista:LISTA", {"A": _A, "layers": 2}),
 ]
