@@ -320,12 +320,20 @@ _ENTRIES = 1 << 22
 
 
 def dtype_name(dt: Any) -> str:
-    """``torch.float32`` → ``"float32"``."""
+    """``torch.float32`` → ``"float32"``.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+    """
     return str(dt).replace("torch.", "")
 
 
 def chunks(n: int, size: int | None) -> Iterator[slice]:
-    """Consecutive slices of ``range(n)`` of at most ``size`` items (all at once when None)."""
+    """Consecutive slices of ``range(n)`` of at most ``size`` items (all at once when None).
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+    """
     size = n if not size else size
     for i in range(0, n, max(size, 1)):
         yield slice(i, min(i + size, n))
@@ -336,6 +344,9 @@ def logits(model: Any, x: Any) -> Any:
 
     Every failure (the model raises, returns something else than a floating
     tensor of ``n`` rows) is an :class:`InvalidArgument` saying what is wrong.
+
+    Theorem: none (infrastructure for THEORY.md §5).
+    Rigor: not applicable (adapter).
     """
     try:
         out = model(x)
@@ -383,6 +394,9 @@ class ModelSet:
       for float16/bfloat16 models, whose gradients are too coarse to search with; made on first use).
 
     The caller's model is never modified (copies are deep copies).
+
+    Theorem: none (infrastructure for THEORY.md §5).
+    Rigor: not applicable (model handling).
     """
 
     def __init__(self, model: Any, device: Any = None):
@@ -468,14 +482,21 @@ class ModelSet:
 
 
 def run_alone(model: Any, X: np.ndarray, dtype: Any, device: Any, out_dtypes: set[str],
-              repeat: int = 1) -> tuple[list[list[np.ndarray | None]], Exception | None]:
+              repeat: int = 1, duplicate: bool = False) -> tuple[list[list[np.ndarray | None]], Exception | None]:
     """Logits of every sample of ``X`` evaluated alone (a batch of one, a fresh input in ``dtype`` on ``device``).
 
     With ``repeat=2`` each sample is evaluated twice in a row (consecutive
-    calls, so that a model alternating between calls shows it). Returns, per
+    calls, so that a model alternating between calls shows it). With
+    ``duplicate`` each sample is evaluated as a batch of two copies of itself
+    instead (the first row is returned): the same input through another
+    accumulation order (matrix-matrix instead of matrix-vector kernels), while
+    batch statistics of identical samples equal those of the sample. Returns, per
     repetition, one float64 row per sample (the logits converted exactly),
     None where the model raised, and the first exception. The dtypes of the
     returned logits are added to ``out_dtypes``.
+
+    Theorem: none (infrastructure for THEORY.md §5).
+    Rigor: exact conversion of the model's outputs to float64.
     """
     rows: list[list[np.ndarray | None]] = [[] for _ in range(repeat)]
     first: Exception | None = None
@@ -483,7 +504,8 @@ def run_alone(model: Any, X: np.ndarray, dtype: Any, device: Any, out_dtypes: se
         for i in range(X.shape[0]):
             for rep in range(repeat):
                 try:
-                    out = logits(model, _tensor(X[i:i + 1], dtype, device))
+                    xi = np.repeat(X[i:i + 1], 2, axis=0) if duplicate else X[i:i + 1]
+                    out = logits(model, _tensor(xi, dtype, device))
                 except InvalidArgument as exc:
                     rows[rep].append(None)
                     first = first if first is not None else exc
@@ -494,7 +516,11 @@ def run_alone(model: Any, X: np.ndarray, dtype: Any, device: Any, out_dtypes: se
 
 
 def evaluate_batch(model: Any, X: np.ndarray, batch_size: int | None) -> np.ndarray:
-    """Float64 CPU logits of the batch ``X`` evaluated as a batch (numerical use only)."""
+    """Float64 CPU logits of the batch ``X`` evaluated as a batch (numerical use only).
+
+    Theorem: none (infrastructure).
+    Rigor: numerical (a batch may differ from its samples evaluated alone).
+    """
     outs = []
     with torch.no_grad():
         for sl in chunks(X.shape[0], batch_size):
@@ -508,6 +534,9 @@ def probe_batched(model: Any, X: np.ndarray) -> bool:
     ``X`` is a batch if the model maps ``X[:2]`` to two rows of logits and
     ``len(X) > 1``; otherwise a single sample if it maps ``X[None]`` to one
     row; otherwise a batch of one.
+
+    Theorem: none (infrastructure for THEORY.md §5).
+    Rigor: not applicable (a guess of the layout).
     """
 
     def rows(a: np.ndarray) -> int | None:
@@ -532,6 +561,9 @@ def squared_loss_logit_grad(z: np.ndarray, k: np.ndarray) -> np.ndarray:
 
     With ``q_j = exp(z_j − z_j2)`` (``j ≠ k``), ``Q = Σ q_j``, ``S = Σ q_j²``:
     ``g_j = q_j (q_j + p_k Q − p_j2 S)`` for ``j ≠ k`` and ``g_k = −p_k (Q² + S)``.
+
+    Theorem: none (infrastructure for THEORY.md §5).
+    Rigor: numerical (a search direction).
     """
     with np.errstate(all="ignore"):
         n, C = z.shape
@@ -552,7 +584,11 @@ def squared_loss_logit_grad(z: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 class Searcher:
-    """Batched perturbation searches on ``model`` in ``dtype`` on ``device``."""
+    """Batched perturbation searches on ``model`` in ``dtype`` on ``device``.
+
+    Theorem: THEORY.md §5 (DeepFool, fast gradient, line search along a direction).
+    Rigor: numerical (heuristics; :mod:`theorycheck.classification` certifies what they find).
+    """
 
     def __init__(self, model: Any, dtype: Any, device: Any):
         self.model = model

@@ -54,8 +54,12 @@ error, measured at the same point: ``max_j |f_j^native − f_j^float64|`` for a
 lower-precision native evaluation, that discrepancy scaled by
 ``u_float64/u_native`` for the float64 evaluation, and, for a model that is
 float64 on the CPU, ``max_j |f_j^float32 − f_j^float64| · 2⁻²⁹`` from a float32
-copy (the *probe*; without it only the output term counts, and rounding that
-cancels inside the network is not seen). The label of ``x`` must be decided
+copy (the *probe*; without it only the output term counts); at ``x + r`` the
+float64 estimate is also at least ``max_j |f_j^dup − f_j^float64|``, ``f^dup``
+the float64 logits of ``x + r`` evaluated as a batch of two copies of itself
+(another accumulation order through the same network, so that rounding that
+cancels inside it shows; batch statistics of two identical samples are those
+of the sample). The label of ``x`` must be decided
 the same way (its margin beyond the allowance, the same class in both
 evaluations), and at ``x + r`` another class must win beyond the allowance in
 both. The search aims past the boundary by four times the output term so that
@@ -394,6 +398,8 @@ def _slice_data(data: Mapping[str, Any], i: int) -> dict[str, Any]:
             out[k] = np.asarray(v)[:, :, sl]
         elif k in ("probe", "probe_code"):
             out[k] = np.asarray(v)[:, sl]
+        elif k in ("dup", "dup_code"):
+            out[k] = np.asarray(v)[sl]
         else:
             out[k] = v
     return out
@@ -415,11 +421,13 @@ def _slice_data(data: Mapping[str, Any], i: int) -> dict[str, Any]:
 #   native_in, native_device  str     the model's own input dtype and device
 #   nat, nat_code, native_out          the same for the native evaluation (absent when it is
 #                                      the float64 evaluation)
+#   dup, dup_code  float64 (n, C), int8 (n,)  the float64 copy on x + r as a batch of two copies
+#                                      of itself (first row): another accumulation order
 #   probe, probe_code, probe_out       float32 CPU copy, one evaluation per point: (2, n, C),
 #                                      (2, n) (only for float64 CPU models, when it could be made)
 
 _REQUIRED = ("x", "r", "method", "search_status", "iterations", "f64", "f64_code", "f64_out",
-             "native_in", "native_device")
+             "native_in", "native_device", "dup", "dup_code")
 _OPTIONAL = ("labels", "nat", "nat_code", "native_out", "probe", "probe_code", "probe_out")
 
 
@@ -523,6 +531,10 @@ def _validated(data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any
             raise _bad("nat", f"missing: the model's own evaluation ({D['native_in']} on {dev}) "
                               "is not the float64 one")
         D.update(nat=None, nat_code=None, native_out=None)
+    Dp = _array(data, "dup", "float64", shape=(n, C))
+    Dc = _array(data, "dup_code", "int8", shape=(n,))
+    _check_codes("dup", Dp, Dc)
+    D.update(dup=Dp, dup_code=Dc)
     has_probe = [k in data for k in ("probe", "probe_code", "probe_out")]
     if any(has_probe) and not all(has_probe):
         raise InvalidArgument("witness: 'probe', 'probe_code' and 'probe_out' come together")
@@ -568,6 +580,8 @@ def _check_structure(D: Mapping[str, Any]) -> None:
             if ((code[p, e] != 0) != found).any():
                 raise _bad(name, "the certification evaluations (x again, x + r twice) are made "
                                  "exactly for the samples whose search found a flip")
+    if ((D["dup_code"] != 0) != found).any():
+        raise _bad("dup_code", "x + r is evaluated as a batch of two copies exactly where a flip was found")
     if D["probe"] is not None:
         pc = D["probe_code"]
         if (pc[0] == 0).any() or ((pc[1] != 0) != found).any():
@@ -618,6 +632,10 @@ def _derive_impl(D: Mapping[str, Any]) -> dict[str, np.ndarray]:
         dp = _disc(D["probe"], F[:, 0])
         usable = (D["probe_code"] == 1) & np.isfinite(dp)
         d64 = np.where(usable, dp * (u64 / uP), 0.0)  # an unusable probe: no estimate
+    # another accumulation order at x + r (a raising duplicate gives no estimate; NaN gives inf)
+    dd = np.where(D["dup_code"] == 1, _disc(D["dup"], F[1, 0]), 0.0)
+    d64[1] = np.maximum(d64[1], dd)
+    if not nat:
         dN = d64
     tau64 = _K_OUT * (u64 * _rowmax_abs(F[:, 0]) + t64) + _K_DELTA * d64          # (2, n)
     tauN = _K_OUT * (uN * _rowmax_abs(N[:, 0]) + tN) + _K_DELTA * dN if nat else tau64
@@ -772,6 +790,9 @@ def _rerun(data: Mapping[str, Any], model: Any) -> dict[str, Any]:
                 idx = np.flatnonzero(D["probe_code"][p] != 0)
                 if idx.size:
                     ev.run("probe", p, 0, idx, Xp[p][idx])
+        idx = np.flatnonzero(D["dup_code"] != 0)
+        if idx.size:
+            ev.run("dup", 1, 0, idx, Xp[1][idx])
         new = dict(data)
         new.update(ev.data())
     return new
@@ -857,7 +878,9 @@ class _Evals:
         self.has_probe = bool(with_probe) and ms.native_is_f64 and ms.probe is not None
         self.P = np.full((2, n, C), np.nan) if self.has_probe else None
         self.Pc = np.zeros((2, n), dtype=np.int8) if self.has_probe else None
-        self.outs: dict[str, set[str]] = {"f64": set(), "nat": set(), "probe": set()}
+        self.Dp = np.full((n, C), np.nan)
+        self.Dc = np.zeros(n, dtype=np.int8)
+        self.outs: dict[str, set[str]] = {"f64": set(), "nat": set(), "probe": set(), "dup": set()}
         self.first_exc: Exception | None = None
 
     def put(self, kind: str, p: int, e: int, idx: np.ndarray, rows: Sequence[np.ndarray | None]) -> None:
@@ -866,6 +889,10 @@ class _Evals:
             if kind == "probe":
                 self.P[p, i] = row if ok else np.nan
                 self.Pc[p, i] = 1 if ok else 2
+                continue
+            if kind == "dup":
+                self.Dp[i] = row if ok else np.nan
+                self.Dc[i] = 1 if ok else 2
                 continue
             L, c = (self.F, self.Fc) if kind == "f64" else (self.N, self.Nc)
             L[p, e, i] = row if ok else np.nan
@@ -880,9 +907,10 @@ class _Evals:
             return
         from theorycheck._classifier_models import run_alone
 
-        model, dtype, device = self.ms.evaluation(kind)
-        reps, exc = run_alone(model, Xp, dtype, device, self.outs[kind], repeat=2 if twice else 1)
-        if kind != "probe" and self.first_exc is None:
+        model, dtype, device = self.ms.evaluation("f64" if kind == "dup" else kind)
+        reps, exc = run_alone(model, Xp, dtype, device, self.outs[kind], repeat=2 if twice else 1,
+                              duplicate=kind == "dup")
+        if kind not in ("probe", "dup") and self.first_exc is None:
             self.first_exc = exc
         for j, rows in enumerate(reps):
             self.put(kind, p, j if twice else e, idx, rows)
@@ -893,6 +921,8 @@ class _Evals:
         self.run("nat", p, e or 0, idx, Xp, twice=e is None)
         if not e:
             self.run("probe", p, 0, idx, Xp)
+        if p == 1 and e is None:
+            self.run("dup", 1, 0, idx, Xp)
 
     def clear(self, p: int, idx: np.ndarray) -> None:
         self.F[p, :, idx] = np.nan
@@ -903,6 +933,9 @@ class _Evals:
         if self.has_probe:
             self.P[p, idx] = np.nan
             self.Pc[p, idx] = 0
+        if p == 1:
+            self.Dp[idx] = np.nan
+            self.Dc[idx] = 0
 
     @staticmethod
     def _coarsest(names: set[str], default: str) -> str:
@@ -915,6 +948,7 @@ class _Evals:
             "f64": self.F.copy(), "f64_code": self.Fc.copy(),
             "f64_out": self._coarsest(self.outs["f64"], "float64"),
             "native_in": _torch_name(ms.native_dtype), "native_device": str(ms.native_device),
+            "dup": self.Dp.copy(), "dup_code": self.Dc.copy(),
         }
         if self.has_nat:
             d.update(nat=self.N.copy(), nat_code=self.Nc.copy(),
@@ -1237,7 +1271,8 @@ def _search(ms: Any, X: np.ndarray, label: np.ndarray, L0: np.ndarray, todo: np.
         if found.size:  # aim past the boundary by 4 × the output rounding term
             L1 = searcher.logits_at(Xi[found] + Ri[found])
             t = _aim_factor(L0[idx[found]], L1, ki[found], _UNIT_ROUNDOFF[_torch_name(ms.native_dtype)])
-            Ri[found] = Ri[found] * t.reshape(shape1)
+            aimed = Ri[found] * t.reshape(shape1)
+            Ri[found] = np.where(np.isfinite(aimed), aimed, Ri[found])
         R[idx], iters[idx], sstat[idx] = Ri, it, st.astype(_STR)
     return R, iters, sstat
 
@@ -1271,7 +1306,8 @@ def _certify(ms: Any, ev: _Evals, base: dict[str, Any], X: np.ndarray, label: np
         if not short.size:
             break
         t = _repair_factor(ev, dv, short, rnd, _UNIT_ROUNDOFF[_torch_name(ms.native_dtype)])
-        R[short] = R[short] * t.reshape((-1,) + (1,) * (X.ndim - 1))
+        bigger = R[short] * t.reshape((-1,) + (1,) * (X.ndim - 1))
+        R[short] = np.where(np.isfinite(bigger), bigger, R[short])  # never overflow the stored r
         ev.clear(1, short)
         todo = short
 

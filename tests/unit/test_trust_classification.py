@@ -401,7 +401,7 @@ class _NaNOut(nn.Module):
 class _Huge(nn.Module):
     def __init__(self):
         super().__init__()
-        self.lin = nn.Linear(6, 3).double()
+        self.lin = _affine(np.arange(18.0).reshape(3, 6) / 10 + 0.05, [0.1, 0.2, 0.3], torch.float64)
 
     def forward(self, x):
         return self.lin(x) * 1e308 * 10  # inf
