@@ -386,6 +386,6 @@ def resolve_device(device: Any = None) -> Any:
     if device is not None:
         try:
             return torch.device(device)
-        except (RuntimeError, TypeError) as exc:
+        except (RuntimeError, TypeError, ValueError, OverflowError) as exc:
             raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
