@@ -51,7 +51,7 @@ def eta_multiple(k: float) -> float:
     return math.ldexp(float(n), -1074)
 
 
-def up(x: torch.Tensor, m: int, a: float = 0.0) -> torch.Tensor:
+def up(x: torch.Tensor, m: int, a: float = 0.0, inplace: bool = False) -> torch.Tensor:
     """Proven upper bound of ``X`` when ``X ≤ (1 − U)^{−m} (x + a)``, ``x ≥ 0`` computed in float64.
 
     Returns ``fl(fl(fl(x + a) · (1 + γ_{m+2})) + 2⁻¹⁰⁷⁴)`` (a new tensor): the
@@ -60,7 +60,10 @@ def up(x: torch.Tensor, m: int, a: float = 0.0) -> torch.Tensor:
     below ``2⁻¹⁰²¹`` that addition is exact; above, rounding to nearest of a
     value ``≥ p`` stays ``≥ p``).
     """
-    t = x + a if a else x * 1.0
+    if inplace:
+        t = x.add_(a) if a else x
+    else:
+        t = x + a if a else x * 1.0
     t.mul_(inflation(m))
     t.add_(ETA)
     return t
@@ -179,6 +182,201 @@ def bilinear(op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
 
 
 # ------------------------------------------------------------------------------------------
+# double-double centres and error-free products (the "tight" mode)
+# ------------------------------------------------------------------------------------------
+def two_sum(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Knuth's TwoSum: ``s = fl(a + b)`` and ``e`` with ``s + e = a + b`` exactly (no overflow).
+
+    Two new tensors of the broadcast shape (``a`` and ``b`` are not modified)."""
+    s = a + b
+    bv = torch.sub(s, a)              # b' = s − a
+    av = torch.sub(s, bv)             # a' = s − b'
+    torch.sub(a, av, out=av)          # δa = a − a'
+    torch.sub(b, bv, out=bv)          # δb = b − b'
+    return s, av.add_(bv)
+
+
+def split(t: torch.Tensor, amax: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Error-free split ``t = t1 + t2`` with ``t1`` on the grid ``2^(E−k)``, ``|t| ≤ amax < 2^E``.
+
+    ``t1 = fl(fl(σ + t) − σ)`` with ``σ = 1.5·2^(E−k+52)`` (Rump–Ogita–Oishi's
+    ExtractScalar): ``σ + t`` stays in ``σ``'s binade, so ``t1`` is ``t`` rounded to a
+    multiple of ``ulp(σ) = 2^(E−k)``, ``|t1| ≤ 2^E``, and both subtractions are exact.
+    Returns ``(t1, t2, E)`` (``E`` an integer tensor broadcastable to ``t``).
+    """
+    E = torch.frexp(amax).exponent.to(torch.int64)
+    E = torch.clamp(E, min=k - 1074)
+    sigma = torch.ldexp(torch.full_like(amax, 1.5), E - k + 52)
+    t1 = (t + sigma).sub_(sigma)
+    return t1, torch.sub(t, t1), E
+
+
+def split_budget(n: int) -> tuple[int, int]:
+    """Bits ``(k_a, k_b)`` of the two high parts: ``n·2^(k_a + k_b) ≤ 2⁵²`` keeps every partial
+    sum of ``n`` grid products an exact float64 (any order, with or without FMA)."""
+    budget = 52 - max(1, int(n)).bit_length()
+    kb = budget // 2
+    return budget - kb, kb
+
+
+U32 = 2.0 ** -24
+ETA32 = 2.0 ** -149
+
+
+def f32_up(t: torch.Tensor) -> torch.Tensor:
+    """A float32 tensor ``≥ t`` entrywise (``t ≥ 0`` float64 of magnitude ``≤ 1``): the nearest
+    float32, then one step up (``0`` becomes ``2⁻¹⁴⁹``)."""
+    v = t.to(torch.float32)
+    return torch.nextafter(v, v.new_tensor(INF))
+
+
+def pow2_scale(amax: torch.Tensor) -> torch.Tensor:
+    """Powers of two ``2^e ≥ amax`` (float64, exact), ``1`` where ``amax`` is 0."""
+    e = torch.frexp(amax).exponent.to(torch.int64)
+    return torch.ldexp(torch.ones_like(amax), e)
+
+
+def radius_f32(op32: Callable, s: torch.Tensor, s_amax: Callable, w32: torch.Tensor, w_scale: float,
+               n: int, inplace_s: bool = False) -> torch.Tensor:
+    """Upper bound (float64) of ``op(s, |B|)`` for ``s ≥ 0``, from one float32 evaluation.
+
+    ``s = 2^e·s'`` per row with ``s' ≤ 1`` and ``|B| = w_scale·b'``; ``s32 ≥ s'`` and ``w32 ≥ b'``
+    are float32 rounded up, so ``op(s, |B|) ≤ 2^e·w_scale·op(s32, w32)``; a float32 sum of ``n``
+    nonnegative products ``P`` satisfies ``op(s32, w32) ≤ (P + n·2⁻¹⁵⁰)/(1 − γ32ₙ)``. The result
+    is ``(P + n·2⁻¹⁴⁹)·(1 + 2γ32ₙ)·2^e·w_scale`` computed in float64 (``up`` covers that).
+    """
+    scale = pow2_scale(s_amax(s))
+    s32 = f32_up(s.div_(scale)) if inplace_s else f32_up(s / scale)
+    P = op32(s32, w32).to(torch.float64)
+    nu = n * U32
+    if nu >= 0.25:
+        raise PreconditionError(f"an inner product of {n} terms is too long for float32 radius bounds",
+                                hypothesis="supported layer")
+    fac = float(round_up(1.0 + 2.0 * (nu / (1.0 - nu)) * (1.0 + 2.0 ** -20)))
+    P.add_(n * ETA32).mul_(fac * w_scale).mul_(scale)
+    return up(P, 3, inplace=True)
+
+
+class LinearSpec:
+    """How to evaluate one bilinear map ``(a, b) ↦ op(a, b)`` (a convolution or a matrix product)
+    on split operands: the caller provides the operation, the concatenated operation, per-row
+    maxima of the data side (``a``, split per dot product) and of the weight side (``b``, split per
+    output), the "box" sums ``Σ|a|`` over each dot product and the shape of a bias."""
+
+    def __init__(self, *, n: int, op: Callable, op_cat: Callable, amax_a: Callable, amax_b: Callable,
+                 out_b: Callable, box: Callable, bias_shape: Callable | None = None,
+                 op32: Callable | None = None):
+        self.n = max(int(n), 1)
+        #: the same map on float32 tensors with a plain sum-of-products algorithm (radius bounds)
+        self.op32 = op32
+        self.op = op
+        self.op_cat = op_cat
+        self.amax_a = amax_a
+        self.amax_b = amax_b
+        self.out_b = out_b
+        self.box = box
+        self.bias_shape = bias_shape
+
+
+def prepare_weight(spec: LinearSpec, bh: torch.Tensor, bl: torch.Tensor | None,
+                   br: torch.Tensor | None = None) -> dict:
+    """The weight side of :func:`dd_bilinear` (cacheable): split, absolute values, bounds.
+    ``br`` (optional) bounds ``|b − bh − bl|`` entrywise (an enclosed irrational matrix)."""
+    ka, kb = split_budget(spec.n)
+    amax = spec.amax_b(bh.abs())
+    B1, B2, F = split(bh, amax, kb)
+    B2p = B2 if bl is None else B2 + bl
+    absB = bh.abs()
+    maxB2 = spec.out_b(spec.amax_b(B2p.abs()))
+    g = gamma(2 * spec.n + 1)
+    W32 = None
+    if spec.op32 is not None:
+        top = float(absB.max()) if absB.numel() else 0.0
+        wsc = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 1.0
+        W32 = (f32_up(absB / wsc), wsc)
+    beta_r = None
+    if br is not None:
+        # Σ br_i |a_i| ≤ max br · Σ|a_i| (box sums, computed with ≤ n + 2 roundings)
+        beta_r = up(spec.out_b(spec.amax_b(br)) * (1.0 + 2.0 * gamma(spec.n + 2)), 2, ETA)
+    return {
+        "B1": B1, "B2p": B2p, "bh": bh, "absB": absB, "sumB": abs_sum(bh), "W32": W32, "beta_r": beta_r,
+        # β bounds the rounding of T and of B2 + bl against A1, and the float64 box sums (Σ|A1|
+        # computed with ≤ n + 2 roundings of nonnegative terms: factor 1 + 2γ_{n+2})
+        "beta": up(maxB2 * ((g + U) * (1.0 + 2.0 * gamma(spec.n + 2))), 3, ETA),
+        "Fmin": int(F.min()) if F.numel() else 0, "Fmax": int(F.max()) if F.numel() else 0,
+        "ka": ka, "kb": kb,
+    }
+
+
+def dd_bilinear(spec: LinearSpec, W: dict, A: tuple, bias: torch.Tensor | None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """Enclose ``op(a, b) + bias`` for ``a ∈ [ah + al ± ar]`` and the exact ``b = bh + bl``,
+    with a double-double centre ``(h, l)``; ``None`` when the split grids would under/overflow.
+
+    Ozaki's scheme: ``ah = A1 + A2`` and ``bh = B1 + B2`` exactly (:func:`split`, ``A1`` on a
+    grid per dot product, ``B1`` per output), so ``S1 = op(A1, B1)`` is exact in float64;
+    ``T = op(A1, B2 + bl) + op(A2 + al, bh)`` is small (``2^−k`` relative) and rounded; the
+    neglected ``op(A2 + al, bl)`` is ``≤ U·op(|m|, |bh|)``. ``(h, l)`` is the TwoSum
+    renormalisation of ``S1 + T + bias``. Radius::
+
+        op(ar + (γ_{2n+1} + 3U)|m|, |bh|) + β·Σ|A1| + 2U²(|S1 + T| + |h|) + (3n + 6 + Σ|bh|)·2⁻¹⁰⁷⁴
+
+    with ``m = fl(A2 + al)``, ``β = (γ_{2n+1} + U)·max|B2 + bl|`` per output (``≥`` the rounding
+    of ``T`` and of ``B2 + bl`` against ``A1``), the factor ``(1 + U)`` of ``|b| ≤ (1 + U)|bh|``
+    counted as one more rounding.
+    """
+    ah, al, ar = A
+    n = spec.n
+    ka, kb = W["ka"], W["kb"]
+    amax = spec.amax_a(ah.abs())
+    top = float(amax.max()) if amax.numel() else 0.0
+    if top == 0.0:
+        Emax = Emin = ka - 1074
+    else:
+        Emax = math.frexp(top)[1]
+        Emin = None
+    A1, A2, E = split(ah, amax, ka)
+    if Emin is None:
+        Emin = int(E.min())
+    if Emin - ka + W["Fmin"] - kb < -1074 or Emax + W["Fmax"] + n.bit_length() + 2 > 1020:
+        return None
+    m = A2 if al is None else A2 + al
+    S1 = spec.op(A1, W["B1"])
+    T = spec.op_cat(A1, m, W)
+    s1, e1 = two_sum(S1, T)
+    del T
+    if bias is not None:
+        b = spec.bias_shape(bias) if spec.bias_shape else bias
+        h, e2 = two_sum(s1, b)
+        t = e1.add_(e2)
+        del e2
+    else:
+        h, t = s1, e1
+    hh, ll = two_sum(h, t)
+    del t
+    gm = float(round_up(gamma(2 * n + 1) + 3 * U))
+    s = m.abs_() if m is A2 else m.abs()
+    s.mul_(gm)
+    if ar is not None:
+        s.add_(ar)
+    if W["W32"] is not None:
+        R = radius_f32(spec.op32, s, spec.amax_a, W["W32"][0], W["W32"][1], n, inplace_s=True)
+    else:
+        R = spec.op(s, W["absB"])
+    del s
+    if W["beta_r"] is not None:  # entry radii of b: br·|a| ≤ br·(|ah|(1 + U) + ar) (|al| ≤ U|ah|)
+        t = ah.abs().mul_(1.0 + 2.0 * U)
+        if ar is not None:
+            t.add_(ar)
+        R.add_(spec.box(t) * W["beta_r"])
+    R.add_(spec.box(A1.abs_()) * W["beta"])
+    s1.abs_()
+    s1.add_(h.abs_() if h is not s1 else h)
+    R.add_(s1.mul_(2 * U * U))
+    return hh, ll, up(R, n + 12, eta_multiple(3.0 * n + 6.0 + W["sumB"]), inplace=True)
+
+
+# ------------------------------------------------------------------------------------------
 # elementwise affine maps with interval coefficients: y = s·x + t
 # ------------------------------------------------------------------------------------------
 def affine(c: torch.Tensor, r: torch.Tensor | None, s: Any = 1.0, s_r: Any = None, t: Any = None,
@@ -193,6 +391,10 @@ def affine(c: torch.Tensor, r: torch.Tensor | None, s: Any = 1.0, s_r: Any = Non
     computed with at most 6 roundings per term.
     """
     scalar_s = not isinstance(s, torch.Tensor)
+    if scalar_s and s_r is None and t is None and t_r is None and s != 0 and \
+            math.frexp(abs(float(s)))[0] == 0.5 and abs(float(s)) >= 1.0:
+        # a power of two ≥ 1: the product is exact (an overflow shows as inf and is refused)
+        return c * s, (None if r is None else r * abs(float(s)))
     if scalar_s and s == 1.0 and s_r is None:
         center = c * 1.0 if t is None else c + t
         exact_map = True

@@ -28,25 +28,47 @@ import torch
 from theorycheck.errors import PreconditionError
 from theorycheck.nets._enclosure_ops import apply_matrix
 
-Pair = tuple[torch.Tensor, "torch.Tensor | None"]
+Triple = tuple  # (centre, low part or None, radius or None)
 
 #: largest axis length for which a dense transform factor is built (entries: n²)
 MAX_AXIS = 4096
 
 
-def _ball(x: Any) -> tuple[float, float]:
-    """Float centre and radius of an arb ball (radius rounded up, covering the centre's rounding)."""
+def _ball(x: Any) -> tuple[float, float, float]:
+    """An arb ball as ``(hi, lo, rad)``: ``hi + lo`` (double-double, ``hi`` the nearest float)
+    within ``rad`` of every point of the ball."""
     import flint
 
     from theorycheck.numerics.exact import ball_upper
 
-    mid = float(x.mid())
-    return mid, ball_upper((x - flint.arb(mid)).abs_upper())
+    hi = float(x.mid())
+    rest = x - flint.arb(hi)
+    lo = float(rest.mid())
+    return hi, lo, ball_upper((rest - flint.arb(lo)).abs_upper())
+
+
+class _Mat:
+    """A real matrix enclosure: ``hi + lo`` within ``rad`` entrywise (numpy float64 arrays)."""
+
+    def __init__(self, hi: np.ndarray, lo: np.ndarray, rad: np.ndarray):
+        self.hi, self.lo, self.rad = hi, lo, rad
+
+    @property
+    def T(self) -> "_Mat":
+        return _Mat(self.hi.T, self.lo.T, self.rad.T)
+
+    def __neg__(self) -> "_Mat":
+        return _Mat(-self.hi, -self.lo, self.rad)
+
+
+def _block(rows: list) -> _Mat:
+    return _Mat(np.block([[m.hi for m in r] for r in rows]), np.block([[m.lo for m in r] for r in rows]),
+                np.block([[m.rad for m in r] for r in rows]))
 
 
 @functools.lru_cache(maxsize=64)
-def _factor(kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``(Re c, Re r, Im c, Im r)`` of the ``n × n`` forward factor of a transform (Im None: real)."""
+def _factor(kind: str, n: int) -> tuple:
+    """``(Re, Im)`` enclosures of the ``n × n`` forward factor of a transform (Im None: real)."""
     import flint
 
     from theorycheck.numerics.precision import precision
@@ -55,93 +77,102 @@ def _factor(kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | Non
         raise PreconditionError(f"enclose: a transform axis of length {n} > {MAX_AXIS} (dense factor)",
                                 hypothesis="supported layer")
     j = np.arange(n)
-    with precision(prec=128):
+    with precision(prec=192):
         inv_sqrt = flint.arb(n).rsqrt()
         if kind == "fourier":
             # F[j, k] = exp(−2πi jk/n)/√n; the value depends on m = jk mod n only
-            cos_v = np.zeros((n, 2))
-            sin_v = np.zeros((n, 2))
+            cos_v = np.zeros((n, 3))
+            sin_v = np.zeros((n, 3))
             for m in range(n):
-                s, c = flint.arb.sin_cos_pi_fmpq(flint.fmpq(2 * m, n))
-                cos_v[m] = _ball(c * inv_sqrt)
-                sin_v[m] = _ball(-(s * inv_sqrt))
+                sn, cs = flint.arb.sin_cos_pi_fmpq(flint.fmpq(2 * m, n))
+                cos_v[m] = _ball(cs * inv_sqrt)
+                sin_v[m] = _ball(-(sn * inv_sqrt))
             idx = np.outer(j, j) % n
-            return cos_v[idx, 0], cos_v[idx, 1], sin_v[idx, 0], sin_v[idx, 1]
+            return (_Mat(cos_v[idx, 0], cos_v[idx, 1], cos_v[idx, 2]),
+                    _Mat(sin_v[idx, 0], sin_v[idx, 1], sin_v[idx, 2]))
         if kind == "dct":
-            # C[k, j] = s_k cos(π k (2j + 1) / (2n)); value depends on m = k(2j+1) mod 4n and on k = 0
-            s0 = inv_sqrt
+            # C[k, j] = s_k cos(π k (2j + 1) / (2n)), s_0 = √(1/n), s_k = √(2/n)
             s1 = (flint.arb(2) / n).sqrt()
-            vals = np.zeros((4 * n, 2))
-            vals0 = np.zeros((4 * n, 2))
+            vals = np.zeros((4 * n, 3))
+            vals0 = np.zeros((4 * n, 3))
             for m in range(4 * n):
                 c = flint.arb.cos_pi_fmpq(flint.fmpq(m, 2 * n))
                 vals[m] = _ball(c * s1)
-                vals0[m] = _ball(c * s0)
+                vals0[m] = _ball(c * inv_sqrt)
             idx = np.outer(j, 2 * j + 1) % (4 * n)
-            cen = vals[idx, 0]
-            rad = vals[idx, 1]
-            cen[0] = vals0[idx[0], 0]
-            rad[0] = vals0[idx[0], 1]
-            return cen, rad, None, None
+            out = vals[idx]
+            out[0] = vals0[idx[0]]
+            return _Mat(out[..., 0], out[..., 1], out[..., 2]), None
         if kind == "hadamard":
             h = _ball(inv_sqrt)
-            sign = np.ones((n, n))
-            bits = np.bitwise_and(np.outer(j, np.ones(n, dtype=int)), np.outer(np.ones(n, dtype=int), j))
-            parity = np.vectorize(lambda v: bin(int(v)).count("1") % 2)(bits) if n > 1 else np.zeros((1, 1))
-            sign[parity == 1] = -1.0
-            return sign * h[0], np.full((n, n), h[1]), None, None
+            bits = np.bitwise_and.outer(j, j)
+            parity = np.array([[bin(int(v)).count("1") % 2 for v in row] for row in bits]).reshape(n, n)
+            sign = np.where(parity == 1, -1.0, 1.0)
+            return _Mat(sign * h[0], sign * h[1], np.full((n, n), h[2])), None
     raise ValueError(kind)  # pragma: no cover - internal
 
 
-def _parts(c: torch.Tensor, r: torch.Tensor | None) -> tuple[list, list]:
+def _parts(c: torch.Tensor, lo: Any, r: Any) -> list:
     if c.is_complex():
-        rr = [None, None] if r is None else [r.real, r.imag]
-        return [c.real, c.imag], rr
-    return [c], [r]
+        return [(c.real, None if lo is None else lo.real, None if r is None else r.real),
+                (c.imag, None if lo is None else lo.imag, None if r is None else r.imag)]
+    return [(c, lo, r)]
 
 
-def _join(cs: list, rs: list) -> Pair:
-    if len(cs) == 1:
-        return cs[0], rs[0]
-    c = torch.complex(cs[0].contiguous(), cs[1].contiguous())
-    r = torch.complex(rs[0].contiguous(), rs[1].contiguous())
-    return c, r
+def _join(parts: list) -> Triple:
+    if len(parts) == 1:
+        return parts[0]
+    (c0, l0, r0), (c1, l1, r1) = parts
+
+    def cx(a: Any, b: Any, like: torch.Tensor) -> Any:
+        if a is None and b is None:
+            return None
+        a = torch.zeros_like(like) if a is None else a
+        b = torch.zeros_like(like) if b is None else b
+        return torch.complex(a.contiguous(), b.contiguous())
+
+    return torch.complex(c0.contiguous(), c1.contiguous()), cx(l0, l1, c0), cx(r0, r1, c0)
 
 
-def apply_along(c: torch.Tensor, r: torch.Tensor | None, M: tuple, axis: int, *, adjoint: bool) -> Pair:
-    """Enclose ``M`` (``adjoint``: ``M^*``) applied along ``axis``; ``M = (Re c, Re r, Im c, Im r)``
-    as numpy arrays (``Im`` None for a real matrix)."""
+def _cat(ts: list, like: list, axis: int) -> Any:
+    if all(t is None for t in ts):
+        return None
+    return torch.cat([t if t is not None else torch.zeros_like(x) for t, x in zip(ts, like)], axis)
+
+
+def apply_along(c: torch.Tensor, lo: Any, r: Any, M: tuple, axis: int, *, adjoint: bool,
+                tight: bool = True) -> Triple:
+    """Enclose ``M`` (``adjoint``: ``M^*``) applied along ``axis``; ``M = (Re, Im)`` (:class:`_Mat`,
+    ``Im`` None for a real matrix)."""
     dev = c.device
-    re_c, re_r, im_c, im_r = M
+    re, im = M
     if adjoint:
-        re_c, re_r = re_c.T, re_r.T
-        if im_c is not None:
-            im_c, im_r = -im_c.T, im_r.T
-    def tc(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=dev)
+        re = re.T
+        im = None if im is None else -(im.T)
 
-    def tr(a: np.ndarray) -> torch.Tensor | None:
-        return tc(a) if np.any(a) else None  # exact entries: no radius term
-    cs, rs = _parts(c, r)
-    if im_c is None:  # a real matrix: each part separately
-        outs = [apply_matrix(ci, ri, tc(re_c), tr(re_r), axis) for ci, ri in zip(cs, rs)]
-        return _join([o[0] for o in outs], [o[1] for o in outs])
-    p = re_c.shape[0]
-    if len(cs) == 1:  # complex matrix, real data: rows [Re; Im]
-        Mc = np.concatenate([re_c, im_c], 0)
-        Mr = np.concatenate([re_r, im_r], 0)
-        v, vr = cs[0], rs[0]
-    else:  # [[Re, −Im], [Im, Re]] on [vr; vi]
-        Mc = np.block([[re_c, -im_c], [im_c, re_c]])
-        Mr = np.block([[re_r, im_r], [im_r, re_r]])
-        v = torch.cat([cs[0], cs[1]], axis)
-        vr = None if rs[0] is None and rs[1] is None else torch.cat(
-            [rs[0] if rs[0] is not None else torch.zeros_like(cs[0]),
-             rs[1] if rs[1] is not None else torch.zeros_like(cs[1])], axis)
-    oc, orr = apply_matrix(v, vr, tc(Mc), tr(Mr), axis)
-    re_o, im_o = oc.narrow(axis, 0, p), oc.narrow(axis, p, p)
-    re_or, im_or = orr.narrow(axis, 0, p), orr.narrow(axis, p, p)
-    return _join([re_o, im_o], [re_or, im_or])
+    def tens(m: _Mat) -> tuple:
+        t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=dev)  # noqa: E731
+        return t(m.hi), (t(m.lo) if np.any(m.lo) else None), (t(m.rad) if np.any(m.rad) else None)
+
+    parts = _parts(c, lo, r)
+    if im is None:  # a real matrix: each part separately
+        Mh, Ml, Mr = tens(re)
+        return _join([apply_matrix(pc, pl, pr, Mh, Ml, Mr, axis, tight) for pc, pl, pr in parts])
+    p = re.hi.shape[0]
+    if len(parts) == 1:  # complex matrix, real data: rows [Re; Im]
+        big = _Mat(np.concatenate([re.hi, im.hi]), np.concatenate([re.lo, im.lo]),
+                   np.concatenate([re.rad, im.rad]))
+        v, vl, vr = parts[0]
+    else:  # [[Re, −Im], [Im, Re]] acting on [vr; vi]
+        big = _block([[re, -im], [im, re]])
+        (c0, l0, r0), (c1, l1, r1) = parts
+        v = torch.cat([c0, c1], axis)
+        vl = _cat([l0, l1], [c0, c1], axis)
+        vr = _cat([r0, r1], [c0, c1], axis)
+    Mh, Ml, Mr = tens(big)
+    oc, ol, orr = apply_matrix(v, vl, vr, Mh, Ml, Mr, axis, tight)
+    sl = lambda t, a, b: None if t is None else t.narrow(axis, a, b)  # noqa: E731
+    return _join([(sl(oc, 0, p), sl(ol, 0, p), sl(orr, 0, p)), (sl(oc, p, p), sl(ol, p, p), sl(orr, p, p))])
 
 
 def _kind(op: Any) -> str:
@@ -156,21 +187,22 @@ def _kind(op: Any) -> str:
     return ""
 
 
-def _transform(op: Any, c: torch.Tensor, r: torch.Tensor | None, *, adjoint: bool) -> Pair:
+def _transform(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool, tight: bool) -> Triple:
     kind = _kind(op)
     shape = tuple(op.in_shape)
     k = len(shape)
-    # axes −1, then −2 (the factors commute: they act on different axes)
-    for j in range(k):
+    for j in range(k):  # axes −1, then −2 (the factors act on different axes and commute)
         axis = c.dim() - 1 - j
         n = int(shape[k - 1 - j])
-        c, r = apply_along(c, r, _factor(kind, n), axis, adjoint=adjoint)
-    return c, r
+        c, lo, r = apply_along(c, lo, r, _factor(kind, n), axis, adjoint=adjoint, tight=tight)
+    return c, lo, r
 
 
-def enclose_operator(op: Any, c: torch.Tensor, r: torch.Tensor | None, *, adjoint: bool) -> Pair:
+def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool, tight: bool = True
+                     ) -> Triple:
     """Enclose ``A x`` (``adjoint=False``, ``c`` of shape ``(B, *A.in_shape)``) or ``A^* y``
-    (``adjoint=True``, ``(B, *A.out_shape)``) for theorycheck's operators.
+    (``adjoint=True``, ``(B, *A.out_shape)``) for theorycheck's operators; returns
+    ``(centre, low part or None, radius)``.
 
     Supported: ``MatrixOperator``, ``SubsampledFourier``, ``SubsampledDCT``,
     ``SubsampledWalshHadamard``, ``AdjointOperator`` and ``ComposedOperator`` of
@@ -179,46 +211,42 @@ def enclose_operator(op: Any, c: torch.Tensor, r: torch.Tensor | None, *, adjoin
     from theorycheck.problems.operators import AdjointOperator, ComposedOperator, MatrixOperator
 
     if isinstance(op, AdjointOperator):
-        return enclose_operator(op.op, c, r, adjoint=not adjoint)
+        return enclose_operator(op.op, c, lo, r, adjoint=not adjoint, tight=tight)
     if isinstance(op, ComposedOperator):
-        if adjoint:
-            c, r = enclose_operator(op.outer, c, r, adjoint=True)
-            return enclose_operator(op.inner, c, r, adjoint=True)
-        c, r = enclose_operator(op.inner, c, r, adjoint=False)
-        return enclose_operator(op.outer, c, r, adjoint=False)
+        first, second = (op.outer, op.inner) if adjoint else (op.inner, op.outer)
+        c, lo, r = enclose_operator(first, c, lo, r, adjoint=adjoint, tight=tight)
+        return enclose_operator(second, c, lo, r, adjoint=adjoint, tight=tight)
     B = int(c.shape[0])
     if isinstance(op, MatrixOperator):
         A = np.asarray(op.matrix)
+        z = np.zeros(A.shape)
         if A.dtype.kind == "c":
-            M = (A.real.astype(np.float64), np.zeros(A.shape), A.imag.astype(np.float64), np.zeros(A.shape))
+            M = (_Mat(A.real.astype(np.float64), z, z), _Mat(A.imag.astype(np.float64), z, z))
         else:
-            M = (A.astype(np.float64), np.zeros(A.shape), None, None)
-        c = c.reshape((B, -1))
-        r = None if r is None else r.reshape((B, -1))
-        oc, orr = apply_along(c, r, M, 1, adjoint=adjoint)
-        out_shape = tuple(op.in_shape if adjoint else op.out_shape)
-        return oc.reshape((B,) + out_shape), orr.reshape((B,) + out_shape)
+            M = (_Mat(A.astype(np.float64), z, z), None)
+        flat = lambda t: None if t is None else t.reshape((B, -1))  # noqa: E731
+        oc, ol, orr = apply_along(flat(c), flat(lo), flat(r), M, 1, adjoint=adjoint, tight=tight)
+        out_shape = (B,) + tuple(op.in_shape if adjoint else op.out_shape)
+        shp = lambda t: None if t is None else t.reshape(out_shape)  # noqa: E731
+        return shp(oc), shp(ol), shp(orr)
     kind = _kind(op)
     if not kind:
-        raise PreconditionError(
-            f"enclose: no rigorous enclosure for the operator {type(op).__name__}",
-            hypothesis="supported layer")
+        raise PreconditionError(f"enclose: no rigorous enclosure for the operator {type(op).__name__}",
+                                hypothesis="supported layer")
     idx = torch.as_tensor(np.asarray(op._idx), device=c.device)
     N = int(np.prod(op.in_shape))
     if kind == "fourier" and not c.is_complex():
         c = c.to(torch.complex128)
+        lo = None if lo is None else lo.to(torch.complex128)
         r = None if r is None else r.to(torch.complex128)
     if adjoint:
-        zc = torch.zeros((B, N), dtype=c.dtype, device=c.device)
-        zc[:, idx] = c
-        zr = None
-        if r is not None:
-            zr = torch.zeros((B, N), dtype=r.dtype, device=c.device)
-            zr[:, idx] = r
-        zc = zc.reshape((B,) + tuple(op.in_shape))
-        zr = None if zr is None else zr.reshape((B,) + tuple(op.in_shape))
-        return _transform(op, zc, zr, adjoint=True)
-    tc_, tr_ = _transform(op, c, r, adjoint=False)
-    tc_ = tc_.reshape((B, N))[:, idx]
-    tr_ = tr_.reshape((B, N))[:, idx]
-    return tc_, tr_
+        def fill(t: Any) -> Any:
+            if t is None:
+                return None
+            z = torch.zeros((B, N), dtype=t.dtype, device=t.device)
+            z[:, idx] = t
+            return z.reshape((B,) + tuple(op.in_shape))
+        return _transform(op, fill(c), fill(lo), fill(r), adjoint=True, tight=tight)
+    tc, tl, tr = _transform(op, c, lo, r, adjoint=False, tight=tight)
+    pick = lambda t: None if t is None else t.reshape((B, N))[:, idx]  # noqa: E731
+    return pick(tc), pick(tl), pick(tr)

@@ -48,20 +48,24 @@ class _Group:
 
 
 class Iv(torch.Tensor):
-    """An interval tensor ``[c − r, c + r]`` (``r is None``: exact); complex ``c`` has a complex
-    ``r`` whose real and imaginary parts bound the errors of the real and imaginary parts."""
+    """An interval tensor ``[c + lo − r, c + lo + r]`` (``r is None``: radius 0; ``lo is None``:
+    a float64 centre, else the double-double centre ``c + lo``); complex ``c`` has a complex ``r``
+    whose real and imaginary parts bound the errors of the real and imaginary parts."""
 
     c: torch.Tensor
+    lo: torch.Tensor | None
     r: torch.Tensor | None
     group: _Group
 
     @staticmethod
-    def __new__(cls, c: torch.Tensor, r: torch.Tensor | None, group: _Group | None = None) -> "Iv":
+    def __new__(cls, c: torch.Tensor, r: torch.Tensor | None, group: _Group | None = None,
+                lo: torch.Tensor | None = None) -> "Iv":
         t = torch.Tensor._make_wrapper_subclass(  # type: ignore[attr-defined]
             cls, c.size(), strides=c.stride(), storage_offset=c.storage_offset(), dtype=c.dtype,
             device=c.device, requires_grad=False)
         t.c = c
         t.r = r
+        t.lo = lo
         t.group = group if group is not None else _Group()
         t.group.members.add(t)
         return t
@@ -132,18 +136,22 @@ class Run:
     """One enclosure evaluation: the rules, the module path (for messages) and caches."""
 
     def __init__(self, *, ulps: int = ar.LIBM_ULPS, transcendental: str = "libm",
-                 cache: dict | None = None, persistent: set | None = None):
+                 cache: dict | None = None, persistent: set | None = None, tight: bool = True):
         self.ulps = int(ulps)
+        #: double-double centres and error-free products for linear maps (see dd_bilinear)
+        self.tight = bool(tight)
         #: ids of the model's parameters and buffers: the only tensors whose conversions are cached
         self.persistent = persistent if persistent is not None else set()
         self.transcendental = transcendental
         self.cache = cache if cache is not None else {}
         self.path: list[str] = []
+        self.at = ""  # the innermost module of the last operation (kept after an exception unwinds)
         self.used: set[str] = set()  # notes: which assumptions were used
 
     # -- messages ---------------------------------------------------------------------------
     def where(self) -> str:
-        return f" in module '{self.path[-1]}'" if self.path else " (top level)"
+        at = self.path[-1] if self.path else self.at
+        return f" in module '{at}'" if at else " (top level)"
 
     def refuse(self, what: str, hint: str = "") -> PreconditionError:
         msg = f"enclose: {what}{self.where()}"
@@ -181,9 +189,12 @@ class Run:
         return a, s
 
     def ival(self, x: Any, device: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(c, r)`` of an interval, a plain tensor or a Python number (as a 0-d tensor)."""
+        """``(c, r)`` of an interval, a plain tensor or a Python number (as a 0-d tensor); a
+        double-double centre is rounded to float64 and its rounding added to the radius."""
         if isinstance(x, Iv):
-            return x.c, x.r
+            if x.lo is None:
+                return x.c, x.r
+            return collapse(x.c, x.lo, x.r)
         if isinstance(x, torch.Tensor):
             if _is_float(x):
                 return self.const(x, device), None
@@ -201,8 +212,15 @@ class Run:
             return torch.tensor(x, dtype=torch.complex128, device=device), None
         return torch.tensor(float(x), dtype=torch.float64, device=device), None
 
+    def ival_dd(self, x: Any, device: Any) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """``(c, lo, r)``: the centre as a double-double (``lo`` may be None)."""
+        if isinstance(x, Iv):
+            return x.c, x.lo, x.r
+        c, r = self.ival(x, device)
+        return c, None, r
+
     def wrap(self, c: torch.Tensor, r: torch.Tensor | None, inputs: tuple = (),
-             check: bool = True) -> Iv:
+             check: bool = True, lo: torch.Tensor | None = None) -> Iv:
         """A new interval (a fresh storage: copies anything that aliases an input)."""
         if inputs:
             taken = set()
@@ -217,11 +235,15 @@ class Run:
                 c = c.clone()
             if r is not None and _storages(r) in taken:
                 r = r.clone()
-        if r is not None and r.stride() != c.stride():
+            if lo is not None and _storages(lo) in taken:
+                lo = lo.clone()
+        if r is not None and (r.stride() != c.stride() or tuple(r.shape) != tuple(c.shape)):
             r = torch.empty_strided(c.size(), c.stride(), dtype=r.dtype, device=r.device).copy_(r)
+        if lo is not None and (lo.stride() != c.stride() or tuple(lo.shape) != tuple(c.shape)):
+            lo = torch.empty_strided(c.size(), c.stride(), dtype=lo.dtype, device=lo.device).copy_(lo)
         if check:
             self.check_finite(c, r)
-        return Iv(c, r)
+        return Iv(c, r, lo=lo)
 
     def check_finite(self, c: torch.Tensor, r: torch.Tensor | None) -> None:
         ok = bool(torch.isfinite(c).all()) and (r is None or bool(torch.isfinite(r).all()))
@@ -241,11 +263,21 @@ class Run:
 
     # -- the dispatcher ---------------------------------------------------------------------
     def dispatch(self, func: Any, args: tuple, kwargs: dict) -> Any:
-        leaves, _ = tree_flatten((args, kwargs))
-        for leaf in leaves:
-            if isinstance(leaf, Poison):
-                raise self.refuse(f"{func} uses {leaf.why}", "this value is data-dependent or undefined "
-                                  "for the real-arithmetic network")
+        if self.path:
+            self.at = self.path[-1]
+        leaves, spec = tree_flatten((args, kwargs))
+        poison = [leaf for leaf in leaves if isinstance(leaf, Poison)]
+        if poison:
+            if HANDLERS.get(func.overloadpacket.__name__) is _rearrange and not func._schema.is_mutable:
+                # reshaping an undefined tensor (e.g. max_pool1d squeezes its unused indices) is harmless;
+                # the result stays undefined
+                dummy = [torch.zeros(x.shape, dtype=x.dtype, device=x.device) if isinstance(x, Poison)
+                         else x.c if isinstance(x, Iv) else x for x in leaves]
+                a, k = tree_unflatten(dummy, spec)
+                out = func(*a, **k)
+                return tree_map(lambda o: Poison(o, poison[0].why) if isinstance(o, torch.Tensor) else o, out)
+            raise self.refuse(f"{func} uses {poison[0].why}", "this value is data-dependent or undefined "
+                              "for the real-arithmetic network")
         if func._schema.is_mutable:
             return self.inplace(func, args, kwargs)
         handler = HANDLERS.get(func.overloadpacket.__name__)
@@ -269,12 +301,13 @@ class Run:
         name = func.overloadpacket.__name__
         if name == "copy_":
             src = args[1]
-            c, r = self.ival(src, target.c.device)
+            c, lo, r = self.ival_dd(src, target.c.device)
             if target.c.is_complex() is False and c.is_complex():
                 raise self.refuse("copy of a complex value into a real tensor")
             new_c = torch.broadcast_to(c, target.shape)
             new_r = None if r is None else torch.broadcast_to(r, target.shape)
-            self.write(target, new_c, new_r)
+            new_lo = None if lo is None else torch.broadcast_to(lo, target.shape)
+            self.write(target, new_c, new_r, new_lo)
             return target
         base = name[:-1]
         packet = getattr(aten, base, None)
@@ -286,25 +319,28 @@ class Run:
             raise self.refuse(f"in-place operation {func} with a non-interval result")
         if tuple(out.shape) != tuple(target.shape):
             raise self.refuse(f"in-place operation {func} changes the shape")
-        self.write(target, out.c, out.r)
+        self.write(target, out.c, out.r, out.lo)
         return target
 
-    def write(self, target: Iv, c: torch.Tensor, r: torch.Tensor | None) -> None:
-        """Write ``(c, r)`` into ``target``'s storage, so that every view of it sees the change."""
+    def write(self, target: Iv, c: torch.Tensor, r: torch.Tensor | None, lo: torch.Tensor | None = None) -> None:
+        """Write ``(c, lo, r)`` into ``target``'s storage, so that every view of it sees the change."""
         target.c.copy_(c)
-        if r is None:
-            if target.r is not None:
-                target.r.zero_()
-            return
-        if target.r is None:
-            self.materialize(target)
-        assert target.r is not None
-        target.r.copy_(r)
+        for attr, val in (("r", r), ("lo", lo)):
+            cur = getattr(target, attr)
+            if val is None:
+                if cur is not None:
+                    cur.zero_()
+                continue
+            if cur is None:
+                self.materialize(target, attr)
+                cur = getattr(target, attr)
+            cur.copy_(val)
 
-    def materialize(self, target: Iv) -> None:
-        """Give an exact group of views a zero radius that mirrors the storage of their centres."""
+    def materialize(self, target: Iv, attr: str = "r") -> None:
+        """Give an exact group of views a zero ``attr`` (radius or low part) that mirrors the storage
+        of their centres."""
         store = target.c.untyped_storage()
-        members = [m for m in target.group.members if m.r is None]
+        members = [m for m in target.group.members if getattr(m, attr) is None]
         for m in members:
             if m.c.untyped_storage().data_ptr() != store.data_ptr():
                 raise self.refuse("in-place operation on a view whose storage cannot be followed")
@@ -313,9 +349,27 @@ class Run:
             if m.c.is_complex():
                 base = flat.as_strided(tuple(m.c.size()) + (2,), tuple(2 * s for s in m.c.stride()) + (1,),
                                        2 * m.c.storage_offset())
-                m.r = torch.view_as_complex(base)
+                setattr(m, attr, torch.view_as_complex(base))
             else:
-                m.r = flat.as_strided(m.c.size(), m.c.stride(), m.c.storage_offset())
+                setattr(m, attr, flat.as_strided(m.c.size(), m.c.stride(), m.c.storage_offset()))
+
+
+def collapse(c: torch.Tensor, lo: torch.Tensor, r: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Round a double-double centre ``c + lo`` to float64; the rounding (``≤ U|ĉ|`` per part)
+    joins the radius."""
+    if c.is_complex():
+        cr, lr = torch.view_as_real(c), torch.view_as_real(lo)
+        rr = None if r is None else torch.view_as_real(r)
+        out = cr + lr
+        R = out.abs().mul_(ar.U)
+        if rr is not None:
+            R.add_(rr)
+        return torch.view_as_complex(out), torch.view_as_complex(ar.up(R, 2, ar.ETA))
+    out = c + lo
+    R = out.abs().mul_(ar.U)
+    if r is not None:
+        R.add_(r)
+    return out, ar.up(R, 2, ar.ETA)
 
 
 # ==========================================================================================
@@ -336,18 +390,20 @@ def _is_view(func: Any) -> bool:
     return any(ret.alias_info is not None for ret in func._schema.returns)
 
 
-def _wrap_tree(run: Run, out_c: Any, out_r: Any, base: Iv | None, view: bool, inputs: tuple) -> Any:
+def _wrap_tree(run: Run, out_c: Any, out_r: Any, out_lo: Any, base: Iv | None, view: bool,
+               inputs: tuple) -> Any:
     if isinstance(out_c, torch.Tensor):
         if not _is_float(out_c):
             if any(isinstance(x, Iv) and x.r is not None for x in inputs):
                 raise run.refuse("an operation that turns a computed value into integers (data-dependent)")
             return out_c
         if view and base is not None:
-            return Iv(out_c, out_r, base.group)
-        return run.wrap(out_c, out_r, inputs, check=False)
+            return Iv(out_c, out_r, base.group, lo=out_lo)
+        return run.wrap(out_c, out_r, inputs, check=False, lo=out_lo)
     if isinstance(out_c, (list, tuple)):
         rs = out_r if out_r is not None else [None] * len(out_c)
-        items = [_wrap_tree(run, c, r, base, view, inputs) for c, r in zip(out_c, rs)]
+        ls = out_lo if out_lo is not None else [None] * len(out_c)
+        items = [_wrap_tree(run, c, r, lo, base, view, inputs) for c, r, lo in zip(out_c, rs, ls)]
         return type(out_c)(items) if isinstance(out_c, tuple) else items
     return out_c
 
@@ -377,21 +433,22 @@ def _rearrange(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         a, k = tree_unflatten(c_leaves, spec)
         out = func(*a, **k)
         return out
-    has_r = any(x.r is not None for x in ivs)
     c_leaves = [x.c if isinstance(x, Iv) else run.const(x, dev) if _is_float(x) else x for x in leaves]
     a, k = tree_unflatten(c_leaves, spec)
     out_c = func(*a, **k)
-    out_r = None
-    if has_r:
-        r_leaves = [(x.r if x.r is not None else torch.zeros_like(x.c)) if isinstance(x, Iv)
-                    else torch.zeros_like(run.const(x, dev)) if _is_float(x) else x for x in leaves]
-        a, k = tree_unflatten(r_leaves, spec)
-        out_r = func(*a, **k)
+    outs = {}
+    for attr in ("r", "lo"):
+        if any(getattr(x, attr) is not None for x in ivs):
+            z_leaves = [(getattr(x, attr) if getattr(x, attr) is not None else torch.zeros_like(x.c))
+                        if isinstance(x, Iv) else torch.zeros_like(run.const(x, dev)) if _is_float(x)
+                        else x for x in leaves]
+            a, k = tree_unflatten(z_leaves, spec)
+            outs[attr] = func(*a, **k)
     view = _is_view(func)
     base = ivs[0] if view else None
     if view and not isinstance(args[0], Iv):
         view, base = False, None
-    return _wrap_tree(run, out_c, out_r, base, view, tuple(leaves))
+    return _wrap_tree(run, out_c, outs.get("r"), outs.get("lo"), base, view, tuple(leaves))
 
 
 @_register("_to_copy")
@@ -399,20 +456,22 @@ def _to_copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
     dtype = b.get("dtype") or x.dtype
     dev = b.get("device") or x.device
-    c, r = run.ival(x, dev)
+    c, lo, r = run.ival_dd(x, dev)
     c = c.to(dev)
     r = None if r is None else r.to(dev)
+    lo = None if lo is None else lo.to(dev)
     if dtype in _REAL + _CPLX:
         if c.is_complex() and dtype in _REAL:
             raise run.refuse("conversion of a complex tensor to a real one")
         target = torch.complex128 if dtype in _CPLX else torch.float64
         if dtype not in (torch.float64, torch.complex128) and not (
-                r is None and bool((c.to(dtype).to(c.dtype) == c).all())):
+                r is None and lo is None and bool((c.to(dtype).to(c.dtype) == c).all())):
             raise run.refuse(f"conversion to {dtype} (rounding)",
                              "the enclosure is about the real-arithmetic network with float64 weights; "
                              "a cast inside forward rounds: remove it")
-        return run.wrap(c.to(target), None if r is None else r.to(target), (x,), check=False)
-    if r is not None:
+        return run.wrap(c.to(target), None if r is None else r.to(target), (x,), check=False,
+                        lo=None if lo is None else lo.to(target))
+    if r is not None or lo is not None:
         raise run.refuse(f"conversion of a computed value to {dtype} (data-dependent)")
     return c.to(dtype)
 
@@ -512,6 +571,8 @@ def _add(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         raise run.refuse(f"{func} with alpha={alpha!r}")
     dev = run.device_of(x, y)
     cplx = any(isinstance(v, complex) or isinstance(v, torch.Tensor) and v.is_complex() for v in (x, y))
+    if not cplx and alpha == 1 and any(isinstance(v, Iv) and v.lo is not None for v in (x, y)):
+        return _add_dd(run, x, y, sign, dev)
     if cplx:
         X, Y = _complex_lift(run, x, dev), _complex_lift(run, y, dev)
     else:
@@ -524,11 +585,34 @@ def _add(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(c, r, (x, y))
 
 
+def _add_dd(run: Run, x: Any, y: Any, sign: float, dev: Any) -> Iv:
+    """Double-double ``x ± y``: ``s + e = hx ± hy`` (TwoSum), ``t = fl(lx ± ly + e)``
+    (error ``≤ γ₂(|lx| + |ly| + |e|) ≤ 3U²(|hx| + |hy| + |s|)``), renormalised by TwoSum."""
+    hx, lx, rx = run.ival_dd(x, dev)
+    hy, ly, ry = run.ival_dd(y, dev)
+    if sign < 0:
+        hy = -hy
+        ly = None if ly is None else -ly
+    s_, e = ar.two_sum(hx, hy)
+    t = e
+    if lx is not None:
+        t = t + lx
+    if ly is not None:
+        t = t + ly
+    h, lo = ar.two_sum(s_, t)
+    R = (hx.abs() + hy.abs()).add_(s_.abs()).mul_(3 * ar.U * ar.U)
+    if rx is not None:
+        R = R + rx
+    if ry is not None:
+        R = R + ry
+    return run.wrap(h, ar.up(R, 4, 2 * ar.ETA), (x, y), lo=lo)
+
+
 @_register("neg")
 def _neg(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
-    c, r = run.ival(x, run.device_of(x))
-    return run.wrap(-c, None if r is None else r.clone(), (x,))
+    c, lo, r = run.ival_dd(x, run.device_of(x))
+    return run.wrap(-c, None if r is None else r.clone(), (x,), lo=None if lo is None else -lo)
 
 
 @_register("abs")
@@ -547,7 +631,7 @@ def _exact_value(run: Run, v: Any, dev: Any) -> Any:
     if isinstance(v, (int, float)):
         return float(v)
     if isinstance(v, Iv):
-        return v.c if v.r is None else None
+        return v.c if v.r is None and v.lo is None else None
     if isinstance(v, torch.Tensor):
         return run.ival(v, dev)[0]
     return None
@@ -569,8 +653,8 @@ def _mul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
             sc = s.unsqueeze(-1) if isinstance(s, torch.Tensor) else s
             c, r = ar.affine(torch.view_as_real(cx), None if rx is None else torch.view_as_real(rx), s=sc)
             return _finish_complex(run, c, r, (x, y))
-        if rx is None and ex is not None:
-            c, r = ar.mul((cx, None), (s if isinstance(s, torch.Tensor) else cx.new_tensor(s), None))
+        if rx is None and ex is not None and isinstance(s, torch.Tensor):
+            c, r = ar.mul((cx, None), (s, None))
         else:
             c, r = ar.affine(cx, rx, s=s)
         return run.wrap(c, r, (x, y))
@@ -647,6 +731,148 @@ def _abs_cache(run: Run, originals: dict) -> Callable:
     return f
 
 
+def _dd_weight(run: Run, spec: ar.LinearSpec, key: tuple, original: Any, bh: torch.Tensor,
+               bl: torch.Tensor | None = None) -> dict:
+    """The split weight of a tight linear map, cached for parameters and buffers."""
+    persistent = not isinstance(original, Iv) and id(original) in run.persistent
+    ck = ("ddw", id(original)) + key
+    if persistent:
+        hit = run.cache.get(ck)
+        if hit is not None and hit[0] is original:
+            return hit[1]
+    W = ar.prepare_weight(spec, bh, bl)
+    if persistent:
+        run.cache[ck] = (original, W)
+    return W
+
+
+def _tight_operands(run: Run, x: Any, w: Any, bias: Any) -> tuple | None:
+    """``(ah, al, ar)``, ``bh``, exact bias centre — or None when the tight path does not apply
+    (the weight or the bias carries a radius, complex data, tight mode off)."""
+    if not run.tight:
+        return None
+    dev = run.device_of(x, w)
+    ah, al, ar_ = run.ival_dd(x, dev)
+    if ah.is_complex():
+        return None
+    if isinstance(w, Iv) and (w.r is not None or w.lo is not None):
+        return None
+    bh = run.ival(w, dev)[0]
+    if bh.is_complex():
+        return None
+    bc = None
+    if bias is not None:
+        if isinstance(bias, Iv) and (bias.r is not None or bias.lo is not None):
+            return None
+        bc = run.ival(bias, dev)[0]
+        if bc.is_complex():
+            return None
+    return (ah, al, ar_), bh, bc
+
+
+def _conv_spec(stride: Any, padding: Any, dilation: Any, transposed: bool, out_pad: Any, groups: int,
+               W: torch.Tensor, nd: int, n: int) -> ar.LinearSpec:
+    G = groups
+    conv = aten.convolution.default
+
+    def op(a: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
+        return conv(a, wt, None, stride, padding, dilation, transposed, out_pad, G)
+
+    def op_cat(a1: torch.Tensor, m: torch.Tensor, Wd: dict) -> torch.Tensor:
+        # two n-term convolutions and one addition (each term: ≤ n + 1 roundings ≤ γ_{2n+1});
+        # torch's float64 im2col convolution slows down more than linearly with the channel count
+        T = conv(a1, Wd["B2p"], None, stride, padding, dilation, transposed, out_pad, G)
+        return T.add_(conv(m, Wd["bh"], None, stride, padding, dilation, transposed, out_pad, G))
+
+    def amax_a(t: torch.Tensor) -> torch.Tensor:
+        return t.amax(dim=tuple(range(1, t.dim())), keepdim=True)
+
+    Cout = int(W.shape[1]) * G if transposed else int(W.shape[0])
+
+    def amax_b(t: torch.Tensor) -> torch.Tensor:
+        if not transposed:
+            return t.amax(dim=tuple(range(1, t.dim())), keepdim=True)
+        ks = tuple(t.shape[2:])
+        v = t.reshape((G, -1, t.shape[1]) + ks)
+        mx = v.amax(dim=(1,) + tuple(range(3, v.dim())), keepdim=True)
+        return mx.expand_as(v).reshape(t.shape)
+
+    def out_b(t: torch.Tensor) -> torch.Tensor:
+        if not transposed:
+            vec = t.reshape(Cout)
+        else:
+            ks = tuple(t.shape[2:])
+            v = t.reshape((G, -1, t.shape[1]) + ks)
+            vec = v[:, 0].reshape(G, t.shape[1], -1)[:, :, 0].reshape(Cout)
+        return vec.reshape((1, Cout) + (1,) * (nd - 2))
+
+    ksz = tuple(int(v) for v in W.shape[2:])
+
+    def box(t: torch.Tensor) -> torch.Tensor:
+        # Σ over each receptive field of t ≥ 0: channel sums per group, then a one-channel conv of ones
+        N = t.shape[0]
+        sp = tuple(t.shape[2:])
+        csum = t.reshape((N, G, -1) + sp).sum(2)
+        ones = torch.ones(((G, 1) if not transposed else (G, 1)) + ksz, dtype=t.dtype, device=t.device)
+        out = conv(csum, ones, None, stride, padding, dilation, transposed, out_pad, G)
+        return out if G == 1 else out.repeat_interleave(Cout // G, dim=1)
+
+    def bias_shape(t: torch.Tensor) -> torch.Tensor:
+        return t.reshape((1, -1) + (1,) * (nd - 2))
+
+    return ar.LinearSpec(n=n, op=op, op_cat=op_cat, amax_a=amax_a, amax_b=amax_b, out_b=out_b, box=box,
+                         bias_shape=bias_shape,
+                         op32=_slow_conv32(stride, padding, dilation, transposed, out_pad, G, nd))
+
+
+def _slow_conv32(stride: Any, padding: Any, dilation: Any, transposed: bool, out_pad: Any, groups: int,
+                 nd: int) -> Callable | None:
+    """A float32 convolution through torch's im2col + GEMM kernels (``thnn``/``slow_conv*``: plain
+    sums of products, never oneDNN, Winograd or FFT), or None where there is none (groups, CUDA)."""
+    if groups != 1 or nd not in (3, 4, 5):
+        return None
+    st, pd, dl, op_ = list(stride), list(padding), list(dilation), list(out_pad)
+
+    def f(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if a.device.type != "cpu":
+            raise RuntimeError("float32 radius convolution on CPU only")
+        if nd == 3:  # 1-D: as 2-D with a unit axis
+            out = f2(a.unsqueeze(2), w.unsqueeze(2), [1] + st, [0] + pd, [1] + dl, [0] + op_)
+            return out.squeeze(2)
+        return f2(a, w, st, pd, dl, op_)
+
+    def f2(a: torch.Tensor, w: torch.Tensor, st: list, pd: list, dl: list, op_: list) -> torch.Tensor:
+        ks = list(w.shape[2:])
+        if len(ks) == 2:
+            if transposed:
+                return aten.slow_conv_transpose2d(a, w, ks, None, st, pd, op_, dl)
+            if all(d == 1 for d in dl):
+                return aten.thnn_conv2d(a, w, ks, None, st, pd)
+            return aten.slow_conv_dilated2d(a, w, ks, None, st, pd, dl)
+        if transposed:
+            return aten.slow_conv_transpose3d(a, w, ks, None, st, pd, op_, dl)
+        if all(d == 1 for d in dl):
+            return aten.slow_conv3d(a, w, ks, None, st, pd)
+        return aten.slow_conv_dilated3d(a, w, ks, None, st, pd, dl)
+
+    return f
+
+
+def _matmul_spec(n: int) -> ar.LinearSpec:
+    def op_cat(a1: torch.Tensor, m: torch.Tensor, Wd: dict) -> torch.Tensor:
+        bc = Wd.get("Bcat")
+        if bc is None:
+            bc = Wd["Bcat"] = torch.cat([Wd["B2p"], Wd["bh"]], -2)
+        return torch.matmul(torch.cat([a1, m], -1), bc)
+
+    return ar.LinearSpec(
+        n=n, op=torch.matmul, op_cat=op_cat,
+        amax_a=lambda t: t.amax(dim=-1, keepdim=True),
+        amax_b=lambda t: t.amax(dim=-2, keepdim=True),
+        out_b=lambda t: t,
+        box=lambda t: t.sum(dim=-1, keepdim=True))
+
+
 @_register("convolution")
 def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, w, bias = b["input"], b["weight"], b["bias"]
@@ -654,8 +880,9 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
     transposed, out_pad, groups = bool(b["transposed"]), b["output_padding"], int(b["groups"])
     (A, B) = _operands(run, x, w)
     bias_iv = _operands(run, bias)[0] if bias is not None else None
-    if not run.cache.get(("conv_checked", tuple(A[0].shape), tuple(B[0].shape), transposed, str(stride),
-                          str(padding), str(dilation), groups)):
+    ck = ("conv_checked", tuple(A[0].shape), tuple(B[0].shape), transposed, str(stride), str(padding),
+          str(dilation), groups, str(A[0].device))
+    if not run.cache.get(ck):
         backend = torch._C._select_conv_backend(A[0], B[0], None if bias_iv is None else bias_iv[0],
                                                 list(stride), list(padding), list(dilation), transposed,
                                                 list(out_pad), groups, None)
@@ -664,14 +891,22 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
             raise run.refuse(f"convolution backend {name}",
                              "only plain sum-of-products algorithms have Higham's bound (not Winograd/FFT/"
                              "cuDNN): run the enclosure on the CPU")
-        run.cache[("conv_checked", tuple(A[0].shape), tuple(B[0].shape), transposed, str(stride),
-                   str(padding), str(dilation), groups)] = True
+        run.cache[ck] = True
     W = B[0]
     ksize = 1
-    for s in W.shape[2:]:
-        ksize *= int(s)
-    n = (int(W.shape[0]) // groups if transposed else int(W.shape[1])) * ksize
-    n = max(n, 1)
+    for sz in W.shape[2:]:
+        ksize *= int(sz)
+    n = max((int(W.shape[0]) // groups if transposed else int(W.shape[1])) * ksize, 1)
+    nd = A[0].dim()
+    tight = _tight_operands(run, x, w, bias)
+    if tight is not None:
+        spec = _conv_spec(stride, padding, dilation, transposed, out_pad, groups, W, nd, n)
+        Wd = _dd_weight(run, spec, ("conv", transposed, groups), w, tight[1])
+        res = ar.dd_bilinear(spec, Wd, tight[0], tight[2])
+        if res is not None:
+            h, lo, r = res
+            return run.wrap(h, r, (x, w, bias), lo=lo)
+        run.used.add("tight-fallback")
 
     def op(a: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
         return aten.convolution.default(a, wt, None, stride, padding, dilation, transposed, out_pad, groups)
@@ -680,8 +915,6 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
 
     def center_op(a: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
         return aten.convolution.default(a, wt, bc, stride, padding, dilation, transposed, out_pad, groups)
-
-    nd = A[0].dim()
 
     def bshape(t: torch.Tensor) -> torch.Tensor:
         return t.reshape((1, -1) + (1,) * (nd - 2))
@@ -705,13 +938,21 @@ def _matmul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         m1, m2 = b["self"], b.get("mat2", b.get("vec", b.get("tensor")))
     if name == "addbmm":
         raise run.refuse(f"{func}")
+    if name in ("mm", "addmm", "bmm", "baddbmm"):
+        tight = _tight_operands(run, m1, m2, bias)
+        if tight is not None:
+            n = max(int(tight[0][0].shape[-1]), 1)
+            spec = _matmul_spec(n)
+            Wd = _dd_weight(run, spec, ("mm",), m2, tight[1])
+            res = ar.dd_bilinear(spec, Wd, tight[0], tight[2])
+            if res is not None:
+                h, lo, r = res
+                return run.wrap(h, r, (m1, m2, bias), lo=lo)
+            run.used.add("tight-fallback")
     A, B = _operands(run, m1, m2)
     bias_iv = _operands(run, bias)[0] if bias is not None else None
     n = max(int(A[0].shape[-1]), 1)
     bc = None if bias_iv is None else bias_iv[0]
-
-    def op(a: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-        return torch.matmul(a, m)
 
     def center_op(a: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         if bc is None:
@@ -723,7 +964,7 @@ def _matmul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         return torch.baddbmm(bc, a, m)
 
     originals = {id(B[0]): m2, id(A[0]): m1}
-    c, r = ar.bilinear(op, center_op, A, B, n, bias_iv, None, _abs_cache(run, originals))
+    c, r = ar.bilinear(torch.matmul, center_op, A, B, n, bias_iv, None, _abs_cache(run, originals))
     return run.wrap(c, r, (m1, m2, bias))
 
 
@@ -732,19 +973,60 @@ def _matmul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
            "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_max_pool3d")
 def _maxpool(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    """``|max xᵢ − max cᵢ| ≤ max |xᵢ − cᵢ|``: centre and radius are max-pooled (exact operations)."""
+    """``|max xᵢ − max cᵢ| ≤ max |xᵢ − cᵢ|``: centre and radius are max-pooled (exact operations).
+    A double-double centre: the low part of the maximum is the max-pool of the low parts over
+    the positions where the high part attains the maximum (non-overlapping windows), else the
+    low parts are rounded into the radius first."""
     x = args[0]
-    c, r = run.ival(x, run.device_of(x))
+    rest = args[1:]
+    name = func.overloadpacket.__name__
+    c, lo, r = run.ival_dd(x, run.device_of(x))
+    kfull = _tiles(b, c, name) if lo is not None else None
+    if lo is not None and kfull is None:
+        c, r = run.ival(x, run.device_of(x))
+        lo = None
     if c.is_complex():
         raise run.refuse("max-pool of a complex interval")
-    rest = args[1:]
     oc = func(c, *rest, **kwargs)
     orr = None if r is None else func(r, *rest, **kwargs)
+    vals = oc[0] if isinstance(oc, (tuple, list)) else oc
+    out_lo = None
+    if lo is not None and kfull is not None:
+        nd = c.dim() - len(kfull)
+        up_ = vals
+        for i, kk in enumerate(kfull):
+            up_ = up_.repeat_interleave(kk, dim=nd + i)
+        masked = torch.where(c == up_, lo, lo.new_tensor(-math.inf))
+        out_lo = func(masked, *rest, **kwargs)
+        out_lo = out_lo[0] if isinstance(out_lo, (tuple, list)) else out_lo
+    rv = None if orr is None else (orr[0] if isinstance(orr, (tuple, list)) else orr)
+    out = run.wrap(vals, rv, (x,), check=False, lo=out_lo)
     if isinstance(oc, (tuple, list)):
-        out = run.wrap(oc[0], None if orr is None else orr[0], (x,), check=False)
         return out, Poison(oc[1], "the indices of a max-pool (which input attains the maximum is "
                                   "not determined by an enclosure)")
-    return run.wrap(oc, orr, (x,), check=False)
+    return out
+
+
+def _tiles(b: dict, c: torch.Tensor, name: str) -> list[int] | None:
+    """The kernel (one size per spatial axis) when a max-pool's windows tile the input exactly
+    (stride = kernel, no padding or dilation), else None."""
+    if name.startswith("adaptive"):
+        return None
+    k = [int(v) for v in b["kernel_size"]]
+    st = [int(v) for v in (b.get("stride") or k)] or k
+    pad = b.get("padding", 0)
+    dil = b.get("dilation", 1)
+    pads = [int(v) for v in (pad if isinstance(pad, (list, tuple)) else [pad])]
+    dils = [int(v) for v in (dil if isinstance(dil, (list, tuple)) else [dil])]
+    dims = {"max_pool1d": 1, "max_pool2d": 2, "max_pool3d": 3}.get(name.replace("_with_indices", ""), len(k))
+    if len(k) == 1:
+        k = k * dims
+    if len(st) == 1:
+        st = st * dims
+    sizes = [int(v) for v in c.shape[-dims:]]
+    ok = (k == st and all(p == 0 for p in pads) and all(d == 1 for d in dils)
+          and all(sz % kk == 0 for sz, kk in zip(sizes, k)) and not b.get("ceil_mode", False))
+    return k if ok else None
 
 
 @_register("avg_pool1d", "avg_pool2d", "avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
@@ -792,13 +1074,21 @@ def _real_operand(run: Run, x: Any, what: str) -> tuple[torch.Tensor, torch.Tens
 
 @_register("relu")
 def _relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    """``|relu(x) − relu(c)| ≤ |x − c|``; the radius is 0 where the whole interval is ``≤ 0``."""
+    """``|relu(x) − relu(c)| ≤ |x − c|``; the radius is 0 where the whole interval is ``≤ 0``.
+    A double-double centre ``(h, l)`` (``|l| ≤ ulp(h)/2``) has the sign of ``h``."""
     x = b["self"]
-    c, r = _real_operand(run, x, "relu")
+    c, lo, r = run.ival_dd(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse("relu of a complex interval")
     center = torch.relu(c)
+    out_lo = None if lo is None else lo.masked_fill(c <= 0, 0.0)
     if r is None:
-        return run.wrap(center, None, (x,), check=False)
-    return run.wrap(center, r.masked_fill(c <= -r, 0.0), (x,), check=False)
+        return run.wrap(center, None, (x,), check=False, lo=out_lo)
+    if lo is None:
+        dead = c <= -r
+    else:  # h + l + r ≤ 0 when h < −r(1 + 2⁻⁵⁰) (then |l| ≤ U|h| cannot lift it above 0)
+        dead = c < -(r * (1.0 + 2.0 ** -50))
+    return run.wrap(center, r.masked_fill(dead, 0.0), (x,), check=False, lo=out_lo)
 
 
 def _leaky(run: Run, x: Any, alpha: Any, inputs: tuple) -> Iv:
@@ -997,10 +1287,11 @@ def _index_put(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 @_register("constant_pad_nd")
 def _pad(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, pad, value = b["self"], b["pad"], b.get("value", 0.0)
-    c, r = run.ival(x, run.device_of(x))
+    c, lo, r = run.ival_dd(x, run.device_of(x))
     out_c = aten.constant_pad_nd.default(c, pad, value)
     out_r = None if r is None else aten.constant_pad_nd.default(r, pad, 0.0)
-    return run.wrap(out_c, out_r, (x,), check=False)
+    out_lo = None if lo is None else aten.constant_pad_nd.default(lo, pad, 0.0)
+    return run.wrap(out_c, out_r, (x,), check=False, lo=out_lo)
 
 
 @_register("copy")
@@ -1008,12 +1299,13 @@ def _copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, src = b["self"], b["src"]
     dev = run.device_of(x, src)
     c, _ = run.ival(x, dev)
-    sc, sr = run.ival(src, dev)
+    sc, sl, sr = run.ival_dd(src, dev)
     if sc.is_complex() and not c.is_complex():
         raise run.refuse("copy of a complex value into a real tensor")
     out_c = torch.broadcast_to(sc.to(c.dtype), c.shape).clone()
     out_r = None if sr is None else torch.broadcast_to(sr.to(c.dtype), c.shape).clone()
-    return run.wrap(out_c, out_r, (x, src), check=False)
+    out_l = None if sl is None else torch.broadcast_to(sl.to(c.dtype), c.shape).clone()
+    return run.wrap(out_c, out_r, (x, src), check=False, lo=out_l)
 
 
 # -- batch normalisation ----------------------------------------------------------------------------
@@ -1114,46 +1406,68 @@ def _linear_weights(n_in: int, n_out: int, align_corners: bool, scale: float | N
     return M, None
 
 
-def _fraction_matrix(M: list[list[Fraction]], dev: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Float64 centres (nearest) and radii of an exact rational matrix."""
+def _fraction_matrix(M: list[list[Fraction]], dev: Any
+                     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Float64 double-double centres ``hi + lo`` and radii of an exact rational matrix."""
     import numpy as np
 
     rows, cols = len(M), len(M[0]) if M else 0
-    cen = np.zeros((rows, cols))
+    hi = np.zeros((rows, cols))
+    lo = np.zeros((rows, cols))
     rad = np.zeros((rows, cols))
-    any_r = False
     for i in range(rows):
         for j in range(cols):
             q = M[i][j]
-            f = float(q)  # correctly rounded
-            cen[i, j] = f
-            if Fraction(f) != q:
-                err = abs(Fraction(f) - q)
+            h = float(q)  # correctly rounded
+            rest = q - Fraction(h)
+            lv = float(rest)
+            err = abs(rest - Fraction(lv))
+            hi[i, j] = h
+            lo[i, j] = lv
+            if err:
                 e = float(err)
-                if Fraction(e) < err:
-                    e = float(np.nextafter(e, np.inf))
-                rad[i, j] = e
-                any_r = True
-    c = torch.tensor(cen, dtype=torch.float64, device=dev)
-    return c, (torch.tensor(rad, dtype=torch.float64, device=dev) if any_r else None)
+                rad[i, j] = e if Fraction(e) >= err else float(np.nextafter(e, np.inf))
+    t = lambda a: torch.tensor(a, dtype=torch.float64, device=dev)  # noqa: E731
+    return t(hi), (t(lo) if lo.any() else None), (t(rad) if rad.any() else None)
 
 
-def apply_matrix(c: torch.Tensor, r: torch.Tensor | None, Mc: torch.Tensor, Mr: torch.Tensor | None,
-                 axis: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Enclose ``M`` applied along ``axis`` of a real interval (``M`` given by centre and radius)."""
+def apply_matrix(c: torch.Tensor, lo: torch.Tensor | None, r: torch.Tensor | None, Mc: torch.Tensor,
+                 Ml: torch.Tensor | None, Mr: torch.Tensor | None, axis: int, tight: bool = True
+                 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Enclose ``M`` applied along ``axis`` of a real interval with centre ``c + lo``, where the
+    exact matrix is within ``Mr`` of ``Mc + Ml`` entrywise. Returns ``(c, lo, r)``."""
     ct = c.movedim(axis, -1)
+    lt = None if lo is None else lo.movedim(axis, -1)
     rt = None if r is None else r.movedim(axis, -1)
     n = max(int(Mc.shape[1]), 1)
-    MT = Mc.t()
-    MrT = None if Mr is None else Mr.t()
+    MT = Mc.t().contiguous()
+    if tight:
+        spec = _matmul_spec(n)
+        W = ar.prepare_weight(spec, MT, None if Ml is None else Ml.t().contiguous(),
+                              None if Mr is None else Mr.t().contiguous())
+        res = ar.dd_bilinear(spec, W, (ct, lt, rt), None)
+        if res is not None:
+            h, l, rr = res
+            return h.movedim(-1, axis).contiguous(), l.movedim(-1, axis).contiguous(), \
+                rr.movedim(-1, axis).contiguous()
+    if lt is not None:
+        ct, rt = collapse(ct, lt, rt)
+    # plain: the matrix Mc + Ml is rounded into Mc with its rounding added to Mr
+    if Ml is not None:
+        Mc2, Mr2 = collapse(Mc, Ml, Mr)
+        MT = Mc2.t().contiguous()
+        Mr = Mr2
+    MrT = None if Mr is None else Mr.t().contiguous()
     oc, orr = ar.bilinear(torch.matmul, torch.matmul, (ct, rt), (MT, MrT), n)
-    return oc.movedim(-1, axis).contiguous(), orr.movedim(-1, axis).contiguous()
+    return oc.movedim(-1, axis).contiguous(), None, orr.movedim(-1, axis).contiguous()
 
 
 @_register("upsample_bilinear2d", "upsample_linear1d")
 def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = args[0]
-    c, r = _real_operand(run, x, "interpolation")
+    c, lo, r = run.ival_dd(x, run.device_of(x))
+    if c.is_complex():
+        raise run.refuse("interpolation of a complex interval")
     k = 2 if func.overloadpacket.__name__ == "upsample_bilinear2d" else 1
     align = bool(b["align_corners"])
     in_sizes = [int(s) for s in c.shape[-k:]]
@@ -1165,7 +1479,7 @@ def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) ->
     else:
         osz = b["output_size"]
         scales = [b.get("scales_h"), b.get("scales_w")] if k == 2 else [b.get("scales")]
-    out_c, out_r = c, r
+    out_c, out_l, out_r = c, lo, r
     for j in range(k):
         axis = c.dim() - k + j
         M, _ = _linear_weights(in_sizes[j], int(osz[j]), align, scales[j])
@@ -1174,5 +1488,5 @@ def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) ->
         if mats is None:
             mats = _fraction_matrix(M, c.device)
             run.cache[key] = mats
-        out_c, out_r = apply_matrix(out_c, out_r, mats[0], mats[1], axis)
-    return run.wrap(out_c, out_r, (x,))
+        out_c, out_l, out_r = apply_matrix(out_c, out_l, out_r, mats[0], mats[1], mats[2], axis, run.tight)
+    return run.wrap(out_c, out_r, (x,), lo=out_l)

@@ -118,7 +118,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, TheorycheckError
 from theorycheck.nets import _enclosure_arith as ar
-from theorycheck.nets._enclosure_ops import Iv, Poison, Run
+from theorycheck.nets._enclosure_ops import Iv, Poison, Run, collapse
 from theorycheck.nets._enclosure_operators import enclose_operator
 from theorycheck.numerics.rounding import U, norm2_bounds, round_down, round_up
 
@@ -421,9 +421,13 @@ class Encloser:
     ((1, 2), True)
     """
 
-    def __init__(self, model: Any, *, device: Any = None, transcendental: str = "libm"):
+    def __init__(self, model: Any, *, device: Any = None, transcendental: str = "libm",
+                 tight: bool = True):
         from theorycheck.nets.adapters import ReconstructionMap
 
+        if not isinstance(tight, bool):
+            raise InvalidArgument(f"tight must be True or False, got {tight!r}")
+        self.tight = tight
         if transcendental not in _TRANSCENDENTAL:
             raise InvalidArgument(f"transcendental={transcendental!r}: use 'libm' or 'arb'")
         self.transcendental = transcendental
@@ -469,7 +473,8 @@ class Encloser:
 
     # -- evaluation --------------------------------------------------------------------------
     def _run(self) -> Run:
-        run = Run(transcendental=self.transcendental, cache=self.cache, persistent=self.persistent)
+        run = Run(transcendental=self.transcendental, cache=self.cache, persistent=self.persistent,
+                  tight=self.tight)
         self.path.clear()
         run.path = self.path
         return run
@@ -511,25 +516,28 @@ class Encloser:
         if rm.input == "adjoint":
             if rm.operator is None:
                 raise InvalidArgument("input='adjoint' needs the operator: pass A= or call bind(A)")
-            zc, zr = enclose_operator(rm.operator, yb, None, adjoint=True)
+            zc, zl, zr = enclose_operator(rm.operator, yb, None, None, adjoint=True, tight=self.tight)
             # the same dtype as the operator's own adjoint (it decides real vs two channels)
             probe = rm.operator.adjoint(torch.zeros((1,) + core, dtype=yb.dtype))
             if probe.is_complex() and not zc.is_complex():
-                zc, zr = zc.to(torch.complex128), zr.to(torch.complex128)
+                zc = zc.to(torch.complex128)
+                zl = None if zl is None else zl.to(torch.complex128)
+                zr = None if zr is None else zr.to(torch.complex128)
             elif not probe.is_complex() and zc.is_complex():
                 raise PreconditionError("enclose: the operator's adjoint is real but the enclosure is complex",
                                         hypothesis="supported layer")
             notes = (f"A^* y of {type(rm.operator).__name__} enclosed with dense transform factors "
                      "(arb-enclosed entries) and Higham's bound, not with the FFT",)
         else:
-            zc, zr = yb, None
+            zc, zl, zr = yb, None, None
         B = int(zc.shape[0])
         size = rm.batch_size or B
         run = self._run()
-        outs_c, outs_r = [], []
+        outs_c, outs_r, outs = [], [], []
         with self._context(run):
             for s in range(0, B, size):
-                chunk = Iv(zc[s:s + size].clone(), None if zr is None else zr[s:s + size].clone())
+                chunk = Iv(zc[s:s + size].clone(), None if zr is None else zr[s:s + size].clone(),
+                           lo=None if zl is None else zl[s:s + size].clone())
                 inp = rm._pack(chunk, torch.float64)
                 if rm.batched:
                     out = self.work(inp)
@@ -537,10 +545,11 @@ class Encloser:
                     out = torch.stack([self.work(inp[i]) for i in range(int(inp.shape[0]))])
                 if not isinstance(out, torch.Tensor):
                     raise InvalidArgument(f"the model returned {type(out).__name__}: enclose one tensor output")
-                out = rm._unpack(out, int(chunk.shape[0]))
-                oc, orr = _parts_of(out, run)
-                outs_c.append(oc)
-                outs_r.append(orr)
+                outs.append(rm._unpack(out, int(chunk.shape[0])))
+        for out in outs:  # outside the interpreter: plain tensor operations again
+            oc, orr = _parts_of(out, run)
+            outs_c.append(oc)
+            outs_r.append(orr)
         c = outs_c[0] if len(outs_c) == 1 else torch.cat(outs_c, 0)
         r = outs_r[0] if len(outs_r) == 1 else torch.cat(outs_r, 0)
         if rm.operator is not None:
@@ -555,7 +564,7 @@ def _parts_of(out: Any, run: Run) -> tuple[torch.Tensor, torch.Tensor]:
     if isinstance(out, Poison):
         raise run.refuse("the output is not defined by the real-arithmetic network")
     if isinstance(out, Iv):
-        c, r = out.c, out.r
+        c, r = (out.c, out.r) if out.lo is None else collapse(out.c, out.lo, out.r)
     elif isinstance(out, torch.Tensor):  # a constant output
         c = out.detach().to(torch.complex128 if out.is_complex() else torch.float64)
         r = None
@@ -590,7 +599,8 @@ def _build(c: torch.Tensor, r: torch.Tensor, run: Run, notes: tuple[str, ...]) -
     return Enclosure(c, r, None, None, tuple(assumptions), tuple(notes_l))
 
 
-def enclose(model: Any, y: Any, *, device: Any = None, transcendental: str = "libm") -> Enclosure:
+def enclose(model: Any, y: Any, *, device: Any = None, transcendental: str = "libm",
+            tight: bool = True) -> Enclosure:
     """Enclose the exact real-arithmetic output of ``model`` at the exact input ``y``.
 
     Parameters
@@ -633,7 +643,7 @@ def enclose(model: Any, y: Any, *, device: Any = None, transcendental: str = "li
     >>> bool(enc.contains(net.double()(torch.tensor([[1.0, 2.0]], dtype=torch.float64)).detach()))
     True
     """
-    return Encloser(model, device=device, transcendental=transcendental)(y)
+    return Encloser(model, device=device, transcendental=transcendental, tight=tight)(y)
 
 
 # ------------------------------------------------------------------------------------------
@@ -691,9 +701,9 @@ def lower_bound_ratio(enc0: Enclosure, enc1: Enclosure, y0: Any, y1: Any) -> flo
         raise InvalidArgument(f"y0 and y1 have shapes {a0.shape} and {a1.shape}")
     if np.iscomplexobj(a0) != np.iscomplexobj(a1):
         a0, a1 = a0.astype(np.complex128), a1.astype(np.complex128)
-    _, den = _diff_norm_bounds(a1, a0)
-    if den == 0.0:
+    if np.array_equal(a0, a1):
         raise InvalidArgument("y1 equals y0: the ratio is undefined")
+    _, den = _diff_norm_bounds(a1, a0)
     c0, c1 = enc0.center.numpy(), enc1.center.numpy()
     if np.iscomplexobj(c0) != np.iscomplexobj(c1):
         c0, c1 = c0.astype(np.complex128), c1.astype(np.complex128)
