@@ -54,12 +54,12 @@ error, measured at the same point: ``max_j |f_j^native − f_j^float64|`` for a
 lower-precision native evaluation, that discrepancy scaled by
 ``u_float64/u_native`` for the float64 evaluation, and, for a model that is
 float64 on the CPU, ``max_j |f_j^float32 − f_j^float64| · 2⁻²⁹`` from a float32
-copy (the *probe*; without it only the output term counts); at ``x + r`` the
-float64 estimate is also at least ``max_j |f_j^dup − f_j^float64|``, ``f^dup``
-the float64 logits of ``x + r`` evaluated as a batch of two copies of itself
-(another accumulation order through the same network, so that rounding that
-cancels inside it shows; batch statistics of two identical samples are those
-of the sample). The label of ``x`` must be decided
+copy (the *probe*; without it only the output term counts), and at ``x + r``
+also at least ``max_j |f_j^dup − f_j^float64|``, ``f^dup`` the float64 logits
+of ``x + r`` evaluated as a batch of two copies of itself (another
+accumulation order through the same network, so that rounding that cancels
+inside it shows; batch statistics of two identical samples are those of the
+sample). The label of ``x`` must be decided
 the same way (its margin beyond the allowance, the same class in both
 evaluations), and at ``x + r`` another class must win beyond the allowance in
 both. The search aims past the boundary by four times the output term so that
@@ -421,14 +421,16 @@ def _slice_data(data: Mapping[str, Any], i: int) -> dict[str, Any]:
 #   native_in, native_device  str     the model's own input dtype and device
 #   nat, nat_code, native_out          the same for the native evaluation (absent when it is
 #                                      the float64 evaluation)
-#   dup, dup_code  float64 (n, C), int8 (n,)  the float64 copy on x + r as a batch of two copies
-#                                      of itself (first row): another accumulation order
+#   dup, dup_code  float64 (n, C), int8 (n,)  float64 CPU models only: the model on x + r as a
+#                                      batch of two copies of itself (first row), another
+#                                      accumulation order
 #   probe, probe_code, probe_out       float32 CPU copy, one evaluation per point: (2, n, C),
 #                                      (2, n) (only for float64 CPU models, when it could be made)
 
 _REQUIRED = ("x", "r", "method", "search_status", "iterations", "f64", "f64_code", "f64_out",
-             "native_in", "native_device", "dup", "dup_code")
-_OPTIONAL = ("labels", "nat", "nat_code", "native_out", "probe", "probe_code", "probe_out")
+             "native_in", "native_device")
+_OPTIONAL = ("labels", "nat", "nat_code", "native_out", "probe", "probe_code", "probe_out", "dup",
+             "dup_code")
 
 
 def _bad(field: str, why: str) -> InvalidArgument:
@@ -531,10 +533,16 @@ def _validated(data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any
             raise _bad("nat", f"missing: the model's own evaluation ({D['native_in']} on {dev}) "
                               "is not the float64 one")
         D.update(nat=None, nat_code=None, native_out=None)
-    Dp = _array(data, "dup", "float64", shape=(n, C))
-    Dc = _array(data, "dup_code", "int8", shape=(n,))
-    _check_codes("dup", Dp, Dc)
-    D.update(dup=Dp, dup_code=Dc)
+    has_dup = [k in data for k in ("dup", "dup_code")]
+    if any(has_dup) != all(has_dup) or all(has_dup) != (D["nat"] is None):
+        raise InvalidArgument("witness: 'dup' and 'dup_code' are stored exactly for float64 CPU models")
+    if all(has_dup):
+        Dp = _array(data, "dup", "float64", shape=(n, C))
+        Dc = _array(data, "dup_code", "int8", shape=(n,))
+        _check_codes("dup", Dp, Dc)
+        D.update(dup=Dp, dup_code=Dc)
+    else:
+        D.update(dup=None, dup_code=None)
     has_probe = [k in data for k in ("probe", "probe_code", "probe_out")]
     if any(has_probe) and not all(has_probe):
         raise InvalidArgument("witness: 'probe', 'probe_code' and 'probe_out' come together")
@@ -580,7 +588,7 @@ def _check_structure(D: Mapping[str, Any]) -> None:
             if ((code[p, e] != 0) != found).any():
                 raise _bad(name, "the certification evaluations (x again, x + r twice) are made "
                                  "exactly for the samples whose search found a flip")
-    if ((D["dup_code"] != 0) != found).any():
+    if D["dup"] is not None and ((D["dup_code"] != 0) != found).any():
         raise _bad("dup_code", "x + r is evaluated as a batch of two copies exactly where a flip was found")
     if D["probe"] is not None:
         pc = D["probe_code"]
@@ -633,8 +641,9 @@ def _derive_impl(D: Mapping[str, Any]) -> dict[str, np.ndarray]:
         usable = (D["probe_code"] == 1) & np.isfinite(dp)
         d64 = np.where(usable, dp * (u64 / uP), 0.0)  # an unusable probe: no estimate
     # another accumulation order at x + r (a raising duplicate gives no estimate; NaN gives inf)
-    dd = np.where(D["dup_code"] == 1, _disc(D["dup"], F[1, 0]), 0.0)
-    d64[1] = np.maximum(d64[1], dd)
+    if D["dup"] is not None:
+        dd = np.where(D["dup_code"] == 1, _disc(D["dup"], F[1, 0]), 0.0)
+        d64[1] = np.maximum(d64[1], dd)
     if not nat:
         dN = d64
     tau64 = _K_OUT * (u64 * _rowmax_abs(F[:, 0]) + t64) + _K_DELTA * d64          # (2, n)
@@ -790,7 +799,7 @@ def _rerun(data: Mapping[str, Any], model: Any) -> dict[str, Any]:
                 idx = np.flatnonzero(D["probe_code"][p] != 0)
                 if idx.size:
                     ev.run("probe", p, 0, idx, Xp[p][idx])
-        idx = np.flatnonzero(D["dup_code"] != 0)
+        idx = np.flatnonzero(D["dup_code"] != 0) if D["dup"] is not None else np.zeros(0, dtype=int)
         if idx.size:
             ev.run("dup", 1, 0, idx, Xp[1][idx])
         new = dict(data)
@@ -903,7 +912,8 @@ class _Evals:
 
     def run(self, kind: str, p: int, e: int, idx: np.ndarray, Xp: np.ndarray, twice: bool = False) -> None:
         """Evaluation ``e`` of the rows ``Xp`` (samples ``idx``) at point ``p``; ``twice``: evaluations 0 and 1 in a row."""
-        if (kind == "nat" and not self.has_nat) or (kind == "probe" and not self.has_probe):
+        if (kind == "nat" and not self.has_nat) or (kind == "probe" and not self.has_probe) \
+                or (kind == "dup" and self.has_nat):
             return
         from theorycheck._classifier_models import run_alone
 
@@ -921,7 +931,7 @@ class _Evals:
         self.run("nat", p, e or 0, idx, Xp, twice=e is None)
         if not e:
             self.run("probe", p, 0, idx, Xp)
-        if p == 1 and e is None:
+        if p == 1 and e is None and not self.has_nat:
             self.run("dup", 1, 0, idx, Xp)
 
     def clear(self, p: int, idx: np.ndarray) -> None:
@@ -948,8 +958,9 @@ class _Evals:
             "f64": self.F.copy(), "f64_code": self.Fc.copy(),
             "f64_out": self._coarsest(self.outs["f64"], "float64"),
             "native_in": _torch_name(ms.native_dtype), "native_device": str(ms.native_device),
-            "dup": self.Dp.copy(), "dup_code": self.Dc.copy(),
         }
+        if not self.has_nat:
+            d.update(dup=self.Dp.copy(), dup_code=self.Dc.copy())
         if self.has_nat:
             d.update(nat=self.N.copy(), nat_code=self.Nc.copy(),
                      native_out=self._coarsest(self.outs["nat"], d["native_in"]))

@@ -344,8 +344,38 @@ def test_witness_reports_which_precisions_flipped():
     m64 = _mlp(seed=2, dtype=torch.float64)
     w64 = search_minimal_perturbation(m64, np.random.default_rng(2).standard_normal((8, 10)), device="cpu")
     assert "float32 probe" in w64.values["native"]
-    assert "nat" not in w64.witness.data and "probe" in w64.witness.data
+    assert "nat" not in w64.witness.data and "probe" in w64.witness.data and "dup" in w64.witness.data
     assert np.array_equal(w64.flipped_float64, w64.flipped_native)
+    assert "nat" in w.witness.data and "probe" not in w.witness.data and "dup" not in w.witness.data
+
+
+class _RoundingOnly(nn.Module):
+    """Identically zero in exact arithmetic: (x·w) − Σ x_i w_i, two accumulation orders of one sum."""
+
+    def __init__(self, d: int, dtype=torch.float64):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.w = nn.Parameter(torch.randn(d, 1, dtype=torch.float64, generator=g).to(dtype))
+
+    def forward(self, x):
+        return (x @ self.w)[:, 0] - (x * self.w[:, 0]).sum(1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_flips_made_of_rounding_noise_are_not_certified(dtype):
+    # ground truth: the classifier is the zero function, so no label exists and nothing flips;
+    # every "flip" the search finds is rounding noise of one accumulation order
+    m = _RoundingOnly(513, dtype).eval()
+    rng = np.random.default_rng(0)
+    statuses = []
+    for t in range(30):
+        w = search_minimal_perturbation(m, rng.standard_normal(513), method="random", device="cpu", seed=t,
+                                        batched=False)
+        statuses.append(w.status)
+        assert not w.success, (t, w.values["margin"], w.values["allowance_float64"])
+    assert set(statuses) <= {"label_tie", "not_certified", "precision_mismatch", "not_found"}
+    if dtype == torch.float64:  # the label of x looked decided and the search did flip: refused
+        assert "not_certified" in statuses or "precision_mismatch" in statuses
 
 
 # ------------------------------------------------------------------------------------------
