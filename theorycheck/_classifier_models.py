@@ -56,6 +56,7 @@ def _int(value: Any, name: str, minimum: int) -> int:
 _MAX_ENTRIES = 10 ** 8          # entries of a synthetic data set
 _MAX_EPOCHS = 100_000
 _MAX_WORK = 1e13                # epochs × samples × parameters of a training run
+_MAX_PARAMS = 1e8               # weights of the small models
 
 
 def _seed(seed: Any) -> int:
@@ -154,6 +155,9 @@ class MLP(nn.Module):
     """
 
     def __init__(self, d: int = 64, n_classes: int = 10, hidden: int = 128):
+        d, n_classes, hidden = _int(d, "d", 1), _int(n_classes, "n_classes", 1), _int(hidden, "hidden", 1)
+        refuse_size(float(d + hidden + n_classes) * hidden, _MAX_PARAMS, "an MLP with "
+                    f"{float(d + hidden + n_classes) * hidden:.3g} weights", "use smaller layers")
         super().__init__()
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(d, hidden), nn.ReLU(),
                                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
@@ -170,9 +174,12 @@ class SmallCNN(nn.Module):
     """
 
     def __init__(self, side: int = 8, n_classes: int = 10, channels: int = 16):
-        super().__init__()
+        side, n_classes, channels = _int(side, "side", 2), _int(n_classes, "n_classes", 1), _int(channels, "channels", 1)
         if side % 2:
             raise InvalidArgument(f"SmallCNN needs an even image side, got {side}")
+        n_par = float(channels) * (9 + 18 * channels) + 2.0 * channels * (side // 2) ** 2 * 64
+        refuse_size(n_par, _MAX_PARAMS, f"a SmallCNN with {n_par:.3g} weights", "use a smaller side or fewer channels")
+        super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(),
             nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))

@@ -49,25 +49,30 @@ In each, the winning logit must beat the runner-up by more than a **rounding
 allowance** ``τ = 16 (u max_j |f_j| + η) + 4 δ``: ``u`` the unit roundoff of the
 evaluation's precision (``2⁻⁵³`` float64, ``2⁻²⁴`` float32, ``2⁻¹¹`` float16,
 ``2⁻⁸`` bfloat16), ``η`` its smallest subnormal (the absolute error floor of
-one operation) and ``δ`` an estimate of the evaluation's own rounding
-error, measured at the same point: ``max_j |f_j^native − f_j^float64|`` for a
-lower-precision native evaluation, that discrepancy scaled by
-``u_float64/u_native`` for the float64 evaluation, and, for a model that is
-float64 on the CPU, ``max_j |f_j^float32 − f_j^float64| · 2⁻²⁹`` from a float32
-copy (the *probe*; without it only the output term counts), and at ``x + r``
-also at least ``max_j |f_j^dup − f_j^float64|``, ``f^dup`` the float64 logits
-of ``x + r`` evaluated as a batch of two copies of itself (another
-accumulation order through the same network, so that rounding that cancels
-inside it shows; batch statistics of two identical samples are those of the
-sample). The label of ``x`` must be decided
-the same way (its margin beyond the allowance, the same class in both
-evaluations), and at ``x + r`` another class must win beyond the allowance in
-both. The search aims past the boundary by four times the output term so that
-this usually succeeds at once; otherwise ``r`` is enlarged by the factor the
-measured margins call for (linear interpolation between ``x`` and ``x + r``,
-at least ``1 + 10⁻⁶`` and at most ``1 + max(0.01, 256 u)`` per round, four
-rounds). ``x + r`` is evaluated twice in a row (consecutive calls), ``x``
-once before the search and once after.
+one operation) and ``δ`` an estimate of the evaluation's own rounding error,
+measured at the same point:
+
+* lower-precision model: ``δ_native = max_j |f_j^native − f_j^float64|`` and
+  ``δ_float64 = δ_native · u_float64/u_native``;
+* float64 CPU model (one evaluation): ``max_j |f_j^float32 − f_j^float64| · 2⁻²⁹``
+  from a float32 copy (the *probe*), and at ``x + r`` at least
+  ``max_j |f_j^dup − f_j^float64|``, ``f^dup`` the logits of ``x + r`` evaluated
+  as a batch of two copies of itself: another accumulation order through the
+  same network, so that rounding that cancels inside it shows (batch
+  statistics of two identical samples are those of the sample).
+
+The allowance assumes that an evaluation computes in its dtype; a model that
+casts to a lower precision inside is covered only through these estimates.
+The label of ``x`` must be decided the same way (its margin beyond the
+allowance, the same class in both evaluations), and at ``x + r`` another class
+must win beyond the allowance in both. The search aims past the boundary by
+four times the output term so that this usually succeeds at once; otherwise
+``r`` is enlarged by the factor the measured margins call for (linear
+interpolation between ``x`` and ``x + r``, at least ``1 + 10⁻⁶`` and at most
+``1 + max(0.01, 256 u)`` per round, four rounds). ``x + r`` is evaluated twice
+in a row (consecutive calls), ``x`` once before the search and once after.
+Float16 and bfloat16 models are searched with a float32 copy (their gradients
+are too coarse) and certified in their own dtype.
 
 ``certified-float64`` is therefore a statement about these two named float
 evaluations with their rounding counted (not about the real-arithmetic

@@ -566,6 +566,14 @@ def test_data_and_training_helpers_refuse_bad_arguments():
                 why = _refused(lambda: fn(**{**kw, p: v}))
                 if why:
                     problems.append(f"{fn.__name__} {p}={v!r}: {why}")
+    for cls, kw, bad in ((tcm.MLP, {}, {"d": [2 ** 40, 0, "3", True], "hidden": [0, 10 ** 9], "n_classes": [0]}),
+                         (tcm.SmallCNN, {}, {"side": [7, 0, 2 ** 30, 1.5], "channels": [True, 10 ** 6],
+                                             "n_classes": [-1]})):
+        for p, vals in bad.items():
+            for v in vals:
+                why = _refused(lambda: cls(**{**kw, p: v}))
+                if why:
+                    problems.append(f"{cls.__name__} {p}={v!r}: {why}")
     X, y = np.random.default_rng(0).standard_normal((3, 6)), [0, 1, 2]
     for p, vals in {"epochs": [2 ** 70, -1, 1.5], "lr": [None, "3", True, -1, 0, math.nan, math.inf, 1e300],
                     "weight_decay": [None, "3", -1, math.nan, 1e300], "batch_size": [0, 1.5, "2"],
