@@ -369,12 +369,13 @@ class ClassifierWitness(CheckResult):
         for i in range(len(self)):
             yield self.item(i)
 
-    def recheck(self, model: Any) -> Any:
+    def recheck(self, model: Any, *, batch_size: int | None = None) -> Any:
         """Re-run ``model`` on every stored ``x`` and ``x + r`` (alone, twice, float64 and its own dtype); True where the flip is certified.
 
         The same evaluations and rounding allowances as the search (see the
         module docstring); a float32/float16 model is checked in its own
-        dtype *and* in float64. The model is never modified.
+        dtype *and* in float64. The model is never modified. ``batch_size``
+        is accepted for compatibility and unused (every input is evaluated alone).
 
         Theorem: THEORY.md §5.
         Rigor: certified-float64.
