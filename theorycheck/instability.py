@@ -1383,7 +1383,17 @@ def _reevaluate(model: Any, opts: Mapping[str, Any], rec: Mapping[str, Any], Y: 
 def _model_arg(psi: Any, model: Any) -> Any:
     if psi is not None and model is not None and psi is not model:
         raise InvalidArgument("pass the network once, as model= (psi= is its older name)")
-    return model if model is not None else psi
+    model = model if model is not None else psi
+    if model is not None and not callable(model):
+        raise InvalidArgument(f"model must be a torch.nn.Module, a callable or a ReconstructionMap, got "
+                              f"{type(model).__name__}")
+    return model
+
+
+def _result_arg(result: Any) -> CheckResult:
+    if not isinstance(result, CheckResult):
+        raise InvalidArgument(f"pass a loaded result (CheckResult), got {type(result).__name__}")
+    return result
 
 
 def _no_witness(name: str, result: CheckResult, kind: str) -> CheckResult:
@@ -1431,6 +1441,7 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
     Theorem: universal instability theorem (THEORY.md §3).
     Rigor: the saved certificate's (never above it).
     """
+    _result_arg(cert)
     model = _model_arg(psi, model)
     name = "verify:instability"
     w = cert.witness
@@ -1742,6 +1753,7 @@ def verify_noise_instability(result: CheckResult, psi: Any = None, *, model: Any
     Theorem: universal instability theorem, "not rare" (THEORY.md §3).
     Rigor: the saved result's (never above it).
     """
+    _result_arg(result)
     model = _model_arg(psi, model)
     name = "verify:random_noise_instability"
     w = result.witness
@@ -2007,6 +2019,7 @@ def verify_accuracy(result: CheckResult, psi: Any = None, *, model: Any = None) 
     Theorem: accuracy test of THEORY.md §4.
     Rigor: numerical (the saved result's).
     """
+    _result_arg(result)
     model = _model_arg(psi, model)
     name = "verify:accuracy"
     w = result.witness
@@ -2251,6 +2264,7 @@ def verify_sampling_monotonicity(result: CheckResult, model: Any = None) -> Chec
     Theorem: "more samples must not hurt" (THEORY.md §4).
     Rigor: the saved result's (never above it).
     """
+    _result_arg(result)
     name = "verify:sampling_monotonicity"
     w = result.witness
     if w is None or w.kind != "sampling":
@@ -2635,6 +2649,7 @@ def verify_training_set_audit(result: CheckResult, X: Any = None) -> CheckResult
     Theorem: universal instability theorem, training version (THEORY.md §3).
     Rigor: the saved result's (never above it).
     """
+    _result_arg(result)
     name = "verify:training_set_audit"
     w = result.witness
     if not isinstance(result, TrainingSetAudit) or w is None or w.kind != "training_pairs":
@@ -2688,7 +2703,9 @@ def verify_training_set_audit(result: CheckResult, X: Any = None) -> CheckResult
     rerun = False
     if X is not None and not problems:
         try:
-            Xv = np.asarray(to_numpy(X))
+            Xv = as_array(X, "X")
+            if Xv.ndim < 1:
+                raise InvalidArgument("X must be the training set (n, *A.in_shape)")
             op = _record_op(rec)
             if op is None:
                 problems.append("cannot re-run the audit: the operator is opaque (not stored)")
@@ -3210,6 +3227,7 @@ def verify_optimality_constant(result: CheckResult) -> CheckResult:
     Theorem: optimal maps, Paradox II (THEORY.md §3).
     Rigor: the saved result's (proven when the recomputation is).
     """
+    _result_arg(result)
     name = "verify:optimality_constant"
     w = result.witness
     if not isinstance(result, OptimalityConstant) or w is None or w.kind != "points":
@@ -3253,6 +3271,7 @@ def verify_chebyshev_radius(result: CheckResult) -> CheckResult:
     Theorem: minimum enclosing ball duality (THEORY.md §3).
     Rigor: proven.
     """
+    _result_arg(result)
     name = "verify:chebyshev_radius"
     w = result.witness
     if not isinstance(result, ChebyshevRadius) or w is None or w.kind != "points":

@@ -297,7 +297,9 @@ def search_worst_perturbation(
     if device is None:
         dev = resolve_device(None) if pm.is_module and pm.device is None else (pm.device or torch.device("cpu"))
     else:
-        dev = resolve_device(device)
+        from theorycheck.nets.adapters import _torch_device
+
+        dev = _torch_device(device)
     B = xb.shape[0]
     interrupted = False
     trace_rows: list[tuple] = []
@@ -331,7 +333,12 @@ def search_worst_perturbation(
         def forward(r: Any) -> tuple[Any, Any, Any]:
             dy = A.apply(r) if domain == "image" else r
             out = f(y0 + dy)
-            return 0.5 * _bnorm(out - ref) ** 2, _bnorm(out - p0), out
+            # ½‖·‖² without the square root: its gradient at a zero difference is 0, not 0·∞ = NaN
+            diff = (out - ref).reshape(out.shape[0], -1)
+            fit = 0.5 * (diff.real ** 2 + diff.imag ** 2 if diff.is_complex() else diff ** 2).sum(1)
+            with torch.no_grad():
+                change = _bnorm(out - p0)
+            return fit, change, out
 
         lam_t = None if budget is not None else (
             torch.full_like(base, lam) if lam is not None else None)
@@ -362,7 +369,9 @@ def search_worst_perturbation(
                 for it in range(steps):
                     r.requires_grad_(True)
                     fit, change, _ = forward(r)
-                    obj = fit if budget is not None else fit - 0.5 * lam_t * _bnorm(r) ** 2
+                    rr = r.reshape(r.shape[0], -1)
+                    sq_r = (rr.real ** 2 + rr.imag ** 2 if rr.is_complex() else rr ** 2).sum(1)
+                    obj = fit if budget is not None else fit - 0.5 * lam_t * sq_r
                     (g,) = torch.autograd.grad(obj.sum(), r)
                     with torch.no_grad():
                         r = r.detach()
@@ -610,6 +619,8 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
     Rigor: the saved result's (never above it).
     """
     model = _model_arg(psi, model)
+    if not isinstance(result, CheckResult):
+        raise InvalidArgument(f"pass a loaded result (CheckResult), got {type(result).__name__}")
     name = "verify:worst_perturbation"
     w = result.witness
     if not isinstance(result, PerturbationWitness) or w is None or w.kind != "perturbation":

@@ -368,6 +368,15 @@ class ReconstructionMap:
                  eval_mode: bool | None = None):
         if not callable(model):
             raise InvalidArgument(f"model must be a torch.nn.Module or a callable, got {type(model).__name__}")
+        for name, v in (("input", input), ("layout", layout), ("backend", backend)):
+            if v is not None and not isinstance(v, str):
+                raise InvalidArgument(f"{name} must be a string, got {type(v).__name__}")
+        for name, v in (("complex_as_channels", complex_as_channels), ("eval_mode", eval_mode),
+                        ("batched", batched)):
+            if v is not None and not isinstance(v, (bool, str)):
+                raise InvalidArgument(f"{name} must be None, True or False, got {type(v).__name__}")
+        if batched is not None and not isinstance(batched, bool):
+            raise InvalidArgument(f"batched must be None, True or False, got {batched!r}")
         if input not in _INPUTS:
             raise InvalidArgument(f"input={input!r}: use 'measurements' or 'adjoint'")
         self.is_module = isinstance(model, torch.nn.Module)
@@ -398,12 +407,7 @@ class ReconstructionMap:
         self.batched = bool(batched)
         self.eval_mode = eval_mode
         self.batch_size = batch_size
-        if device is not None:
-            try:
-                device = torch.device(device)
-            except (RuntimeError, TypeError) as exc:
-                raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
-        self.device = device
+        self.device = _torch_device(device)
         self.operator: LinearOperator | None = None if A is None else as_operator(A)
         if self.input == "adjoint" and self.operator is None:
             pass  # bound later by the checks (bind(A))
@@ -579,7 +583,7 @@ class ReconstructionMap:
         Theorem: none.
         Rigor: not applicable.
         """
-        with self._session(device, dtype) as f:
+        with self._session(_torch_device(device), _torch_dtype(dtype)) as f:
             yield f
 
     @contextlib.contextmanager
@@ -649,6 +653,8 @@ class ReconstructionMap:
             if self.backend == "numpy":
                 return torch.as_tensor(self._numpy_call(to_numpy(y)), device=y.device)
             batch, core = self._split(tuple(y.shape))
+            if y.numel() == 0:
+                raise InvalidArgument(f"y is empty (shape {tuple(y.shape)}): pass measurements")
             yb = y.reshape((-1,) + core) if self.operator is not None else y.unsqueeze(0)
             ctx = contextlib.nullcontext() if y.requires_grad else torch.no_grad()
             with ctx, self.session() as f:
@@ -659,6 +665,8 @@ class ReconstructionMap:
     def _numpy_call(self, y: Any) -> np.ndarray:
         arr = _measurements(y, "y")
         batch, core = self._split(arr.shape)
+        if any(b == 0 for b in batch):
+            raise InvalidArgument(f"y has an empty batch (shape {arr.shape}): pass measurements")
         yb = arr.reshape((-1,) + core) if self.operator is not None else arr[None]
         out = self.evaluate_batch(yb)
         return out.reshape(batch + out.shape[1:]) if self.operator is not None else out[0]
@@ -678,7 +686,11 @@ class ReconstructionMap:
             if dtype != "float64":
                 raise InvalidArgument(f"dtype={dtype!r}: pass a torch dtype or 'float64'")
             dtype, device = torch.float64, device or "cpu"
-        outs, _ = self._evaluate(yb, dtype, device)
+        dtype, device = _torch_dtype(dtype), _torch_device(device)
+        arr = _measurements(yb, "yb", batch=True)
+        if self.operator is not None:
+            self._split(arr.shape[1:])
+        outs, _ = self._evaluate(arr, dtype, device)
         return outs[0]
 
     def _evaluate(self, yb: Any, dtype: Any, device: Any, *, repeats: int = 1, per_sample: bool = False,
@@ -689,7 +701,7 @@ class ReconstructionMap:
         the other samples of the batch; ``fresh``: a new private model copy (no cache);
         ``single``: a numpy function gets float32/complex64 input (the float32 evaluation).
         """
-        yb = _measurements(yb, "y")  # a float64/complex128 copy, finite
+        yb = _measurements(yb, "y", batch=True)  # a float64/complex128 copy, finite, exact
         if single:
             yb = yb.astype(np.complex64 if yb.dtype.kind == "c" else np.float32)
         B = int(yb.shape[0])
@@ -763,12 +775,15 @@ class ReconstructionMap:
         Theorem: none.
         Rigor: certified-float64 when the returned evaluation is ``ok`` and its ``reason`` empty.
         """
-        arr = _measurements(y, "y")
-        if arr.ndim == 0:
-            raise InvalidArgument("y must be a batch (B, *A.out_shape) of measurements")
+        arr = _measurements(y, "y", batch=True)
         if self.operator is not None:
             self._split(arr.shape[1:])
         repeats = _count(repeats, "repeats")
+        if repeats > 64:
+            raise InvalidArgument(f"repeats={repeats}: at most 64 evaluations of the same input")
+        noise = _flag(noise, "noise")
+        if noise:
+            _scales(noise_scale, int(arr.shape[0]))
         precision = "float64"
         try:
             outs, dtypes = self._evaluate(arr, torch.float64, "cpu", repeats=repeats, per_sample=True,
@@ -839,17 +854,23 @@ class ReconstructionMap:
         """
         from theorycheck.numerics.rounding import norm2, round_up
 
-        arr = _measurements(y, "y")
+        arr = _measurements(y, "y", batch=True)
+        if self.operator is not None:
+            self._split(arr.shape[1:])
+        from theorycheck.numerics.validation import integer_arg
+
+        seed = integer_arg(seed, "seed", minimum=0)
         B = int(arr.shape[0])
+        scales = _scales(scale, B)
         if outputs is None:
             ev = self.evaluate_float64(arr, repeats=1)
             if not ev.ok:
                 raise InvalidArgument(f"cannot estimate the rounding noise: {ev.reason}")
             outputs = ev.output
-        P = np.asarray(outputs)
-        if P.shape[0] != B:
-            raise InvalidArgument(f"outputs hold {P.shape[0]} samples for {B} inputs")
-        scales = np.broadcast_to(np.asarray(math.inf if scale is None else scale, dtype=np.float64), (B,))
+        P = _measurements(outputs, "outputs", batch=True)
+        if P.shape[0] != B or (self.image_shape is not None and P.shape[1:] != tuple(self.image_shape)):
+            raise InvalidArgument(f"outputs must hold one image {self.image_shape} per input ({B}), got "
+                                  f"shape {P.shape}")
         floor = np.array([output_rounding_floor(P[i]) for i in range(B)])
         cplx = arr.dtype.kind == "c"
         probes, owner = [], []  # owner: (sample, level): level 0 plain, else Richardson (4 points)
@@ -979,27 +1000,76 @@ def lazy_torch_isfinite(t: Any) -> Any:
     return torch.isfinite(t.detach()).all()
 
 
+def _flag(v: Any, name: str) -> bool:
+    from theorycheck.numerics.validation import bool_arg
+
+    return bool_arg(v, name)
+
+
+def _scales(scale: Any, B: int) -> np.ndarray:
+    """Per-sample witness scales: None (no limit), a positive number, or one per sample."""
+    if scale is None:
+        return np.full(B, math.inf)
+    if isinstance(scale, (bool, np.bool_, str, bytes)):
+        raise InvalidArgument(f"scale must be None, a positive number or one per sample, got {scale!r}")
+    try:
+        arr = np.asarray(to_numpy(scale), dtype=np.float64)
+    except (TypeError, ValueError, InvalidArgument) as exc:
+        raise InvalidArgument(f"scale must be None, a positive number or one per sample: {exc}") from None
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.size != B) or np.any(np.isnan(arr)) or np.any(arr <= 0):
+        raise InvalidArgument(f"scale must be positive (inf: no limit), one number or {B} numbers; got {scale!r}")
+    return np.broadcast_to(arr, (B,)).copy()
+
+
 def _count(v: Any, name: str) -> int:
     from theorycheck.numerics.validation import integer_arg
 
     return integer_arg(v, name)
 
 
-def _measurements(y: Any, name: str) -> np.ndarray:
-    """A float64/complex128 copy of a measurement batch; NaN/inf and non-numbers refused."""
-    try:
-        arr = np.asarray(to_numpy(y))
-    except InvalidArgument:
-        raise
-    except Exception as exc:  # noqa: BLE001 - ragged lists and the like
-        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from exc
-    if arr.dtype.kind not in "biufc":
-        raise InvalidArgument(f"{name} has dtype {arr.dtype}: pass numbers")
-    with np.errstate(over="ignore", invalid="ignore"):
-        arr = np.array(arr, dtype=np.complex128 if arr.dtype.kind == "c" else np.float64)
-    if not bool(np.all(np.isfinite(arr))):
-        raise InvalidArgument(f"{name} contains NaN or inf: pass finite measurements")
+def _measurements(y: Any, name: str, batch: bool = False) -> np.ndarray:
+    """A float64/complex128 copy of measurements (converted exactly: values float64 cannot hold are
+    refused, never rounded); NaN/inf, non-numbers and (``batch``) empty batches refused."""
+    from theorycheck.numerics.backend import as_array
+
+    if isinstance(y, (bool, np.bool_)):
+        raise InvalidArgument(f"{name} must be an array of measurements, got {y!r}")
+    arr = as_array(y, name)
+    if batch and (arr.ndim == 0 or arr.shape[0] == 0):
+        raise InvalidArgument(f"{name} must be a non-empty batch (B, *A.out_shape) of measurements, "
+                              f"got shape {arr.shape}")
+    if arr.size == 0:
+        raise InvalidArgument(f"{name} is empty: pass measurements")
     return arr
+
+
+def _torch_dtype(dtype: Any) -> Any:
+    """``None`` or a real torch floating dtype (refused otherwise, with the reason)."""
+    if dtype is None:
+        return None
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise InvalidArgument(f"dtype must be a real torch floating dtype (e.g. torch.float64), got {dtype!r}")
+    return dtype
+
+
+def _torch_device(device: Any) -> Any:
+    """A usable ``torch.device`` (None stays None); unknown or unavailable devices refused."""
+    if device is None:
+        return None
+    if isinstance(device, (bool, np.bool_)) or not isinstance(device, (str, int, torch.device)):
+        raise InvalidArgument(f"device must be 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidArgument(f"device {device!r}: CUDA is not available on this machine; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidArgument(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type != "cpu":
+        raise InvalidArgument(f"device {device!r}: use 'cpu' or 'cuda'")
+    return dev
 
 
 def _complex(re: Any, im: Any) -> Any:
