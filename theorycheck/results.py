@@ -493,6 +493,7 @@ PROVIDERS: dict[str, str] = {
     "OptimalityConstant": "theorycheck.instability",
     "PerturbationWitness": "theorycheck.search",
     "RobustnessReport": "theorycheck.classification",
+    "ClassifierWitness": "theorycheck.classification",
     # check names with a registered verifier
     "certified_optimality": "theorycheck.solvers.certify",
     "rip_constant": "theorycheck.rnsp",
@@ -510,6 +511,8 @@ PROVIDERS: dict[str, str] = {
     "worst_perturbation": "theorycheck.search",
     "solver_on_impossibility_family": "theorycheck.impossibility",
     "linear_sensitivity": "theorycheck.classification",
+    "classifier_perturbation": "theorycheck.classification",
+    "classifier_robustness": "theorycheck.classification",
     "phase_transition": "theorycheck.rnsp",
 }
 

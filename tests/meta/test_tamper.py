@@ -89,9 +89,9 @@ def _ulp_edits(v: Any) -> Iterator[tuple[str, Any]]:
             if arr.size:
                 flat = arr.ravel().copy()
                 if flat.dtype.kind == "f":
-                    flat[0] = flat[0] * 1.5 + 1.0
+                    flat[0] = flat[0] * 1.5 + 1.0 if np.isfinite(flat[0]) else 0.5
                 elif flat.dtype.kind == "c":
-                    flat[0] = flat[0] * 1.5 + (1.0 + 1.0j)
+                    flat[0] = flat[0] * 1.5 + (1.0 + 1.0j) if np.isfinite(flat[0]) else 0.5
                 elif flat.dtype.kind == "b":
                     flat[0] = not flat[0]
                 elif flat.dtype.kind in "iu":
