@@ -221,6 +221,9 @@ relu = lambda v: amax(v, flint.arb(0))  # noqa: E731
 
 
 def sigmoid(v):
+    if v < 0:  # exp(−v) would overflow arb's range for huge −v
+        e = v.exp()
+        return e / (1 + e)
     return 1 / (1 + (-v).exp())
 
 
@@ -811,3 +814,90 @@ def test_arb_transcendentals_without_libm_assumption():
     with precision(prec=300):
         ref = elementwise(elementwise(ref_linear(arb_array(x), W, b), lambda v: v.tanh()), sigmoid)
         assert not contained(enc, ref) and not contained(enc2, ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# aliasing, modes of reconstruction maps, diagnostics
+# ---------------------------------------------------------------------------------------------
+class ViewWriter(nn.Module):
+    """In-place operations through views must reach the viewed tensor (as in torch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 6)
+
+    def forward(self, x):
+        h = self.lin(x)                 # (B, 6)
+        v = h[:, 1:4]                   # a view
+        v.relu_()                       # changes h
+        w = h.view(h.shape[0], 2, 3)
+        w[:, 0].mul_(2.0)               # changes h again through another view
+        z = torch.zeros(h.shape[0], 8, dtype=h.dtype)
+        z[:, 2:8] = h                   # copy_ into a slice of a fresh tensor
+        return z
+
+
+def test_in_place_operations_through_views():
+    torch.manual_seed(11)
+    net = ViewWriter()
+    x = rng_tensor(17, 3, 4)
+    W, b = net.lin.weight.detach(), net.lin.bias.detach()
+
+    def ref(a):
+        h = ref_linear(a, W, b)
+        for i in range(h.shape[0]):
+            for j in range(1, 4):
+                h[i, j] = relu(h[i, j])
+            for j in range(3):
+                h[i, j] = h[i, j] * 2
+        z = zeros((h.shape[0], 8))
+        z[:, 2:8] = h
+        return z
+
+    check(net, x, ref, tight_width=1e-14, fast_width=1e-14)
+
+
+def test_reconstruction_map_eval_mode_and_measurement_input():
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    torch.manual_seed(12)
+    net = nn.Sequential(nn.Linear(6, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Dropout(0.3)).train()
+    A = np.random.default_rng(4).standard_normal((3, 6))
+    y = np.random.default_rng(5).standard_normal((2, 3)) + 1j * np.random.default_rng(6).standard_normal((2, 3))
+    # the map evaluates in eval mode: enclosable although the user's model trains
+    rm = as_reconstruction_map(net, input="measurements", A=A, layout="flat", complex_as_channels=True,
+                               eval_mode=True)
+    enc = enclose(rm, y)
+    assert net.training and enc.shape == (2, 6)
+    assert enc.contains(rm.evaluate_float64(y).output) or enc.max_radius < 1e-12
+    with pytest.raises(PreconditionError, match="training mode"):
+        enclose(as_reconstruction_map(net, input="measurements", A=A, layout="flat",
+                                      complex_as_channels=True), y)
+    with pytest.raises(InvalidArgument):
+        enclose(rm, y[:, :2])  # not A's measurement shape
+
+
+def test_shape_errors_are_invalid_arguments_and_unpool_is_refused():
+    with pytest.raises(InvalidArgument):
+        enclose(nn.Linear(3, 2), torch.zeros(2, 5))
+
+    class Unpool(nn.Module):
+        def forward(self, x):
+            v, i = nn.functional.max_pool2d(x, 2, return_indices=True)
+            return nn.functional.max_unpool2d(v, i, 2)
+
+    with pytest.raises(PreconditionError, match="indices of a max-pool"):
+        enclose(Unpool(), torch.randn(1, 1, 4, 4))
+
+
+def test_encloser_reuses_its_copy():
+    torch.manual_seed(13)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())
+    E = Encloser(net)
+    x = rng_tensor(18, 2, 1, 5, 5)
+    a, b = E(x), E(x)
+    assert torch.equal(a.center, b.center) and torch.equal(a.radius, b.radius)
+    with torch.no_grad():
+        net[0].weight.add_(1.0)     # a later change of the user's model is not seen
+    c = E(x)
+    assert torch.equal(a.center, c.center)

@@ -31,6 +31,7 @@ from theorycheck.numerics.rounding import U, gamma, round_up
 
 ETA = 2.0 ** -1074
 INF = math.inf
+_MAX = 1.7976931348623157e308
 #: libm accuracy assumed for torch's float64 exp, expm1 and tanh (ulps); see the module docstring
 LIBM_ULPS = 4
 
@@ -105,6 +106,8 @@ def widen(v: torch.Tensor, ulps: int, direction: int) -> torch.Tensor:
     exact floats, far above what the three roundings below need) and one final step.
     """
     eps = (2 * ulps + 2) * 2.0 * U
+    # an overflowed libm result (±inf) means |f| ≥ the largest float up to the error bound
+    v = torch.clamp(v, min=-_MAX, max=_MAX)
     d = v.abs().mul_(eps).add_((4 * ulps + 4) * ETA)
     return succ(v + d) if direction > 0 else pred(v - d)
 
@@ -131,8 +134,12 @@ def bilinear(op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
              n: int, bias: tuple[torch.Tensor, torch.Tensor | None] | None = None,
              bias_shape: Callable[[torch.Tensor], torch.Tensor] | None = None,
              abs_cache: Callable[[torch.Tensor], tuple[torch.Tensor, float]] | None = None,
+             radius_op: Callable[[torch.Tensor], torch.Tensor] | None = None,
              ) -> tuple[torch.Tensor, torch.Tensor]:
     """Enclose ``op(a, b) + bias`` for ``a ∈ A``, ``b ∈ B``; ``op`` is a sum of ``n`` products per entry.
+
+    ``radius_op(s)`` (optional, exact ``B`` only): a proven upper bound of ``op(s, |B|)`` for
+    ``s ≥ 0`` (e.g. :func:`radius_f32`), used instead of the float64 ``op(s, |B|)``.
 
     ``center_op(Ac, Bc)`` computes the centre (with the bias, when there is one);
     ``op`` (without bias) is applied to nonnegative tensors for the radius.
@@ -167,7 +174,7 @@ def bilinear(op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         if Ar is not None:
             s.add_(Ar)
         absB, sumB = abs_cache(Bc) if abs_cache else (Bc.abs(), abs_sum(Bc))
-        T = op(s, absB)
+        T = radius_op(s) if (radius_op is not None and Br is None) else op(s, absB)
         count = 2.0 * nb + 2.0 + sumB
         if Br is not None:
             T = T + op(Ac.abs() + Ar if Ar is not None else Ac.abs(), Br)

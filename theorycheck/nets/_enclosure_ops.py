@@ -246,6 +246,15 @@ class Run:
         return Iv(c, r, lo=lo)
 
     def check_finite(self, c: torch.Tensor, r: torch.Tensor | None) -> None:
+        """Raise :class:`InsufficientPrecision` if a centre or radius entry is inf or NaN.
+
+        Fast path: the (float) sums are finite only if every entry is; a sum that overflows
+        although every entry is finite falls back to the entrywise test."""
+        total = float(c.sum().abs()) if not c.is_complex() else float(torch.view_as_real(c).sum().abs())
+        if r is not None:
+            total += float(r.sum().abs()) if not r.is_complex() else float(torch.view_as_real(r).sum().abs())
+        if math.isfinite(total):
+            return
         ok = bool(torch.isfinite(c).all()) and (r is None or bool(torch.isfinite(r).all()))
         if not ok:
             raise InsufficientPrecision(
@@ -299,6 +308,15 @@ class Run:
                               "a forward that changes the model's state has no fixed real-arithmetic "
                               "output (e.g. BatchNorm in training mode): put the model in eval mode")
         name = func.overloadpacket.__name__
+        if name == "relu_" and not target.c.is_complex():
+            # in place on the tracked storages (every view sees it), no temporaries to copy back
+            c, lo, r = target.c, target.lo, target.r
+            if r is not None:
+                r.masked_fill_(c <= -r if lo is None else c < -(r * (1.0 + 2.0 ** -50)), 0.0)
+            if lo is not None:
+                lo.masked_fill_(c <= 0, 0.0)
+            c.clamp_(min=0.0)
+            return target
         if name == "copy_":
             src = args[1]
             c, lo, r = self.ival_dd(src, target.c.device)
@@ -527,7 +545,7 @@ _COMPARE = ("eq", "ne", "gt", "lt", "ge", "le", "logical_and", "logical_or", "lo
 def _exact_or_refuse(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     """Discrete functions: computed on exact operands (constants), refused on intervals."""
     leaves, spec = tree_flatten((args, kwargs))
-    if any(isinstance(x, Iv) and x.r is not None for x in leaves):
+    if any(isinstance(x, Iv) and (x.r is not None or x.lo is not None) for x in leaves):
         raise run.refuse(f"{func} on a computed value (data-dependent)",
                          "data-dependent control flow, comparisons and discrete functions of the "
                          "activations have no enclosure")
@@ -746,7 +764,11 @@ def _dd_weight(run: Run, spec: ar.LinearSpec, key: tuple, original: Any, bh: tor
     return W
 
 
-def _tight_operands(run: Run, x: Any, w: Any, bias: Any) -> tuple | None:
+#: a layer uses the float64 rule once max(radius) ≥ TIGHT_SWITCH·γ_{n+1}·max|centre| at its input
+TIGHT_SWITCH = 0.15
+
+
+def _tight_operands(run: Run, x: Any, w: Any, bias: Any, n: int | None = None) -> tuple | None:
     """``(ah, al, ar)``, ``bh``, exact bias centre — or None when the tight path does not apply
     (the weight or the bias carries a radius, complex data, tight mode off)."""
     if not run.tight:
@@ -755,6 +777,13 @@ def _tight_operands(run: Run, x: Any, w: Any, bias: Any) -> tuple | None:
     ah, al, ar_ = run.ival_dd(x, dev)
     if ah.is_complex():
         return None
+    if ar_ is not None and n is not None:
+        # the incoming radius already exceeds the float64 rule's rounding term several times over:
+        # a double-double centre would not narrow the result (both rules are rigorous)
+        top = float(ah.abs().max()) if ah.numel() else 0.0
+        if top > 0 and float(ar_.max()) >= TIGHT_SWITCH * ar.gamma(n + 1) * top:
+            run.used.add("tight-switched")
+            return None
     if isinstance(w, Iv) and (w.r is not None or w.lo is not None):
         return None
     bh = run.ival(w, dev)[0]
@@ -822,7 +851,8 @@ def _conv_spec(stride: Any, padding: Any, dilation: Any, transposed: bool, out_p
 
     return ar.LinearSpec(n=n, op=op, op_cat=op_cat, amax_a=amax_a, amax_b=amax_b, out_b=out_b, box=box,
                          bias_shape=bias_shape,
-                         op32=_slow_conv32(stride, padding, dilation, transposed, out_pad, G, nd))
+                         op32=_slow_conv32(stride, padding, dilation, transposed, out_pad, G, nd)
+                         if W.device.type == "cpu" else None)
 
 
 def _slow_conv32(stride: Any, padding: Any, dilation: Any, transposed: bool, out_pad: Any, groups: int,
@@ -898,7 +928,7 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
         ksize *= int(sz)
     n = max((int(W.shape[0]) // groups if transposed else int(W.shape[1])) * ksize, 1)
     nd = A[0].dim()
-    tight = _tight_operands(run, x, w, bias)
+    tight = _tight_operands(run, x, w, bias, n)
     if tight is not None:
         spec = _conv_spec(stride, padding, dilation, transposed, out_pad, groups, W, nd, n)
         Wd = _dd_weight(run, spec, ("conv", transposed, groups), w, tight[1])
@@ -920,8 +950,32 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
         return t.reshape((1, -1) + (1,) * (nd - 2))
 
     originals = {id(B[0]): w}
-    c, r = ar.bilinear(op, center_op, A, B, n, bias_iv, bshape, _abs_cache(run, originals))
+    radius_op = None
+    if B[1] is None:
+        spec = _conv_spec(stride, padding, dilation, transposed, out_pad, groups, W, nd, n)
+        if spec.op32 is not None and A[0].device.type == "cpu":
+            w32, wsc = _f32_weight(run, w, B[0])
+            radius_op = lambda s_: ar.radius_f32(spec.op32, s_, spec.amax_a, w32, wsc, n,  # noqa: E731
+                                                 inplace_s=True)
+    c, r = ar.bilinear(op, center_op, A, B, n, bias_iv, bshape, _abs_cache(run, originals), radius_op)
     return run.wrap(c, r, (x, w, bias))
+
+
+def _f32_weight(run: Run, original: Any, W: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """``|W|/2^e`` rounded up to float32 and the power of two ``2^e ≥ max|W|`` (cached for parameters)."""
+    persistent = not isinstance(original, Iv) and id(original) in run.persistent
+    key = ("f32w", id(original))
+    if persistent:
+        hit = run.cache.get(key)
+        if hit is not None and hit[0] is original:
+            return hit[1]
+    absW = W.abs()
+    top = float(absW.max()) if absW.numel() else 0.0
+    wsc = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 1.0
+    out = (ar.f32_up(absW / wsc), wsc)
+    if persistent:
+        run.cache[key] = (original, out)
+    return out
 
 
 @_register("mm", "bmm", "addmm", "mv", "dot", "baddbmm", "addmv", "addbmm")
@@ -939,7 +993,7 @@ def _matmul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     if name == "addbmm":
         raise run.refuse(f"{func}")
     if name in ("mm", "addmm", "bmm", "baddbmm"):
-        tight = _tight_operands(run, m1, m2, bias)
+        tight = _tight_operands(run, m1, m2, bias, int(run.ival(m1, run.device_of(m1))[0].shape[-1]))
         if tight is not None:
             n = max(int(tight[0][0].shape[-1]), 1)
             spec = _matmul_spec(n)
