@@ -901,3 +901,26 @@ def test_encloser_reuses_its_copy():
         net[0].weight.add_(1.0)     # a later change of the user's model is not seen
     c = E(x)
     assert torch.equal(a.center, c.center)
+
+
+def test_memory_access_and_data_swaps_refused():
+    class SwapData(nn.Module):
+        def forward(self, x):
+            x.data = torch.zeros_like(x.data)   # would silently change the real output
+            return x
+
+    class Pointer(nn.Module):
+        def forward(self, x):
+            return x * (x.data_ptr() % 2)
+
+    for net in (SwapData(), Pointer()):
+        with pytest.raises(PreconditionError, match="memory"):
+            enclose(net, torch.ones(2, 2))
+
+
+def test_conv_transpose_3d_and_dilation():
+    torch.manual_seed(14)
+    m = nn.ConvTranspose3d(2, 4, 3, stride=1, padding=1, groups=2, dilation=2)
+    x = rng_tensor(19, 1, 2, 3, 2, 3)
+    W, b = m.weight.detach(), m.bias.detach()
+    check(m, x, lambda a: ref_conv_transpose(a, W, b, 1, 1, 0, 2, 2))

@@ -393,9 +393,10 @@ def affine(c: torch.Tensor, r: torch.Tensor | None, s: Any = 1.0, s_r: Any = Non
     ``s``, ``t`` are floats or float64 tensors (``t=None``: no offset). The centre
     ``fl(fl(s·c) + t)`` has error ``≤ γ₂(|s||c| + |t|) + 2⁻¹⁰⁷⁵``; the radius::
 
-        |s|(r + γ₂|c|) + s_r(|c| + r) + t_r + γ₂|t| + 2⁻¹⁰⁷⁴
+        |s|·r + γ₂(|s||c|) + s_r(|c| + r) + t_r + γ₂|t| + 2⁻¹⁰⁷⁴
 
-    computed with at most 6 roundings per term.
+    computed with at most 6 roundings per term (products of nonnegative numbers first, so that
+    each underflow error stays an absolute ``2⁻¹⁰⁷⁵``).
     """
     scalar_s = not isinstance(s, torch.Tensor)
     if scalar_s and s_r is None and t is None and t_r is None and s != 0 and \
@@ -418,10 +419,11 @@ def affine(c: torch.Tensor, r: torch.Tensor | None, s: Any = 1.0, s_r: Any = Non
         # x + t: one rounding of the sum, |fl(x + t) − (x + t)| ≤ U|fl(x + t)| (no underflow loss)
         R = center.abs().mul_(U)
     else:
-        R = c.abs().mul_(g2)
+        # |s|·r + γ₂·(|s|·|c|): every product's underflow (≤ 2⁻¹⁰⁷⁵) stays absolute, never
+        # multiplied by a large |s| afterwards
+        R = (c.abs() * abs_s).mul_(g2)
         if r is not None:
-            R.add_(r)
-        R = R * abs_s
+            R.add_(r * abs_s)
     if s_r is not None:
         R = R + (c.abs() + r if r is not None else c.abs()) * s_r
     if t is not None and not exact_map:

@@ -80,6 +80,23 @@ class Iv(torch.Tensor):
     def __repr__(self) -> str:  # never shows data: there is none
         return f"Iv(shape={tuple(self.shape)}, dtype={self.dtype}, exact={self.r is None})"
 
+    # Python-level access to memory bypasses the dispatcher: refuse it (a forward that reads
+    # storages or pointers, or swaps ``.data``, has no enclosure)
+    def _memory(self, *args: Any, **kwargs: Any) -> Any:
+        raise PreconditionError("enclose: the forward reads or replaces a tensor's memory directly "
+                                "(.data =, storage(), data_ptr(), numpy()): not supported",
+                                hypothesis="supported layer")
+
+    untyped_storage = storage = _typed_storage = data_ptr = numpy = apply_ = map_ = map2_ = _memory
+
+    @property
+    def data(self) -> "Iv":  # type: ignore[override]
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._memory()
+
 
 class Poison(torch.Tensor):
     """A tensor the real-arithmetic network does not define (max-pool indices, batch-norm
