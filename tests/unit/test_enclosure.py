@@ -924,3 +924,41 @@ def test_conv_transpose_3d_and_dilation():
     x = rng_tensor(19, 1, 2, 3, 2, 3)
     W, b = m.weight.detach(), m.bias.detach()
     check(m, x, lambda a: ref_conv_transpose(a, W, b, 1, 1, 0, 2, 2))
+
+
+def test_public_enclose_operator():
+    from theorycheck.nets.enclosure import enclose_operator
+    from theorycheck.problems.operators import SubsampledDCT, compose
+    from theorycheck.problems.sparsifiers import Wavelet
+
+    mask = np.zeros((4, 4), dtype=bool)
+    mask[[0, 1, 3], [0, 2, 3]] = True
+    A = SubsampledDCT(mask)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 4, 4)) + 1j * rng.standard_normal((2, 4, 4))
+    with precision(prec=300):
+        n = 4
+        C = np.empty((n, n), dtype=object)
+        for k, j in np.ndindex(C.shape):
+            s = (flint.arb(1) / n).sqrt() if k == 0 else (flint.arb(2) / n).sqrt()
+            C[k, j] = s * flint.arb.cos_pi_fmpq(flint.fmpq(k * (2 * j + 1), 2 * n))
+        for tight in MODES:
+            enc = enclose_operator(A, x, tight=tight)
+            assert enc.shape == (2, 3) and enc.is_complex
+            ref = np.empty((2, 3), dtype=object)
+            for b in range(2):
+                parts = []
+                for part in (x[b].real, x[b].imag):
+                    X = arb_array(part)
+                    Y = C.dot(X).dot(C.T)          # C X Cᵀ: both axes
+                    parts.append([Y[i, j] for i, j in zip(*np.nonzero(mask))])
+                for t in range(3):
+                    ref[b, t] = (parts[0][t], parts[1][t])
+            assert not contained(enc, ref)
+            # A^* A x for the composition: shapes and containment of the float64 value's neighbourhood
+            back = enclose_operator(compose(A.H, A), x[0], tight=tight)
+            assert back.shape == (4, 4) and back.max_radius < 1e-13
+    with pytest.raises(PreconditionError, match="Wavelet"):
+        enclose_operator(Wavelet((4, 4), "haar"), np.zeros((4, 4)))
+    with pytest.raises(InvalidArgument):
+        enclose_operator(A, np.zeros((2, 5)))
