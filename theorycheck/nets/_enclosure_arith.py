@@ -244,13 +244,14 @@ def pow2_scale(amax: torch.Tensor) -> torch.Tensor:
 
 
 def radius_f32(op32: Callable, s: torch.Tensor, s_amax: Callable, w32: torch.Tensor, w_scale: float,
-               n: int, inplace_s: bool = False) -> torch.Tensor:
+               n: int, inplace_s: bool = False, finish: bool = True) -> torch.Tensor:
     """Upper bound (float64) of ``op(s, |B|)`` for ``s ≥ 0``, from one float32 evaluation.
 
     ``s = 2^e·s'`` per row with ``s' ≤ 1`` and ``|B| = w_scale·b'``; ``s32 ≥ s'`` and ``w32 ≥ b'``
     are float32 rounded up, so ``op(s, |B|) ≤ 2^e·w_scale·op(s32, w32)``; a float32 sum of ``n``
     nonnegative products ``P`` satisfies ``op(s32, w32) ≤ (P + n·2⁻¹⁵⁰)/(1 − γ32ₙ)``. The result
-    is ``(P + n·2⁻¹⁴⁹)·(1 + 2γ32ₙ)·2^e·w_scale`` computed in float64 (``up`` covers that).
+    is ``(P + n·2⁻¹⁴⁹)·(1 + 2γ32ₙ)·2^e·w_scale`` computed in float64 (``up`` covers that);
+    ``finish=False`` returns it before :func:`up` (three float64 roundings for the caller's ``up``).
     """
     scale = pow2_scale(s_amax(s))
     s32 = f32_up(s.div_(scale)) if inplace_s else f32_up(s / scale)
@@ -261,7 +262,7 @@ def radius_f32(op32: Callable, s: torch.Tensor, s_amax: Callable, w32: torch.Ten
                                 hypothesis="supported layer")
     fac = float(round_up(1.0 + 2.0 * (nu / (1.0 - nu)) * (1.0 + 2.0 ** -20)))
     P.add_(n * ETA32).mul_(fac * w_scale).mul_(scale)
-    return up(P, 3, inplace=True)
+    return up(P, 3, inplace=True) if finish else P
 
 
 class LinearSpec:
@@ -272,8 +273,10 @@ class LinearSpec:
 
     def __init__(self, *, n: int, op: Callable, op_cat: Callable, amax_a: Callable, amax_b: Callable,
                  out_b: Callable, box: Callable, bias_shape: Callable | None = None,
-                 op32: Callable | None = None):
+                 op32: Callable | None = None, amin_a: Callable | None = None):
         self.n = max(int(n), 1)
+        #: per-row minimum (with amax_a: max|a| without materialising |a|)
+        self.amin_a = amin_a if amin_a is not None else (lambda t: -amax_a(t.abs()))
         #: the same map on float32 tensors with a plain sum-of-products algorithm (radius bounds)
         self.op32 = op32
         self.op = op
@@ -335,7 +338,7 @@ def dd_bilinear(spec: LinearSpec, W: dict, A: tuple, bias: torch.Tensor | None
     ah, al, ar = A
     n = spec.n
     ka, kb = W["ka"], W["kb"]
-    amax = spec.amax_a(ah.abs())
+    amax = torch.maximum(spec.amax_a(ah), spec.amin_a(ah).neg_())  # max|ah| per row, no |ah| copy
     top = float(amax.max()) if amax.numel() else 0.0
     if top == 0.0:
         Emax = Emin = ka - 1074
@@ -351,36 +354,39 @@ def dd_bilinear(spec: LinearSpec, W: dict, A: tuple, bias: torch.Tensor | None
     S1 = spec.op(A1, W["B1"])
     T = spec.op_cat(A1, m, W)
     s1, e1 = two_sum(S1, T)
-    del T
+    del T, S1
     if bias is not None:
         b = spec.bias_shape(bias) if spec.bias_shape else bias
         h, e2 = two_sum(s1, b)
-        t = e1.add_(e2)
+        del s1
+        t = e1.add_(e2)      # the only rounding of the renormalisation: ≤ U|t|
         del e2
     else:
-        h, t = s1, e1
+        h, t = s1, e1        # exact
     hh, ll = two_sum(h, t)
-    del t
+    del h
     gm = float(round_up(gamma(2 * n + 1) + 3 * U))
     s = m.abs_() if m is A2 else m.abs()
     s.mul_(gm)
     if ar is not None:
         s.add_(ar)
     if W["W32"] is not None:
-        R = radius_f32(spec.op32, s, spec.amax_a, W["W32"][0], W["W32"][1], n, inplace_s=True)
+        R = radius_f32(spec.op32, s, spec.amax_a, W["W32"][0], W["W32"][1], n, inplace_s=True,
+                       finish=False)
+        m_round = 12       # the float32 bound already covers its n-term sum
     else:
         R = spec.op(s, W["absB"])
+        m_round = n + 12
     del s
     if W["beta_r"] is not None:  # entry radii of b: br·|a| ≤ br·(|ah|(1 + U) + ar) (|al| ≤ U|ah|)
-        t = ah.abs().mul_(1.0 + 2.0 * U)
+        ta = ah.abs().mul_(1.0 + 2.0 * U)
         if ar is not None:
-            t.add_(ar)
-        R.add_(spec.box(t) * W["beta_r"])
+            ta.add_(ar)
+        R.add_(spec.box(ta) * W["beta_r"])
     R.add_(spec.box(A1.abs_()) * W["beta"])
-    s1.abs_()
-    s1.add_(h.abs_() if h is not s1 else h)
-    R.add_(s1.mul_(2 * U * U))
-    return hh, ll, up(R, n + 12, eta_multiple(3.0 * n + 6.0 + W["sumB"]), inplace=True)
+    if bias is not None:
+        R.add_(t.abs_().mul_(U))
+    return hh, ll, up(R, m_round, eta_multiple(3.0 * n + 6.0 + W["sumB"]), inplace=True)
 
 
 # ------------------------------------------------------------------------------------------

@@ -833,6 +833,9 @@ def _conv_spec(stride: Any, padding: Any, dilation: Any, transposed: bool, out_p
     def amax_a(t: torch.Tensor) -> torch.Tensor:
         return t.amax(dim=tuple(range(1, t.dim())), keepdim=True)
 
+    def amin_a(t: torch.Tensor) -> torch.Tensor:
+        return t.amin(dim=tuple(range(1, t.dim())), keepdim=True)
+
     Cout = int(W.shape[1]) * G if transposed else int(W.shape[0])
 
     def amax_b(t: torch.Tensor) -> torch.Tensor:
@@ -867,7 +870,7 @@ def _conv_spec(stride: Any, padding: Any, dilation: Any, transposed: bool, out_p
         return t.reshape((1, -1) + (1,) * (nd - 2))
 
     return ar.LinearSpec(n=n, op=op, op_cat=op_cat, amax_a=amax_a, amax_b=amax_b, out_b=out_b, box=box,
-                         bias_shape=bias_shape,
+                         bias_shape=bias_shape, amin_a=amin_a,
                          op32=_slow_conv32(stride, padding, dilation, transposed, out_pad, G, nd)
                          if W.device.type == "cpu" else None)
 
@@ -915,6 +918,7 @@ def _matmul_spec(n: int) -> ar.LinearSpec:
     return ar.LinearSpec(
         n=n, op=torch.matmul, op_cat=op_cat,
         amax_a=lambda t: t.amax(dim=-1, keepdim=True),
+        amin_a=lambda t: t.amin(dim=-1, keepdim=True),
         amax_b=lambda t: t.amax(dim=-2, keepdim=True),
         out_b=lambda t: t,
         box=lambda t: t.sum(dim=-1, keepdim=True))
