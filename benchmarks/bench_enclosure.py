@@ -12,8 +12,10 @@ Timed, each in this process (median over ``--repeats`` interleaved runs, after a
   float32 upper bounds for the radius convolutions;
 * ``fast``: the same with ``tight=False`` (float64 centres, Higham's bound ``γₙ``).
 
-Printed: times, ``ratio (tight / float64)`` and ``ratio (fast / float64)`` per model
-(the issue's goal: ≤ 4), and the relative enclosure width ``max radius / max |centre|``
+Printed: median times, ``ratio (tight / float64)`` and ``ratio (fast / float64)`` per model
+(the issue's goal: ≤ 4; the ratio of the fastest runs too: on a shared machine the float64
+forward itself varies by 2–3× between runs, mostly with the allocator's page faults for
+torch's im2col buffers), and the relative enclosure width ``max radius / max |centre|``
 on the demo U-Net (goal ≤ 1e-10). Timings are reported, never asserted; the exit
 status is non-zero only if the two enclosures of the same exact output fail to
 intersect somewhere (a correctness failure: both must contain the exact value).
@@ -75,12 +77,15 @@ def run_model(name: str, model: torch.nn.Module, x: torch.Tensor, repeats: int) 
             for key, f in runs.items():
                 times[key] += _time(f, 1)
     med = {k: statistics.median(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
     widths = {"tight": enc_t.relative_width, "fast": enc_f.relative_width,
               "float64 inside tight": bool(enc_t.contains(ref)), "float64 inside fast": bool(enc_f.contains(ref))}
     print(f"{name}: float64 forward {med['float64'] * 1e3:8.1f} ms | tight {med['tight'] * 1e3:8.1f} ms | "
           f"fast {med['fast'] * 1e3:8.1f} ms")
-    print(f"  ratio (tight / float64) = {med['tight'] / med['float64']:.2f}")
-    print(f"  ratio (fast / float64)  = {med['fast'] / med['float64']:.2f}")
+    print(f"  ratio (tight / float64) = {med['tight'] / med['float64']:.2f}   "
+          f"(of the fastest runs: {best['tight'] / best['float64']:.2f})")
+    print(f"  ratio (fast / float64)  = {med['fast'] / med['float64']:.2f}   "
+          f"(of the fastest runs: {best['fast'] / best['float64']:.2f})")
     print(f"  relative width: tight {widths['tight']:.2e}, fast {widths['fast']:.2e} "
           f"(float64 output inside: tight {widths['float64 inside tight']}, fast {widths['float64 inside fast']})")
     return med, widths, status

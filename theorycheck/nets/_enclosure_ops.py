@@ -929,12 +929,17 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
     x, w, bias = b["input"], b["weight"], b["bias"]
     stride, padding, dilation = b["stride"], b["padding"], b["dilation"]
     transposed, out_pad, groups = bool(b["transposed"]), b["output_padding"], int(b["groups"])
-    (A, B) = _operands(run, x, w)
-    bias_iv = _operands(run, bias)[0] if bias is not None else None
-    ck = ("conv_checked", tuple(A[0].shape), tuple(B[0].shape), transposed, str(stride), str(padding),
-          str(dilation), groups, str(A[0].device))
+    dev = run.device_of(x, w)
+    # centres only (no rounding of double-double centres yet): shapes, dtypes, the algorithm check
+    xc = x.c if isinstance(x, Iv) else run.ival(x, dev)[0]
+    W = w.c if isinstance(w, Iv) else run.ival(w, dev)[0]
+    if xc.is_complex() or W.is_complex():
+        raise run.refuse("a complex convolution")
+    ck = ("conv_checked", tuple(xc.shape), tuple(W.shape), transposed, str(stride), str(padding),
+          str(dilation), groups, str(xc.device), bias is None)
     if not run.cache.get(ck):
-        backend = torch._C._select_conv_backend(A[0], B[0], None if bias_iv is None else bias_iv[0],
+        bc0 = None if bias is None else (bias.c if isinstance(bias, Iv) else run.ival(bias, dev)[0])
+        backend = torch._C._select_conv_backend(xc, W, bc0,
                                                 list(stride), list(padding), list(dilation), transposed,
                                                 list(out_pad), groups, None)
         name = str(backend).split(".")[-1]
@@ -943,12 +948,11 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
                              "only plain sum-of-products algorithms have Higham's bound (not Winograd/FFT/"
                              "cuDNN): run the enclosure on the CPU")
         run.cache[ck] = True
-    W = B[0]
     ksize = 1
     for sz in W.shape[2:]:
         ksize *= int(sz)
     n = max((int(W.shape[0]) // groups if transposed else int(W.shape[1])) * ksize, 1)
-    nd = A[0].dim()
+    nd = xc.dim()
     tight = _tight_operands(run, x, w, bias, n)
     if tight is not None:
         spec = _conv_spec(stride, padding, dilation, transposed, out_pad, groups, W, nd, n)
@@ -958,6 +962,9 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
             h, lo, r = res
             return run.wrap(h, r, (x, w, bias), lo=lo)
         run.used.add("tight-fallback")
+    (A, B) = _operands(run, x, w)
+    bias_iv = _operands(run, bias)[0] if bias is not None else None
+    W = B[0]
 
     def op(a: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
         return aten.convolution.default(a, wt, None, stride, padding, dilation, transposed, out_pad, groups)
