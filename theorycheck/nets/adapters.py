@@ -123,6 +123,8 @@ NOISE_SAFETY = 2.0 * NOISE_ALLOWANCE
 _PROBE_LEVELS = (2.0 ** -50, 2.0 ** -40, 2.0 ** -30, 2.0 ** -20)
 _PROBE_DIRECTIONS = (2, 1, 1, 1)
 _PROBE_CAP = 2.0 ** -5
+#: witnesses below this fraction of ‖y‖ also get steps up to the witness scale
+_LINEAR_REGIME = 2.0 ** -16
 #: unit roundoff of float64 over that of float32: a float32 evaluation's deviation scaled by it
 #: estimates the float64 evaluation's rounding error (the same algorithm, errors ∝ u)
 _PROXY_SCALE = 2.0 ** -29
@@ -161,8 +163,10 @@ class NoiseEstimate:
     ``noise = max(floor, probe, proxy)`` per sample:
 
     * ``floor``: :func:`output_rounding_floor` of the output (its own rounding);
-    * ``probe``: from random steps ``δ`` of relative size ``2⁻⁵⁰`` (a few ulps) up to
-      ``2⁻²⁰`` (``4‖δ‖`` never above the witness scale over 8). At the smallest size, the
+    * ``probe``: from random steps ``δ`` of relative size ``2⁻⁵⁰`` (a few ulps), ``2⁻⁴⁰``,
+      ``2⁻³⁰``, ``2⁻²⁰`` and the witness scale over 32 (``4‖δ‖`` never above the witness
+      scale over 8), and, for a witness below ``2⁻¹⁶‖y‖`` (where ``Ψ`` is affine to
+      working accuracy), the witness scale over 4. At the smallest size, the
       second difference ``‖Δ(δ)‖ = ‖Ψ(y + δ) + Ψ(y − δ) − 2Ψ(y)‖`` itself (the linear part
       of ``Ψ`` cancels); at the larger sizes ``max(0, 2‖Δ(δ)‖ − ‖Δ(2δ)‖, 2‖Δ(2δ)‖ − ‖Δ(4δ)‖)``,
       which also vanishes for curvature (``‖Δ(2δ)‖ = 4‖Δ(δ)‖``) and for a kink of a
@@ -753,7 +757,7 @@ class ReconstructionMap:
         return np.concatenate(outs, 0)
 
     def evaluate_float64(self, y: Any, *, repeats: int = 2, noise: bool = False,
-                         noise_scale: Any = None) -> Float64Evaluation:
+                         noise_scale: Any = None, noise_direction: Any = None) -> Float64Evaluation:
         """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
 
         Each sample is evaluated alone (a batch of 1: no output depends on the
@@ -768,7 +772,8 @@ class ReconstructionMap:
 
         With ``noise=True`` the rounding noise of each output is estimated as
         well (:meth:`rounding_noise`, with probe perturbations far below
-        ``noise_scale``, the witness scale per sample): certified-float64 claims
+        ``noise_scale``, the witness scale per sample, and along
+        ``noise_direction``, the witness step per sample): certified-float64 claims
         must hold with margins of ``NOISE_ALLOWANCE`` times it. A non-finite
         estimate (``Ψ`` returns NaN/inf next to the input) sets ``reason``.
 
@@ -831,15 +836,15 @@ class ReconstructionMap:
                       "numerical only")
         est = None
         if noise and not reason:
-            est = self.rounding_noise(arr, outs[0], scale=noise_scale)
+            est = self.rounding_noise(arr, outs[0], scale=noise_scale, direction=noise_direction)
             if not bool(np.all(np.isfinite(est.noise))):
                 reason = ("Ψ's rounding noise could not be estimated: Ψ returns NaN/inf or non-float64 output "
                           "at inputs a few ulps away from the evaluated ones" + (
                               f" ({'; '.join(est.notes)})" if est.notes else ""))
         return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason, est)
 
-    def rounding_noise(self, y: Any, outputs: Any = None, *, scale: Any = None,
-                       seed: int = 0) -> NoiseEstimate:
+    def rounding_noise(self, y: Any, outputs: Any = None, *, scale: Any = None, seed: int = 0,
+                       direction: Any = None) -> NoiseEstimate:
         """Estimate the rounding noise of ``Ψ``'s float64 CPU evaluation at each sample of ``y``.
 
         See :class:`NoiseEstimate` for the estimate (output ulps, probe
@@ -847,7 +852,13 @@ class ReconstructionMap:
         float32 evaluation scaled by ``u₆₄/u₃₂``). ``outputs``: the float64
         outputs at ``y`` (evaluated when None); ``scale``: per sample (or one
         number) the size of the witness the estimate is for (``None``: no
-        limit); ``seed``: of the probe directions (deterministic).
+        limit); ``seed``: of the probe directions (deterministic);
+        ``direction``: per sample, the witness step itself (e.g. ``y′ − y``):
+        when it is tiny next to ``‖y‖`` (below ``2⁻¹⁶‖y‖``, where ``Ψ`` is affine to
+        working accuracy) the second difference ``Ψ(y + d) + Ψ(y − d) − 2Ψ(y)``
+        along it is added to the estimate, so that a witness that crosses a
+        rounding step of ``Ψ`` (which a search for large changes seeks out) is
+        seen as noise, not as a gain.
 
         Theorem: none (rounding model of certified-float64 claims).
         Rigor: numerical (an estimate, not a bound).
@@ -867,6 +878,11 @@ class ReconstructionMap:
             if not ev.ok:
                 raise InvalidArgument(f"cannot estimate the rounding noise: {ev.reason}")
             outputs = ev.output
+        dirs = None
+        if direction is not None:
+            dirs = _measurements(direction, "direction", batch=True)
+            if dirs.shape != arr.shape:
+                raise InvalidArgument(f"direction must have the shape of y {arr.shape}, got {dirs.shape}")
         P = _measurements(outputs, "outputs", batch=True)
         if P.shape[0] != B or (self.image_shape is not None and P.shape[1:] != tuple(self.image_shape)):
             raise InvalidArgument(f"outputs must hold one image {self.image_shape} per input ({B}), got "
@@ -878,10 +894,27 @@ class ReconstructionMap:
             ny = norm2(arr[i])
             base = ny if ny > 0 else (float(scales[i]) if 0 < scales[i] < math.inf else 1.0)
             rng = np.random.default_rng([int(seed), i])
+            sizes = []
             for k, (level, count) in enumerate(zip(_PROBE_LEVELS, _PROBE_DIRECTIONS)):
                 s = level * base
                 if k > 0 and not (s <= float(scales[i]) * _PROBE_CAP):
                     break
+                sizes.append((s, count, k))
+            sc = float(scales[i])
+            if math.isfinite(sc) and sc * _PROBE_CAP > sizes[-1][0]:
+                # the largest step allowed below the witness: quanta up to scale/8 are crossed
+                sizes.append((sc * _PROBE_CAP, 1, 1))
+            if math.isfinite(sc) and sc <= _LINEAR_REGIME * base and sc / 4 > sizes[-1][0]:
+                # a witness tiny next to ‖y‖: Ψ is affine at that scale (curvature and kinks are
+                # negligible, and cancel in the combination), so steps up to the witness itself are
+                # safe and catch quanta as large as the witness
+                sizes.append((sc / 4, 1, 1))
+            if dirs is not None:
+                nd = norm2(dirs[i])
+                if 0 < nd <= _LINEAR_REGIME * base:
+                    probes += [arr[i] + dirs[i], arr[i] - dirs[i]]
+                    owner.append((i, 0))
+            for s, count, k in sizes:
                 for _ in range(count):
                     d = rng.standard_normal(arr[i].shape)
                     if cplx:
