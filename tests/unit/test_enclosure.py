@@ -962,3 +962,16 @@ def test_public_enclose_operator():
         enclose_operator(Wavelet((4, 4), "haar"), np.zeros((4, 4)))
     with pytest.raises(InvalidArgument):
         enclose_operator(A, np.zeros((2, 5)))
+
+
+def test_per_sample_enclosures_and_ratios():
+    lin = nn.Linear(3, 2).double()
+    y0 = rng_tensor(20, 2, 3)
+    y1 = y0 + 0.5
+    e0, e1 = enclose(lin, y0), enclose(lin, y1)
+    for i in range(2):
+        assert e0[i].shape == (2,) and torch.equal(e0[i].center, e0.center[i])
+        L = lower_bound_ratio(e0[i], e1[i], y0[i], y1[i])
+        exact = float(torch.linalg.vector_norm(lin.weight.detach() @ (y1[i] - y0[i])) /
+                      torch.linalg.vector_norm(y1[i] - y0[i]))
+        assert 0 < L <= exact * (1 + 1e-12) and L > exact * (1 - 1e-10)

@@ -206,6 +206,12 @@ class Enclosure:
         """The output's shape."""
         return tuple(self.center.shape)
 
+    def __getitem__(self, index: Any) -> "Enclosure":
+        """The enclosure of a part of the output (``enc[i]``: sample ``i`` of a batch); exact selection."""
+        pick = lambda t: None if t is None else t[index]  # noqa: E731
+        return Enclosure(self.center[index], self.radius[index], pick(self.radius_real),
+                         pick(self.radius_imag), self.assumptions, self.notes, self.rigor)
+
     @property
     def is_complex(self) -> bool:
         """Whether the output is complex."""
