@@ -274,8 +274,10 @@ def _decide(margin: float, tol: float) -> bool | None:
 
 _TRANSFORMS = ("SubsampledFourier", "SubsampledDCT", "SubsampledWalshHadamard")
 _RECORD_KINDS = ("dense",) + _TRANSFORMS + ("opaque",)
-#: largest transform length handled by dense ball matrices (DCT, Walsh–Hadamard)
-_BALL_TRANSFORM_LIMIT = 1024
+#: largest transform length handled by dense ball matrices (DCT, Walsh–Hadamard), and largest
+#: Fourier image (entries) evaluated in ball arithmetic; larger ones are checked in float64
+_BALL_TRANSFORM_LIMIT = 256
+_BALL_FOURIER_LIMIT = 2 ** 22
 
 
 def _operator_record(A: Any) -> dict[str, Any]:
@@ -292,13 +294,27 @@ def _operator_record(A: Any) -> dict[str, Any]:
     m, N = A.shape
     if isinstance(A, ops.MatrixOperator) or m * N <= _DENSE_LIMIT:
         with np.errstate(over="ignore", invalid="ignore"):
-            M = np.asarray(A.to_dense())
+            M = np.asarray(A.to_dense()) if isinstance(A, ops.MatrixOperator) else _dense_columns(A)
         M = M.astype(np.complex128 if np.iscomplexobj(M) else np.float64)
         if M.size <= _DENSE_LIMIT and bool(np.all(np.isfinite(M))):
             return {"kind": "dense", "matrix": M, "in_shape": tuple(int(s) for s in A.in_shape),
                     "out_shape": tuple(int(s) for s in A.out_shape), "source": type(A).__name__}
     return {"kind": "opaque", "description": repr(A)[:200], "in_shape": tuple(int(s) for s in A.in_shape),
             "out_shape": tuple(int(s) for s in A.out_shape)}
+
+
+def _dense_columns(A: Any) -> np.ndarray:
+    """``A``'s matrix from its own ``apply`` on blocks of unit vectors (memory ≤ 2²² entries per block)."""
+    m, N = A.shape
+    cplx = A.is_complex
+    cols = []
+    step = max(1, min(N, 2 ** 22 // max(N, 1)))
+    for k0 in range(0, N, step):
+        k1 = min(N, k0 + step)
+        E = np.zeros((k1 - k0, N), dtype=np.complex128 if cplx else np.float64)
+        E[np.arange(k1 - k0), np.arange(k0, k1)] = 1.0
+        cols.append(np.asarray(A.apply(E.reshape((k1 - k0,) + tuple(A.in_shape)))).reshape(k1 - k0, m))
+    return np.concatenate(cols).T.copy()
 
 
 def _shape_ok(s: Any) -> bool:
@@ -442,6 +458,7 @@ class _Ball:
             self.in_shape, self.out_shape = tuple(mask.shape), (int(mask.sum()),)
             self.idx = np.flatnonzero(mask)
         self.complex_out = self.kind == "SubsampledFourier" or (self.kind == "dense" and np.iscomplexobj(self.M))
+        self._blocks: dict = {}
 
     @staticmethod
     def available(rec: Mapping[str, Any]) -> bool:
@@ -450,7 +467,7 @@ class _Ball:
             return True
         if kind in ("SubsampledDCT", "SubsampledWalshHadamard"):
             return max(np.shape(rec["mask"])) <= _BALL_TRANSFORM_LIMIT
-        return kind == "SubsampledFourier"
+        return kind == "SubsampledFourier" and np.size(rec["mask"]) <= _BALL_FOURIER_LIMIT
 
     def apply(self, X: np.ndarray) -> list[list[Any]]:
         from theorycheck.numerics.precision import precision
@@ -472,8 +489,15 @@ class _Ball:
         out: list[list[Any]] = [[] for _ in range(K)]
         m, N = self.M.shape
         step = max(1, 2 ** 18 // N)
+        cache = self.M.size <= 2 ** 20  # keep the converted blocks (at most ~100 MB of balls)
         for r0 in range(0, m, step):
-            block = mat(self.M[r0:r0 + step].tolist()) * cols
+            key = (cplx, r0)
+            blk = self._blocks.get(key) if cache else None
+            if blk is None:
+                blk = mat(self.M[r0:r0 + step].tolist())
+                if cache:
+                    self._blocks[key] = blk
+            block = blk * cols
             for k in range(K):
                 out[k].extend(block[i, k] for i in range(block.nrows()))
         return out
@@ -2345,7 +2369,7 @@ def verify_sampling_monotonicity(result: CheckResult, model: Any = None) -> Chec
 # --------------------------------------------------------------------------------------
 
 #: candidate pairs whose measurement distance is re-checked in ball arithmetic
-_AUDIT_BALL_MAX = 4096
+_AUDIT_BALL_MAX = 1024
 #: image entries stored in an audit's witness (the two images of each stored pair)
 _AUDIT_STORE = 2 ** 21
 _SCREENS = {
@@ -2426,7 +2450,7 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     for transforms: images near ``ker A`` have ``‖Ax‖`` tiny but ``|A||x|``
     not) and the rounding of the expansion. Every candidate is then decided
     rigorously: ``‖x_i − x_j‖`` from an enclosure of the float64 difference,
-    ``‖A(x_i − x_j)‖`` in ball arithmetic on the exact operator (at most 4096
+    ``‖A(x_i − x_j)‖`` in ball arithmetic on the exact operator (at most 1024
     candidates; more are counted as unconfirmed). The two images of each
     reported pair are stored in the witness (up to 2²¹ entries; the pairs with
     the largest bounds first), so that ``theorycheck verify`` re-proves them.
@@ -2492,7 +2516,7 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     if n < 2:
         raise InvalidArgument("X holds fewer than two images: nothing to compare")
     refuse_size(float(n) * A.shape[0] * (2 if Xv.dtype.kind == "c" or np.dtype(A.dtype).kind == "c" else 1)
-                * 8, 2 ** 33, "the measurement matrix AX (bytes)", "audit a subset")
+                * 8, 2 ** 31, "the measurement matrix AX (bytes)", "audit a subset")
 
     def rows(idx: Any) -> np.ndarray:
         return as_array(Xv[idx], "X")  # exact conversion (refuses values float64 cannot hold), finite

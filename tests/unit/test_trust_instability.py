@@ -294,6 +294,25 @@ def test_internal_cancellation_is_seen_by_the_noise_estimate():
             assert w.ratio <= L
 
 
+@pytest.mark.parametrize("cval", [1e6, 1e10])
+def test_witnesses_at_the_scale_of_an_internal_rounding_step_are_not_certified_above_the_truth(cval):
+    """Budgets of ½ to 1024 quanta ulp(c) of Ψ(y) = W(y + c) − Wc: a search seeks out the steps."""
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        A = rng.standard_normal((3, 5))
+        W = rng.standard_normal((5, 3))
+        L = spectral_norm_upper(W)
+        Wt, c = torch.from_numpy(W), torch.full((3,), cval, dtype=torch.float64)
+        psi = as_reconstruction_map(lambda y: (y + c) @ Wt.T - c @ Wt.T, backend="torch")
+        x = rng.standard_normal(5)
+        h = float(np.spacing(cval))
+        for mult in (0.5, 1, 4, 32, 1024):
+            for domain in ("measurement", "image"):
+                w = search_worst_perturbation(psi, A, x, budget=h * mult, steps=12, seed=seed, progress=False,
+                                              domain=domain, device="cpu")
+                assert w.ratio <= L, (seed, mult, domain, w.ratio, L)
+
+
 def test_noise_estimate_floor_and_smooth_maps():
     A = np.eye(3)
     P = np.random.default_rng(0).standard_normal((3, 3))
