@@ -8,7 +8,7 @@ each separable factor (one per signal axis) is applied as a dense
 ``s_k cos(πk(2j+1)/2n)``, ``±1/√n``) are enclosed by python-flint ``arb``
 balls at 128 bits and stored as float64 centres with radii, and the product
 is bounded by Higham's inner-product bound plus the entry radii
-(:func:`theorycheck.nets._enclosure_ops.apply_matrix`). A complex matrix acts
+(:func:`theorycheck.nets._enclosure_linear.apply_matrix`). A complex matrix acts
 on complex data as the real ``2n × 2n`` block matrix ``[[Re, −Im], [Im, Re]]``,
 so every output part is one real inner product of ``2n`` terms. Sampling
 (``P_mask``) and zero filling (``P_maskᵀ``) are exact.
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from theorycheck.errors import PreconditionError
-from theorycheck.nets._enclosure_ops import apply_matrix
+from theorycheck.nets._enclosure_linear import apply_matrix
 
 Triple = tuple  # (centre, low part or None, radius or None)
 
