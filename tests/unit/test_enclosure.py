@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError
-from theorycheck.nets.enclosure import Enclosure, Encloser, enclose, lower_bound_ratio
+from theorycheck.nets.enclosure import Encloser, Enclosure, enclose, lower_bound_ratio
 from theorycheck.numerics.precision import precision
 
 torch.set_num_threads(1)
@@ -296,7 +296,8 @@ def test_convolutions(dims):
         conv = Conv(4, 6, 3, **kw)
         x = rng_tensor(dims, 2, 4, *size)
         W, b = conv.weight.detach(), conv.bias.detach()
-        check(conv, x, lambda a: ref_conv(a, W, b, kw["stride"], kw["padding"], kw["dilation"], kw["groups"]))
+        check(conv, x, lambda a, W=W, b=b, kw=kw: ref_conv(a, W, b, kw["stride"], kw["padding"],
+                                                           kw["dilation"], kw["groups"]))
 
 
 @pytest.mark.parametrize("dims", [1, 2])
@@ -309,8 +310,8 @@ def test_transposed_convolutions(dims):
         conv = Conv(4, 6, 3, **kw)
         x = rng_tensor(dims, 2, 4, *size)
         W, b = conv.weight.detach(), conv.bias.detach()
-        check(conv, x, lambda a: ref_conv_transpose(a, W, b, kw["stride"], kw["padding"],
-                                                    kw["output_padding"], kw["groups"]))
+        check(conv, x, lambda a, W=W, b=b, kw=kw: ref_conv_transpose(a, W, b, kw["stride"], kw["padding"],
+                                                                     kw["output_padding"], kw["groups"]))
 
 
 def test_batchnorm_eval():
@@ -419,7 +420,8 @@ def test_huge_tiny_weights_and_large_offsets():
         x = rng_tensor(4, 2, 6, scale=scale_x)
         W, b = lin.weight.detach(), lin.bias.detach()
         net = nn.Sequential(lin, nn.ReLU())
-        check(net, x, lambda a: elementwise(ref_linear(a, W, b), relu), tight_width=1e-12, fast_width=1e-12)
+        check(net, x, lambda a, W=W, b=b: elementwise(ref_linear(a, W, b), relu), tight_width=1e-12,
+              fast_width=1e-12)
     # cancellation: a large offset removed again (b = 1e6, then −1e6), small weights
     lin1, lin2 = nn.Linear(4, 4).double(), nn.Linear(4, 3).double()
     with torch.no_grad():

@@ -347,7 +347,7 @@ def _bn_coefficients(run: Run, weight: Any, bias: Any, mean: Any, var: Any, eps:
     hit = run.cache.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], (weight, bias, mean, var))):
         return hit[1]
-    vals = []
+    vals: list[Any] = []
     for t in (weight, bias, mean, var):
         if t is None:
             vals.append(None)
@@ -360,7 +360,10 @@ def _bn_coefficients(run: Run, weight: Any, bias: Any, mean: Any, var: Any, eps:
     C = len(vals[2])
     w = vals[0] or [1.0] * C
     bb = vals[1] or [0.0] * C
-    sc, sr, tc, tr = [], [], [], []
+    sc: list[float] = []
+    sr: list[float] = []
+    tc: list[float] = []
+    tr: list[float] = []
     with precision(prec=160):
         e = flint.arb(float(eps))
         for i in range(C):
@@ -501,7 +504,9 @@ def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) ->
         osz, sf = b.get("output_size"), b.get("scale_factors")
         scales = list(sf) if sf is not None else [None] * k
         if osz is None:
-            osz = [int(i * s) for i, s in zip(in_sizes, scales)]
+            if any(v is None for v in scales):
+                raise run.refuse(f"{func} without output size or scale factors")
+            osz = [int(i * float(v)) for i, v in zip(in_sizes, scales)]
     else:
         osz = b["output_size"]
         scales = [b.get("scales_h"), b.get("scales_w")] if k == 2 else [b.get("scales")]

@@ -869,15 +869,15 @@ def _relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 def _leaky(run: Run, x: Any, alpha: Any, inputs: tuple) -> Iv:
     c, r = _real_operand(run, x, "leaky relu")
     dev = c.device
+    abs_a: Any
     if isinstance(alpha, torch.Tensor):
-        a = run.ival(alpha, dev)
-        if a[1] is not None:
+        slope, slope_r = run.ival(alpha, dev)
+        if slope_r is not None:
             raise run.refuse("PReLU with a computed slope")
-        a = a[0]
-        if a.is_complex():
+        if slope.is_complex():
             raise run.refuse("complex PReLU slope")
-        center = torch.where(c > 0, c, c * a)
-        abs_a = a.abs()
+        center = torch.where(c > 0, c, c * slope)
+        abs_a = slope.abs()
     else:
         a = float(alpha)
         center = torch.where(c > 0, c, c * a)

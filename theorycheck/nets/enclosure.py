@@ -139,8 +139,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, TheorycheckError
 from theorycheck.nets import _enclosure_arith as ar
-from theorycheck.nets._enclosure_ops import Iv, Poison, Run, collapse
 from theorycheck.nets._enclosure_operators import enclose_operator as _enclose_operator
+from theorycheck.nets._enclosure_ops import Iv, Poison, Run, collapse
 from theorycheck.numerics.rounding import U, norm2_bounds, round_down, round_up
 
 __all__ = ["Enclosure", "Encloser", "enclose", "enclose_operator", "lower_bound_ratio"]
