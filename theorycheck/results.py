@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.exact import ball_to_strings, mpf_man_exp
 
 __all__ = [
     "Outcome",
@@ -155,8 +156,6 @@ def encode(value: Any) -> Any:
         }
     tname = type(value).__name__
     if tname == "arb":
-        from theorycheck.numerics.exact import ball_to_strings
-
         mid, rad = ball_to_strings(value)
         # decimal strings for people, exact dyadic (mantissa, exponent) pairs for the round trip
         exact = [[str(int(m)), int(e)] for m, e in (value.mid().man_exp(), value.rad().man_exp())]
@@ -168,7 +167,7 @@ def encode(value: Any) -> Any:
 
         return {"__mpf__": mpmath.nstr(value, int(mpmath.mp.dps) + 5, strip_zeros=False)
                 if mpmath.isfinite(value) else str(value),
-                "man_exp": [str(m) for m in _signed_man_exp(value)]
+                "man_exp": [str(m) for m in mpf_man_exp(value)]
                 if mpmath.isfinite(value) and value != 0 else None}
     if tname == "mpc":
         return {"__mpc__": [encode(value.real), encode(value.imag)]}
@@ -387,12 +386,6 @@ def _decode_array(data: Mapping[str, Any], path: str) -> np.ndarray:
     if len(raw) != count * dt.itemsize:
         raise _bad(path, f"{len(raw)} bytes do not hold {count} entries of {dt}")
     return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
-
-
-def _signed_man_exp(value: Any) -> tuple[int, int]:
-    from theorycheck.numerics.exact import _mpf_man_exp
-
-    return _mpf_man_exp(value)
 
 
 def _hashable(v: Any) -> Any:

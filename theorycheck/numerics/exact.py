@@ -23,6 +23,8 @@ import numpy as np
 from theorycheck.errors import InsufficientPrecision, InvalidArgument
 
 __all__ = [
+    "mpf_man_exp",
+    "BINARY64_EXACT",
     "to_fraction",
     "to_fmpq",
     "to_arb",
@@ -71,7 +73,7 @@ def to_fraction(x: Any) -> Fraction:
     if type(x).__name__ == "fmpz":
         return Fraction(int(x))
     if type(x).__name__ == "mpf":
-        man, exp = _mpf_man_exp(x)
+        man, exp = mpf_man_exp(x)
         return _dyadic_fraction(man, exp)
     try:
         import sympy
@@ -82,7 +84,7 @@ def to_fraction(x: Any) -> Fraction:
             if x.is_Float:
                 import mpmath
 
-                man, exp = _mpf_man_exp(mpmath.mpf(x._mpf_))
+                man, exp = mpf_man_exp(mpmath.mpf(x._mpf_))
                 return _dyadic_fraction(man, exp)
     except ImportError:  # pragma: no cover
         pass
@@ -100,8 +102,17 @@ def _dyadic_fraction(man: int, exp: int) -> Fraction:
     return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
-def _mpf_man_exp(x: Any) -> tuple[int, int]:
-    """Signed mantissa and exponent of a finite mpmath number (``mpf.man_exp`` drops the sign)."""
+def mpf_man_exp(x: Any) -> tuple[int, int]:
+    """Signed mantissa and exponent of a finite mpmath number (``mpf.man_exp`` drops the sign).
+
+    Theorem: none (infrastructure).
+    Rigor: exact.
+
+    Examples
+    --------
+    >>> import mpmath; mpf_man_exp(mpmath.mpf(-0.75))
+    (-3, -2)
+    """
     sign, man, exp, _ = x._mpf_
     if not man and exp:  # inf / nan are encoded with a zero mantissa and a nonzero exponent
         raise InvalidArgument(f"{x} is not finite: pass finite values")
@@ -109,7 +120,8 @@ def _mpf_man_exp(x: Any) -> tuple[int, int]:
 
 
 #: float dtypes whose values convert to binary64 without rounding
-_BINARY64_EXACT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+BINARY64_EXACT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_BINARY64_EXACT = BINARY64_EXACT  # old private name, until solvers.exact imports the public one
 
 
 def to_fmpq(x: Any) -> Any:
@@ -151,7 +163,7 @@ def to_arb(x: Any) -> Any:
         f = to_fraction(x)
         return flint.arb(flint.fmpq(f.numerator, f.denominator))  # ball around the rational
     if type(x).__name__ == "mpf":
-        man, exp = _mpf_man_exp(x)
+        man, exp = mpf_man_exp(x)
         return flint.arb(flint.arf((man, exp)))  # exact binary value, no 2**exp
     if isinstance(x, str):
         try:
@@ -319,7 +331,7 @@ def _exact_numeric_rows(arr: np.ndarray) -> list[list[Any]] | None:
     """Rows of Python numbers with exactly the array's values (ints stay ints), or None."""
     if arr.dtype.kind in "biu":
         return arr.astype(object).tolist() if arr.dtype.kind == "b" else arr.tolist()  # Python ints
-    if arr.dtype in _BINARY64_EXACT:
+    if arr.dtype in BINARY64_EXACT:
         if not np.all(np.isfinite(arr)):
             raise InvalidArgument("the matrix contains NaN or inf: pass finite values")
         return arr.astype(np.float64).tolist()  # float → Python float is exact
