@@ -7,11 +7,12 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+# database=None: the tests write no .hypothesis/ folder into the repository
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=40, print_blob=True,
+    "ci", derandomize=True, deadline=None, max_examples=40, print_blob=True, database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", deadline=None, max_examples=100)
+settings.register_profile("dev", deadline=None, max_examples=100, database=None)
 settings.load_profile(os.environ.get("THEORYCHECK_HYPOTHESIS_PROFILE", "ci"))
 
 

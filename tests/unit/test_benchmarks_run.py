@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# slow (each script is a subprocess): run by .ci/run with `pytest -m scripts`, not by default
+pytestmark = pytest.mark.scripts
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("bench_*.py"))
 

@@ -9,6 +9,9 @@ import sys
 
 import pytest
 
+# slow (each script is a subprocess): run by .ci/run with `pytest -m scripts`, not by default
+pytestmark = pytest.mark.scripts
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(
     p for folder in ("proofs_numeric", "examples") for p in (ROOT / folder).glob("*.py")

@@ -28,6 +28,11 @@ _LAZY: dict[str, str] = {
     "train_reconstruction": "train",
     "reconstruct": "train",
     "load_demo_unet": "pretrained",
+    "enclose": "enclosure",
+    "Enclosure": "enclosure",
+    "Encloser": "enclosure",
+    "enclose_operator": "enclosure",
+    "lower_bound_ratio": "enclosure",
 }
 
 __all__ = sorted(_LAZY)
@@ -50,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from theorycheck.nets.adapters import ReconstructionMap, as_reconstruction_map
     from theorycheck.nets.automap import AutomapNet, automap_parameter_count
     from theorycheck.nets.cascade import CascadeNet
+    from theorycheck.nets.enclosure import Encloser, Enclosure, enclose, enclose_operator, lower_bound_ratio
     from theorycheck.nets.fbpconvnet import FBPConvNet
     from theorycheck.nets.firenet import FIRENET
     from theorycheck.nets.lista import LISTA, train_lista
