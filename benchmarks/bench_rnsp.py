@@ -31,7 +31,7 @@ from theorycheck.rnsp import nsp_constant, rip_constant
 
 def plain_enumeration(A: np.ndarray, k: int) -> float:
     """α_k by one LP per (support, sign pattern), warm-started HiGHS (no pruning)."""
-    from theorycheck.rnsp_nsp import RealLP
+    from theorycheck.rnsp.nsp import RealLP
 
     N = A.shape[1]
     lp = RealLP(A)
@@ -45,7 +45,7 @@ def plain_enumeration(A: np.ndarray, k: int) -> float:
 
 
 def milp(A: np.ndarray, k: int, loose: bool, time_limit: float) -> tuple[float, bool]:
-    from theorycheck.rnsp_nsp import nsp_milp
+    from theorycheck.rnsp.nsp import nsp_milp
 
     raw = nsp_milp(A, k, time_limit=time_limit, loose=loose)
     return raw["milp_value"], bool(raw["optimal"])
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
           f"[{r.rigor}] in {t_ours:.3f} s ({r.values['diagonalised']} diagonalised)")
     print(f"  per-support eigvalsh loop (no enclosure): {loop:.15f} in {t_loop:.3f} s — "
           f"ratio {t_loop / t_ours:.1f}x (goal ≥ 10x)")
-    from theorycheck.rnsp_rip import rip_exact
+    from theorycheck.rnsp.rip import rip_exact
 
     nb, t_nb = timed(rip_exact, B, s, enclose=True, executor=None, progress=False, callback=None, prune=False)
     ok &= abs(nb.upper - r.upper) < 1e-9

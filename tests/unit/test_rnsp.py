@@ -459,7 +459,7 @@ def test_inputs_not_mutated():
 
 def test_nan_duals_never_become_a_proven_upper_bound():
     # review finding: a solver's NaN dual must not propagate into a PROVEN bound
-    from theorycheck.rnsp_nsp import certified_bounds
+    from theorycheck.rnsp.nsp import certified_bounds
 
     rng = np.random.default_rng(0)
     A = rng.standard_normal((3, 5))

@@ -122,7 +122,7 @@ def test_rip_small_random_matches_brute_force(seed):
 
 
 def test_greedy_supports_never_repeat_a_column():
-    from theorycheck.rnsp_rip import greedy_supports
+    from theorycheck.rnsp.rip import greedy_supports
 
     for N in (2, 3, 4):
         G = np.eye(N)
@@ -143,7 +143,7 @@ def test_rip_verifier_rejects_invalid_witness_support(bad):
 
 
 def test_rip_witness_refuses_repeated_columns():
-    from theorycheck.rnsp_rip import rip_witness
+    from theorycheck.rnsp.rip import rip_witness
 
     with pytest.raises(InvalidArgument, match="repeats"):
         rip_witness(np.eye(3), np.array([0, 0]), np.array([1.0, 1.0]))
@@ -164,7 +164,7 @@ def test_gamma_and_violation_verifiers_reject_non_admissible_supports():
 
 def test_ratio_ball_refuses_repeated_support():
     from theorycheck.rnsp import _spec
-    from theorycheck.rnsp_gamma import ratio_ball
+    from theorycheck.rnsp.gamma import ratio_ball
 
     spec, _, _ = _spec(np.eye(3), 2, 0.5, None, None, None)
     with pytest.raises(InvalidArgument):

@@ -49,7 +49,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.precision import precision
-from theorycheck.rnsp_common import (
+from theorycheck.rnsp._common import (
     WITNESS_BITS,
     ball_down, ball_mids, balls, call_back, exact_kernel_balls, gam, matvec_balls, norm2_ball, progress_bar, up, down,
 )
@@ -147,7 +147,7 @@ class Spec:
         The rNSP inequality is only required for admissible ``Ω``: a "violation"
         on any other set proves nothing, so witnesses are checked here.
         """
-        from theorycheck.rnsp_common import distinct_support
+        from theorycheck.rnsp._common import distinct_support
 
         idx = distinct_support(S, self.N)
         if self.levels is None:
@@ -166,7 +166,7 @@ class Spec:
         """A bound of ``γ`` for ``B`` turned into one for ``A = B·2^exp`` (rounded outward)."""
         import flint
 
-        from theorycheck.rnsp_common import ball_up
+        from theorycheck.rnsp._common import ball_up
 
         if self.exp == 0 or not math.isfinite(x):
             return x
@@ -714,7 +714,7 @@ def _check_weight_range(w: np.ndarray) -> None:
 
 def make_spec(B: np.ndarray, s: Any, rho: float, weights: Any, levels: Any) -> Spec:
     """The :class:`Spec` of one rNSP question; ``B`` is rescaled exactly by a power of two for the solvers."""
-    from theorycheck.rnsp_common import exact_rescaling
+    from theorycheck.rnsp._common import exact_rescaling
 
     size, lv, s_lv, omega, xi_terms = parse_structure(B.shape[1], s, weights, levels)
     Bs, e = exact_rescaling(B)
@@ -728,7 +728,7 @@ def parse_structure(N: int, s: Any, weights: Any, levels: Any) -> tuple[int, lis
     """Validate ``s``/``weights``/``levels``; return ``(support size, levels, s per level, ω, ξ terms)``."""
     from theorycheck.numerics.backend import as_array
     from theorycheck.problems.sparsity import _check_levels
-    from theorycheck.rnsp_common import check_order
+    from theorycheck.rnsp._common import check_order
 
     if levels is None:
         s = check_order(s, N)

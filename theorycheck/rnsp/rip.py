@@ -31,7 +31,7 @@ import numpy as np
 from theorycheck.errors import InvalidArgument, SolverError
 from theorycheck.numerics.precision import precision
 from theorycheck.results import Outcome, Rigor, Witness
-from theorycheck.rnsp_common import (
+from theorycheck.rnsp._common import (
     WITNESS_BITS,
     ConstantResult, ball_down, balls, call_back, distinct_support, gam, make_result, matvec_balls, norm2_ball,
     progress_bar, up, down,

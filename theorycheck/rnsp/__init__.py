@@ -62,12 +62,12 @@ from theorycheck.numerics.validation import bool_arg, integer_arg, refuse_size
 from theorycheck.results import (
     CheckResult, Outcome, Rigor, Witness, claim_mismatches, register_verifier, verification,
 )
-from theorycheck.rnsp_common import (
+from theorycheck.rnsp._common import (
     WITNESS_BITS,
     ConstantResult, RecoveryConstants, _recovery_balls, ball_down, ball_up, check_open_unit, check_order,
     check_positive, check_real, dense_matrix, make_result, vector,
 )
-from theorycheck.rnsp_phase import PhaseTransitionResult
+from theorycheck.rnsp.phase import PhaseTransitionResult
 
 __all__ = [
     "rip_constant",
@@ -225,7 +225,7 @@ def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executo
     >>> r.lower <= r.upper < 1e-12
     True
     """
-    from theorycheck.rnsp_rip import (MAX_BLOCK, check_method, check_scale, estimate_rate, gram_and_error,
+    from theorycheck.rnsp.rip import (MAX_BLOCK, check_method, check_scale, estimate_rate, gram_and_error,
                                       refuse_message, rip_bounds, rip_exact, seconds_for)
 
     check_method(method, ("auto", "exact", "bounds"))
@@ -321,8 +321,8 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
     >>> round(r.lower, 9), round(r.upper, 9), r.holds
     (0.333333333, 0.333333333, True)
     """
-    from theorycheck.rnsp_nsp import MAX_PATTERNS
-    from theorycheck.rnsp_rip import check_method
+    from theorycheck.rnsp.nsp import MAX_PATTERNS
+    from theorycheck.rnsp.rip import check_method
 
     check_method(method, ("auto", "enumerate", "milp", "lp-bound"))
     progress = bool_arg(progress, "progress")
@@ -352,7 +352,7 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
                               "is NP-hard): pass time_limit (seconds; its dual bound is then reported), or use "
                               "method='lp-bound'")
     if method == "auto":
-        from theorycheck.rnsp_nsp import pattern_count
+        from theorycheck.rnsp.nsp import pattern_count
 
         method = "lp-bound" if cplx or pattern_count(N, k, mp) > mp else "enumerate"
     if cplx or method == "lp-bound":
@@ -368,8 +368,8 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
 def _nsp_run(B: np.ndarray, k: int, label: str, params: dict[str, Any], *, progress: bool,
              callback: Callable | None, max_patterns: int, used_W: bool) -> ConstantResult:
     """Run one NSP method on ``B`` (rescaled exactly by a power of two: ``α_k`` only depends on ``ker B``)."""
-    from theorycheck.rnsp_common import exact_rescaling
-    from theorycheck.rnsp_nsp import finish, nsp_enumerate, nsp_lp_bound, nsp_milp
+    from theorycheck.rnsp._common import exact_rescaling
+    from theorycheck.rnsp.nsp import finish, nsp_enumerate, nsp_lp_bound, nsp_milp
 
     Bs, _ = exact_rescaling(B)
     if label in ("lp-bound", "lp", "socp"):
@@ -387,7 +387,7 @@ def _nsp_run(B: np.ndarray, k: int, label: str, params: dict[str, Any], *, progr
 # --------------------------------------------------------------------------------------
 
 def _spec(A: Any, s: Any, rho: Any, W: Any, weights: Any, levels: Any):
-    from theorycheck.rnsp_gamma import make_spec
+    from theorycheck.rnsp.gamma import make_spec
 
     B, used_W = dense_matrix(A, W)
     rho = check_open_unit(rho, "rho")
@@ -471,8 +471,8 @@ def rnsp_gamma(A: Any, s: Any, rho: float, *, W: Any = None, weights: Any = None
     >>> r.lower <= 1.0 <= r.upper < 1.0 + 1e-6
     True
     """
-    from theorycheck.rnsp_gamma import estimate_seconds, make_net
-    from theorycheck.rnsp_rip import check_method, refuse_message
+    from theorycheck.rnsp.gamma import estimate_seconds, make_net
+    from theorycheck.rnsp.rip import check_method, refuse_message
 
     check_method(method, ("auto", "exact", "bounds"))
     progress = bool_arg(progress, "progress")
@@ -522,8 +522,8 @@ def _spec_data(spec: Any) -> dict[str, Any]:
 
 def _spec_from_witness(w: Witness, B: np.ndarray) -> Any:
     """Rebuild the rNSP question from a saved witness (every field validated)."""
-    from theorycheck.rnsp_common import BadWitness, w_choice, w_float, w_get, w_int, w_vector
-    from theorycheck.rnsp_gamma import make_spec
+    from theorycheck.rnsp._common import BadWitness, w_choice, w_float, w_get, w_int, w_vector
+    from theorycheck.rnsp.gamma import make_spec
 
     N = B.shape[1]
     rho = w_float(w, "rho", 0.0, 1.0, open_lo=True, open_hi=True)
@@ -548,7 +548,7 @@ def _spec_from_witness(w: Witness, B: np.ndarray) -> Any:
 
 
 def _try_net(spec: Any, tol: float):
-    from theorycheck.rnsp_gamma import make_net
+    from theorycheck.rnsp.gamma import make_net
 
     try:
         return make_net(spec.s, spec.cplx, tol)
@@ -574,8 +574,8 @@ def _violation_result(spec: Any, viol: dict[str, Any], method: str) -> ConstantR
 def _gamma_assemble(spec: Any, best: dict[str, Any], upper: float, method: str, params: dict[str, Any],
                     extra: dict[str, Any], failures: list | None = None) -> ConstantResult:
     """The γ interval from the best witness vector and a proven upper bound (original units)."""
-    from theorycheck.rnsp_gamma import certify_lower
-    from theorycheck.rnsp_rip import consistent
+    from theorycheck.rnsp.gamma import certify_lower
+    from theorycheck.rnsp.rip import consistent
 
     lower, v, S = certify_lower(spec, best)
     failures = failures or []
@@ -601,8 +601,8 @@ def _gamma_assemble(spec: Any, best: dict[str, Any], upper: float, method: str, 
 
 def _gamma_exact(spec: Any, net: Any, tol: float, ascent: int, *, executor: Any, progress: bool,
                  callback: Callable | None) -> ConstantResult:
-    from theorycheck.rnsp_gamma import gamma_enumerate
-    from theorycheck.rnsp_rip import count_value
+    from theorycheck.rnsp.gamma import gamma_enumerate
+    from theorycheck.rnsp.rip import count_value
 
     out = gamma_enumerate(spec, net, ascent=ascent, executor=executor, progress=progress, callback=callback)
     if out["violation"] is not None:
@@ -616,7 +616,7 @@ def _gamma_exact(spec: Any, net: Any, tol: float, ascent: int, *, executor: Any,
 
 def _rip_route(spec: Any) -> tuple[float, str]:
     """Upper bound of γ from a certified ``δ_2s`` (Foucart–Rauhut Thm 6.13), plain rNSP only."""
-    from theorycheck.rnsp_rip import check_scale, frobenius_upper, gershgorin_upper, gram_and_error
+    from theorycheck.rnsp.rip import check_scale, frobenius_upper, gershgorin_upper, gram_and_error
 
     if not (spec.levels is None and np.all(spec.omega == 1.0) and 2 * spec.s <= spec.N <= MAX_GRAM_N):
         return math.inf, "upper bound: none (weights or levels, or δ_2s too large for the RIP route)"
@@ -637,7 +637,7 @@ def _rip_route(spec: Any) -> tuple[float, str]:
 
 def _gamma_bounds(spec: Any, *, restarts: int, seed: int, ascent: int, progress: bool,
                   callback: Callable | None) -> ConstantResult:
-    from theorycheck.rnsp_gamma import search
+    from theorycheck.rnsp.gamma import search
 
     refuse_size(float(restarts) * max(ascent, 2), MAX_CONE_PROGRAMS, "the γ search (restarts × ascent steps)",
                 "lower restarts or ascent")
@@ -693,7 +693,7 @@ def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int
     Theorem: THEORY.md §2 (rNSP definition).
     Rigor: proven when a violation is found; numerical otherwise.
     """
-    from theorycheck.rnsp_gamma import ratio_ball, search
+    from theorycheck.rnsp.gamma import ratio_ball, search
 
     progress = bool_arg(progress, "progress")
     callback = _callback(callback)
@@ -726,7 +726,7 @@ def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int
 def _violation_search_assemble(spec: Any, gamma: float, found: dict[str, Any], params: dict[str, Any]
                                ) -> CheckResult:
     """The ``rnsp_violation`` result from its witness (deterministic; re-run by ``theorycheck verify``)."""
-    from theorycheck.rnsp_gamma import kernel_violation_assemble, ratio_ball
+    from theorycheck.rnsp.gamma import kernel_violation_assemble, ratio_ball
 
     theorem = "THEORY.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
     base = {"rho": spec.rho, "s": spec.s, "gamma": gamma, **params}
@@ -886,7 +886,7 @@ def _enclosure_distance(sol: Any, x: np.ndarray) -> tuple[Any, Any]:
 def _sigma_ball(c: np.ndarray, s: int) -> Any:
     import flint
 
-    from theorycheck.rnsp_common import balls
+    from theorycheck.rnsp._common import balls
 
     bs = balls(c)
     mags = [abs(b) for b in bs]
@@ -952,7 +952,7 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     from theorycheck.problems.programs import SRLasso
     from theorycheck.solvers import solve
 
-    from theorycheck.rnsp_common import dense_operator, unitarity_defect_bound, unitary_dense
+    from theorycheck.rnsp._common import dense_operator, unitarity_defect_bound, unitary_dense
 
     lam = check_positive(lam, "lam")
     rho = check_open_unit(rho, "rho")
@@ -995,7 +995,7 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
         lhs_lo = lhs_hi = d
         rigor = Rigor.NUMERICAL
         note = f" (exact solver failed: {exc}; reference solver used, numerical)"
-    from theorycheck.rnsp_common import balls, matvec_balls, norm2_ball
+    from theorycheck.rnsp._common import balls, matvec_balls, norm2_ball
 
     # the exact noise e = y − Ax of the float data
     yb = balls(y.reshape(-1))
@@ -1085,7 +1085,7 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
     >>> r.holds, r.rigor.value
     (True, 'proven')
     """
-    from theorycheck.rnsp_common import balls, matvec_balls, norm2_ball
+    from theorycheck.rnsp._common import balls, matvec_balls, norm2_ball
 
     if not isinstance(bound, str) or bound not in ("seed", "sharp"):
         raise InvalidArgument(f"bound must be 'seed' or 'sharp', got {bound!r}")
@@ -1164,7 +1164,7 @@ def donoho_tanner(delta: Any) -> Any:
     0.3857
     """
     from theorycheck.numerics.backend import as_array
-    from theorycheck.rnsp_phase import weak_threshold
+    from theorycheck.rnsp.phase import weak_threshold
 
     if isinstance(delta, (bool, np.bool_, str, bytes)):
         raise InvalidArgument(f"delta must be a number or an array of numbers in (0, 1), got {delta!r}")
@@ -1215,7 +1215,7 @@ def empirical_phase_transition(N: int, deltas: Sequence[float], rhos: Sequence[f
     Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014), THEORY.md §2.
     Rigor: numerical (Monte Carlo).
     """
-    from theorycheck.rnsp_phase import check_grid, check_work, run_sweep, seed_entropy
+    from theorycheck.rnsp.phase import check_grid, check_work, run_sweep, seed_entropy
 
     N = check_order(N, None, "N")
     if N < 2:
@@ -1269,7 +1269,7 @@ def _no_matrix(check: str) -> CheckResult:
 def _verify_with(check: str, result: CheckResult, derive: Callable[[Witness], tuple[CheckResult, str]],
                  needs_matrix: bool = True) -> CheckResult:
     """Run ``derive(witness) -> (re-derived result, what was re-derived)`` and compare exactly."""
-    from theorycheck.rnsp_common import BadWitness
+    from theorycheck.rnsp._common import BadWitness
 
     w = result.witness
     if w is None:
@@ -1298,8 +1298,8 @@ def _verify_rip(result: CheckResult) -> CheckResult:
     Theorem: definition of δ_s (THEORY.md §2).
     Rigor: the saved result's (never above it).
     """
-    from theorycheck.rnsp_common import w_bool, w_choice, w_indices, w_int, w_matrix, w_vector
-    from theorycheck.rnsp_rip import MAX_BLOCK, check_scale, rip_bounds_assemble, rip_exact
+    from theorycheck.rnsp._common import w_bool, w_choice, w_indices, w_int, w_matrix, w_vector
+    from theorycheck.rnsp.rip import MAX_BLOCK, check_scale, rip_bounds_assemble, rip_exact
 
     def derive(w: Witness) -> tuple[CheckResult, str]:
         B = w_matrix(w)
@@ -1335,7 +1335,7 @@ def _verify_nsp(result: CheckResult) -> CheckResult:
     Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2).
     Rigor: the saved result's (never above it).
     """
-    from theorycheck.rnsp_common import w_bool, w_choice, w_float, w_int, w_matrix
+    from theorycheck.rnsp._common import w_bool, w_choice, w_float, w_int, w_matrix
 
     def derive(w: Witness) -> tuple[CheckResult, str]:
         B = w_matrix(w)
@@ -1349,7 +1349,7 @@ def _verify_nsp(result: CheckResult) -> CheckResult:
             raise InvalidArgument(f"witness['method'] = {label!r} is not what nsp_constant uses for this matrix and k")
         refuse_size(float(N) * N * (m + 1), 5e11, "re-running the NSP linear programs")
         if label == "enumerate":
-            from theorycheck.rnsp_nsp import pattern_count
+            from theorycheck.rnsp.nsp import pattern_count
 
             total = pattern_count(N, k, VERIFY_MAX_PATTERNS)
             if total > VERIFY_MAX_PATTERNS:
@@ -1379,8 +1379,8 @@ def _verify_gamma(result: CheckResult) -> CheckResult:
     Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ)).
     Rigor: the saved result's (never above it).
     """
-    from theorycheck.rnsp_common import w_bool, w_choice, w_float, w_indices, w_int, w_matrix, w_vector
-    from theorycheck.rnsp_gamma import kernel_violation_assemble, make_net
+    from theorycheck.rnsp._common import w_bool, w_choice, w_float, w_indices, w_int, w_matrix, w_vector
+    from theorycheck.rnsp.gamma import kernel_violation_assemble, make_net
 
     def derive(w: Witness) -> tuple[CheckResult, str]:
         B = w_matrix(w)
@@ -1426,7 +1426,7 @@ def _verify_violation(result: CheckResult) -> CheckResult:
     Theorem: THEORY.md §2 (rNSP definition).
     Rigor: the saved result's (never above it).
     """
-    from theorycheck.rnsp_common import w_bool, w_float, w_indices, w_int, w_matrix, w_vector
+    from theorycheck.rnsp._common import w_bool, w_float, w_indices, w_int, w_matrix, w_vector
 
     def derive(w: Witness) -> tuple[CheckResult, str]:
         B = w_matrix(w)
@@ -1456,7 +1456,7 @@ def _verify_kernel_awareness(result: CheckResult) -> CheckResult:
     Theorem: seed Theorem 3 (kernel awareness).
     Rigor: the saved result's (never above it).
     """
-    from theorycheck.rnsp_common import w_choice, w_float, w_int, w_matrix, w_vector
+    from theorycheck.rnsp._common import w_choice, w_float, w_int, w_matrix, w_vector
 
     def derive(w: Witness) -> tuple[CheckResult, str]:
         B = w_matrix(w)
@@ -1477,7 +1477,7 @@ def _verify_phase_transition(result: CheckResult) -> CheckResult:
     Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014).
     Rigor: numerical (as the saved result).
     """
-    from theorycheck.rnsp_phase import rerun_from_witness
+    from theorycheck.rnsp.phase import rerun_from_witness
 
     def derive(w: Witness) -> tuple[CheckResult, str]:
         return rerun_from_witness(w), "the sweep re-run from the stored seed (every probability and crossing)"

@@ -42,12 +42,12 @@ import numpy as np
 from theorycheck.errors import InvalidArgument, SolverError
 from theorycheck.numerics.precision import precision
 from theorycheck.results import Outcome, Rigor, Witness
-from theorycheck.rnsp_common import (
+from theorycheck.rnsp._common import (
     WITNESS_BITS,
     ConstantResult, ball_down, call_back, exact_kernel_balls, gam, make_result, new_highs,
     progress_bar, topk_ratio, topk_ratio_ball, up,
 )
-from theorycheck.rnsp_rip import _human
+from theorycheck.rnsp.rip import _human
 
 #: largest number of (support, sign) patterns the enumeration keeps in memory
 MAX_PATTERNS = 5_000_000
@@ -278,7 +278,7 @@ def lower_bound(A: np.ndarray, z: np.ndarray | None, k: int, basic: np.ndarray |
     ek = exact_kernel_balls(A, z, basic)
     if ek is None:
         # no exact kernel vector: report the float ratio as a numerical estimate only
-        from theorycheck.rnsp_common import MAX_KERNEL_ROWS
+        from theorycheck.rnsp._common import MAX_KERNEL_ROWS
 
         why = (f"m = {A.shape[0]} > {MAX_KERNEL_ROWS} rows: no exact kernel vector is computed"
                if A.shape[0] > MAX_KERNEL_ROWS else "A is rank deficient")
@@ -322,7 +322,7 @@ def nsp_enumerate(A: np.ndarray, k: int, *, progress: bool, callback: Callable |
     if total > max_patterns:
         worst = math.comb(N, k) * 2 ** (k - 1) if k < 2000 else math.inf
         shown = f"{worst:,}" if worst < 10 ** 30 else "astronomically many"
-        from theorycheck.rnsp_rip import seconds_for
+        from theorycheck.rnsp.rip import seconds_for
 
         raise InvalidArgument(
             f"exact α_{k} by enumeration needs bounds for more than {max_patterns:,} (support, sign) patterns "
@@ -493,7 +493,7 @@ def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: dict
     lower, lrig, info = lower_bound(A, raw["z"], k)
     upper = float(raw["upper"])
     if raw["upper_rigor"] is Rigor.PROVEN:
-        from theorycheck.rnsp_rip import consistent
+        from theorycheck.rnsp.rip import consistent
 
         consistent(lower, upper, f"α_{k}")
     upper = max(upper, lower)

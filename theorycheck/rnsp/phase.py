@@ -24,7 +24,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_result
-from theorycheck.rnsp_common import progress_bar
+from theorycheck.rnsp._common import progress_bar
 
 #: work (Σ over cells of trials·m²·N, a simplex cost model) a sweep may ask for
 MAX_SWEEP_WORK = 5e12
@@ -266,7 +266,7 @@ def run_sweep(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int, entropy
 
 def rerun_from_witness(w: Witness) -> "PhaseTransitionResult":
     """Re-run a saved sweep from its witness (every field validated; absurd sizes refused)."""
-    from theorycheck.rnsp_common import BadWitness, w_float, w_get, w_int
+    from theorycheck.rnsp._common import BadWitness, w_float, w_get, w_int
 
     N = w_int(w, "N", 2, MAX_N)
     grids = []
