@@ -36,7 +36,7 @@ K, N_LEVEL, N1, N2 = 6, 30, 2, 20
 
 
 def theorycheck_run():
-    from theorycheck import impossibility
+    from theorycheck.impossibility import family as impossibility
 
     impossibility._DCT_CACHE.clear()
     fam = impossibility.build_family(K, N_LEVEL, N1=N1, N2=N2)

@@ -205,7 +205,7 @@ def test_cnn_vectorised_and_fallback_gradients_agree(monkeypatch):
     model = SmallConv().double().eval()
     X = np.random.default_rng(5).standard_normal((6, 1, 6, 6))
     a = search_minimal_perturbation(model, X, device="cpu")
-    from theorycheck import _classifier_models as tcm
+    from theorycheck.nets import classifiers as tcm
 
     orig = tcm.Searcher.__init__
 
@@ -369,7 +369,7 @@ def test_squared_loss_gradient_direction():
     zt = torch.tensor(z, requires_grad=True)
     loss = ((torch.softmax(zt, 1) - torch.nn.functional.one_hot(torch.tensor(k), 4)) ** 2).sum()
     g = torch.autograd.grad(loss, zt)[0].numpy()
-    from theorycheck._classifier_models import squared_loss_logit_grad
+    from theorycheck.nets.classifiers import squared_loss_logit_grad
 
     h = squared_loss_logit_grad(z, k)
     cos = (g * h).sum(1) / np.linalg.norm(g, axis=1) / np.linalg.norm(h, axis=1)

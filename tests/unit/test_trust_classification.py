@@ -27,7 +27,7 @@ import pytest
 import torch
 from torch import nn
 
-from theorycheck import _classifier_models as tcm
+from theorycheck.nets import classifiers as tcm
 from theorycheck.classification import (
     METHODS,
     STATUSES,

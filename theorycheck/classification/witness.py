@@ -777,7 +777,7 @@ def _assemble(data: Mapping[str, Any], batched: bool, elapsed: Any) -> Classifie
 
 def _rerun(data: Mapping[str, Any], model: Any) -> dict[str, Any]:
     """The witness data with every stored evaluation re-run on ``model`` (same slots, alone, twice)."""
-    from theorycheck._classifier_models import ModelSet
+    from theorycheck.nets.classifiers import ModelSet
 
     D = _validated(data, strict=False)
     with ModelSet(model, "cpu") as ms, np.errstate(all="ignore"):
@@ -921,7 +921,7 @@ class _Evals:
         if (kind == "nat" and not self.has_nat) or (kind == "probe" and not self.has_probe) \
                 or (kind == "dup" and self.has_nat):
             return
-        from theorycheck._classifier_models import run_alone
+        from theorycheck.nets.classifiers import run_alone
 
         model, dtype, device = self.ms.evaluation("f64" if kind == "dup" else kind)
         reps, exc = run_alone(model, Xp, dtype, device, self.outs[kind], repeat=2 if twice else 1,
@@ -1180,7 +1180,7 @@ def search_minimal_perturbation(
     rng = seed_arg(seed)
     X = _as_float64(x, "x")
     dev = _device(device)
-    from theorycheck._classifier_models import ModelSet, probe_batched
+    from theorycheck.nets.classifiers import ModelSet, probe_batched
 
     with ModelSet(model, dev) as ms, np.errstate(all="ignore"):
         if _torch_name(ms.native_dtype) not in _UNIT_ROUNDOFF:
@@ -1213,7 +1213,7 @@ def search_minimal_perturbation(
 
 def _first_evaluation(ms: Any, X: np.ndarray, batch_size: int | None) -> _Evals:
     """Every sample's ``x`` alone, once, in float64 (which decides the number of classes), natively, probe."""
-    from theorycheck._classifier_models import evaluate_batch, run_alone
+    from theorycheck.nets.classifiers import evaluate_batch, run_alone
 
     torch = lazy_torch()
     n = X.shape[0]
@@ -1246,7 +1246,7 @@ def _search(ms: Any, X: np.ndarray, label: np.ndarray, L0: np.ndarray, todo: np.
             overshoot: float, max_iter: int, rng: np.random.Generator, batch_size: int | None,
             candidates: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the search on the samples ``todo``, then aim slightly past the boundary (see the module docstring)."""
-    from theorycheck._classifier_models import Searcher, chunks
+    from theorycheck.nets.classifiers import Searcher, chunks
 
     n = X.shape[0]
     nd = X.ndim - 1
@@ -1833,7 +1833,7 @@ def digits_data(seed: int = 0, test_fraction: float = 0.25) -> dict[str, Any]:
     Theorem: none (data for THEORY.md §5).
     Rigor: not applicable (data).
     """
-    from theorycheck._classifier_models import digits_data as impl
+    from theorycheck.nets.classifiers import digits_data as impl
 
     return impl(seed, test_fraction)
 
@@ -1845,7 +1845,7 @@ def synthetic_data(n: int = 600, d: int = 20, n_classes: int = 3, *, seed: int =
     Theorem: none (data for THEORY.md §5).
     Rigor: not applicable (data).
     """
-    from theorycheck._classifier_models import synthetic_data as impl
+    from theorycheck.nets.classifiers import synthetic_data as impl
 
     return impl(n, d, n_classes, seed=seed, separation=separation, test_fraction=test_fraction)
 
@@ -1857,7 +1857,7 @@ def train_classifier(model: Any, X: Any, y: Any, *, epochs: int = 30, lr: float 
     Theorem: none (training).
     Rigor: not applicable (training).
     """
-    from theorycheck._classifier_models import train_classifier as impl
+    from theorycheck.nets.classifiers import train_classifier as impl
 
     return impl(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size,
                 weight_decay=weight_decay, seed=seed)
@@ -1873,6 +1873,6 @@ def build_digits_classifier(arch: str = "mlp", *, seed: int = 0,
     Theorem: none (the classifier of THEORY.md §5's experiments).
     Rigor: not applicable (training).
     """
-    from theorycheck._classifier_models import build_digits_classifier as impl
+    from theorycheck.nets.classifiers import build_digits_classifier as impl
 
     return impl(arch, seed=seed, epochs=epochs)
