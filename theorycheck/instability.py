@@ -1089,9 +1089,8 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     if not (np.all(np.isfinite(y_fn)) and np.all(np.isfinite(y_fp))):
         raise InvalidArgument("A(x − x′) overflows float64: rescale A or the images")
     a = _norm(y - yp)
-    step = yp - y
     ev = pm.evaluate_float64(np.stack([y, yp, y_fn, y_fp]), noise=True, noise_scale=a if a > 0 else None,
-                             noise_direction=np.stack([step] * 4) if a > 0 else None)
+                             noise_segments=[(0, 1)] if a > 0 else None)
     w: dict[str, Any] = {"x": xv, "x_prime": xpv, "y": y, "y_prime": yp, "y_fn": y_fn, "y_fp": y_fp,
                          "operator": rec, "psi": pm.options(), "eta": eta, "ball_samples": ball_samples,
                          "seed": seed, "psi_precision": ev.precision, "psi_status": ev.reason,
@@ -1370,7 +1369,7 @@ class _Check:
 
 def _reevaluate(model: Any, opts: Mapping[str, Any], rec: Mapping[str, Any], Y: np.ndarray,
                 stored: Sequence[np.ndarray], noise: Sequence[float], names: Sequence[str],
-                scale: Any = None, direction: Any = None) -> list[str]:
+                scale: Any = None, segments: Any = None) -> list[str]:
     """Re-run ``Ψ`` (rebuilt from ``model`` and the stored options) in float64 and compare.
 
     A re-evaluated output may differ from the stored one by at most 16 times the stored
@@ -1384,7 +1383,7 @@ def _reevaluate(model: Any, opts: Mapping[str, Any], rec: Mapping[str, Any], Y: 
         return ["cannot re-evaluate Ψ: the operator is opaque (not stored in the file)"]
     try:
         pm = ReconstructionMap.from_options(model, dict(opts), op)
-        ev = pm.evaluate_float64(np.asarray(Y), noise=True, noise_scale=scale, noise_direction=direction)
+        ev = pm.evaluate_float64(np.asarray(Y), noise=True, noise_scale=scale, noise_segments=segments)
     except TheorycheckError as exc:
         return [f"re-evaluating Ψ with the given model failed: {exc}"]
     if not ev.ok or ev.reason:
@@ -1522,10 +1521,9 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
     if model is not None and status == "" and not problems:
         Y = np.stack([np.asarray(d[k]) for k in ("y", "y_prime", "y_fn", "y_fp")])
         a = float(cert.values.get("distance_measurements", 0.0))
-        step = np.asarray(d["y_prime"]) - np.asarray(d["y"])
         problems += _reevaluate(model, opts, rec, Y, outs, d["psi_noise"],
                                 ["Ψ(Ax)", "Ψ(Ax′)", "Ψ(false-negative input)", "Ψ(false-positive input)"],
-                                scale=a if a > 0 else None, direction=np.stack([step] * 4) if a > 0 else None)
+                                scale=a if a > 0 else None, segments=[(0, 1)] if a > 0 else None)
         reevaluated = True
     not_re = []
     if status == "" and not reevaluated:
@@ -1689,7 +1687,7 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
                     and abs(err1 - worst) <= 1e-4 * (abs(worst) + float(_norms(ref[None])[0])) + 1e-300)
     y_noisy = y0 + worst_e
     ev = pm.evaluate_float64(np.stack([y0, y_noisy]), noise=True, noise_scale=noise_norm,
-                             noise_direction=np.stack([worst_e, worst_e]))
+                             noise_segments=[(0, 1)])
     w: dict[str, Any] = {
         "x": xv, "y": y0, "e": worst_e, "y_noisy": y_noisy, "operator": rec, "psi": pm.options(),
         "noise_norm": noise_norm, "threshold": threshold, "confidence": confidence, "reference": reference,
@@ -1838,8 +1836,7 @@ def verify_noise_instability(result: CheckResult, psi: Any = None, *, model: Any
     reevaluated = False
     if model is not None and status == "" and not problems:
         problems += _reevaluate(model, opts, rec, np.stack([d["y"], d["y_noisy"]]), outs, d["psi_noise"],
-                                ["Ψ(Ax)", "Ψ(Ax + e)"], scale=float(d["noise_norm"]),
-                                direction=np.stack([d["e"], d["e"]]))
+                                ["Ψ(Ax)", "Ψ(Ax + e)"], scale=float(d["noise_norm"]), segments=[(0, 1)])
         reevaluated = True
     not_re = ["the per-draw errors (statistical evidence of the interval)"]
     if status == "" and not reevaluated:

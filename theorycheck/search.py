@@ -484,9 +484,8 @@ def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, re
         dy = np.array([_norm(Y1[i] - Y0[i]) for i in range(B)])
         scale = np.where(dy > 0, dy, np.inf)
         # each sample alone (evaluate_float64): the batched search may be batch-dependent
-        steps = Y1 - Y0
         ev = pm.evaluate_float64(np.concatenate([Y0, Y1]), noise=True, noise_scale=np.concatenate([scale, scale]),
-                                 noise_direction=np.concatenate([steps, steps]))
+                                 noise_segments=[(i, B + i) for i in range(B) if dy[i] > 0])
         w["psi_precision"] = ev.precision
         w["psi_status"] = ev.reason if ev.reason or ev.ok else "Ψ's float64 evaluation is not usable"
         if not w["psi_status"]:
@@ -698,10 +697,9 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
         nu = np.asarray(d["psi_noise"]).reshape(2, -1).reshape(-1)
         dy = np.atleast_1d(np.asarray(result.norm_Ar, dtype=float))
         scale = np.concatenate([np.where(dy > 0, dy, np.inf)] * 2)
-        steps = lift(d["y1"]) - lift(d["y0"])
         problems += _reevaluate(model, opts, rec, Y, stored, nu,
                                 [f"Ψ(y0[{i}])" for i in range(B)] + [f"Ψ(y1[{i}])" for i in range(B)], scale=scale,
-                                direction=np.concatenate([steps, steps]))
+                                segments=[(i, B + i) for i in range(B) if dy[i] > 0])
         reevaluated = True
     not_re = []
     if status == "" and not reevaluated:

@@ -123,8 +123,9 @@ NOISE_SAFETY = 2.0 * NOISE_ALLOWANCE
 _PROBE_LEVELS = (2.0 ** -50, 2.0 ** -40, 2.0 ** -30, 2.0 ** -20)
 _PROBE_DIRECTIONS = (2, 1, 1, 1)
 _PROBE_CAP = 2.0 ** -5
-#: witnesses below this fraction of ‖y‖ also get steps up to the witness scale
-_LINEAR_REGIME = 2.0 ** -16
+#: refinement of witness segments: points per round and rounds (a final cell of 32⁻⁵ of the segment)
+_SEGMENT_POINTS = 32
+_SEGMENT_ROUNDS = 5
 #: unit roundoff of float64 over that of float32: a float32 evaluation's deviation scaled by it
 #: estimates the float64 evaluation's rounding error (the same algorithm, errors ∝ u)
 _PROXY_SCALE = 2.0 ** -29
@@ -165,15 +166,18 @@ class NoiseEstimate:
     * ``floor``: :func:`output_rounding_floor` of the output (its own rounding);
     * ``probe``: from random steps ``δ`` of relative size ``2⁻⁵⁰`` (a few ulps), ``2⁻⁴⁰``,
       ``2⁻³⁰``, ``2⁻²⁰`` and the witness scale over 32 (``4‖δ‖`` never above the witness
-      scale over 8), and, for a witness below ``2⁻¹⁶‖y‖`` (where ``Ψ`` is affine to
-      working accuracy), the witness scale over 4. At the smallest size, the
-      second difference ``‖Δ(δ)‖ = ‖Ψ(y + δ) + Ψ(y − δ) − 2Ψ(y)‖`` itself (the linear part
-      of ``Ψ`` cancels); at the larger sizes ``max(0, 2‖Δ(δ)‖ − ‖Δ(2δ)‖, 2‖Δ(2δ)‖ − ‖Δ(4δ)‖)``,
-      which also vanishes for curvature (``‖Δ(2δ)‖ = 4‖Δ(δ)‖``) and for a kink of a
-      piecewise-linear network near ``y`` (``‖Δ(2δ)‖ ≥ 2‖Δ(δ)‖``), while rounding that is not a smooth
+      scale over 8). At the smallest size, the second difference
+      ``‖Δ(δ)‖ = ‖Ψ(y + δ) + Ψ(y − δ) − 2Ψ(y)‖`` itself (the linear part of ``Ψ`` cancels);
+      at the larger sizes ``max(0, 2‖Δ(δ)‖ − ‖Δ(2δ)‖, 2‖Δ(2δ)‖ − ‖Δ(4δ)‖)``, which also
+      vanishes for curvature (``‖Δ(2δ)‖ = 4‖Δ(δ)‖``) and for a kink of a piecewise-linear
+      network near ``y`` (``‖Δ(2δ)‖ ≥ 2‖Δ(δ)‖``), while rounding that is not a smooth
       function of the input (large offsets, cancellation inside ``Ψ``: quanta of any
       size up to the largest step) does not scale with ``δ`` and shows up in full (the
-      idea of Moré and Wild's ECnoise, in its simplest form);
+      idea of Moré and Wild's ECnoise, in its simplest form). For a witness segment
+      (``segments``), also the change left in a ``32⁻⁵`` cell of the segment after
+      refining it where the output changes most (less 1/16 of the change over the
+      cell before): ``Ψ`` continuous changes there in proportion to the cell, a rounding
+      step of ``Ψ`` crossed by the witness keeps its full size;
     * ``proxy``: the float32 evaluation's deviation from the float64 one times
       ``2⁻²⁹ = u₆₄/u₃₂`` (a second evaluation of the same computation, whose rounding
       errors scale with the unit roundoff; NaN when ``Ψ`` cannot run in float32).
@@ -757,7 +761,7 @@ class ReconstructionMap:
         return np.concatenate(outs, 0)
 
     def evaluate_float64(self, y: Any, *, repeats: int = 2, noise: bool = False,
-                         noise_scale: Any = None, noise_direction: Any = None) -> Float64Evaluation:
+                         noise_scale: Any = None, noise_segments: Any = None) -> Float64Evaluation:
         """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
 
         Each sample is evaluated alone (a batch of 1: no output depends on the
@@ -772,8 +776,8 @@ class ReconstructionMap:
 
         With ``noise=True`` the rounding noise of each output is estimated as
         well (:meth:`rounding_noise`, with probe perturbations far below
-        ``noise_scale``, the witness scale per sample, and along
-        ``noise_direction``, the witness step per sample): certified-float64 claims
+        ``noise_scale``, the witness scale per sample, and refining the witness
+        segments ``noise_segments``, pairs of sample indices): certified-float64 claims
         must hold with margins of ``NOISE_ALLOWANCE`` times it. A non-finite
         estimate (``Ψ`` returns NaN/inf next to the input) sets ``reason``.
 
@@ -789,6 +793,7 @@ class ReconstructionMap:
         noise = _flag(noise, "noise")
         if noise:
             _scales(noise_scale, int(arr.shape[0]))
+            _segment_pairs(noise_segments, int(arr.shape[0]))
         precision = "float64"
         try:
             outs, dtypes = self._evaluate(arr, torch.float64, "cpu", repeats=repeats, per_sample=True,
@@ -836,7 +841,7 @@ class ReconstructionMap:
                       "numerical only")
         est = None
         if noise and not reason:
-            est = self.rounding_noise(arr, outs[0], scale=noise_scale, direction=noise_direction)
+            est = self.rounding_noise(arr, outs[0], scale=noise_scale, segments=noise_segments)
             if not bool(np.all(np.isfinite(est.noise))):
                 reason = ("Ψ's rounding noise could not be estimated: Ψ returns NaN/inf or non-float64 output "
                           "at inputs a few ulps away from the evaluated ones" + (
@@ -844,52 +849,49 @@ class ReconstructionMap:
         return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason, est)
 
     def rounding_noise(self, y: Any, outputs: Any = None, *, scale: Any = None, seed: int = 0,
-                       direction: Any = None) -> NoiseEstimate:
+                       segments: Any = None) -> NoiseEstimate:
         """Estimate the rounding noise of ``Ψ``'s float64 CPU evaluation at each sample of ``y``.
 
         See :class:`NoiseEstimate` for the estimate (output ulps, probe
-        perturbations of a few ulps and, far below ``scale``, larger ones, and a
-        float32 evaluation scaled by ``u₆₄/u₃₂``). ``outputs``: the float64
-        outputs at ``y`` (evaluated when None); ``scale``: per sample (or one
-        number) the size of the witness the estimate is for (``None``: no
-        limit); ``seed``: of the probe directions (deterministic);
-        ``direction``: per sample, the witness step itself (e.g. ``y′ − y``):
-        when it is tiny next to ``‖y‖`` (below ``2⁻¹⁶‖y‖``, where ``Ψ`` is affine to
-        working accuracy) the second difference ``Ψ(y + d) + Ψ(y − d) − 2Ψ(y)``
-        along it is added to the estimate, so that a witness that crosses a
-        rounding step of ``Ψ`` (which a search for large changes seeks out) is
-        seen as noise, not as a gain.
+        perturbations of a few ulps up to a 32nd of ``scale``, a float32
+        evaluation scaled by ``u₆₄/u₃₂``, and the refinement of witness segments).
+        ``outputs``: the float64 outputs at ``y`` (evaluated when None);
+        ``scale``: per sample (or one number) the size of the witness the
+        estimate is for (``None``: no limit); ``seed``: of the probe directions
+        (deterministic); ``segments``: pairs ``(i, j)`` of samples joined by a
+        witness (a claimed change ``Ψ(y_j) − Ψ(y_i)``): the segment is refined
+        (31 points, then 31 inside the cell with the largest change, five times:
+        a cell of ``32⁻⁵ ≈ 3·10⁻⁸`` of the segment) and the change left in the final
+        cell, less 1/16 of the change over the cell before, counts as noise of both
+        ends — a continuous ``Ψ`` changes over the last cell by about 1/32 of the
+        cell before (nothing is left), while a rounding step of ``Ψ`` (which a
+        search for large changes seeks out) keeps its full size.
 
         Theorem: none (rounding model of certified-float64 claims).
         Rigor: numerical (an estimate, not a bound).
         """
         from theorycheck.numerics.rounding import norm2, round_up
+        from theorycheck.numerics.validation import integer_arg
 
         arr = _measurements(y, "y", batch=True)
         if self.operator is not None:
             self._split(arr.shape[1:])
-        from theorycheck.numerics.validation import integer_arg
-
         seed = integer_arg(seed, "seed", minimum=0)
         B = int(arr.shape[0])
         scales = _scales(scale, B)
+        pairs = _segment_pairs(segments, B)
         if outputs is None:
             ev = self.evaluate_float64(arr, repeats=1)
             if not ev.ok:
                 raise InvalidArgument(f"cannot estimate the rounding noise: {ev.reason}")
             outputs = ev.output
-        dirs = None
-        if direction is not None:
-            dirs = _measurements(direction, "direction", batch=True)
-            if dirs.shape != arr.shape:
-                raise InvalidArgument(f"direction must have the shape of y {arr.shape}, got {dirs.shape}")
         P = _measurements(outputs, "outputs", batch=True)
         if P.shape[0] != B or (self.image_shape is not None and P.shape[1:] != tuple(self.image_shape)):
             raise InvalidArgument(f"outputs must hold one image {self.image_shape} per input ({B}), got "
                                   f"shape {P.shape}")
         floor = np.array([output_rounding_floor(P[i]) for i in range(B)])
         cplx = arr.dtype.kind == "c"
-        probes, owner = [], []  # owner: (sample, level): level 0 plain, else Richardson (4 points)
+        probes, owner = [], []  # owner: (sample, level): level 0 plain (2 points), else Richardson (6)
         for i in range(B):
             ny = norm2(arr[i])
             base = ny if ny > 0 else (float(scales[i]) if 0 < scales[i] < math.inf else 1.0)
@@ -904,16 +906,6 @@ class ReconstructionMap:
             if math.isfinite(sc) and sc * _PROBE_CAP > sizes[-1][0]:
                 # the largest step allowed below the witness: quanta up to scale/8 are crossed
                 sizes.append((sc * _PROBE_CAP, 1, 1))
-            if math.isfinite(sc) and sc <= _LINEAR_REGIME * base and sc / 4 > sizes[-1][0]:
-                # a witness tiny next to ‖y‖: Ψ is affine at that scale (curvature and kinks are
-                # negligible, and cancel in the combination), so steps up to the witness itself are
-                # safe and catch quanta as large as the witness
-                sizes.append((sc / 4, 1, 1))
-            if dirs is not None:
-                nd = norm2(dirs[i])
-                if 0 < nd <= _LINEAR_REGIME * base:
-                    probes += [arr[i] + dirs[i], arr[i] - dirs[i]]
-                    owner.append((i, 0))
             for s, count, k in sizes:
                 for _ in range(count):
                     d = rng.standard_normal(arr[i].shape)
@@ -928,30 +920,10 @@ class ReconstructionMap:
         notes: list[str] = []
         if probes:
             try:
-                # in batches (fast); batch-dependent or batch-order rounding differences then count as
-                # noise too, which can only make the estimate larger
-                stack = np.stack(probes)
-                # one probe alone: when the batched output differs from it beyond rounding, Ψ depends on
-                # the batch and every probe is evaluated alone (slow but faithful to evaluate_float64)
-                last = min(32, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
-                alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
-                parts = []
-                for c0 in range(0, stack.shape[0], 32):  # bounded memory
-                    o, dt = self._evaluate(stack[c0:c0 + 32], torch.float64, "cpu", per_sample=False, fresh=True)
-                    parts.append(o[0])
-                    dts |= dt
-                with np.errstate(over="ignore", invalid="ignore"):
-                    gap = (norm2(parts[0][last] - alone[0][0]) if parts[0][last].shape == alone[0][0].shape
-                           else math.inf)
-                who = _probe_owner(owner, last)
-                if not gap <= 2.0 ** 20 * max(floor[who], output_rounding_floor(alone[0][0])):
-                    notes.append("Ψ depends on the batch: probes evaluated one by one")
-                    parts = [self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0]]
-                else:
+                out, gap, who = self._batched_eval(np.stack(probes), notes,
+                                                   lambda idx: _probe_owner(owner, idx), floor)
+                if who is not None:
                     probe[who] = max(probe[who], gap)  # batch-order rounding is noise too
-                if any(d not in _FLOAT64_OUT for d in dts):
-                    raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
-                out = np.concatenate(parts)
                 pos = 0
                 for i, k in owner:
                     n_pts = 2 if k == 0 else 6
@@ -967,6 +939,14 @@ class ReconstructionMap:
             except InvalidArgument as exc:
                 probe[:] = math.inf
                 notes.append(f"probe evaluations failed: {exc}")
+        for i, j in pairs:
+            try:
+                v = self._segment_noise(arr[i], arr[j], P[i], P[j], notes, floor[i])
+            except InvalidArgument as exc:
+                v = math.inf
+                notes.append(f"segment evaluations failed: {exc}")
+            probe[i] = max(probe[i], v)
+            probe[j] = max(probe[j], v)
         proxy = np.full(B, math.nan)
         try:
             outs32, _ = self._evaluate(arr, torch.float32, "cpu", per_sample=False, fresh=True, single=True)
@@ -984,6 +964,61 @@ class ReconstructionMap:
         noise = np.array([round_up(max(floor[i], probe[i], 0.0 if math.isnan(proxy[i]) else proxy[i]))
                           for i in range(B)])
         return NoiseEstimate(noise, floor, probe, proxy, tuple(notes))
+
+    def _batched_eval(self, stack: np.ndarray, notes: list, owner_of: Callable[[int], int],
+                      floor: np.ndarray) -> tuple[np.ndarray, float, int | None]:
+        """Outputs of many probe points in batches of 32 (fast); one point is also evaluated alone, and
+        when the batched output differs from it beyond rounding (``Ψ`` depends on the batch) every
+        point is evaluated alone instead. Returns the outputs, the batch-order difference seen and
+        the sample it belongs to (None when evaluated alone)."""
+        from theorycheck.numerics.rounding import norm2
+
+        last = min(32, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
+        alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
+        parts = []
+        for c0 in range(0, stack.shape[0], 32):  # bounded memory
+            o, dt = self._evaluate(stack[c0:c0 + 32], torch.float64, "cpu", per_sample=False, fresh=True)
+            parts.append(o[0])
+            dts |= dt
+        if any(d not in _FLOAT64_OUT for d in dts):
+            raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = (norm2(parts[0][last] - alone[0][0]) if parts[0][last].shape == alone[0][0].shape
+                   else math.inf)
+        who = owner_of(last)
+        if not gap <= 2.0 ** 20 * max(float(floor[who]), output_rounding_floor(alone[0][0])):
+            notes.append("Ψ depends on the batch: probes evaluated one by one")
+            return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
+        return np.concatenate(parts), gap, who
+
+    def _segment_noise(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, notes: list,
+                       floor_a: float) -> float:
+        """The output change left in a ``32⁻⁴`` cell of the segment ``[a, b]`` after refining where it changes most."""
+        from theorycheck.numerics.rounding import norm2
+
+        if np.array_equal(a, b):
+            return 0.0
+        lo, hi, plo, phi = 0.0, 1.0, pa, pb
+        change = prev = math.inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = b - a
+            for _ in range(_SEGMENT_ROUNDS):
+                ts = lo + (hi - lo) * np.arange(1, _SEGMENT_POINTS) / _SEGMENT_POINTS
+                pts = a[None] + ts.reshape((-1,) + (1,) * a.ndim) * step[None]
+                out, _, _ = self._batched_eval(pts, notes, lambda idx: 0, np.array([floor_a]))
+                seq = [plo] + list(out) + [phi]
+                tt = [lo] + list(ts) + [hi]
+                if any(q.shape != pa.shape for q in out):
+                    return math.inf
+                changes = [norm2(seq[k + 1] - seq[k]) for k in range(len(seq) - 1)]
+                if not all(math.isfinite(c) for c in changes):
+                    return math.inf
+                k = int(np.argmax(changes))
+                prev, change = change, changes[k]
+                lo, hi, plo, phi = tt[k], tt[k + 1], seq[k], seq[k + 1]
+        # a continuous Ψ changes over the last cell by about 1/32 of the change over the cell before
+        # (twice that is subtracted); a rounding step of Ψ keeps its size from one cell to the next
+        return max(0.0, change - prev / 16.0) if math.isfinite(prev) else change
 
     # -- stored description ---------------------------------------------------------------
     def options(self) -> dict:
@@ -1016,6 +1051,27 @@ class ReconstructionMap:
         if isinstance(model, torch.nn.Module):
             opts["backend"] = "torch"
         return cls(model, A=A, **opts)
+
+
+def _segment_pairs(segments: Any, B: int) -> list[tuple[int, int]]:
+    """Validated witness segments: pairs of distinct sample indices."""
+    if segments is None:
+        return []
+    if isinstance(segments, (str, bytes)) or not hasattr(segments, "__iter__"):
+        raise InvalidArgument(f"segments must be a list of index pairs (i, j), got {segments!r}")
+    out = []
+    for p in segments:
+        try:
+            i, j = (int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) else None
+                    for v in p)
+        except (TypeError, ValueError):
+            raise InvalidArgument(f"segments must hold index pairs (i, j), got {p!r}") from None
+        if i is None or j is None or not (0 <= i < B and 0 <= j < B) or i == j:
+            raise InvalidArgument(f"segment {p!r}: two different sample indices in [0, {B}) are required")
+        out.append((i, j))
+    if len(out) > 4 * B:
+        raise InvalidArgument(f"{len(out)} segments for {B} samples: at most {4 * B}")
+    return out
 
 
 def _probe_owner(owner: list, index: int) -> int:
