@@ -313,6 +313,42 @@ def test_witnesses_at_the_scale_of_an_internal_rounding_step_are_not_certified_a
                 assert w.ratio <= L, (seed, mult, domain, w.ratio, L)
 
 
+@pytest.mark.parametrize("gap", [1e-4, 1e-7, 1e-9])
+def test_a_continuous_but_violently_unstable_map_is_still_certified(gap):
+    """The theorem's interpolant ramps over exactly the witness segment (kinks at both ends):
+    the noise estimate must not mistake that for rounding, however small ‖A(x − x′)‖ is."""
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((4, 8))
+    P = np.linalg.pinv(A)
+    x = rng.standard_normal(8)
+    d = rng.standard_normal(8)
+    z = d - P @ (A @ d)
+    xp = x + 2 * z / np.linalg.norm(z) + gap * (P @ (A @ d)) / np.linalg.norm(P @ (A @ d))
+    Ax, delta = A @ x, A @ (xp - x)
+    kx, kz = x - P @ Ax, (xp - x) - P @ delta
+
+    def psi(y):
+        t = np.clip(np.dot(y - Ax, delta) / np.dot(delta, delta), 0.0, 1.0)
+        return P @ y + kx + t * kz
+
+    cert = check_instability(psi, A, x, xp, ball_samples=0)
+    a = float(np.linalg.norm(A @ (x - xp)))
+    assert cert.certified and cert.lower_bound == pytest.approx(np.linalg.norm(x - xp) / a, rel=1e-4)
+
+
+def test_a_rounding_step_crossed_by_the_witness_is_noise():
+    """Ψ(y) = ((y + c) − c)·g: exact in real arithmetic (gain g), a step function in float64."""
+    c, g = 1e8, 3.0
+    h = float(np.spacing(c))
+    psi = as_reconstruction_map(lambda y: ((y + c) - c) * g, A=np.eye(2))
+    y0 = np.array([0.25 * h, 0.0])
+    y1 = y0 + np.array([0.5 * h, 0.0])  # crosses the step at h/2: the float64 outputs differ by g·h
+    ev = psi.evaluate_float64(np.stack([y0, y1]), noise=True, noise_scale=0.5 * h, noise_segments=[(0, 1)])
+    change = np.linalg.norm(ev.output[1] - ev.output[0])
+    assert change > 0 and change / (0.5 * h) > 1.5 * g  # the float64 ratio is far above the true gain g
+    assert ev.noise.noise[0] >= change / 2 and ev.noise.noise[1] >= change / 2
+
+
 def test_noise_estimate_floor_and_smooth_maps():
     A = np.eye(3)
     P = np.random.default_rng(0).standard_normal((3, 3))
