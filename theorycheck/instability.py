@@ -1194,7 +1194,9 @@ def _assemble_instability(w: Mapping[str, Any]) -> InstabilityCertificate:
                f"max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖) = {_fmt(eta_min)}, raised by rounding)"
                if chosen else f"η = {_fmt(eta)}")
     noise_txt = (f"the output change ‖Ψ(Ax) − Ψ(Ax′)‖ = {_fmt(C, 4)} is within {_SAFETY:g} times Ψ's "
-                 f"estimated float64 rounding noise ({_fmt(nu[0], 3)} + {_fmt(nu[1], 3)})")
+                 f"estimated float64 rounding noise ({_fmt(nu[0], 3)} + {_fmt(nu[1], 3)}; a jump of Ψ inside "
+                 "the witness segment counts as noise: a rounding step and a discontinuity look alike, and "
+                 "the theorem assumes Ψ continuous)")
     if all_hold and noise_ok:
         msg = (f"Ψ is unstable at Ax: L^ε(Ψ, Ax) ≥ {_fmt(lower)} for every ε ≥ {_fmt(a_hi, 3)} (witness "
                f"pair), and ≥ the theorem's (‖x − x′‖ − 2η)/ε for every ε ≥ η ({_fmt(theorem_at_eta)} at "

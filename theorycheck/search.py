@@ -558,7 +558,8 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
         why = "the perturbation does not change the measurements (Δy = 0): no ratio"
     else:
         why = (f"the output change {_fmt(change[k], 4)} is within {_SAFETY:g} times Ψ's estimated float64 rounding "
-               f"noise ({_fmt(nu[0, k], 3)} + {_fmt(nu[1, k], 3)}): pass a larger budget")
+               f"noise ({_fmt(nu[0, k], 3)} + {_fmt(nu[1, k], 3)}; a jump of Ψ inside the perturbation's segment "
+               "counts as noise): pass a larger budget")
     return PerturbationWitness("worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                                f"not certified: {why}" + (f" (image {k} of {B})" if batched else ""), values, wit,
                                _THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
