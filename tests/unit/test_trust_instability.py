@@ -456,6 +456,44 @@ def test_unknown_or_opaque_operator_records_do_not_skip_the_measurement_check(ce
     assert out.violated
 
 
+def test_an_opaque_operator_is_a_clearly_downgraded_claim():
+    from theorycheck.problems.operators import LinearOperator
+
+    class Big(LinearOperator):  # too large to store densely: an opaque record
+        in_shape, out_shape, dtype = (4096,), (2048,), np.dtype(np.float64)
+
+        def _apply(self, x):
+            return x[..., :2048] + 1e-3 * x[..., 2048:]
+
+        def _adjoint(self, y):
+            return np.concatenate([y, 1e-3 * y], -1)
+
+    A = Big()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(4096)
+    xp = x.copy()
+    xp[3000] += 1.0  # almost invisible to A
+    Ax, delta = A.apply(x), A.apply(xp - x)
+
+    def psi(y):  # exact on x and x′, continuous
+        t = np.clip(np.dot(y - Ax, delta) / np.dot(delta, delta), 0.0, 1.0)
+        out = np.concatenate([y, np.zeros(2048)])
+        return out + (x - np.concatenate([Ax, np.zeros(2048)])) + t * ((xp - x) - np.concatenate([delta, np.zeros(2048)]))
+
+    cert = check_instability(psi, A, x, xp, ball_samples=0)
+    assert cert.witness["operator"]["kind"] == "opaque"
+    assert "opaque" in cert.message and "cannot be re-checked" in cert.message
+    out = verify_result(load(cert.to_json()))
+    assert out.holds and "opaque" in out.values["not_rechecked"]
+    # the same file with a stored matrix relabelled as opaque, or an unknown kind, does not verify
+    A2, P2, x2, xp2, psi2 = _pair()
+    dense = check_instability(psi2, A2, x2, xp2, ball_samples=0)
+    d = json.loads(dense.to_json())
+    d["fields"]["witness"]["__witness__"]["data"]["operator"] = {
+        "kind": "opaque", "description": "relabelled", "in_shape": {"__tuple__": [8]}, "out_shape": {"__tuple__": [4]}}
+    assert verify_result(load(json.dumps(d))).violated
+
+
 def test_model_reevaluation(certified):
     cert, psi, A, P = certified
     ok = verify_result(load(cert.to_json()), model=psi)
