@@ -722,6 +722,9 @@ class InstabilityCertificate(CheckResult):
         Raises :class:`~theorycheck.errors.PreconditionError` (naming the
         hypothesis) unless the certificate holds at rigor ≥ certified-float64,
         and :class:`InvalidArgument` for ``ε < η`` (the theorem says nothing there).
+
+        Theorem: universal instability theorem (a) (THEORY.md §3).
+        Rigor: the certificate's (the bound is rounded down from an enclosure of ``‖x − x′‖``).
         """
         eps = real_arg(eps, "eps")
         if not self.certified:
@@ -742,7 +745,11 @@ class InstabilityCertificate(CheckResult):
         return _theorem_bound_value(float(bounds[0]), self.eta, eps)
 
     def witnessed_bound(self, eps: float) -> float:
-        """The witnessed bound on ``L^ε(Ψ, y)``: ``lower_bound`` for ``ε ≥ ‖y − y′‖`` (rounded up)."""
+        """The witnessed bound on ``L^ε(Ψ, y)``: ``lower_bound`` for ``ε ≥ ‖y − y′‖`` (rounded up).
+
+        Theorem: definition of ``L^ε`` (THEORY.md §3).
+        Rigor: the certificate's.
+        """
         eps = real_arg(eps, "eps")
         bounds = self.values.get("distance_measurements_bounds")
         if bounds is None:

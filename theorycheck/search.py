@@ -139,7 +139,11 @@ class PerturbationWitness(CheckResult):
         return isinstance(self.ratio, np.ndarray) and self.ratio.ndim == 1
 
     def item(self, i: int) -> "PerturbationWitness":
-        """The witness of image ``i`` of a batch (self when not batched), re-assembled from its data."""
+        """The witness of image ``i`` of a batch (self when not batched), re-assembled from its data.
+
+        Theorem: definition of ``L^ε`` (THEORY.md §3).
+        Rigor: the batch's, per image (an image whose change is within its noise is inconclusive).
+        """
         if not self.batched:
             return self
         i = integer_arg(i, "i", minimum=0)

@@ -429,7 +429,11 @@ class ReconstructionMap:
                     eval_mode=self.eval_mode)
 
     def bind(self, A: Any) -> "ReconstructionMap":
-        """Return a copy of this map bound to the operator ``A`` (shapes and ``A^*``)."""
+        """Return a copy of this map bound to the operator ``A`` (shapes and ``A^*``).
+
+        Theorem: none.
+        Rigor: not applicable.
+        """
         op = as_operator(A)
         if op is self.operator:
             return self
