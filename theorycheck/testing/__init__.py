@@ -7,23 +7,30 @@ Use it in your own tests the way you would use scikit-learn's ``check_estimator`
     def my_solver(problem, y):            # any callable (problem, y) -> array or Solution
         ...
 
-    report = check_solver(my_solver, problem="lasso", on_fail="report")
+    report = check_solver(my_solver, problem="lasso")   # a Report; assert_solver_passes raises
     print(report.summary())
 
     @parametrize_with_checks([my_solver])
     def test_my_solver(solver, check):
         check(solver)
 
+Modules: :mod:`~theorycheck.testing.suite` (the entry points),
+:mod:`~theorycheck.testing.checks` (the checks),
+:mod:`~theorycheck.testing.reconstructor` (networks),
+:mod:`~theorycheck.testing.adapters` (third-party solvers),
+:mod:`~theorycheck.testing.assertions` (``assert_*``).
 The pytest plugin is opt-in: ``pytest -p theorycheck.testing.pytest_plugin``
 (markers ``slow``/``gpu``, ``--theorycheck-seed``, ``--theorycheck-profile``, a
 fixture resetting the working precision and a report header).
 
-Theorem: see :mod:`theorycheck.testing.suite` (THEORY.md §1–3, §6).
+Theorem: see :mod:`theorycheck.testing.checks` (THEORY.md §1–3, §6).
 Rigor: per check.
 """
 
 from __future__ import annotations
 
+from theorycheck.testing import assertions as _assertions
+from theorycheck.testing import suite as _suite
 from theorycheck.testing.assertions import (
     assert_holds,
     assert_minimiser,
@@ -43,9 +50,6 @@ from theorycheck.testing.suite import (
     solver_name,
     spgl1_solver,
 )
-
-from theorycheck.testing import assertions as _assertions
-from theorycheck.testing import suite as _suite
 
 # the public names are exactly those of the two modules (listed once, there)
 __all__ = [*_suite.__all__, *_assertions.__all__]

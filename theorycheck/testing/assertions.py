@@ -16,7 +16,11 @@ from typing import Any, Callable
 import numpy as np
 
 from theorycheck.errors import CertificationError, InvalidArgument
+from theorycheck.numerics.validation import bool_arg
 from theorycheck.results import CheckResult, Outcome, Report
+from theorycheck.solvers.certify import certify_solution
+from theorycheck.testing.reconstructor import check_reconstructor
+from theorycheck.testing.suite import check_solver
 
 __all__ = [
     "assert_holds",
@@ -86,9 +90,6 @@ def assert_minimiser(problem: Any, y: Any, x: Any, *, tol: float | None = None,
     >>> from theorycheck import Lasso
     >>> _ = assert_minimiser(Lasso(np.eye(2), lam=1.0), np.array([2.0, 0.1]), np.array([1.5, 0.0]))
     """
-    from theorycheck.numerics.validation import bool_arg
-    from theorycheck.solvers.certify import certify_solution
-
     allow_inconclusive = bool_arg(allow_inconclusive, "allow_inconclusive")
     unknown = sorted(set(options) - {"dps", "max_dps"})
     if unknown:
@@ -117,8 +118,6 @@ def assert_solver_passes(solver: Callable[[Any, np.ndarray], Any], **options: An
     Theorem: as :func:`~theorycheck.testing.check_solver`.
     Rigor: as :func:`~theorycheck.testing.check_solver`.
     """
-    from theorycheck.testing.suite import check_solver
-
     options["on_fail"] = "raise"
     return check_solver(solver, **options)
 
@@ -141,8 +140,6 @@ def assert_reconstructor_stable(psi: Any, A: Any, **options: Any) -> Report:
     Theorem: universal instability theorem (THEORY.md §3).
     Rigor: certified-float64.
     """
-    from theorycheck.testing.suite import check_reconstructor
-
     options["on_fail"] = "report"
     report = check_reconstructor(psi, A, **options)
     assert_holds(report)

@@ -31,6 +31,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from theorycheck._version import __version__
+from theorycheck.testing.suite import check_solver
+
 __all__ = [
     "pytest_addoption",
     "pytest_configure",
@@ -127,8 +130,6 @@ def pytest_report_header(config: Any) -> list[str]:
     Theorem: none (pytest hook).
     Rigor: not applicable.
     """
-    from theorycheck import __version__
-
     versions = ", ".join(f"{name} {_version(dist)}" for name, dist in (
         ("numpy", "numpy"), ("scipy", "scipy"), ("python-flint", "python-flint"),
         ("mpmath", "mpmath"), ("hypothesis", "hypothesis")))
@@ -197,8 +198,6 @@ def theorycheck_check_solver(theorycheck_seed: int) -> Callable[..., Any]:
     Theorem: as :func:`theorycheck.testing.check_solver`.
     Rigor: as :func:`theorycheck.testing.check_solver`.
     """
-    from theorycheck.testing.suite import check_solver
-
     def run(solver: Any, **options: Any) -> Any:
         options.setdefault("seed", theorycheck_seed)
         return check_solver(solver, **options)

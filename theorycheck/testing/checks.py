@@ -1,0 +1,536 @@
+"""The checks of :func:`theorycheck.testing.check_solver`, one function each.
+
+Each check runs a solver (through the guarded :class:`~theorycheck.testing._runner.Runner`)
+on instances whose answer is known by proof, and returns one
+:class:`~theorycheck.results.CheckResult`:
+
+=====================================  =====================================================
+check                                  property (oracle)
+=====================================  =====================================================
+``certified_optimality``               answer within ``tol`` of the proven unique minimiser
+                                       on random planted instances (hypothesis, shrunk)
+``certified_optimality_near_degenerate``  the same on nearly collinear columns with a tiny
+                                       certified dual slack (where real solvers break)
+``metamorphic_scaling``                ``x(2y, 2λ) = 2x(y, λ)`` (SR-LASSO ``x(2y) = 2x(y)``,
+                                       QCBP ``x(2y, 2η) = 2x(y, η)``)
+``metamorphic_permutation``            permuting the columns permutes the answer
+``metamorphic_sign_phase``             flipping column signs (complex: multiplying by ``i^k``)
+                                       flips (rotates back) the answer's entries
+``metamorphic_zero_column``            a zero column gets a zero coefficient, the rest unchanged
+``zero_above_lambda_max``              ``λ ≥ 1.5 λ_max ⇒ x = 0`` (QCBP: ``η ≥ 1.5‖y‖``)
+``l1_norm_monotone``                   ``‖x(λ)‖₁`` non-increasing in ``λ`` (QCBP: in ``η``)
+``exact_recovery_nsp``                 SR-LASSO / QCBP (``η = 0``) recover an ``s``-sparse
+                                       ``x`` from ``y = Ax`` exactly (certified NSP / dual
+                                       certificate)
+``recovery_bound_rnsp``                Theorem 1's error bound under certified rNSP constants
+``impossibility_barrier``              on the Ω_K families no answer claims accuracy below
+                                       the barrier ``10^-K`` silently
+=====================================  =====================================================
+
+:data:`REGISTRY` maps each name to its implementation and the programs it
+applies to, in the order :func:`~theorycheck.testing.check_solver` runs them.
+
+Theorem: THEORY.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6 (impossibility).
+Rigor: per check (``proven`` against certified minimisers, ``certified-float64``
+for metamorphic relations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import traceback
+import warnings
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import flint
+import numpy as np
+
+from theorycheck.errors import SolverError
+from theorycheck.impossibility import build_family, check_solver_on_family
+from theorycheck.numerics.exact import ball_upper, to_arb
+from theorycheck.problems.programs import QCBP, Lasso, SRLasso
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness
+from theorycheck.rnsp import nsp_constant, recovery_constants, rnsp_gamma
+from theorycheck.solvers.exact import solve_exact
+from theorycheck.testing._oracles import (
+    arb_distance,
+    compare_to_certified,
+    dual_certificate,
+    failed_call,
+    instance_record,
+    planted_instances,
+    recovery_bound,
+    recovery_instance,
+    tol_abs,
+)
+from theorycheck.testing._runner import PROBLEMS, Call, Options, Runner
+from theorycheck.testing.adapters import solver_name
+
+__all__ = ["CheckSpec", "REGISTRY", "run_check"]
+
+
+# --------------------------------------------------------------------------------------
+# hypothesis-driven checks against certified minimisers
+# --------------------------------------------------------------------------------------
+
+class _Found(Exception):
+    """Raised inside the hypothesis test to mark a failing example."""
+
+
+def _hypothesis_check(check: str, strategy: Any, runner: Runner, options: Options,
+                      theorem: str) -> CheckResult:
+    from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+    state: dict[str, Any] = {"n": 0, "last": None, "first": None, "worst": 0.0, "inconclusive": 0}
+
+    def body(inst: Any) -> None:
+        state["n"] += 1
+        res = compare_to_certified(check, runner(inst.problem, inst.y), inst.problem, inst.y,
+                                   inst.solution, options, theorem)
+        if res.violated:
+            state["last"] = (inst, res)
+            if state["first"] is None:
+                state["first"] = (inst, res)
+            raise _Found(res.message)
+        if res.outcome is Outcome.INCONCLUSIVE:
+            state["inconclusive"] += 1
+        state["worst"] = max(state["worst"], float(res.values.get("distance_upper", 0.0)))
+
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if options.shrink else [])
+    test = settings(max_examples=options.max_examples, deadline=None, database=None, derandomize=False,
+                    phases=phases, verbosity=Verbosity.quiet, print_blob=False,
+                    suppress_health_check=list(HealthCheck))(given(strategy)(body))
+    test = seed(options.seed)(test)
+    error = None
+    try:
+        test()
+    except _Found:
+        pass
+    except Exception as exc:  # noqa: BLE001 - Flaky, Unsatisfiable, ...: reported, never raised
+        error = exc
+    if state["last"] is not None:
+        return _shrunk_violation(check, state, error, theorem)
+    if error is not None:
+        return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           f"could not run the examples: {type(error).__name__}: {str(error)[:300]}",
+                           {"examples": state["n"]}, theorem=theorem)
+    if state["n"] == 0:
+        return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no example was generated",
+                           theorem=theorem)
+    undecided = state["inconclusive"]
+    return CheckResult(check, Outcome.HOLDS, Rigor.PROVEN,
+                       f"{state['n']} certified instances: every answer within tol of the unique "
+                       f"minimiser (largest distance ≤ {state['worst']:.2e})"
+                       + (f"; {undecided} undecided" if undecided else ""),
+                       {"examples": state["n"], "max_distance_upper": state["worst"],
+                        "undecided": undecided}, theorem=theorem)
+
+
+def _shrunk_violation(check: str, state: dict[str, Any], error: Exception | None, theorem: str) -> CheckResult:
+    inst, res = state["last"]
+    first = state["first"][0]
+    flaky = f" (hypothesis: {type(error).__name__})" if error is not None else ""
+    msg = (f"{res.message}; on the shrunk instance {inst!r} (first failure: "
+           f"m={first.params['m']}, N={first.params['N']}, s={first.params['s']}){flaky}")
+    values = dict(res.values, examples=state["n"], shrunk_m=inst.params["m"],
+                  shrunk_N=inst.params["N"], shrunk_s=inst.params["s"])
+    if "delta" in inst.params:
+        values["shrunk_delta"] = inst.params["delta"]
+    return CheckResult(check, Outcome.VIOLATED, res.rigor, msg, values, res.witness, theorem)
+
+
+def _check_certified(runner: Runner, options: Options) -> CheckResult:
+    from theorycheck import strategies
+
+    strat = {"lasso": strategies.lasso_problems, "srlasso": strategies.srlasso_problems,
+             "qcbp": strategies.qcbp_problems}[options.problem]()
+    return _hypothesis_check("certified_optimality", strat, runner, options,
+                             "uniqueness under strict dual feasibility (THEORY.md §1)")
+
+
+def _check_near_degenerate(runner: Runner, options: Options) -> CheckResult:
+    from theorycheck import strategies
+
+    return _hypothesis_check("certified_optimality_near_degenerate",
+                             strategies.near_degenerate_problems(problem=options.problem), runner, options,
+                             "uniqueness under strict dual feasibility (THEORY.md §1, §6.3)")
+
+
+# --------------------------------------------------------------------------------------
+# metamorphic relations
+# --------------------------------------------------------------------------------------
+
+def _twice(f: Callable[[], float]) -> tuple[float, bool]:
+    """Evaluate a float64 quantity twice; (value, identical and finite)."""
+    a, b = f(), f()
+    return a, (a == b and math.isfinite(a))
+
+
+def _param_name(problem: Any) -> str:
+    """The name of the program's parameter: ``eta`` for QCBP, ``lam`` for the penalised programs."""
+    return "eta" if isinstance(problem, QCBP) else "lam"
+
+
+def _rebuild(problem: Any, A: np.ndarray, weights: np.ndarray, **param: float) -> Any:
+    cls = type(problem)
+    name = _param_name(problem)
+    value = param.get(name, getattr(problem, name))
+    w = None if np.all(weights == 1) else weights
+    return cls(A, value, weights=w)
+
+
+def _transform(check: str, inst: Any, rng: np.random.Generator) -> tuple[Any, np.ndarray, Callable]:
+    """(transformed problem, transformed y, map from an answer of the original to the new one)."""
+    P, y = inst.problem, inst.y
+    A = P.A.to_dense()
+    w = np.asarray(P.weights, dtype=float)
+    N = A.shape[1]
+    if check == "metamorphic_scaling":
+        # powers of two: the transformed data are exact, so is the scaled minimiser
+        name = _param_name(P)
+        new = {} if name == "lam" and type(P).__name__ == "SRLasso" else {name: 2 * getattr(P, name)}
+        return _rebuild(P, A, w, **new), 2 * y, lambda x: 2 * x
+    if check == "metamorphic_permutation":
+        perm = rng.permutation(N)
+        return _rebuild(P, A[:, perm], w[perm]), y, lambda x: x[perm]
+    if check == "metamorphic_sign_phase":
+        if np.iscomplexobj(A):
+            d = (1j) ** rng.integers(0, 4, N)  # exact in floating point
+        else:
+            d = rng.choice([-1.0, 1.0], N)
+        return _rebuild(P, A * d, w), y, lambda x: x * np.conj(d)
+    if check == "metamorphic_zero_column":
+        pos = int(rng.integers(0, N + 1))
+        A2 = np.insert(A, pos, 0.0, axis=1)
+        w2 = np.insert(w, pos, 1.0)
+        return _rebuild(P, A2, w2), y, lambda x: np.insert(x, pos, 0.0)
+    raise AssertionError(check)  # pragma: no cover
+
+
+def _metamorphic(check: str, runner: Runner, options: Options) -> CheckResult:
+    theorem = "invariance of the program's minimisers under the transformation (THEORY.md §1)"
+    insts = planted_instances(options, k0=10)
+    worst = 0.0
+    certain = True
+    for i, inst in enumerate(insts):
+        rng = np.random.default_rng([options.seed, 99, i])
+        P2, y2, T = _transform(check, inst, rng)
+        c1 = runner(inst.problem, inst.y)
+        if c1.x is None:
+            return failed_call(check, c1, theorem, "on the original instance")
+        c2 = runner(P2, y2)
+        if c2.x is None:
+            return failed_call(check, c2, theorem, "on the transformed instance")
+        expected = T(c1.x)
+        tol = tol_abs(options, T(inst.solution.x))
+        err, same = _twice(lambda: float(np.linalg.norm(expected - c2.x)))
+        certain = certain and same
+        worst = max(worst, err)
+        if err > tol:
+            return CheckResult(
+                check, Outcome.VIOLATED if same else Outcome.INCONCLUSIVE,
+                Rigor.CERTIFIED_FLOAT64 if same else Rigor.NUMERICAL,
+                f"the answers are inconsistent: ‖T(x(P, y)) − x(T(P, y))‖ = {err:.3g} > "
+                f"tol={tol:.2e} ({c2.describe()})",
+                {"error": err, "tol": tol, "instance": i},
+                Witness("answers", {**instance_record(P2, y2), "x_original": c1.x,
+                                    "x_transformed": c2.x, "expected": expected}), theorem)
+    return CheckResult(check, Outcome.HOLDS if certain else Outcome.INCONCLUSIVE,
+                       Rigor.CERTIFIED_FLOAT64 if certain else Rigor.NUMERICAL,
+                       f"{len(insts)} instances: consistent within tol (largest error {worst:.2e})",
+                       {"max_error": worst, "instances": len(insts)}, theorem=theorem)
+
+
+# --------------------------------------------------------------------------------------
+# closed-form answers: zero above λ_max, monotone ℓ1 norm
+# --------------------------------------------------------------------------------------
+
+def _check_zero(runner: Runner, options: Options) -> CheckResult:
+    check = "zero_above_lambda_max"
+    theorem = "optimality of z = 0 (THEORY.md §1): λ > λ_max, resp. ‖y‖ < η"
+    worst = 0.0
+    insts = planted_instances(options, k0=20)
+    for inst in insts:
+        P, y = inst.problem, inst.y
+        if options.problem == "qcbp":
+            P2 = P.with_(eta=1.5 * float(np.linalg.norm(y)))
+        else:
+            P2 = P.with_(lam=1.5 * P.lambda_max(y))
+        sol = solve_exact(P2, y, candidate=np.zeros(P2.A.in_shape))  # support ∅, proven
+        res = compare_to_certified(check, runner(P2, y), P2, y, sol, options, theorem)
+        if not res.holds:
+            return res
+        worst = max(worst, float(res["distance_upper"]))
+    return CheckResult(check, Outcome.HOLDS, Rigor.PROVEN,
+                       f"{len(insts)} instances: the answer is 0 within tol (largest norm ≤ {worst:.2e})",
+                       {"max_norm_upper": worst}, theorem=theorem)
+
+
+def _check_monotone(runner: Runner, options: Options) -> CheckResult:
+    check = "l1_norm_monotone"
+    theorem = ("‖x(λ)‖₁ is non-increasing for penalised programs (compare optimality at λ₁ < λ₂); "
+               "QCBP: in η (nested feasible sets)")
+    factors = (0.25, 0.5, 1.0, 2.0, 4.0)
+    insts = planted_instances(options, k0=30)
+    certain = True
+    for inst in insts:
+        P, y = inst.problem, inst.y
+        name = _param_name(P)
+        base = getattr(P, name)
+        norms = []
+        for f in factors:
+            P2 = P.with_(**{name: f * base})
+            call = runner(P2, y)
+            if call.x is None:
+                return failed_call(check, call, theorem, f"at {name} = {f * base:.3g}")
+            x = call.x
+            n1, same = _twice(lambda: math.fsum(np.abs(x).ravel().tolist()))
+            certain = certain and same
+            norms.append(n1)
+        for k in range(len(norms) - 1):
+            slack = options.tol * max(1.0, norms[k])
+            if norms[k + 1] > norms[k] + slack:
+                return CheckResult(
+                    check, Outcome.VIOLATED if certain else Outcome.INCONCLUSIVE,
+                    Rigor.CERTIFIED_FLOAT64 if certain else Rigor.NUMERICAL,
+                    f"‖x‖₁ grows from {norms[k]:.6g} to {norms[k + 1]:.6g} when {name} grows from "
+                    f"{factors[k] * base:.3g} to {factors[k + 1] * base:.3g}",
+                    {"norms": norms, "params": [f * base for f in factors]},
+                    Witness("path", {**instance_record(P, y), "factors": np.array(factors)}), theorem)
+    return CheckResult(check, Outcome.HOLDS if certain else Outcome.INCONCLUSIVE,
+                       Rigor.CERTIFIED_FLOAT64 if certain else Rigor.NUMERICAL,
+                       f"{len(insts)} paths of {len(factors)} parameters: ‖x‖₁ non-increasing",
+                       {"instances": len(insts)}, theorem=theorem)
+
+
+# --------------------------------------------------------------------------------------
+# exact recovery (NSP, dual certificates) and Theorem 1 under a certified rNSP
+# --------------------------------------------------------------------------------------
+
+_RECOVERY_THEOREM = ("strict dual certificate A^T v ∈ ∂‖x‖₁, |a_j^T v| < 1 off S, A_S injective ⇒ x is "
+                     "the unique minimiser (Fuchs; THEORY.md §1–2)")
+_NSP_THEOREM = ("NSP(s) ⇔ every s-sparse x is the unique ℓ1 minimiser given y = Ax "
+                "(THEORY.md §2); SR-LASSO: strict dual certificate with λ‖v‖ < 1")
+
+
+def _certified_recovery_instance(options: Options) -> tuple[tuple | None, str, str]:
+    """An instance with a proven dual certificate, preferring a matrix with a certified NSP."""
+    chosen, note, theorem = None, "", _RECOVERY_THEOREM
+    for attempt in range(30):
+        A, x, y, S = recovery_instance(options, attempt)
+        vnorm = dual_certificate(A, S, np.sign(x[S]))
+        if vnorm is None:
+            continue
+        if chosen is None:
+            chosen = (A, x, y, S, vnorm)
+        try:
+            nsp = nsp_constant(A, len(S), progress=False)
+        except Exception:  # noqa: BLE001 - keep the per-instance certificate
+            break
+        if nsp.upper < 0.5 and nsp.upper_rigor is Rigor.PROVEN:
+            chosen = (A, x, y, S, vnorm)
+            note = f"; NSP({len(S)}) certified: α_{len(S)} ≤ {nsp.upper:.4g} < 1/2"
+            theorem = _NSP_THEOREM
+            break
+    return chosen, note, theorem
+
+
+def _check_recovery(runner: Runner, options: Options) -> CheckResult:
+    check = "exact_recovery_nsp"
+    chosen, nsp_note, theorem = _certified_recovery_instance(options)
+    if chosen is None:  # pragma: no cover - random Gaussian 10×14 matrices almost always have one
+        return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           "no instance with a certified dual certificate was found", theorem=theorem)
+    A, x, y, S, vnorm = chosen
+    if options.problem == "qcbp":
+        P: Any = QCBP(A, eta=0.0)
+    else:
+        P = SRLasso(A, lam=0.5 / vnorm)  # λ‖v‖ ≤ 1/2 < 1: u = −λv is an SR-LASSO dual certificate
+    call = runner(P, y)
+    if call.x is None:
+        return failed_call(check, call, theorem)
+    lo, hi = arb_distance(call.x, x)
+    tol = tol_abs(options, x)
+    values = {"distance_lower": lo, "distance_upper": hi, "tol": tol, "s": len(S),
+              "dual_certificate_norm": vnorm}
+    witness = Witness("recovery", {**instance_record(P, y), "x_true": x, "x": call.x})
+    if hi <= tol:
+        return CheckResult(check, Outcome.HOLDS, Rigor.PROVEN,
+                           f"recovered the {len(S)}-sparse x within {hi:.2e}{nsp_note}", values,
+                           witness, theorem)
+    if lo > tol:
+        return CheckResult(check, Outcome.VIOLATED, Rigor.PROVEN,
+                           f"the answer is at distance ≥ {lo:.3g} > tol={tol:.2e} from the unique "
+                           f"minimiser x (y = Ax exactly), {call.describe()}{nsp_note}", values,
+                           witness, theorem)
+    return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.PROVEN,
+                       f"distance in [{lo:.3g}, {hi:.3g}] straddles tol", values, witness, theorem)
+
+
+_RNSP_THEOREMS = {"srlasso": "seed Theorem 1 under the rNSP (THEORY.md §2)",
+                  "qcbp": "Foucart–Rauhut Thm 4.25 under the rNSP with ‖e‖ ≤ η (THEORY.md §2)",
+                  "lasso": "Foucart–Rauhut Thm 4.25 under the rNSP + U-LASSO optimality (THEORY.md §2)"}
+
+
+def _rnsp_instance(rng: np.random.Generator, A: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    """A large 1-sparse part, a small tail (σ_1(x)₁ = 0.01) and small noise; ‖e‖ and σ_s(x)₁ in balls.
+
+    The bound is then far below ‖x‖, so answers that are not near a minimiser (e.g. 0) are caught.
+    """
+    m, N = A.shape
+    x = np.zeros(N)
+    i, j = rng.choice(N, 2, replace=False)
+    x[i], x[j] = 10.0, -0.01
+    e_dir = rng.standard_normal(m)
+    y = A @ x + 0.01 * e_dir / np.linalg.norm(e_dir)
+    # exact residual e = y − Ax of the float data and σ_s(x)₁, in balls
+    Ab = [[to_arb(float(v)) for v in row] for row in A]
+    e_sq = flint.arb(0)
+    for row in range(m):
+        r = to_arb(float(y[row])) - sum((Ab[row][col] * to_arb(float(x[col])) for col in range(N)),
+                                        flint.arb(0))
+        e_sq += r * r
+    mags = sorted((abs(float(v)) for v in x), reverse=True)
+    sigma = sum((to_arb(v) for v in mags[s:]), flint.arb(0))
+    return x, y, e_sq.sqrt(), sigma
+
+
+def _check_rnsp_bound(runner: Runner, options: Options) -> CheckResult:
+    check = "recovery_bound_rnsp"
+    theorem = _RNSP_THEOREMS[options.problem]
+    rng = np.random.default_rng([options.seed, 11])
+    m, N, s, rho = 10, 14, 1, 0.5
+    A = rng.standard_normal((m, N)) / math.sqrt(m)
+    res = rnsp_gamma(A, s, rho, progress=False)
+    gamma = float(res.value)  # the upper side: safe to use
+    if not math.isfinite(gamma):
+        return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           "the drawn matrix has no rNSP with ρ = 1/2", theorem=theorem)
+    consts = recovery_constants(rho, gamma)
+    C1 = (1 + to_arb(rho)) * (1 + to_arb(rho)) / (1 - to_arb(rho))  # (1+ρ)²/(1−ρ) in balls
+    C2 = (3 + to_arb(rho)) * to_arb(gamma) / (1 - to_arb(rho))  # (3+ρ)γ/(1−ρ), γ the safe side
+    x, y, e_norm, sigma = _rnsp_instance(rng, A, s)
+    P: Any
+    if options.problem == "srlasso":
+        param = 0.5 * consts.lambda_max(s)  # 0 < λ ≤ C1/(√s C2), proven
+        P = SRLasso(A, lam=param)
+    elif options.problem == "qcbp":
+        param = 1.01 * ball_upper(e_norm)  # η ≥ ‖e‖
+        P = QCBP(A, eta=param)
+    else:
+        param = max(1e-3, 2 * ball_upper(C1 * e_norm / (C2 * flint.arb(s).sqrt())))
+        P = Lasso(A, lam=param)
+    bound = ball_upper(recovery_bound(options.problem, C1, C2, s, sigma, e_norm, param))
+    call = runner(P, y)
+    if call.x is None:
+        return failed_call(check, call, theorem)
+    lo, hi = arb_distance(call.x, x)
+    rigor = Rigor.weakest(res.upper_rigor, Rigor.PROVEN)
+    values = {"error_lower": lo, "error_upper": hi, "bound": bound, "rho": rho,
+              "gamma": gamma, "C1": float(consts.C1), "C2": float(consts.C2), "tightness": hi / bound}
+    witness = Witness("recovery", {**instance_record(P, y), "x_true": x, "x": call.x})
+    if lo > bound:
+        return CheckResult(check, Outcome.VIOLATED, rigor,
+                           f"‖x̂ − x‖ ≥ {lo:.3g} exceeds the bound {bound:.3g} that every "
+                           f"minimiser satisfies (ρ = {rho}, γ = {gamma:.4g}), {call.describe()}",
+                           values, witness, theorem)
+    return CheckResult(check, Outcome.HOLDS, rigor,
+                       f"‖x̂ − x‖ ≤ {hi:.3g} within the bound {bound:.3g} "
+                       f"(ρ = {rho}, γ = {gamma:.4g})", values, witness, theorem)
+
+
+# --------------------------------------------------------------------------------------
+# impossibility families
+# --------------------------------------------------------------------------------------
+
+def _check_impossibility(runner: Runner, options: Options) -> CheckResult:
+    check = "impossibility_barrier"
+    theorem = "impossibility theorem, class Ω_K (THEORY.md §6.1–6.2)"
+    failed: list[Call] = []
+
+    def guarded(problem: Any, y: Any) -> Any:
+        call = runner(problem, np.asarray(y))
+        for w in call.caught:  # let check_solver_on_family see the solver's own warnings
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if call.x is None:
+            failed.append(call)
+            raise SolverError(call.reason)
+        return SimpleNamespace(x=call.x, status=call.status or "optimal")
+
+    guarded.__name__ = solver_name(runner.solver)
+    # K = 3 and precision levels float64 still represents: accurate answers are possible,
+    # yet the members' minimisers jump by ≈ 3·10^-3 for a 2^-(n+1) change of one entry
+    builder = functools.partial(build_family, problem=options.problem, N2=6, s=2)
+    sub = check_solver_on_family(guarded, builder, K_values=[3], n_values=[10, 30])
+    if failed:
+        return failed_call(check, failed[0], theorem, "on an Ω_3 member")
+    bad = sub.failures()
+    rigor = Rigor.weakest(*[r.rigor for r in sub.results]) if sub.results else Rigor.NUMERICAL
+    values = {"min_digits": [float(r.values.get("min_digits", 0.0)) for r in sub.results],
+              "cells": [(r.values.get("K"), r.values.get("n")) for r in sub.results]}
+    if bad:
+        return CheckResult(check, Outcome.VIOLATED, Rigor.weakest(*[r.rigor for r in bad]),
+                           "; ".join(f"K={r['K']}, n={r['n']}: {r.message}" for r in bad)[:700],
+                           values, bad[0].witness, theorem)
+    undecided = [r for r in sub.results if r.outcome is Outcome.INCONCLUSIVE]
+    if undecided:
+        return CheckResult(check, Outcome.INCONCLUSIVE, rigor, undecided[0].message, values,
+                           undecided[0].witness, theorem)
+    return CheckResult(check, Outcome.HOLDS, rigor,
+                       f"within the barrier 10^-3 on every member of Ω_3 at n ∈ {{10, 30}} "
+                       f"(fewest digits {min(values['min_digits']):.1f})", values, theorem=theorem)
+
+
+# --------------------------------------------------------------------------------------
+# the registry
+# --------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class CheckSpec:
+    """A check of the battery: its implementation and the programs it applies to.
+
+    Theorem: none (registry).
+    Rigor: not applicable.
+    """
+
+    name: str
+    run: Callable[[Runner, Options], CheckResult]
+    problems: tuple[str, ...] = PROBLEMS
+
+
+def _spec(name: str, run: Callable[[Runner, Options], CheckResult],
+          problems: tuple[str, ...] = PROBLEMS) -> tuple[str, CheckSpec]:
+    return name, CheckSpec(name, run, problems)
+
+
+#: every check, in the order :func:`~theorycheck.testing.check_solver` runs them
+REGISTRY: dict[str, CheckSpec] = dict([
+    _spec("certified_optimality", _check_certified),
+    _spec("certified_optimality_near_degenerate", _check_near_degenerate),
+    *(_spec(name, functools.partial(_metamorphic, name))
+      for name in ("metamorphic_scaling", "metamorphic_permutation", "metamorphic_sign_phase",
+                   "metamorphic_zero_column")),
+    _spec("zero_above_lambda_max", _check_zero),
+    _spec("l1_norm_monotone", _check_monotone),
+    # needs a program that reproduces y = Ax exactly (SR-LASSO with small λ, QCBP with η = 0)
+    _spec("exact_recovery_nsp", _check_recovery, ("srlasso", "qcbp")),
+    _spec("recovery_bound_rnsp", _check_rnsp_bound),
+    _spec("impossibility_barrier", _check_impossibility),
+])
+
+
+def run_check(name: str, runner: Runner, options: Options) -> CheckResult:
+    """Run one check of :data:`REGISTRY`; an error in the check itself becomes an inconclusive result.
+
+    Theorem: the check's.
+    Rigor: the check's (numerical when the check could not run).
+    """
+    try:
+        return REGISTRY[name].run(runner, options)
+    except Exception as exc:  # noqa: BLE001 - the suite never crashes
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                           f"the check could not run: {tb[:400]}")
