@@ -36,10 +36,11 @@ K, N_LEVEL, N1, N2 = 6, 30, 2, 20
 
 
 def theorycheck_run():
-    from theorycheck.impossibility import family as impossibility
+    from theorycheck.impossibility import build_family
+    from theorycheck.impossibility._balls import clear_dct_cache
 
-    impossibility._DCT_CACHE.clear()
-    fam = impossibility.build_family(K, N_LEVEL, N1=N1, N2=N2)
+    clear_dct_cache()
+    fam = build_family(K, N_LEVEL, N1=N1, N2=N2)
     mem = fam.member(1)
     return fam, mem
 

@@ -2,7 +2,7 @@
 
 The 3×2 LASSO ``min f‖A_δ D_δ x − y‖² + λ‖x‖₁`` (``λ = 1/10``) has for every
 ``δ ≠ 0`` the unique minimiser ``x* = (0, 1/√3 − λ/(6f))``, certified in ball
-arithmetic by :func:`theorycheck.lasso_3x2_family` from the *exact* data. Each
+arithmetic by :func:`theorycheck.impossibility.build_lasso_3x2` from the *exact* data. Each
 solver gets the float64 rounding of the data; the table shows, per ``δ = 2^-k``,
 the error ``‖D_δ(x − x*)‖₂`` in the original coordinates (the seed's 1.17 =
 ``√2(1 − √3λ)`` is a solver that put all the weight on the first column,
@@ -44,7 +44,7 @@ if _ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from theorycheck.impossibility import lasso_3x2_family  # noqa: E402
+from theorycheck.impossibility import build_lasso_3x2  # noqa: E402
 from theorycheck.solvers import solve  # noqa: E402
 from theorycheck.solvers.exact import solve_exact  # noqa: E402
 
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     failures = []
     for k in ks:
         delta = 2.0 ** -k
-        mem = lasso_3x2_family(delta, scaling=args.scaling)
+        mem = build_lasso_3x2(delta, scaling=args.scaling)
         xs = mem.x_star_float
         D = np.array([[float(mem.D[i, j]) for j in range(2)] for i in range(2)])
         print(f"delta = 2^-{k}: x* = ({float(mem.x_star[0]):.6f}, {float(mem.x_star[1]):.9f}) "

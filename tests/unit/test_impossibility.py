@@ -18,9 +18,9 @@ from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverErr
 from theorycheck.impossibility import (
     Family,
     build_family,
+    build_lasso_3x2,
     certify_interpolating_srlasso,
     check_solver_on_family,
-    lasso_3x2_family,
     required_dps,
 )
 from theorycheck.results import Outcome, Report, Rigor, load, verify_result
@@ -229,7 +229,7 @@ def test_small_K_needs_strict_false_and_low_precision_is_reported():
 def test_lasso_3x2_minimiser(k):
     delta = 2.0 ** -k
     for scaling, shift_den in (("1/m", 20), ("1/(2m)", 10)):
-        mem = lasso_3x2_family(delta, scaling=scaling)
+        mem = build_lasso_3x2(delta, scaling=scaling)
         assert mem.solution.rigor is Rigor.PROVEN and mem.support == [1]
         with mpmath.workdps(40):
             assert mem.x_star[0] == 0
@@ -243,14 +243,14 @@ def test_lasso_3x2_minimiser(k):
         slack = float(mem.solution.dual_slack)  # a lower bound on 1 − 1/√(1 + 6δ²) ≈ 3δ²
         exact = 1 - 1 / math.sqrt(1 + 6 * delta ** 2) if k < 10 else 3 * delta ** 2
         assert 0.999 * exact < slack <= exact * (1 + 1e-9)
-    assert lasso_3x2_family(delta).problem.lam == 0.3
-    assert lasso_3x2_family(delta, scaling="1/(2m)").sklearn_alpha == pytest.approx(0.1)
+    assert build_lasso_3x2(delta).problem.lam == 0.3
+    assert build_lasso_3x2(delta, scaling="1/(2m)").sklearn_alpha == pytest.approx(0.1)
 
 
 def test_lasso_3x2_float64_data_have_another_minimiser():
     from theorycheck.solvers.exact import solve_exact
 
-    mem = lasso_3x2_family(2.0 ** -28)
+    mem = build_lasso_3x2(2.0 ** -28)
     sol = solve_exact(mem.problem, mem.y_float)
     lo, _ = mem.distance(sol.x)
     assert sol.rigor is Rigor.PROVEN and lo > 0.05
@@ -259,12 +259,24 @@ def test_lasso_3x2_float64_data_have_another_minimiser():
 @pytest.mark.parametrize("delta", [0, 0.0, float("nan"), float("inf"), "0.1", True, 1j])
 def test_lasso_3x2_bad_delta(delta):
     with pytest.raises(InvalidArgument):
-        lasso_3x2_family(delta)
+        build_lasso_3x2(delta)
 
 
 def test_lasso_3x2_bad_scaling():
     with pytest.raises(InvalidArgument):
-        lasso_3x2_family(0.1, scaling="1/3")
+        build_lasso_3x2(0.1, scaling="1/3")
+
+
+def test_lasso_3x2_family_is_a_deprecated_alias():
+    import theorycheck
+    from theorycheck.impossibility import lasso_3x2_family
+
+    new = build_lasso_3x2(2.0 ** -7, scaling="1/(2m)")
+    for old in (lasso_3x2_family, theorycheck.lasso_3x2_family):
+        with pytest.warns(DeprecationWarning, match="build_lasso_3x2"):
+            mem = old(2.0 ** -7, scaling="1/(2m)")
+        assert mem.solution.enclosure == new.solution.enclosure and mem.support == new.support
+        assert np.array_equal(mem.A_float, new.A_float) and mem.sklearn_alpha == new.sklearn_alpha
 
 
 # -- the interpolating certificate ------------------------------------------------------------
@@ -321,7 +333,7 @@ def test_check_solver_perfect_midpoint_and_loud_solvers():
     assert min(res["distance_lower"]) > 10.0 ** -3
 
     def loud(problem, y):
-        warnings.warn("did not converge", RuntimeWarning)
+        warnings.warn("did not converge", RuntimeWarning, stacklevel=2)
         return midpoint(problem, y)
 
     rep = check_solver_on_family(loud, fam)

@@ -29,10 +29,10 @@ from theorycheck.errors import InsufficientPrecision, InvalidArgument
 from theorycheck.impossibility import (
     MAX_FAMILY_SECONDS,
     build_family,
+    build_lasso_3x2,
     certify_interpolating_srlasso,
     check_solver_on_family,
     estimated_family_seconds,
-    lasso_3x2_family,
     required_dps,
     verify_solver_on_family,
 )
@@ -83,7 +83,7 @@ def test_distance_bounds_and_digits_contain_the_closed_form_error(fam):
                 d = mpmath.sqrt(sum((mpmath.mpf(float(a)) - b) ** 2 for a, b in zip(x, truth)))
                 assert mpmath.mpf(lo) <= d <= mpmath.mpf(hi)
     res = check_solver_on_family(_lookup(fam), fam).results[0]
-    for j, (hi, dig) in enumerate(zip(res["distance_upper"], res["digits"]), start=1):
+    for _j, (hi, dig) in enumerate(zip(res["distance_upper"], res["digits"]), start=1):
         if hi > 0:  # digits is a lower bound on −log10 of the certified upper bound
             with mpmath.workdps(60):
                 assert mpmath.mpf(dig) <= -mpmath.log10(mpmath.mpf(hi))
@@ -332,7 +332,7 @@ def test_cost_model_bounds_real_work():
     f = build_family(3, 6, N1=6, N2=40, dps=300)
     for j in range(1, f.members + 1):
         f.member(j)
-    f.float64_represents
+    _ = f.float64_represents
     elapsed = time.perf_counter() - t0
     assert elapsed <= 3 * estimated_family_seconds(6, 40, 300) + 0.5
     assert estimated_family_seconds(2, 20, 10 ** 7) > MAX_FAMILY_SECONDS
@@ -345,12 +345,12 @@ def test_other_entry_points_refuse_huge_requests(fam):
     with pytest.raises(InvalidArgument):
         fam.oracle(3, 1, adversarial="no")
     with pytest.raises(InvalidArgument):
-        lasso_3x2_family(Fraction(1, 10 ** 100000))  # would need ~200000 digits
+        build_lasso_3x2(Fraction(1, 10 ** 100000))  # would need ~200000 digits
     for lam in ("abc", "1/0", float("nan"), 1j, None):
         with pytest.raises(InvalidArgument):
-            lasso_3x2_family(0.25, lam=lam)
+            build_lasso_3x2(0.25, lam=lam)
     with pytest.raises(InvalidArgument):
-        lasso_3x2_family(0.25, dps=10 ** 7)
+        build_lasso_3x2(0.25, dps=10 ** 7)
     with pytest.raises(InvalidArgument):
         certify_interpolating_srlasso([[1.0, 0.0], [0.0, 1.0]], [1.0, 0.0], [1.0, 0.0], 0.5, dps=10 ** 7)
     with pytest.raises(InvalidArgument):
@@ -365,10 +365,10 @@ def test_lasso_3x2_sizes_tiny_delta_from_exact_bit_lengths():
     # δ below the float range: the precision comes from the exact rational, not float(δ) = 0
     d = Fraction(1, 2 ** 1100)
     assert float(d) == 0.0
-    mem = lasso_3x2_family(d)
+    mem = build_lasso_3x2(d)
     assert mem.dps >= 2 * 331 and mem.solution.rigor is Rigor.PROVEN
     with pytest.raises(InsufficientPrecision):
-        lasso_3x2_family(d, dps=60)
+        build_lasso_3x2(d, dps=60)
 
 
 def test_impossibility_instances_refuse_huge_sizes():
