@@ -1,4 +1,4 @@
-"""Unit tests of theorycheck.solvers.primal_dual (Chambolle–Pock and the restarted scheme)."""
+"""Unit tests of theorycheck.solvers.primal_dual (Chambolle–Pock) and .restarted (the restarted scheme)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import theorycheck.solvers.primal_dual as primal_dual
+import theorycheck.solvers.restarted as restarted
 from theorycheck.errors import InvalidArgument
 from theorycheck.problems.operators import SubsampledFourier
 from theorycheck.problems.programs import QCBP, Lasso, SRLasso
@@ -359,6 +360,7 @@ def test_restarted_scheme_rejects_bad_steps():
         restarted_primal_dual(P, y, L_A=0.0)
 
 
-def test_module_doctests_pass():
-    result = doctest.testmod(primal_dual)
+@pytest.mark.parametrize("module", [primal_dual, restarted])
+def test_module_doctests_pass(module):
+    result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

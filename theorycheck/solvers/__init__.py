@@ -22,6 +22,8 @@ from typing import Any
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.problems.programs import Program
+from theorycheck.results import CheckResult
+from theorycheck.solvers.certify import certify_solution as _certify
 from theorycheck.solvers.solution import Solution
 
 __all__ = ["solve", "certify_solution", "Solution", "METHODS"]
@@ -30,7 +32,7 @@ __all__ = ["solve", "certify_solution", "Solution", "METHODS"]
 METHODS: dict[str, tuple[str, str]] = {
     "reference": ("theorycheck.solvers.reference", "solve_reference"),
     "primal_dual": ("theorycheck.solvers.primal_dual", "chambolle_pock"),
-    "restarted": ("theorycheck.solvers.primal_dual", "restarted_primal_dual"),
+    "restarted": ("theorycheck.solvers.restarted", "restarted_primal_dual"),
     "exact": ("theorycheck.solvers.exact", "solve_exact"),
 }
 
@@ -66,14 +68,12 @@ def solve(problem: Program, y: Any, *, method: str = "reference", **options: Any
     return f(problem, y, **options)
 
 
-def certify_solution(problem: Program, y: Any, x: Any, **options: Any):
+def certify_solution(problem: Program, y: Any, x: Any, **options: Any) -> CheckResult:
     """Prove that ``x`` is (or is not) the unique minimiser; see :mod:`theorycheck.solvers.certify`.
 
     Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
     Rigor: proven or inconclusive.
     """
-    from theorycheck.solvers.certify import certify_solution as _certify
-
     unknown = sorted(set(options) - {"tol", "dps", "max_dps"})
     if unknown:
         raise InvalidArgument(f"unknown option(s) {unknown}: certify_solution takes tol, dps, max_dps")
