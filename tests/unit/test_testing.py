@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import time
 import warnings
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from theorycheck.errors import CertificationError, InvalidArgument
-from theorycheck.results import Outcome, Report
+from theorycheck.numerics.rounding import norm2
+from theorycheck.results import Outcome, Report, load, verify_result
 from theorycheck.solvers import certify_solution
 from theorycheck.solvers.certify import distance_to_enclosure
 from theorycheck.testing import (
@@ -45,9 +47,11 @@ def _module_available(name: str) -> bool:
 
 
 def _recheck_violations(report: Report) -> None:
-    """Every violation against a certified minimiser must re-certify independently."""
+    """Every violation against a certified minimiser must re-certify independently, and verify when saved."""
     for r in report.results:
         if r.violated and r.witness is not None and "minimiser" in r.witness.data:
+            out = verify_result(load(r.to_json()))
+            assert out.holds, (r.summary(), out.message)
             from theorycheck.problems import programs
 
             w = r.witness
@@ -107,7 +111,11 @@ def test_the_battery_reports_the_sklearn_failure_with_a_shrunk_witness():
                        checks=["certified_optimality_near_degenerate"], max_examples=20)
     (r,) = rep.results
     assert r.violated and r.rigor.value == "proven"
-    assert "shrunk instance" in r.message and r["examples"] >= 1
+    assert "shrunk instance" in r.message and r["context_examples"] >= 1
+    assert (r["context_shrunk_m"], r["context_shrunk_N"]) == r.witness["A"].shape  # the shrunk instance is the witness
+    assert r["context_warned"] == ("the solver warned" in r.message)  # the call's facts are in the context
+    # the accepted distance is tol·max(1, ‖x*‖) with the deterministic norm
+    assert r["tol"] == 1e-4 * max(1.0, norm2(r.witness["minimiser"]))
     _recheck_violations(rep)
 
 
@@ -215,6 +223,41 @@ def test_wrong_but_plausible_solver_is_caught_everywhere_it_should_be():
     if _module_available("theorycheck.rnsp"):  # 0 is far outside Theorem 1's error bound
         assert by["recovery_bound_rnsp"].violated and by["recovery_bound_rnsp"].rigor.value == "proven"
     _recheck_violations(rep)
+
+
+def test_saved_violations_of_the_kit_are_re_proven_and_edits_are_caught():
+    def ones(problem, y):  # never 0, also where 0 is the certified minimiser
+        return np.ones(problem.A.in_shape)
+
+    rep = check_solver(ones, on_fail="report", max_examples=2, shrink=False,
+                       checks=["certified_optimality", "zero_above_lambda_max"])
+    assert [r.check for r in rep.results] == ["certified_optimality", "zero_above_lambda_max"]
+    for r in rep.results:
+        assert r.violated and r.rigor.value == "proven" and r.witness.kind == "minimiser"
+        # the minimiser of the zero check is 0: the distance is ‖1‖ = √N, bracketed by the proven bounds
+        if r.check == "zero_above_lambda_max":
+            assert np.all(r.witness["minimiser"] == 0)
+            assert r["distance_lower"] <= np.sqrt(r.witness["A"].shape[1]) <= r["distance_upper"]
+        out = verify_result(load(r.to_json()))
+        assert out.holds and out.check == f"verify:{r.check}", out.message
+        forged = dataclasses.replace(r, message=r.message.replace("silently", "loudly"))
+        assert not verify_result(load(forged.to_json())).holds
+        forged = dataclasses.replace(r, outcome=Outcome.HOLDS)
+        assert not verify_result(load(forged.to_json())).holds
+
+
+def test_impossibility_barrier_with_a_solver_that_fails_loudly_everywhere():
+    def loud(problem, y):  # an answer, but always with a warning: nothing can be judged
+        warnings.warn("did not converge", RuntimeWarning)
+        return np.zeros(problem.A.in_shape)
+
+    rep = check_solver(loud, on_fail="report", checks=["impossibility_barrier"])
+    (r,) = rep.results
+    assert r.violated and r.message.startswith("on every member of Ω_3 at n=10: nothing was checked")
+    assert "did not converge" in r["reason"]
+    # an accurate solver is not failed by the barrier
+    ok = check_solver(exact_solver(), on_fail="report", checks=["impossibility_barrier"]).results[0]
+    assert ok.holds and min(ok["min_digits"]) >= 3
 
 
 def test_on_fail_modes_and_expected_failures():

@@ -16,19 +16,24 @@ Rigor: proven (ball arithmetic), except where stated.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import flint
 import numpy as np
 
 from theorycheck.numerics.exact import arb_matrix, ball_lower, ball_upper, to_arb
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness
-from theorycheck.solvers.certify import distance_to_enclosure
+from theorycheck.numerics.rounding import norm2
+from theorycheck.results import CheckResult, Outcome, Rigor
+from theorycheck.solvers.certify import certificate_result
 from theorycheck.testing._runner import Call, Options
 
-__all__ = ["failed_call", "tol_abs", "instance_record", "compare_to_certified", "planted_instances",
+__all__ = ["failed_call", "tol_abs", "instance_record", "compare_to_certified", "clip", "planted_instances",
            "arb_distance", "dual_certificate", "recovery_instance", "recovery_bound"]
+
+#: longest note (how the solver presented its answer) kept in a certificate's context
+_MAX_NOTE = 500
 
 
 def failed_call(check: str, call: Call, theorem: str, what: str = "") -> CheckResult:
@@ -45,10 +50,13 @@ def failed_call(check: str, call: Call, theorem: str, what: str = "") -> CheckRe
 def tol_abs(options: Options, x: np.ndarray) -> float:
     """The accepted distance ``tol·max(1, ‖x‖)``.
 
+    ``‖x‖`` is :func:`~theorycheck.numerics.rounding.norm2`: the same bits on
+    every machine, so the ``tol`` a saved result states is reproducible.
+
     Theorem: none.
     Rigor: not applicable.
     """
-    return options.tol * max(1.0, float(np.linalg.norm(x)))
+    return options.tol * max(1.0, norm2(x))
 
 
 def instance_record(problem: Any, y: np.ndarray) -> dict[str, Any]:
@@ -63,31 +71,37 @@ def instance_record(problem: Any, y: np.ndarray) -> dict[str, Any]:
 
 
 def compare_to_certified(check: str, call: Call, problem: Any, y: np.ndarray, sol: Any, options: Options,
-                         theorem: str = "THEORY.md §1") -> CheckResult:
-    """Compare a guarded answer with a proven minimiser (bounds on the distance are proven).
+                         theorem: str = "THEORY.md §1", *, note: str = "",
+                         facts: Mapping[str, Any] | None = None) -> CheckResult:
+    """Compare a guarded answer with a proven minimiser: a re-provable ``certified_optimality`` result.
+
+    The result is :func:`theorycheck.solvers.certify.certificate_result` for the
+    answer (the certificate of ``sol`` is re-proven on the data, the distance
+    bounds are proven), with the solver call's status, whether it warned, how it
+    presented its answer (:meth:`Call.describe` followed by ``note``) and ``facts`` (short
+    strings, bools, numbers) as its context, renamed to ``check``; ``theorycheck
+    verify`` re-derives every field of it from its witness. A call without an
+    answer gives :func:`failed_call`.
 
     Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
     Rigor: proven.
     """
     if call.x is None:
         return failed_call(check, call, theorem)
-    lo, hi = distance_to_enclosure(call.x, sol)
-    tol = tol_abs(options, sol.x)
-    values = {"distance_lower": lo, "distance_upper": hi, "tol": tol, "status": call.status,
-              "warned": bool(call.warned)}
-    witness = Witness("answer", {**instance_record(problem, y), "x": call.x, "minimiser": sol.x,
-                                 "enclosure": sol.info.get("z_enclosure")})
-    if hi <= tol:
-        return CheckResult(check, Outcome.HOLDS, Rigor.PROVEN,
-                           f"the answer is within {hi:.2e} ≤ tol={tol:.2e} of the certified minimiser",
-                           values, witness, theorem)
-    if lo > tol:
-        return CheckResult(check, Outcome.VIOLATED, Rigor.PROVEN,
-                           f"the answer is at distance ≥ {lo:.3g} > tol={tol:.2e} from the unique "
-                           f"minimiser, {call.describe()}", values, witness, theorem)
-    return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.PROVEN,
-                       f"the distance to the minimiser is in [{lo:.3g}, {hi:.3g}], straddling "
-                       f"tol={tol:.2e}", values, witness, theorem)
+    status = "not reported" if call.status is None else clip(call.status, 100)
+    context = {"status": status, "warned": bool(call.warned), "note": clip(call.describe() + note, _MAX_NOTE),
+               **(facts or {})}
+    res = certificate_result(problem, y, call.x, sol, tol=tol_abs(options, sol.x), context=context)
+    return res if res.check == check else dataclasses.replace(res, check=check)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters (marked with an ellipsis).
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def planted_instances(options: Options, problem: str | None = None, k0: int = 0, count: int | None = None,

@@ -51,9 +51,11 @@ import numpy as np
 from theorycheck.errors import SolverError
 from theorycheck.impossibility import build_family, check_solver_on_family
 from theorycheck.numerics.exact import ball_upper, to_arb
+from theorycheck.numerics.rounding import norm2
 from theorycheck.problems.programs import QCBP, Lasso, SRLasso
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier, verification
 from theorycheck.rnsp import nsp_constant, recovery_constants, rnsp_gamma
+from theorycheck.solvers.certify import verify_certified_optimality
 from theorycheck.solvers.exact import solve_exact
 from theorycheck.testing._oracles import (
     arb_distance,
@@ -69,7 +71,7 @@ from theorycheck.testing._oracles import (
 from theorycheck.testing._runner import PROBLEMS, Call, Options, Runner
 from theorycheck.testing.adapters import solver_name
 
-__all__ = ["CheckSpec", "REGISTRY", "run_check"]
+__all__ = ["CheckSpec", "REGISTRY", "run_check", "CERTIFIED_CHECKS", "verify_certified_check"]
 
 
 # --------------------------------------------------------------------------------------
@@ -88,12 +90,12 @@ def _hypothesis_check(check: str, strategy: Any, runner: Runner, options: Option
 
     def body(inst: Any) -> None:
         state["n"] += 1
-        res = compare_to_certified(check, runner(inst.problem, inst.y), inst.problem, inst.y,
-                                   inst.solution, options, theorem)
+        call = runner(inst.problem, inst.y)
+        res = compare_to_certified(check, call, inst.problem, inst.y, inst.solution, options, theorem)
         if res.violated:
-            state["last"] = (inst, res)
+            state["last"] = (inst, call)
             if state["first"] is None:
-                state["first"] = (inst, res)
+                state["first"] = inst
             raise _Found(res.message)
         if res.outcome is Outcome.INCONCLUSIVE:
             state["inconclusive"] += 1
@@ -112,7 +114,7 @@ def _hypothesis_check(check: str, strategy: Any, runner: Runner, options: Option
     except Exception as exc:  # noqa: BLE001 - Flaky, Unsatisfiable, ...: reported, never raised
         error = exc
     if state["last"] is not None:
-        return _shrunk_violation(check, state, error, theorem)
+        return _shrunk_violation(check, state, error, runner, options, theorem)
     if error is not None:
         return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            f"could not run the examples: {type(error).__name__}: {str(error)[:300]}",
@@ -129,17 +131,20 @@ def _hypothesis_check(check: str, strategy: Any, runner: Runner, options: Option
                         "undecided": undecided}, theorem=theorem)
 
 
-def _shrunk_violation(check: str, state: dict[str, Any], error: Exception | None, theorem: str) -> CheckResult:
-    inst, res = state["last"]
-    first = state["first"][0]
+def _shrunk_violation(check: str, state: dict[str, Any], error: Exception | None, runner: Runner,
+                      options: Options, theorem: str) -> CheckResult:
+    """The certificate of the last (shrunk) failing example, with how it was found as its context."""
+    inst, call = state["last"]
+    first = state["first"]
     flaky = f" (hypothesis: {type(error).__name__})" if error is not None else ""
-    msg = (f"{res.message}; on the shrunk instance {inst!r} (first failure: "
-           f"m={first.params['m']}, N={first.params['N']}, s={first.params['s']}){flaky}")
-    values = dict(res.values, examples=state["n"], shrunk_m=inst.params["m"],
-                  shrunk_N=inst.params["N"], shrunk_s=inst.params["s"])
+    note = (f"; on the {'shrunk ' if options.shrink else ''}instance {inst!r} (first failure: m={first.params['m']}, "
+            f"N={first.params['N']}, s={first.params['s']}){flaky}")
+    facts = {"examples": state["n"], "shrunk_m": inst.params["m"], "shrunk_N": inst.params["N"],
+             "shrunk_s": inst.params["s"]}
     if "delta" in inst.params:
-        values["shrunk_delta"] = inst.params["delta"]
-    return CheckResult(check, Outcome.VIOLATED, res.rigor, msg, values, res.witness, theorem)
+        facts["shrunk_delta"] = inst.params["delta"]
+    return compare_to_certified(check, call, inst.problem, inst.y, inst.solution, options, theorem,
+                                note=note, facts=facts)
 
 
 def _check_certified(runner: Runner, options: Options) -> CheckResult:
@@ -162,12 +167,6 @@ def _check_near_degenerate(runner: Runner, options: Options) -> CheckResult:
 # --------------------------------------------------------------------------------------
 # metamorphic relations
 # --------------------------------------------------------------------------------------
-
-def _twice(f: Callable[[], float]) -> tuple[float, bool]:
-    """Evaluate a float64 quantity twice; (value, identical and finite)."""
-    a, b = f(), f()
-    return a, (a == b and math.isfinite(a))
-
 
 def _param_name(problem: Any) -> str:
     """The name of the program's parameter: ``eta`` for QCBP, ``lam`` for the penalised programs."""
@@ -226,8 +225,8 @@ def _metamorphic(check: str, runner: Runner, options: Options) -> CheckResult:
             return failed_call(check, c2, theorem, "on the transformed instance")
         expected = T(c1.x)
         tol = tol_abs(options, T(inst.solution.x))
-        err, same = _twice(lambda: float(np.linalg.norm(expected - c2.x)))
-        certain = certain and same
+        err = norm2(expected - c2.x)  # deterministic: the same bits on every machine
+        certain = certain and math.isfinite(err)
         worst = max(worst, err)
         if err > tol:
             return CheckResult(
@@ -256,7 +255,7 @@ def _check_zero(runner: Runner, options: Options) -> CheckResult:
     for inst in insts:
         P, y = inst.problem, inst.y
         if options.problem == "qcbp":
-            P2 = P.with_(eta=1.5 * float(np.linalg.norm(y)))
+            P2 = P.with_(eta=1.5 * norm2(y))
         else:
             P2 = P.with_(lam=1.5 * P.lambda_max(y))
         sol = solve_exact(P2, y, candidate=np.zeros(P2.A.in_shape))  # support ∅, proven
@@ -286,9 +285,8 @@ def _check_monotone(runner: Runner, options: Options) -> CheckResult:
             call = runner(P2, y)
             if call.x is None:
                 return failed_call(check, call, theorem, f"at {name} = {f * base:.3g}")
-            x = call.x
-            n1, same = _twice(lambda: math.fsum(np.abs(x).ravel().tolist()))
-            certain = certain and same
+            n1 = math.fsum(np.abs(call.x).ravel().tolist())  # correctly rounded: reproducible
+            certain = certain and math.isfinite(n1)
             norms.append(n1)
         for k in range(len(norms) - 1):
             slack = options.tol * max(1.0, norms[k])
@@ -385,7 +383,7 @@ def _rnsp_instance(rng: np.random.Generator, A: np.ndarray, s: int) -> tuple[np.
     i, j = rng.choice(N, 2, replace=False)
     x[i], x[j] = 10.0, -0.01
     e_dir = rng.standard_normal(m)
-    y = A @ x + 0.01 * e_dir / np.linalg.norm(e_dir)
+    y = A @ x + 0.01 * e_dir / norm2(e_dir)
     # exact residual e = y − Ax of the float data and σ_s(x)₁, in balls
     Ab = [[to_arb(float(v)) for v in row] for row in A]
     e_sq = flint.arb(0)
@@ -467,7 +465,12 @@ def _check_impossibility(runner: Runner, options: Options) -> CheckResult:
     sub = check_solver_on_family(guarded, builder, K_values=[3], n_values=[10, 30])
     if failed:
         return failed_call(check, failed[0], theorem, "on an Ω_3 member")
-    bad = sub.failures()
+    # a cell where every member failed loudly checked nothing: no answer to judge, as for a failed call
+    empty = [r for r in sub.results if r.values.get("checked_members") == 0]
+    if empty:
+        r = empty[0]
+        return failed_call(check, Call(None, r.message), theorem, f"on every member of Ω_{r['K']} at n={r['n']}")
+    bad = [r for r in sub.results if r.violated]
     rigor = Rigor.weakest(*[r.rigor for r in sub.results]) if sub.results else Rigor.NUMERICAL
     values = {"min_digits": [float(r.values.get("min_digits", 0.0)) for r in sub.results],
               "cells": [(r.values.get("K"), r.values.get("n")) for r in sub.results]}
@@ -534,3 +537,35 @@ def run_check(name: str, runner: Runner, options: Options) -> CheckResult:
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return CheckResult(name, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            f"the check could not run: {tb[:400]}")
+
+
+# --------------------------------------------------------------------------------------
+# verifiers of the checks whose violations are certificates about a minimiser
+# --------------------------------------------------------------------------------------
+
+#: checks that report an answer against a certified minimiser under their own name
+#: (``certified_optimality`` results are verified by :mod:`theorycheck.solvers.certify` itself)
+CERTIFIED_CHECKS: tuple[str, ...] = ("certified_optimality_near_degenerate", "zero_above_lambda_max")
+
+
+def verify_certified_check(result: CheckResult) -> CheckResult:
+    """Re-prove a saved result of a check in :data:`CERTIFIED_CHECKS`, as ``certified_optimality``.
+
+    Such a result is :func:`theorycheck.solvers.certify.certificate_result`
+    under the check's name: the result is handed, renamed, to
+    :func:`~theorycheck.solvers.certify.verify_certified_optimality`, which
+    re-proves the stored certificate and re-derives every field (outcome,
+    rigor, message, bounds, context) exactly.
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (the re-derived certificate), never above the saved claim.
+    """
+    if result.check not in CERTIFIED_CHECKS:
+        return verification(result, [f"check {result.check!r} is not one of {CERTIFIED_CHECKS}"],
+                            rederived="nothing")
+    inner = verify_certified_optimality(dataclasses.replace(result, check="certified_optimality"))
+    return dataclasses.replace(inner, check=f"verify:{result.check}")
+
+
+for _name in CERTIFIED_CHECKS:
+    register_verifier(_name)(verify_certified_check)
