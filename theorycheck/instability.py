@@ -15,6 +15,9 @@
   ``η``-accurate interpolant to be unstable, found before training.
 * :func:`optimality_constant` and :func:`chebyshev_radius`: Paradox II's
   optimality constant of a finite set, with proven enclosures.
+* :func:`search_worst_perturbation`: the stability test (worst-case
+  perturbation by gradient ascent with momentum), whose best witness is
+  certified like the others (:mod:`theorycheck.search` re-exports it).
 
 What "certified-float64" promises here
 --------------------------------------
@@ -56,20 +59,34 @@ import dataclasses
 import itertools
 import math
 import numbers
+import time
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument, PreconditionError, TheorycheckError
-from theorycheck.numerics.backend import as_array, to_numpy
+from theorycheck.numerics.backend import as_array, lazy_torch, resolve_device, to_numpy
+from theorycheck.numerics.exact import ball_lower, ball_upper
+from theorycheck.numerics.precision import precision
 from theorycheck.numerics.rounding import TINY, U, gamma, norm2, norm2_bounds, round_down, round_up
 from theorycheck.numerics.validation import (
+    bool_arg,
     choice_arg,
     integer_arg,
     probability_arg,
     real_arg,
     refuse_size,
 )
+from theorycheck.problems import operators as ops
+from theorycheck.problems.operators import (
+    LinearOperator,
+    MatrixOperator,
+    SubsampledFourier,
+    as_operator,
+    validated_mask,
+)
+from theorycheck.problems.programs import Program, SRLasso
+from theorycheck.problems.sparsifiers import Wavelet
 from theorycheck.results import (
     CheckResult,
     Outcome,
@@ -80,6 +97,8 @@ from theorycheck.results import (
     register_verifier,
     verification,
 )
+from theorycheck.solvers.primal_dual import chambolle_pock
+from theorycheck.solvers.solution import Solution
 
 __all__ = [
     "FalseDetection",
@@ -102,6 +121,9 @@ __all__ = [
     "audit_training_set",
     "optimality_constant",
     "chebyshev_radius",
+    "PerturbationWitness",
+    "search_worst_perturbation",
+    "verify_perturbation",
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -124,7 +146,6 @@ _WITNESS_LIMIT = 2 ** 25
 # --------------------------------------------------------------------------------------
 
 def _operator(A: Any) -> Any:
-    from theorycheck.problems.operators import LinearOperator, as_operator
 
     if A is None:
         raise InvalidArgument("A is None: pass the sampling operator (a matrix or LinearOperator)")
@@ -286,7 +307,6 @@ def _operator_record(A: Any) -> dict[str, Any]:
     Operators that are neither and too large to store densely are ``opaque``: their
     measurements cannot be re-checked from the file (results say so).
     """
-    from theorycheck.problems import operators as ops
 
     if type(A).__name__ in _TRANSFORMS and type(A) in (ops.SubsampledFourier, ops.SubsampledDCT,
                                                         ops.SubsampledWalshHadamard):
@@ -372,7 +392,6 @@ def _record_core(rec: Mapping[str, Any]) -> tuple[int, ...]:
 
 def _record_op(rec: Mapping[str, Any]) -> Any:
     """The LinearOperator of a (valid) record, or None when opaque."""
-    from theorycheck.problems import operators as ops
 
     kind = rec.get("kind")
     if kind in _TRANSFORMS:
@@ -385,7 +404,6 @@ def _record_op(rec: Mapping[str, Any]) -> Any:
 
 
 def _ReshapedMatrix(M: np.ndarray, in_shape: tuple, out_shape: tuple) -> Any:
-    from theorycheck.problems.operators import LinearOperator, MatrixOperator
 
     class Reshaped(LinearOperator):
         def __init__(self) -> None:
@@ -470,7 +488,6 @@ class _Ball:
         return kind == "SubsampledFourier" and np.size(rec["mask"]) <= _BALL_FOURIER_LIMIT
 
     def apply(self, X: np.ndarray) -> list[list[Any]]:
-        from theorycheck.numerics.precision import precision
 
         X = np.asarray(X)
         with precision(prec=_BALL_PREC):
@@ -562,8 +579,6 @@ def _ball_distance(b1: list[Any], b2: list[Any]) -> tuple[float, float]:
     """Proven enclosure of ``‖b1 − b2‖`` for two lists of balls."""
     import flint
 
-    from theorycheck.numerics.exact import ball_lower, ball_upper
-    from theorycheck.numerics.precision import precision
 
     with precision(prec=_BALL_PREC):
         s = flint.arb(0)
@@ -1640,7 +1655,6 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
     float64 on the CPU with its rounding noise allowed for); the interval is a
     statistical (Clopper–Pearson) confidence interval from the draws' errors.
     """
-    from theorycheck.numerics.validation import bool_arg
 
     A = _operator(A)
     xv = _images(x, A, "x")
@@ -1866,9 +1880,6 @@ def verify_noise_instability(result: CheckResult, psi: Any = None, *, model: Any
 def _default_baseline(A: Any) -> Callable[[np.ndarray], Any]:
     """SR-LASSO (λ = 0.01) with orthonormal wavelets (db4 when the shape allows, else haar,
     else none) solved by Chambolle–Pock to a relative gap of 1e-5 (at most 3000 steps)."""
-    from theorycheck.problems.programs import SRLasso
-    from theorycheck.problems.sparsifiers import Wavelet
-    from theorycheck.solvers.primal_dual import chambolle_pock
 
     shape = tuple(A.in_shape)
     W = None
@@ -1883,13 +1894,10 @@ def _default_baseline(A: Any) -> Callable[[np.ndarray], Any]:
 
 
 def _run_baseline(baseline: Any, A: Any, ys: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[str]]:
-    from theorycheck.problems.programs import Program
-    from theorycheck.solvers.solution import Solution
 
     if baseline is None:
         fn = _default_baseline(A)
     elif isinstance(baseline, Program):
-        from theorycheck.solvers.primal_dual import chambolle_pock
 
         fn = lambda y: chambolle_pock(baseline, y, tol=1e-6, max_iter=5000)  # noqa: E731
     elif callable(baseline):
@@ -2152,7 +2160,6 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     rounding noise allowed for).
     """
     from theorycheck.nets.adapters import ReconstructionMap
-    from theorycheck.problems.operators import SubsampledFourier, validated_mask
 
     if isinstance(masks, (str, bytes)) or not isinstance(masks, (list, tuple)) and not (
             isinstance(masks, np.ndarray) and masks.ndim >= 2):
@@ -2496,7 +2503,6 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
     >>> [(i, j, round(b, 9)) for i, j, b in audit_training_set(A, X, eta=0.1, progress=False)]
     [(0, 1, 8.0)]
     """
-    from theorycheck.numerics.validation import bool_arg
 
     A = _operator(A)
     eta = real_arg(eta, "eta")
@@ -2906,7 +2912,6 @@ def _radius_enclosure(G_arb: Any, lam: np.ndarray) -> tuple[float, float, float]
     """
     import flint
 
-    from theorycheck.numerics.exact import ball_lower, ball_upper
 
     K = G_arb.nrows()
     lam = np.maximum(np.asarray(lam, dtype=float), 0.0)
@@ -2931,7 +2936,6 @@ def _cheb(G_arb: Any) -> tuple[float, float, float, np.ndarray]:
     """(estimate, proven lower, proven upper, λ) of the Chebyshev radius of points with exact Gram
     matrix ``G_arb``; ``λ`` from the deterministic QP on the Gram matrix of the points shifted to
     the first one (rounded from the exact one, for accuracy)."""
-    from theorycheck.numerics.precision import precision
 
     K = G_arb.nrows()
     if K == 1:
@@ -2974,7 +2978,6 @@ def chebyshev_radius(points: Any) -> ChebyshevRadius:
     >>> round(r.value, 12), r.lower <= 1.0 <= r.upper
     (1.0, True)
     """
-    from theorycheck.numerics.precision import precision
 
     P = _real_points(points)
     refuse_size(float(P.shape[0]) ** 2 * P.shape[1], 2e8, "the exact Gram matrix of the points",
@@ -2986,7 +2989,6 @@ def chebyshev_radius(points: Any) -> ChebyshevRadius:
 
 
 def _assemble_chebyshev(w: Mapping[str, Any], G_arb: Any = None) -> ChebyshevRadius:
-    from theorycheck.numerics.precision import precision
 
     P, lam = np.asarray(w["points"]), np.asarray(w["lambda"])
     with precision(prec=_BALL_PREC):
@@ -3130,8 +3132,6 @@ def _assemble_optimality(w: Mapping[str, Any]) -> OptimalityConstant:
     """The whole (deterministic) computation of :func:`optimality_constant` from its witness."""
     import flint
 
-    from theorycheck.numerics.exact import ball_lower, ball_upper
-    from theorycheck.numerics.precision import precision
 
     Xv, rec, eta = np.asarray(w["points"]), w["operator"], float(w["eta"])
     K = Xv.shape[0]
@@ -3330,3 +3330,661 @@ def verify_chebyshev_radius(result: CheckResult) -> CheckResult:
     problems = claim_mismatches(result, _assemble_chebyshev(d))
     return verification(result, problems, rederived="the enclosure (ball arithmetic from the stored λ), the "
                         "estimate, centre, support and message")
+
+
+# --------------------------------------------------------------------------------------
+# worst-case perturbations: the stability test (theorycheck.search re-exports these)
+# --------------------------------------------------------------------------------------
+
+_SEARCH_THEOREM = "stability test (THEORY.md §4); L^ε of THEORY.md §3"
+
+
+@register_result
+@dataclasses.dataclass(frozen=True, eq=False)
+class PerturbationWitness(CheckResult):
+    """A worst-case perturbation found by :func:`search_worst_perturbation`.
+
+    For a batch of images every numeric attribute is an array with one entry
+    per image (``item(i)`` gives image ``i``'s witness); for one image they are floats.
+
+    Attributes (besides :class:`~theorycheck.results.CheckResult`'s)
+    ----------------------------------------------------------------
+    r : numpy.ndarray or None
+        Image-domain perturbation (``domain="image"``).
+    e : numpy.ndarray or None
+        Measurement-domain perturbation (``domain="measurement"``).
+    ratio : float or numpy.ndarray
+        ``(‖Ψ(y₁) − Ψ(y₀)‖ − 16(ν₀ + ν₁))/‖y₁ − y₀‖`` rounded down, with
+        ``y₀ = Ax``, ``y₁ = A(x + r)`` (or ``Ax + e``) and ``ν`` the estimated
+        rounding noise of each output: a lower bound on ``L^ε(Ψ, y₀)`` for every
+        ``ε ≥ ‖y₁ − y₀‖`` (0 for an image whose change is within 32 times its
+        noise, ``values["certified"]`` False).
+    norm_r : float or numpy.ndarray
+        ``‖r‖`` (``‖e‖`` in the measurement domain).
+    norm_Ar : float or numpy.ndarray
+        ``‖y₁ − y₀‖`` (``values["norm_Ar_upper"]``: rounded up, the ``ε`` threshold).
+    output_change : float or numpy.ndarray
+        ``‖Ψ(y₁) − Ψ(y₀)‖``.
+    trace : dict
+        Every ``record_every`` steps: ``step``, ``restart``, ``objective``,
+        ``output_change``, ``norm`` (per image).
+    domain, reference : str
+
+    Theorem: definition of ``L^ε`` (THEORY.md §3); stability test (THEORY.md §4).
+    Rigor: certified-float64 when ``outcome`` is ``holds`` (Ψ re-evaluated twice on
+    the CPU in float64, its rounding noise allowed for); numerical otherwise.
+    """
+
+    #: how long the ascent took (not a claim)
+    informational = frozenset({"elapsed_s", "ascent_seconds"})
+
+    r: Any = None
+    e: Any = None
+    ratio: Any = math.nan
+    norm_r: Any = math.nan
+    norm_Ar: Any = math.nan
+    output_change: Any = math.nan
+    trace: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    domain: str = "image"
+    reference: str = "prediction"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "trace", dict(self.trace or {}))
+
+    @property
+    def perturbation(self) -> np.ndarray:
+        """``r`` or ``e``, whichever the domain uses."""
+        return self.r if self.domain == "image" else self.e
+
+    @property
+    def batched(self) -> bool:
+        """True when the witness holds a batch of images."""
+        return isinstance(self.ratio, np.ndarray) and self.ratio.ndim == 1
+
+    def item(self, i: int) -> "PerturbationWitness":
+        """The witness of image ``i`` of a batch (self when not batched), re-assembled from its data.
+
+        Theorem: definition of ``L^ε`` (THEORY.md §3).
+        Rigor: the batch's, per image (an image whose change is within its noise is inconclusive).
+        """
+        if not self.batched:
+            return self
+        i = integer_arg(i, "i", minimum=0)
+        if i >= self.ratio.size:
+            raise InvalidArgument(f"image {i} of a batch of {self.ratio.size}")
+        if self.witness is None or self.witness.kind != "perturbation":
+            raise InvalidArgument("this result has no witness to take an image from")
+        out = _assemble_perturbation(_slice_witness(self.witness.data, i))
+        extra = {k: v for k, v in self.values.items() if k in self.informational}
+        return dataclasses.replace(out, values={**out.values, **extra}) if extra else out
+
+
+def _slice_witness(w: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """The witness data of image ``i`` of a batched witness."""
+    out = dict(w)
+    out["batched"] = False
+    for k in ("x", "perturbation", "y0", "y1", "psi_y0", "psi_y1", "search_change"):
+        if k in w:
+            out[k] = np.asarray(w[k])[i]
+    if "psi_noise" in w:
+        out["psi_noise"] = np.asarray(w["psi_noise"])[:, i]
+    out["trace"] = {k: (np.asarray(v)[:, i] if np.asarray(v).ndim == 2 else v) for k, v in w["trace"].items()}
+    search = dict(w["search"])
+    if isinstance(search.get("lam"), np.ndarray):
+        search["lam"] = float(search["lam"][i])
+    out["search"] = search
+    return out
+
+
+def _bnorm(t: Any) -> Any:
+    """Per-sample Euclidean norms of a torch batch (real result)."""
+    return t.reshape(t.shape[0], -1).abs().pow(2).sum(1).sqrt()
+
+
+def _bshape(v: Any, ndim: int) -> Any:
+    return v.reshape((-1,) + (1,) * (ndim - 1))
+
+
+def search_worst_perturbation(
+    psi: Any, A: Any, x: Any, *, domain: str = "image", reference: str = "prediction",
+    lam: float | None = None, budget: float | None = None, steps: int = 200, lr: float | None = None,
+    momentum: float = 0.9, restarts: int = 1, seed: Any = None, device: Any = None, dtype: Any = None,
+    init_scale: float | None = None, max_norm: float | None = None,
+    callback: Callable[["PerturbationWitness"], Any] | None = None, progress: bool = True,
+    record_every: int = 10, certify: bool = True,
+) -> PerturbationWitness:
+    """Search a perturbation that changes ``Ψ``'s output most: gradient ascent with momentum.
+
+    Objective (per image, summed over a batch):
+    ``Q(r) = ½‖Ψ(A(x + r)) − ref‖² − (λ/2)‖r‖²`` when ``budget`` is None, else
+    ``½‖Ψ(A(x + r)) − ref‖²`` subject to ``‖r‖ ≤ budget`` (projected ascent);
+    ``ref = Ψ(Ax)`` (``reference="prediction"``) or ``x`` (``"truth"``). In the
+    measurement domain ``r`` is replaced by ``e`` and ``A(x + r)`` by ``Ax + e``.
+    Heavy-ball steps ``v ← γv + step``, ``r ← r + v``: with a budget the step is
+    ``lr·budget·g/‖g‖`` (``lr`` default 0.05); penalised it is ``lr·g`` with
+    ``lr`` (default) chosen at the first step so that it moves ``r`` by 10% of
+    its initial norm. Gradients come from autograd through ``A`` (its exact
+    adjoint) and ``Ψ``; complex data stay complex. The best iterate per image
+    (largest objective) is kept, also when interrupted (Ctrl-C), then
+    re-evaluated twice on the CPU in float64.
+
+    Parameters
+    ----------
+    psi : torch.nn.Module, torch callable or ReconstructionMap
+        Must be differentiable by torch (``as_reconstruction_map(f, backend="torch")``
+        for a plain torch function).
+    A : array_like or LinearOperator
+    x : array_like
+        One image ``A.in_shape`` or a batch ``(B, *A.in_shape)``.
+    domain : {"image", "measurement"}
+    reference : {"prediction", "truth"}
+    lam : float, optional
+        ``λ ≥ 0`` of the penalised objective. Default: the squared gain
+        ``(‖Ψ(A(x + r₀)) − Ψ(Ax)‖/‖r₀‖)²`` of the random start ``r₀``, so that
+        ``Q`` rewards directions that amplify more than random noise.
+    budget : float, optional
+        Projected ascent on ``‖r‖ ≤ budget`` (``‖e‖ ≤ budget``).
+    steps : int
+        Ascent steps per restart.
+    lr : float, optional
+        Step size (see above).
+    momentum : float
+        Heavy-ball ``γ ∈ [0, 1)`` (the authors' 0.9).
+    restarts : int
+        Random starts; the best is kept.
+    seed : int, optional
+        Seed of the random starts (drawn on the CPU: same seed, same result on
+        any device). Default: fresh entropy (the value used is in ``values["seed"]``).
+    device, dtype
+        Where and at which real precision the ascent runs (default: CUDA when
+        available for modules, else CPU; the model's dtype, float64 for a plain
+        torch function).
+    init_scale : float, optional
+        ``‖r₀‖`` (default ``budget/10``, or ``1e-3·‖x‖`` / ``1e-3·‖Ax‖``).
+    max_norm : float, optional
+        Penalised mode: cap on ``‖r‖`` (default ``0.1·‖x‖`` / ``0.1·‖Ax‖``)
+        so that the ascent cannot diverge.
+    callback : callable, optional
+        Called every ``record_every`` steps with the best-so-far witness
+        (numerical, not re-evaluated); returning True stops the search.
+    progress : bool
+        Show a tqdm bar.
+    record_every : int
+        Steps between trace records (and callbacks).
+    certify : bool
+        Re-evaluate the best witness in float64 (False: leave it numerical).
+
+    Returns
+    -------
+    PerturbationWitness
+
+    Theorem: stability test of THEORY.md §4; ``L^ε(Ψ, y) ≥ ‖Ψ(z) − Ψ(y)‖/‖z − y‖``
+    for ``‖z − y‖ ≤ ε`` (definition, THEORY.md §3).
+    Rigor: certified-float64 (ratio re-evaluated twice on the CPU in float64;
+    inconclusive with the reason when the evaluations differ or are not finite).
+    """
+    torch = lazy_torch()
+    domain = choice_arg(domain, "domain", ("image", "measurement"))
+    reference = choice_arg(reference, "reference", ("prediction", "truth"))
+    steps = integer_arg(steps, "steps")
+    restarts = integer_arg(restarts, "restarts")
+    record_every = integer_arg(record_every, "record_every")
+    refuse_size(float(steps) * restarts, 1e8, "the number of ascent steps", "lower steps or restarts")
+    progress = bool_arg(progress, "progress")
+    certify = bool_arg(certify, "certify")
+    if lam is not None:
+        lam = real_arg(lam, "lam", allow_zero=True)
+    if budget is not None:
+        budget = real_arg(budget, "budget")
+    if lr is not None:
+        lr = real_arg(lr, "lr")
+    if init_scale is not None:
+        init_scale = real_arg(init_scale, "init_scale")
+    if max_norm is not None:
+        max_norm = real_arg(max_norm, "max_norm")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+        raise InvalidArgument(f"momentum must lie in [0, 1), got {momentum!r}")
+    if callback is not None and not callable(callback):
+        raise InvalidArgument("callback must be a callable (or None)")
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise InvalidArgument(f"dtype must be a real torch floating dtype (e.g. torch.float32), got {dtype!r}")
+    seed = _seed_int(seed)
+    A = _operator(A)
+    xv = _images(x, A, "x", batch=True)
+    batched = xv.shape != tuple(A.in_shape)
+    xb = xv if batched else xv[None]
+    refuse_size(float(xb.size) * max(A.shape), 2 ** 34, "the batch of images", "search fewer images at once")
+    _refuse_zero_operator(A, xb)
+    pm = _psi_map(psi, A)
+    if not pm.differentiable:
+        raise InvalidArgument(
+            "search_worst_perturbation needs a torch-differentiable Ψ: pass a torch.nn.Module, or "
+            "as_reconstruction_map(f, backend='torch') for a torch function (use "
+            "random_noise_instability for a black box)")
+    if device is None:
+        dev = resolve_device(None) if pm.is_module and pm.device is None else (pm.device or torch.device("cpu"))
+    else:
+        dev = resolve_device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise InvalidArgument(f"device {device!r}: CUDA is not available on this machine; use 'cpu'")
+        if dev.type not in ("cpu", "cuda"):
+            raise InvalidArgument(f"device {device!r}: use 'cpu' or 'cuda'")
+    B = xb.shape[0]
+    interrupted = False
+    trace_rows: list[tuple] = []
+    t_ascent = 0.0
+    steps_done = 0
+    with pm.session(device=dev, dtype=dtype) as f:
+        rdt = f.dtype or torch.float64  # a plain torch function gets float64 unless told otherwise
+        cdt = f.complex_dtype or torch.complex128
+        xt = torch.as_tensor(xb, device=f.device).to(cdt if np.iscomplexobj(xb) else rdt)
+        with torch.no_grad():
+            y0 = A.apply(xt)
+            p0 = f(y0)
+        ref = p0 if reference == "prediction" else xt
+        like = xt if domain == "image" else y0
+        nd = like.dim()
+        base = _bnorm(like).to(rdt)
+        base = torch.where(base > 0, base, torch.ones_like(base))
+        cap = (torch.full_like(base, budget) if budget is not None
+               else torch.full_like(base, max_norm) if max_norm is not None else 0.1 * base)
+        r0n = (torch.full_like(base, init_scale) if init_scale is not None
+               else 0.1 * cap if budget is not None else 1e-3 * base)
+        gen = torch.Generator().manual_seed(seed)
+
+        def start() -> Any:
+            z = torch.randn(tuple(like.shape), generator=gen, dtype=torch.float64)
+            if like.is_complex():
+                z = torch.complex(z, torch.randn(tuple(like.shape), generator=gen, dtype=torch.float64))
+            z = z.to(device=f.device, dtype=like.dtype)
+            return z * _bshape(r0n / _bnorm(z).to(rdt), nd)
+
+        def forward(r: Any) -> tuple[Any, Any, Any]:
+            dy = A.apply(r) if domain == "image" else r
+            out = f(y0 + dy)
+            # ½‖·‖² without the square root: its gradient at a zero difference is 0, not 0·∞ = NaN
+            diff = (out - ref).reshape(out.shape[0], -1)
+            fit = 0.5 * (diff.real ** 2 + diff.imag ** 2 if diff.is_complex() else diff ** 2).sum(1)
+            with torch.no_grad():
+                change = _bnorm(out - p0)
+            return fit, change, out
+
+        lam_t = None if budget is not None else (
+            torch.full_like(base, lam) if lam is not None else None)
+        best_obj = torch.full((B,), -math.inf, dtype=rdt, device=f.device)
+        best_r = torch.zeros_like(like)
+        best_change = torch.zeros_like(best_obj)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=steps * restarts, desc="search_worst_perturbation")
+
+        def snapshot() -> PerturbationWitness:
+            rr = best_r.detach().cpu().numpy()
+            return _numerical_witness(rr if batched else rr[0], domain, reference,
+                                      best_change.cpu().numpy(), batched)
+
+        t0 = time.perf_counter()
+        try:
+            for rs in range(restarts):
+                r = start()
+                v = torch.zeros_like(r)
+                lr_t = None
+                if lam_t is None and budget is None:  # λ = squared gain of the random start
+                    with torch.no_grad():
+                        _, ch0, _ = forward(r)
+                        lam_t = (ch0 / _bnorm(r).to(rdt)) ** 2
+                for it in range(steps):
+                    r.requires_grad_(True)
+                    fit, change, _ = forward(r)
+                    rr = r.reshape(r.shape[0], -1)
+                    sq_r = (rr.real ** 2 + rr.imag ** 2 if rr.is_complex() else rr ** 2).sum(1)
+                    obj = fit if budget is not None else fit - 0.5 * lam_t * sq_r
+                    (g,) = torch.autograd.grad(obj.sum(), r)
+                    with torch.no_grad():
+                        r = r.detach()
+                        o = obj.detach()
+                        rn_eval = _bnorm(r).to(rdt)
+                        better = o > best_obj
+                        best_obj = torch.where(better, o, best_obj)
+                        best_change = torch.where(better, change.detach(), best_change)
+                        best_r = torch.where(_bshape(better, nd), r, best_r)
+                        gn = _bnorm(g).to(rdt)
+                        gn = torch.where(gn > 0, gn, torch.ones_like(gn))
+                        if budget is not None:
+                            step = g * _bshape((lr if lr is not None else 0.05) * cap / gn, nd)
+                        else:
+                            if lr_t is None:
+                                lr_t = torch.full_like(gn, lr) if lr is not None else 0.1 * r0n / gn
+                            step = g * _bshape(lr_t, nd)
+                        v = momentum * v + step
+                        r = r + v
+                        rn = _bnorm(r).to(rdt)
+                        r = r * _bshape(torch.clamp(cap / torch.where(rn > 0, rn, torch.ones_like(rn)),
+                                                    max=1.0), nd)
+                    steps_done += 1
+                    if bar is not None:
+                        bar.update(1)
+                    if (it + 1) % record_every == 0 or it == steps - 1:
+                        trace_rows.append((steps_done, rs, o, change.detach(), rn_eval))
+                        if callback is not None and callback(snapshot()) is True:
+                            raise StopIteration
+        except (KeyboardInterrupt, StopIteration) as exc:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+        finally:
+            t_ascent = time.perf_counter() - t0
+            if bar is not None:
+                bar.close()
+        r_best = best_r.detach().cpu().numpy()
+        lam_used = None if lam_t is None else lam_t.detach().cpu().numpy().astype(float)
+        change_ws = best_change.detach().cpu().numpy().astype(float)
+        precision_ws = str(rdt).replace("torch.", "")
+    trace = _trace(trace_rows, batched)
+    wide = np.complex128 if np.iscomplexobj(r_best) else np.float64
+    r64 = r_best.astype(wide)
+    search = {
+        "budget": budget, "lam": (lam_used if batched or lam_used is None else float(lam_used[0])),
+        "steps": steps, "restarts": restarts, "momentum": float(momentum), "lr": lr, "seed": seed,
+        "init_scale": init_scale, "max_norm": max_norm, "record_every": record_every,
+        "device": str(dev), "search_precision": precision_ws, "interrupted": interrupted,
+        "steps_done": steps_done,
+    }
+    out = _certified(pm, A, xb, r64, domain, reference, batched, search, trace, certify, change_ws)
+    return dataclasses.replace(out, values={**out.values, "ascent_seconds": t_ascent})
+
+
+def _refuse_zero_operator(A: Any, xb: np.ndarray) -> None:
+    """A zero operator has no measurements to perturb: say so (instead of blaming x)."""
+    rng = np.random.default_rng(0)
+    probe = rng.standard_normal(xb.shape[1:])
+    if A.is_complex or np.iscomplexobj(xb):
+        probe = probe + 1j * rng.standard_normal(xb.shape[1:])
+    with np.errstate(all="ignore"):
+        Ap = np.asarray(A.apply(probe))
+    if Ap.size and not np.any(Ap):
+        raise InvalidArgument("A is the zero operator: every image has the measurements 0, so no perturbation "
+                              "changes Ψ's input; pass the sampling operator")
+    if not np.all(np.isfinite(Ap)):
+        raise InvalidArgument("A·x overflows float64 on a random image: rescale A")
+def _trace(rows: list[tuple], batched: bool) -> dict[str, np.ndarray]:
+    if not rows:
+        return {}
+    pick = (lambda a: a) if batched else (lambda a: a[:, 0])
+    return {
+        "step": np.array([r[0] for r in rows]),
+        "restart": np.array([r[1] for r in rows]),
+        "objective": pick(np.stack([r[2].cpu().numpy().astype(float) for r in rows])),
+        "output_change": pick(np.stack([r[3].cpu().numpy().astype(float) for r in rows])),
+        "norm": pick(np.stack([r[4].cpu().numpy().astype(float) for r in rows])),
+    }
+
+
+def _numerical_witness(r: np.ndarray, domain: str, reference: str, change: np.ndarray,
+                       batched: bool) -> PerturbationWitness:
+    """A cheap best-so-far witness for callbacks (not re-evaluated)."""
+    norm = _norms(r if batched else r[None])
+    ch = change if batched else float(change[0])
+    return PerturbationWitness(
+        "worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "best so far (not re-evaluated)",
+        r=r if domain == "image" else None, e=r if domain == "measurement" else None,
+        norm_r=norm if batched else float(norm[0]), output_change=ch, domain=domain, reference=reference)
+
+
+def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, reference: str,
+               batched: bool, search: dict, trace: dict, certify: bool,
+               change_ws: np.ndarray) -> PerturbationWitness:
+    """Measure, re-evaluate the best perturbation twice on the CPU in float64 (with its rounding
+    noise) and assemble the witness."""
+    rec = _operator_record(A)
+    Y0 = _apply(A, xb)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y1 = _apply(A, xb + r64) if domain == "image" else Y0 + r64
+    if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1))):
+        raise InvalidArgument("A·x overflows float64: rescale A or the images")
+    sq = (lambda a: a) if batched else (lambda a: a[0])
+    w: dict[str, Any] = {
+        "x": sq(xb), "perturbation": sq(r64), "domain": domain, "reference": reference, "batched": batched,
+        "y0": sq(Y0), "y1": sq(Y1), "operator": rec, "psi": pm.options(), "search": search, "trace": trace,
+        "search_change": sq(np.asarray(change_ws, dtype=np.float64)), "certify": certify,
+        "psi_precision": "", "psi_status": "not re-evaluated in float64 (certify=False)"}
+    if certify:
+        B = xb.shape[0]
+        dy = np.array([_norm(Y1[i] - Y0[i]) for i in range(B)])
+        scale = np.where(dy > 0, dy, np.inf)
+        # each sample alone (evaluate_float64): the batched search may be batch-dependent
+        ev = pm.evaluate_float64(np.concatenate([Y0, Y1]), noise=True, noise_scale=np.concatenate([scale, scale]),
+                                 noise_segments=[(i, B + i) for i in range(B) if dy[i] > 0])
+        w["psi_precision"] = ev.precision
+        w["psi_status"] = ev.reason if ev.reason or ev.ok else "Ψ's float64 evaluation is not usable"
+        if not w["psi_status"]:
+            w.update(psi_y0=sq(ev.output[:B]), psi_y1=sq(ev.output[B:]),
+                     psi_noise=np.asarray(ev.noise.noise, dtype=np.float64).reshape(2, B)[:, 0 if not batched
+                                                                                        else slice(None)])
+    return _assemble_perturbation(w)
+
+
+def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
+    """Every value, field, outcome, rigor and message of a search result from its witness."""
+    batched, domain, reference = bool(w["batched"]), w["domain"], w["reference"]
+    lift = (lambda a: np.asarray(a)) if batched else (lambda a: np.asarray(a)[None])
+    xb, rb, Y0, Y1 = lift(w["x"]), lift(w["perturbation"]), lift(w["y0"]), lift(w["y1"])
+    B = xb.shape[0]
+    dists = [_dist(Y1[i], Y0[i]) for i in range(B)]
+    dy = np.array([t[0] for t in dists])
+    dy_hi = np.array([t[2] for t in dists])
+    norm_r = np.array([_norm(rb[i]) for i in range(B)])
+    one = (lambda a: np.asarray(a)) if batched else (lambda a: float(np.asarray(a)[0]))
+    search = dict(w["search"])
+    values: dict[str, Any] = {**search, "psi_precision": str(w["psi_precision"]), "psi": _psi_text(w["psi"]),
+                              "operator": _record_text(w["operator"]), "norm_Ar_upper": one(dy_hi),
+                              "search_change": (np.asarray(w["search_change"]) if batched
+                                                else float(w["search_change"]))}
+    wit = Witness("perturbation", dict(w))
+    kw = dict(r=w["perturbation"] if domain == "image" else None,
+              e=w["perturbation"] if domain == "measurement" else None,
+              norm_r=one(norm_r), norm_Ar=one(dy), domain=domain, reference=reference, trace=dict(w["trace"]))
+    status = w["psi_status"]
+    if status:
+        ch = lift(w["search_change"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(dy > 0, ch / np.where(dy > 0, dy, 1.0), 0.0)
+        return PerturbationWitness(
+            "worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+            status if status.startswith("not re-evaluated") else f"not certified: {status}", values, wit,
+            _SEARCH_THEOREM, ratio=one(ratio), output_change=one(ch), **kw)
+    p0, p1 = lift(w["psi_y0"]), lift(w["psi_y1"])
+    nu = np.asarray(w["psi_noise"]).reshape(2, -1)
+    change, ratios, unrounded, ok, allowances = [], [], [], [], []
+    for i in range(B):
+        C, C_lo, _ = _dist(p1[i], p0[i])
+        allow = _add_up(_KAPPA * float(nu[0, i]), _KAPPA * float(nu[1, i]))
+        C_lo_n = _sub_down(C_lo, allow)
+        good = bool(C_lo > _add_up(_SAFETY * float(nu[0, i]), _SAFETY * float(nu[1, i])) and dists[i][1] > 0
+                    and math.isfinite(dy_hi[i]))
+        change.append(C)
+        allowances.append(allow)
+        unrounded.append(C / dy[i] if dy[i] > 0 else 0.0)
+        ratios.append(_div_down(C_lo_n, dy_hi[i]) if good and C_lo_n > 0 else 0.0)
+        ok.append(good)
+    ratio = np.array(ratios)
+    values.update({"error_vs_truth": one(np.array([_norm(p1[i] - xb[i]) for i in range(B)])),
+                   "ratio_unrounded": one(np.array(unrounded)), "noise_allowance": one(np.array(allowances)),
+                   "certified": (np.array(ok) if batched else bool(ok[0]))})
+    sym = "r" if domain == "image" else "e"
+    if any(ok):
+        k = int(np.argmax(ratio))
+        msg = (f"L^ε(Ψ, Ax) ≥ {_fmt(ratio[k])} for ε ≥ ‖Δy‖ = {_fmt(dy_hi[k], 3)}: a perturbation with "
+               f"‖{sym}‖ = {_fmt(norm_r[k], 3)} changes Ψ's output by {_fmt(change[k], 4)}"
+               + (f" (image {k} of {B}; {sum(ok)} of {B} certified, per-image values in arrays)" if batched
+                  else ""))
+        if search.get("interrupted"):
+            msg += "; search interrupted, best so far"
+        return PerturbationWitness("worst_perturbation", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64, msg, values,
+                                   wit, _SEARCH_THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
+    k = int(np.argmax(unrounded))
+    if not dists[k][1] > 0:
+        why = "the perturbation does not change the measurements (Δy = 0): no ratio"
+    else:
+        why = (f"the output change {_fmt(change[k], 4)} is within {_SAFETY:g} times Ψ's estimated float64 rounding "
+               f"noise ({_fmt(nu[0, k], 3)} + {_fmt(nu[1, k], 3)}; a jump of Ψ inside the perturbation's segment "
+               "counts as noise): pass a larger budget")
+    return PerturbationWitness("worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+                               f"not certified: {why}" + (f" (image {k} of {B})" if batched else ""), values, wit,
+                               _SEARCH_THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
+
+
+_SEARCH_KEYS = {"budget", "lam", "steps", "restarts", "momentum", "lr", "seed", "init_scale", "max_norm",
+                "record_every", "device", "search_precision", "interrupted", "steps_done"}
+_WITNESS_KEYS = {"x", "perturbation", "domain", "reference", "batched", "y0", "y1", "operator", "psi", "search",
+                 "trace", "search_change", "certify", "psi_precision", "psi_status"}
+
+
+def _search_problems(chk: _Check, search: Any, trace: Any, B: int, batched: bool) -> None:
+    if not isinstance(search, dict) or set(search) != _SEARCH_KEYS:
+        chk.bad("search", f"expected the fields {sorted(_SEARCH_KEYS)}")
+        return
+    sub = _Check(search, "witness['search']")
+    for k in ("budget", "lr", "init_scale", "max_norm"):
+        sub.number(k, positive=True, none=True)
+    for k in ("steps", "restarts", "record_every"):
+        sub.number(k, minimum=1, integer=True)
+    sub.number("steps_done", minimum=0, integer=True)
+    sub.number("seed", minimum=0, integer=True)
+    sub.number("momentum", minimum=0, maximum=1)
+    sub.text("device")
+    sub.text("search_precision")
+    if not isinstance(search["interrupted"], bool):
+        sub.bad("interrupted", "expected a bool")
+    lam = search["lam"]
+    if lam is not None:
+        if batched:
+            sub.array("lam", shape=(B,), kinds="f")
+        else:
+            sub.number("lam", minimum=0)
+    chk.problems += sub.problems
+    if not isinstance(trace, dict) or (trace and set(trace) != {"step", "restart", "objective",
+                                                                 "output_change", "norm"}):
+        chk.bad("trace", "expected the fields step, restart, objective, output_change, norm")
+        return
+    sub = _Check(trace, "witness['trace']")
+    for k in trace:
+        v = sub.array(k, kinds="iuf", finite=False)
+        if v is not None and (v.shape[0] != np.asarray(trace["step"]).shape[0] or
+                              (k in ("objective", "output_change", "norm") and batched and v.shape[1:] != (B,))):
+            sub.bad(k, "inconsistent shape")
+    chk.problems += sub.problems
+
+
+def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = None) -> CheckResult:
+    """Re-check a saved :class:`PerturbationWitness` from its witness.
+
+    Validates the witness, re-derives ``y₀ = Ax`` and ``y₁ = A(x + r)`` (``Ax + e``)
+    bit for bit (ball arithmetic on the stored operator), then every norm, output
+    change, noise allowance, ratio, the outcome, rigor and message, and compares
+    them exactly with the file; with ``model`` (module, callable or
+    ReconstructionMap; the map is rebuilt with the stored adapter options) ``Ψ`` is
+    re-evaluated in float64 and must agree within the noise allowance.
+
+    Theorem: definition of ``L^ε`` (THEORY.md §3).
+    Rigor: the saved result's (never above it).
+    """
+    model = _model_arg(psi, model)
+    if not isinstance(result, CheckResult):
+        raise InvalidArgument(f"pass a loaded result (CheckResult), got {type(result).__name__}")
+    name = "verify:worst_perturbation"
+    w = result.witness
+    if not isinstance(result, PerturbationWitness) or w is None or w.kind != "perturbation":
+        return _no_witness(name, result, "perturbation")
+    d = w.data
+    chk = _Check(d)
+    extra = set(d) - _WITNESS_KEYS - {"psi_y0", "psi_y1", "psi_noise"}
+    if extra or not _WITNESS_KEYS <= set(d):
+        chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(_WITNESS_KEYS)} (+ Ψ outputs)")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    rec, opts = chk.operator(), chk.options()
+    domain = chk.text("domain", ("image", "measurement"))
+    chk.text("reference", ("prediction", "truth"))
+    batched = d["batched"]
+    if not isinstance(batched, bool) or not isinstance(d["certify"], bool):
+        chk.bad("batched", "batched and certify must be bools")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    x = chk.array("x")
+    y0, y1 = chk.array("y0"), chk.array("y1")
+    pert = chk.array("perturbation")
+    change = chk.array("search_change", kinds="f", finite=False) if batched else chk.number("search_change")
+    status, prec = chk.text("psi_status"), chk.text("psi_precision")
+    B = (x.shape[0] if (x is not None and x.ndim >= 1) else 0) if batched else 1
+    if batched and (x is None or B < 1):
+        chk.bad("x", "a batch of at least one image is required")
+    _search_problems(chk, d["search"], d["trace"], B, batched)
+    if batched and change is not None and change.shape != (B,):
+        chk.bad("search_change", f"shape {change.shape}, expected ({B},)")
+    if d["certify"] is False and status != "not re-evaluated in float64 (certify=False)":
+        chk.bad("psi_status", "a search run with certify=False is not re-evaluated")
+    outs: list = []
+    if status == "":
+        if prec != "float64":
+            chk.bad("psi_precision", "a certified evaluation must be float64")
+        outs = [chk.array(k, shape=None if x is None else x.shape) for k in ("psi_y0", "psi_y1")]
+        nu = chk.array("psi_noise", kinds="f", shape=(2, B) if batched else (2,))
+        if nu is not None and all(o is not None for o in outs):
+            flat = [outs[0][i] if batched else outs[0] for i in range(B)] + \
+                   [outs[1][i] if batched else outs[1] for i in range(B)]
+            chk.w = {"nu": nu.reshape(-1)}
+            chk.noise("nu", flat)
+            chk.w = d
+    elif status is not None and any(k in d for k in ("psi_y0", "psi_y1", "psi_noise")):
+        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    if rec is not None and x is not None and y0 is not None and y1 is not None and pert is not None \
+            and domain is not None:
+        xb = x if batched else x[None]
+        core = tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"])
+        if xb.shape[1:] != core:
+            chk.bad("x", f"shape {x.shape} does not match the operator")
+        else:
+            y0b, y1b, pb = (v if batched else v[None] for v in (y0, y1, pert))
+            chk.measurements(rec, xb, list(y0b), ["y0"] * B)
+            if domain == "image":
+                if pb.shape != xb.shape:
+                    chk.bad("perturbation", "must have the images' shape")
+                else:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        chk.measurements(rec, xb + pb, list(y1b), ["y1"] * B)
+            else:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if pb.shape != y0b.shape or not np.array_equal(y1b, y0b + pb) or y1b.dtype != (y0b + pb).dtype:
+                        chk.bad("y1", "is not y0 + e")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed",
+                            values={"psi_reevaluated": False})
+    problems = claim_mismatches(result, _assemble_perturbation(d))
+    reevaluated = False
+    if model is not None and status == "" and not problems:
+        lift = (lambda a: np.asarray(a)) if batched else (lambda a: np.asarray(a)[None])
+        Y = np.concatenate([lift(d["y0"]), lift(d["y1"])])
+        stored = list(lift(d["psi_y0"])) + list(lift(d["psi_y1"]))
+        nu = np.asarray(d["psi_noise"]).reshape(2, -1).reshape(-1)
+        dy = np.atleast_1d(np.asarray(result.norm_Ar, dtype=float))
+        scale = np.concatenate([np.where(dy > 0, dy, np.inf)] * 2)
+        problems += _reevaluate(model, opts, rec, Y, stored, nu,
+                                [f"Ψ(y0[{i}])" for i in range(B)] + [f"Ψ(y1[{i}])" for i in range(B)], scale=scale,
+                                segments=[(i, B + i) for i in range(B) if dy[i] > 0])
+        reevaluated = True
+    not_re = []
+    if status == "" and not reevaluated:
+        not_re.append("Ψ's outputs and noise estimates (pass model= to re-run the network)")
+    if rec is not None and rec.get("kind") == "opaque":
+        not_re.append("that y0, y1 are A·x, A·(x + r) (the operator is opaque: not stored)")
+    not_re.append("the search itself (a heuristic; its trace is stored as found)")
+    return verification(result, problems,
+                        rederived="the measurements, every norm, change, allowance and ratio, the outcome, rigor "
+                                  "and message" + ("; Ψ re-evaluated within the noise allowance" if reevaluated
+                                                   else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
+
+
+@register_verifier("worst_perturbation")
+def _verify_saved_perturbation(result: CheckResult, model: Any = None) -> CheckResult:
+    return verify_perturbation(result, model=model)

@@ -42,7 +42,9 @@ import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.backend import is_torch, to_numpy
+from theorycheck.numerics.backend import as_array, is_torch, to_numpy
+from theorycheck.numerics.rounding import norm2, round_up
+from theorycheck.numerics.validation import bool_arg, integer_arg
 from theorycheck.problems.operators import LinearOperator, as_operator
 
 __all__ = ["ReconstructionMap", "Float64Evaluation", "NoiseEstimate", "as_reconstruction_map",
@@ -145,7 +147,6 @@ def output_rounding_floor(p: Any) -> float:
     >>> 2.0 ** -53 <= output_rounding_floor(np.array([1.0])) < 2.0 ** -52
     True
     """
-    from theorycheck.numerics.rounding import norm2, round_up
 
     a = np.asarray(p)
     parts = [a.real, a.imag] if a.dtype.kind == "c" else [a]
@@ -874,8 +875,6 @@ class ReconstructionMap:
         Theorem: none (rounding model of certified-float64 claims).
         Rigor: numerical (an estimate, not a bound).
         """
-        from theorycheck.numerics.rounding import norm2, round_up
-        from theorycheck.numerics.validation import integer_arg
 
         arr = _measurements(y, "y", batch=True)
         if self.operator is not None:
@@ -975,7 +974,6 @@ class ReconstructionMap:
         when the batched output differs from it beyond rounding (``Ψ`` depends on the batch) every
         point is evaluated alone instead. Returns the outputs, the batch-order difference seen and
         the sample it belongs to (None when evaluated alone)."""
-        from theorycheck.numerics.rounding import norm2
 
         last = min(32, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
         alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
@@ -998,7 +996,6 @@ class ReconstructionMap:
     def _segment_noise(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, notes: list,
                        floor_a: float) -> float:
         """The output change left in a ``32⁻⁴`` cell of the segment ``[a, b]`` after refining where it changes most."""
-        from theorycheck.numerics.rounding import norm2
 
         if np.array_equal(a, b):
             return 0.0
@@ -1094,7 +1091,6 @@ def lazy_torch_isfinite(t: Any) -> Any:
 
 
 def _flag(v: Any, name: str) -> bool:
-    from theorycheck.numerics.validation import bool_arg
 
     return bool_arg(v, name)
 
@@ -1115,7 +1111,6 @@ def _scales(scale: Any, B: int) -> np.ndarray:
 
 
 def _count(v: Any, name: str) -> int:
-    from theorycheck.numerics.validation import integer_arg
 
     return integer_arg(v, name)
 
@@ -1123,7 +1118,6 @@ def _count(v: Any, name: str) -> int:
 def _measurements(y: Any, name: str, batch: bool = False) -> np.ndarray:
     """A float64/complex128 copy of measurements (converted exactly: values float64 cannot hold are
     refused, never rounded); NaN/inf, non-numbers and (``batch``) empty batches refused."""
-    from theorycheck.numerics.backend import as_array
 
     if isinstance(y, (bool, np.bool_)):
         raise InvalidArgument(f"{name} must be an array of measurements, got {y!r}")
