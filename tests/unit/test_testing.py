@@ -22,6 +22,7 @@ from theorycheck.testing import (
     assert_minimiser,
     assert_reconstructor_stable,
     assert_solver_passes,
+    check_exact_recovery_nsp,
     check_reconstructor,
     check_solver,
     cvxpy_solver,
@@ -266,14 +267,61 @@ def test_on_fail_modes_and_expected_failures():
 
     opts = dict(checks=["certified_optimality", "metamorphic_zero_column"], max_examples=2, shrink=False)
     with pytest.raises(CertificationError) as info:
-        check_solver(zero, **opts)
+        check_solver(zero, on_fail="raise", **opts)
     assert isinstance(info.value.report, Report) and "certified_optimality" in str(info.value)
     with pytest.warns(UserWarning, match="certified_optimality"):
         check_solver(zero, on_fail="warn", **opts)
     rep = check_solver(zero, expected_failed_checks={"certified_optimality": "returns 0"}, **opts)
     assert not rep.passed and "[expected failure: returns 0]" in rep.results[0].message
-    with pytest.raises(CertificationError):
+    with pytest.raises(CertificationError) as info:
         assert_solver_passes(zero, **opts)
+    assert info.value.report == check_solver(zero, **opts)  # the same report, raised
+
+
+def test_check_solver_returns_a_report_by_default():
+    def zero(problem, y):
+        return np.zeros(problem.A.in_shape)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither raises nor warns
+        rep = check_solver(zero, checks=["certified_optimality"], max_examples=2, shrink=False)
+    assert isinstance(rep, Report) and not rep.passed and rep.results[0].violated
+
+
+# -- each check on its own ---------------------------------------------------------------------
+
+def test_every_check_is_a_documented_function_of_its_own():
+    import inspect
+
+    import theorycheck.testing as kit
+    from theorycheck.testing.checks import REGISTRY
+
+    for name, spec in REGISTRY.items():
+        f = getattr(kit, f"check_{name}")
+        assert spec.function is f and f.__name__ == f"check_{name}"
+        doc = inspect.getdoc(f)
+        assert "Theorem:" in doc and "Rigor:" in doc and "{options}" not in doc and "time_limit" in doc
+        params = inspect.signature(f).parameters
+        assert {"solver", "problem", "tol", "seed", "time_limit"} <= set(params)
+
+
+def test_a_check_on_its_own_agrees_with_the_battery():
+    def zero(problem, y):
+        return np.zeros(problem.A.in_shape)
+
+    from theorycheck.testing import check_certified_optimality, check_metamorphic_permutation
+
+    alone = check_certified_optimality(zero, problem="srlasso", max_examples=2, shrink=False, seed=3)
+    (battery,) = check_solver(zero, problem="srlasso", checks=["certified_optimality"], max_examples=2,
+                              shrink=False, seed=3).results
+    assert alone == battery and alone.violated
+    assert check_metamorphic_permutation(exact_solver()).holds
+    with pytest.raises(InvalidArgument, match="does not apply"):
+        check_exact_recovery_nsp(exact_solver(), problem="lasso")
+    with pytest.raises(InvalidArgument):
+        check_metamorphic_permutation(zero, tol=0)
+    with pytest.raises(InvalidArgument):
+        check_metamorphic_permutation(42)
 
 
 def test_bad_arguments():

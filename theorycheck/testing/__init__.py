@@ -9,6 +9,7 @@ Use it in your own tests the way you would use scikit-learn's ``check_estimator`
 
     report = check_solver(my_solver, problem="lasso")   # a Report; assert_solver_passes raises
     print(report.summary())
+    check_metamorphic_scaling(my_solver)                # one check on its own: a CheckResult
 
     @parametrize_with_checks([my_solver])
     def test_my_solver(solver, check):
@@ -30,12 +31,26 @@ Rigor: per check.
 from __future__ import annotations
 
 from theorycheck.testing import assertions as _assertions
+from theorycheck.testing import checks as _checks
 from theorycheck.testing import suite as _suite
 from theorycheck.testing.assertions import (
     assert_holds,
     assert_minimiser,
     assert_reconstructor_stable,
     assert_solver_passes,
+)
+from theorycheck.testing.checks import (
+    check_certified_optimality,
+    check_certified_optimality_near_degenerate,
+    check_exact_recovery_nsp,
+    check_impossibility_barrier,
+    check_l1_norm_monotone,
+    check_metamorphic_permutation,
+    check_metamorphic_scaling,
+    check_metamorphic_sign_phase,
+    check_metamorphic_zero_column,
+    check_recovery_bound_rnsp,
+    check_zero_above_lambda_max,
 )
 from theorycheck.testing.suite import (
     CHECKS,
@@ -51,5 +66,6 @@ from theorycheck.testing.suite import (
     spgl1_solver,
 )
 
-# the public names are exactly those of the two modules (listed once, there)
-__all__ = [*_suite.__all__, *_assertions.__all__]
+# the public names are those of the modules (listed once, there): the entry points, the
+# assertions and one function per check
+__all__ = [*_suite.__all__, *_assertions.__all__, *(n for n in _checks.__all__ if n.startswith("check_"))]

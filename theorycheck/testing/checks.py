@@ -48,7 +48,7 @@ from typing import Any, Callable
 import flint
 import numpy as np
 
-from theorycheck.errors import SolverError
+from theorycheck.errors import InvalidArgument, SolverError
 from theorycheck.impossibility import build_family, check_solver_on_family
 from theorycheck.numerics.exact import ball_upper, to_arb
 from theorycheck.numerics.rounding import norm2
@@ -68,10 +68,27 @@ from theorycheck.testing._oracles import (
     recovery_instance,
     tol_abs,
 )
-from theorycheck.testing._runner import PROBLEMS, Call, Options, Runner
+from theorycheck.testing._runner import PROBLEMS, Call, Options, Runner, make_options, time_limit_arg
 from theorycheck.testing.adapters import solver_name
 
-__all__ = ["CheckSpec", "REGISTRY", "run_check", "CERTIFIED_CHECKS", "verify_certified_check"]
+__all__ = [
+    "check_certified_optimality",
+    "check_certified_optimality_near_degenerate",
+    "check_metamorphic_scaling",
+    "check_metamorphic_permutation",
+    "check_metamorphic_sign_phase",
+    "check_metamorphic_zero_column",
+    "check_zero_above_lambda_max",
+    "check_l1_norm_monotone",
+    "check_exact_recovery_nsp",
+    "check_recovery_bound_rnsp",
+    "check_impossibility_barrier",
+    "CheckSpec",
+    "REGISTRY",
+    "run_check",
+    "CERTIFIED_CHECKS",
+    "verify_certified_check",
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -488,12 +505,287 @@ def _check_impossibility(runner: Runner, options: Options) -> CheckResult:
 
 
 # --------------------------------------------------------------------------------------
+# each check on its own
+# --------------------------------------------------------------------------------------
+
+def _alone(name: str, solver: Any, problem: Any, tol: Any, seed: Any, time_limit: Any,
+           max_examples: Any = None, shrink: Any = True) -> CheckResult:
+    """Validate the options, guard the solver and run one check (the standalone form)."""
+    if not callable(solver):
+        raise InvalidArgument(f"solver must be callable as solver(problem, y), got {type(solver).__name__}")
+    options = make_options(problem, tol, seed, max_examples, shrink)
+    if options.problem not in REGISTRY[name].problems:
+        raise InvalidArgument(f"{name} does not apply to problem={options.problem!r}: use one of "
+                              f"{REGISTRY[name].problems}")
+    return run_check(name, Runner(solver, time_limit_arg(time_limit)), options)
+
+
+_OPTIONS_DOC = """solver : callable
+        ``solver(problem, y)`` returning an array of shape ``problem.A.in_shape``
+        or a :class:`~theorycheck.solvers.solution.Solution`.
+    problem : {"lasso", "srlasso", "qcbp"}
+        The program the solver solves.
+    tol : float
+        Accepted distance, relative: ``tol·max(1, ‖x*‖)``.
+    seed : int
+        Seeds the instances (same seed, same result).
+    time_limit : float or None
+        Seconds per solver call (the call is abandoned and the check fails)."""
+
+
+def check_certified_optimality(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                               tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0,
+                               max_examples: int | None = None, shrink: bool = True) -> CheckResult:
+    """The answer is within ``tol`` of the proven unique minimiser, on random planted instances.
+
+    Hypothesis draws planted instances whose unique minimiser is certified
+    (:func:`theorycheck.strategies.lasso_problems` and siblings); a failing
+    example is shrunk to a minimal one. A violation is the
+    ``certified_optimality`` record of :mod:`theorycheck.solvers.certify`
+    (``theorycheck verify`` re-proves it), with how it was found
+    (``context_examples``, ``context_shrunk_m``, ...) in its context.
+
+    Parameters
+    ----------
+    {options}
+    max_examples : int, optional
+        Hypothesis examples (default 10).
+    shrink : bool
+        Shrink a failing instance to a minimal one.
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (distances to certified minimisers in ball arithmetic).
+    """
+    return _alone("certified_optimality", solver, problem, tol, seed, time_limit, max_examples, shrink)
+
+
+def check_certified_optimality_near_degenerate(
+        solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso", tol: float = 1e-4, seed: int = 0,
+        time_limit: float | None = 60.0, max_examples: int | None = None, shrink: bool = True) -> CheckResult:
+    """As :func:`check_certified_optimality`, on nearly collinear columns with a tiny dual slack.
+
+    The instances (:func:`theorycheck.strategies.near_degenerate_problems`)
+    have a certified unique minimiser whose dual slack is of the order of the
+    columns' distance ``δ``: where coordinate descent and interior-point
+    methods stop early yet report success.
+
+    Parameters
+    ----------
+    {options}
+    max_examples : int, optional
+        Hypothesis examples (default 10).
+    shrink : bool
+        Shrink a failing instance to a minimal one.
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1, §6.3).
+    Rigor: proven.
+    """
+    return _alone("certified_optimality_near_degenerate", solver, problem, tol, seed, time_limit, max_examples,
+                  shrink)
+
+
+def check_metamorphic_scaling(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                              tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """``x(2y, 2λ) = 2x(y, λ)`` (SR-LASSO: ``x(2y) = 2x(y)``; QCBP: ``x(2y, 2η) = 2x(y, η)``).
+
+    Scaling by a power of two is exact in floating point, so the answers on
+    the original and the scaled instance must agree within ``tol``.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: the minimisers scale with the data (THEORY.md §1).
+    Rigor: certified-float64 (the distance between the two answers, computed deterministically).
+    """
+    return _alone("metamorphic_scaling", solver, problem, tol, seed, time_limit)
+
+
+def check_metamorphic_permutation(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                                  tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """Permuting the columns of ``A`` (and the weights) permutes the answer.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: the programs are invariant under a relabelling of the coefficients (THEORY.md §1).
+    Rigor: certified-float64.
+    """
+    return _alone("metamorphic_permutation", solver, problem, tol, seed, time_limit)
+
+
+def check_metamorphic_sign_phase(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                                 tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """Flipping column signs (complex: multiplying by ``i^k``) flips (rotates back) the answer's entries.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: ``‖·‖₁`` is invariant under unimodular diagonal scalings (THEORY.md §1).
+    Rigor: certified-float64.
+    """
+    return _alone("metamorphic_sign_phase", solver, problem, tol, seed, time_limit)
+
+
+def check_metamorphic_zero_column(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                                  tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """A zero column inserted into ``A`` gets a zero coefficient; the rest of the answer is unchanged.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: a zero column only adds ``w|z_j|`` to the objective, minimised at ``z_j = 0`` (THEORY.md §1).
+    Rigor: certified-float64.
+    """
+    return _alone("metamorphic_zero_column", solver, problem, tol, seed, time_limit)
+
+
+def check_zero_above_lambda_max(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                                tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """``λ ≥ 1.5 λ_max ⇒ x = 0`` (QCBP: ``η ≥ 1.5‖y‖ ⇒ x = 0``), against a certified zero minimiser.
+
+    A violation is a re-provable ``certified_optimality`` record under this check's name.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: optimality of ``z = 0`` for ``λ > λ_max``, resp. ``‖y‖ < η`` (THEORY.md §1).
+    Rigor: proven.
+    """
+    return _alone("zero_above_lambda_max", solver, problem, tol, seed, time_limit)
+
+
+def check_l1_norm_monotone(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                           tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """``‖x(λ)‖₁`` is non-increasing in ``λ`` (QCBP: in ``η``) along a path of five parameters.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: comparing the optimality of ``λ₁ < λ₂`` (QCBP: nested feasible sets) (THEORY.md §1).
+    Rigor: certified-float64 (ℓ1 norms correctly rounded).
+    """
+    return _alone("l1_norm_monotone", solver, problem, tol, seed, time_limit)
+
+
+def check_exact_recovery_nsp(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "srlasso",
+                             tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """SR-LASSO (small ``λ``) and QCBP (``η = 0``) recover an ``s``-sparse ``x`` from ``y = Ax`` exactly.
+
+    The instance has dyadic ``A`` and integer ``x`` (``y = Ax`` exactly in
+    float64), a strict dual certificate proven in ball arithmetic and, when
+    found, a certified NSP constant below 1/2. Not for U-LASSO.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: strict dual certificate ⇒ unique minimiser (Fuchs); NSP(s) (THEORY.md §1–2).
+    Rigor: proven.
+    """
+    return _alone("exact_recovery_nsp", solver, problem, tol, seed, time_limit)
+
+
+def check_recovery_bound_rnsp(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                              tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """The answer satisfies Theorem 1's error bound under certified rNSP constants.
+
+    A Gaussian matrix with a certified rNSP (``ρ = 1/2``, ``γ`` proven),
+    a nearly 1-sparse ``x`` and small noise: every minimiser is within the
+    bound (``tol`` is not used: the bound is the tolerance).
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: seed Theorem 1 / Foucart–Rauhut Thm 4.25 under the rNSP (THEORY.md §2).
+    Rigor: proven (as the rNSP constant's upper side).
+    """
+    return _alone("recovery_bound_rnsp", solver, problem, tol, seed, time_limit)
+
+
+def check_impossibility_barrier(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
+                                tol: float = 1e-4, seed: int = 0, time_limit: float | None = 60.0) -> CheckResult:
+    """On the Ω_3 families no answer claims accuracy below the barrier ``10^-3`` silently.
+
+    Runs :func:`theorycheck.impossibility.check_solver_on_family` at
+    ``K = 3``, ``n ∈ {10, 30}``: violated cells (silent failures, invalid
+    answers) violate the check; a cell where the solver failed loudly on every
+    member checked nothing and fails the check like a failed call.
+
+    Parameters
+    ----------
+    {options}
+
+    Returns
+    -------
+    CheckResult
+
+    Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
+    Rigor: proven (errors decided in ball arithmetic against certified minimisers).
+    """
+    return _alone("impossibility_barrier", solver, problem, tol, seed, time_limit)
+
+
+for _f in (check_certified_optimality, check_certified_optimality_near_degenerate, check_metamorphic_scaling,
+           check_metamorphic_permutation, check_metamorphic_sign_phase, check_metamorphic_zero_column,
+           check_zero_above_lambda_max, check_l1_norm_monotone, check_exact_recovery_nsp,
+           check_recovery_bound_rnsp, check_impossibility_barrier):
+    _f.__doc__ = (_f.__doc__ or "").replace("{options}", _OPTIONS_DOC)
+
+
+# --------------------------------------------------------------------------------------
 # the registry
 # --------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class CheckSpec:
-    """A check of the battery: its implementation and the programs it applies to.
+    """A check of the battery: its implementation, its standalone function, the programs it applies to.
 
     Theorem: none (registry).
     Rigor: not applicable.
@@ -501,12 +793,13 @@ class CheckSpec:
 
     name: str
     run: Callable[[Runner, Options], CheckResult]
+    function: Callable[..., CheckResult]
     problems: tuple[str, ...] = PROBLEMS
 
 
 def _spec(name: str, run: Callable[[Runner, Options], CheckResult],
           problems: tuple[str, ...] = PROBLEMS) -> tuple[str, CheckSpec]:
-    return name, CheckSpec(name, run, problems)
+    return name, CheckSpec(name, run, globals()[f"check_{name}"], problems)
 
 
 #: every check, in the order :func:`~theorycheck.testing.check_solver` runs them

@@ -106,7 +106,7 @@ def check_solver(
     solver: Callable[[Any, np.ndarray], Any],
     *,
     problem: str = "lasso",
-    on_fail: str = "raise",
+    on_fail: str = "report",
     expected_failed_checks: Mapping[str, str] | Iterable[str] | Callable | None = None,
     callback: Callable[[CheckResult], Any] | None = None,
     max_examples: int | None = None,
@@ -131,11 +131,12 @@ def check_solver(
         scikit-learn's scaling take ``problem.sklearn_alpha``).
     problem : {"lasso", "srlasso", "qcbp"}
         The program the solver solves.
-    on_fail : {"raise", "warn", "report"}
+    on_fail : {"report", "raise", "warn"}
         What to do when a check fails that is not in ``expected_failed_checks``:
-        raise :class:`~theorycheck.errors.CertificationError` (with the report
-        as its ``report`` attribute), emit a ``UserWarning``, or only return
-        the report.
+        only return the report (the default: read ``report.passed``), raise
+        :class:`~theorycheck.errors.CertificationError` (with the report as its
+        ``report`` attribute; :func:`~theorycheck.testing.assert_solver_passes`
+        is that form), or emit a ``UserWarning``.
     expected_failed_checks : dict, list or callable, optional
         ``{check: reason}`` (or names) of checks known to fail; they stay in the
         report but do not trigger ``on_fail``. A callable receives the solver.
@@ -169,7 +170,7 @@ def check_solver(
     Examples
     --------
     >>> from theorycheck.testing import check_solver, exact_solver
-    >>> report = check_solver(exact_solver(), checks=["metamorphic_permutation"], on_fail="report")
+    >>> report = check_solver(exact_solver(), checks=["metamorphic_permutation"])
     >>> report.passed
     True
     """
