@@ -205,15 +205,15 @@ def test_cnn_vectorised_and_fallback_gradients_agree(monkeypatch):
     model = SmallConv().double().eval()
     X = np.random.default_rng(5).standard_normal((6, 1, 6, 6))
     a = search_minimal_perturbation(model, X, device="cpu")
-    from theorycheck.nets import classifiers as tcm
+    from theorycheck.classification import _searchers
 
-    orig = tcm.Searcher.__init__
+    orig = _searchers.Searcher.__init__
 
     def no_vmap(self, *args):
         orig(self, *args)
         self.batched_grads = False
 
-    monkeypatch.setattr(tcm.Searcher, "__init__", no_vmap)
+    monkeypatch.setattr(_searchers.Searcher, "__init__", no_vmap)
     b = search_minimal_perturbation(model, X, device="cpu")
     assert a.success.all() and np.array_equal(a.status, b.status)
     np.testing.assert_allclose(a.r, b.r, rtol=1e-8, atol=1e-12)
@@ -369,7 +369,7 @@ def test_squared_loss_gradient_direction():
     zt = torch.tensor(z, requires_grad=True)
     loss = ((torch.softmax(zt, 1) - torch.nn.functional.one_hot(torch.tensor(k), 4)) ** 2).sum()
     g = torch.autograd.grad(loss, zt)[0].numpy()
-    from theorycheck.nets.classifiers import squared_loss_logit_grad
+    from theorycheck.classification._searchers import squared_loss_logit_grad
 
     h = squared_loss_logit_grad(z, k)
     cos = (g * h).sum(1) / np.linalg.norm(g, axis=1) / np.linalg.norm(h, axis=1)

@@ -541,7 +541,7 @@ def test_search_and_report_refuse_every_bad_argument():
 
 def test_figure_folder_is_checked_before_the_work(monkeypatch):
     calls = []
-    monkeypatch.setattr("theorycheck.classification.search_minimal_perturbation",
+    monkeypatch.setattr("theorycheck.classification.report.search_minimal_perturbation",
                         lambda *a, **k: calls.append(1))
     with pytest.raises(InvalidArgument, match="does not exist"):
         robustness_report(_mlp(d=6, C=3), np.zeros((2, 6)), figure="/no/such/folder/fig.png")

@@ -94,24 +94,31 @@ def exact_real(v: Any, name: str) -> Fraction:
     return f
 
 
+def _object_array(v: Any, name: str, what: str) -> np.ndarray:
+    """``v`` as an object array of its entries (tensors read exactly), at most :data:`MAX_EXACT_ENTRIES`."""
+    if v is None or isinstance(v, (str, bytes)):
+        raise InvalidArgument(f"{name} must be a numeric {what}, got {v!r}")
+    if is_torch(v):
+        v = to_numpy(v)
+    try:
+        size = np.size(v)
+        if size > MAX_EXACT_ENTRIES:
+            raise InvalidArgument(f"{name} has {size} entries: at most {MAX_EXACT_ENTRIES} are converted "
+                                  "to exact rationals (use a smaller instance)")
+        return np.asarray(v, dtype=object)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, InvalidArgument):
+            raise
+        raise InvalidArgument(f"{name} could not be read as a {what}: {exc}") from None
+
+
 def exact_column(v: Any, name: str) -> np.ndarray:
     """``v`` as an object column (tensors of any dtype included, read exactly), sizes bounded.
 
     Theorem: none (infrastructure).
     Rigor: exact (no rounding).
     """
-    if v is None or isinstance(v, (str, bytes)):
-        raise InvalidArgument(f"{name} must be a numeric vector, got {v!r}")
-    if is_torch(v):
-        v = to_numpy(v)
-    try:
-        if np.size(v) > MAX_EXACT_ENTRIES:
-            raise InvalidArgument(f"{name} has more than {MAX_EXACT_ENTRIES} entries")
-        return np.asarray(v, dtype=object).reshape(-1, 1)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, InvalidArgument):
-            raise
-        raise InvalidArgument(f"{name} could not be read as a vector: {exc}") from None
+    return _object_array(v, name, "vector").reshape(-1, 1)
 
 
 def fraction_matrix(M: Any, name: str) -> list[list[Fraction]]:
@@ -120,20 +127,7 @@ def fraction_matrix(M: Any, name: str) -> list[list[Fraction]]:
     Theorem: none (infrastructure).
     Rigor: exact (no rounding).
     """
-    if M is None or isinstance(M, (str, bytes)):
-        raise InvalidArgument(f"{name} must be a numeric matrix, got {M!r}")
-    if is_torch(M):
-        M = to_numpy(M)
-    try:
-        size = np.size(M)
-        if size > MAX_EXACT_ENTRIES:
-            raise InvalidArgument(f"{name} has {size} entries: at most {MAX_EXACT_ENTRIES} are converted "
-                                  "to exact rationals (use a smaller instance)")
-        arr = np.asarray(M, dtype=object)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, InvalidArgument):
-            raise
-        raise InvalidArgument(f"{name} could not be read as a matrix: {exc}") from None
+    arr = _object_array(M, name, "matrix")
     if arr.ndim != 2 or arr.size == 0:
         raise InvalidArgument(f"{name} must be a non-empty matrix (or vector), got shape {arr.shape}")
     return [[exact_real(v, name) for v in row] for row in arr]
