@@ -184,6 +184,31 @@ def test_rip_executor_same_answer_and_refusal():
     assert auto.method == "bounds" and auto.lower <= auto.upper
 
 
+def test_process_pool_gives_the_serial_results_claim_for_claim():
+    """executor="processes" (a local process pool) changes nothing: every claim equals the serial run's."""
+    from theorycheck.results import claim_mismatches, verify_result
+
+    A = gaussian(6, 9, seed=5)
+    runs = [
+        lambda ex: rip_constant(A, 3, method="exact", progress=False, executor=ex),
+        lambda ex: rnsp_gamma(gaussian(7, 8, seed=0), 1, 0.9, method="exact", progress=False, executor=ex),
+        lambda ex: empirical_phase_transition(12, [0.5], [0.1, 0.9], trials=2, seed=5, progress=False,
+                                              executor=ex),
+    ]
+    for run in runs:
+        serial, pooled = run(None), run("processes")
+        assert claim_mismatches(serial, pooled) == []
+        assert verify_result(pooled).holds
+    # an executor that is neither None, "processes" nor has submit() is refused before any work
+    for bad in ("threads", 3, object()):
+        with pytest.raises(InvalidArgument, match="executor"):
+            rip_constant(A, 2, method="bounds", progress=False, executor=bad)
+        with pytest.raises(InvalidArgument, match="executor"):
+            rnsp_gamma(A, 1, 0.9, method="bounds", restarts=1, progress=False, executor=bad)
+        with pytest.raises(InvalidArgument, match="executor"):
+            empirical_phase_transition(12, [0.5], [0.5], trials=1, progress=False, executor=bad)
+
+
 def test_rip_with_unitary_W_and_non_unitary_W():
     A = gaussian(5, 7, seed=6)
     Q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((7, 7)))

@@ -163,10 +163,9 @@ def test_gamma_and_violation_verifiers_reject_non_admissible_supports():
 
 
 def test_ratio_ball_refuses_repeated_support():
-    from theorycheck.rnsp import _spec
-    from theorycheck.rnsp.gamma import ratio_ball
+    from theorycheck.rnsp._spec import ratio_ball, spec_of
 
-    spec, _, _ = _spec(np.eye(3), 2, 0.5, None, None, None)
+    spec, _, _ = spec_of(np.eye(3), 2, 0.5, None, None, None)
     with pytest.raises(InvalidArgument):
         ratio_ball(spec, np.array([1.0, 0.0, 0.0]), np.array([0, 0]))
 
@@ -499,3 +498,22 @@ def test_large_orders_and_exact_milp_sizes_are_refused_or_fast():
     with pytest.raises(InvalidArgument, match="patterns"):
         nsp_constant(A, 150, method="enumerate", progress=False)
     assert time.perf_counter() - t0 < 60
+
+
+def test_outward_widening_and_safety_factored_gamma_bound_the_exact_values():
+    """widen_up/widen_down (rnsp._common) enclose exact results of a few float operations; gam(n) ≥ 2γ_n."""
+    from fractions import Fraction
+
+    from theorycheck.rnsp._common import gam, widen_down, widen_up
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        x, y, z = rng.standard_normal(3) * 10.0 ** rng.integers(-170, 150, 3)
+        s = (x * y) + z  # two roundings
+        exact = Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z))
+        scale = abs(x * y) + abs(z)
+        assert Fraction(float(widen_down(s, scale))) <= exact <= Fraction(float(widen_up(s, scale)))
+    u = Fraction(1, 2 ** 53)
+    for n in (1, 7, 1000, 10 ** 6):
+        assert Fraction(gam(n)) >= 2 * n * u / (1 - n * u)
+        assert Fraction(gam(n, True)) >= 2 * (2 * n + 4) * u / (1 - (2 * n + 4) * u)

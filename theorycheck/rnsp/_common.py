@@ -1,4 +1,4 @@
-"""Shared machinery of :mod:`theorycheck.rnsp`: input checks, result types, rigorous evaluation.
+"""Shared machinery of :mod:`theorycheck.rnsp`: argument checks, dense matrices, rigorous evaluation.
 
 Three kinds of evidence are produced by the rNSP/NSP/RIP computations:
 
@@ -7,11 +7,11 @@ Three kinds of evidence are produced by the rNSP/NSP/RIP computations:
   and the quantity of interest (a Rayleigh quotient, an rNSP ratio, an
   ``ℓ1`` ratio of an *exact* kernel vector) is enclosed in a ball;
 * a-priori float64 rounding-error bounds (Higham, *Accuracy and Stability of
-  Numerical Algorithms*, 2002, §3.1: ``|fl(xᵀy) − xᵀy| ≤ γ_n |x|ᵀ|y|`` with
-  ``γ_n = nu/(1 − nu)``, ``u = 2⁻⁵³``, valid for any summation order and with
-  FMA) for the vectorised upper bounds that cover many supports at once. The
-  bounds are applied with a safety factor 2 and every derived bound is
-  rounded outward (:func:`up`);
+  Numerical Algorithms*, 2002, §3.1: ``|fl(xᵀy) − xᵀy| ≤ γ_n |x|ᵀ|y|``, see
+  :func:`theorycheck.numerics.rounding.gamma`, valid for any summation order and
+  with FMA) for the vectorised upper bounds that cover many supports at once.
+  The bounds are applied with a safety factor 2 (:func:`gam`) and every derived
+  bound is widened outward (:func:`widen_up` / :func:`widen_down`);
 * plain floating point, labelled ``numerical``.
 
 A float "kernel vector" returned by an LP or cone solver is only
@@ -20,6 +20,11 @@ approximately in the kernel. :func:`exact_kernel_balls` keeps its entries on
 the balls contain a vector that lies *exactly* in ``ker A``; ratios evaluated
 on those balls are proven.
 
+The witness readers (:class:`BadWitness`, :func:`w_get`, :func:`w_int`,
+:func:`w_float`, :func:`w_bool`, :func:`w_choice`, :func:`w_matrix`,
+:func:`w_vector`, :func:`w_indices`) validate the fields of a saved witness
+for the verifiers; they are not specific to the rNSP and may serve any verifier.
+
 Theorem: infrastructure for THEORY.md §2.
 Rigor: as stated by each helper (ball arithmetic and outward-rounded a-priori bounds are proven).
 """
@@ -27,212 +32,203 @@ Rigor: as stated by each helper (ball arithmetic and outward-rounded a-priori bo
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import itertools
 import math
 import numbers
 import os
 import sys
 import threading
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator
 
+import flint
 import numpy as np
 
 from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.backend import as_array, is_torch, to_numpy
-from theorycheck.numerics.validation import refuse_size
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_result
+from theorycheck.numerics.rounding import U, gamma, round_down, round_up
+from theorycheck.numerics.validation import choice_arg, finite_real_arg, integer_arg, probability_arg, refuse_size
+from theorycheck.problems.operators import LinearOperator
+from theorycheck.problems.sparsity import sparsity_in_levels
+from theorycheck.results import CheckResult, Outcome, Witness
 
-__all__ = ["ConstantResult", "RecoveryConstants"]
+__all__ = [
+    "BadWitness",
+    "w_get",
+    "w_int",
+    "w_float",
+    "w_bool",
+    "w_choice",
+    "w_matrix",
+    "w_vector",
+    "w_indices",
+    "widen_up",
+    "widen_down",
+    "order_arg",
+    "callback_arg",
+]
 
-#: unit roundoff of binary64
-U = 2.0 ** -53
 #: working precision (bits) of the ball-arithmetic witness evaluations
 WITNESS_BITS = 128
+#: seeds are stored in results: non-negative ints below 2⁶³
+MAX_SEED = 2 ** 63 - 1
 
 
 # --------------------------------------------------------------------------------------
-# result types
+# argument validation (on top of theorycheck.numerics.validation)
 # --------------------------------------------------------------------------------------
 
-@register_result
-@dataclasses.dataclass(frozen=True, eq=False)
-class ConstantResult(CheckResult):
-    """A computed constant (``δ_s``, ``α_k``, ``γ``) as a certified interval.
+def order_arg(s: Any, N: int | None, name: str = "s") -> int:
+    """``1 ≤ s ≤ N`` as an int, else :class:`InvalidArgument`.
 
-    Parameters
-    ----------
-    value : float
-        The side of the interval that is safe to use: the upper bound for
-        ``δ_s``, ``α_k`` and ``γ`` (small is good for all three).
-    lower, upper : float
-        Bounds with ``lower ≤ constant ≤ upper``, each rounded outward.
-    lower_rigor, upper_rigor : Rigor
-        How each side was established; ``rigor`` is the weaker of the two.
-    method : str
-        The method used (``"exact"``, ``"enumerate"``, ``"milp"``, ``"bounds"`` ...).
+    Theorem: none (argument validation).
+    Rigor: not applicable.
 
-    ``outcome`` is ``holds``/``violated`` for the property the constant decides
-    (NSP(k) ⇔ ``α_k < 1/2``; rNSP with ``ρ`` ⇔ ``γ < ∞``), ``holds`` for a
-    plain enclosure (``δ_s``) and ``inconclusive`` when the interval does not
-    decide. ``witness`` holds the worst support and the vector behind
-    ``lower``.
-
-    Theorem: THEORY.md §2 (definitions of δ_s, α_k and the rNSP constants).
-    Rigor: ``lower_rigor`` and ``upper_rigor`` separately; ``rigor`` the weaker.
+    Examples
+    --------
+    >>> order_arg(2, 5)
+    2
     """
-
-    value: float = math.nan
-    lower: float = math.nan
-    upper: float = math.nan
-    lower_rigor: Rigor = Rigor.NUMERICAL
-    upper_rigor: Rigor = Rigor.NUMERICAL
-    method: str = ""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "lower_rigor", Rigor(self.lower_rigor))
-        object.__setattr__(self, "upper_rigor", Rigor(self.upper_rigor))
-        for name in ("value", "lower", "upper"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-
-    @property
-    def exact(self) -> bool:
-        """True when ``lower == upper`` up to 1e-9 relative (an exact answer)."""
-        if not (math.isfinite(self.lower) and math.isfinite(self.upper)):
-            return self.lower == self.upper
-        return self.upper - self.lower <= 1e-9 * max(1.0, abs(self.upper))
-
-    def __float__(self) -> float:
-        return self.value
-
-
-@dataclasses.dataclass(frozen=True)
-class RecoveryConstants:
-    """Constants of the rNSP recovery bounds for given ``(ρ, γ)``.
-
-    Attributes
-    ----------
-    rho, gamma : float
-        The rNSP constants.
-    C1 : float
-        ``(1+ρ)²/(1−ρ)`` (Foucart–Rauhut Thm 4.25; seed Theorem 1).
-    C2 : float
-        ``(3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25; seed Theorem 1).
-    C2_seed : float
-        The seed's ``(3ρ+5)γ/(1−ρ)`` (Theorem 3 uses ``C2_seed/2``).
-    sparse_pair : float
-        The sharp kernel-awareness constant ``√2γ/(1−ρ)``:
-        ``‖z − x‖ ≤ sparse_pair·‖A(z − x)‖`` for ``s``-sparse ``x, z``.
-    sparse_pair_seed : float
-        ``C2_seed/2``, the seed's Theorem 3 constant (≥ ``sparse_pair``).
-
-    All values are rounded up (they are upper bounds used in inequalities).
-
-    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (THEORY.md §2).
-    Rigor: proven (evaluated in ball arithmetic and rounded up).
-    """
-
-    rho: float
-    gamma: float
-    C1: float
-    C2: float
-    C2_seed: float
-    sparse_pair: float
-    sparse_pair_seed: float
-
-    def lambda_max(self, s: int) -> float:
-        """Largest admissible SR-LASSO parameter ``C1/(√s C2)`` of Theorem 1 (rounded down).
-
-        Theorem: seed Theorem 1 hypothesis ``0 < λ ≤ C1/(√s C2)``.
-        Rigor: proven (ball arithmetic, rounded down).
-        """
-        from theorycheck.numerics.precision import precision
-
-        with precision(prec=WITNESS_BITS):
-            return self._lambda_max(s)
-
-    def _lambda_max(self, s: int) -> float:
-        import flint
-
-        s = check_order(s, None)
-        C1 = _recovery_balls(self.rho, self.gamma)["C1"]
-        C2 = _recovery_balls(self.rho, self.gamma)["C2"]
-        return ball_down(C1 / (flint.arb(s).sqrt() * C2))
-
-
-def _recovery_balls(rho: float, gamma: float) -> dict[str, Any]:
-    import flint
-
-    r, g = flint.arb(rho), flint.arb(gamma)
-    one = flint.arb(1)
-    return {
-        "C1": (one + r) * (one + r) / (one - r),
-        "C2": (3 + r) * g / (one - r),
-        "C2_seed": (3 * r + 5) * g / (one - r),
-        "sparse_pair": flint.arb(2).sqrt() * g / (one - r),
-    }
-
-
-# --------------------------------------------------------------------------------------
-# input validation
-# --------------------------------------------------------------------------------------
-
-def check_order(s: Any, N: int | None, name: str = "s") -> int:
-    """``1 ≤ s ≤ N`` as an int, else :class:`InvalidArgument`."""
-    if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer)):
-        raise InvalidArgument(f"{name} must be a positive integer, got {s!r}")
-    s = int(s)
-    if s <= 0:
-        raise InvalidArgument(f"{name} = {s}: pass a sparsity order ≥ 1")
+    s = integer_arg(s, name, minimum=1)
     if N is not None and s > N:
         raise InvalidArgument(f"{name} = {s} exceeds N = {N}: pass {name} ≤ N")
     return s
 
 
-def check_open_unit(v: Any, name: str) -> float:
-    """A float in the open interval (0, 1), else :class:`InvalidArgument`."""
-    x = check_real(v, name)
-    if not 0.0 < x < 1.0:
-        raise InvalidArgument(f"{name} = {x} must lie in (0, 1)")
-    return x
-
-
-def check_real(v: Any, name: str) -> float:
-    """A finite real number, else :class:`InvalidArgument`."""
-    if isinstance(v, (bool, np.bool_)):
-        raise InvalidArgument(f"{name} must be a real number, got {v!r}")
-    if isinstance(v, ConstantResult):
-        v = v.value
+def real_scalar(v: Any, name: str) -> float:
+    """A finite real number (Python, numpy or 0-d tensor; a :class:`ConstantResult` is read as its value)."""
+    if isinstance(v, CheckResult) and hasattr(type(v), "__float__"):
+        v = float(v)  # type: ignore[arg-type]  # ConstantResult defines __float__
     if is_torch(v):
         v = to_numpy(v)
-    try:
-        arr = np.asarray(v)
-    except Exception as exc:  # pragma: no cover - defensive
-        raise InvalidArgument(f"{name} must be a real number, got {v!r}") from exc
-    if arr.shape != () or arr.dtype.kind not in "fiu":
+    if isinstance(v, np.ndarray):
+        if v.shape != () or v.dtype.kind not in "fiu":
+            raise InvalidArgument(f"{name} must be a real number, got {v!r}")
+        v = v.item()
+    if not isinstance(v, (int, float, np.integer, np.floating)):
         raise InvalidArgument(f"{name} must be a real number, got {v!r}")
-    x = float(arr)
-    if not math.isfinite(x):
-        raise InvalidArgument(f"{name} = {x} is not finite: pass a finite number")
-    return x
+    return finite_real_arg(v, name)
 
 
-def check_positive(v: Any, name: str) -> float:
-    """A finite real ``> 0``, else :class:`InvalidArgument`."""
-    x = check_real(v, name)
+def positive_arg(v: Any, name: str) -> float:
+    """A finite real ``> 0`` (as :func:`real_scalar`), else :class:`InvalidArgument`."""
+    x = real_scalar(v, name)
     if x <= 0:
         raise InvalidArgument(f"{name} = {x} must be > 0")
     return x
 
 
+def open_unit_arg(v: Any, name: str) -> float:
+    """A float in the open interval (0, 1) (as :func:`real_scalar`), else :class:`InvalidArgument`."""
+    return probability_arg(real_scalar(v, name), name)
+
+
+def seed_value(v: Any) -> int:
+    """A seed stored in results: an int in ``[0, 2^63)``."""
+    n = integer_arg(v, "seed", minimum=0)
+    if n > MAX_SEED:
+        raise InvalidArgument(f"seed must be an integer in [0, 2^63), got {v!r}")
+    return n
+
+
+def count_arg(v: Any, name: str, minimum: int, maximum: int) -> int:
+    """An int in ``[minimum, maximum]`` (each unit costs linear or cone programs)."""
+    n = integer_arg(v, name, minimum=minimum)
+    if n > maximum:
+        raise InvalidArgument(f"{name} = {n} is too large (at most {maximum:,}): each unit costs cone programs or "
+                              "linear programs")
+    return n
+
+
+def callback_arg(cb: Any) -> Callable[[Any], Any] | None:
+    """``cb`` if it is callable or None, else :class:`InvalidArgument`.
+
+    Theorem: none (argument validation).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> callback_arg(None) is None
+    True
+    """
+    if cb is not None and not callable(cb):
+        raise InvalidArgument(f"callback must be callable or None, got {cb!r}")
+    return cb
+
+
+def method_arg(method: Any, allowed: tuple[str, ...]) -> str:
+    """A ``method`` string among ``allowed``."""
+    return choice_arg(method, "method", allowed)
+
+
+def levels_arg(levels: Any, N: int) -> list[tuple[int, int]]:
+    """Contiguous levels ``[(0, M₁), (M₁, M₂), …]`` partitioning ``range(N)`` (validated), as int pairs.
+
+    The validation is :func:`theorycheck.problems.sparsity.sparsity_in_levels`'s.
+    """
+    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+        raise InvalidArgument(f"levels must be a sequence of (start, stop) pairs, got {levels!r}")
+    pairs = list(itertools.islice(iter(levels), N + 1))
+    sparsity_in_levels(np.zeros(N), pairs)
+    return [(int(a), int(b)) for a, b in pairs]
+
+
+def outcome_of(holds: bool, fails: bool) -> Outcome:
+    """``HOLDS`` when the conclusion is proven, ``VIOLATED`` when its failure is, else ``INCONCLUSIVE``."""
+    if holds:
+        return Outcome.HOLDS
+    if fails:
+        return Outcome.VIOLATED
+    return Outcome.INCONCLUSIVE
+
+
+# --------------------------------------------------------------------------------------
+# run-time estimates of exact requests
+# --------------------------------------------------------------------------------------
+
+def seconds_for(count: float, rate: float) -> float:
+    """``count / rate`` without overflow (``inf`` when it exceeds the float range)."""
+    rate = max(float(rate), 1e-9)
+    try:
+        return float(count) / rate
+    except OverflowError:
+        return math.inf
+
+
+def human_time(seconds: float) -> str:
+    """A duration in words (s, min, h, days, years)."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    if seconds < 2 * 3.15e7:
+        return f"{seconds / 86400:.0f} days"
+    if not math.isfinite(seconds):
+        return "longer than the age of the universe"
+    return f"{seconds / 3.15e7:.3g} years"
+
+
+def refuse_message(what: str, count: int, rate: float, limit_s: float, alternatives: str) -> str:
+    """Message for an exact request that would take far too long."""
+    est = seconds_for(count, rate)
+    shown = f"{count:,}" if count < 10 ** 30 else f"about 10^{int(math.log10(count))}"
+    return (f"exact {what} needs {shown} supports (about {human_time(est)} at {rate:,.0f} supports/s "
+            f"on this machine), more than max_seconds = {limit_s:g} s; {alternatives}")
+
+
+# --------------------------------------------------------------------------------------
+# dense matrices
+# --------------------------------------------------------------------------------------
+
 #: largest number of entries of a dense matrix formed from an operator (``A``, ``W``, ``A W^*``)
 MAX_DENSE_ENTRIES = 2 ** 26
+#: largest accepted ``max |W^*W − I|`` of a sparsifier
+UNITARY_TOL = 1e-8
 
 
 def dense_operator(A: Any, name: str) -> np.ndarray:
     """A dense float64/complex128 copy of an array, tensor or :class:`LinearOperator` (validated)."""
-    from theorycheck.problems.operators import LinearOperator
-
     if isinstance(A, LinearOperator):
         n_in = int(np.prod(A.in_shape))
         n_out = int(np.prod(A.out_shape))
@@ -271,17 +267,13 @@ def unitary_dense(W: Any, N: int) -> tuple[np.ndarray, float]:
     return Wd, err
 
 
-#: largest accepted ``max |W^*W − I|`` of a sparsifier
-UNITARY_TOL = 1e-8
-
-
 def unitarity_defect_bound(Wd: np.ndarray) -> float:
     """A proven upper bound of ``‖W^*W − I‖₂`` for the float matrix ``Wd`` (Frobenius norm, Higham bounds)."""
     N = Wd.shape[0]
     cplx = bool(np.iscomplexobj(Wd))
     aW = np.abs(Wd)
     D = np.abs(Wd.conj().T @ Wd - np.eye(N)) + gam(N, cplx) * (aW.T @ aW) * (1.0 + gam(N))
-    return float(up(np.sqrt(np.sum(D * D)) * (1.0 + gam(D.size + 2)), 0.0))
+    return float(widen_up(np.sqrt(np.sum(D * D)) * (1.0 + gam(D.size + 2)), 0.0))
 
 
 def dense_matrix(A: Any, W: Any = None, name: str = "A") -> tuple[np.ndarray, bool]:
@@ -335,15 +327,28 @@ def vector(x: Any, name: str, N: int, allow_complex: bool = True) -> np.ndarray:
     return v
 
 
+def distinct_support(S: Any, N: int, size: int | None = None) -> np.ndarray:
+    """``S`` as distinct int64 indices in ``[0, N)`` (of length ``size``), else :class:`InvalidArgument`."""
+    idx = np.asarray(S)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise InvalidArgument(f"a support must be a 1-D array of integer indices, got {S!r}")
+    idx = idx.astype(np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= N):
+        raise InvalidArgument(f"support {idx.tolist()} has indices outside [0, {N})")
+    if np.unique(idx).size != idx.size:
+        raise InvalidArgument(f"support {idx.tolist()} repeats an index")
+    if size is not None and idx.size != size:
+        raise InvalidArgument(f"support {idx.tolist()} has {idx.size} indices, expected {size}")
+    return idx
+
+
 # --------------------------------------------------------------------------------------
-# rounding helpers
+# rounding helpers (a-priori bounds; the unit roundoff and γ_n are theorycheck.numerics.rounding's)
 # --------------------------------------------------------------------------------------
 
 def gam(n: int, cplx: bool = False) -> float:
-    """Safety-factored ``γ_n`` (twice Higham's; complex dot products use ``n → 2n + 4``)."""
-    if cplx:
-        n = 2 * n + 4
-    return 2.0 * n * U / (1.0 - n * U)
+    """Safety-factored ``γ_n``: twice Higham's (rounded up); complex dot products use ``n → 2n + 4``."""
+    return 2.0 * gamma(2 * n + 4 if cplx else n)
 
 
 #: absolute allowance for gradual underflow: every rounded product or sum below the normal
@@ -352,33 +357,41 @@ def gam(n: int, cplx: bool = False) -> float:
 UNDERFLOW = 2.0 ** -1000
 
 
-def up(x: Any, scale: Any = 0.0) -> Any:
-    """Round a float64 result of a few operations outward (up).
+def widen_up(x: Any, scale: Any = 0.0) -> Any:
+    """Round the float64 result of a few operations outward (up), arrays elementwise.
 
-    Adds ``64u(|x| + scale)`` and the underflow allowance :data:`UNDERFLOW`, then one ulp.
+    Adds ``64U(|x| + |scale|)`` (``scale``: the magnitude of the operands whose
+    rounding may have entered ``x``) and the underflow allowance :data:`UNDERFLOW`,
+    then moves one ulp up (:func:`theorycheck.numerics.rounding.round_up`). Not
+    the same as ``round_up(x)``: it covers the rounding errors of the few
+    operations that produced ``x``, not only the final one.
+
+    Theorem: none (a-priori float64 rounding bounds, Higham §3.1).
+    Rigor: proven (an upper bound of the exact value when ``x`` carries at most
+    a few rounding errors of relative size U on quantities of magnitude ``≤ |x| + |scale|``).
+
+    Examples
+    --------
+    >>> widen_up(1.0) > 1.0
+    True
     """
     x = np.asarray(x, dtype=float)
-    return np.nextafter(x + (np.abs(x) + np.abs(scale)) * 64 * U + UNDERFLOW, np.inf)
+    return round_up(x + (np.abs(x) + np.abs(scale)) * 64 * U + UNDERFLOW)
 
 
-def down(x: Any, scale: Any = 0.0) -> Any:
-    """Round a float64 result of a few operations outward (down); see :func:`up`."""
+def widen_down(x: Any, scale: Any = 0.0) -> Any:
+    """Round the float64 result of a few operations outward (down); see :func:`widen_up`.
+
+    Theorem: none (a-priori float64 rounding bounds, Higham §3.1).
+    Rigor: proven (a lower bound, as :func:`widen_up`).
+
+    Examples
+    --------
+    >>> widen_down(1.0) < 1.0
+    True
+    """
     x = np.asarray(x, dtype=float)
-    return np.nextafter(x - (np.abs(x) + np.abs(scale)) * 64 * U - UNDERFLOW, -np.inf)
-
-
-def ball_up(b: Any) -> float:
-    """A float ≥ every point of the real ball ``b`` (``inf`` for an unbounded ball)."""
-    if not b.is_finite():
-        return math.inf
-    return float(np.nextafter(float(b.upper()), np.inf))
-
-
-def ball_down(b: Any) -> float:
-    """A float ≤ every point of the real ball ``b`` (``-inf`` for an unbounded ball)."""
-    if not b.is_finite():
-        return -math.inf
-    return float(np.nextafter(float(b.lower()), -np.inf))
+    return round_down(x - (np.abs(x) + np.abs(scale)) * 64 * U - UNDERFLOW)
 
 
 # --------------------------------------------------------------------------------------
@@ -387,8 +400,6 @@ def ball_down(b: Any) -> float:
 
 def balls(v: np.ndarray) -> list[Any]:
     """Exact ``arb``/``acb`` balls of a float64/complex128 vector."""
-    import flint
-
     if np.iscomplexobj(v):
         return [flint.acb(float(z.real), float(z.imag)) for z in v]
     return [flint.arb(float(z)) for z in v]
@@ -396,22 +407,13 @@ def balls(v: np.ndarray) -> list[Any]:
 
 def ball_mids(bs: list[Any]) -> np.ndarray:
     """Float64 midpoints of a list of ``arb``/``acb`` balls."""
-    import flint
-
     if any(isinstance(b, flint.acb) for b in bs):
         return np.array([complex(float(flint.acb(b).real.mid()), float(flint.acb(b).imag.mid())) for b in bs])
     return np.array([float(b.mid()) for b in bs])
 
 
-def abs_ball(b: Any) -> Any:
-    """``|b|`` as a real ball (modulus for ``acb``)."""
-    return abs(b)
-
-
 def norm2_ball(bs: Iterable[Any]) -> Any:
     """Euclidean norm of a list of balls (a ball within ``[0, ∞)`` even when the sum of squares straddles 0)."""
-    import flint
-
     total = flint.arb(0)
     for b in bs:
         a = abs(b)
@@ -421,33 +423,17 @@ def norm2_ball(bs: Iterable[Any]) -> Any:
 
 def sqrt_nonneg(t: Any) -> Any:
     """``sqrt`` of a ball known to enclose a non-negative number (rounding may make its lower end negative)."""
-    import flint
-
     if t.lower() >= 0:
         return t.sqrt()
     hi = flint.arb(t.upper()).sqrt().upper()
     return flint.arb(hi / 2, hi / 2)
 
 
-def norm1_ball(bs: Iterable[Any], weights: Any = None) -> Any:
-    """``Σ w_i |b_i|`` of a list of balls (weights as exact floats)."""
-    import flint
-
-    total = flint.arb(0)
-    if weights is None:
-        for b in bs:
-            total += abs(b)
-    else:
-        for b, w in zip(bs, weights):
-            total += flint.arb(float(w)) * abs(b)
-    return total
-
-
 def matvec_balls(A: np.ndarray, bs: list[Any]) -> list[Any]:
     """``A b`` for a float matrix ``A`` (exact) and a list of balls."""
-    import flint
-
     cplx = np.iscomplexobj(A) or any(isinstance(b, flint.acb) for b in bs)
+    M: Any
+    x: Any
     if cplx:
         M = flint.acb_mat(A.shape[0], A.shape[1],
                           [flint.acb(float(z.real), float(z.imag)) for z in A.astype(complex).ravel()])
@@ -461,7 +447,7 @@ def matvec_balls(A: np.ndarray, bs: list[Any]) -> list[Any]:
 
 def kernel_basis_columns(A: np.ndarray) -> np.ndarray | None:
     """``m`` columns of ``A`` forming a well-conditioned basis (pivoted QR), or None (rank deficient, m ≥ N)."""
-    import scipy.linalg
+    import scipy.linalg  # solver back end, loaded on first use
 
     m, N = A.shape
     if m >= N:
@@ -477,6 +463,33 @@ def kernel_basis_columns(A: np.ndarray) -> np.ndarray | None:
 MAX_KERNEL_ROWS = 600
 
 
+def _ball_mat(M: np.ndarray, cplx: bool) -> Any:
+    if cplx:
+        return flint.acb_mat(M.shape[0], M.shape[1], [flint.acb(float(v.real), float(v.imag)) for v in M.ravel()])
+    return flint.arb_mat(M.shape[0], M.shape[1], [flint.arb(float(v)) for v in M.ravel()])
+
+
+def _solve_kernel(A: np.ndarray, z: np.ndarray, B: np.ndarray, F: np.ndarray, cplx: bool) -> list[Any] | None:
+    """Balls of ``ẑ`` (``ẑ_F = z_F``, ``A_B ẑ_B = −A_F z_F``) at rising precision, or None."""
+    N = A.shape[1]
+    Ac = A.astype(complex) if cplx else A
+    zf = (z.astype(complex) if cplx else z)[F]
+    for prec in (128, 256, 1024):
+        flint.ctx.prec = prec
+        try:
+            xF = _ball_mat(zf.reshape(-1, 1), cplx)
+            xB = _ball_mat(Ac[:, B], cplx).solve(-(_ball_mat(Ac[:, F], cplx) * xF))
+        except ZeroDivisionError:
+            continue
+        out: list[Any] = [None] * N
+        for t, i in enumerate(B):
+            out[i] = xB[t, 0]
+        for t, i in enumerate(F):
+            out[i] = xF[t, 0]
+        return out
+    return None
+
+
 def exact_kernel_balls(A: np.ndarray, z: np.ndarray, basic: np.ndarray | None = None
                        ) -> tuple[list[Any], np.ndarray] | None:
     """Balls containing a vector ``ẑ`` with ``A ẑ = 0`` exactly, close to the float vector ``z``.
@@ -488,8 +501,6 @@ def exact_kernel_balls(A: np.ndarray, z: np.ndarray, basic: np.ndarray | None = 
     not provably invertible (no certified kernel vector then). A given
     ``basic`` must be ``m`` distinct column indices (else :class:`InvalidArgument`).
     """
-    import flint
-
     m, N = A.shape
     if m > MAX_KERNEL_ROWS:
         return None  # an m×m ball solve would take too long: no certified kernel vector (sound: no claim)
@@ -498,41 +509,17 @@ def exact_kernel_balls(A: np.ndarray, z: np.ndarray, basic: np.ndarray | None = 
         if B is None:
             return None
     else:
-        B = np.asarray(basic)
-        if (B.ndim != 1 or B.size != m or B.dtype.kind not in "iu" or np.unique(B).size != m
-                or (m and (B.min() < 0 or B.max() >= N)) or m >= N):
-            raise InvalidArgument(f"basic columns must be {m} distinct indices in [0, {N}), got {B!r}")
-        B = np.sort(B).astype(np.int64)
+        if m >= N:
+            raise InvalidArgument(f"basic columns need m = {m} < N = {N}")
+        B = np.sort(distinct_support(basic, N, size=m))
     F = np.setdiff1d(np.arange(N), B)
-    cplx = np.iscomplexobj(A) or np.iscomplexobj(z)
-    zf = z[F]
+    cplx = bool(np.iscomplexobj(A) or np.iscomplexobj(z))
     old = flint.ctx.prec
     try:
-        for prec in (128, 256, 1024):
-            flint.ctx.prec = prec
-            try:
-                if cplx:
-                    Ac = A.astype(complex)
-                    mat = lambda M: flint.acb_mat(M.shape[0], M.shape[1],  # noqa: E731
-                                                  [flint.acb(float(v.real), float(v.imag)) for v in M.ravel()])
-                    AB, AF = mat(Ac[:, B]), mat(Ac[:, F])
-                    xF = flint.acb_mat(F.size, 1, [flint.acb(float(v.real), float(v.imag))
-                                                   for v in zf.astype(complex)])
-                else:
-                    AB, AF = flint.arb_mat(A[:, B].tolist()), flint.arb_mat(A[:, F].tolist())
-                    xF = flint.arb_mat(F.size, 1, [flint.arb(float(v)) for v in zf])
-                xB = AB.solve(-(AF * xF))
-            except ZeroDivisionError:
-                continue
-            out: list[Any] = [None] * N
-            for t, i in enumerate(B):
-                out[i] = xB[t, 0]
-            for t, i in enumerate(F):
-                out[i] = xF[t, 0]
-            return out, B
-        return None
+        out = _solve_kernel(A, z, B, F, cplx)
     finally:
         flint.ctx.prec = old
+    return None if out is None else (out, B)
 
 
 def topk_ratio_ball(bs: list[Any], k: int) -> tuple[Any, np.ndarray]:
@@ -540,14 +527,13 @@ def topk_ratio_ball(bs: list[Any], k: int) -> tuple[Any, np.ndarray]:
     mags = [abs(b) for b in bs]
     mids = np.array([float(a.mid()) for a in mags])
     K = np.sort(np.argsort(-mids, kind="stable")[:k])
-    import flint
-
     num = flint.arb(0)
     for i in K:
         num += mags[i]
     den = num
+    inK = set(K.tolist())
     for i in range(len(bs)):
-        if i not in set(K.tolist()):
+        if i not in inK:
             den += mags[i]
     return num / den, K
 
@@ -566,18 +552,30 @@ def topk_ratio(z: np.ndarray, k: int) -> float:
 # --------------------------------------------------------------------------------------
 
 class BadWitness(InvalidArgument):
-    """A saved witness field that is missing, of the wrong type or out of range (the message names it)."""
+    """A saved witness field that is missing, of the wrong type or out of range (the message names it).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
 
 
-def w_get(w: Witness, key: str) -> Any:
-    """The witness field ``key`` (:class:`BadWitness` when missing)."""
+def w_get(w: Witness | None, key: str) -> Any:
+    """The witness field ``key`` (:class:`BadWitness` when missing).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     if w is None or key not in w.data:
         raise BadWitness(f"witness[{key!r}] is missing")
     return w.data[key]
 
 
 def w_int(w: Witness, key: str, lo: int, hi: int) -> int:
-    """An integer field in ``[lo, hi]``."""
+    """An integer field in ``[lo, hi]`` (:class:`BadWitness` otherwise).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)) \
             or not lo <= int(v) <= hi:
@@ -587,7 +585,11 @@ def w_int(w: Witness, key: str, lo: int, hi: int) -> int:
 
 def w_float(w: Witness, key: str, lo: float = -math.inf, hi: float = math.inf, *, open_lo: bool = False,
             open_hi: bool = False, finite: bool = True) -> float:
-    """A real field in the interval ``lo ≤ v ≤ hi`` (ends open on request)."""
+    """A real field in the interval ``lo ≤ v ≤ hi`` (ends open on request; :class:`BadWitness` otherwise).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
         raise BadWitness(f"witness[{key!r}] = {v!r} must be a real number")
@@ -601,7 +603,11 @@ def w_float(w: Witness, key: str, lo: float = -math.inf, hi: float = math.inf, *
 
 
 def w_bool(w: Witness, key: str) -> bool:
-    """A boolean field."""
+    """A boolean field (:class:`BadWitness` otherwise).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     if not isinstance(v, (bool, np.bool_)):
         raise BadWitness(f"witness[{key!r}] = {v!r} must be true or false")
@@ -609,7 +615,11 @@ def w_bool(w: Witness, key: str) -> bool:
 
 
 def w_choice(w: Witness, key: str, choices: tuple[str, ...]) -> str:
-    """A string field among ``choices``."""
+    """A string field among ``choices`` (:class:`BadWitness` otherwise).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     if not isinstance(v, str) or v not in choices:
         raise BadWitness(f"witness[{key!r}] = {v!r} must be one of {list(choices)}")
@@ -617,7 +627,11 @@ def w_choice(w: Witness, key: str, choices: tuple[str, ...]) -> str:
 
 
 def w_matrix(w: Witness, key: str = "A", max_entries: int = MAX_DENSE_ENTRIES) -> np.ndarray:
-    """A non-empty finite 2-D float64/complex128 array."""
+    """A non-empty finite 2-D float64/complex128 array (a copy; :class:`BadWitness` otherwise).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     if not isinstance(v, np.ndarray) or v.ndim != 2 or v.dtype not in (np.float64, np.complex128) \
             or v.size == 0:
@@ -630,7 +644,11 @@ def w_matrix(w: Witness, key: str = "A", max_entries: int = MAX_DENSE_ENTRIES) -
 
 
 def w_vector(w: Witness, key: str, n: int, *, allow_complex: bool = True) -> np.ndarray:
-    """A finite 1-D float64 (or complex128) array of length ``n``."""
+    """A finite 1-D float64 (or complex128) array of length ``n`` (a copy; :class:`BadWitness` otherwise).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     kinds = (np.float64, np.complex128) if allow_complex else (np.float64,)
     if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype not in kinds or v.size != n:
@@ -643,55 +661,27 @@ def w_vector(w: Witness, key: str, n: int, *, allow_complex: bool = True) -> np.
 
 def w_indices(w: Witness, key: str, N: int, *, size: int | None = None, max_size: int | None = None
               ) -> np.ndarray:
-    """Distinct integer indices in ``[0, N)`` (exactly ``size`` of them, or at most ``max_size``)."""
+    """Distinct integer indices in ``[0, N)`` (exactly ``size`` of them, or at most ``max_size``).
+
+    Theorem: none (verifier infrastructure).
+    Rigor: not applicable.
+    """
     v = w_get(w, key)
     if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype.kind not in "iu":
         raise BadWitness(f"witness[{key!r}] must be a 1-D integer array of column indices")
-    idx = v.astype(np.int64)
-    if idx.size and (idx.min() < 0 or idx.max() >= N):
-        raise BadWitness(f"witness[{key!r}] has indices outside [0, {N})")
-    if np.unique(idx).size != idx.size:
-        raise BadWitness(f"witness[{key!r}] repeats an index: a support is a set of distinct columns")
-    if size is not None and idx.size != size:
-        raise BadWitness(f"witness[{key!r}] has {idx.size} indices, the order is {size}")
+    try:
+        idx = distinct_support(v, N, size=size)
+    except InvalidArgument as exc:
+        raise BadWitness(f"witness[{key!r}]: {exc} (a support is a set of distinct columns of the order's "
+                         "size)") from None
     if max_size is not None and idx.size > max_size:
         raise BadWitness(f"witness[{key!r}] has {idx.size} indices, more than the order {max_size}")
     return idx
 
 
-def distinct_support(S: Any, N: int, size: int | None = None) -> np.ndarray:
-    """``S`` as distinct int64 indices in ``[0, N)`` (of length ``size``), else :class:`InvalidArgument`."""
-    idx = np.asarray(S)
-    if idx.ndim != 1 or idx.dtype.kind not in "iu":
-        raise InvalidArgument(f"a support must be a 1-D array of integer indices, got {S!r}")
-    idx = idx.astype(np.int64)
-    if idx.size and (idx.min() < 0 or idx.max() >= N):
-        raise InvalidArgument(f"support {idx.tolist()} has indices outside [0, {N})")
-    if np.unique(idx).size != idx.size:
-        raise InvalidArgument(f"support {idx.tolist()} repeats an index")
-    if size is not None and idx.size != size:
-        raise InvalidArgument(f"support {idx.tolist()} has {idx.size} indices, expected {size}")
-    return idx
-
-
 # --------------------------------------------------------------------------------------
-# misc
+# a quiet HiGHS
 # --------------------------------------------------------------------------------------
-
-def progress_bar(total: int, enabled: bool, desc: str) -> Any:
-    """A tqdm bar (or None when disabled)."""
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False)
-
-
-def call_back(callback: Callable[[Any], Any] | None, best: Any) -> None:
-    """Call the user's callback with the best-so-far object, if any."""
-    if callback is not None:
-        callback(best)
-
 
 _HIGHS_LOCK = threading.Lock()
 _HIGHS_BANNER_DONE = False
@@ -705,7 +695,7 @@ def new_highs() -> Any:
     """
     global _HIGHS_BANNER_DONE
     try:
-        import highspy
+        import highspy  # solver back end, loaded on first use
     except ImportError:  # pragma: no cover - highspy comes with cvxpy
         return None
     with _HIGHS_LOCK:
@@ -720,7 +710,7 @@ def new_highs() -> Any:
 
 
 @contextlib.contextmanager
-def _quiet_stdout():
+def _quiet_stdout() -> Iterator[None]:
     # HiGHS writes to the C-level stdout (file descriptor 1), whatever sys.stdout is
     try:
         sys.stdout.flush()
@@ -739,21 +729,3 @@ def _quiet_stdout():
         os.dup2(saved, 1)
         os.close(null)
         os.close(saved)
-
-
-def weakest(*rigors: Rigor) -> Rigor:
-    """The weakest rigor."""
-    return Rigor.weakest(*rigors)
-
-
-def make_result(check: str, *, lower: float, upper: float, lower_rigor: Rigor, upper_rigor: Rigor,
-                method: str, message: str, outcome: Outcome = Outcome.HOLDS,
-                values: Mapping[str, Any] | None = None, witness: Witness | None = None,
-                theorem: str = "THEORY.md §2") -> ConstantResult:
-    """Build a :class:`ConstantResult` with ``value = upper``."""
-    vals = {"lower": float(lower), "upper": float(upper)}
-    vals.update(values or {})
-    return ConstantResult(
-        check=check, outcome=outcome, rigor=weakest(lower_rigor, upper_rigor), message=message,
-        values=vals, witness=witness, theorem=theorem, value=float(upper), lower=float(lower),
-        upper=float(upper), lower_rigor=lower_rigor, upper_rigor=upper_rigor, method=method)

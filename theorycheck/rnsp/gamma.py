@@ -1,779 +1,485 @@
-"""The smallest ``γ`` of the robust null space property for a given ``ρ``.
+"""The smallest ``γ`` of the robust null space property for a given ``ρ``, and violations of a claimed pair.
 
-For a support ``Ω`` and thresholds ``τ_j = ρω_j/√ξ`` (``ω = 1``, ``ξ = s``
-without weights) the rNSP inequality
-``‖v_Ω‖₂ ≤ Σ_{j∉Ω} τ_j|v_j| + γ‖Av‖₂`` holds for all ``v`` iff ``γ ≥ γ_Ω``, where
-``γ_Ω = sup_v R_Ω(v)``, ``R_Ω(v) = (‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|)/‖Av‖₂``, and by
-conic duality (THEORY.md §2)
+:func:`rnsp_gamma` encloses ``γ(ρ) = max_Ω γ_Ω(ρ)`` (plain, weighted, in levels):
+``"exact"`` enumerates every admissible support with the ε-net certificate of
+:mod:`theorycheck.rnsp._cone` (proven upper bound) and an ascent (proven lower
+bound); ``"bounds"`` searches for a large ratio (lower bound) and takes the upper
+bound from a certified ``δ_2s`` (Foucart–Rauhut Thm 6.13, plain rNSP only).
+:func:`search_rnsp_violation` looks for a vector that disproves a claimed
+``(ρ, γ)``. Both results are re-derived from their witnesses by the verifiers at
+the end of this module.
 
-    γ_Ω = max_{‖u‖₂ ≤ 1} g_Ω(u),   g_Ω(u) = min{‖w‖₂ : A_Ω^* w = u, |(A^*w)_j| ≤ τ_j (j ∉ Ω)}.
-
-``γ = max_Ω γ_Ω`` over the supports of size ``s`` (in levels: the
-``(s, M)``-sparse supports); smaller supports are dominated.
-
-* Lower bounds: every solve of the cone program for ``g_Ω(u)`` returns a
-  dual vector ``v`` with ``R_Ω(v) ≥ g_Ω(u)`` for a unit ``u``; ascent
-  iterates ``u ← v_Ω/‖v_Ω‖``. The best ``R_Ω(v)`` is re-evaluated in ball
-  arithmetic: proven.
-* Upper bounds (ε-net): let ``u_k`` be unit vectors that, with their
-  symmetric images (``±u_k`` real; ``e^{iθ}u_k`` complex), cover the unit
-  sphere with ``⟨u, d⟩ ≥ c₀`` for the nearest ``u`` to any unit ``d``. Solve
-  the programs at ``t_k = u_k/c₀`` (a polytope containing the ball) with
-  thresholds ``(1 − 10⁻⁷)τ``; with ``p_k = A_Ω^* w_k``,
-  ``η ≥ max‖p_k − t_k‖``, ``r = max_{k,j∉Ω} |(A^*w_k)_j|/τ_j`` and
-  ``G = max‖w_k‖``, every ``v`` satisfies
-  ``(1 − η)‖v_Ω‖ ≤ max_k |⟨p_k, v_Ω⟩| ≤ G‖Av‖ + r Σ_{j∉Ω} τ_j|v_j|``, so
-  ``γ_Ω ≤ G/(1 − η)`` once ``r ≤ 1 − η``. The nets: ``s = 1``: ``u = 1``
-  (``c₀ = 1``, exact up to the solver); real ``s = 2``: a regular polygon
-  (``c₀ = cos(π/2n)``); otherwise the normalised grid of spacing ``h`` on
-  the faces of the cube in ``R^d`` (``d = s`` real, ``2s`` complex) with
-  ``c₀ = sqrt(1 − (d−1)h²/4)``. ``η``, ``r`` and ``G`` are evaluated with
-  a-priori rounding bounds and the exact targets' enclosures: proven.
-* ``γ = ∞`` (the stable NSP with ``ρ`` fails) when a program is infeasible:
-  its Farkas ray is a kernel vector with ``‖v_Ω‖₂ > Σ τ_j|v_j|``, re-proven on
-  an exact kernel vector in ball arithmetic.
-
-Theorem: THEORY.md §2 (rNSP; smallest γ for a given ρ; rNSP in levels).
-Rigor: proven lower and upper bounds (ball arithmetic / outward-rounded a-priori bounds).
+Theorem: THEORY.md §2 (rNSP; smallest γ for a given ρ; rNSP in levels; Foucart–Rauhut Thm 6.13).
+Rigor: proven lower and upper bounds (ball arithmetic / outward-rounded a-priori bounds);
+certified-float64 when a sparsifier ``W`` is given; a search that finds nothing is numerical.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import math
-import time
 from typing import Any, Callable
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.exact import ball_lower
+from theorycheck.numerics.parallel import resolve_executor
 from theorycheck.numerics.precision import precision
+from theorycheck.numerics.validation import bool_arg, refuse_size
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
 from theorycheck.rnsp._common import (
+    MAX_SEED,
     WITNESS_BITS,
-    ball_down, ball_mids, balls, call_back, exact_kernel_balls, gam, matvec_balls, norm2_ball, progress_bar, up, down,
+    callback_arg,
+    count_arg,
+    method_arg,
+    positive_arg,
+    refuse_message,
+    seed_value,
+    w_bool,
+    w_choice,
+    w_float,
+    w_indices,
+    w_int,
+    w_matrix,
+    w_vector,
 )
+from theorycheck.rnsp._cone import Net, estimate_seconds, gamma_enumerate, make_net, search
+from theorycheck.rnsp._results import (
+    VERIFY_MAX_CONE_PROGRAMS,
+    ConstantResult,
+    Refused,
+    big,
+    consistent,
+    count_value,
+    finish,
+    make_result,
+    verify_with,
+)
+from theorycheck.rnsp._spec import (
+    MAX_CONE_PROGRAMS,
+    Spec,
+    certify_lower,
+    cone_size_guard,
+    kernel_violation_assemble,
+    ratio_ball,
+    spec_data,
+    spec_from_witness,
+    spec_of,
+)
+from theorycheck.rnsp.recovery import RIP_THRESHOLD, rnsp_from_rip
+from theorycheck.rnsp.rip import MAX_GRAM_N, frobenius_upper, gershgorin_upper, gram_and_error, gram_scale_guard
 
-#: relative tightening of the thresholds in the programs behind the upper bound
-SLACK = 1e-7
-#: most ε-net points per support
-MAX_NET = 20000
-
-
-# --------------------------------------------------------------------------------------
-# problem specification (thresholds, supports)
-# --------------------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Spec:
-    """Matrix, thresholds ``τ_j = ρω_j/√ξ`` and support structure of one rNSP question."""
-
-    B: np.ndarray                            # the matrix rescaled by a power of two: A = B·2^exp
-    rho: float
-    omega: np.ndarray
-    s: int                                   # support size
-    levels: list[tuple[int, int]] | None
-    s_levels: list[int] | None
-    xi_terms: list[tuple[float, int]]        # ξ = Σ w² · count, exactly
-    exp: int = 0                             # γ(A) = γ(B)·2^{−exp}
-    structure: str = "plain"                 # "plain", "weighted" or "levels"
-
-    def original(self) -> np.ndarray:
-        """The user's matrix ``A = B·2^exp`` (exact: the rescaling was checked to be exact)."""
-        if self.exp == 0:
-            return self.B
-        if self.cplx:
-            return np.ldexp(self.B.real, self.exp) + 1j * np.ldexp(self.B.imag, self.exp)
-        return np.ldexp(self.B, self.exp)
-
-    @property
-    def cplx(self) -> bool:
-        return bool(np.iscomplexobj(self.B))
-
-    @property
-    def N(self) -> int:
-        return self.B.shape[1]
-
-    def xi_ball(self) -> Any:
-        import flint
-
-        total = flint.arb(0)
-        for w, c in self.xi_terms:
-            total += flint.arb(w) ** 2 * c
-        return total
-
-    @property
-    def xi(self) -> float:
-        return float(sum(w * w * c for w, c in self.xi_terms))
-
-    @property
-    def tau(self) -> np.ndarray:
-        return self.rho * self.omega / math.sqrt(self.xi)
-
-    def tau_balls(self) -> list[Any]:
-        import flint
-
-        sx = self.xi_ball().sqrt()
-        r = flint.arb(self.rho)
-        return [r * flint.arb(float(w)) / sx for w in self.omega]
-
-    def tau_lower(self) -> np.ndarray:
-        """Floats ≤ the exact thresholds (ξ's float sum and the sqrt/divisions widened by γ_n)."""
-        return down(self.tau * (1.0 - gam(len(self.xi_terms) + 4)))
-
-    def count(self) -> int:
-        if self.levels is None:
-            return math.comb(self.N, self.s)
-        return math.prod(math.comb(b - a, k) for (a, b), k in zip(self.levels, self.s_levels))
-
-    def supports(self):
-        if self.levels is None:
-            for S in itertools.combinations(range(self.N), self.s):
-                yield np.array(S, dtype=np.intp)
-            return
-        per = [list(itertools.combinations(range(a, b), k)) for (a, b), k in zip(self.levels, self.s_levels)]
-        for parts in itertools.product(*per):
-            yield np.array(sorted(itertools.chain.from_iterable(parts)), dtype=np.intp)
-
-    def random_support(self, rng: np.random.Generator) -> np.ndarray:
-        if self.levels is None:
-            return np.sort(rng.choice(self.N, self.s, replace=False))
-        parts = [a + rng.choice(b - a, k, replace=False) for (a, b), k in zip(self.levels, self.s_levels)]
-        return np.sort(np.concatenate(parts)).astype(np.intp)
-
-    def check_support(self, S: Any, what: str = "support") -> np.ndarray:
-        """``S`` as an admissible support (distinct indices in range; ``|Ω| ≤ s``, or ``≤ s_k`` per level).
-
-        The rNSP inequality is only required for admissible ``Ω``: a "violation"
-        on any other set proves nothing, so witnesses are checked here.
-        """
-        from theorycheck.rnsp._common import distinct_support
-
-        idx = distinct_support(S, self.N)
-        if self.levels is None:
-            if idx.size > self.s:
-                raise InvalidArgument(f"{what} {idx.tolist()} has {idx.size} indices, more than s = {self.s}")
-        else:
-            for k, ((a, b), sk) in enumerate(zip(self.levels, self.s_levels)):
-                c = int(np.sum((idx >= a) & (idx < b)))
-                if c > sk:
-                    raise InvalidArgument(f"{what} {idx.tolist()} has {c} indices in level {k}, more than "
-                                          f"s_{k} = {sk}")
-        return idx
-
-    @precision(prec=WITNESS_BITS)
-    def to_original(self, x: float, up_: bool) -> float:
-        """A bound of ``γ`` for ``B`` turned into one for ``A = B·2^exp`` (rounded outward)."""
-        import flint
-
-        from theorycheck.rnsp._common import ball_up
-
-        if self.exp == 0 or not math.isfinite(x):
-            return x
-        b = flint.arb(x) * flint.arb(2) ** (-self.exp)
-        return ball_up(b) if up_ else ball_down(b)
-
-    def best_support(self, v: np.ndarray) -> np.ndarray:
-        """A support maximising ``‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|`` among a few natural candidates."""
-        a = np.abs(v)
-        tau = self.tau
-        keys = [a, tau * a, a * (a + tau)]
-        best, best_val = None, -np.inf
-        for key in keys:
-            if self.levels is None:
-                S = np.sort(np.argsort(-key, kind="stable")[: self.s])
-            else:
-                S = np.sort(np.concatenate([a_ + np.argsort(-key[a_:b_], kind="stable")[:k]
-                                            for (a_, b_), k in zip(self.levels, self.s_levels)]))
-            val = _numerator(v, S, tau)
-            if val > best_val:
-                best, best_val = S, val
-        return best.astype(np.intp)
-
-
-def unscale(x: float, exp: int) -> float:
-    """Float ``x·2^{−exp}`` (a ratio of the rescaled matrix in the units of ``A``; ``inf`` on overflow)."""
-    with np.errstate(over="ignore", under="ignore"):
-        return float(np.ldexp(x, -exp))
-
-
-def _numerator(v: np.ndarray, S: np.ndarray, tau: np.ndarray) -> float:
-    mask = np.ones(v.size, bool)
-    mask[S] = False
-    return float(np.linalg.norm(v[S]) - np.sum(tau[mask] * np.abs(v[mask])))
-
-
-def ratio_float(B: np.ndarray, v: np.ndarray, S: np.ndarray, tau: np.ndarray) -> float:
-    """Float ``R_Ω(v)`` (``inf`` when ``Av = 0`` and the numerator is positive)."""
-    num = _numerator(v, S, tau)
-    den = float(np.linalg.norm(B @ v))
-    if den == 0:
-        return math.inf if num > 0 else -math.inf
-    return num / den
+__all__ = ["rnsp_gamma", "search_rnsp_violation"]
 
 
 @precision(prec=WITNESS_BITS)
-def ratio_ball(spec: Spec, v: np.ndarray, S: np.ndarray, gamma: float | None = None) -> Any:
-    """Ball of ``R_Ω(v)`` or, with ``gamma``, of ``‖v_Ω‖₂ − Σ τ_j|v_j| − γ‖Av‖₂`` for the *original* ``A``.
+def rnsp_gamma(A: Any, s: Any, rho: float, *, W: Any = None, weights: Any = None, levels: Any = None,
+               method: str = "auto", tol: float = 0.02, ascent: int = 10, executor: Any = None,
+               progress: bool = True, callback: Callable[[Any], Any] | None = None,
+               max_seconds: float = 600.0, restarts: int = 40, seed: int = 0) -> ConstantResult:
+    """The smallest ``γ`` such that ``A`` (or ``A W^*``) has the rNSP of order ``s`` with ``ρ``.
 
-    ``S`` must be an admissible support (:meth:`Spec.check_support`).
+    The inequality is ``‖v_Ω‖₂ ≤ ρ‖v_{Ω^c}‖_{1,ω}/√ξ + γ‖Av‖₂`` for every
+    admissible ``Ω``: plain (``ω = 1``, ``ξ = s``, ``|Ω| ≤ s``); weighted
+    (``ξ = max_{|Ω|=s} Σ_{i∈Ω} ω_i²``); in levels (``s`` the local sparsities,
+    weights constant per level, ``ξ = Σ_k ω_k² s_k``, ``Ω`` ``(s, M)``-sparse).
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator, shape (m, N)
+        Real or complex matrix.
+    s : int or sequence of int
+        Order (or local sparsities with ``levels``).
+    rho : float
+        ``0 < ρ < 1``.
+    W : LinearOperator or array, optional
+        Unitary sparsifier: the rNSP of ``A W^{-1} = A W^*``.
+    weights : array_like, optional
+        Positive weights (per column, or per level with ``levels``).
+    levels : sequence of (start, stop), optional
+        Contiguous levels partitioning ``range(N)``.
+    method : {"auto", "exact", "bounds"}
+        ``"exact"``: every admissible support, ε-net upper bound and ascent
+        lower bound per support (refused with the count and an estimate when
+        over ``max_seconds``); ``"bounds"``: ascent search with ``restarts``
+        random restarts for the lower bound, and the RIP route
+        (:func:`rnsp_from_rip` with a certified ``δ_{2s}`` upper bound) for the
+        upper bound (plain rNSP only; otherwise ``inf``); ``"auto"``: exact when
+        estimated under ``min(max_seconds, 120)`` seconds.
+    tol : float
+        Relative looseness of the ε-net (the upper bound evaluates the programs
+        at radius ``1/c₀ ≤ 1 + tol``); ``s = 1`` is exact whatever ``tol``.
+    ascent : int
+        Ascent iterations per support.
+    executor, progress, callback
+        Runs batches of supports (None: serial; ``"processes"``: a local process
+        pool; or any object with ``submit``, e.g. a Dask client; the result does
+        not depend on it), tqdm bar, ``callback({"gamma_lower", "support", "v"})``.
+    max_seconds : float
+        Refusal threshold of ``"exact"``.
+    restarts, seed : int
+        Random restarts and seed of the ``"bounds"`` search.
+
+    Returns
+    -------
+    ConstantResult
+        ``value = upper`` (``inf`` when no certificate was found); ``outcome``
+        holds when ``upper < ∞``, violated when the stable NSP with ``ρ`` fails
+        (``lower = upper = inf``, witness an exact kernel vector), else
+        inconclusive; ``witness`` the vector ``v`` and support ``Ω`` of ``lower``.
+
+    Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ) by conic duality; rNSP in levels).
+    Rigor: proven (lower: ``R_Ω(v)`` in ball arithmetic; upper: ε-net certificate
+    with outward-rounded a-priori bounds; ``inf``: exact kernel vector);
+    certified-float64 when ``W`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = rnsp_gamma(np.eye(3), 1, 0.5, progress=False)   # A = I: γ = 1 exactly
+    >>> r.lower <= 1.0 <= r.upper < 1.0 + 1e-6
+    True
     """
-    import flint
+    method_arg(method, ("auto", "exact", "bounds"))
+    progress = bool_arg(progress, "progress")
+    callback = callback_arg(callback)
+    seed = seed_value(seed)
+    ascent = count_arg(ascent, "ascent", 0, 1000)
+    restarts = count_arg(restarts, "restarts", 1, MAX_CONE_PROGRAMS // 2)
+    max_seconds = positive_arg(max_seconds, "max_seconds")
+    tol = positive_arg(tol, "tol")
+    with resolve_executor(executor) as ex:
+        spec, used_W, B = spec_of(A, s, rho, W, weights, levels)
+        cone_size_guard(spec)
+        net = _choose_net(spec, method, tol, ascent, max_seconds)
+        if net is not None:
+            res = _gamma_exact(spec, net, tol, ascent, executor=ex, progress=progress, callback=callback)
+        else:
+            res = _gamma_bounds(spec, restarts=restarts, seed=seed, ascent=ascent, progress=progress,
+                                callback=callback)
+    return finish(res, B, used_W, **spec_data(spec))
 
-    S = spec.check_support(S)
-    vb = balls(v)
-    taus = spec.tau_balls()
-    inS = set(int(i) for i in S)
-    num = norm2_ball([vb[i] for i in S])
-    for j in range(len(vb)):
-        if j not in inS:
-            num -= taus[j] * abs(vb[j])
-    Av = norm2_ball(matvec_balls(spec.B, vb)) * flint.arb(2) ** spec.exp   # ‖A v‖ with A = B·2^exp
-    if gamma is not None:
-        return num - flint.arb(gamma) * Av
-    return num / Av
 
-
-@precision(prec=WITNESS_BITS)
-def kernel_violation_ball(spec: Spec, v: np.ndarray, S: np.ndarray, basic: np.ndarray | None = None
-                          ) -> tuple[Any, Any, np.ndarray] | None:
-    """``(ball of ‖ẑ_Ω‖₂ − Σ τ_j|ẑ_j|, balls of ẑ, basic columns)`` for an exact kernel vector ``ẑ`` near ``v``."""
-    S = spec.check_support(S)
-    ek = exact_kernel_balls(spec.B, v, basic)
-    if ek is None:
+def _choose_net(spec: Spec, method: str, tol: float, ascent: int, max_seconds: float) -> Net | None:
+    """The ε-net of ``"exact"`` (``"auto"``: when estimated under ``min(max_seconds, 120)`` s), None for bounds."""
+    if method == "bounds":
         return None
-    zb, basic_cols = ek
-    taus = spec.tau_balls()
-    inS = set(int(i) for i in S)
-    num = norm2_ball([zb[i] for i in S])
-    for j in range(len(zb)):
-        if j not in inS:
-            num -= taus[j] * abs(zb[j])
-    return num, zb, basic_cols
-
-
-# --------------------------------------------------------------------------------------
-# ε-nets of the unit sphere modulo the symmetry group
-# --------------------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Net:
-    """Targets ``t_k ≈ u_k/c₀`` (floats) with a proven bound ``delta_t ≥ max‖t̃_k − t_k‖``."""
-
-    T: np.ndarray
-    delta_t: float
-    c0: float
-    kind: str
-
-    @property
-    def size(self) -> int:
-        return self.T.shape[0]
-
-
-@precision(prec=WITNESS_BITS)
-def make_net(s: int, cplx: bool, tol: float) -> Net:
-    """The ε-net for supports of size ``s`` whose bound is within a factor ``1 + tol`` (see module doc)."""
-    import flint
-
-    if s == 1:
-        T = np.ones((1, 1), dtype=complex if cplx else float)
-        return Net(T, 0.0, 1.0, "point")
-    if not cplx and s == 2:
-        # smallest n with 1/cos(π/2n) − 1 ≤ tol, found in closed form (a loop would never end for tiny tol)
-        c_need = 1.0 / (1.0 + tol)
-        n_est = math.pi / (2.0 * math.acos(c_need)) if c_need < 1.0 else math.inf
-        if not n_est <= 2 * MAX_NET:
-            raise InvalidArgument(
-                f"the ε-net for s = 2 with tol = {tol:g} needs about {n_est:.3g} cone programs per support "
-                f"(more than {MAX_NET:,}); raise tol, or use method='bounds'")
-        n = max(2, int(n_est) - 2)
-        while 1.0 / math.cos(math.pi / (2 * n)) - 1.0 > tol:
-            n += 1
-        if n > MAX_NET:
-            raise InvalidArgument(
-                f"the ε-net for s = 2 with tol = {tol:g} needs {n:,} cone programs per support (more than "
-                f"{MAX_NET:,}); raise tol, or use method='bounds'")
-        c0 = flint.arb(flint.fmpq(1, 2 * n)).cos_pi()
-        rows, dt = [], 0.0
-        for k in range(n):
-            u = [flint.arb(flint.fmpq(k, n)).cos_pi() / c0, flint.arb(flint.fmpq(k, n)).sin_pi() / c0]
-            tf = [float(x.mid()) for x in u]
-            dt = max(dt, float(norm2_ball([u[0] - tf[0], u[1] - tf[1]]).upper()))
-            rows.append(tf)
-        return Net(np.array(rows), float(np.nextafter(dt, np.inf)),
-                   float(c0.mid()), f"polygon({2 * n})")
-    d = 2 * s if cplx else s
-    # smallest n with 1 − (d−1)/n² > 0 and 1/sqrt(1 − (d−1)/n²) − 1 ≤ tol, from the closed form
-    c2_need = 1.0 / (1.0 + tol) ** 2
-    n_est = math.sqrt((d - 1) / (1.0 - c2_need)) if c2_need < 1.0 else math.inf
-    too_many = lambda n_: ((n_ + 1) ** d - (n_ - 1) ** d) // (4 if cplx else 2) > MAX_NET  # noqa: E731
-    if not n_est < 2 ** 40 or too_many(max(1, int(n_est) - 1)):
-        raise InvalidArgument(
-            f"the ε-net for s = {s}{' (complex)' if cplx else ''} with tol = {tol:g} needs more than "
-            f"{MAX_NET:,} cone programs per support; raise tol, or use method='bounds'")
-    n = max(1, int(n_est) - 2)
-    while True:
-        h2 = (2.0 / n) ** 2
-        c0f = math.sqrt(max(1.0 - (d - 1) * h2 / 4.0, 1e-300))
-        if 1.0 - (d - 1) * h2 / 4.0 > 0 and 1.0 / c0f - 1.0 <= tol:
-            break
-        n += 1
-    total = (n + 1) ** d - (n - 1) ** d
-    if total // (4 if cplx else 2) > MAX_NET:
-        raise InvalidArgument(
-            f"the ε-net for s = {s}{' (complex)' if cplx else ''} with tol = {tol:g} needs about "
-            f"{total // (4 if cplx else 2):,} cone programs per support (more than {MAX_NET:,}); "
-            "raise tol, or use method='bounds'")
-    # c0 = sqrt(1 − (d−1)h²/4) exactly, h = 2/n
-    c0 = (1 - flint.arb(flint.fmpq(d - 1, n * n))).sqrt()
-    pts = []
-    for k in itertools.product(range(n + 1), repeat=d):
-        if not any(x == 0 or x == n for x in k):
-            continue
-        if cplx:
-            orbit = [k]
-            cur = k
-            for _ in range(3):  # multiplication by i: (x, y) -> (−y, x)
-                x, y = cur[:s], cur[s:]
-                cur = tuple(n - yy for yy in y) + tuple(x)
-                orbit.append(cur)
-            if k != max(orbit):
-                continue
-        else:
-            if k <= tuple(n - x for x in k):
-                continue
-        pts.append(k)
-    rows, dt = [], 0.0
-    for k in pts:
-        g = [flint.arb(flint.fmpq(2 * x - n, n)) for x in k]
-        ng = norm2_ball(g)
-        t = [gi / (ng * c0) for gi in g]
-        tf = np.array([float(x.mid()) for x in t])
-        err = norm2_ball([ti - fi for ti, fi in zip(t, tf)])
-        dt = max(dt, float(err.upper()))
-        rows.append(tf[:s] + 1j * tf[s:] if cplx else tf)
-    return Net(np.array(rows), float(np.nextafter(dt, np.inf)), float(c0.mid()), f"cube-grid(n={n}, d={d})")
-
-
-# --------------------------------------------------------------------------------------
-# the cone program g_Ω(t)
-# --------------------------------------------------------------------------------------
-
-class GammaProgram:
-    """``min ½‖w‖² s.t. A_Ω^* w = t, |(A^*w)_j| ≤ τ_j (j ∉ Ω)`` with clarabel (data updated per target)."""
-
-    def __init__(self, B: np.ndarray, S: np.ndarray, tau: np.ndarray) -> None:
-        import clarabel
-        import scipy.sparse as sp
-
-        self.B, self.S = B, np.asarray(S)
-        m, N = B.shape
-        self.cplx = bool(np.iscomplexobj(B))
-        mask = np.ones(N, bool)
-        mask[self.S] = False
-        self.Sc = np.nonzero(mask)[0]
-        s, nc = self.S.size, self.Sc.size
-        BS, BC = B[:, self.S], B[:, self.Sc]
-        if self.cplx:
-            br, bi = BS.real, BS.imag
-            eq = np.vstack([np.hstack([br.T, bi.T]), np.hstack([-bi.T, br.T])])  # Re rows then Im rows
-            cr, ci = BC.real, BC.imag
-            soc = np.zeros((3 * nc, 2 * m))
-            soc[1::3] = np.hstack([cr.T, ci.T])
-            soc[2::3] = np.hstack([-ci.T, cr.T])
-            self.Ac = sp.csc_matrix(np.vstack([eq, soc]))
-            self.cones = [clarabel.ZeroConeT(2 * s)] + [clarabel.SecondOrderConeT(3)] * nc
-            self.nvar = 2 * m
-            self.b_tail = np.zeros(3 * nc)
-            self.b_tail[0::3] = tau[self.Sc]
-        else:
-            self.Ac = sp.csc_matrix(np.vstack([BS.T, BC.T, -BC.T]))
-            self.cones = [clarabel.ZeroConeT(s), clarabel.NonnegativeConeT(2 * nc)]
-            self.nvar = m
-            self.b_tail = np.r_[tau[self.Sc], tau[self.Sc]]
-        self.P = sp.identity(self.nvar, format="csc")
-        self.q = np.zeros(self.nvar)
-        self.settings = clarabel.DefaultSettings()
-        self.settings.verbose = False
-        self.solver = None
-        self.pinv = np.linalg.pinv(BS.conj().T) if s else np.zeros((m, 0))
-        self.BS = BS
-
-    def _b(self, t: np.ndarray) -> np.ndarray:
-        head = np.r_[t.real, t.imag] if self.cplx else np.asarray(t, float)
-        return np.r_[head, self.b_tail]
-
-    def solve(self, t: np.ndarray) -> tuple[str, np.ndarray | None, np.ndarray]:
-        """``(status, w, v)``: status ``"ok"`` (``w`` optimal, ``v`` the dual vector) or
-        ``"infeasible"`` (``w`` None, ``v`` the Farkas ray, approximately in ``ker A``) or ``"failed"``."""
-        import clarabel
-
-        b = self._b(t)
-        if self.solver is None:
-            self.solver = clarabel.DefaultSolver(self.P, self.q, self.Ac, b, self.cones, self.settings)
-        else:
-            self.solver.update(b=b)
-        sol = self.solver.solve()
-        status = str(sol.status)
-        z = np.asarray(sol.z)
-        v = self._dual_vector(z)
-        if status in ("Solved", "AlmostSolved"):
-            x = np.asarray(sol.x)
-            w = x[: self.nvar // 2] + 1j * x[self.nvar // 2:] if self.cplx else x.copy()
-            # sharpen A_Ω^* w = t (least-norm correction; the thresholds keep their 1e-7 slack)
-            w = w + self.pinv @ (t - self.BS.conj().T @ w)
-            return "ok", w, v
-        if status in ("PrimalInfeasible", "AlmostPrimalInfeasible"):
-            return "infeasible", None, v
-        return "failed", None, v
-
-    def _dual_vector(self, z: np.ndarray) -> np.ndarray:
-        N = self.B.shape[1]
-        s, nc = self.S.size, self.Sc.size
-        nu = np.zeros(N, dtype=complex if self.cplx else float)
-        if self.cplx:
-            nu[self.S] = z[:s] + 1j * z[s:2 * s]
-            soc = z[2 * s:]
-            nu[self.Sc] = soc[1::3] + 1j * soc[2::3]
-        else:
-            nu[self.S] = z[:s]
-            nu[self.Sc] = z[s:s + nc] - z[s + nc:]
-        return -nu  # KKT: w = −A_c^T z = A(−ν)
-
-
-def net_certificate(B: np.ndarray, S: np.ndarray, W: np.ndarray, net: Net, tau_lo: np.ndarray
-                    ) -> tuple[float, dict[str, float]]:
-    """Proven upper bound ``G/(1 − η)`` of ``γ_Ω`` from the net solutions (``inf`` if the test fails)."""
-    m = B.shape[0]
-    cplx = bool(np.iscomplexobj(B) or np.iscomplexobj(W))
-    mask = np.ones(B.shape[1], bool)
-    mask[S] = False
-    BS, BC = B[:, S], B[:, mask]
-    aW = np.abs(W)
-    P = W @ np.conj(BS)
-    eP = gam(m, cplx) * (aW @ np.abs(BS)) * (1 + gam(m))
-    diff = np.abs(P - net.T) + eP
-    eta = float(up(np.max(np.sqrt(np.sum(diff ** 2, axis=1))) * (1 + gam(S.size + 2)) + net.delta_t, 1.0))
-    Q = W @ np.conj(BC)
-    eQ = gam(m, cplx) * (aW @ np.abs(BC)) * (1 + gam(m))
-    r = float(up(np.max((np.abs(Q) + eQ) / tau_lo[mask]), 1.0)) if BC.shape[1] else 0.0
-    G = float(up(np.max(np.sqrt(np.sum(aW ** 2, axis=1))) * (1 + gam(2 * m + 2)), 1.0))
-    info = {"eta": eta, "r": r, "G": G}
-    if not eta < 1.0:
-        return math.inf, info
-    one_minus = float(down(1.0 - eta, 1.0))
-    if float(up(r / one_minus, 1.0)) > 1.0:
-        return math.inf, info
-    return float(up(G / one_minus, 1.0)), info
-
-
-def support_run(B: np.ndarray, S: np.ndarray, tau: np.ndarray, tau_lo: np.ndarray, net: Net,
-                ascent: int) -> dict[str, Any]:
-    """Net solves, ascent and the certificate for one support (top level: picklable for executors)."""
-    prog = GammaProgram(B, S, tau * (1 - SLACK))
-    Ws, best_R, best_v = [], -math.inf, None
-    ray, failed = None, None
-    for t in net.T:
-        st, w, v = prog.solve(t)
-        if st == "ok":
-            Ws.append(w)
-            R = ratio_float(B, v, S, tau)
-            if R > best_R:
-                best_R, best_v = R, v
-        elif st == "infeasible":
-            failed = "a target of the ε-net is infeasible"
-            # is the unit target itself infeasible? then the Farkas ray is an NSP violation candidate
-            st2, _, v2 = prog.solve(t / np.linalg.norm(t))
-            if st2 == "infeasible":
-                ray = v2
-            break
-        else:
-            failed = f"the cone solver failed ({st})"
-            break
-    if best_v is not None and ray is None:
-        v = best_v
-        for _ in range(ascent):
-            nv = np.linalg.norm(v[S])
-            if nv == 0:
-                break
-            st, w, v = prog.solve(v[S] / nv)
-            if st == "infeasible":
-                ray = v
-                break
-            if st != "ok":
-                break
-            R = ratio_float(B, v, S, tau)
-            if R <= best_R * (1 + 1e-12):
-                break
-            best_R, best_v = R, v
-    upper, info = math.inf, {}
-    if failed is None and Ws:
-        upper, info = net_certificate(B, S, np.array(Ws), net, tau_lo)
-        if not math.isfinite(upper):
-            failed = f"net certificate failed (η = {info['eta']:.3g}, r = {info['r']:.9g})"
-    return {"support": S, "lower": best_R, "v": best_v, "upper": upper, "ray": ray, "failed": failed,
-            "info": info}
-
-
-# --------------------------------------------------------------------------------------
-# drivers
-# --------------------------------------------------------------------------------------
-
-def estimate_seconds(spec: Spec, net: Net, ascent: int) -> tuple[float, float]:
-    """Estimated seconds for all supports and per support (one pilot support; ``inf`` on overflow)."""
-    S = next(iter(spec.supports()))
-    t0 = time.perf_counter()
-    support_run(spec.B, S, spec.tau, spec.tau_lower(), net, ascent)
-    per = max(time.perf_counter() - t0, 1e-9)
-    try:
-        return per * float(spec.count()), per
-    except OverflowError:
-        return math.inf, per
-
-
-def _batches(it, size: int):
-    batch = []
-    for S in it:
-        batch.append(S)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _run_batch(B, batch, tau, tau_lo, net, ascent):
-    return [support_run(B, S, tau, tau_lo, net, ascent) for S in batch]
-
-
-def gamma_enumerate(spec: Spec, net: Net, *, ascent: int, executor: Any, progress: bool,
-                    callback: Callable | None) -> dict[str, Any]:
-    """All supports: best lower witness, max certified upper, NSP-violation candidates."""
-    tau, tau_lo = spec.tau, spec.tau_lower()
-    bar = progress_bar(spec.count(), progress, "rNSP γ: supports")
-    best = {"lower": -math.inf, "v": None, "support": None}
-    upper, failures, violation = 0.0, [], None
-
-    def absorb(res_list):
-        nonlocal upper, violation
-        for res in res_list:
-            if res["v"] is not None and res["lower"] > best["lower"]:
-                best.update(lower=res["lower"], v=res["v"], support=res["support"])
-                call_back(callback, {"gamma_lower": unscale(res["lower"], spec.exp), "support": res["support"],
-                                     "v": res["v"]})
-            upper = max(upper, res["upper"])
-            if res["failed"]:
-                failures.append((res["support"], res["failed"]))
-            if res["ray"] is not None and violation is None:
-                proof = prove_kernel_violation(spec, res["ray"], res["support"])
-                if proof is not None:
-                    violation = proof
-            if bar is not None:
-                bar.update(1)
-
-    try:
-        batches = _batches(spec.supports(), 16)
-        if executor is None:
-            for batch in batches:
-                absorb(_run_batch(spec.B, batch, tau, tau_lo, net, ascent))
-                if violation is not None:
-                    break
-        else:
-            futures = [executor.submit(_run_batch, spec.B, batch, tau, tau_lo, net, ascent) for batch in batches]
-            for fut in futures:
-                if violation is not None:
-                    fut.cancel()
-                    continue
-                absorb(fut.result())
-    finally:
-        if bar is not None:
-            bar.close()
-    return {"best": best, "upper": upper, "failures": failures, "violation": violation}
-
-
-@precision(prec=WITNESS_BITS)
-def prove_kernel_violation(spec: Spec, v: np.ndarray, S: np.ndarray) -> dict[str, Any] | None:
-    """Proof that the stable NSP with ``ρ`` fails: an exact kernel vector with ``‖v_Ω‖₂ > Σ τ_j|v_j|``.
-
-    Returns ``{"v", "v_solver", "support", "basic_columns", "margin"}``: ``v`` the
-    exact kernel vector rounded to float64, ``v_solver`` the solver's vector, the
-    support and the basic columns from which :func:`kernel_violation_assemble`
-    re-derives the proof deterministically.
-    """
-    for Om in (np.asarray(S), spec.best_support(v)):
-        out = kernel_violation_assemble(spec, v, Om)
-        if out is None:
-            return None
-        if out["margin"] > 0:
-            return out
+    net = make_net(spec.s, spec.cplx, tol) if method == "exact" else _try_net(spec, tol)
+    est, per_support = estimate_seconds(spec, net, ascent) if net is not None else (math.inf, math.inf)
+    limit = max_seconds if method == "exact" else min(max_seconds, 120.0)
+    if est <= limit:
+        return net
+    if method == "exact" and net is not None:
+        raise InvalidArgument(refuse_message(
+            "γ", spec.count(), 1.0 / max(per_support, 1e-12), max_seconds,
+            f"each support needs {net.size} cone programs; use method='bounds' (ascent lower bound, "
+            "RIP-based upper bound), search_rnsp_violation, or raise tol / max_seconds"))
     return None
 
 
-@precision(prec=WITNESS_BITS)
-def kernel_violation_assemble(spec: Spec, v: np.ndarray, S: np.ndarray, basic: np.ndarray | None = None
-                              ) -> dict[str, Any] | None:
-    """The kernel-vector violation proof from ``(v, Ω, basic columns)``; ``margin`` rounded down (≤ 0: no proof)."""
-    out = kernel_violation_ball(spec, v, S, basic)
-    if out is None:
-        return None
-    margin, zb, basic_cols = out
-    m = ball_down(margin) if margin.is_finite() else -math.inf
-    return {"v": ball_mids(zb), "v_solver": np.asarray(v), "support": spec.check_support(S),
-            "basic_columns": np.asarray(basic_cols, np.int64), "margin": m if margin > 0 else min(m, 0.0)}
-
-
-def search(spec: Spec, *, restarts: int, iters: int, rng: np.random.Generator, gamma: float | None,
-           progress: bool, callback: Callable | None) -> dict[str, Any]:
-    """Ascent with random restarts for a large ``R_Ω(v)`` (and Farkas rays)."""
-    B, tau = spec.B, spec.tau
-    m, N = B.shape
-    kernel = None
-    if m < N <= 4000:  # kernel starts need a full SVD (N × N): skipped for very wide matrices
-        _, _, Vh = np.linalg.svd(B)
-        kernel = Vh[m:].conj().T  # orthonormal basis of (approximately) ker B
-    progs: dict[tuple, GammaProgram] = {}
-
-    def program(S):
-        key = tuple(int(i) for i in S)
-        if key not in progs:
-            if len(progs) > 256:
-                progs.clear()
-            progs[key] = GammaProgram(B, S, tau)
-        return progs[key]
-
-    best = {"lower": -math.inf, "v": None, "support": None}
-    violation = None
-    bar = progress_bar(restarts, progress, "rNSP search")
+def _try_net(spec: Spec, tol: float) -> Net | None:
     try:
-        for r in range(restarts):
-            if kernel is not None and r % 2 == 0:
-                coef = rng.standard_normal(kernel.shape[1])
-                if spec.cplx:
-                    coef = coef + 1j * rng.standard_normal(kernel.shape[1])
-                v = kernel @ coef
-            else:
-                v = rng.standard_normal(N)
-                if spec.cplx:
-                    v = v + 1j * rng.standard_normal(N)
-            S = spec.best_support(v) if r % 3 else spec.random_support(rng)
-            prev = -math.inf
-            for _ in range(iters):
-                nv = np.linalg.norm(v[S])
-                t = v[S] / nv if nv > 0 else np.eye(S.size, dtype=v.dtype)[0]
-                st, _, v_new = program(S).solve(t)
-                if st == "infeasible":
-                    proof = prove_kernel_violation(spec, v_new, S)
-                    if proof is not None:
-                        violation = proof
+        return make_net(spec.s, spec.cplx, tol)
+    except InvalidArgument:
+        return None
+
+
+def _violation_result(spec: Spec, viol: dict[str, Any], method: str) -> ConstantResult:
+    """γ = ∞: the stable NSP with ρ fails (a deterministic function of the proof's ``v``, ``Ω`` and basic columns)."""
+    v, S = viol["v"], viol["support"]
+    msg = (f"the stable NSP with ρ = {spec.rho} fails: an exact kernel vector has "
+           f"‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0 on Ω = {np.asarray(S).tolist()}, so no γ works")
+    return make_result("rnsp_gamma", lower=math.inf, upper=math.inf, lower_rigor=Rigor.PROVEN,
+                       upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=Outcome.VIOLATED,
+                       values={"rho": spec.rho, "s": spec.s, "xi": spec.xi, "margin": viol["margin"]},
+                       witness=Witness("kernel_vector", {"v": np.asarray(v), "v_solver": np.asarray(viol["v_solver"]),
+                                                         "support": np.asarray(S, np.int64),
+                                                         "basic_columns": np.asarray(viol["basic_columns"]),
+                                                         "method": method}),
+                       theorem="THEORY.md §2 (rNSP ⇒ stable NSP: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s on ker A)")
+
+
+def _gamma_assemble(spec: Spec, best: dict[str, Any], upper: float, method: str, params: dict[str, Any],
+                    extra: dict[str, Any], failures: list | None = None) -> ConstantResult:
+    """The γ interval from the best witness vector and a proven upper bound (original units)."""
+    lower, v, S = certify_lower(spec, best)
+    failures = failures or []
+    if math.isfinite(upper):
+        consistent(lower, upper, "γ")
+        outcome = Outcome.HOLDS
+        verdict = f"the rNSP of order {spec.s} holds with ρ = {spec.rho} and γ = {upper:.9g}"
+    else:
+        outcome = Outcome.INCONCLUSIVE
+        why = failures[0][1] if failures else "no upper certificate"
+        verdict = (f"no finite upper bound certified ({why} on {len(failures)} support(s)); "
+                   "refine tol, or the stable NSP with this ρ nearly fails")
+    msg = f"γ(ρ = {spec.rho}) ∈ [{lower:.9g}, {upper:.9g}] ({method}); {verdict}"
+    values = {"rho": spec.rho, "s": spec.s, "xi": spec.xi, **params, **extra}
+    wd: dict[str, Any] = {"method": method, **params}
+    if v is not None:
+        wd.update(v=np.asarray(v), support=np.asarray(S, dtype=np.int64))
+    return make_result("rnsp_gamma", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
+                       upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=outcome, values=values,
+                       witness=Witness("rnsp_vector", wd),
+                       theorem="THEORY.md §2: γ_Ω(ρ) = max_{‖u‖≤1} min{‖w‖ : A_Ω^*w = u, |(A^*w)_j| ≤ τ_j}")
+
+
+def _gamma_exact(spec: Spec, net: Net, tol: float, ascent: int, *, executor: Any, progress: bool,
+                 callback: Callable | None) -> ConstantResult:
+    out = gamma_enumerate(spec, net, ascent=ascent, executor=executor, progress=progress, callback=callback)
+    if out["violation"] is not None:
+        return _violation_result(spec, out["violation"], "exact")
+    failures = out["failures"]
+    upper = spec.to_original(out["upper"], True) if not failures else math.inf
+    return _gamma_assemble(spec, out["best"], upper, "exact", {"tol": tol, "ascent": ascent},
+                           {"net": net.kind, "net_points": net.size, "supports": count_value(spec.count())},
+                           failures)
+
+
+def _rip_route(spec: Spec) -> tuple[float, str]:
+    """Upper bound of γ from a certified ``δ_2s`` (Foucart–Rauhut Thm 6.13), plain rNSP only."""
+    if not (spec.levels is None and np.all(spec.omega == 1.0) and 2 * spec.s <= spec.N <= MAX_GRAM_N):
+        return math.inf, "upper bound: none (weights or levels, or δ_2s too large for the RIP route)"
+    A = spec.original()
+    try:
+        gram_scale_guard(A)
+    except InvalidArgument:
+        return math.inf, "upper bound: none (A is too large for the RIP route)"
+    G, E = gram_and_error(A)
+    d2s = min(gershgorin_upper(G, E, 2 * spec.s), frobenius_upper(A))
+    if not d2s < RIP_THRESHOLD:
+        return math.inf, f"δ_2s ≤ {d2s:.4g} is not below 4/√41: no upper bound from RIP"
+    r_rip, g_rip = rnsp_from_rip(d2s)
+    if r_rip > spec.rho:
+        return math.inf, f"RIP route gives ρ = {r_rip:.4g} > {spec.rho}: no upper bound"
+    return g_rip, f"upper bound from δ_2s ≤ {d2s:.6g} (Gershgorin) via Foucart–Rauhut Thm 6.13"
+
+
+def _gamma_bounds(spec: Spec, *, restarts: int, seed: int, ascent: int, progress: bool,
+                  callback: Callable | None) -> ConstantResult:
+    refuse_size(float(restarts) * max(ascent, 2), MAX_CONE_PROGRAMS, "the γ search (restarts × ascent steps)",
+                "lower restarts or ascent")
+    out = search(spec, restarts=restarts, iters=max(ascent, 2), rng=np.random.default_rng(seed), gamma=None,
+                 progress=progress, callback=callback)
+    if out["violation"] is not None:
+        return _violation_result(spec, out["violation"], "bounds")
+    return _gamma_bounds_assemble(spec, out["best"], restarts=restarts, seed=seed, ascent=ascent)
+
+
+def _gamma_bounds_assemble(spec: Spec, best: dict[str, Any], *, restarts: int, seed: int, ascent: int
+                           ) -> ConstantResult:
+    upper, note = _rip_route(spec)
+    return _gamma_assemble(spec, best, upper, "bounds", {"restarts": restarts, "seed": seed, "ascent": ascent},
+                           {"upper_note": note})
+
+
+# --------------------------------------------------------------------------------------
+# violations of a claimed (ρ, γ)
+# --------------------------------------------------------------------------------------
+
+@precision(prec=WITNESS_BITS)
+def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int = 0, W: Any = None,
+                          weights: Any = None, levels: Any = None, restarts: int = 50, iters: int = 20,
+                          progress: bool = True, callback: Callable[[Any], Any] | None = None) -> CheckResult:
+    """Search for a vector violating the rNSP inequality with ``(ρ, γ)``: a proof the pair is invalid.
+
+    Ascent on ``R_Ω(v) = (‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|)/‖Av‖₂`` through the cone
+    programs of :func:`rnsp_gamma` (alternating the support ``Ω`` and the
+    direction ``u = v_Ω/‖v_Ω‖``), from random kernel and random vectors.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator
+        The matrix.
+    s : int or sequence of int
+        Order (local sparsities with ``levels``).
+    rho, gamma : float
+        The claimed constants (``0 < ρ < 1``, ``γ > 0``).
+    seed : int
+        Seed of the restarts (same seed, same result).
+    W, weights, levels
+        As in :func:`rnsp_gamma`.
+    restarts, iters : int
+        Random restarts and ascent steps per restart.
+    progress, callback
+        tqdm bar; ``callback({"gamma_lower", "support", "v"})`` on improvement.
+
+    Returns
+    -------
+    CheckResult
+        ``violated`` with a proven witness (``witness["v"]``, ``witness["support"]``)
+        when ``‖v_Ω‖₂ > Σ τ_j|v_j| + γ‖Av‖₂`` is proven in ball arithmetic;
+        ``inconclusive`` (numerical) when nothing was found — not a proof that
+        the pair is valid (use :func:`rnsp_gamma` for that).
+
+    Theorem: THEORY.md §2 (rNSP definition).
+    Rigor: proven when a violation is found; numerical otherwise.
+    """
+    progress = bool_arg(progress, "progress")
+    callback = callback_arg(callback)
+    seed = seed_value(seed)
+    restarts = count_arg(restarts, "restarts", 1, MAX_CONE_PROGRAMS)
+    iters = count_arg(iters, "iters", 1, MAX_CONE_PROGRAMS)
+    refuse_size(float(restarts) * iters, MAX_CONE_PROGRAMS, "the rNSP violation search (restarts × iters)",
+                "lower restarts or iters")
+    spec, used_W, B = spec_of(A, s, rho, W, weights, levels)
+    gamma = positive_arg(gamma, "gamma")
+    cone_size_guard(spec)
+    out = search(spec, restarts=restarts, iters=iters, rng=np.random.default_rng(seed), gamma=gamma,
+                 progress=progress, callback=callback)
+    params = {"restarts": restarts, "iters": iters, "seed": seed}
+    if out["violation"] is not None:
+        viol = out["violation"]
+        found = {"kernel": True, "v": viol["v_solver"], "support": viol["support"], "basic": viol["basic_columns"]}
+    else:
+        best = out["best"]
+        found = {"kernel": False, "v": best["v"], "support": best["support"], "basic": None}
+        if best["v"] is not None:
+            for S in (np.asarray(best["support"]), spec.best_support(best["v"])):
+                if ratio_ball(spec, best["v"], S, gamma) > 0:
+                    found["support"] = S
                     break
-                if st != "ok":
-                    break
-                v = v_new
-                S2 = spec.best_support(v)
-                R = max(ratio_float(B, v, S, tau), ratio_float(B, v, S2, tau))
-                Sbest = S if ratio_float(B, v, S, tau) >= ratio_float(B, v, S2, tau) else S2
-                if R > best["lower"]:
-                    best.update(lower=R, v=v, support=Sbest)
-                    call_back(callback, {"gamma_lower": unscale(R, spec.exp), "support": Sbest, "v": v})
-                if R <= prev * (1 + 1e-12):
-                    break
-                prev = R
-                S = S2
-            if bar is not None:
-                bar.update(1)
-            if violation is not None or (gamma is not None
-                                         and unscale(best["lower"], spec.exp) > gamma * (1 + 1e-9)):
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-    return {"best": best, "violation": violation}
+    return finish(_violation_search_assemble(spec, gamma, found, params), B, used_W, **spec_data(spec))
+
+
+_VIOLATION_THEOREM = "THEORY.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
 
 
 @precision(prec=WITNESS_BITS)
-def certify_lower(spec: Spec, best: dict[str, Any]) -> tuple[float, np.ndarray | None, np.ndarray | None]:
-    """Proven lower bound from the best witness (max over its own and its best support)."""
-    v = best.get("v")
-    if v is None:
-        return 0.0, None, None
-    cands = [np.asarray(best["support"]), spec.best_support(v)]
-    lo, Sbest = -math.inf, cands[0]
-    for S in cands:
-        b = ratio_ball(spec, v, S)
-        val = ball_down(b) if b.is_finite() else -math.inf
-        if val > lo:
-            lo, Sbest = val, S
-    return max(lo, 0.0), v, Sbest
+def _violation_search_assemble(spec: Spec, gamma: float, found: dict[str, Any], params: dict[str, Any]
+                               ) -> CheckResult:
+    """The ``rnsp_violation`` result from its witness (deterministic; re-run by ``theorycheck verify``)."""
+    base = {"rho": spec.rho, "s": spec.s, "gamma": gamma, **params}
+    wd: dict[str, Any] = {"gamma": gamma, "kernel": bool(found["kernel"]), **params}
+    if found["kernel"]:
+        return _kernel_violation_result(spec, found, base, wd)
+    v = found["v"]
+    ratio = -math.inf
+    if v is not None:
+        S = spec.admissible_support(found["support"])
+        wd.update(v=np.asarray(v), support=S)
+        rb = ratio_ball(spec, np.asarray(v), S)
+        ratio = float(rb.mid()) if rb.is_finite() else math.inf
+        margin = ratio_ball(spec, np.asarray(v), S, gamma)
+        if margin > 0:
+            lo = ball_lower(margin)
+            return CheckResult(
+                check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=Rigor.PROVEN,
+                message=(f"‖v_Ω‖₂ − ρ‖v_Ω^c‖₁/√ξ − γ‖Av‖₂ ≥ {lo:.6g} > 0 on Ω = {S.tolist()}: "
+                         f"(ρ, γ) = ({spec.rho}, {gamma}) is not a valid rNSP pair"),
+                values={**base, "margin": lo, "ratio": ratio, "kernel": False},
+                witness=Witness("rnsp_violation", wd), theorem=_VIOLATION_THEOREM)
+    return CheckResult(
+        check="rnsp_violation", outcome=Outcome.INCONCLUSIVE, rigor=Rigor.NUMERICAL,
+        message=(f"no violation found in {params['restarts']} restarts (largest ratio R_Ω(v) = {ratio:.6g} ≤ "
+                 f"γ = {gamma}); this is not a proof of the rNSP"),
+        values={**base, "ratio": ratio, "kernel": False}, witness=Witness("rnsp_violation", wd),
+        theorem=_VIOLATION_THEOREM)
 
 
-def _check_weight_range(w: np.ndarray) -> None:
-    if np.any(w < 2.0 ** -200) or np.any(w > 2.0 ** 200):
-        raise InvalidArgument("weights must lie in [2^-200, 2^200] (ξ = Σ w_k² s_k must not under- or overflow): "
-                              "rescale them (the rNSP in levels is invariant under a common factor)")
+def _kernel_violation_result(spec: Spec, found: dict[str, Any], base: dict[str, Any], wd: dict[str, Any]
+                             ) -> CheckResult:
+    """A proven failure of the stable NSP (an exact kernel vector), or :class:`InvalidArgument`."""
+    viol = kernel_violation_assemble(spec, np.asarray(found["v"]), np.asarray(found["support"]), found["basic"])
+    if viol is None or not viol["margin"] > 0:
+        raise InvalidArgument("the stored kernel-vector violation is not re-proven (margin ≤ 0 or no exact "
+                              "kernel vector)")
+    wd.update(v=viol["v"], v_solver=viol["v_solver"], support=viol["support"], basic_columns=viol["basic_columns"])
+    return CheckResult(
+        check="rnsp_violation", outcome=Outcome.VIOLATED, rigor=Rigor.PROVEN,
+        message=(f"kernel vector with ‖v_Ω‖₂ − Σ τ_j|v_j| ≥ {viol['margin']:.6g} > 0: the rNSP with "
+                 f"ρ = {spec.rho} fails for every γ"),
+        values={**base, "margin": viol["margin"], "kernel": True},
+        witness=Witness("rnsp_violation", wd), theorem=_VIOLATION_THEOREM)
 
 
-def make_spec(B: np.ndarray, s: Any, rho: float, weights: Any, levels: Any) -> Spec:
-    """The :class:`Spec` of one rNSP question; ``B`` is rescaled exactly by a power of two for the solvers."""
-    from theorycheck.rnsp._common import exact_rescaling
+# --------------------------------------------------------------------------------------
+# verifiers
+# --------------------------------------------------------------------------------------
 
-    size, lv, s_lv, omega, xi_terms = parse_structure(B.shape[1], s, weights, levels)
-    Bs, e = exact_rescaling(B)
-    structure = "levels" if levels is not None else ("plain" if weights is None else "weighted")
-    return Spec(B=Bs, rho=float(rho), omega=omega, s=size, levels=lv, s_levels=s_lv, xi_terms=xi_terms, exp=e,
-                structure=structure)
+@register_verifier("rnsp_gamma")
+def _verify_gamma(result: CheckResult) -> CheckResult:
+    """Re-derive a saved ``rnsp_gamma`` result from its witness (the exact ε-net enumeration is re-run).
 
+    Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ)).
+    Rigor: the saved result's (never above it).
+    """
 
-def parse_structure(N: int, s: Any, weights: Any, levels: Any) -> tuple[int, list | None, list | None,
-                                                                        np.ndarray, list[tuple[float, int]]]:
-    """Validate ``s``/``weights``/``levels``; return ``(support size, levels, s per level, ω, ξ terms)``."""
-    from theorycheck.numerics.backend import as_array
-    from theorycheck.problems.sparsity import _check_levels
-    from theorycheck.rnsp._common import check_order
-
-    if levels is None:
-        s = check_order(s, N)
-        if weights is None:
-            return s, None, None, np.ones(N), [(1.0, s)]
-        w = as_array(weights, "weights", allow_complex=False).reshape(-1)
-        if w.size != N or np.any(w <= 0):
-            raise InvalidArgument(f"weights must be {N} positive numbers (one per column), got {w.size}")
-        _check_weight_range(w)
-        top = np.sort(w)[::-1][:s]
-        # ξ = max_{|Ω| = s} Σ_{i∈Ω} w_i² (constant weights give ξ = s w²)
-        return s, None, None, w, [(float(x), 1) for x in top]
-    lv = _check_levels(levels, N)
-    raw = list(np.asarray(s).ravel()) if isinstance(s, np.ndarray) else (
-        list(s) if isinstance(s, (list, tuple)) else [s] * len(lv))
-    import numbers
-
-    for x in raw:
-        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Integral, np.integer)):
-            raise InvalidArgument(f"s must be a sequence of integer local sparsities, one per level; got {s!r}")
-    s_list = [int(x) for x in raw]
-    if len(s_list) != len(lv):
-        raise InvalidArgument(f"s has {len(s_list)} entries but there are {len(lv)} levels")
-    for k, ((a, b), sk) in enumerate(zip(lv, s_list)):
-        if sk < 0 or sk > b - a:
-            raise InvalidArgument(f"s[{k}] = {sk} must lie in [0, {b - a}] (the size of level {k})")
-    if sum(s_list) == 0:
-        raise InvalidArgument("all local sparsities are 0: pass at least one s_k ≥ 1")
-    if weights is None:
-        w_lv = [1.0] * len(lv)
-    else:
-        w = as_array(weights, "weights", allow_complex=False).reshape(-1)
-        if w.size == len(lv):
-            w_lv = [float(x) for x in w]
-        elif w.size == N:
-            w_lv = []
-            for k, (a, b) in enumerate(lv):
-                if np.any(w[a:b] != w[a]):
-                    raise InvalidArgument(f"weights must be constant within each level (level {k} is not)")
-                w_lv.append(float(w[a]))
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        spec = spec_from_witness(w, B)
+        method = w_choice(w, "method", ("exact", "bounds"))
+        if w.kind == "kernel_vector":
+            res, what = _rederive_kernel_vector(w, spec, method), "the kernel-vector violation re-proven"
+        elif method == "bounds":
+            res = _rederive_bounds(w, spec)
+            what = "the lower bound from the witness vector, the upper bound from the stored matrix"
         else:
-            raise InvalidArgument(f"weights must have one entry per level ({len(lv)}) or per column ({N})")
-        if any(x <= 0 for x in w_lv):
-            raise InvalidArgument("weights must be positive")
-        _check_weight_range(np.asarray(w_lv))
-    omega = np.concatenate([np.full(b - a, wk) for (a, b), wk in zip(lv, w_lv)])
-    return sum(s_list), lv, s_list, omega, [(wk, sk) for wk, sk in zip(w_lv, s_list)]
+            res = _rederive_exact(w, spec)
+            what = f"the ε-net enumeration over {spec.count()} supports re-run (bounds, witness)"
+        return finish(res, B, used_W, **spec_data(spec)), what
 
+    return verify_with("rnsp_gamma", result, derive)
+
+
+def _rederive_kernel_vector(w: Witness, spec: Spec, method: str) -> ConstantResult:
+    m, N = spec.B.shape
+    v = w_vector(w, "v_solver", N)
+    S = w_indices(w, "support", N, max_size=spec.s)
+    basic = w_indices(w, "basic_columns", N, size=m)
+    viol = kernel_violation_assemble(spec, v, S, basic)
+    if viol is None or not viol["margin"] > 0:
+        raise InvalidArgument("the stored vector does not prove a stable-NSP violation")
+    return _violation_result(spec, viol, method)
+
+
+def _rederive_bounds(w: Witness, spec: Spec) -> ConstantResult:
+    N = spec.N
+    best: dict[str, Any] = {"v": None}
+    if "v" in w.data:
+        best = {"v": w_vector(w, "v", N), "support": w_indices(w, "support", N, max_size=spec.s)}
+    return _gamma_bounds_assemble(spec, best, restarts=w_int(w, "restarts", 1, MAX_CONE_PROGRAMS // 2),
+                                  seed=w_int(w, "seed", 0, MAX_SEED), ascent=w_int(w, "ascent", 0, 1000))
+
+
+def _rederive_exact(w: Witness, spec: Spec) -> ConstantResult:
+    tol = w_float(w, "tol", 0.0, math.inf, open_lo=True)
+    ascent = w_int(w, "ascent", 0, 1000)
+    cone_size_guard(spec)
+    net = make_net(spec.s, spec.cplx, tol)
+    programs = spec.count() * net.size * (1 + ascent)
+    if programs > VERIFY_MAX_CONE_PROGRAMS:
+        raise Refused(f"re-running the ε-net enumeration needs up to {big(programs)} cone programs (more "
+                      f"than {VERIFY_MAX_CONE_PROGRAMS:,}): too large to verify here")
+    return _gamma_exact(spec, net, tol, ascent, executor=None, progress=False, callback=None)
+
+
+@register_verifier("rnsp_violation")
+def _verify_violation(result: CheckResult) -> CheckResult:
+    """Re-derive a saved ``rnsp_violation`` result from its witness vector.
+
+    Theorem: THEORY.md §2 (rNSP definition).
+    Rigor: the saved result's (never above it).
+    """
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        m, N = B.shape
+        spec = spec_from_witness(w, B)
+        gamma = w_float(w, "gamma", 0.0, math.inf, open_lo=True)
+        kernel = w_bool(w, "kernel")
+        params = {"restarts": w_int(w, "restarts", 1, MAX_CONE_PROGRAMS),
+                  "iters": w_int(w, "iters", 1, MAX_CONE_PROGRAMS), "seed": w_int(w, "seed", 0, MAX_SEED)}
+        found: dict[str, Any] = {"kernel": kernel, "v": None, "support": None, "basic": None}
+        if kernel or "v" in w.data:
+            found.update(v=w_vector(w, "v_solver" if kernel else "v", N),
+                         support=w_indices(w, "support", N, max_size=spec.s))
+        if kernel:
+            found["basic"] = w_indices(w, "basic_columns", N, size=m)
+        res = _violation_search_assemble(spec, gamma, found, params)
+        return finish(res, B, used_W, **spec_data(spec)), "every value from the witness vector (ball arithmetic)"
+
+    return verify_with("rnsp_violation", result, derive)

@@ -26,6 +26,8 @@ largest ``α_1^{(i)}`` (proven) and a lower bound from kernel vectors improved
 by sign/support ascent (proven). Complex ``A`` uses second-order cone programs
 (``|·|`` is the modulus); exact for ``k = 1``, bounds for ``k ≥ 2``.
 
+The verifier of saved ``nsp_constant`` results sits at the end of this module.
+
 Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski 2011; Tillmann–Pfetsch 2014).
 Rigor: proven (enumerate, lp-bound, complex k = 1); the MILP's upper side numerical.
 """
@@ -40,14 +42,52 @@ from typing import Any, Callable
 import numpy as np
 
 from theorycheck.errors import InvalidArgument, SolverError
+from theorycheck.numerics.exact import ball_lower
+from theorycheck.numerics.parallel import call_back, progress_bar
 from theorycheck.numerics.precision import precision
-from theorycheck.results import Outcome, Rigor, Witness
+from theorycheck.numerics.validation import bool_arg, refuse_size
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
 from theorycheck.rnsp._common import (
+    MAX_KERNEL_ROWS,
     WITNESS_BITS,
-    ConstantResult, ball_down, call_back, exact_kernel_balls, gam, make_result, new_highs,
-    progress_bar, topk_ratio, topk_ratio_ball, up,
+    callback_arg,
+    count_arg,
+    dense_matrix,
+    exact_kernel_balls,
+    exact_rescaling,
+    gam,
+    human_time,
+    method_arg,
+    new_highs,
+    order_arg,
+    outcome_of,
+    positive_arg,
+    seconds_for,
+    topk_ratio,
+    topk_ratio_ball,
+    w_bool,
+    w_choice,
+    w_float,
+    w_int,
+    w_matrix,
+    widen_up,
 )
-from theorycheck.rnsp.rip import _human
+from theorycheck.rnsp._results import (
+    VERIFY_MAX_PATTERNS,
+    ConstantResult,
+    Refused,
+    big,
+    consistent,
+    finish,
+    make_result,
+    verify_with,
+)
+
+__all__ = ["nsp_constant"]
+
+#: largest N of an exact MILP without a time limit
+MAX_MILP_N = 100
+
 
 #: largest number of (support, sign) patterns the enumeration keeps in memory
 MAX_PATTERNS = 5_000_000
@@ -139,7 +179,7 @@ def certified_bounds(A: np.ndarray, C: np.ndarray, Y: np.ndarray) -> np.ndarray:
     err = gam(m + 1, cplx) * (np.abs(C) + np.abs(Y) @ np.abs(A)) * (1.0 + gam(m + 1))
     b1 = np.max(np.abs(C - AtY) + err, axis=1)
     b2 = np.max(np.abs(C + AtY) + err, axis=1)
-    bound = up(np.fmin(b1, b2), 1.0)
+    bound = widen_up(np.fmin(b1, b2), 1.0)
     # a solver's NaN/inf dual proves nothing: the trivial bound +inf stays valid
     return np.where(np.isfinite(bound), bound, np.inf)
 
@@ -278,15 +318,13 @@ def lower_bound(A: np.ndarray, z: np.ndarray | None, k: int, basic: np.ndarray |
     ek = exact_kernel_balls(A, z, basic)
     if ek is None:
         # no exact kernel vector: report the float ratio as a numerical estimate only
-        from theorycheck.rnsp._common import MAX_KERNEL_ROWS
-
         why = (f"m = {A.shape[0]} > {MAX_KERNEL_ROWS} rows: no exact kernel vector is computed"
                if A.shape[0] > MAX_KERNEL_ROWS else "A is rank deficient")
         return 0.0, Rigor.PROVEN, {"note": f"{why}: the lower bound 0 is trivial"}
     bs, B = ek
     ratio, K = topk_ratio_ball(bs, k)
-    return max(0.0, ball_down(ratio)), Rigor.PROVEN, {"support": K.astype(np.int64), "basic_columns": B,
-                                                      "ratio_float": topk_ratio(z, k)}
+    lower = max(0.0, ball_lower(ratio)) if ratio.is_finite() else 0.0
+    return lower, Rigor.PROVEN, {"support": K.astype(np.int64), "basic_columns": B, "ratio_float": topk_ratio(z, k)}
 
 
 def _ascent(solver: Any, A: np.ndarray, k: int, best: _Best, iters: int, starts: list[np.ndarray]) -> None:
@@ -314,23 +352,69 @@ def _ascent(solver: Any, A: np.ndarray, k: int, best: _Best, iters: int, starts:
 # methods
 # --------------------------------------------------------------------------------------
 
+def _refuse_enumeration(A: np.ndarray, k: int, max_patterns: int) -> None:
+    """Refuse an enumeration whose bound arrays exceed ``max_patterns`` (with the worst-case estimate)."""
+    N = A.shape[1]
+    if pattern_count(N, k, max_patterns) <= max_patterns:
+        return
+    worst = math.comb(N, k) * 2 ** (k - 1) if k < 2000 else math.inf
+    shown = f"{worst:,}" if worst < 10 ** 30 else "astronomically many"
+    seconds = seconds_for(worst, 1.0 / _lp_seconds(A)) if worst != math.inf else math.inf
+    raise InvalidArgument(
+        f"exact α_{k} by enumeration needs bounds for more than {max_patterns:,} (support, sign) patterns "
+        f"(max_patterns), and up to {shown} linear programs (about {human_time(seconds)} in the worst "
+        "case on this machine); use method='milp' (exact, numerical upper side) or method='lp-bound' "
+        "(certified Juditsky–Nemirovski upper bound and a certified lower bound)")
+
+
+def _level_bounds(u_prev: np.ndarray, combos: np.ndarray, pats: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """``v(K, σ) ≤ Σ_{L ⊂ K, |L| = j−1} u(L, σ_L)/(j − 1)`` for every level-``j`` pattern (widened up)."""
+    j = combos.shape[1]
+    bound = np.zeros((combos.shape[0], pats.shape[0]))
+    for r in range(j):
+        keep = [t for t in range(j) if t != r]
+        bound += u_prev[_colex_rank(combos[:, keep], T)][:, _pattern_id(pats[:, keep])]
+    return widen_up(bound / (j - 1), 1.0)
+
+
+def _solve_level(solver: RealLP, A: np.ndarray, k: int, j: int, best: _Best, u_prev: np.ndarray,
+                 T: np.ndarray, progress: bool) -> tuple[np.ndarray, int]:
+    """Upper bounds of every level-``j`` pattern; an LP only where the bound can still matter, largest first."""
+    N = A.shape[1]
+    combos = np.array(list(itertools.combinations(range(N), j)), dtype=np.int64)
+    ranks = _colex_rank(combos, T)
+    pats = _patterns(j)
+    bound = _level_bounds(u_prev, combos, pats, T)
+    u_cur = np.empty_like(bound)
+    u_cur[ranks] = bound
+    C, Y, where = [], [], []
+    bar = progress_bar(None, progress, f"α_{k}: level {j}/{k}, LPs")
+    try:
+        for f in np.argsort(-bound, axis=None, kind="stable"):
+            ci, pi = divmod(int(f), pats.shape[0])
+            if bound[ci, pi] <= (j / k) * max(best.ratio, 0.0) + 1e-12:
+                break
+            c = _objective(N, combos[ci], pats[pi])
+            _, z, y = solver.solve(c)
+            best.offer(z)
+            C.append(c)
+            Y.append(y)
+            where.append((ranks[ci], pi))
+            bar.update(1)
+    finally:
+        bar.close()
+    if C:
+        cert = certified_bounds(A, np.array(C), np.array(Y))
+        for (rk, pi), cb in zip(where, cert):
+            u_cur[rk, pi] = min(u_cur[rk, pi], cb)
+    return u_cur, len(C)
+
+
 def nsp_enumerate(A: np.ndarray, k: int, *, progress: bool, callback: Callable | None,
                   max_patterns: int = MAX_PATTERNS) -> dict[str, Any]:
-    """Hierarchical exact enumeration (real ``A``); returns a dict for :func:`finish`."""
-    m, N = A.shape
-    total = pattern_count(N, k, max_patterns)
-    if total > max_patterns:
-        worst = math.comb(N, k) * 2 ** (k - 1) if k < 2000 else math.inf
-        shown = f"{worst:,}" if worst < 10 ** 30 else "astronomically many"
-        from theorycheck.rnsp.rip import seconds_for
-
-        raise InvalidArgument(
-            f"exact α_{k} by enumeration needs bounds for more than {max_patterns:,} (support, sign) patterns "
-            f"(max_patterns), and up to {shown} linear programs (about "
-            f"{_human(seconds_for(worst, 1.0 / _lp_seconds(A)) if worst != math.inf else math.inf)} in the worst "
-            "case on this machine); use method='milp' "
-            "(exact, numerical upper side) or method='lp-bound' (certified Juditsky–Nemirovski upper "
-            "bound and a certified lower bound)")
+    """Hierarchical exact enumeration (real ``A``); returns a dict for :func:`finish_nsp`."""
+    N = A.shape[1]
+    _refuse_enumeration(A, k, max_patterns)
     t0 = time.perf_counter()
     solver = RealLP(A)
     best = _Best(k, callback)
@@ -338,48 +422,10 @@ def nsp_enumerate(A: np.ndarray, k: int, *, progress: bool, callback: Callable |
     T = _comb_table(N, k)
     u_prev = u1.reshape(N, 1)
     solved_lps = N
-    best_level_value = float(np.max(u1)) if k == 1 else -1.0
     for j in range(2, k + 1):
-        combos = np.array(list(itertools.combinations(range(N), j)), dtype=np.int64)
-        ranks = _colex_rank(combos, T)
-        pats = _patterns(j)
-        bound = np.zeros((combos.shape[0], pats.shape[0]))
-        for r in range(j):
-            keep = [t for t in range(j) if t != r]
-            sub_rank = _colex_rank(combos[:, keep], T)
-            sub_pid = _pattern_id(pats[:, keep])
-            bound += u_prev[sub_rank][:, sub_pid]
-        bound = up(bound / (j - 1), 1.0)
-        u_cur = np.empty_like(bound)
-        u_cur[ranks] = bound
-        # solve where the bound can still matter, largest first
-        thr = lambda: (j / k) * max(best.ratio, 0.0)  # noqa: E731
-        flat = np.argsort(-bound, axis=None, kind="stable")
-        C, Y, where = [], [], []
-        bar = progress_bar(None, progress, f"α_{k}: level {j}/{k}, LPs")
-        try:
-            for f in flat:
-                ci, pi = divmod(int(f), pats.shape[0])
-                if bound[ci, pi] <= thr() + 1e-12:
-                    break
-                K = combos[ci]
-                v, z, y = solver.solve(_objective(N, K, pats[pi]))
-                best.offer(z)
-                C.append(_objective(N, K, pats[pi]))
-                Y.append(y)
-                where.append((ranks[ci], pi))
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.close()
-        if C:
-            cert = certified_bounds(A, np.array(C), np.array(Y))
-            for (rk, pi), cb in zip(where, cert):
-                u_cur[rk, pi] = min(u_cur[rk, pi], cb)
-        solved_lps += len(C)
-        u_prev = u_cur
-    upper = float(np.max(u_prev)) if k > 1 else best_level_value
+        u_prev, n = _solve_level(solver, A, k, j, best, u_prev, T, progress)
+        solved_lps += n
+    upper = float(np.max(u_prev)) if k > 1 else float(np.max(u1))
     return {"upper": upper, "upper_rigor": Rigor.PROVEN, "z": best.z, "lps": solved_lps,
             "elapsed_s": time.perf_counter() - t0, "jn": _jn(u1, k)}
 
@@ -401,12 +447,12 @@ def _lp_seconds(A: np.ndarray, trials: int = 8) -> float:
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     for _ in range(trials):
-        solver.solve(rng.standard_normal(A.shape[1]))
+        solver.solve(np.asarray(rng.standard_normal(A.shape[1])))
     return (time.perf_counter() - t0) / trials
 
 
 def _jn(u1: np.ndarray, k: int) -> float:
-    return float(up(np.sort(u1)[::-1][:k].sum(), 1.0))
+    return float(widen_up(np.sort(u1)[::-1][:k].sum(), 1.0))
 
 
 def nsp_milp(A: np.ndarray, k: int, *, time_limit: float | None, loose: bool = False,
@@ -454,7 +500,7 @@ def nsp_milp(A: np.ndarray, k: int, *, time_limit: float | None, loose: bool = F
     if res.status != 0:  # time limit: the dual bound is all we know
         mip_upper = float(-dual) if dual is not None and np.isfinite(dual) else math.inf
     jn = _jn(u1, k)
-    upper, rig = (jn, Rigor.PROVEN) if jn <= mip_upper else (float(up(mip_upper, 1.0)), Rigor.NUMERICAL)
+    upper, rig = (jn, Rigor.PROVEN) if jn <= mip_upper else (float(widen_up(mip_upper, 1.0)), Rigor.NUMERICAL)
     return {"upper": upper, "upper_rigor": rig, "z": best.z, "lps": solver.count,
             "elapsed_s": time.perf_counter() - t0, "jn": jn, "milp_status": str(res.message),
             "milp_value": float(-res.fun) if res.fun is not None else math.nan,
@@ -482,8 +528,8 @@ def nsp_lp_bound(A: np.ndarray, k: int, *, ascent_iters: int, callback: Callable
             "elapsed_s": time.perf_counter() - t0, "jn": jn}
 
 
-def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: dict[str, Any] | None = None
-           ) -> ConstantResult:
+def finish_nsp(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: dict[str, Any] | None = None
+               ) -> ConstantResult:
     """Certify the lower side and assemble the :class:`ConstantResult`.
 
     ``params`` (the method's options) are stored both in the witness (what
@@ -493,19 +539,12 @@ def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: dict
     lower, lrig, info = lower_bound(A, raw["z"], k)
     upper = float(raw["upper"])
     if raw["upper_rigor"] is Rigor.PROVEN:
-        from theorycheck.rnsp.rip import consistent
-
         consistent(lower, upper, f"α_{k}")
     upper = max(upper, lower)
-    if lower >= 0.5:
-        outcome = Outcome.VIOLATED
-        verdict = f"NSP of order {k} fails (α_{k} ≥ {lower:.6g} ≥ 1/2)"
-    elif upper < 0.5:
-        outcome = Outcome.HOLDS
-        verdict = f"NSP of order {k} holds (α_{k} ≤ {upper:.6g} < 1/2)"
-    else:
-        outcome = Outcome.INCONCLUSIVE
-        verdict = f"NSP of order {k} undecided: 1/2 lies in [{lower:.6g}, {upper:.6g}]"
+    outcome = outcome_of(upper < 0.5, lower >= 0.5)
+    verdict = {Outcome.VIOLATED: f"NSP of order {k} fails (α_{k} ≥ {lower:.6g} ≥ 1/2)",
+               Outcome.HOLDS: f"NSP of order {k} holds (α_{k} ≤ {upper:.6g} < 1/2)",
+               Outcome.INCONCLUSIVE: f"NSP of order {k} undecided: 1/2 lies in [{lower:.6g}, {upper:.6g}]"}[outcome]
     z = raw["z"]
     wdata: dict[str, Any] = {"kernel_vector": np.zeros(A.shape[1], dtype=A.dtype) if z is None else np.asarray(z)}
     wdata.update({k_: (np.asarray(v) if isinstance(v, np.ndarray) else v) for k_, v in info.items()})
@@ -522,3 +561,168 @@ def finish(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: dict
                        upper_rigor=raw["upper_rigor"], method=method, message=msg, outcome=outcome,
                        values=values, witness=Witness("kernel_vector", wdata),
                        theorem="THEORY.md §2: α_k = max{‖z_K‖₁ : Az = 0, ‖z‖₁ ≤ 1, |K| ≤ k}; NSP(k) ⇔ α_k < 1/2")
+
+
+# --------------------------------------------------------------------------------------
+# the public function and its verifier
+# --------------------------------------------------------------------------------------
+
+@precision(prec=WITNESS_BITS)
+def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progress: bool = True,
+                 callback: Callable[[Any], Any] | None = None, time_limit: float | None = None,
+                 max_patterns: int | None = None, ascent_iters: int = 20) -> ConstantResult:
+    """ℓ1 null space constant ``α_k = max{‖z_K‖₁ : Az = 0, ‖z‖₁ ≤ 1, |K| ≤ k}``; NSP(k) ⇔ ``α_k < 1/2``.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator, shape (m, N)
+        Real or complex matrix.
+    k : int
+        Order, ``1 ≤ k ≤ N``.
+    method : {"auto", "enumerate", "milp", "lp-bound"}
+        ``"enumerate"``: exact, hierarchical support/sign enumeration of LPs
+        (refused when the bound arrays exceed ``max_patterns``); ``"milp"``:
+        exact, MILP with big-M the certified ``α_1^{(i)}``; ``"lp-bound"``:
+        Juditsky–Nemirovski upper bound and an ascent lower bound; ``"auto"``:
+        enumerate for real ``A`` when affordable, else lp-bound. Complex ``A``:
+        lp-bound (exact for ``k = 1``).
+    W : LinearOperator or array, optional
+        Unitary sparsifier: the constant of ``A W^*``.
+    progress : bool
+        tqdm bar over the enumeration levels.
+    callback : callable, optional
+        Called with ``{"alpha_lower", "z"}`` whenever the best kernel vector improves.
+    time_limit : float, optional
+        Seconds for the MILP (then its dual bound is reported).
+    max_patterns : int, optional
+        Memory limit of the enumeration (default 5,000,000 patterns).
+    ascent_iters : int
+        Iterations of the support/sign ascent of ``"lp-bound"``.
+
+    Returns
+    -------
+    ConstantResult
+        ``outcome`` holds (``upper < 1/2``), violated (``lower ≥ 1/2``) or
+        inconclusive; ``witness`` a kernel vector with ``‖z_K‖₁/‖z‖₁ = lower``.
+
+    Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski LP bound).
+    Rigor: proven lower bound (the float kernel vector is corrected on ``m`` basic
+    coordinates to an exact kernel vector in ball arithmetic); proven upper bound
+    for enumerate and lp-bound (every LP dual re-evaluated with outward-rounded
+    a-priori bounds); numerical upper bound for the MILP (HiGHS's dual bound).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])   # ker A = span{(1, -1, 1)}
+    >>> r = nsp_constant(A, 1, progress=False)
+    >>> round(r.lower, 9), round(r.upper, 9), r.holds
+    (0.333333333, 0.333333333, True)
+    """
+    method_arg(method, ("auto", "enumerate", "milp", "lp-bound"))
+    progress = bool_arg(progress, "progress")
+    callback = callback_arg(callback)
+    B, used_W = dense_matrix(A, W)
+    N = B.shape[1]
+    k = order_arg(k, N, "k")
+    mp = MAX_PATTERNS if max_patterns is None else count_arg(max_patterns, "max_patterns", 1, 10 ** 8)
+    if time_limit is not None:
+        time_limit = positive_arg(time_limit, "time_limit")
+    ascent_iters = count_arg(ascent_iters, "ascent_iters", 0, 10_000)
+    _refuse_nsp(B, k, method, time_limit)
+    label, params = _nsp_method(B, k, method, mp, time_limit, ascent_iters)
+    return _nsp_run(B, k, label, params, progress=progress, callback=callback, max_patterns=mp, used_W=used_W)
+
+
+def _refuse_nsp(B: np.ndarray, k: int, method: str, time_limit: float | None) -> None:
+    """Refuse what cannot be computed: exact complex α_k (k > 1), huge programs, an unbounded MILP."""
+    m, N = B.shape
+    cplx = bool(np.iscomplexobj(B))
+    if cplx and method in ("enumerate", "milp") and k > 1:
+        raise InvalidArgument(
+            f"exact α_{k} for complex A would need a continuum of phases (no finite sign enumeration): "
+            "use method='lp-bound' (certified Juditsky–Nemirovski upper bound and kernel-vector lower bound); "
+            "k = 1 is exact")
+    # every method solves at least N linear (or cone) programs with 2N variables and m + 1 rows
+    refuse_size(float(N) * N * (m + 1), 5e11, f"the N = {N} linear programs of size {m + 1}×{2 * N} behind α_{k}",
+                "restrict A to fewer columns")
+    if cplx:
+        refuse_size(3.0 * N * (2 * m + 1), 2e7, f"the dense cone-program data of complex α_{k} (A is {m}×{N})",
+                    "restrict A to fewer columns or rows")
+    if method == "milp" and time_limit is None and N > MAX_MILP_N:
+        raise InvalidArgument(f"the MILP for α_{k} with N = {N} > {MAX_MILP_N} columns may run for hours (the problem "
+                              "is NP-hard): pass time_limit (seconds; its dual bound is then reported), or use "
+                              "method='lp-bound'")
+
+
+def _nsp_method(B: np.ndarray, k: int, method: str, max_patterns: int, time_limit: float | None,
+                ascent_iters: int) -> tuple[str, dict[str, Any]]:
+    """The method label stored in results and its options (``"auto"`` resolved)."""
+    cplx = bool(np.iscomplexobj(B))
+    if method == "auto":
+        method = "lp-bound" if cplx or pattern_count(B.shape[1], k, max_patterns) > max_patterns else "enumerate"
+    if cplx or method == "lp-bound":
+        return ("lp-bound" if k > 1 else ("socp" if cplx else "lp")), {"ascent_iters": ascent_iters}
+    if method == "enumerate":
+        return "enumerate", {}
+    return "milp", {"time_limit": math.inf if time_limit is None else time_limit}
+
+
+def _nsp_run(B: np.ndarray, k: int, label: str, params: dict[str, Any], *, progress: bool,
+             callback: Callable | None, max_patterns: int, used_W: bool) -> ConstantResult:
+    """Run one NSP method on ``B`` (rescaled exactly by a power of two: ``α_k`` only depends on ``ker B``)."""
+    Bs, _ = exact_rescaling(B)
+    if label in ("lp-bound", "lp", "socp"):
+        raw = nsp_lp_bound(Bs, k, ascent_iters=int(params["ascent_iters"]), callback=callback)
+    elif label == "enumerate":
+        raw = nsp_enumerate(Bs, k, progress=progress, callback=callback, max_patterns=max_patterns)
+    else:
+        tl = params["time_limit"]
+        raw = nsp_milp(Bs, k, time_limit=None if math.isinf(tl) else tl, callback=callback)
+    return finish(finish_nsp(Bs, k, raw, label, params), B, used_W)
+
+
+@register_verifier("nsp_constant")
+def _verify_nsp(result: CheckResult) -> CheckResult:
+    """Re-derive a saved ``nsp_constant`` result by re-running its method on the stored matrix.
+
+    Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2).
+    Rigor: the saved result's (never above it).
+    """
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        m, N = B.shape
+        k = w_int(w, "k", 1, N)
+        label = w_choice(w, "method", ("enumerate", "milp", "lp-bound", "lp", "socp"))
+        cplx = bool(np.iscomplexobj(B))
+        if (label == "socp") != (cplx and k == 1) or (label == "lp" and (cplx or k != 1)) \
+                or (label in ("enumerate", "milp") and cplx and k > 1) or (label == "lp-bound" and k == 1):
+            raise InvalidArgument(f"witness['method'] = {label!r} is not what nsp_constant uses for this matrix and k")
+        refuse_size(float(N) * N * (m + 1), 5e11, "re-running the NSP linear programs")
+        params = _verify_params(w, label, N, k)
+        res = _nsp_run(B, k, label, params, progress=False, callback=None, max_patterns=VERIFY_MAX_PATTERNS,
+                       used_W=used_W)
+        note = (" (a MILP stopped by its time limit is not reproducible)"
+                if label == "milp" and not bool(res.values.get("optimal", True)) else "")
+        return res, f"the {label} computation re-run on the stored matrix (bounds, values, witness){note}"
+
+    return verify_with("nsp_constant", result, derive)
+
+
+def _verify_params(w: Witness, label: str, N: int, k: int) -> dict[str, Any]:
+    """The options a saved result was computed with (validated; absurd re-runs refused)."""
+    if label == "enumerate":
+        total = pattern_count(N, k, VERIFY_MAX_PATTERNS)
+        if total > VERIFY_MAX_PATTERNS:
+            raise Refused(f"re-running the enumeration of α_{k} needs {big(total)} (support, sign) patterns "
+                          f"(more than {VERIFY_MAX_PATTERNS:,}): too large to verify here")
+        return {}
+    if label == "milp":
+        tl = w_float(w, "time_limit", 0.0, math.inf, open_lo=True, finite=False)
+        if math.isinf(tl) and N > MAX_MILP_N:
+            raise Refused(f"re-running an MILP without time limit on N = {N} > {MAX_MILP_N} columns: "
+                          "too large to verify here")
+        return {"time_limit": tl}
+    return {"ascent_iters": w_int(w, "ascent_iters", 0, 10_000)}

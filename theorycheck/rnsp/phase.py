@@ -10,6 +10,11 @@ the vector from ``m`` Gaussian measurements with high probability iff
 ``m > N ψ(s/N)``. With ``δ = m/N`` the weak threshold is ``ρ_W(δ) = r/δ`` where
 ``ψ(r) = δ``. The infimum is attained where ``rτ = 2(1−r)(φ(τ) − τQ(τ))``.
 
+:func:`donoho_tanner` evaluates ``ρ_W(δ)``; :func:`empirical_phase_transition`
+measures the success rate of basis pursuit on Gaussian instances over a grid
+(reproducible from its stored seed: the verifier at the end of this module
+re-runs it).
+
 Theorem: Amelunxen–Lotz–McCoy–Tropp (2014), Thm II; Donoho–Tanner (2009) (THEORY.md §2).
 Rigor: numerical (root finding to 1e-13; Monte Carlo for the empirical sweep).
 """
@@ -18,20 +23,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+import numbers
+from typing import Any, Sequence, cast
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_result
-from theorycheck.rnsp._common import progress_bar
+from theorycheck.numerics.backend import as_array
+from theorycheck.numerics.parallel import fan_out, progress_bar, resolve_executor
+from theorycheck.numerics.validation import bool_arg, refuse_size
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_result, register_verifier
+from theorycheck.rnsp._common import BadWitness, count_arg, order_arg, positive_arg, w_float, w_get, w_int
+from theorycheck.rnsp._results import verify_with
 
 #: work (Σ over cells of trials·m²·N, a simplex cost model) a sweep may ask for
 MAX_SWEEP_WORK = 5e12
 #: largest signal length of the empirical sweep (dense m×N Gaussian matrices)
 MAX_N = 20000
 
-__all__ = ["PhaseTransitionResult"]
+__all__ = ["PhaseTransitionResult", "donoho_tanner", "empirical_phase_transition"]
 
 
 def _psi(r: float) -> float:
@@ -176,35 +186,25 @@ def crossing(rho: np.ndarray, p: np.ndarray) -> float:
 
 def sweep(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int, executor: Any, seed: Any,
           progress: bool, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Success probabilities and effective ``s/m`` per cell."""
+    """Success probabilities and effective ``s/m`` per cell (the same whatever ``executor`` is)."""
     cells = cells_of(N, deltas, rhos)
     seeds = np.random.SeedSequence(seed).spawn(len(cells))
-    bar = progress_bar(len(cells), progress, "phase transition")
+    tasks = ((N, m, s, trials, sq, tol) for (m, s), sq in zip(cells, seeds))
     out = []
+    bar = progress_bar(len(cells), progress, "phase transition")
     try:
-        if executor is None:
-            for (m, s), sq in zip(cells, seeds):
-                out.append(_cell(N, m, s, trials, sq, tol))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            futs = [executor.submit(_cell, N, m, s, trials, sq, tol) for (m, s), sq in zip(cells, seeds)]
-            for f in futs:
-                out.append(f.result())
-                if bar is not None:
-                    bar.update(1)
+        for ok in fan_out(_cell, tasks, executor=executor):
+            out.append(ok)
+            bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     P = np.array(out, dtype=float).reshape(len(deltas), len(rhos)) / trials
     R = np.array([s / m for m, s in cells]).reshape(len(deltas), len(rhos))
     return P, R
 
 
-def check_grid(values: Any, name: str, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+def grid_arg(values: Any, name: str, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     """A 1-D increasing float array with entries in ``(lo, hi)``."""
-    from theorycheck.numerics.backend import as_array
-
     v = as_array(values, name, allow_complex=False).reshape(-1)
     if v.size == 0:
         raise InvalidArgument(f"{name} is empty: pass at least one value")
@@ -221,14 +221,13 @@ def seed_entropy(seed: Any) -> int:
     The sweep's seeds are ``SeedSequence(entropy).spawn(cells)``: storing the
     entropy makes the sweep reproducible (``theorycheck verify`` re-runs it).
     """
-    import numbers
-
     if seed is None:
-        return int(np.random.SeedSequence().entropy)
+        return int(cast(int, np.random.SeedSequence().entropy))  # a fresh SeedSequence draws an int
     if isinstance(seed, np.random.SeedSequence):
-        if seed.spawn_key or seed.n_children_spawned or not isinstance(seed.entropy, int):
+        entropy = seed.entropy
+        if seed.spawn_key or seed.n_children_spawned or not isinstance(entropy, int):
             raise InvalidArgument("seed: pass an int or a fresh SeedSequence(int) (no spawn key, no children)")
-        return int(seed.entropy)
+        return int(entropy)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.integer)) or int(seed) < 0:
         raise InvalidArgument(f"seed must be a non-negative integer, None or a SeedSequence, got {seed!r}")
     if int(seed) >= 2 ** 128:
@@ -246,10 +245,8 @@ def cells_of(N: int, deltas: np.ndarray, rhos: np.ndarray) -> list[tuple[int, in
     return cells
 
 
-def check_work(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int) -> None:
+def sweep_size_guard(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int) -> None:
     """Refuse sweeps far beyond what can be computed (with the estimate)."""
-    from theorycheck.numerics.validation import refuse_size
-
     if N > MAX_N:
         raise InvalidArgument(f"N = {N} exceeds {MAX_N}: each trial forms a dense m×N Gaussian matrix")
     work = float(trials) * sum(float(m) * m * N + float(m) * N for m, _ in cells_of(N, deltas, rhos))
@@ -266,8 +263,6 @@ def run_sweep(N: int, deltas: np.ndarray, rhos: np.ndarray, trials: int, entropy
 
 def rerun_from_witness(w: Witness) -> "PhaseTransitionResult":
     """Re-run a saved sweep from its witness (every field validated; absurd sizes refused)."""
-    from theorycheck.rnsp._common import BadWitness, w_float, w_get, w_int
-
     N = w_int(w, "N", 2, MAX_N)
     grids = []
     for key, hi in (("deltas", 1.0), ("rhos", 1.0 + 1e-12)):
@@ -275,14 +270,14 @@ def rerun_from_witness(w: Witness) -> "PhaseTransitionResult":
         if not (isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim == 1 and 1 <= v.size <= 10_000):
             raise BadWitness(f"witness[{key!r}] must be a 1-D float64 array")
         try:
-            grids.append(check_grid(v, key, 0.0, hi))
+            grids.append(grid_arg(v, key, 0.0, hi))
         except InvalidArgument as exc:
             raise BadWitness(f"witness[{key!r}]: {exc}") from None
     trials = w_int(w, "trials", 1, 10 ** 6)
     entropy = w_int(w, "seed", 0, 2 ** 128 - 1)
     tol = w_float(w, "tol", 0.0, math.inf, open_lo=True)
     atol = w_float(w, "atol", 0.0, math.inf, open_lo=True)
-    check_work(N, grids[0], grids[1], trials)
+    sweep_size_guard(N, grids[0], grids[1], trials)
     return run_sweep(N, grids[0], grids[1], trials, entropy, tol, atol)
 
 
@@ -310,3 +305,112 @@ def build_result(N: int, deltas: np.ndarray, rhos: np.ndarray, P: np.ndarray, R:
         witness=witness, theorem="Donoho–Tanner / statistical dimension (THEORY.md §2)",
         N=N, deltas=deltas, rhos=rhos, probability=P, rho_effective=R, crossing=cross, theory=theory,
         trials=trials)
+
+
+# --------------------------------------------------------------------------------------
+# the public functions and the verifier
+# --------------------------------------------------------------------------------------
+
+def donoho_tanner(delta: Any) -> Any:
+    """Donoho–Tanner weak threshold ``ρ_W(δ)`` (``s/m`` at the ℓ1 phase transition for ``m/N = δ``).
+
+    Solves ``ψ(δρ) = δ`` with the statistical-dimension formula
+    ``ψ(r) = inf_τ r(1+τ²) + 2(1−r)[(1+τ²)Q(τ) − τφ(τ)]``.
+
+    Parameters
+    ----------
+    delta : float or array_like
+        Undersampling ratios ``m/N`` in ``(0, 1)``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``ρ_W(δ)`` (same shape as ``delta``).
+
+    Theorem: Amelunxen–Lotz–McCoy–Tropp (2014); Donoho–Tanner (2009) (THEORY.md §2).
+    Rigor: numerical (nested root finding to ~1e-13).
+
+    Examples
+    --------
+    >>> round(donoho_tanner(0.5), 4)
+    0.3857
+    """
+    if isinstance(delta, (bool, np.bool_, str, bytes)):
+        raise InvalidArgument(f"delta must be a number or an array of numbers in (0, 1), got {delta!r}")
+    arr = as_array(delta, "delta", allow_complex=False)
+    if arr.size == 0:
+        raise InvalidArgument("delta is empty: pass at least one undersampling ratio in (0, 1)")
+    refuse_size(arr.size, 10_000, f"donoho_tanner on {arr.size:,} values (each a nested root finding)",
+                "pass at most 10,000 values")
+    if np.any(arr <= 0) or np.any(arr >= 1):
+        raise InvalidArgument("delta must lie in (0, 1) (δ = m/N with m < N)")
+    out = np.vectorize(weak_threshold, otypes=[float])(arr)
+    return float(out) if out.shape == () else out
+
+
+def empirical_phase_transition(N: int, deltas: Sequence[float], rhos: Sequence[float], *, trials: int = 20,
+                               executor: Any = None, seed: Any = 0, progress: bool = True,
+                               tol: float = 1e-4, atol: float = 0.1) -> PhaseTransitionResult:
+    """Empirical ℓ1 phase transition: success rate of basis pursuit on Gaussian instances.
+
+    For each ``δ`` (``m = round(δN)``) and ``ρ`` (``s = round(ρm)``), ``trials``
+    Gaussian matrices and ``s``-sparse Gaussian vectors; success when the LP
+    solution of ``min ‖z‖₁ s.t. Az = Ax`` satisfies ``‖ẑ − x‖ ≤ tol‖x‖``.
+
+    Parameters
+    ----------
+    N : int
+        Signal length.
+    deltas, rhos : sequence of float
+        Increasing grids in ``(0, 1)``.
+    trials : int
+        Trials per cell.
+    executor : None, "processes" or an executor, optional
+        Runs the cells (default serial; ``"processes"``: a local process pool;
+        or any object with ``submit``, e.g. a Dask client); results do not depend on it.
+    seed : int or SeedSequence
+        Seed (one child seed per cell).
+    progress : bool
+        tqdm bar over cells.
+    tol : float
+        Relative recovery tolerance.
+    atol : float
+        Allowed deviation of the 50 % crossing from ``ρ_W(δ)`` for ``holds``.
+
+    Returns
+    -------
+    PhaseTransitionResult
+        Probabilities, crossings, the theoretical curve and a ``plot`` method.
+
+    Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014), THEORY.md §2.
+    Rigor: numerical (Monte Carlo).
+    """
+    N = order_arg(N, None, "N")
+    if N < 2:
+        raise InvalidArgument("N must be at least 2")
+    d = grid_arg(deltas, "deltas")
+    r = grid_arg(rhos, "rhos", 0.0, 1.0 + 1e-12)
+    trials = count_arg(trials, "trials", 1, 10 ** 6)
+    tol = positive_arg(tol, "tol")
+    atol = positive_arg(atol, "atol")
+    progress = bool_arg(progress, "progress")
+    with resolve_executor(executor) as ex:
+        entropy = seed_entropy(seed)
+        if d.size > 10_000 or r.size > 10_000:
+            raise InvalidArgument("deltas and rhos may have at most 10,000 entries each")
+        sweep_size_guard(N, d, r, trials)
+        return run_sweep(N, d, r, trials, entropy, tol, atol, executor=ex, progress=progress)
+
+
+@register_verifier("phase_transition")
+def _verify_phase_transition(result: CheckResult) -> CheckResult:
+    """Re-run a saved phase-transition sweep from its stored seed and grid (Monte Carlo, reproducible).
+
+    Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014).
+    Rigor: numerical (as the saved result).
+    """
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        return rerun_from_witness(w), "the sweep re-run from the stored seed (every probability and crossing)"
+
+    return verify_with("phase_transition", result, derive, needs_matrix=False)

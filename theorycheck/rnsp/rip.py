@@ -15,6 +15,8 @@
   lower bound from greedy support growth and a truncated power method
   (witness re-evaluated in ball arithmetic: proven).
 
+The verifier of saved ``rip_constant`` results sits at the end of this module.
+
 Theorem: definition of δ_s (THEORY.md §2; Foucart–Rauhut Ch. 6).
 Rigor: proven for both sides of the exact enumeration (with ``enclose=True``) and of the bounds.
 """
@@ -24,18 +26,57 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument, SolverError
+from theorycheck.numerics.exact import ball_lower
+from theorycheck.numerics.parallel import call_back, fan_out, progress_bar, resolve_executor
 from theorycheck.numerics.precision import precision
-from theorycheck.results import Outcome, Rigor, Witness
+from theorycheck.numerics.validation import bool_arg
+from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
 from theorycheck.rnsp._common import (
+    MAX_SEED,
     WITNESS_BITS,
-    ConstantResult, ball_down, balls, call_back, distinct_support, gam, make_result, matvec_balls, norm2_ball,
-    progress_bar, up, down,
+    balls,
+    callback_arg,
+    dense_matrix,
+    distinct_support,
+    gam,
+    matvec_balls,
+    method_arg,
+    norm2_ball,
+    order_arg,
+    positive_arg,
+    refuse_message,
+    seconds_for,
+    seed_value,
+    w_bool,
+    w_choice,
+    w_indices,
+    w_int,
+    w_matrix,
+    w_vector,
+    widen_down,
+    widen_up,
 )
+from theorycheck.rnsp._results import (
+    VERIFY_MAX_SUPPORTS,
+    ConstantResult,
+    Refused,
+    big,
+    consistent,
+    count_value,
+    finish,
+    make_result,
+    verify_with,
+)
+
+__all__ = ["rip_constant"]
+
+#: largest N for which the RIP computations form the dense N×N Gram matrix
+MAX_GRAM_N = 8192
 
 CHUNK = 32768
 #: entries (``batch·s²``) of one batch of principal blocks
@@ -51,7 +92,7 @@ def chunk_for(s: int, chunk: int = CHUNK) -> int:
     return max(1, min(chunk, CHUNK_ENTRIES // (s * s)))
 
 
-def check_scale(A: np.ndarray) -> None:
+def gram_scale_guard(A: np.ndarray) -> None:
     """Refuse matrices whose Gram matrix would overflow float64 (``δ_s`` is not scale-invariant)."""
     amax = float(np.max(np.abs(A)))
     if amax == 0.0:
@@ -69,11 +110,11 @@ def gram_and_error(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cplx = np.iscomplexobj(A)
     G = A.conj().T @ A  # need not be exactly Hermitian: the bounds below hold for any Ĝ within E
     absA = np.abs(A)
-    E = up(gam(m, cplx) * (absA.T @ absA) * (1.0 + gam(m)))
+    E = widen_up(gam(m, cplx) * (absA.T @ absA) * (1.0 + gam(m)))
     return G, E
 
 
-def combination_chunks(N: int, s: int, chunk: int = CHUNK):
+def combination_chunks(N: int, s: int, chunk: int = CHUNK) -> Iterator[np.ndarray]:
     """Yield ``(batch, s)`` int arrays of all ``s``-subsets of ``range(N)`` in lexicographic order."""
     it = itertools.combinations(range(N), s)
     while True:
@@ -100,10 +141,10 @@ def rip_chunk(G: np.ndarray, E: np.ndarray, S: np.ndarray, enclose: bool, H: np.
     """
     s = S.shape[1]
     cplx = np.iscomplexobj(G)
-    out = {"delta": -math.inf, "support": None, "vector": None, "side": "max", "upper": -math.inf,
+    out: dict[str, Any] = {"delta": -math.inf, "support": None, "vector": None, "side": "max", "upper": -math.inf,
            "count": int(S.shape[0]), "diagonalised": int(S.shape[0])}
     if H is not None and math.isfinite(thr):
-        gb = up(H[S[:, :, None], S[:, None, :]].sum(axis=2).max(axis=1) * (1.0 + gam(s)), 1.0)
+        gb = widen_up(H[S[:, :, None], S[:, None, :]].sum(axis=2).max(axis=1) * (1.0 + gam(s)), 1.0)
         keep = gb > thr
         if not np.all(keep):
             out["upper"] = float(np.max(gb[~keep]))
@@ -134,24 +175,24 @@ def _enclosure_upper(Gs: np.ndarray, Es: np.ndarray, Q: np.ndarray, s: int, cplx
     aQT = np.swapaxes(aQ, 1, 2)
     # |Q^* G Q − M| ≤ F : rounding of the two products plus the Gram's own error E
     F = gam(2 * s + 2, cplx) * (aQT @ (np.abs(Gs) @ aQ)) + aQT @ (Es @ aQ)
-    F = up(F * (1.0 + gam(2 * s + 2)))
+    F = widen_up(F * (1.0 + gam(2 * s + 2)))
     absM = np.abs(M)
     diag = np.real(np.diagonal(M, axis1=1, axis2=2))
     off = absM.sum(axis=2) - np.abs(np.diagonal(M, axis1=1, axis2=2))
-    R = up((np.maximum(off, 0.0) + F.sum(axis=2)) * (1.0 + gam(2 * s)), absM.sum(axis=2))
-    UH = up(np.max(diag + R, axis=1), np.max(np.abs(diag) + R, axis=1))
-    LH = down(np.min(diag - R, axis=1), np.max(np.abs(diag) + R, axis=1))
+    R = widen_up((np.maximum(off, 0.0) + F.sum(axis=2)) * (1.0 + gam(2 * s)), absM.sum(axis=2))
+    UH = widen_up(np.max(diag + R, axis=1), np.max(np.abs(diag) + R, axis=1))
+    LH = widen_down(np.min(diag - R, axis=1), np.max(np.abs(diag) + R, axis=1))
     # Ostrowski: eig_i(Q^*GQ) = θ_i eig_i(G), θ_i ∈ [1 − f, 1 + f] with f ≥ ‖Q^*Q − I‖₂
     D = QH @ Q - np.eye(s)
     f = np.sqrt(np.sum(np.abs(D) ** 2, axis=(1, 2))) + gam(s + 2, cplx) * np.sqrt(
         np.sum((aQT @ aQ) ** 2, axis=(1, 2)))
-    f = up(f, 1.0)
+    f = widen_up(f, 1.0)
     ok = f < 0.5
     fs = np.where(ok, f, 0.0)
-    lmax = up(np.where(UH >= 0, UH / (1.0 - fs), UH / (1.0 + fs)), 1.0)
-    lmin = down(np.where(LH >= 0, LH / (1.0 + fs), LH / (1.0 - fs)), 1.0)
+    lmax = widen_up(np.where(UH >= 0, UH / (1.0 - fs), UH / (1.0 + fs)), 1.0)
+    lmin = widen_down(np.where(LH >= 0, LH / (1.0 + fs), LH / (1.0 - fs)), 1.0)
     lmin = np.maximum(lmin, 0.0)  # A_S^*A_S is positive semidefinite
-    d = up(np.maximum(lmax - 1.0, 1.0 - lmin), 1.0)
+    d = widen_up(np.maximum(lmax - 1.0, 1.0 - lmin), 1.0)
     return np.where(ok, d, np.inf)
 
 
@@ -172,7 +213,7 @@ def rip_witness(A: np.ndarray, S: np.ndarray, x: np.ndarray) -> tuple[float, flo
     nA, nx = norm2_ball(Ax), norm2_ball(xb)
     ratio = (nA * nA) / (nx * nx)  # not ** 2: python-flint 0.9 gives nan for arb(0, r) ** 2
     d = ratio - 1 if float(ratio.mid()) >= 1 else 1 - ratio
-    return max(0.0, ball_down(d)), float(ratio.mid())
+    return (max(0.0, ball_lower(d)) if d.is_finite() else 0.0), float(ratio.mid())
 
 
 def estimate_rate(G: np.ndarray, E: np.ndarray, s: int, enclose: bool) -> float:
@@ -184,6 +225,33 @@ def estimate_rate(G: np.ndarray, E: np.ndarray, s: int, enclose: bool) -> float:
     rip_chunk(G, E, S, enclose)
     dt = max(time.perf_counter() - t0, 1e-6)
     return S.shape[0] / dt
+
+
+def _enumerate(G: np.ndarray, E: np.ndarray, s: int, *, enclose: bool, H: np.ndarray | None, thr: float,
+               chunk: int, executor: Any, progress: bool, callback: Callable | None) -> dict[str, Any]:
+    """Every support in batches: the worst float ``δ_S`` (first in lexicographic order) and the upper bound."""
+    N = G.shape[0]
+    total = math.comb(N, s)
+    tasks = ((G, E, S, enclose, H, thr) for S in combination_chunks(N, s, chunk_for(s, chunk)))
+    best: dict[str, Any] = {"delta": -math.inf, "support": None, "vector": None, "side": "max"}
+    upper, diagonalised = -math.inf, 0
+    bar = progress_bar(total, progress, f"δ_{s}: supports")
+    try:
+        for res in fan_out(rip_chunk, tasks, executor=executor):
+            if res["support"] is not None and res["delta"] > best["delta"]:
+                best = res
+                call_back(callback, {"delta": res["delta"], "support": res["support"]})
+            if math.isnan(res["upper"]) or math.isnan(upper):
+                upper = math.nan  # some block was not enclosed: the upper side is numerical
+            else:
+                upper = max(upper, res["upper"])
+            diagonalised += res["diagonalised"]
+            bar.update(res["count"])
+    finally:
+        bar.close()
+    if best["support"] is None:  # pragma: no cover - the heuristic's own support is always diagonalised
+        raise SolverError("no support was diagonalised (internal error of the RIP enumeration)")
+    return {"best": best, "upper": upper, "diagonalised": diagonalised, "total": total}
 
 
 def rip_exact(A: np.ndarray, s: int, *, enclose: bool, executor: Any, progress: bool,
@@ -200,47 +268,13 @@ def rip_exact(A: np.ndarray, s: int, *, enclose: bool, executor: Any, progress: 
     is reproduced bit for bit by ``theorycheck verify`` (same machine: the
     eigendecompositions come from LAPACK).
     """
-    N = A.shape[1]
     G, E = gram_and_error(A)
     H = gershgorin_matrix(G, E) if prune else None
-    total = math.comb(N, s)
-    size = chunk_for(s, chunk)
-    bar = progress_bar(total, progress, f"δ_{s}: supports")
     t0 = time.perf_counter()
-    thr = -math.inf
-    if prune:
-        thr = float(_heuristic_worst(G, s, np.random.default_rng(seed))[0])
-    best: dict[str, Any] = {"delta": -math.inf, "support": None, "vector": None, "side": "max"}
-    upper = -math.inf
-    diagonalised = 0
-
-    def absorb(res: dict[str, Any]) -> None:
-        nonlocal best, upper, diagonalised
-        if res["support"] is not None and res["delta"] > best["delta"]:
-            best = res
-            call_back(callback, {"delta": res["delta"], "support": res["support"]})
-        if math.isnan(res["upper"]) or math.isnan(upper):
-            upper = math.nan  # some block was not enclosed: the upper side is numerical
-        else:
-            upper = max(upper, res["upper"])
-        diagonalised += res["diagonalised"]
-        if bar is not None:
-            bar.update(res["count"])
-
-    try:
-        if executor is None:
-            for S in combination_chunks(N, s, size):
-                absorb(rip_chunk(G, E, S, enclose, H, thr))
-        else:
-            futures = [executor.submit(rip_chunk, G, E, S, enclose, H, thr)
-                       for S in combination_chunks(N, s, size)]
-            for fut in futures:
-                absorb(fut.result())
-    finally:
-        if bar is not None:
-            bar.close()
-    if best["support"] is None:  # pragma: no cover - the heuristic's own support is always diagonalised
-        raise SolverError("no support was diagonalised (internal error of the RIP enumeration)")
+    thr = float(_heuristic_worst(G, s, np.random.default_rng(seed))[0]) if prune else -math.inf
+    run = _enumerate(G, E, s, enclose=enclose, H=H, thr=thr, chunk=chunk, executor=executor,
+                     progress=progress, callback=callback)
+    best, upper = run["best"], run["upper"]
     S = np.asarray(best["support"], dtype=np.int64)
     lower, ratio = rip_witness(A, S, best["vector"])
     elapsed = time.perf_counter() - t0
@@ -248,26 +282,19 @@ def rip_exact(A: np.ndarray, s: int, *, enclose: bool, executor: Any, progress: 
         upper_rigor = Rigor.PROVEN
         consistent(lower, upper, "δ_s")
     else:
-        upper, upper_rigor = max(float(up(best["delta"], 1.0)), lower), Rigor.NUMERICAL
+        upper, upper_rigor = max(float(widen_up(best["delta"], 1.0)), lower), Rigor.NUMERICAL
     witness = Witness("rip_support", {"support": S, "vector": np.asarray(best["vector"]),
                                       "rayleigh_quotient": ratio, "side": best["side"], "s": s,
                                       "method": "exact", "enclose": bool(enclose), "seed": int(seed)})
-    msg = (f"δ_{s} ∈ [{lower:.12g}, {upper:.12g}] over all {total} supports "
+    msg = (f"δ_{s} ∈ [{lower:.12g}, {upper:.12g}] over all {run['total']} supports "
            f"(worst support {S.tolist()}, {'largest' if best['side'] == 'max' else 'smallest'} eigenvalue; "
-           f"{diagonalised} supports diagonalised, the others bounded by Gershgorin discs"
+           f"{run['diagonalised']} supports diagonalised, the others bounded by Gershgorin discs"
            f"{'' if enclose else '; upper side the float maximum (enclose=False)'})")
     return make_result("rip_constant", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
                        upper_rigor=upper_rigor, method="exact", message=msg,
-                       values={"s": s, "supports": total, "diagonalised": diagonalised,
+                       values={"s": s, "supports": run["total"], "diagonalised": run["diagonalised"],
                                "enclose": bool(enclose), "seed": int(seed), "elapsed_s": elapsed},
                        witness=witness, theorem="THEORY.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
-
-
-def consistent(lower: float, upper: float, what: str) -> None:
-    """Two proven bounds must not cross: if they do, a certificate is wrong (raise, never report)."""
-    if lower > upper:
-        raise SolverError(f"internal inconsistency: proven bounds of {what} cross ({lower!r} > {upper!r}); "
-                          "please report this instance")
 
 
 def _heuristic_worst(G: np.ndarray, s: int, rng: np.random.Generator) -> tuple[float, list[int], np.ndarray, str]:
@@ -291,18 +318,18 @@ def gershgorin_upper(G: np.ndarray, E: np.ndarray, s: int) -> float:
     N = G.shape[0]
     d = np.abs(np.real(np.diag(G)) - 1.0) + np.abs(np.imag(np.diag(G))) + np.diag(E)
     if s == 1:
-        return float(np.max(up(d, 1.0)))
+        return float(np.max(widen_up(d, 1.0)))
     off = np.abs(G) + E
     np.fill_diagonal(off, 0.0)
     k = min(s - 1, N - 1)
     top = -np.partition(-off, k - 1, axis=1)[:, :k] if k > 0 else np.zeros((N, 0))
-    return float(np.max(up((d + top.sum(axis=1)) * (1.0 + gam(s + 1)), 1.0)))
+    return float(np.max(widen_up((d + top.sum(axis=1)) * (1.0 + gam(s + 1)), 1.0)))
 
 
 def frobenius_upper(A: np.ndarray) -> float:
     """Proven ``max(1, ‖A‖_F² − 1) ≥ δ_s`` for every ``s`` (``λ_max(A_S^*A_S) ≤ ‖A‖_F²``, ``λ_min ≥ 0``)."""
-    fro2 = float(up(np.sum(np.abs(A) ** 2) * (1 + gam(A.size)), 1.0))
-    return max(1.0, float(up(fro2 - 1.0, 1.0)))
+    fro2 = float(widen_up(np.sum(np.abs(A) ** 2) * (1 + gam(A.size)), 1.0))
+    return max(1.0, float(widen_up(fro2 - 1.0, 1.0)))
 
 
 def _best_support(G: np.ndarray, S: list[int], which: str) -> tuple[float, np.ndarray]:
@@ -358,8 +385,8 @@ def truncated_power(G: np.ndarray, s: int, which: str, rng: np.random.Generator,
     else:
         M = G
     out = []
-    for t in range(starts):
-        x = rng.standard_normal(N)
+    for _ in range(starts):
+        x: Any = rng.standard_normal(N)
         if np.iscomplexobj(G):
             x = x + 1j * rng.standard_normal(N)
         x = x / np.linalg.norm(x)
@@ -410,49 +437,136 @@ def rip_bounds_assemble(A: np.ndarray, s: int, S: np.ndarray, x: np.ndarray, sid
                        witness=witness, theorem="THEORY.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
 
 
-def seconds_for(count: int, rate: float) -> float:
-    """``count / rate`` without overflow (``inf`` when it exceeds the float range)."""
-    rate = max(float(rate), 1e-9)
-    try:
-        return float(count) / rate
-    except OverflowError:
-        return math.inf
+# --------------------------------------------------------------------------------------
+# the public function and its verifier
+# --------------------------------------------------------------------------------------
+
+def _choose_method(B: np.ndarray, s: int, method: str, enclose: bool, max_seconds: float) -> str:
+    """``"exact"`` or ``"bounds"``: ``"auto"`` is exact when estimated under ``min(max_seconds, 60)`` s."""
+    if method == "bounds":
+        return method
+    count = math.comb(B.shape[1], s)
+    G, E = gram_and_error(B)
+    rate = estimate_rate(G, E, s, enclose)
+    limit = max_seconds if method == "exact" else min(max_seconds, 60.0)
+    if seconds_for(count, rate) <= limit:
+        return "exact"
+    if method == "exact":
+        raise InvalidArgument(refuse_message(
+            f"δ_{s}", count, rate, max_seconds,
+            "use method='bounds' (proven Gershgorin upper and greedy lower bounds) or raise max_seconds"))
+    return "bounds"
 
 
-def refuse_message(what: str, count: int, rate: float, limit_s: float, alternatives: str) -> str:
-    """Message for an exact request that would take far too long."""
-    est = seconds_for(count, rate)
-    shown = f"{count:,}" if count < 10 ** 30 else f"about 10^{int(math.log10(count))}"
-    return (f"exact {what} needs {shown} supports (about {_human(est)} at {rate:,.0f} supports/s "
-            f"on this machine), more than max_seconds = {limit_s:g} s; {alternatives}")
+@precision(prec=WITNESS_BITS)
+def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executor: Any = None,
+                 progress: bool = True, callback: Callable[[Any], Any] | None = None,
+                 enclose: bool = True, max_seconds: float = 600.0, seed: int = 0) -> ConstantResult:
+    """Restricted isometry constant ``δ_s = max_{|S|=s} max |eig(A_S^*A_S) − 1|``.
+
+    Parameters
+    ----------
+    A : array_like or LinearOperator, shape (m, N)
+        Real or complex measurement matrix.
+    s : int
+        Order, ``1 ≤ s ≤ N``.
+    method : {"auto", "exact", "bounds"}
+        ``"exact"``: all ``C(N, s)`` supports, diagonalised in batches (refused
+        with the count and an estimate when it would exceed ``max_seconds``);
+        ``"bounds"``: Gershgorin/coherence upper bound and a greedy / truncated
+        power lower bound; ``"auto"``: exact when estimated under
+        ``min(max_seconds, 60)`` seconds, else bounds.
+    W : LinearOperator or array, optional
+        Unitary sparsifier: the constant of ``A W^*``.
+    executor : None, "processes" or an executor, optional
+        Runs the batches of supports (default: serial; ``"processes"``: a local
+        process pool; or any object with ``submit``, e.g. a Dask client). The
+        result does not depend on it.
+    progress : bool
+        Show a tqdm bar over supports.
+    callback : callable, optional
+        Called with ``{"delta", "support"}`` whenever the worst support improves.
+    enclose : bool
+        Enclose every block's eigenvalues (Gershgorin + Ostrowski with
+        a-priori rounding bounds) for a proven upper bound; without it the
+        upper side is the float maximum (numerical).
+    max_seconds : float
+        Refusal threshold for ``"exact"``.
+    seed : int
+        Seed of the truncated power method's starts.
+
+    Returns
+    -------
+    ConstantResult
+        ``value = upper``; ``witness`` the worst support and its eigenvector
+        (``lower`` is ``|‖A_S x‖²/‖x‖² − 1|`` of that vector in ball arithmetic).
+
+    Theorem: definition of δ_s (THEORY.md §2; Foucart–Rauhut Ch. 6).
+    Rigor: proven lower bound (witness in ball arithmetic); proven upper bound
+    (enclosures / Gershgorin with outward-rounded a-priori float64 error bounds);
+    certified-float64 when ``W`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = rip_constant(np.eye(4), 2, progress=False)
+    >>> r.lower <= r.upper < 1e-12
+    True
+    """
+    method_arg(method, ("auto", "exact", "bounds"))
+    progress = bool_arg(progress, "progress")
+    enclose = bool_arg(enclose, "enclose")
+    seed = seed_value(seed)
+    callback = callback_arg(callback)
+    max_seconds = positive_arg(max_seconds, "max_seconds")
+    with resolve_executor(executor) as ex:
+        B, used_W = dense_matrix(A, W)
+        N = B.shape[1]
+        s = order_arg(s, N)
+        if N > MAX_GRAM_N:
+            raise InvalidArgument(f"N = {N} columns: the dense {N}×{N} Gram matrix would not fit in memory "
+                                  f"(limit N ≤ {MAX_GRAM_N}); restrict A to a subset of columns")
+        if s > MAX_BLOCK:
+            raise InvalidArgument(f"s = {s}: every support needs an {s}×{s} eigendecomposition (limit s ≤ "
+                                  f"{MAX_BLOCK}); bound δ_s by δ_s ≤ max(1, ‖A‖_F² − 1) or restrict A")
+        gram_scale_guard(B)
+        if _choose_method(B, s, method, enclose, max_seconds) == "exact":
+            res = rip_exact(B, s, enclose=enclose, executor=ex, progress=progress, callback=callback, seed=seed)
+        else:
+            res = rip_bounds(B, s, seed=seed, callback=callback)
+    return finish(res, B, used_W)
 
 
-def _human(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    if seconds < 2 * 3.15e7:
-        return f"{seconds / 86400:.0f} days"
-    if not math.isfinite(seconds):
-        return "longer than the age of the universe"
-    return f"{seconds / 3.15e7:.3g} years"
+@register_verifier("rip_constant")
+def _verify_rip(result: CheckResult) -> CheckResult:
+    """Re-derive a saved ``rip_constant`` result (witness bounds; the exact enumeration is re-run).
 
+    Theorem: definition of δ_s (THEORY.md §2).
+    Rigor: the saved result's (never above it).
+    """
 
-def count_value(n: int) -> int | float:
-    """A count for ``values``: the int itself up to 2⁵³, else a float (``inf`` beyond the float range)."""
-    if n <= 2 ** 53:
-        return int(n)
-    try:
-        return float(n)
-    except OverflowError:
-        return math.inf
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        B = w_matrix(w)
+        used_W = w_bool(w, "W_used")
+        N = B.shape[1]
+        s = w_int(w, "s", 1, min(N, MAX_BLOCK))
+        method = w_choice(w, "method", ("exact", "bounds"))
+        S = w_indices(w, "support", N, size=s)
+        x = w_vector(w, "vector", s)
+        side = w_choice(w, "side", ("max", "min"))
+        gram_scale_guard(B)
+        if method == "bounds":
+            res = rip_bounds_assemble(B, s, S, x, side)
+            what = "both bounds from the witness (ball arithmetic; Gershgorin/Frobenius bounds of the stored A)"
+        else:
+            enclose = w_bool(w, "enclose")
+            seed = w_int(w, "seed", 0, MAX_SEED)
+            count = math.comb(N, s)
+            if count > VERIFY_MAX_SUPPORTS:
+                raise Refused(f"re-running the enumeration of δ_{s} needs {big(count)} supports (more than "
+                              f"{VERIFY_MAX_SUPPORTS:,}): too large to verify here")
+            res = rip_exact(B, s, enclose=enclose, executor=None, progress=False, callback=None, seed=seed)
+            what = f"the enumeration of all {count} supports re-run (bounds, counts, witness)"
+        return finish(res, B, used_W), what
 
-
-def check_method(method: str, allowed: tuple[str, ...]) -> str:
-    """Validate a ``method`` string."""
-    if not isinstance(method, str) or method not in allowed:
-        raise InvalidArgument(f"unknown method {method!r}: use one of {list(allowed)}")
-    return method
+    return verify_with("rip_constant", result, derive)
