@@ -22,10 +22,12 @@ inconclusive with the reason.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 from fractions import Fraction
 from typing import Any, Mapping
 
+import flint
 import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
@@ -33,11 +35,19 @@ from theorycheck.numerics.exact import ball_lower, ball_upper, exact_storable, t
 from theorycheck.numerics.precision import dps_to_bits, precision
 from theorycheck.numerics.rounding import norm2
 from theorycheck.numerics.validation import real_arg
+from theorycheck.problems import programs
+from theorycheck.problems.operators import MatrixOperator
 from theorycheck.problems.programs import Program
 from theorycheck.results import (
-    CheckResult, Outcome, Rigor, Witness, claim_mismatches, register_verifier, verification,
+    CheckResult,
+    Outcome,
+    Rigor,
+    Witness,
+    claim_mismatches,
+    register_verifier,
+    verification,
 )
-from theorycheck.solvers.exact import MAX_DPS, _precision_args, _prove_support, solve_exact
+from theorycheck.solvers.exact import MAX_DPS, precision_args, prove_support, solve_exact
 from theorycheck.solvers.solution import Solution
 
 __all__ = ["certify_solution", "certificate_result", "distance_to_enclosure",
@@ -67,8 +77,6 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
     Theorem: the balls of ``sol`` contain the exact minimiser.
     Rigor: proven (ball arithmetic at a precision fixed by ``sol``, outward-rounded to float).
     """
-    import flint
-
     balls = sol.info.get("z_enclosure") if isinstance(sol, Solution) else None
     if balls is None or sol.rigor is not Rigor.PROVEN:
         raise InvalidArgument("distance_to_enclosure needs a proven solution from method='exact'")
@@ -163,7 +171,7 @@ def certify_solution(
     """
     if not isinstance(problem, Program):
         raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")
-    dps, max_dps = _precision_args(dps, max_dps)
+    dps, max_dps = precision_args(dps, max_dps)
     xa, ya = _inputs(problem, x, y)
     if tol is None:
         tol = 1e-6 * max(1.0, norm2(xa))
@@ -255,7 +263,7 @@ def _assemble(record: dict[str, Any], P: Program, xa: np.ndarray, ya: np.ndarray
               context: dict[str, Any] | None = None) -> CheckResult:
     """Deterministic: re-prove the certificate (unless ``sol`` is its proof) and state every claim."""
     if sol is None:
-        sol = _prove_support(P, ya.reshape(-1), cert["support"], cert.get("signs"), cert["prec_bits"],
+        sol = prove_support(P, ya.reshape(-1), cert["support"], cert.get("signs"), cert["prec_bits"],
                              centre=cert.get("centre"))
     lo, hi = distance_to_enclosure(xa, sol)
     values: dict[str, Any] = {"distance_lower": lo, "distance_upper": hi, "tol": tol,
@@ -302,8 +310,6 @@ def _instance_digest(record: Mapping[str, Any], xa: np.ndarray, ya: np.ndarray, 
     a claim about another instance; the digest names the instance, so such an
     edit is reported instead of silently re-targeting the claim.
     """
-    import hashlib
-
     h = hashlib.blake2b(digest_size=16)
 
     def put(tag: str, v: Any) -> None:
@@ -370,9 +376,6 @@ def _problem_record(problem: Program) -> dict[str, Any]:
 
 def _rebuild(record: Mapping[str, Any]) -> Program:
     """The program of a record (the check itself runs on it, so a verifier repeats it exactly)."""
-    from theorycheck.problems import programs
-    from theorycheck.problems.operators import MatrixOperator
-
     cls = {"Lasso": programs.Lasso, "SRLasso": programs.SRLasso, "QCBP": programs.QCBP}[record["program"]]
     W = MatrixOperator(record["W"]) if "W" in record else None
     return cls(MatrixOperator(record["A"]), record["param"], weights=record["weights"], W=W)
@@ -444,8 +447,6 @@ def _witness_inputs(w: Mapping[str, Any]) -> tuple[dict[str, Any], Program, np.n
 
 
 def _witness_certificate(w: Mapping[str, Any], P: Program) -> dict[str, Any]:
-    import flint
-
     m = int(np.prod(P.A.out_shape))
     N = P.penalty_size
     S = w.get("support")
@@ -521,7 +522,7 @@ def verify_certified_optimality(result: CheckResult) -> CheckResult:
             record, P, xa, ya, tol = _witness_inputs(w.data)
             dps, max_dps = w.data.get("dps"), w.data.get("max_dps")
             try:
-                dps, max_dps = _precision_args(dps, max_dps)
+                dps, max_dps = precision_args(dps, max_dps)
             except InvalidArgument as exc:
                 raise _Bad(f"witness['dps'/'max_dps']: {exc}") from None
             if max_dps > MAX_VERIFY_DPS:

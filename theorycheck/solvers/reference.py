@@ -298,33 +298,80 @@ def solve_reference(problem: Program, y: Any, *, solver: str = "CLARABEL", verbo
     cplx = problem.is_complex
     dtype = np.complex128 if cplx else np.float64
     in_shape = tuple(problem.A.in_shape)
-    w = np.asarray(problem.weights, dtype=np.float64)
-    lam = float(getattr(problem, "lam", 1.0))
-    eta = float(getattr(problem, "eta", 0.0))
     yf = y.reshape(-1)
     info: dict[str, Any] = {"form": "synthesis" if synth else "analysis", "tv": tv}
 
-    M = problem.synthesis_operator.to_dense() if synth else problem.A.to_dense()
-    if kind == "qcbp":
-        dist, z_ls = _distance_to_range(M, yf)
-        info["distance_to_range"] = dist
-        if eta < dist - 1e-10 * float(np.linalg.norm(yf)):
-            if synth:
-                z_ls = _synthesis_to_signal(problem, z_ls)
-            info["least_squares"] = z_ls.reshape(in_shape)
-            return Solution(
-                x=np.full(in_shape, np.nan, dtype=dtype), status="infeasible", rigor=Rigor.NUMERICAL,
-                objective=math.inf, solver=name, elapsed_s=time.perf_counter() - t0, info=info,
-            )
+    def failed(status: str, objective: float = math.nan) -> Solution:
+        return Solution(x=np.full(in_shape, np.nan, dtype=dtype), status=status, rigor=Rigor.NUMERICAL,
+                        objective=objective, solver=name, elapsed_s=time.perf_counter() - t0, info=info)
 
-    v = cp.Variable(M.shape[1], complex=cplx)
+    M = problem.synthesis_operator.to_dense() if synth else problem.A.to_dense()
+    if kind == "qcbp" and _qcbp_infeasible(problem, M, yf, synth, info):
+        return failed("infeasible", math.inf)
+    prob, v, soc = _conic_program(cp, problem, M, yf, iso)
+    opts = dict(_CLARABEL_DEFAULTS) if solver.upper() == "CLARABEL" else {}
+    opts.update(solver_options)
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # status says it; keep them in info
+            warnings.simplefilter("always")
+            prob.solve(solver=solver, verbose=verbose, **opts)
+        if caught:
+            info["warnings"] = [str(c.message) for c in caught]
+    except cp.error.SolverError as exc:
+        info["error"] = f"{type(exc).__name__}: {exc}"
+        return failed("error")
+    info["cvxpy_status"] = prob.status
+    status = _STATUS.get(prob.status, "error")
+    if v.value is None:
+        if status in ("optimal", "optimal_inaccurate"):  # pragma: no cover - defensive
+            status = "error"
+        info.setdefault("error", f"cvxpy returned no solution (status {prob.status!r})")
+        return failed(status, math.inf if status == "infeasible" else (-math.inf if status == "unbounded"
+                                                                       else math.nan))
+    raw = np.asarray(v.value, dtype=dtype)
+    residual = gap = math.nan
     if synth:
+        z, residual, gap, status = _polished(problem, M, yf, y, raw, soc, status, polish, info)
+    else:
+        z = raw.reshape(in_shape)
+        if kind == "qcbp":
+            info["constraint_violation"] = float(problem.constraint_violation(z, y))
+    return Solution(
+        x=z, status=status, rigor=Rigor.NUMERICAL,
+        objective=program_objective(problem, z, y, iso), residual=residual, gap=gap,
+        solver=name, elapsed_s=time.perf_counter() - t0,
+        iterations=int(getattr(prob.solver_stats, "num_iters", 0) or 0), info=info,
+    )
+
+
+def _qcbp_infeasible(problem: Program, M: np.ndarray, yf: np.ndarray, synth: bool, info: dict) -> bool:
+    """QCBP: ``η`` below the distance from ``y`` to ``range(A)`` (by more than ``1e-10‖y‖``)?"""
+    eta = float(getattr(problem, "eta", 0.0))
+    dist, z_ls = _distance_to_range(M, yf)
+    info["distance_to_range"] = dist
+    if eta >= dist - 1e-10 * float(np.linalg.norm(yf)):
+        return False
+    if synth:
+        z_ls = _synthesis_to_signal(problem, z_ls)
+    info["least_squares"] = z_ls.reshape(tuple(problem.A.in_shape))
+    return True
+
+
+def _conic_program(cp: Any, problem: Program, M: np.ndarray, yf: np.ndarray, iso: bool) -> tuple[Any, Any, Any]:
+    """The cvxpy problem, its variable and (SR-LASSO, QCBP) the second-order cone ``‖r‖ ≤ t``."""
+    kind = program_kind(problem)
+    cplx = problem.is_complex
+    w = np.asarray(problem.weights, dtype=np.float64)
+    lam = float(getattr(problem, "lam", 1.0))
+    eta = float(getattr(problem, "eta", 0.0))
+    v = cp.Variable(M.shape[1], complex=cplx)
+    if is_synthesis(problem):
         penalty = cp.sum(cp.multiply(w, cp.abs(v)))
     else:
         Wd = problem.W.to_dense()
         if iso:
             D = problem.W
-            N = int(np.prod(in_shape))
+            N = int(np.prod(problem.A.in_shape))
             rows = [Wd[k * N:(k + 1) * N] @ v for k in range(D.ndim)]
             if cplx:
                 rows = [f(r) for r in rows for f in (cp.real, cp.imag)]
@@ -349,71 +396,43 @@ def solve_reference(problem: Program, y: Any, *, solver: str = "CLARABEL", verbo
             soc = cp.SOC(t, rv)
             objective = lam * penalty + t
         constraints.append(soc)
-    prob = cp.Problem(cp.Minimize(objective), constraints)
-    opts = dict(_CLARABEL_DEFAULTS) if solver.upper() == "CLARABEL" else {}
-    opts.update(solver_options)
-    try:
-        with warnings.catch_warnings(record=True) as caught:  # status says it; keep them in info
-            warnings.simplefilter("always")
-            prob.solve(solver=solver, verbose=verbose, **opts)
-        if caught:
-            info["warnings"] = [str(c.message) for c in caught]
-    except cp.error.SolverError as exc:
-        info["error"] = f"{type(exc).__name__}: {exc}"
-        return Solution(x=np.full(in_shape, np.nan, dtype=dtype), status="error",
-                        rigor=Rigor.NUMERICAL, solver=name,
-                        elapsed_s=time.perf_counter() - t0, info=info)
-    info["cvxpy_status"] = prob.status
-    status = _STATUS.get(prob.status, "error")
-    if v.value is None:
-        if status in ("optimal", "optimal_inaccurate"):  # pragma: no cover - defensive
-            status = "error"
-        info.setdefault("error", f"cvxpy returned no solution (status {prob.status!r})")
-        obj = math.inf if status == "infeasible" else (-math.inf if status == "unbounded" else math.nan)
-        return Solution(x=np.full(in_shape, np.nan, dtype=dtype), status=status,
-                        rigor=Rigor.NUMERICAL, objective=obj, solver=name,
-                        elapsed_s=time.perf_counter() - t0, info=info)
+    return cp.Problem(cp.Minimize(objective), constraints), v, soc
 
-    raw = np.asarray(v.value, dtype=dtype)
-    residual = gap = math.nan
-    if synth:
-        z_raw = _synthesis_to_signal(problem, raw)
-        best_c, best_res = raw, _residual(problem, kind, z_raw, y)
-        info["x_raw"] = z_raw
-        info["polished"] = False
-        if polish and status in ("optimal", "optimal_inaccurate"):
-            for label, cand in _candidates(kind, M, yf, raw, w, lam, eta):
-                res = _residual(problem, kind, _synthesis_to_signal(problem, cand), y)
-                if res < best_res:
-                    best_c, best_res = cand, res
-                    info["polished"] = label
-        z = _synthesis_to_signal(problem, best_c)
-        residual = best_res
-        gap = float(problem.duality_gap(z, y))
-        nu = _soc_multiplier(soc, cplx)
-        if math.isfinite(gap) and nu is not None:
-            # weak duality with cvxpy's multiplier (either sign convention is fine: every
-            # rescaled feasible candidate gives a valid lower bound)
-            obj = float(problem.objective(z, y))
-            for u in (nu, -nu):
-                d = ray_dual_value(kind, yf, u, M.conj().T @ u, lam * w, eta)
-                if math.isfinite(d):
-                    gap = min(gap, max(0.0, obj - d))
-        if kind == "qcbp":
-            info["constraint_violation"] = float(problem.constraint_violation(z, y))
-            info["active_tol"] = ACTIVE_TOL
-        if status == "optimal_inaccurate" and info["polished"] \
-                and residual <= 1e-9 * max(1.0, lam * float(np.max(w))) \
-                and gap <= 1e-9 * max(1.0, abs(float(problem.objective(z, y)))):
-            status = "optimal"  # the polished answer carries its own (tight) certificate
-            info["status_note"] = "upgraded from cvxpy's optimal_inaccurate by the polished certificate"
-    else:
-        z = raw.reshape(in_shape)
-        if kind == "qcbp":
-            info["constraint_violation"] = float(problem.constraint_violation(z, y))
-    return Solution(
-        x=z, status=status, rigor=Rigor.NUMERICAL,
-        objective=program_objective(problem, z, y, iso), residual=residual, gap=gap,
-        solver=name, elapsed_s=time.perf_counter() - t0,
-        iterations=int(getattr(prob.solver_stats, "num_iters", 0) or 0), info=info,
-    )
+
+def _polished(problem: Program, M: np.ndarray, yf: np.ndarray, y: np.ndarray, raw: np.ndarray, soc: Any,
+              status: str, polish: bool, info: dict) -> tuple[np.ndarray, float, float, str]:
+    """Synthesis form: the best of the raw and polished answers, its residual and gap, the status."""
+    kind = program_kind(problem)
+    w = np.asarray(problem.weights, dtype=np.float64)
+    lam = float(getattr(problem, "lam", 1.0))
+    eta = float(getattr(problem, "eta", 0.0))
+    z_raw = _synthesis_to_signal(problem, raw)
+    best_c, best_res = raw, _residual(problem, kind, z_raw, y)
+    info["x_raw"] = z_raw
+    info["polished"] = False
+    if polish and status in ("optimal", "optimal_inaccurate"):
+        for label, cand in _candidates(kind, M, yf, raw, w, lam, eta):
+            res = _residual(problem, kind, _synthesis_to_signal(problem, cand), y)
+            if res < best_res:
+                best_c, best_res = cand, res
+                info["polished"] = label
+    z = _synthesis_to_signal(problem, best_c)
+    gap = float(problem.duality_gap(z, y))
+    nu = _soc_multiplier(soc, problem.is_complex)
+    if math.isfinite(gap) and nu is not None:
+        # weak duality with cvxpy's multiplier (either sign convention is fine: every
+        # rescaled feasible candidate gives a valid lower bound)
+        obj = float(problem.objective(z, y))
+        for u in (nu, -nu):
+            d = ray_dual_value(kind, yf, u, M.conj().T @ u, lam * w, eta)
+            if math.isfinite(d):
+                gap = min(gap, max(0.0, obj - d))
+    if kind == "qcbp":
+        info["constraint_violation"] = float(problem.constraint_violation(z, y))
+        info["active_tol"] = ACTIVE_TOL
+    if status == "optimal_inaccurate" and info["polished"] \
+            and best_res <= 1e-9 * max(1.0, lam * float(np.max(w))) \
+            and gap <= 1e-9 * max(1.0, abs(float(problem.objective(z, y)))):
+        status = "optimal"  # the polished answer carries its own (tight) certificate
+        info["status_note"] = "upgraded from cvxpy's optimal_inaccurate by the polished certificate"
+    return z, best_res, gap, status

@@ -7,6 +7,7 @@ minimisers; a solver that did not converge never reports above ``numerical``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any, Mapping
 
@@ -111,6 +112,4 @@ class _ReadOnlyDict(dict):
         return self
 
     def __deepcopy__(self, memo: Any) -> "_ReadOnlyDict":
-        import copy
-
         return _ReadOnlyDict(copy.deepcopy(dict(self), memo))
