@@ -247,9 +247,28 @@ def test_saved_violations_of_the_kit_are_re_proven_and_edits_are_caught():
         assert not verify_result(load(forged.to_json())).holds
 
 
+def test_metamorphic_violations_name_the_inconsistency():
+    exact = exact_solver()
+
+    def biased(problem, y):  # the minimiser plus a fixed offset on coefficient 0: not equivariant
+        x = np.array(exact(problem, y).x, dtype=float)
+        x[0] += 0.01
+        return x
+
+    rep = check_solver(biased, checks=["metamorphic_scaling", "metamorphic_zero_column"])
+    for r in rep.results:
+        assert r.violated and r.rigor.value == "certified-float64", r.summary()
+        w = r.witness
+        # the stated error is the distance between T(x(P, y)) and x(T(P, y)), recomputed here
+        assert r["error"] == pytest.approx(np.linalg.norm(w["expected"] - w["x_transformed"]), rel=1e-12)
+        assert r["error"] > r["tol"]
+    # scaling: 2(x* + 0.01e0) against 2x* + 0.01e0 differ by exactly 0.01 in coefficient 0
+    assert rep.results[0]["error"] == pytest.approx(0.01, rel=1e-6)
+
+
 def test_impossibility_barrier_with_a_solver_that_fails_loudly_everywhere():
     def loud(problem, y):  # an answer, but always with a warning: nothing can be judged
-        warnings.warn("did not converge", RuntimeWarning)
+        warnings.warn("did not converge", RuntimeWarning, stacklevel=2)
         return np.zeros(problem.A.in_shape)
 
     rep = check_solver(loud, on_fail="report", checks=["impossibility_barrier"])
@@ -579,6 +598,15 @@ def test_plugin_beside_the_repository_conftest(pytester, keep_hypothesis_profile
         """)
     result = pytester.runpytest("-p", PLUGIN, "--theorycheck-seed=3", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, deselected=1)
+
+
+def test_the_package_exports_every_public_name_of_its_modules():
+    import theorycheck.testing as kit
+    from theorycheck.testing import assertions, checks, suite
+
+    public = set(suite.__all__) | set(assertions.__all__) | {n for n in checks.__all__ if n.startswith("check_")}
+    assert set(kit.__all__) == public and len(kit.__all__) == len(public)
+    assert all(getattr(kit, n) is not None for n in kit.__all__)
 
 
 def test_checks_constant_is_complete():

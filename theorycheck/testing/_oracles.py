@@ -113,7 +113,7 @@ def planted_instances(options: Options, problem: str | None = None, k0: int = 0,
     """
     from theorycheck.strategies import _build_instance
 
-    out = []
+    out: list[Any] = []
     kind = problem or options.problem
     sizes = [(6, 12, 2), (5, 9, 1), (8, 16, 3), (4, 7, 1), (7, 14, 2)]
     k = k0

@@ -26,7 +26,6 @@ Rigor: not applicable.
 from __future__ import annotations
 
 import importlib.metadata
-import sys
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -44,7 +43,7 @@ __all__ = [
     "theorycheck_check_solver",
 ]
 
-_PROFILES = {
+_PROFILES: dict[str, dict[str, Any]] = {
     "theorycheck-ci": dict(derandomize=True, deadline=None, max_examples=20, print_blob=True),
     "theorycheck-dev": dict(deadline=None, max_examples=100),
 }
@@ -153,12 +152,9 @@ def pytest_report_header(config: Any) -> list[str]:
 @pytest.fixture(autouse=True)
 def _theorycheck_reset_precision() -> Iterator[None]:
     """Run each test at the default working precision and restore the previous one afterwards."""
-    flint = sys.modules.get("flint")
-    mpmath = sys.modules.get("mpmath")
-    if flint is None:
-        import flint
-    if mpmath is None:
-        import mpmath
+    import flint
+    import mpmath
+
     before = (flint.ctx.prec, mpmath.mp.prec)
     flint.ctx.prec = _DEFAULT_PREC
     mpmath.mp.prec = _DEFAULT_PREC

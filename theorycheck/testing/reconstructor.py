@@ -28,10 +28,14 @@ from theorycheck.problems.operators import as_operator
 from theorycheck.results import CheckResult, Outcome, Report, Rigor
 from theorycheck.testing._runner import ON_FAIL, apply_on_fail
 
-try:  # the name of the naming convention (issue 12); the old one warns once renamed
-    from theorycheck.instability import check_training_set
+# the name of the naming convention (issue 12); the old name becomes a deprecated alias that warns.
+# While both layouts exist, whichever name is absent is unknown to mypy (hence the ignores).
+try:
+    from theorycheck.instability import check_training_set  # type: ignore[attr-defined, unused-ignore]
 except ImportError:  # pragma: no cover - before the rename
-    from theorycheck.instability import audit_training_set as check_training_set
+    from theorycheck.instability import (  # type: ignore[no-redef, unused-ignore]
+        audit_training_set as check_training_set,
+    )
 
 __all__ = ["check_reconstructor"]
 
@@ -211,7 +215,8 @@ def _instability_results(rmap: Any, op: Any, imgs: list[np.ndarray], pairs: list
 def _noise_ratios(ev: _Evaluator, Y: np.ndarray, rec: np.ndarray, trials: int, noise_level: float,
                   rng: np.random.Generator) -> CheckResult | tuple[float, tuple[float, Any]]:
     """Largest ``‖Ψ(y + e) − Ψ(y)‖/‖e‖`` over random ``e``, or the inconclusive result of a failed evaluation."""
-    noisy_ratio, best = 0.0, (0.0, None)
+    noisy_ratio = 0.0
+    best: tuple[float, Any] = (0.0, None)
     for i in range(len(Y) if trials else 0):
         shape = Y[i].shape
         E = rng.standard_normal((trials,) + shape)
