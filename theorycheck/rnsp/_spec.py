@@ -206,6 +206,17 @@ def ratio_float(B: np.ndarray, v: np.ndarray, S: np.ndarray, tau: np.ndarray) ->
     return num / den
 
 
+def _numerator_ball(spec: Spec, vb: list[Any], S: np.ndarray) -> Any:
+    """``‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|`` for the balls ``vb`` of ``v`` (``S`` admissible)."""
+    taus = spec.tau_balls()
+    inS = set(int(i) for i in S)
+    num = norm2_ball([vb[i] for i in S])
+    for j in range(len(vb)):
+        if j not in inS:
+            num -= taus[j] * abs(vb[j])
+    return num
+
+
 @precision(prec=WITNESS_BITS)
 def ratio_ball(spec: Spec, v: np.ndarray, S: np.ndarray, gamma: float | None = None) -> Any:
     """Ball of ``R_Ω(v)`` or, with ``gamma``, of ``‖v_Ω‖₂ − Σ τ_j|v_j| − γ‖Av‖₂`` for the *original* ``A``.
@@ -214,12 +225,7 @@ def ratio_ball(spec: Spec, v: np.ndarray, S: np.ndarray, gamma: float | None = N
     """
     S = spec.admissible_support(S)
     vb = balls(v)
-    taus = spec.tau_balls()
-    inS = set(int(i) for i in S)
-    num = norm2_ball([vb[i] for i in S])
-    for j in range(len(vb)):
-        if j not in inS:
-            num -= taus[j] * abs(vb[j])
+    num = _numerator_ball(spec, vb, S)
     Av = norm2_ball(matvec_balls(spec.B, vb)) * flint.arb(2) ** spec.exp   # ‖A v‖ with A = B·2^exp
     if gamma is not None:
         return num - flint.arb(gamma) * Av
@@ -235,13 +241,7 @@ def kernel_violation_ball(spec: Spec, v: np.ndarray, S: np.ndarray, basic: np.nd
     if ek is None:
         return None
     zb, basic_cols = ek
-    taus = spec.tau_balls()
-    inS = set(int(i) for i in S)
-    num = norm2_ball([zb[i] for i in S])
-    for j in range(len(zb)):
-        if j not in inS:
-            num -= taus[j] * abs(zb[j])
-    return num, zb, basic_cols
+    return _numerator_ball(spec, zb, S), zb, basic_cols
 
 
 @precision(prec=WITNESS_BITS)
