@@ -4,7 +4,7 @@
    bundled 8 × 8 digits — no download, about a second on a CPU.
 2. Attack held-out digits with random noise, the fast gradient and DeepFool
    (:func:`theorycheck.classification.robustness_report`); every flip is
-   re-evaluated twice in float64 before it counts. Print the table of
+   re-evaluated twice in float64 and in the model's own dtype before it counts. Print the table of
    ``‖r‖/‖x‖`` and save a figure of ``x``, ``r`` and ``x + r``.
 3. Show one certified DeepFool witness in detail and re-check it.
 4. The linear-model fact behind it (Goodfellow et al.): a logistic regression's
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{w.iterations} iteration(s), max |r_i| = {np.abs(w.r).max():.3f} (pixels in [0, 1]), "
           f"status {w.status}, rigor {w.rigor}")
     again = w.recheck(model)
-    print(f"re-checked in float64: flips = {again}")
+    print(f"re-checked in float64 and in the model's own dtype: flips = {again}")
 
     # 4. the linear picture: logistic regression, 0 vs 1
     from sklearn.linear_model import LogisticRegression

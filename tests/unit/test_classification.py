@@ -419,9 +419,9 @@ def test_witness_is_frozen_and_converts_to_result():
     model = mlp()
     res = search_minimal_perturbation(model, np.random.default_rng(0).standard_normal((4, 6)),
                                       device="cpu")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):  # read-only arrays
         res.r[0, 0] = 1.0
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):  # frozen
         res.method = "x"
     cr = res.to_result()
     assert cr is res and isinstance(cr, CheckResult)
@@ -720,3 +720,22 @@ def test_linear_sensitivity_huge_and_tiny_values_do_not_crash(w, x, eps, flips):
     assert (score < 0) == r["score_exact"].startswith("-") and (score != 0) == (r["score_exact"] != "0")
     again = verify_result(load(r.to_json()))
     assert again.outcome is Outcome.HOLDS
+
+
+def test_package_keeps_the_old_public_names_and_imports_torch_only_on_demand():
+    import subprocess
+    import sys
+
+    code = ("import sys, theorycheck.classification as c; "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'sklearn') if m in sys.modules)); "
+            "from theorycheck.classification import digits_data; import theorycheck.nets.classifiers as n; "
+            "print(digits_data is n.digits_data, 'torch' in sys.modules, "
+            "all(getattr(c, k) is not None for k in c.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.split("\n")[:2] == ["[]", "True True True"], out.stderr[-2000:]
+    import theorycheck.nets.classifiers as nc
+
+    for name in ("MLP", "SmallCNN", "train_classifier", "build_digits_classifier", "digits_data", "synthetic_data"):
+        assert getattr(nc, name) is not None
+    for name in ("digits_data", "synthetic_data", "train_classifier", "build_digits_classifier"):
+        assert getattr(tcc, name) is getattr(nc, name)

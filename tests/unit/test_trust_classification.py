@@ -27,7 +27,6 @@ import pytest
 import torch
 from torch import nn
 
-from theorycheck.nets import classifiers as tcm
 from theorycheck.classification import (
     METHODS,
     STATUSES,
@@ -42,6 +41,7 @@ from theorycheck.classification import (
     train_classifier,
 )
 from theorycheck.errors import InvalidArgument, TheorycheckError
+from theorycheck.nets import classifiers as tcm
 from theorycheck.results import PROVIDERS, CheckResult, Outcome, Rigor, load, verify_result
 
 U32 = 2.0 ** -24
@@ -455,8 +455,8 @@ def test_models_returning_nan_give_per_sample_statuses_not_numbers(model):
 _BAD_SCALARS = [None, "3", True, -1, 0, 1.5, math.nan, math.inf, 2 ** 70, 1e300, object(), [1], 3 + 1j]
 
 
-def _refused(f) -> str | None:
-    """None when ``f()`` raises a TheorycheckError within 20 s; otherwise what happened."""
+def _refused(f, *args, **kwargs) -> str | None:
+    """None when ``f(*args, **kwargs)`` raises a TheorycheckError within 60 s; otherwise what happened."""
 
     def alarm(signum, frame):  # pragma: no cover - only on a hang
         raise TimeoutError
@@ -465,7 +465,7 @@ def _refused(f) -> str | None:
     signal.alarm(60)
     t0 = time.perf_counter()
     try:
-        f()
+        f(*args, **kwargs)
         return "returned"
     except TheorycheckError:
         return None if time.perf_counter() - t0 < 20 else "slow"
@@ -507,18 +507,18 @@ def test_search_and_report_refuse_every_bad_argument():
               "batched"):
         for v in _BAD_SCALARS + ["nope"]:
             if not _valid(p, v):
-                why = _refused(lambda: search_minimal_perturbation(model, X, **{p: v}))
+                why = _refused(search_minimal_perturbation, model, X, **{p: v})
                 if why:
                     problems.append(f"search {p}={v!r}: {why}")
     for xv in (None, "abc", X.astype(complex), X[:, :5], np.zeros((0, 6)), np.zeros(0), np.array(3.0),
                np.array([["a"] * 6] * 3), np.array([2 ** 60] * 6, dtype=np.int64),
                np.full(6, np.longdouble(1) + np.longdouble(2) ** -60)):
-        why = _refused(lambda: search_minimal_perturbation(model, xv, device="cpu"))
+        why = _refused(search_minimal_perturbation, model, xv, device="cpu")
         if why:
             problems.append(f"search x={xv!r:.40}: {why}")
     for lab in ([0, 1], [0.5, 1, 2], [True, False, True], [10 ** 20] * 3, ["a"] * 3, [np.nan] * 3,
                 np.array([[0, 1, 2]])):
-        why = _refused(lambda: search_minimal_perturbation(model, X, labels=lab, device="cpu"))
+        why = _refused(search_minimal_perturbation, model, X, labels=lab, device="cpu")
         if why:
             problems.append(f"search labels={lab!r}: {why}")
     for p, vals in {"methods": [None, "nope", ["deepfool", "deepfool"], 3, [], ("deepfool", 3)],
@@ -527,13 +527,13 @@ def test_search_and_report_refuse_every_bad_argument():
                     "image_shape": [(5,), (2, 3, 1), "8x8", (-2, -3), (2, 3.5)]}.items():
         for v in vals:
             if not _valid(p, v):
-                why = _refused(lambda: robustness_report(model, X, device="cpu", **{p: v}))
+                why = _refused(robustness_report, model, X, device="cpu", **{p: v})
                 if why:
                     problems.append(f"report {p}={v!r}: {why}")
     for p in ("eps", "b"):
         for v in _BAD_SCALARS:
             if not _valid(p, v):
-                why = _refused(lambda: check_linear_sensitivity([1.0, 2.0], [0.5, 0.5], **{"eps": 0.1, p: v}))
+                why = _refused(check_linear_sensitivity, [1.0, 2.0], [0.5, 0.5], **{"eps": 0.1, p: v})
                 if why:
                     problems.append(f"linear {p}={v!r}: {why}")
     assert not problems, "\n".join(problems)
@@ -563,7 +563,7 @@ def test_data_and_training_helpers_refuse_bad_arguments():
     for fn, (kw, bad) in cases.items():
         for p, vals in bad.items():
             for v in vals:
-                why = _refused(lambda: fn(**{**kw, p: v}))
+                why = _refused(fn, **{**kw, p: v})
                 if why:
                     problems.append(f"{fn.__name__} {p}={v!r}: {why}")
     for cls, kw, bad in ((tcm.MLP, {}, {"d": [2 ** 40, 0, "3", True], "hidden": [0, 10 ** 9], "n_classes": [0]}),
@@ -571,7 +571,7 @@ def test_data_and_training_helpers_refuse_bad_arguments():
                                              "n_classes": [-1]})):
         for p, vals in bad.items():
             for v in vals:
-                why = _refused(lambda: cls(**{**kw, p: v}))
+                why = _refused(cls, **{**kw, p: v})
                 if why:
                     problems.append(f"{cls.__name__} {p}={v!r}: {why}")
     X, y = np.random.default_rng(0).standard_normal((3, 6)), [0, 1, 2]
@@ -582,7 +582,7 @@ def test_data_and_training_helpers_refuse_bad_arguments():
                     "y": [None, [0, 1], [0.5] * 3, [-1, 0, 1], [5, 0, 1], ["a"] * 3]}.items():
         for v in vals:
             kw = {"model": _mlp(d=6, C=3), "X": X, "y": y, "epochs": 1, p: v}
-            why = _refused(lambda: train_classifier(**kw))
+            why = _refused(train_classifier, **kw)
             if why:
                 problems.append(f"train_classifier {p}={v!r}: {why}")
     assert not problems, "\n".join(problems)

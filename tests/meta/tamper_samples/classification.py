@@ -49,8 +49,7 @@ def _X(n: int = 4, seed: int = 1) -> np.ndarray:
 
 
 def samples() -> dict[str, Any]:
-    from theorycheck.classification import (check_linear_sensitivity, robustness_report,
-                                            search_minimal_perturbation)
+    from theorycheck.classification import check_linear_sensitivity, robustness_report, search_minimal_perturbation
 
     def labels() -> np.ndarray:
         import torch
