@@ -24,9 +24,18 @@ change. The module is evaluated in its current mode unless ``eval_mode=True``;
 a module left in training mode with dropout is random, which the checks detect
 and report as inconclusive.
 
+:meth:`ReconstructionMap.evaluate_float64` is the evaluation behind every
+certified-float64 network claim: each sample alone, twice, on the CPU in float64,
+outputs required finite, bit-identical and of full precision; with ``noise=True``
+it also estimates the rounding noise of each output
+(:meth:`ReconstructionMap.rounding_noise`, :class:`NoiseEstimate`), which the
+checks allow for ``NOISE_ALLOWANCE`` times over. :meth:`ReconstructionMap.options`
+records how the map was built, so that a verifier can rebuild it from a bare model.
+
 Theorem: none (the map ``Ψ`` of the instability theorem, THEORY.md §3–4).
 Rigor: not applicable (evaluation); :meth:`ReconstructionMap.evaluate_float64`
-provides the twice-repeated CPU float64 evaluation that certified results need.
+provides the twice-repeated CPU float64 evaluation (and its noise estimate) that
+certified results need.
 """
 
 from __future__ import annotations
