@@ -768,13 +768,6 @@ def check_impossibility_barrier(solver: Callable[[Any, np.ndarray], Any], *, pro
     return _alone("impossibility_barrier", solver, problem, tol, seed, time_limit)
 
 
-for _f in (check_certified_optimality, check_certified_optimality_near_degenerate, check_metamorphic_scaling,
-           check_metamorphic_permutation, check_metamorphic_sign_phase, check_metamorphic_zero_column,
-           check_zero_above_lambda_max, check_l1_norm_monotone, check_exact_recovery_nsp,
-           check_recovery_bound_rnsp, check_impossibility_barrier):
-    _f.__doc__ = (_f.__doc__ or "").replace("{options}", _OPTIONS_DOC)
-
-
 # --------------------------------------------------------------------------------------
 # the registry
 # --------------------------------------------------------------------------------------
@@ -793,25 +786,28 @@ class CheckSpec:
     problems: tuple[str, ...] = PROBLEMS
 
 
-def _spec(name: str, run: Callable[[Runner, Options], CheckResult],
-          problems: tuple[str, ...] = PROBLEMS) -> tuple[str, CheckSpec]:
-    return name, CheckSpec(name, run, globals()[f"check_{name}"], problems)
-
+_METAMORPHIC = {name: functools.partial(_metamorphic, name) for name in (
+    "metamorphic_scaling", "metamorphic_permutation", "metamorphic_sign_phase", "metamorphic_zero_column")}
 
 #: every check, in the order :func:`~theorycheck.testing.check_solver` runs them
-REGISTRY: dict[str, CheckSpec] = dict([
-    _spec("certified_optimality", _check_certified),
-    _spec("certified_optimality_near_degenerate", _check_near_degenerate),
-    *(_spec(name, functools.partial(_metamorphic, name))
-      for name in ("metamorphic_scaling", "metamorphic_permutation", "metamorphic_sign_phase",
-                   "metamorphic_zero_column")),
-    _spec("zero_above_lambda_max", _check_zero),
-    _spec("l1_norm_monotone", _check_monotone),
+REGISTRY: dict[str, CheckSpec] = {spec.name: spec for spec in (
+    CheckSpec("certified_optimality", _check_certified, check_certified_optimality),
+    CheckSpec("certified_optimality_near_degenerate", _check_near_degenerate,
+              check_certified_optimality_near_degenerate),
+    CheckSpec("metamorphic_scaling", _METAMORPHIC["metamorphic_scaling"], check_metamorphic_scaling),
+    CheckSpec("metamorphic_permutation", _METAMORPHIC["metamorphic_permutation"], check_metamorphic_permutation),
+    CheckSpec("metamorphic_sign_phase", _METAMORPHIC["metamorphic_sign_phase"], check_metamorphic_sign_phase),
+    CheckSpec("metamorphic_zero_column", _METAMORPHIC["metamorphic_zero_column"], check_metamorphic_zero_column),
+    CheckSpec("zero_above_lambda_max", _check_zero, check_zero_above_lambda_max),
+    CheckSpec("l1_norm_monotone", _check_monotone, check_l1_norm_monotone),
     # needs a program that reproduces y = Ax exactly (SR-LASSO with small λ, QCBP with η = 0)
-    _spec("exact_recovery_nsp", _check_recovery, ("srlasso", "qcbp")),
-    _spec("recovery_bound_rnsp", _check_rnsp_bound),
-    _spec("impossibility_barrier", _check_impossibility),
-])
+    CheckSpec("exact_recovery_nsp", _check_recovery, check_exact_recovery_nsp, ("srlasso", "qcbp")),
+    CheckSpec("recovery_bound_rnsp", _check_rnsp_bound, check_recovery_bound_rnsp),
+    CheckSpec("impossibility_barrier", _check_impossibility, check_impossibility_barrier),
+)}
+
+for _spec in REGISTRY.values():  # the options every standalone check takes, documented once
+    _spec.function.__doc__ = (_spec.function.__doc__ or "").replace("{options}", _OPTIONS_DOC)
 
 
 def run_check(name: str, runner: Runner, options: Options) -> CheckResult:
