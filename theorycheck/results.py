@@ -489,6 +489,8 @@ PROVIDERS: dict[str, str] = {
     "ClassifierWitness": "theorycheck.classification",
     # check names with a registered verifier
     "certified_optimality": "theorycheck.solvers.certify",
+    "certified_optimality_near_degenerate": "theorycheck.testing.checks",
+    "zero_above_lambda_max": "theorycheck.testing.checks",
     "rip_constant": "theorycheck.rnsp",
     "nsp_constant": "theorycheck.rnsp",
     "rnsp_gamma": "theorycheck.rnsp",
