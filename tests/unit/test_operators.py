@@ -27,6 +27,7 @@ from theorycheck.problems.operators import (
     SubsampledFourier,
     SubsampledWalshHadamard,
 )
+from theorycheck.problems.radon import Radon, fbp, limited_angle_angles, sparse_view_angles
 from theorycheck.problems.sparsifiers import Wavelet
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -73,6 +74,9 @@ CASES: dict[str, tuple[Callable[[], LinearOperator], str]] = {
         "coisometry",
     ),
     "compose-matrix-wavelet": (lambda: _matrix(True) @ Wavelet(8, "haar").H, "general"),
+    "radon-square": (lambda: Radon(7, sparse_view_angles(6)), "general"),
+    "radon-nonsquare-limited": (lambda: Radon((5, 8), limited_angle_angles(4, 2.0)), "general"),
+    "radon-circle": (lambda: Radon(6, sparse_view_angles(5), circle=True), "general"),
 }
 IDS = list(CASES)
 
@@ -501,3 +505,57 @@ def test_issue11_power_method_and_adjointness_refuse_signals_too_large_to_draw()
                  lambda: W.to_dense()):
         with pytest.raises(InvalidArgument, match="too large"):
             call()
+
+
+# -- empty batches and integer tensors ----------------------------------------------------
+def test_empty_batches_give_empty_outputs(case):
+    # torch's FFT backends refuse tensors with no elements: the operators answer directly
+    op, _ = case
+    for dtype in (torch.float32, torch.float64, torch.complex128):
+        x = torch.zeros((0,) + op.in_shape, dtype=dtype)
+        y = torch.zeros((0,) + op.out_shape, dtype=dtype)
+        out, back = op.apply(x), op.adjoint(y)
+        assert tuple(out.shape) == (0,) + op.out_shape and tuple(back.shape) == (0,) + op.in_shape
+        ref = op.apply(np.zeros((1,) + op.in_shape, dtype=np.complex128 if dtype.is_complex else np.float64))
+        assert out.is_complex() == np.iscomplexobj(ref)  # the dtype family of a non-empty batch
+        x2 = torch.zeros((2, 0) + op.in_shape, dtype=dtype)
+        assert tuple(op.apply(x2).shape) == (2, 0) + op.out_shape
+    assert op.apply(np.zeros((0,) + op.in_shape)).shape == (0,) + op.out_shape
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.complex64])
+def test_fbp_of_an_empty_batch_is_empty(dtype):
+    R = Radon(7, sparse_view_angles(6))
+    out = fbp(R, torch.zeros((0,) + R.out_shape, dtype=dtype))
+    assert tuple(out.shape) == (0,) + R.in_shape and out.dtype == dtype
+    assert tuple(fbp(R, torch.zeros((3, 0) + R.out_shape, dtype=dtype)).shape) == (3, 0) + R.in_shape
+    assert fbp(R, np.zeros((0,) + R.out_shape)).shape == (0,) + R.in_shape
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool])
+def test_integer_tensors_are_converted_exactly(dtype):
+    # integers go to float64 exactly (never to the default float32, which rounds beyond 2^24)
+    A = MatrixOperator(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]))
+    big = {torch.int64: [2 ** 24 + 1, 2 ** 53 - 1, -(2 ** 40) - 3], torch.int32: [2 ** 24 + 1, 2 ** 31 - 1, -7],
+           torch.uint8: [255, 1, 0], torch.bool: [True, False, True]}[dtype]
+    x = torch.tensor(big, dtype=dtype)
+    out = A.apply(x)
+    assert out.dtype == torch.float64
+    exact = [int(big[0]), int(big[1]) + int(big[2])]  # Python integers: the ground truth
+    assert [int(v) for v in out.tolist()] == exact
+    assert all(float(v) == e for v, e in zip(out.tolist(), exact))
+    back = A.adjoint(torch.tensor(big[:2], dtype=dtype))
+    assert back.dtype == torch.float64 and [int(v) for v in back.tolist()] == [int(big[0]), int(big[1]),
+                                                                              int(big[1])]
+
+
+def test_integer_tensors_float64_cannot_hold_are_refused():
+    A = MatrixOperator(np.eye(2))
+    for v in (2 ** 53 + 1, 2 ** 63 - 1, -(2 ** 53) - 1):
+        with pytest.raises(InvalidArgument, match="float64 cannot hold"):
+            A.apply(torch.tensor([v, 0], dtype=torch.int64))
+    out = A.apply(torch.tensor([2 ** 60, -(2 ** 62)], dtype=torch.int64))  # powers of two are exact
+    assert [int(v) for v in out.tolist()] == [2 ** 60, -(2 ** 62)]
+    F = SubsampledFourier(np.ones(4, dtype=bool))
+    out = F.apply(torch.tensor([2 ** 24 + 1, 0, 0, 0], dtype=torch.int64))
+    assert out.dtype == torch.complex128 and float(out[0].real) * 2 == 2 ** 24 + 1

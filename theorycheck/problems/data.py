@@ -26,7 +26,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
-from theorycheck.numerics.validation import refuse_size
+from theorycheck.numerics.validation import finite_real_arg, integer_arg, refuse_size, seed_arg
 
 __all__ = [
     "SeedLike",
@@ -59,49 +59,6 @@ MAX_PIECES = 2 ** 20
 
 def _refuse(entries: float, what: str, limit: float = MAX_ENTRIES, hint: str = "use a smaller size") -> None:
     refuse_size(float(entries), float(limit), what, hint)
-
-
-# ---------------------------------------------------------------------------------
-# validation helpers
-# ---------------------------------------------------------------------------------
-def _positive_int(value: Any, name: str) -> int:
-    """Return ``value`` as a Python int ≥ 1 or raise :class:`InvalidArgument`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InvalidArgument(
-            f"{name} must be a positive integer, got {value!r} "
-            f"({type(value).__name__}): pass an int such as 64"
-        )
-    value = int(value)
-    if value < 1:
-        raise InvalidArgument(f"{name} must be a positive integer (≥ 1), got {value}")
-    return value
-
-
-def _rng(seed: Any) -> np.random.Generator:
-    """Turn a seed (None, int, SeedSequence or Generator) into a Generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, np.random.SeedSequence):
-        return np.random.default_rng(seed)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise InvalidArgument(
-            f"seed must be None, a non-negative int or a numpy.random.Generator, "
-            f"got {seed!r} ({type(seed).__name__})"
-        )
-    if int(seed) < 0:
-        raise InvalidArgument(f"seed must be non-negative, got {int(seed)}")
-    return np.random.default_rng(int(seed))
-
-
-def _finite_real(value: Any, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise InvalidArgument(
-            f"{name} must be a real number, got {value!r} ({type(value).__name__})"
-        )
-    value = float(value)
-    if not math.isfinite(value):
-        raise InvalidArgument(f"{name} must be finite, got {value}")
-    return value
 
 
 def _pixel_centres(n: int) -> np.ndarray:
@@ -187,7 +144,7 @@ def shepp_logan(n: int = 128, *, modified: bool = True) -> np.ndarray:
     >>> x.shape, x.dtype, float(x.min()), float(x.max())
     ((64, 64), dtype('float64'), 0.0, 1.0)
     """
-    n = _positive_int(n, "n")
+    n = integer_arg(n, "n")
     _refuse(float(n) * n, f"a {n} × {n} phantom (pixels)")
     if not isinstance(modified, (bool, np.bool_)):
         raise InvalidArgument(f"modified must be True or False, got {modified!r}")
@@ -259,16 +216,16 @@ def random_ellipses(n: int = 128, *, count: int | None = None, seed: SeedLike = 
     >>> x.shape, x.dtype
     ((3, 16, 16), dtype('float64'))
     """
-    n = _positive_int(n, "n")
+    n = integer_arg(n, "n")
     if count is not None:
-        count = _positive_int(count, "count")
+        count = integer_arg(count, "count")
     if batch is not None:
-        batch = _positive_int(batch, "batch")
+        batch = integer_arg(batch, "batch")
     images = 1 if batch is None else batch
     _refuse(float(images) * n * n, f"{images} random-ellipse image(s) of {n} × {n} pixels")
     _refuse(float(images) * n * n * (count if count is not None else 10), "drawing the ellipses "
             "(ellipses × pixels)", MAX_WORK, "use fewer or smaller images, or a smaller count")
-    rng = _rng(seed)
+    rng = seed_arg(seed)
     X, Y = _grid(n)
     if batch is None:
         return _one_random_ellipse_image(n, count, rng, X, Y)
@@ -313,16 +270,16 @@ def piecewise_smooth_signal(N: int, *, pieces: int = 4, seed: SeedLike = None) -
     >>> x.shape, x.dtype
     ((64,), dtype('float64'))
     """
-    N = _positive_int(N, "N")
+    N = integer_arg(N, "N")
     _refuse(N, f"a signal of length {N}")
-    pieces = _positive_int(pieces, "pieces")
+    pieces = integer_arg(pieces, "pieces")
     _refuse(pieces, f"{pieces} pieces", MAX_PIECES, "use fewer pieces")
     if pieces > N:
         raise InvalidArgument(
             f"pieces ({pieces}) must not exceed the signal length N ({N}): "
             f"pass pieces ≤ {N} or a longer N"
         )
-    rng = _rng(seed)
+    rng = seed_arg(seed)
     if pieces > 1:
         cuts = np.sort(rng.choice(np.arange(1, N), size=pieces - 1, replace=False))
     else:
@@ -391,14 +348,14 @@ def sparse_vector(N: int, s: int, *, complex: bool = False,  # noqa: A002 - publ
     >>> sparse_vector(8, 2, complex=True, seed=0).dtype
     dtype('complex128')
     """
-    N = _positive_int(N, "N")
+    N = integer_arg(N, "N")
     _refuse(N, f"a vector of length {N}")
-    s = _positive_int(s, "s")
+    s = integer_arg(s, "s")
     if s > N:
         raise InvalidArgument(f"s ({s}) must not exceed N ({N}): pass s ≤ {N}")
     if not isinstance(complex, (bool, np.bool_)):
         raise InvalidArgument(f"complex must be True or False, got {complex!r}")
-    rng = _rng(seed)
+    rng = seed_arg(seed)
     support = rng.choice(N, size=s, replace=False)
     if complex:
         vals = (rng.standard_normal(s) + 1j * rng.standard_normal(s)) / math.sqrt(2.0)
@@ -483,7 +440,7 @@ def _render_text(text: str, scale: int) -> np.ndarray:
     return np.kron(bitmap, np.ones((scale, scale), dtype=bool))
 
 
-def _check_position(position: Any, n: int) -> tuple[float, float]:
+def _position_arg(position: Any, n: int) -> tuple[float, float]:
     try:
         items = list(position)
     except TypeError:
@@ -492,8 +449,8 @@ def _check_position(position: Any, n: int) -> tuple[float, float]:
         raise InvalidArgument(
             f"position must be a pair (row, col) of pixel coordinates, got {position!r}"
         )
-    row = _finite_real(items[0], "position[0] (row)")
-    col = _finite_real(items[1], "position[1] (col)")
+    row = finite_real_arg(items[0], "position[0] (row)")
+    col = finite_real_arg(items[1], "position[1] (col)")
     for value, axis in ((row, "row"), (col, "col")):
         if not 0.0 <= value <= n - 1:
             raise InvalidArgument(
@@ -570,26 +527,26 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
     >>> float(detail_image(64, "text", seed=0).max())
     1.0
     """
-    n = _positive_int(n, "n")
+    n = integer_arg(n, "n")
     _refuse(float(n) * n, f"a {n} × {n} detail image (pixels)")
     if not isinstance(kind, str) or kind not in DETAIL_KINDS:
         raise InvalidArgument(
             f"kind must be one of {', '.join(map(repr, DETAIL_KINDS))}, got {kind!r}"
         )
-    amplitude = _finite_real(amplitude, "amplitude")
+    amplitude = finite_real_arg(amplitude, "amplitude")
     if amplitude == 0.0:
         raise InvalidArgument("amplitude is 0, so the detail would be invisible: "
                               "pass a nonzero amplitude")
     if not isinstance(text, str):
         raise InvalidArgument(f"text must be a str, got {type(text).__name__}")
-    rng = _rng(seed)
-    centre = None if position is None else _check_position(position, n)
+    rng = seed_arg(seed)
+    centre = None if position is None else _position_arg(position, n)
     out = np.zeros((n, n), dtype=np.float64)
     rows = np.arange(n, dtype=np.float64)[:, np.newaxis]
     cols = np.arange(n, dtype=np.float64)[np.newaxis, :]
 
     if kind == "disc":
-        radius = max(1.0, n / 50.0) if size is None else _finite_real(size, "size")
+        radius = max(1.0, n / 50.0) if size is None else finite_real_arg(size, "size")
         if radius <= 0:
             raise InvalidArgument(f"size (the disc radius) must be positive, got {radius}")
         if centre is None:
@@ -601,7 +558,7 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
         return out
 
     if kind == "strokes":
-        length = max(3.0, n / 16.0) if size is None else _finite_real(size, "size")
+        length = max(3.0, n / 16.0) if size is None else finite_real_arg(size, "size")
         if length <= 0:
             raise InvalidArgument(f"size (the stroke length) must be positive, got {length}")
         if length > 4.0 * n:
@@ -635,7 +592,7 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
             raise InvalidArgument(
                 f"size for kind='text' is the integer scale of the font, got {size!r}"
             )
-        scale = _positive_int(int(size), "size")
+        scale = integer_arg(int(size), "size")
     if not text.strip():
         raise InvalidArgument("text is empty: pass at least one visible character")
     h, w = 5 * scale, (4 * len(text.upper()) - 1) * scale  # the bitmap's size, before rendering

@@ -16,13 +16,12 @@ Rigor: not applicable.
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.validation import refuse_size, seed_arg
+from theorycheck.numerics.validation import integer_arg, real_arg, refuse_size, seed_arg
 from theorycheck.problems.operators import validated_shape
 
 __all__ = ["uniform_random_mask", "variable_density_mask", "radial_lines_mask"]
@@ -41,12 +40,12 @@ def _dims(shape: int | Sequence[int], *, ndims: tuple[int, ...] = (1, 2)) -> tup
     return dims
 
 
-def _fraction(fraction: float, name: str = "fraction") -> float:
-    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not (
-        0.0 < fraction <= 1.0
-    ):
-        raise InvalidArgument(f"{name}={fraction!r}: pass a number in (0, 1]")
-    return float(fraction)
+def _fraction(fraction: Any, name: str = "fraction", *, allow_zero: bool = False) -> float:
+    """``fraction`` in ``(0, 1]`` (``[0, 1]`` with ``allow_zero``)."""
+    v = real_arg(fraction, name, allow_zero=allow_zero)
+    if v > 1.0:
+        raise InvalidArgument(f"{name}={fraction!r}: pass a number in {'[' if allow_zero else '('}0, 1]")
+    return v
 
 
 def _count(shape: tuple[int, ...], fraction: float) -> int:
@@ -143,13 +142,8 @@ def variable_density_mask(
     """
     dims = _dims(shape)
     m = _count(dims, _fraction(fraction))
-    if isinstance(center_fraction, (bool, np.bool_)) or not isinstance(center_fraction, numbers.Real) \
-            or not (0.0 <= center_fraction <= 1.0):
-        raise InvalidArgument(f"center_fraction={center_fraction!r}: pass a number in [0, 1]")
-    if isinstance(decay, (bool, np.bool_)) or not isinstance(decay, numbers.Real) or not (
-        0.0 <= decay < math.inf
-    ):
-        raise InvalidArgument(f"decay={decay!r}: pass a finite number >= 0")
+    center_fraction = _fraction(center_fraction, "center_fraction", allow_zero=True)
+    decay = real_arg(decay, "decay", allow_zero=True)
     rng = seed_arg(seed)
     r = _radius(dims).ravel()
     box = np.ones(r.size, dtype=bool)
@@ -205,8 +199,7 @@ def radial_lines_mask(shape: Sequence[int], n_lines: int, *, seed: Seed = None) 
     (True, 15)
     """
     dims = _dims(shape, ndims=(2,))
-    if isinstance(n_lines, (bool, np.bool_)) or not isinstance(n_lines, numbers.Integral) or n_lines < 1:
-        raise InvalidArgument(f"n_lines={n_lines!r}: pass a positive integer")
+    n_lines = integer_arg(n_lines, "n_lines")
     reach = math.hypot(*dims)
     # each line rasterises 8·reach points; more lines than boundary pixels add nothing new
     refuse_size(float(n_lines) * 8 * reach, 8 * MAX_MASK_ENTRIES,

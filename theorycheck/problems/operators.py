@@ -19,6 +19,7 @@ import numbers
 from typing import Any, Sequence
 
 import numpy as np
+import scipy.fft
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, check_finite, is_torch, lazy_torch, to_numpy
@@ -228,8 +229,10 @@ class LinearOperator:
     # -- helpers ----------------------------------------------------------------------
     def _validated(self, x: Any, core: tuple[int, ...], name: str) -> Any:
         if is_torch(x):
-            if x.dtype.is_floating_point is False and not x.is_complex():
-                x = x.to(lazy_torch().get_default_dtype())
+            if not x.dtype.is_floating_point and not x.is_complex():
+                # integers and bools: float64 exactly (as_array refuses values it would round),
+                # never the default dtype (float32 rounds integers beyond 2^24)
+                x = lazy_torch().as_tensor(as_array(x, name, finite=False), device=x.device)
             shape = tuple(x.shape)
         else:
             if not isinstance(x, np.ndarray) or x.dtype.kind not in "fc":
@@ -478,7 +481,7 @@ class _SubsampledTransform(LinearOperator):
 
     def __init__(self, mask: Any):
         self.mask = validated_mask(mask)
-        self._check_shape(self.mask.shape)
+        self._refuse_shape(self.mask.shape)
         self.in_shape = tuple(int(n) for n in self.mask.shape)
         self._idx = np.flatnonzero(self.mask)
         self.out_shape = (int(self._idx.size),)
@@ -486,7 +489,7 @@ class _SubsampledTransform(LinearOperator):
         self.unitary = bool(self.mask.all())
         self._tidx: dict = {}
 
-    def _check_shape(self, shape: tuple[int, ...]) -> None:
+    def _refuse_shape(self, shape: tuple[int, ...]) -> None:
         """Hook: raise :class:`InvalidArgument` for signal shapes the transform rejects."""
 
     def _transform(self, x: Any) -> Any:  # pragma: no cover - abstract
@@ -549,13 +552,28 @@ class SubsampledFourier(_SubsampledTransform):
 
     def _transform(self, x: Any) -> Any:
         if is_torch(x):
-            return lazy_torch().fft.fftn(x, dim=self._axes, norm="ortho")
+            return _torch_fftn(x, self._axes, inverse=False)
         return np.fft.fftn(x, axes=self._axes, norm="ortho")
 
     def _inverse(self, y: Any) -> Any:
         if is_torch(y):
-            return lazy_torch().fft.ifftn(y, dim=self._axes, norm="ortho")
+            return _torch_fftn(y, self._axes, inverse=True)
         return np.fft.ifftn(y, axes=self._axes, norm="ortho")
+
+
+def _torch_fftn(x: Any, axes: tuple[int, ...], *, inverse: bool) -> Any:
+    """Orthonormal (inverse) DFT over ``axes`` of a tensor; an empty batch gives an empty complex tensor.
+
+    torch's FFT backends (MKL, cuFFT) refuse tensors with no elements, so an
+    empty batch is answered directly: the transform of nothing is nothing.
+    """
+    torch = lazy_torch()
+    if x.numel() == 0:
+        cdtype = x.dtype if x.is_complex() else (torch.complex128 if x.dtype == torch.float64
+                                                 else torch.complex64)
+        return x.to(cdtype)
+    fft = torch.fft.ifftn if inverse else torch.fft.fftn
+    return fft(x, dim=axes, norm="ortho")
 
 
 class SubsampledDCT(_SubsampledTransform):
@@ -590,8 +608,6 @@ class SubsampledDCT(_SubsampledTransform):
     def _matrix(self, n: int, x: Any) -> Any:
         cache = self._mats.setdefault(n, {})
         if "np" not in cache:
-            import scipy.fft
-
             cache["np"] = scipy.fft.dct(np.eye(n), type=2, norm="ortho", axis=0)
         return _torch_like(cache["np"], x, cache)[0]
 
@@ -607,15 +623,11 @@ class SubsampledDCT(_SubsampledTransform):
     def _transform(self, x: Any) -> Any:
         if is_torch(x):
             return self._torch(x, inverse=False)
-        import scipy.fft
-
         return scipy.fft.dctn(x, type=2, norm="ortho", axes=self._axes)
 
     def _inverse(self, y: Any) -> Any:
         if is_torch(y):
             return self._torch(y, inverse=True)
-        import scipy.fft
-
         return scipy.fft.idctn(y, type=2, norm="ortho", axes=self._axes)
 
 
@@ -659,7 +671,7 @@ class SubsampledWalshHadamard(_SubsampledTransform):
 
     dtype = np.dtype(np.float64)
 
-    def _check_shape(self, shape: tuple[int, ...]) -> None:
+    def _refuse_shape(self, shape: tuple[int, ...]) -> None:
         bad = [n for n in shape if n & (n - 1)]
         if bad:
             raise InvalidArgument(

@@ -52,6 +52,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
+from theorycheck.numerics.validation import integer_arg
 from theorycheck.problems.operators import LinearOperator, as_operator, compose
 
 __all__ = ["Program", "QCBP", "Lasso", "SRLasso", "program_kind", "ZERO_RESIDUAL_TOL", "ACTIVE_TOL",
@@ -157,10 +158,10 @@ MAX_INNER_ITERATIONS = 10 ** 7
 
 
 def _iterations(max_iter: Any) -> int:
-    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) \
-            or not 1 <= max_iter <= MAX_INNER_ITERATIONS:
+    v = integer_arg(max_iter, "max_iter")
+    if v > MAX_INNER_ITERATIONS:
         raise InvalidArgument(f"max_iter={max_iter!r}: pass an integer in [1, {MAX_INNER_ITERATIONS}]")
-    return int(max_iter)
+    return v
 
 
 class Program:
@@ -213,7 +214,7 @@ class Program:
         set_("weights", w)
 
     @classmethod
-    def _check_param(cls, value: Any, *, allow_zero: bool) -> float:
+    def _param_arg(cls, value: Any, *, allow_zero: bool) -> float:
         name = cls._param_name
         v = _real_scalar(value, name)
         if v < 0 or (v == 0 and not allow_zero):
@@ -453,7 +454,7 @@ class QCBP(Program):
     _param_name: ClassVar[str] = "eta"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "eta", self._check_param(self.eta, allow_zero=True))
+        object.__setattr__(self, "eta", self._param_arg(self.eta, allow_zero=True))
         self._validate()
 
     def objective(self, z: Any, y: Any) -> float:
@@ -629,7 +630,7 @@ class Lasso(Program):
     _param_name: ClassVar[str] = "lam"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lam", self._check_param(self.lam, allow_zero=False))
+        object.__setattr__(self, "lam", self._param_arg(self.lam, allow_zero=False))
         self._validate()
 
     @classmethod
@@ -742,7 +743,7 @@ class SRLasso(Program):
     _param_name: ClassVar[str] = "lam"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lam", self._check_param(self.lam, allow_zero=False))
+        object.__setattr__(self, "lam", self._param_arg(self.lam, allow_zero=False))
         self._validate()
 
     def objective(self, z: Any, y: Any) -> float:

@@ -26,6 +26,8 @@ import warnings
 from typing import Any
 
 import numpy as np
+import scipy.fft
+import scipy.sparse as sp
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import is_torch, lazy_torch, to_numpy
@@ -155,8 +157,6 @@ def _build_matrix(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
     with bilinear weights on the four neighbouring pixels (zero outside the image).
     Duplicate (ray, pixel) entries are summed.
     """
-    import scipy.sparse as sp
-
     cy, cx = (n1 - 1) / 2.0, (n2 - 1) / 2.0
     half = (d - 1) / 2.0
     # a sample point touches a pixel only if row ∈ (−1, n1) and col ∈ (−1, n2)
@@ -224,8 +224,6 @@ def _build_backprojector(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
     (zero outside ``[0, d − 1]``, as ``numpy.interp(..., left=0, right=0)``):
     the back-projection of ``skimage.transform.iradon``.
     """
-    import scipy.sparse as sp
-
     cy, cx = (n1 - 1) / 2.0, (n2 - 1) / 2.0
     half = (d - 1) / 2.0
     N = n1 * n2
@@ -268,8 +266,6 @@ def _build_backprojector(n1: int, n2: int, angles: np.ndarray, d: int) -> Any:
 
 def _read_only_view(M: Any) -> Any:
     """A CSR matrix sharing ``M``'s arrays through read-only views."""
-    import scipy.sparse as sp
-
     views = []
     for arr in (M.data, M.indices, M.indptr):
         v = arr.view()
@@ -630,8 +626,6 @@ def _fourier_filter(size: int, name: str) -> np.ndarray:
     even ``j ≠ 0``), on a periodic grid of ``size`` samples; ``≈ |ν|`` (ν in
     cycles per detector bin), the other filters are the ramp times a window.
     """
-    import scipy.fft
-
     j = np.concatenate((np.arange(1, size // 2 + 1, 2), np.arange(size // 2 - 1, 0, -2)))
     f = np.zeros(size)
     f[0] = 0.25
@@ -744,13 +738,14 @@ def _fbp(radon: Radon, y: Any, filter: str, back: str) -> Any:  # noqa: A002
         F = radon._torch_cache.get(tkey)
         if F is None:
             F = radon._torch_cache[tkey] = torch.tensor(filt, dtype=work.dtype, device=work.device)
-        q = torch.fft.irfft(torch.fft.rfft(work, n=size, dim=-1) * F, n=size, dim=-1)[..., :d]
+        if work.numel() == 0:  # torch's FFT backends refuse empty tensors: nothing to filter
+            q = work.clone()
+        else:
+            q = torch.fft.irfft(torch.fft.rfft(work, n=size, dim=-1) * F, n=size, dim=-1)[..., :d]
         x = radon._matmul(q, radon.out_shape, radon.in_shape, back)
         if not full:
             x = x * torch.as_tensor(mask, dtype=x.dtype, device=x.device)
         return x.to(y.dtype)
-    import scipy.fft
-
     y = np.asarray(y)
     if np.iscomplexobj(y):
         return _fbp(radon, y.real, filter, back) + 1j * _fbp(radon, y.imag, filter, back)

@@ -12,7 +12,6 @@ Rigor: exact orthogonality up to the rounding of PyWavelets' filter coefficients
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from functools import partial
 from typing import Any, Callable, Sequence
@@ -22,6 +21,7 @@ import pywt
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, is_torch, lazy_torch, to_numpy
+from theorycheck.numerics.validation import integer_arg
 from theorycheck.problems.operators import LinearOperator, validated_shape
 
 __all__ = ["Wavelet"]
@@ -146,8 +146,7 @@ class Wavelet(LinearOperator):
                     f"shape {self.in_shape} has an odd length: every length must be even "
                     "(pad the signal)"
                 )
-        if isinstance(levels, (bool, np.bool_)) or not isinstance(levels, numbers.Integral) or levels < 1:
-            raise InvalidArgument(f"levels={levels!r}: pass a positive integer")
+        levels = integer_arg(levels, "levels")
         if levels > div:
             power = f" = {2 ** int(levels)}" if levels <= 64 else ""  # never build 2**(2**70)
             raise InvalidArgument(
@@ -168,6 +167,8 @@ class Wavelet(LinearOperator):
     # -- numpy kernels (real float64, batch on leading axes) ---------------------------
     def _analysis(self, x: np.ndarray) -> np.ndarray:
         batch = x.shape[: x.ndim - len(self.in_shape)]
+        if x.size == 0:  # an empty batch (PyWavelets cannot reshape it)
+            return np.zeros(batch + self.out_shape, dtype=x.dtype)
         with warnings.catch_warnings():  # periodization stays orthogonal at any depth
             warnings.simplefilter("ignore", UserWarning)
             c = pywt.wavedecn(x, self.wavelet, mode=_MODE, level=self.levels, axes=self._axes)
@@ -176,6 +177,8 @@ class Wavelet(LinearOperator):
 
     def _synthesis(self, y: np.ndarray) -> np.ndarray:
         batch = y.shape[:-1]
+        if y.size == 0:  # an empty batch
+            return np.zeros(batch + self.in_shape, dtype=y.dtype)
         pieces = [y[..., a:b] for a, b in self.level_slices]
         coarse = tuple(n >> self.levels for n in self.in_shape)
         coeffs: list[Any] = [pieces[0].reshape(batch + coarse)]

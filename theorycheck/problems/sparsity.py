@@ -17,13 +17,13 @@ Rigor: exact up to float64 summation (sorting and adding moduli).
 from __future__ import annotations
 
 import itertools
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
+from theorycheck.numerics.validation import integer_arg, real_arg
 
 #: largest number of levels accepted by :func:`levels_from_sizes`
 MAX_LEVELS = 2 ** 20
@@ -56,19 +56,14 @@ def _vec(x: Any) -> np.ndarray:
 
 
 def _count(s: Any, name: str = "s") -> int:
-    if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-        raise InvalidArgument(f"{name} must be an integer ≥ 0, got {s!r}")
-    if s < 0:
-        raise InvalidArgument(f"{name} = {s} is negative: pass a sparsity ≥ 0")
+    s = integer_arg(s, name, minimum=0)
     if s > MAX_COUNT:
         raise InvalidArgument(f"{name} = {s} exceeds {MAX_COUNT}: no signal has that many entries")
-    return int(s)
+    return s
 
 
 def _tol(tol: Any) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0 <= float(tol) < np.inf):
-        raise InvalidArgument(f"tol must be a finite number ≥ 0, got {tol!r}")
-    return float(tol)
+    return real_arg(tol, "tol", allow_zero=True)
 
 
 def _weights(weights: Any, n: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -192,7 +187,7 @@ def levels_from_sizes(sizes: Sequence[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _check_levels(levels: Any, n: int) -> list[tuple[int, int]]:
+def _levels_arg(levels: Any, n: int) -> list[tuple[int, int]]:
     if isinstance(levels, (str, bytes)):
         raise InvalidArgument(f"levels must be a sequence of (start, stop) pairs, got {levels!r}")
     try:
@@ -228,7 +223,7 @@ def sparsity_in_levels(x: Any, levels: Sequence[tuple[int, int]], *, tol: float 
     """
     v = _vec(x)
     big = np.abs(v) > _tol(tol)
-    return np.array([int(np.count_nonzero(big[a:b])) for a, b in _check_levels(levels, v.size)])
+    return np.array([int(np.count_nonzero(big[a:b])) for a, b in _levels_arg(levels, v.size)])
 
 
 def sigma_s_levels(x: Any, s_per_level: Sequence[int], levels: Sequence[tuple[int, int]], *,
@@ -256,7 +251,7 @@ def sigma_s_levels(x: Any, s_per_level: Sequence[int], levels: Sequence[tuple[in
     """
     arr = _signal(x)
     v = arr.reshape(-1)
-    lv = _check_levels(levels, v.size)
+    lv = _levels_arg(levels, v.size)
     if isinstance(s_per_level, (str, bytes)) or not hasattr(s_per_level, "__iter__"):
         raise InvalidArgument(f"s_per_level must be a sequence of integers, got {s_per_level!r}")
     s_list = list(itertools.islice(iter(s_per_level), len(lv) + 1))

@@ -31,6 +31,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, is_torch, lazy_torch
+from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, seed_arg
 from theorycheck.problems.operators import LinearOperator, validated_shape
 
 __all__ = ["FiniteDifference", "total_variation"]
@@ -140,8 +141,6 @@ class FiniteDifference(LinearOperator):
         Theorem: spectrum of the 1D Neumann Laplacian (a DCT-II diagonalises it).
         Rigor: numerical (closed form in float64).
         """
-        from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, seed_arg
-
         if exact is not None:  # validated like the base class's, although unused
             bool_arg(exact, "exact")
         integer_arg(iters, "iters")
