@@ -469,3 +469,69 @@ def test_cuda_matches_cpu(family, modality, ops):
     out.square().sum().backward()
     assert all(p.grad is not None and p.grad.device.type == "cuda" for p in gnet.parameters())
     assert gtwo.grad is not None
+
+
+# ---------------------------------------------------------------------------------
+# the input convention follows the model; noise is real for real operators
+# ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_input_defaults_to_the_models_own_convention_and_contradictions_are_refused(modality, ops):
+    A = ops[modality]
+    X = _images(4, seed=5)
+    kw = dict(epochs=2, lr=1e-2, batch_size=2, seed=3, progress=False, threads=1)
+    nets = [_make("AutomapNet", A, seed=1) for _ in range(2)]
+    train_reconstruction(nets[0], A, X, **kw)  # no input=: AutomapNet.input == "measurements"
+    train_reconstruction(nets[1], A, X, input="measurements", **kw)
+    assert _same_state(_state(nets[0]), _state(nets[1]))
+    y = A.apply(X)
+    assert np.array_equal(reconstruct(nets[0], A, y), reconstruct(nets[0], A, y, input="measurements"))
+    with pytest.raises(InvalidArgument, match="model.input"):
+        train_reconstruction(_make("AutomapNet", A), A, X, input="adjoint", **kw)
+    with pytest.raises(InvalidArgument, match="model.input"):
+        reconstruct(nets[0], A, y, input="adjoint")
+    if modality == "fourier":  # FBPConvNet(input="adjoint") is trained and evaluated on A^* y by default
+        net = FBPConvNet(A, width=4, depth=1, input="adjoint", seed=0)
+        train_reconstruction(net, A, X, **kw)
+        assert reconstruct(net, A, y).shape == X.shape
+        with pytest.raises(InvalidArgument, match="model.input"):
+            reconstruct(net, A, y, input="measurements")
+
+
+class _Recorder(torch.nn.Module):
+    """Returns zero images and records the (B, 2, *out_shape) measurement tensors it is fed."""
+
+    input = "measurements"
+
+    def __init__(self, image_shape):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros((), dtype=torch.float64))
+        self.image_shape = tuple(image_shape)
+        self.seen = []
+
+    def forward(self, inp):
+        self.seen.append(inp.detach().clone())
+        return torch.zeros((inp.shape[0],) + self.image_shape, dtype=inp.dtype) + 0 * self.w
+
+
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_training_noise_is_real_for_real_operators_and_complex_otherwise(modality, ops):
+    A = ops[modality]
+    x = _images(1, seed=7)[0]
+    K, noise = 40, 0.3
+    X = np.repeat(x[None], K, axis=0)  # every row has the noise-free measurements A x
+    rec = _Recorder(A.in_shape)
+    train_reconstruction(rec, A, X, epochs=1, lr=1e-3, batch_size=K, seed=0, noise=noise, progress=False,
+                         threads=1)
+    fed = rec.seen[0].numpy()
+    clean = np.asarray(A.apply(x.astype(np.complex128)))
+    e = (fed[:, 0] + 1j * fed[:, 1]) - clean[None]
+    m = e[0].size
+    if modality == "radon":  # a real operator: real noise of standard deviation `noise`, no imaginary part
+        assert not A.is_complex and np.all(fed[:, 1] == 0)
+        assert abs(np.std(e.real) / noise - 1) < 0.05
+    else:  # complex noise, real and imaginary parts each noise/√2
+        assert A.is_complex
+        assert abs(np.std(e.real) / (noise / np.sqrt(2)) - 1) < 0.05
+        assert abs(np.std(e.imag) / (noise / np.sqrt(2)) - 1) < 0.05
+    # E‖e‖² = m·noise² either way (the old complex noise for Radon kept only half of it)
+    assert abs(np.mean(np.sum(np.abs(e) ** 2, axis=tuple(range(1, e.ndim)))) / (m * noise ** 2) - 1) < 0.05

@@ -11,14 +11,15 @@ modified.
 :func:`reconstruct` evaluates a trained model on measurements, in float64 by
 default, on a copy of the model (the caller's model is left untouched).
 
-Input conventions (``input=``):
+Input conventions (``input=``; by default the model's own ``model.input`` when it
+declares one, as the architectures of :mod:`theorycheck.nets` do, else ``"adjoint"``):
 
 - ``"adjoint"``: the model receives ``A^* y`` split into real channels by
   :func:`theorycheck.nets.unet.adjoint_channels`: ``(B, C, *in_shape)`` with
   ``C = model.in_channels`` (2: real and imaginary parts; 1: real part; a
   model without that attribute gets 2);
-- ``"measurements"``: the model receives ``y`` as a real tensor ``(B, 2, m)``
-  (real and imaginary parts).
+- ``"measurements"``: the model receives ``y`` as a real tensor ``(B, 2, *out_shape)``
+  (real and imaginary parts; the imaginary part of a real operator's ``y`` is 0).
 
 The model's output, ``(B, *in_shape)`` or ``(B, 1, *in_shape)``, is the real image.
 
@@ -28,20 +29,23 @@ Rigor: not applicable (training); :func:`reconstruct` is a plain evaluation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
-import numbers
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.nets._arch_common import complex_dtype, seed_value
 from theorycheck.nets.unet import adjoint_channels
 from theorycheck.numerics.backend import is_torch
+from theorycheck.numerics.parallel import progress_bar
+from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg
 from theorycheck.problems.operators import LinearOperator
 
 __all__ = ["TrainingHistory", "train_reconstruction", "reconstruct", "INPUTS"]
@@ -100,22 +104,7 @@ class TrainingHistory:
 # ---------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------
-def _int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        raise InvalidArgument(f"{name}={value!r}: pass an integer >= {minimum}")
-    return int(value)
-
-
-def _real(value: Any, name: str, *, positive: bool) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
-    value = float(value) if ok else math.nan
-    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise InvalidArgument(f"{name}={value!r}: pass a finite number "
-                              f"{'> 0' if positive else '>= 0'}")
-    return value
-
-
-def _check_operator(A: Any) -> LinearOperator:
+def _operator_arg(A: Any) -> LinearOperator:
     if not isinstance(A, LinearOperator):
         raise InvalidArgument(
             f"A is a {type(A).__name__}: pass a theorycheck LinearOperator "
@@ -123,9 +112,39 @@ def _check_operator(A: Any) -> LinearOperator:
     return A
 
 
-def _check_input(input: str) -> str:  # noqa: A002 - public keyword
-    if not isinstance(input, str) or input not in INPUTS:
-        raise InvalidArgument(f"input={input!r}: pass one of {', '.join(map(repr, INPUTS))}")
+def _bounded(value: Any, name: str, minimum: int, maximum: int) -> int:
+    n = integer_arg(value, name, minimum=minimum)
+    if n > maximum:
+        raise InvalidArgument(f"{name}={n}: pass at most {maximum}")
+    return n
+
+
+def input_for(model: Any, input: Any) -> str:  # noqa: A002 - the documented keyword
+    """The input convention: ``input`` if given, else the model's ``model.input``, else ``"adjoint"``.
+
+    A model that declares ``model.input`` (one of :data:`INPUTS`) is only fed
+    that way: an explicit ``input`` that contradicts it raises
+    :class:`InvalidArgument`.
+
+    Theorem: none (input convention of the reconstruction networks).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> from theorycheck.nets.unet import UNet
+    >>> input_for(UNet(width=2, depth=1, seed=0), None)
+    'adjoint'
+    """
+    declared = getattr(model, "input", None)
+    declared = declared if isinstance(declared, str) and declared in INPUTS else None
+    if input is None:
+        return declared or "adjoint"
+    input = choice_arg(input, "input", INPUTS)  # noqa: A001
+    if declared is not None and input != declared:
+        raise InvalidArgument(
+            f"input={input!r} contradicts the model's own input convention model.input={declared!r} "
+            f"({type(model).__name__} takes {'A^* y' if declared == 'adjoint' else 'the measurements y'}): "
+            f"omit input= or pass input={declared!r}")
     return input
 
 
@@ -175,10 +194,6 @@ def _images(X: Any, A: LinearOperator, dtype: torch.dtype, name: str) -> torch.T
     return t.to(dtype)
 
 
-def _complex(dtype: torch.dtype) -> torch.dtype:
-    return torch.complex128 if dtype == torch.float64 else torch.complex64
-
-
 def _network_input(model: nn.Module, A: LinearOperator, y: torch.Tensor,
                    input: str) -> torch.Tensor:  # noqa: A002
     if input == "adjoint":
@@ -187,7 +202,7 @@ def _network_input(model: nn.Module, A: LinearOperator, y: torch.Tensor,
             raise InvalidArgument(
                 f"input='adjoint' needs 2D images, but A's images have shape {tuple(A.in_shape)}")
         return adjoint_channels(z, int(getattr(model, "in_channels", 2)))
-    y = y if y.is_complex() else y.to(_complex(y.dtype))
+    y = y if y.is_complex() else y.to(complex_dtype(y.dtype))
     return torch.stack([y.real, y.imag], dim=1)
 
 
@@ -209,6 +224,62 @@ def _network_output(out: Any, A: LinearOperator, batch: int) -> torch.Tensor:
 # ---------------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _training_mode(model: nn.Module, threads: int | None) -> Iterator[None]:
+    """Deterministic algorithms (and ``threads`` CPU threads) for the block; model mode and torch state restored."""
+    was_training = model.training
+    det, warn_only = (torch.are_deterministic_algorithms_enabled(),
+                      torch.is_deterministic_algorithms_warn_only_enabled())
+    old_threads = torch.get_num_threads()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        model.train()
+        yield
+    finally:
+        model.train(was_training)
+        torch.use_deterministic_algorithms(det, warn_only=warn_only)
+        torch.set_num_threads(old_threads)
+
+
+def _measurements(A: LinearOperator, xb: torch.Tensor, noise: float, gen: torch.Generator) -> torch.Tensor:
+    """``y = A x + e``: complex Gaussian ``e`` (parts ``noise/√2``) for a complex ``A``, real ``e`` (``noise``) else."""
+    dtype, device = xb.dtype, xb.device
+    if not A.is_complex:
+        y = A.apply(xb)
+        if noise > 0:
+            y = y + noise * torch.randn(tuple(y.shape), generator=gen, dtype=dtype).to(device)
+        return y
+    y = A.apply(xb.to(complex_dtype(dtype)))
+    if noise > 0:
+        g = torch.randn((2,) + tuple(y.shape), generator=gen, dtype=dtype).to(device)
+        y = y + (noise / math.sqrt(2.0)) * torch.complex(g[0], g[1])
+    return y
+
+
+def _epoch(model: nn.Module, A: LinearOperator, X: torch.Tensor, inputs: Callable[[torch.Tensor], torch.Tensor],
+           opt: torch.optim.Optimizer, sched: Any, batch_size: int, gen: torch.Generator) -> float:
+    """One pass over a seeded permutation of ``X``; the mean loss (MSE per pixel) of the epoch."""
+    K = X.shape[0]
+    perm = torch.randperm(K, generator=gen).to(X.device)
+    total = 0.0
+    for start in range(0, K, batch_size):
+        idx = perm[start:start + batch_size]
+        xb = X[idx]
+        out = _network_output(model(inputs(idx)), A, xb.shape[0])
+        loss = torch.mean((out - xb) ** 2)
+        if not bool(torch.isfinite(loss)):
+            raise InvalidArgument("the training loss became NaN/inf: lower lr or check the model")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        total += float(loss.detach()) * xb.shape[0]
+    return total / K
+
+
 def train_reconstruction(
     model: nn.Module,
     A: LinearOperator,
@@ -219,7 +290,7 @@ def train_reconstruction(
     batch_size: int,
     seed: int,
     noise: float = 0.0,
-    input: str = "adjoint",  # noqa: A002 - the documented keyword
+    input: str | None = None,  # noqa: A002 - the documented keyword
     progress: bool = True,
     callback: Callable[[TrainingHistory], Any] | None = None,
     weight_decay: float = 0.0,
@@ -229,7 +300,8 @@ def train_reconstruction(
     """Train ``model`` in place so that ``Ψ(A x + e) ≈ x`` on the images ``X_train``.
 
     Adam on the mean squared error per pixel, mini-batches drawn by a seeded
-    permutation each epoch, optional complex Gaussian measurement noise.
+    permutation each epoch, optional Gaussian measurement noise (complex for a
+    complex operator, real for a real one such as Radon).
     Deterministic on the CPU: the same model initialisation, data and seed give
     the same weights (``torch.use_deterministic_algorithms`` is on during
     training and restored afterwards). The model is left in its original
@@ -249,11 +321,17 @@ def train_reconstruction(
     seed : int
         Seed of the local ``torch.Generator`` (shuffling and noise), in ``[0, 2^63)``.
     noise : float
-        Standard deviation of the complex Gaussian noise added to each
-        measurement (real and imaginary parts each ``noise / sqrt(2)``), drawn
-        afresh every epoch; 0 for noise-free training.
-    input : {"adjoint", "measurements"}
-        What the model receives (module docstring).
+        Standard deviation of the Gaussian noise added to each measurement,
+        drawn afresh every epoch; 0 for noise-free training. For a complex
+        operator (``A.is_complex``, e.g. subsampled Fourier) the noise is
+        complex (real and imaginary parts each ``noise / sqrt(2)``); for a real
+        operator (Radon, DCT, Walsh–Hadamard, a real matrix) it is real with
+        standard deviation ``noise``, so ``E‖e‖² = m·noise²`` in both cases.
+    input : {"adjoint", "measurements"}, optional
+        What the model receives (module docstring). Default: the model's own
+        ``model.input`` when it declares one (the architectures of
+        :mod:`theorycheck.nets` do), else ``"adjoint"``. An ``input`` that
+        contradicts ``model.input`` is refused.
     progress : bool
         Show a tqdm progress bar over the epochs.
     callback : callable, optional
@@ -290,97 +368,56 @@ def train_reconstruction(
     >>> len(h.losses)
     2
     """
-    A = _check_operator(A)
-    input = _check_input(input)  # noqa: A001
-    epochs = _int(epochs, "epochs", 1)
-    if epochs > MAX_EPOCHS:
-        raise InvalidArgument(f"epochs={epochs}: pass at most {MAX_EPOCHS}")
-    batch_size = _int(batch_size, "batch_size", 1)
-    seed = _int(seed, "seed", 0)
-    if seed >= 2 ** 63:
-        raise InvalidArgument(f"seed={seed}: pass a seed below 2^63 (torch.Generator's range)")
-    lr = _real(lr, "lr", positive=True)
-    noise = _real(noise, "noise", positive=False)
-    weight_decay = _real(weight_decay, "weight_decay", positive=False)
-    if not isinstance(schedule, str) or schedule not in ("cosine", "constant"):
-        raise InvalidArgument(f"schedule={schedule!r}: pass 'cosine' or 'constant'")
-    if not isinstance(progress, (bool, np.bool_)):
-        raise InvalidArgument(f"progress={progress!r}: pass True or False")
+    A = _operator_arg(A)
+    input = input_for(model, input)  # noqa: A001
+    epochs = _bounded(epochs, "epochs", 1, MAX_EPOCHS)
+    batch_size = integer_arg(batch_size, "batch_size")
+    seed = integer_arg(seed, "seed", minimum=0)
+    seed_value(seed)  # below 2^63, torch.Generator's range
+    lr = real_arg(lr, "lr")
+    noise = real_arg(noise, "noise", allow_zero=True)
+    weight_decay = real_arg(weight_decay, "weight_decay", allow_zero=True)
+    schedule = choice_arg(schedule, "schedule", ("cosine", "constant"))
+    progress = bool_arg(progress, "progress")
     if threads is not None:
-        threads = _int(threads, "threads", 1)
-        if threads > MAX_THREADS:
-            raise InvalidArgument(f"threads={threads}: pass at most {MAX_THREADS}")
+        threads = _bounded(threads, "threads", 1, MAX_THREADS)
     if callback is not None and not callable(callback):
         raise InvalidArgument("callback is not callable: pass a function of the history")
     dtype, device = _model_dtype_device(model)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
-        raise InvalidArgument(
-            "the model has no parameter with requires_grad=True: nothing to train")
+        raise InvalidArgument("the model has no parameter with requires_grad=True: nothing to train")
     X = _images(X_train, A, dtype, "X_train").to(device)
     K = X.shape[0]
     gen = torch.Generator().manual_seed(seed)
 
-    def inputs(xb: torch.Tensor) -> torch.Tensor:
-        y = A.apply(xb.to(_complex(dtype)))
-        if noise > 0:
-            g = torch.randn((2,) + tuple(y.shape), generator=gen, dtype=dtype).to(device)
-            y = y + (noise / math.sqrt(2.0)) * torch.complex(g[0], g[1])
-        return _network_input(model, A, y, input)
+    def fresh(idx: torch.Tensor) -> torch.Tensor:
+        return _network_input(model, A, _measurements(A, X[idx], noise, gen), input)
 
-    from tqdm.auto import tqdm
-
-    was_training = model.training
-    det, warn_only = (torch.are_deterministic_algorithms_enabled(),
-                      torch.is_deterministic_algorithms_warn_only_enabled())
-    old_threads = torch.get_num_threads()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    if threads is not None:
-        torch.set_num_threads(threads)
     losses: list[float] = []
     stopped = False
     t0 = time.perf_counter()
-    try:
-        # Without noise the inputs never change: compute them once.
-        cached = None
-        if noise == 0:
+    with _training_mode(model, threads):
+        inputs: Callable[[torch.Tensor], torch.Tensor] = fresh
+        if noise == 0:  # without noise the inputs never change: compute them once
             with torch.no_grad():
-                cached = torch.cat([inputs(X[i:i + 256]) for i in range(0, K, 256)])
-        steps_per_epoch = math.ceil(K / batch_size)
+                cached = torch.cat([fresh(torch.arange(i, min(i + 256, K))) for i in range(0, K, 256)])
+            inputs = cached.__getitem__
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-        sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+        sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * math.ceil(K / batch_size))
                  if schedule == "cosine" else None)
-        model.train()
-        bar = tqdm(range(epochs), disable=not progress, desc="training", leave=False)
-        for _ in bar:
-            perm = torch.randperm(K, generator=gen).to(device)
-            total = 0.0
-            for start in range(0, K, batch_size):
-                idx = perm[start:start + batch_size]
-                xb = X[idx]
-                inp = cached[idx] if cached is not None else inputs(xb)
-                out = _network_output(model(inp), A, xb.shape[0])
-                loss = torch.mean((out - xb) ** 2)
-                if not bool(torch.isfinite(loss)):
-                    raise InvalidArgument(
-                        "the training loss became NaN/inf: lower lr or check the model")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                total += float(loss.detach()) * xb.shape[0]
-            losses.append(total / K)
-            bar.set_postfix(loss=f"{losses[-1]:.3g}")
-            if callback is not None:
-                so_far = TrainingHistory(tuple(losses), time.perf_counter() - t0, seed, epochs)
-                if callback(so_far) is True:
+        bar = progress_bar(epochs, progress, "training")
+        try:
+            for _ in range(epochs):
+                losses.append(_epoch(model, A, X, inputs, opt, sched, batch_size, gen))
+                bar.update(1)
+                bar.set_postfix(loss=f"{losses[-1]:.3g}")
+                if callback is not None and callback(
+                        TrainingHistory(tuple(losses), time.perf_counter() - t0, seed, epochs)) is True:
                     stopped = True
                     break
-    finally:
-        model.train(was_training)
-        torch.use_deterministic_algorithms(det, warn_only=warn_only)
-        torch.set_num_threads(old_threads)
+        finally:
+            bar.close()
     return TrainingHistory(tuple(losses), time.perf_counter() - t0, seed, epochs, stopped)
 
 
@@ -388,7 +425,7 @@ def train_reconstruction(
 # evaluation
 # ---------------------------------------------------------------------------------
 def reconstruct(model: nn.Module, A: LinearOperator, y: Any, *,
-                input: str = "adjoint",  # noqa: A002 - the documented keyword
+                input: str | None = None,  # noqa: A002 - the documented keyword
                 dtype: torch.dtype = torch.float64, batch_size: int = 256) -> np.ndarray:
     """Evaluate ``Ψ(y)`` on the CPU (float64 by default) without touching ``model``.
 
@@ -404,8 +441,9 @@ def reconstruct(model: nn.Module, A: LinearOperator, y: Any, *,
         The sampling operator.
     y : array_like, shape ``(m,)`` or ``(B, m)`` (``A.out_shape``)
         Measurements (complex).
-    input : {"adjoint", "measurements"}
-        What the model receives.
+    input : {"adjoint", "measurements"}, optional
+        What the model receives; default ``model.input`` when the model
+        declares one, else ``"adjoint"`` (a contradicting value is refused).
     dtype : torch.dtype
         ``torch.float64`` (default) or ``torch.float32``.
     batch_size : int
@@ -428,19 +466,19 @@ def reconstruct(model: nn.Module, A: LinearOperator, y: Any, *,
     >>> reconstruct(UNet(width=2, depth=1, seed=0), A, A.apply(np.eye(4))).shape
     (4, 4)
     """
-    A = _check_operator(A)
-    input = _check_input(input)  # noqa: A001
+    A = _operator_arg(A)
+    input = input_for(model, input)  # noqa: A001
     _model_dtype_device(model)
     if not isinstance(dtype, torch.dtype) or dtype not in (torch.float64, torch.float32):
         raise InvalidArgument(f"dtype={dtype!r}: pass torch.float64 or torch.float32")
-    batch_size = _int(batch_size, "batch_size", 1)
+    batch_size = integer_arg(batch_size, "batch_size")
     if is_torch(y):
-        yt = y.detach().to(device="cpu", dtype=_complex(dtype), copy=True)
+        yt = y.detach().to(device="cpu", dtype=complex_dtype(dtype), copy=True)
     else:
         arr = _np(y, "y")
         if arr.dtype.kind not in "biufc":
             raise InvalidArgument(f"y has dtype {arr.dtype}: pass numbers")
-        yt = torch.tensor(arr.astype(np.complex128), dtype=_complex(dtype))
+        yt = torch.tensor(arr.astype(np.complex128), dtype=complex_dtype(dtype))
     core = tuple(A.out_shape)
     single = tuple(yt.shape) == core
     if single:
