@@ -314,7 +314,8 @@ BAD_HYPER = {
     "AutomapNet": [{"channels": -3}, {"fc_layers": 0}, {"hidden": 0}, {"kernel": 4}, {"kernel": 0},
                    {"seed": 1.5}],
     "CascadeNet": [{"width": -1}, {"cascades": 0}, {"convs": 1}, {"dc": -1.0}, {"dc": float("nan")},
-                   {"dc": float("inf")}, {"dc": 2.0 ** 40}, {"dc": "projection"}, {"dc": True}, {"output": "magnitude"}],
+                   {"dc": float("inf")}, {"dc": 2.0 ** 40}, {"dc": "projection"}, {"dc": True},
+                   {"output": "magnitude"}],
     "VariationalNet": [{"steps": 0}, {"filters": -2}, {"kernel": 6}, {"knots": 1}, {"vmax": 0.0},
                        {"vmax": float("nan")}, {"vmax": 2.0 ** 41}, {"filter": None}],
 }

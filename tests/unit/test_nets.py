@@ -11,8 +11,13 @@ torch = pytest.importorskip("torch")
 
 from theorycheck.errors import InvalidArgument  # noqa: E402
 from theorycheck.nets.pretrained import (  # noqa: E402
-    DEMO_CONFIG, build_demo_setting, build_kernel_pair, demo_unet_path, load_demo_unet,
-    save_demo_unet)
+    DEMO_CONFIG,
+    build_demo_setting,
+    build_kernel_pair,
+    demo_unet_path,
+    load_demo_unet,
+    save_demo_unet,
+)
 from theorycheck.nets.train import TrainingHistory, reconstruct, train_reconstruction  # noqa: E402
 from theorycheck.nets.unet import UNet, adjoint_channels  # noqa: E402
 from theorycheck.problems.data import detail_image, random_ellipses  # noqa: E402

@@ -20,9 +20,17 @@ import pytest
 from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.results import CheckResult, Outcome, Rigor
 from theorycheck.rnsp import (
-    RIP_THRESHOLD, check_kernel_awareness, check_recovery_bound, donoho_tanner,
-    empirical_phase_transition, nsp_constant, recovery_constants, rip_constant, rnsp_from_rip,
-    rnsp_gamma, search_rnsp_violation,
+    RIP_THRESHOLD,
+    check_kernel_awareness,
+    check_recovery_bound,
+    donoho_tanner,
+    empirical_phase_transition,
+    nsp_constant,
+    recovery_constants,
+    rip_constant,
+    rnsp_from_rip,
+    rnsp_gamma,
+    search_rnsp_violation,
 )
 
 

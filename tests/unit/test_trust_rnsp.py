@@ -25,8 +25,16 @@ import pytest
 from theorycheck.errors import InvalidArgument, PreconditionError, TheorycheckError
 from theorycheck.results import CheckResult, Outcome, Rigor, Witness, load, verify_result
 from theorycheck.rnsp import (
-    check_kernel_awareness, check_recovery_bound, donoho_tanner, empirical_phase_transition, nsp_constant,
-    recovery_constants, rip_constant, rnsp_from_rip, rnsp_gamma, search_rnsp_violation,
+    check_kernel_awareness,
+    check_recovery_bound,
+    donoho_tanner,
+    empirical_phase_transition,
+    nsp_constant,
+    recovery_constants,
+    rip_constant,
+    rnsp_from_rip,
+    rnsp_gamma,
+    search_rnsp_violation,
 )
 
 

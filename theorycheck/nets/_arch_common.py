@@ -190,7 +190,7 @@ class OperatorNet(nn.Module):
     def _param(self) -> torch.Tensor:
         return next(self.parameters())
 
-    def _check_tensor(self, x: Any, expected: str) -> torch.Tensor:
+    def _input_tensor(self, x: Any, expected: str) -> torch.Tensor:
         name = type(self).__name__
         if not isinstance(x, torch.Tensor):
             raise InvalidArgument(f"{name} input is a {type(x).__name__}: pass a tensor {expected}")
@@ -217,7 +217,7 @@ class OperatorNet(nn.Module):
         c = ", ".join(map(str, core))
         expected = (f"(B, 2, {c}) (real, imaginary), (B, 1, {c}) (real part), or (B, {c}) real or "
                     "complex")
-        x = self._check_tensor(inp, expected)
+        x = self._input_tensor(inp, expected)
         shape = tuple(x.shape)
         if x.is_complex():
             if x.dim() != k + 1 or shape[1:] != core:

@@ -195,7 +195,7 @@ class CascadeNet(OperatorNet):
             return [1.0] * self.cascades
         if self.dc == "gradient":
             return [1.0 / L] * self.cascades
-        if self.dc == "weighted":
+        if self.dc_lambda is not None:  # dc == "weighted"
             lam = self.dc_lambda
             return [lam / ((1.0 + lam) * L)] * self.cascades
         s = torch.sigmoid(self.dc_logit) / L

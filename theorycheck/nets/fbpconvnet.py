@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.nets._arch_common import OperatorNet, seed_value
@@ -117,7 +118,7 @@ class FBPConvNet(OperatorNet):
         if seed is None:
             with torch.no_grad():
                 for mod in self.unet.modules():
-                    if hasattr(mod, "reset_parameters") and mod is not self.unet:
+                    if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):  # the U-Net's only parametrised layers
                         mod.reset_parameters()
         else:
             self.unet.reset_parameters(seed)
@@ -138,7 +139,7 @@ class FBPConvNet(OperatorNet):
     def _adjoint_input(self, inp: Any) -> torch.Tensor:
         n1, n2 = self.modality.image_shape
         expected = f"(B, 2, {n1}, {n2}) (Re A^*y, Im A^*y)"
-        x = self._check_tensor(inp, expected)
+        x = self._input_tensor(inp, expected)
         if x.is_complex():
             if x.dim() == 3 and tuple(x.shape[1:]) == (n1, n2):
                 return self._to_channels(x)

@@ -237,12 +237,12 @@ def _config(config: dict | None) -> dict[str, Any]:
         if unknown:
             raise InvalidArgument(f"unknown config keys {sorted(map(str, unknown))}: use keys of DEMO_CONFIG")
         for k, v in config.items():
-            _check_config_value(k, v)
+            _validate_config_value(k, v)
         out.update(copy.deepcopy(dict(config)))
     return out
 
 
-def _check_config_value(key: str, value: Any) -> None:
+def _validate_config_value(key: str, value: Any) -> None:
     """The type of a configuration value must match :data:`DEMO_CONFIG`'s (sizes are checked where used)."""
     ref = DEMO_CONFIG[key]
     if isinstance(ref, bool):

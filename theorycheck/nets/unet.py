@@ -23,21 +23,21 @@ Rigor: not applicable.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import torch
 from torch import nn
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.nets._arch_common import MAX_PARAMETERS, default_init, generator, seed_value
 from theorycheck.numerics.validation import bool_arg, integer_arg, refuse_size
 
 __all__ = ["UNet", "adjoint_channels", "unet_parameter_count"]
 
 #: largest number of down-samplings (an image side must then be divisible by 2**depth)
 MAX_DEPTH = 16
-#: largest number of parameters of a :class:`UNet` (float32: 4 bytes each)
-MAX_PARAMETERS = 2 ** 28
+#: largest number of parameters of a :class:`UNet` (float32: 4 bytes each): ``MAX_PARAMETERS``, shared
+#: with the other architectures (theorycheck.nets._arch_common)
 
 
 def unet_parameter_count(in_channels: int, out_channels: int, width: int, depth: int) -> int:
@@ -62,7 +62,6 @@ def unet_parameter_count(in_channels: int, out_channels: int, width: int, depth:
     for k in range(depth):  # transposed 2×2 convolution and two 3×3 convolutions on the way up
         total += conv(chans[k + 1], chans[k], 2) + conv(2 * chans[k], chans[k], 3) + conv(chans[k], chans[k], 3)
     return total + conv(chans[0], out_channels, 1)
-
 
 
 def adjoint_channels(z: torch.Tensor, channels: int = 2) -> torch.Tensor:
@@ -159,10 +158,7 @@ class UNet(nn.Module):
         if self.residual and self.out_channels != 1:
             raise InvalidArgument("residual=True adds Re(A^*y) to a single output image: "
                                   "pass out_channels=1 or residual=False")
-        if seed is not None:
-            seed = integer_arg(seed, "seed", minimum=0)
-            if seed >= 2 ** 63:
-                raise InvalidArgument(f"seed={seed}: pass a seed below 2^63")
+        seed = seed_value(seed)
         if seed is None:
             self._build()
         else:
@@ -194,17 +190,7 @@ class UNet(nn.Module):
         Same initialisation law as PyTorch's default (Kaiming-uniform weights,
         uniform biases), without touching the global RNG.
         """
-        seed = integer_arg(seed, "seed", minimum=0)
-        if seed >= 2 ** 63:
-            raise InvalidArgument(f"seed={seed}: pass a seed below 2^63")
-        gen = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for mod in self.modules():
-                if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
-                    nn.init.kaiming_uniform_(mod.weight, a=5 ** 0.5, generator=gen)
-                    fan_in = nn.init._calculate_fan_in_and_fan_out(mod.weight)[0]
-                    bound = 1.0 / fan_in ** 0.5 if fan_in > 0 else 0.0
-                    nn.init.uniform_(mod.bias, -bound, bound, generator=gen)
+        default_init(self, generator(seed_value(integer_arg(seed, "seed", minimum=0))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):

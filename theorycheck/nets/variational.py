@@ -14,7 +14,6 @@ Rigor: not applicable.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch

@@ -28,8 +28,14 @@ def _one_dim_kernel(v: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def samples() -> dict[str, Callable[[], Any]]:
-    from theorycheck.rnsp import (check_kernel_awareness, empirical_phase_transition, nsp_constant, rip_constant,
-                                  rnsp_gamma, search_rnsp_violation)
+    from theorycheck.rnsp import (
+        check_kernel_awareness,
+        empirical_phase_transition,
+        nsp_constant,
+        rip_constant,
+        rnsp_gamma,
+        search_rnsp_violation,
+    )
 
     A = _gaussian(6, 8, seed=1)
     G = _gaussian(7, 8, seed=0)
