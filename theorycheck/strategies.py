@@ -37,9 +37,7 @@ Rigor: the drawn minimisers are proven; see each strategy.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -49,6 +47,18 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from theorycheck import errors as _tc_errors
+from theorycheck.impossibility import MAX_FAMILY_SECONDS, build_family, estimated_family_seconds, required_dps
+from theorycheck.numerics.precision import precision
+from theorycheck.numerics.validation import bool_arg, choice_arg, finite_real_arg, integer_arg
+from theorycheck.problems.instances import (
+    MATRIX_KINDS,
+    PROBLEM_KINDS,
+    CertifiedInstance,
+    RNSPInstance,
+    sensing_matrix,
+)
+from theorycheck.rnsp import rnsp_gamma
+from theorycheck.solvers.certify import build_certified_instance
 
 __all__ = [
     "InvalidArgument",
@@ -66,8 +76,6 @@ __all__ = [
     "precisions",
 ]
 
-MATRIX_KINDS = ("gaussian", "bernoulli", "fourier", "dct", "hadamard")
-PROBLEM_KINDS = ("lasso", "srlasso", "qcbp")
 _DTYPES = tuple(np.dtype(t) for t in (np.float64, np.float32, np.complex128, np.complex64))
 #: largest signal length the program strategies accept (the exact certificate is O(m N))
 MAX_PROBLEM_N = 400
@@ -102,46 +110,49 @@ def _is_strategy(v: Any) -> bool:
     return isinstance(v, SearchStrategy)
 
 
-def _check_int(value: Any, name: str, *, min_value: int, max_value: int | None = None,
-               strategy_ok: bool = True) -> Any:
-    if strategy_ok and _is_strategy(value):
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        kind = "an int or a strategy of ints" if strategy_ok else "an int"
-        raise InvalidArgument(f"{name}={value!r} must be {kind}")
-    value = int(value)
-    if value < min_value or (max_value is not None and value > max_value):
-        rng = f"≥ {min_value}" if max_value is None else f"in [{min_value}, {max_value}]"
-        raise InvalidArgument(f"{name}={value} must be {rng}")
-    return value
+def _refused(exc: _tc_errors.InvalidArgument) -> InvalidArgument:
+    """theorycheck's refusal as the strategies' :class:`InvalidArgument` (also a hypothesis error)."""
+    return InvalidArgument(str(exc))
 
 
-def _check_float(value: Any, name: str, *, low: float, high: float = math.inf,
-                 low_open: bool = False, high_open: bool = False, strategy_ok: bool = True) -> Any:
+def _int_arg(value: Any, name: str, *, min_value: int, max_value: int | None = None,
+             strategy_ok: bool = True) -> Any:
     if strategy_ok and _is_strategy(value):
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        kind = "a number or a strategy of numbers" if strategy_ok else "a number"
-        raise InvalidArgument(f"{name}={value!r} must be {kind}")
-    value = float(value)
-    bad = (not math.isfinite(value) or value < low or value > high
-           or (low_open and value == low) or (high_open and value == high))
-    if bad:
+    try:
+        v = integer_arg(value, name, minimum=min_value)
+    except _tc_errors.InvalidArgument as exc:
+        kind = " (or a strategy of ints)" if strategy_ok else ""
+        raise InvalidArgument(f"{exc}{kind}") from None
+    if max_value is not None and v > max_value:
+        raise InvalidArgument(f"{name}={v} must be in [{min_value}, {max_value}]")
+    return v
+
+
+def _float_arg(value: Any, name: str, *, low: float, high: float = math.inf,
+               low_open: bool = False, high_open: bool = False, strategy_ok: bool = True) -> Any:
+    if strategy_ok and _is_strategy(value):
+        return value
+    try:
+        v = finite_real_arg(value, name)
+    except (_tc_errors.InvalidArgument, OverflowError) as exc:
+        kind = " (or a strategy of numbers)" if strategy_ok else ""
+        raise InvalidArgument(f"{name}={value!r} must be a finite number{kind}: {exc}") from None
+    if v < low or v > high or (low_open and v == low) or (high_open and v == high):
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        raise InvalidArgument(f"{name}={value} must be finite and in {lo}{low}, {high}{hi}")
-    return value
+        raise InvalidArgument(f"{name}={v} must be finite and in {lo}{low}, {high}{hi}")
+    return v
 
 
-def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise InvalidArgument(f"{name}={value!r}: pass one of {', '.join(map(repr, choices))}")
-    return value
+def _choice_arg(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    try:
+        return choice_arg(value, name, choices)
+    except _tc_errors.InvalidArgument as exc:
+        raise _refused(exc) from None
 
 
-def _check_dtype(dtype: Any, name: str = "dtype", *, allow_none: bool = False) -> np.dtype | None:
-    if dtype is None and allow_none:
-        return None
+def _dtype_arg(dtype: Any, name: str = "dtype") -> np.dtype:
     try:
         dt = np.dtype(dtype)
     except (TypeError, ValueError) as exc:
@@ -152,10 +163,11 @@ def _check_dtype(dtype: Any, name: str = "dtype", *, allow_none: bool = False) -
     return dt
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgument(f"{name}={value!r} must be True or False")
-    return value
+def _bool_arg(value: Any, name: str) -> bool:
+    try:
+        return bool_arg(value, name)
+    except _tc_errors.InvalidArgument as exc:
+        raise _refused(exc) from None
 
 
 def _drawn(draw: Callable, value: Any, check: Callable[[Any], Any]) -> Any:
@@ -166,33 +178,8 @@ def _drawn(draw: Callable, value: Any, check: Callable[[Any], Any]) -> Any:
 
 
 # --------------------------------------------------------------------------------------
-# matrices and vectors (plain builders used by the strategies and by theorycheck.testing)
+# matrices and vectors
 # --------------------------------------------------------------------------------------
-
-def _matrix(kind: str, m: int, N: int, dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
-    """An ``m × N`` sensing matrix with columns of (expected) unit norm."""
-    cplx = dtype.kind == "c"
-    if kind == "gaussian":
-        A = rng.standard_normal((m, N))
-        if cplx:
-            A = (A + 1j * rng.standard_normal((m, N))) / math.sqrt(2)
-        A = A / math.sqrt(m)
-    elif kind == "bernoulli":
-        A = rng.choice([-1.0, 1.0], (m, N))
-        if cplx:
-            A = (A + 1j * rng.choice([-1.0, 1.0], (m, N))) / math.sqrt(2)
-        A = A / math.sqrt(m)
-    else:
-        from theorycheck.problems.operators import (SubsampledDCT, SubsampledFourier,
-                                                    SubsampledWalshHadamard)
-
-        mask = np.zeros(N, dtype=bool)
-        mask[rng.choice(N, m, replace=False)] = True
-        cls = {"fourier": SubsampledFourier, "dct": SubsampledDCT,
-               "hadamard": SubsampledWalshHadamard}[kind]
-        A = cls(mask).to_dense() * math.sqrt(N / m)
-    return np.ascontiguousarray(A, dtype=dtype)
-
 
 def _matrix_constraints(kind: str, m: Any, N: Any, dtype: np.dtype | None) -> None:
     """Eager checks that depend on several arguments (only for fixed values)."""
@@ -249,23 +236,23 @@ def sensing_matrices(
     >>> A.shape, bool(abs(abs(A) - 0.5).max() < 1e-15)
     ((4, 8), True)
     """
-    m = _check_int(m, "m", min_value=1, max_value=MAX_MATRIX_DIM)
-    N = _check_int(N, "N", min_value=1, max_value=MAX_MATRIX_DIM)
-    kind = _check_choice(kind, "kind", MATRIX_KINDS)
-    dt = _check_dtype(dtype, allow_none=True)
+    m = _int_arg(m, "m", min_value=1, max_value=MAX_MATRIX_DIM)
+    N = _int_arg(N, "N", min_value=1, max_value=MAX_MATRIX_DIM)
+    kind = _choice_arg(kind, "kind", MATRIX_KINDS)
+    dt = None if dtype is None else _dtype_arg(dtype)
     _matrix_constraints(kind, m, N, dt)
     if dt is None:
         dt = np.dtype(np.complex128 if kind == "fourier" else np.float64)
 
     @st.composite
     def _draw(draw):
-        mm = _drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, max_value=MAX_MATRIX_DIM,
+        mm = _drawn(draw, m, lambda v: _int_arg(v, "drawn m", min_value=1, max_value=MAX_MATRIX_DIM,
                                                   strategy_ok=False))
-        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_MATRIX_DIM,
+        NN = _drawn(draw, N, lambda v: _int_arg(v, "drawn N", min_value=1, max_value=MAX_MATRIX_DIM,
                                                   strategy_ok=False))
         _matrix_constraints(kind, mm, NN, dt)
         seed = draw(st.integers(0, 2**32 - 1))
-        return _matrix(kind, mm, NN, dt, np.random.default_rng(seed))
+        return sensing_matrix(kind, mm, NN, dt, np.random.default_rng(seed))
 
     return _draw()
 
@@ -301,22 +288,22 @@ def sparse_vectors(
     Theorem: none (the ``s``-sparse vectors of THEORY.md §2).
     Rigor: not applicable.
     """
-    N = _check_int(N, "N", min_value=1, max_value=MAX_VECTOR_N)
-    s = _check_int(s, "s", min_value=0, max_value=MAX_SPARSITY)
+    N = _int_arg(N, "N", min_value=1, max_value=MAX_VECTOR_N)
+    s = _int_arg(s, "s", min_value=0, max_value=MAX_SPARSITY)
     if isinstance(N, int) and isinstance(s, int) and s > N:
         raise InvalidArgument(f"s={s} > N={N}: a vector of length N has at most N non-zeros")
-    dt = _check_dtype(dtype)
-    lo = _check_float(min_magnitude, "min_magnitude", low=0.0, low_open=True, strategy_ok=False)
-    hi = _check_float(max_magnitude, "max_magnitude", low=0.0, low_open=True, strategy_ok=False)
+    dt = _dtype_arg(dtype)
+    lo = _float_arg(min_magnitude, "min_magnitude", low=0.0, low_open=True, strategy_ok=False)
+    hi = _float_arg(max_magnitude, "max_magnitude", low=0.0, low_open=True, strategy_ok=False)
     if lo > hi:
         raise InvalidArgument(f"min_magnitude={lo} > max_magnitude={hi}")
     cplx = dt.kind == "c"
 
     @st.composite
     def _draw(draw):
-        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_VECTOR_N,
+        NN = _drawn(draw, N, lambda v: _int_arg(v, "drawn N", min_value=1, max_value=MAX_VECTOR_N,
                                                   strategy_ok=False))
-        ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=0, max_value=MAX_SPARSITY,
+        ss = _drawn(draw, s, lambda v: _int_arg(v, "drawn s", min_value=0, max_value=MAX_SPARSITY,
                                                   strategy_ok=False))
         if ss > NN:
             raise InvalidArgument(f"drew s={ss} > N={NN}")
@@ -364,15 +351,15 @@ def compressible_vectors(
     Theorem: none (compressible signals, ``σ_s(x)₁`` of THEORY.md §2).
     Rigor: not applicable.
     """
-    N = _check_int(N, "N", min_value=1, max_value=MAX_COMPRESSIBLE_N)
-    p = _check_float(decay, "decay", low=0.0, low_open=True, strategy_ok=False)
-    c = _check_float(scale, "scale", low=0.0, low_open=True, strategy_ok=False)
-    dt = _check_dtype(dtype)
+    N = _int_arg(N, "N", min_value=1, max_value=MAX_COMPRESSIBLE_N)
+    p = _float_arg(decay, "decay", low=0.0, low_open=True, strategy_ok=False)
+    c = _float_arg(scale, "scale", low=0.0, low_open=True, strategy_ok=False)
+    dt = _dtype_arg(dtype)
     cplx = dt.kind == "c"
 
     @st.composite
     def _draw(draw):
-        NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_COMPRESSIBLE_N,
+        NN = _drawn(draw, N, lambda v: _int_arg(v, "drawn N", min_value=1, max_value=MAX_COMPRESSIBLE_N,
                                                   strategy_ok=False))
         order = draw(st.permutations(range(NN)))
         x = np.zeros(NN, dtype=dt)
@@ -391,192 +378,28 @@ def compressible_vectors(
 # certified program instances
 # --------------------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class CertifiedInstance:
-    """A program instance drawn together with its proven unique minimiser.
-
-    Attributes
-    ----------
-    problem : Lasso, SRLasso or QCBP
-        The program (dense float64/complex128 matrix; ``problem.A.to_dense()``).
-    y : numpy.ndarray
-        The data.
-    solution : Solution
-        ``rigor="proven"``: the certified unique minimiser of ``(problem, y)``
-        (``solution.x`` its float64 rounding, ``solution.info["z_enclosure"]``
-        the balls; compare with
-        :func:`theorycheck.solvers.certify.distance_to_enclosure`).
-    params : dict
-        How the instance was built: ``m``, ``N``, ``s``, ``support``, ``kind``
-        (matrix kind), ``noise``, for near-degenerate instances ``delta`` and
-        ``near_duplicate`` (the pair of nearly collinear columns), ``seed``.
-
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
-    Rigor: proven (``solution.rigor``).
-    """
-
-    problem: Any
-    y: np.ndarray
-    solution: Any
-    params: dict = dataclasses.field(default_factory=dict)
-
-    @property
-    def minimiser(self) -> np.ndarray:
-        """The float64 rounding of the certified minimiser (``solution.x``)."""
-        return self.solution.x
-
-    @property
-    def dual_slack(self) -> float:
-        """Certified lower bound on the relative strict dual feasibility margin."""
-        return float(self.solution.dual_slack)
-
-    def __repr__(self) -> str:
-        p = self.params
-        par = getattr(self.problem, "lam", getattr(self.problem, "eta", None))
-        extra = ""
-        if "delta" in p:
-            extra = f", delta={p['delta']:.3g}, near_duplicate={p['near_duplicate']}"
-        return (f"CertifiedInstance({type(self.problem).__name__}, m={p.get('m')}, N={p.get('N')}, "
-                f"s={p.get('s')}, {self.problem._param_name}={par:.6g}, kind={p.get('kind')!r}, "
-                f"support={p.get('support')}{extra}, dual_slack≥{self.dual_slack:.2e}, "
-                f"seed={p.get('seed')})")
-
-
-def _orthogonal_part(g: np.ndarray, AS: np.ndarray) -> np.ndarray:
-    """``g`` minus its projection on ``range(A_S)``."""
-    if AS.shape[1] == 0:
-        return g
-    return g - AS @ np.linalg.lstsq(AS, g, rcond=None)[0]
-
-
-def _gauss(rng: np.random.Generator, shape: Any, cplx: bool) -> np.ndarray:
-    g = rng.standard_normal(shape)
-    return g + 1j * rng.standard_normal(shape) if cplx else g
-
-
-def _build_instance(
-    problem: str,
-    rng: np.random.Generator,
-    *,
-    m: int,
-    N: int,
-    s: int,
-    lam: float = 0.5,
-    noise: float = 0.5,
-    dtype: Any = np.float64,
-    kind: str = "gaussian",
-    weights: np.ndarray | None = None,
-    support: list[int] | None = None,
-    values: np.ndarray | None = None,
-    degenerate: tuple[int, float] | None = None,
-    min_slack: float = 0.1,
-    attempts: int = 40,
-    seed: int | None = None,
-) -> CertifiedInstance | None:
-    """Planted instance: ``y = A x + r`` with a strict dual certificate, then proven.
-
-    ``r = (λ/2) A_S G^{-1}(w_S σ) + noise·‖·‖·g⊥`` (``g⊥ ⊥ range(A_S)``) makes
-    ``x`` the U-LASSO minimiser when ``|2a_j^* r| < λ w_j`` off ``S``; the same
-    ``x`` minimises SR-LASSO with ``λ/(2‖r‖)`` and QCBP with ``η = ‖r‖``
-    (``noise > 0`` keeps them off the degenerate case ``λ²q = 1``). With
-    ``degenerate = (j', δ)`` column ``j'`` becomes ``a_{S[0]} + δ d`` with ``d``
-    chosen so that its dual correlation is ``λ w (1 − O(δ))``: nearly collinear
-    columns and a dual slack of order ``δ``. Matrices that miss the margins are
-    redrawn (``attempts`` times, from ``rng``); ``None`` if all fail or the
-    exact solver cannot certify.
-    """
-    from theorycheck.errors import InsufficientPrecision, SolverError
-    from theorycheck.problems.programs import QCBP, Lasso, SRLasso
-    from theorycheck.solvers.exact import solve_exact
-
-    dt = np.dtype(dtype)
-    cplx = dt.kind == "c"
-    cdt = np.complex128 if cplx else np.float64
-    w = np.ones(N) if weights is None else np.asarray(weights, dtype=float)
-    S = sorted(int(j) for j in (support if support is not None else rng.choice(N, s, replace=False)))
-    if values is None:
-        mags = rng.uniform(0.5, 2.0, s)
-        phase = np.exp(2j * np.pi * rng.uniform(0, 1, s)) if cplx else rng.choice([-1.0, 1.0], s)
-        values = mags * phase
-    vals = np.asarray(values, dtype=cdt)
-    if degenerate is not None:
-        dup, delta = degenerate
-        w = w.copy()
-        w[dup] = w[S[0]]  # the near-duplicate carries the same weight as its twin
-    x = np.zeros(N, dtype=cdt)
-    x[S] = vals
-    sig = vals / np.abs(vals) if s else vals
-    for _ in range(attempts):
-        A = np.asarray(_matrix(kind, m, N, dt, rng), dtype=cdt)
-        AS = A[:, S]
-        if s and np.linalg.cond(AS) > 1e6:
-            continue
-        if s:
-            G = AS.conj().T @ AS
-            r0 = (lam / 2) * AS @ np.linalg.solve(G, w[S] * sig)
-        else:
-            r0 = np.zeros(m, dtype=cdt)
-        gp = _orthogonal_part(_gauss(rng, m, cplx), AS)
-        ngp = float(np.linalg.norm(gp))
-        scale = float(np.linalg.norm(r0)) if s else lam
-        r = r0 + (noise * scale * gp / ngp if ngp > 1e-8 and noise > 0 else 0)
-        if problem != "lasso" and float(np.linalg.norm(r - r0)) <= 1e-3 * scale:
-            continue  # SR-LASSO / QCBP need a component off range(A_S)
-        if degenerate is not None:
-            nr = float(np.linalg.norm(r))
-            rhat = r / nr
-            z = _gauss(rng, m, cplx)
-            z = z - rhat * np.vdot(rhat, z)
-            d = -np.conj(sig[0]) * rhat + z / np.linalg.norm(z)
-            d = d / np.linalg.norm(d)
-            A[:, dup] = A[:, S[0]] + delta * d
-        corr = 2 * np.abs(A.conj().T @ r)
-        thr = lam * w
-        off = np.ones(N, dtype=bool)
-        off[S] = False
-        if degenerate is not None:
-            off[dup] = False
-            if not corr[dup] < thr[dup]:
-                continue
-        if np.any(corr[off] > (1 - min_slack) * thr[off]):
-            continue
-        y = A @ x + r
-        weights_arg = None if weights is None and degenerate is None else w
-        if problem == "lasso":
-            P = Lasso(A, lam=lam, weights=weights_arg)
-        elif problem == "srlasso":
-            P = SRLasso(A, lam=lam / (2 * float(np.linalg.norm(r))), weights=weights_arg)
-        else:
-            P = QCBP(A, eta=float(np.linalg.norm(r)), weights=weights_arg)
-        try:
-            sol = solve_exact(P, y, candidate=x, dps=30, max_dps=300)
-        except (SolverError, InsufficientPrecision, _tc_errors.InvalidArgument):
-            return None
-        params = {"m": m, "N": N, "s": s, "support": S, "kind": kind, "noise": noise,
-                  "lam_lasso": lam, "planted_x": x, "seed": seed}
-        if degenerate is not None:
-            params.update(delta=float(degenerate[1]), near_duplicate=(S[0], int(degenerate[0])))
-        return CertifiedInstance(P, y, sol, params)
-    return None
-
+# transitional: theorycheck.testing imported this private name; the builder is now public
+# (theorycheck.solvers.certify.build_certified_instance). Remove once testing imports that.
+_build_instance = build_certified_instance
 
 _DEFAULT_LAM = st.floats(0.05, 1.0)
 _DEFAULT_NOISE = st.floats(0.1, 1.0)
 
 
 def _problem_args(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any, kind: str,
-                  dtype: Any, weighted: Any, *, extra_columns: int = 0) -> tuple:
+                  dtype: Any, weighted: Any, *,
+                  extra_columns: int = 0) -> tuple[Any, Any, Any, Any, Any, str, np.dtype]:
     """Eager validation shared by the program strategies."""
-    _check_choice(problem, "problem", PROBLEM_KINDS)
-    m = _check_int(m, "m", min_value=1, max_value=MAX_PROBLEM_N) if m is not None else None
-    N = _check_int(N, "N", min_value=1, max_value=MAX_PROBLEM_N) if N is not None else None
-    s = _check_int(s, "s", min_value=0) if s is not None else None
-    lam = _check_float(lam, "lam", low=0.0, low_open=True) if lam is not None else None
-    noise = (_check_float(noise, "noise", low=0.0, high=100.0, low_open=problem != "lasso")
+    _choice_arg(problem, "problem", PROBLEM_KINDS)
+    m = _int_arg(m, "m", min_value=1, max_value=MAX_PROBLEM_N) if m is not None else None
+    N = _int_arg(N, "N", min_value=1, max_value=MAX_PROBLEM_N) if N is not None else None
+    s = _int_arg(s, "s", min_value=0) if s is not None else None
+    lam = _float_arg(lam, "lam", low=0.0, low_open=True) if lam is not None else None
+    noise = (_float_arg(noise, "noise", low=0.0, high=100.0, low_open=problem != "lasso")
              if noise is not None else None)
-    kind = _check_choice(kind, "kind", MATRIX_KINDS)
-    dt = _check_dtype(dtype)
-    _check_bool(weighted, "weighted")
+    kind = _choice_arg(kind, "kind", MATRIX_KINDS)
+    dt = _dtype_arg(dtype)
+    _bool_arg(weighted, "weighted")
     _matrix_constraints(kind, m, N, dt)
     if problem != "lasso" and isinstance(m, int) and m < 2:
         raise InvalidArgument(f"m={m}: {problem} instances need m ≥ 2 (the residual needs a part "
@@ -608,12 +431,12 @@ def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any
 
     @st.composite
     def _draw(draw):
-        mm = (_drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, max_value=MAX_PROBLEM_N,
+        mm = (_drawn(draw, m, lambda v: _int_arg(v, "drawn m", min_value=1, max_value=MAX_PROBLEM_N,
                                                    strategy_ok=False))
               if m is not None else draw(st.integers(3, 8)))
         lo_N = max(mm, 2) if kind not in ("fourier", "dct", "hadamard") else mm
         if N is not None:
-            NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=1, max_value=MAX_PROBLEM_N,
+            NN = _drawn(draw, N, lambda v: _int_arg(v, "drawn N", min_value=1, max_value=MAX_PROBLEM_N,
                                                       strategy_ok=False))
         elif kind == "hadamard":
             NN = draw(st.sampled_from([2 ** k for k in range(1, 9) if 2 ** k >= max(lo_N, mm + 1)]))
@@ -621,7 +444,7 @@ def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any
             NN = draw(st.integers(lo_N + 1, 2 * lo_N + 4))
         cap = mm - (0 if problem == "lasso" else 1)
         if s is not None:
-            ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=0, strategy_ok=False))
+            ss = _drawn(draw, s, lambda v: _int_arg(v, "drawn s", min_value=0, strategy_ok=False))
         else:
             ss = draw(st.integers(1, max(1, min(3, cap, NN - extra, mm // 2 + 1))))
         try:
@@ -631,9 +454,9 @@ def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any
             # fixed values were checked eagerly: this is an incompatible draw, try another
             assume(False)
         lam_ = _drawn(draw, lam if lam is not None else _DEFAULT_LAM,
-                      lambda v: _check_float(v, "drawn lam", low=0.0, low_open=True, strategy_ok=False))
+                      lambda v: _float_arg(v, "drawn lam", low=0.0, low_open=True, strategy_ok=False))
         noise_ = _drawn(draw, noise if noise is not None else _DEFAULT_NOISE,
-                        lambda v: _check_float(v, "drawn noise", low=0.0, high=100.0,
+                        lambda v: _float_arg(v, "drawn noise", low=0.0, high=100.0,
                                                low_open=problem != "lasso", strategy_ok=False))
         support = draw(st.lists(st.integers(0, NN - 1), min_size=ss + extra, max_size=ss + extra,
                                 unique=True))
@@ -649,10 +472,10 @@ def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any
         w = (np.array([draw(st.floats(0.5, 2.0)) for _ in range(NN)]) if weighted else None)
         dval = None
         if degenerate:
-            dval = _drawn(draw, delta, lambda v: _check_float(v, "drawn delta", low=2.0**-45, high=0.5,
+            dval = _drawn(draw, delta, lambda v: _float_arg(v, "drawn delta", low=2.0**-45, high=0.5,
                                                               strategy_ok=False))
         seed = draw(st.integers(0, 2**32 - 1))
-        inst = _build_instance(problem, np.random.default_rng(seed), m=mm, N=NN, s=ss, lam=lam_,
+        inst = build_certified_instance(problem, np.random.default_rng(seed), m=mm, N=NN, s=ss, lam=lam_,
                                noise=noise_, dtype=dt, kind=kind, weights=w, support=support,
                                values=np.array(vals), seed=seed,
                                degenerate=(dup, dval) if degenerate else None)
@@ -767,7 +590,7 @@ for _f, _s_rule, _n_rule in (
         (lasso_problems, "", " (0 allowed)"),
         (srlasso_problems, " and ``s < m``", " (> 0)"),
         (qcbp_problems, " and ``s < m``", " (> 0)")):
-    _f.__doc__ = _f.__doc__.replace("{doc}", _PROGRAM_DOC.format(
+    _f.__doc__ = (_f.__doc__ or "").replace("{doc}", _PROGRAM_DOC.format(
         s_rule=_s_rule, maxn=MAX_PROBLEM_N, noise_rule=_n_rule))
 
 
@@ -794,7 +617,7 @@ def near_degenerate_problems(
     point, first-order methods) can return an O(1)-wrong answer while
     reporting convergence. Which of ``j, j'`` comes first is drawn (it matters
     for cyclic coordinate descent). The 3×2 family of THEORY.md §6.3
-    (:func:`theorycheck.impossibility.lasso_3x2_family`) is a hand-made member
+    (:func:`theorycheck.impossibility.build_lasso_3x2`) is a hand-made member
     of the same mechanism.
 
     Parameters
@@ -820,47 +643,13 @@ def near_degenerate_problems(
     if delta is None:
         delta = st.integers(4, 40).map(lambda k: 2.0 ** -k)
     else:
-        delta = _check_float(delta, "delta", low=2.0**-45, high=0.5)
+        delta = _float_arg(delta, "delta", low=2.0**-45, high=0.5)
     return _program_strategy(problem, m, N, s, lam, noise, kind, dt, False, delta=delta)
 
 
 # --------------------------------------------------------------------------------------
 # rNSP instances and impossibility families (checks from theorycheck.rnsp / .impossibility)
 # --------------------------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class RNSPInstance:
-    """A matrix with robust null space property constants computed by :mod:`theorycheck.rnsp`.
-
-    Attributes
-    ----------
-    A : numpy.ndarray
-        The ``m × N`` matrix.
-    s : int
-        The order.
-    rho, gamma : float
-        The rNSP holds with ``(ρ, γ)`` (``γ`` the certified safe side).
-    rigor : Rigor
-        Of ``gamma`` (``proven`` when exact or certified).
-    result : object
-        The :func:`theorycheck.rnsp.rnsp_gamma` result (``value``, ``lower``,
-        ``upper``, ``witness``).
-
-    Theorem: rNSP of THEORY.md §2.
-    Rigor: as in ``rigor``.
-    """
-
-    A: np.ndarray
-    s: int
-    rho: float
-    gamma: float
-    rigor: Any
-    result: Any = None
-
-    def __repr__(self) -> str:
-        return (f"RNSPInstance(m={self.A.shape[0]}, N={self.A.shape[1]}, s={self.s}, "
-                f"rho={self.rho:.4g}, gamma={self.gamma:.6g}, rigor={getattr(self.rigor, 'value', self.rigor)})")
-
 
 def rnsp_instances(
     *,
@@ -895,12 +684,12 @@ def rnsp_instances(
     Theorem: robust null space property and the computation of γ (THEORY.md §2).
     Rigor: as reported by :func:`theorycheck.rnsp.rnsp_gamma` (``RNSPInstance.rigor``).
     """
-    m = _check_int(m, "m", min_value=1, max_value=40) if m is not None else None
-    N = _check_int(N, "N", min_value=2, max_value=60) if N is not None else None
-    s = _check_int(s, "s", min_value=1)
-    rho = (_check_float(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
+    m = _int_arg(m, "m", min_value=1, max_value=40) if m is not None else None
+    N = _int_arg(N, "N", min_value=2, max_value=60) if N is not None else None
+    s = _int_arg(s, "s", min_value=1)
+    rho = (_float_arg(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
            if rho is not None else st.floats(0.3, 0.9))
-    kind = _check_choice(kind, "kind", MATRIX_KINDS)
+    kind = _choice_arg(kind, "kind", MATRIX_KINDS)
     if kind == "fourier":
         raise InvalidArgument("rnsp_instances draws real matrices: pick a real kind, not 'fourier'")
     _matrix_constraints(kind, m, N, np.dtype(np.float64))
@@ -909,27 +698,25 @@ def rnsp_instances(
 
     @st.composite
     def _draw(draw):
-        from theorycheck.rnsp import rnsp_gamma
-
-        mm = (_drawn(draw, m, lambda v: _check_int(v, "drawn m", min_value=1, strategy_ok=False))
+        mm = (_drawn(draw, m, lambda v: _int_arg(v, "drawn m", min_value=1, strategy_ok=False))
               if m is not None else draw(st.integers(4, 8)))
         if N is not None:
-            NN = _drawn(draw, N, lambda v: _check_int(v, "drawn N", min_value=2, strategy_ok=False))
+            NN = _drawn(draw, N, lambda v: _int_arg(v, "drawn N", min_value=2, strategy_ok=False))
         elif kind == "hadamard":
             NN = draw(st.sampled_from([2 ** k for k in range(2, 6) if 2 ** k > mm] or [2 * mm]))
         else:
             NN = draw(st.integers(mm + 1, mm + 4))
-        ss = _drawn(draw, s, lambda v: _check_int(v, "drawn s", min_value=1, strategy_ok=False))
+        ss = _drawn(draw, s, lambda v: _int_arg(v, "drawn s", min_value=1, strategy_ok=False))
         if ss > NN:
             raise InvalidArgument(f"drew s={ss} > N={NN}")
         try:
             _matrix_constraints(kind, mm, NN, np.dtype(np.float64))
         except InvalidArgument:
             assume(False)
-        r = _drawn(draw, rho, lambda v: _check_float(v, "drawn rho", low=0.0, high=1.0, low_open=True,
+        r = _drawn(draw, rho, lambda v: _float_arg(v, "drawn rho", low=0.0, high=1.0, low_open=True,
                                                      high_open=True, strategy_ok=False))
         seed = draw(st.integers(0, 2**32 - 1))
-        A = _matrix(kind, mm, NN, np.dtype(np.float64), np.random.default_rng(seed))
+        A = sensing_matrix(kind, mm, NN, np.dtype(np.float64), np.random.default_rng(seed))
         res = rnsp_gamma(A, ss, r, progress=False)
         gamma = float(res.value)  # the certified upper side
         assume(math.isfinite(gamma))
@@ -977,27 +764,23 @@ def impossibility_instances(
     Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
     Rigor: proven (exact data, certified minimisers and jump).
     """
-    K = _check_int(K, "K", min_value=3, max_value=MAX_FAMILY_K)
-    n = (_check_int(n, "n", min_value=1, max_value=MAX_FAMILY_LEVEL) if n is not None
+    K = _int_arg(K, "K", min_value=3, max_value=MAX_FAMILY_K)
+    n = (_int_arg(n, "n", min_value=1, max_value=MAX_FAMILY_LEVEL) if n is not None
          else st.integers(1, 40))
-    problem = _check_choice(problem, "problem", PROBLEM_KINDS)
-    N1 = _check_int(N1, "N1", min_value=2, max_value=MAX_FAMILY_N1, strategy_ok=False)
-    N2 = _check_int(N2, "N2", min_value=1, max_value=MAX_FAMILY_N2, strategy_ok=False)
-    s = _check_int(s, "s", min_value=1, strategy_ok=False)
+    problem = _choice_arg(problem, "problem", PROBLEM_KINDS)
+    N1 = _int_arg(N1, "N1", min_value=2, max_value=MAX_FAMILY_N1, strategy_ok=False)
+    N2 = _int_arg(N2, "N2", min_value=1, max_value=MAX_FAMILY_N2, strategy_ok=False)
+    s = _int_arg(s, "s", min_value=1, strategy_ok=False)
     if s > N2:
         raise InvalidArgument(f"s={s} > N2={N2}: the training vectors live in the last N2 coordinates")
 
     def _family(KK: int, nn: int) -> Any:
-        from theorycheck.impossibility import build_family
-
         try:
             return build_family(KK, nn, problem=problem, N1=N1, N2=N2, s=s)
         except _tc_errors.InvalidArgument as exc:  # e.g. too much work for these sizes
             raise InvalidArgument(f"impossibility_instances(K={KK}, n={nn}): {exc}") from None
 
     if isinstance(K, int) and isinstance(n, int):
-        from theorycheck.impossibility import estimated_family_seconds, required_dps, MAX_FAMILY_SECONDS
-
         est = estimated_family_seconds(N1, N2, required_dps(K, n) + 10)
         if est > MAX_FAMILY_SECONDS:
             raise InvalidArgument(f"the family Ω_{K} at n={n} with N1={N1}, N2={N2} would take about "
@@ -1005,9 +788,9 @@ def impossibility_instances(
 
     @st.composite
     def _draw(draw):
-        KK = _drawn(draw, K, lambda v: _check_int(v, "drawn K", min_value=3, max_value=MAX_FAMILY_K,
+        KK = _drawn(draw, K, lambda v: _int_arg(v, "drawn K", min_value=3, max_value=MAX_FAMILY_K,
                                                   strategy_ok=False))
-        nn = _drawn(draw, n, lambda v: _check_int(v, "drawn n", min_value=1, max_value=MAX_FAMILY_LEVEL,
+        nn = _drawn(draw, n, lambda v: _int_arg(v, "drawn n", min_value=1, max_value=MAX_FAMILY_LEVEL,
                                                   strategy_ok=False))
         return _family(KK, nn)
 
@@ -1033,10 +816,8 @@ def precisions(*, min_dps: int = 15, max_dps: int = 120) -> SearchStrategy[Any]:
     precision only decides how often it is conclusive).
     Rigor: not applicable.
     """
-    lo = _check_int(min_dps, "min_dps", min_value=1, max_value=10000, strategy_ok=False)
-    hi = _check_int(max_dps, "max_dps", min_value=1, max_value=10000, strategy_ok=False)
+    lo = _int_arg(min_dps, "min_dps", min_value=1, max_value=10000, strategy_ok=False)
+    hi = _int_arg(max_dps, "max_dps", min_value=1, max_value=10000, strategy_ok=False)
     if lo > hi:
         raise InvalidArgument(f"min_dps={lo} > max_dps={hi}")
-    from theorycheck.numerics.precision import precision
-
     return st.integers(lo, hi).map(lambda d: precision(dps=d))

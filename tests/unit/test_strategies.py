@@ -249,3 +249,24 @@ def test_issue11_drawn_impossibility_sizes_are_refused_when_drawn():
     with pytest.raises(StrategyInvalid):
         find(impossibility_instances(st.just(10 ** 6)), lambda f: True,
              settings=hsettings(database=None, max_examples=2, suppress_health_check=list(HealthCheck)))
+
+
+@pytest.mark.parametrize("problem", ["lasso", "srlasso", "qcbp"])
+def test_plain_builders_without_hypothesis(problem):
+    # the builders behind the strategies, seeded: same seed, same instance; planted x is the proven minimiser
+    from theorycheck.problems.instances import plant_instance, sensing_matrix
+    from theorycheck.solvers.certify import build_certified_instance
+
+    A1 = sensing_matrix("gaussian", 5, 9, np.dtype(np.float64), np.random.default_rng(3))
+    A2 = sensing_matrix("gaussian", 5, 9, np.dtype(np.float64), np.random.default_rng(3))
+    assert np.array_equal(A1, A2) and A1.shape == (5, 9)
+    p1 = plant_instance(problem, np.random.default_rng(7), m=6, N=12, s=2, lam=0.4, noise=0.5)
+    p2 = plant_instance(problem, np.random.default_rng(7), m=6, N=12, s=2, lam=0.4, noise=0.5)
+    assert p1 is not None and p2 is not None
+    assert np.array_equal(p1.y, p2.y) and np.array_equal(p1.problem.A.to_dense(), p2.problem.A.to_dense())
+    inst = build_certified_instance(problem, np.random.default_rng(7), m=6, N=12, s=2, lam=0.4, noise=0.5)
+    assert isinstance(inst, CertifiedInstance)
+    assert np.array_equal(inst.y, p1.y) and np.array_equal(inst.params["planted_x"], p1.x)
+    _check_certified(inst)
+    # impossible margins (every matrix fails): None, never a wrong instance
+    assert plant_instance(problem, np.random.default_rng(0), m=6, N=12, s=2, min_slack=1.0, attempts=3) is None

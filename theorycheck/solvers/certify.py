@@ -36,6 +36,7 @@ from theorycheck.numerics.precision import dps_to_bits, precision
 from theorycheck.numerics.rounding import norm2
 from theorycheck.numerics.validation import real_arg
 from theorycheck.problems import programs
+from theorycheck.problems.instances import CertifiedInstance, plant_instance
 from theorycheck.problems.operators import MatrixOperator
 from theorycheck.problems.programs import Program
 from theorycheck.results import (
@@ -51,7 +52,7 @@ from theorycheck.solvers.exact import MAX_DPS, precision_args, prove_support, so
 from theorycheck.solvers.solution import Solution
 
 __all__ = ["certify_solution", "certificate_result", "distance_to_enclosure",
-           "verify_certified_optimality"]
+           "verify_certified_optimality", "build_certified_instance"]
 
 _NAME = "certified_optimality"
 _THEOREM = "THEORY.md §1"
@@ -242,6 +243,29 @@ def certificate_result(
         return _assemble(record, P, xa, ya, tol, cert, context=ctx)
     except SolverError as exc:
         raise InvalidArgument(f"sol is not a solution of this (problem, y): {exc}") from None
+
+
+def build_certified_instance(problem: str, rng: np.random.Generator, **kwargs: Any) -> CertifiedInstance | None:
+    """A planted instance with its unique minimiser proven in ball arithmetic (None if either step fails).
+
+    Plants ``y = A x + r`` with :func:`theorycheck.problems.instances.plant_instance`
+    (``problem`` one of ``"lasso"``, ``"srlasso"``, ``"qcbp"``; ``kwargs`` its
+    keyword arguments ``m``, ``N``, ``s``, ``lam``, ``noise``, ...) and proves
+    the minimiser with :func:`~theorycheck.solvers.exact.solve_exact` from the
+    planted ``x`` (30 to 300 digits). ``None`` when no matrix met the margins
+    or the proof failed.
+
+    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (``solution.rigor``; the planting itself is only a search step).
+    """
+    planted = plant_instance(problem, rng, **kwargs)
+    if planted is None:
+        return None
+    try:
+        sol = solve_exact(planted.problem, planted.y, candidate=planted.x, dps=30, max_dps=300)
+    except (SolverError, InsufficientPrecision, InvalidArgument):
+        return None
+    return CertifiedInstance(planted.problem, planted.y, sol, planted.params)
 
 
 # --------------------------------------------------------------------------------------
