@@ -26,7 +26,7 @@ METHODS: tuple[str, ...] = ("deepfool", "fast_gradient", "fast_gradient_sign", "
 #: The seeds' three methods (the default of :func:`robustness_report`).
 SEED_METHODS: tuple[str, ...] = ("random", "fast_gradient", "deepfool")
 
-#: Per-sample statuses of a :class:`ClassifierWitness` (see the module docstring).
+#: Per-sample statuses of a :class:`ClassifierWitness` (see :mod:`theorycheck.classification`).
 STATUSES: tuple[str, ...] = (
     "flipped", "already_misclassified", "label_out_of_range", "nan_output", "label_tie",
     "precision_mismatch", "nan_during_search", "zero_gradient", "not_found", "not_certified",

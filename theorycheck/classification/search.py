@@ -132,7 +132,7 @@ def search_minimal_perturbation(
         One sample (the model's input shape) or a batch (batch first); finite
         (a sample with NaN or inf is refused, naming it).
     method : {"deepfool", "fast_gradient", "fast_gradient_sign", "random"}
-        See the module docstring.
+        See the package docstring (:mod:`theorycheck.classification`).
     overshoot : float
         DeepFool's ``η`` in ``[0, 10]`` (ignored by the line searches, which
         return the smallest flipping ``α`` they find).

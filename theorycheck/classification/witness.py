@@ -86,7 +86,7 @@ class ClassifierWitness(CheckResult):
     label, new_label : int or numpy.ndarray
         ``k̂(x)`` and ``k̂(x + r)`` in the float64 evaluation (-1 when undefined).
     success : bool or numpy.ndarray
-        Whether the flip is certified (see the module docstring).
+        Whether the flip is certified (see :mod:`theorycheck.classification`).
     flipped_float64, flipped_native : bool or numpy.ndarray
         Which evaluations flipped beyond their rounding allowance.
     margin, margin_native : float or numpy.ndarray
@@ -231,7 +231,7 @@ class ClassifierWitness(CheckResult):
         Each input alone, twice, in float64 and in the model's own dtype.
 
         The same evaluations and rounding allowances as the search (see the
-        module docstring); a float32/float16 model is checked in its own
+        package docstring); a float32/float16 model is checked in its own
         dtype *and* in float64. The model is never modified. ``batch_size``
         is accepted for compatibility and unused (every input is evaluated alone).
 
