@@ -19,8 +19,8 @@ with ``B = A W^*`` for a unitary sparsifier ``W`` (``B = A`` without one).
 Real and complex data, weights, any leading batch shape, any device, and
 autograd (gradients flow to ``y``). The parameters, step sizes and defaults
 (``L_A = ‖A‖``, ``τ = σ = 0.99/L_A``, ``p`` from
-:func:`~theorycheck.solvers.primal_dual.default_inner_iterations`, ``ε₀ = ‖y‖``)
-are those of :func:`theorycheck.solvers.primal_dual.restarted_primal_dual`, and
+:func:`~theorycheck.solvers.restarted.default_inner_iterations`, ``ε₀ = ‖y‖``)
+are those of :func:`theorycheck.solvers.restarted.restarted_primal_dual`, and
 the two agree to rounding (the tests check it).
 
 Theorem: THEORY.md §6.4 (exponential convergence in the number of restarts
@@ -31,50 +31,34 @@ Rigor: numerical (a network's output proves nothing by itself).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.validation import integer_arg, real_arg, refuse_size
-from theorycheck.numerics.backend import check_finite, resolve_device
-from theorycheck.problems.operators import LinearOperator
+from theorycheck.numerics.backend import as_array, check_finite, resolve_device
+from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, refuse_size
+from theorycheck.problems.operators import LinearOperator, MatrixOperator
 from theorycheck.problems.programs import Program, SRLasso
-from theorycheck.solvers.primal_dual import operator_norm_bound, default_step_sizes, default_inner_iterations
-from theorycheck.solvers.reference import is_synthesis
+from theorycheck.solvers._arrays import is_synthesis
+from theorycheck.solvers._pdhg import default_step_sizes, operator_norm_bound
+from theorycheck.solvers.restarted import default_inner_iterations
 
 __all__ = ["FIRENET"]
-
-_TINY = 1e-300
 
 #: largest number of layers (``restarts · inner``) and of multiply-adds per sample of a forward pass
 MAX_LAYERS = 10 ** 6
 MAX_FLOPS = 1e13
 
 
-def _device(device: Any) -> Any:
-    """:func:`resolve_device`, with every malformed device (e.g. a huge int) as :class:`InvalidArgument`."""
-    try:
-        return resolve_device(device)
-    except (ValueError, OverflowError, RuntimeError, TypeError) as exc:
-        if isinstance(exc, InvalidArgument):
-            raise
-        raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from None
-
-
 def _apply_flops(op: LinearOperator) -> float:
     """Rough multiply-adds of one ``apply`` + ``adjoint`` (dense: ``2mN``; fast transforms: ``~(m+N) log N``)."""
-    from theorycheck.problems.operators import MatrixOperator
-
     m, N = op.shape
     inner = getattr(op, "op", None) or getattr(op, "outer", None)
     if isinstance(op, MatrixOperator) or isinstance(inner, MatrixOperator):
         return 2.0 * m * N
     return 20.0 * (m + N) * math.log2(N + 2)
-
-
 
 
 class FIRENET(torch.nn.Module):
@@ -181,8 +165,7 @@ class FIRENET(torch.nn.Module):
         self.rdtype = dtype
         self.cdtype = {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
         thr = torch.as_tensor(problem.lam * np.asarray(problem.weights, dtype=np.float64))
-        self.register_buffer("thr", thr.reshape(self.x_shape).to(device=_device(device),
-                                                                   dtype=dtype))
+        self.register_buffer("thr", thr.reshape(self.x_shape).to(device=resolve_device(device), dtype=dtype))
 
     @classmethod
     def from_problem(cls, problem: SRLasso, **kwargs: Any) -> "FIRENET":
@@ -216,15 +199,7 @@ class FIRENET(torch.nn.Module):
     def _prepare(self, y: Any) -> tuple[torch.Tensor, tuple[int, ...]]:
         dev = self.thr.device
         if not isinstance(y, torch.Tensor):
-            if y is None or isinstance(y, (str, bytes)):
-                raise InvalidArgument(f"y must be a numeric array or tensor, got {y!r}")
-            try:
-                arr = np.asarray(y)
-            except (TypeError, ValueError) as exc:  # ragged lists
-                raise InvalidArgument(f"y could not be read as an array: {exc}") from None
-            if arr.dtype == object or arr.dtype.kind not in "biufc":
-                raise InvalidArgument("y must be a numeric array or tensor")
-            y = torch.as_tensor(arr)
+            y = torch.as_tensor(as_array(y, "y"))  # exact: values float64 cannot hold are refused
         shape = tuple(y.shape)
         core = self.y_shape
         if len(shape) < len(core) or shape[len(shape) - len(core):] != core:
@@ -253,8 +228,7 @@ class FIRENET(torch.nn.Module):
         Theorem: THEORY.md §6.4.
         Rigor: numerical.
         """
-        if not isinstance(history, (bool, np.bool_)):
-            raise InvalidArgument(f"history={history!r}: pass True or False")
+        history = bool_arg(history, "history")
         yv, batch = self._prepare(y)
         ky, kx = len(self.y_shape), len(self.x_shape)
         B = self.B

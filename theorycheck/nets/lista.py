@@ -25,8 +25,6 @@ for what no network can achieve).
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -34,7 +32,8 @@ import torch
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, check_finite, resolve_device
-from theorycheck.numerics.validation import bool_arg, refuse_size
+from theorycheck.numerics.parallel import progress_bar
+from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg, refuse_size
 from theorycheck.problems.operators import LinearOperator
 
 __all__ = ["LISTA", "train_lista"]
@@ -89,33 +88,26 @@ class LISTA(torch.nn.Module):
             raise InvalidArgument(f"A must be a non-empty matrix, got shape {Ad.shape}")
         if not np.all(np.isfinite(Ad)):
             raise InvalidArgument("A contains NaN or inf: pass finite values")
-        if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or layers < 1:
-            raise InvalidArgument(f"layers={layers!r}: pass a positive integer")
+        layers = integer_arg(layers, "layers")
         m_, N_ = Ad.shape
         refuse_size(float(layers) * m_ * N_, MAX_PARAMETERS,
                     f"LISTA with {layers} layers of {m_} × {N_} matrices (trainable entries)",
                     "use fewer layers or a smaller A")
         refuse_size(float(m_) * N_ * min(m_, N_), MAX_SVD_FLOPS,
                     f"the SVD of the {m_} × {N_} matrix (multiply-adds)", "use a smaller A")
-        if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not math.isfinite(lam) or lam < 0:
-            raise InvalidArgument(f"lam={lam!r}: pass a finite λ ≥ 0")
+        lam = real_arg(lam, "lam", allow_zero=True)
         if not isinstance(dtype, torch.dtype) or dtype not in (torch.float32, torch.float64):
             raise InvalidArgument(f"dtype={dtype!r}: pass torch.float32 or torch.float64")
         norm = float(np.linalg.norm(Ad, 2))
         if norm == 0:
             raise InvalidArgument("A is zero: nothing to reconstruct from")
-        if c is None:
-            c = norm * norm
-        elif isinstance(c, bool) or not isinstance(c, numbers.Real) or not (c > 0 and math.isfinite(c)):
-            raise InvalidArgument(f"c={c!r}: pass a positive step normalisation")
+        c = norm * norm if c is None else real_arg(c, "c")
         self.complex = bool(np.iscomplexobj(Ad))
         self.m, self.N = Ad.shape
         self.n_layers = int(layers)
         self.c = float(c)
         self.scale = norm
-        from theorycheck.nets.firenet import _device
-
-        dev = _device(device)
+        dev = resolve_device(device)
         dt = ({torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
               if self.complex else dtype)
         self.register_buffer("A", torch.as_tensor(Ad).to(device=dev, dtype=dt))
@@ -159,18 +151,10 @@ class LISTA(torch.nn.Module):
 
 
 def _tensor(v: Any, name: str) -> torch.Tensor:
-    """``v`` as a tensor (numeric arrays, lists, tensors), or :class:`InvalidArgument`."""
+    """``v`` as a tensor (arrays and lists converted exactly to float64/complex128), or :class:`InvalidArgument`."""
     if isinstance(v, torch.Tensor):
         return v
-    if v is None or isinstance(v, (str, bytes)):
-        raise InvalidArgument(f"{name} must be a numeric array or tensor, got {v!r}")
-    try:
-        arr = np.asarray(v)
-    except (TypeError, ValueError) as exc:  # ragged lists
-        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from None
-    if arr.dtype == object or arr.dtype.kind not in "biufc":
-        raise InvalidArgument(f"{name} must be a numeric array or tensor")
-    return torch.as_tensor(arr)
+    return torch.as_tensor(as_array(v, name))
 
 
 def _as_tensor(v: Any, name: str, dtype: Any, device: Any) -> torch.Tensor:
@@ -220,21 +204,19 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
     """
     if not isinstance(model, LISTA):
         raise InvalidArgument("model must be a theorycheck.nets.lista.LISTA")
-    for v, name in ((epochs, "epochs"), (batch_size, "batch_size")):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise InvalidArgument(f"{name}={v!r}: pass a positive integer")
+    epochs = integer_arg(epochs, "epochs")
+    batch_size = integer_arg(batch_size, "batch_size")
     if epochs > 10 ** 7:
         raise InvalidArgument(f"epochs={epochs}: pass at most 10**7")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 63:
+    seed = integer_arg(seed, "seed", minimum=0)
+    if seed >= 2 ** 63:
         raise InvalidArgument(f"seed={seed!r}: pass an integer in [0, 2^63)")
     inplace = bool_arg(inplace, "inplace")
     progress = bool_arg(progress, "progress")
     if callback is not None and not callable(callback):
         raise InvalidArgument("callback must be callable: callback(epoch, mean_loss)")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (lr > 0 and math.isfinite(lr)):
-        raise InvalidArgument(f"lr={lr!r}: pass a positive learning rate")
-    if not isinstance(loss, str) or loss not in ("relative", "mse"):
-        raise InvalidArgument(f"loss={loss!r}: use 'relative' or 'mse'")
+    lr = real_arg(lr, "lr")
+    loss = choice_arg(loss, "loss", ("relative", "mse"))
     net = model if inplace else copy.deepcopy(model)
     was_training = model.training
     dev, dt = net.A.device, net.A.dtype
@@ -252,11 +234,7 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     opt = torch.optim.Adam(net.parameters(), lr=float(lr))
     history: list[float] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc="train_lista", leave=False)
+    bar = progress_bar(epochs, progress, "train_lista")
     net.train()
     try:
         for ep in range(epochs):
@@ -272,12 +250,10 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
             history.append(total / R)
             if callback is not None:
                 callback(ep, history[-1])
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{history[-1]:.3e}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{history[-1]:.3e}")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         net.train(was_training)  # the returned network keeps the model's mode
         model.train(was_training)
     return net, {"loss": history, "seed": int(seed), "epochs": int(epochs), "loss_kind": loss}
