@@ -76,6 +76,7 @@ _LAZY: dict[str, str] = {
     "empirical_phase_transition": "theorycheck.rnsp",
     # impossibility (THEORY.md §6)
     "build_family": "theorycheck.impossibility",
+    "build_lasso_3x2": "theorycheck.impossibility",
     "lasso_3x2_family": "theorycheck.impossibility",
     "check_solver_on_family": "theorycheck.impossibility",
     # classification (THEORY.md §5)
@@ -167,7 +168,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.nets.unet import UNet
     from theorycheck.nets.variational import VariationalNet
     from theorycheck.search import PerturbationWitness, search_worst_perturbation
-    from theorycheck.impossibility import build_family, check_solver_on_family, lasso_3x2_family
+    from theorycheck.impossibility import build_family, build_lasso_3x2, check_solver_on_family, lasso_3x2_family
     from theorycheck.classification import (
         check_linear_sensitivity,
         robustness_report,

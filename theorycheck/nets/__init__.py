@@ -28,6 +28,12 @@ _LAZY: dict[str, str] = {
     "train_reconstruction": "train",
     "reconstruct": "train",
     "load_demo_unet": "pretrained",
+    "MLP": "classifiers",
+    "SmallCNN": "classifiers",
+    "train_classifier": "classifiers",
+    "build_digits_classifier": "classifiers",
+    "digits_data": "classifiers",
+    "synthetic_data": "classifiers",
     "enclose": "enclosure",
     "Enclosure": "enclosure",
     "Encloser": "enclosure",
@@ -55,6 +61,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from theorycheck.nets.adapters import ReconstructionMap, as_reconstruction_map
     from theorycheck.nets.automap import AutomapNet, automap_parameter_count
     from theorycheck.nets.cascade import CascadeNet
+    from theorycheck.nets.classifiers import (
+        MLP,
+        SmallCNN,
+        build_digits_classifier,
+        digits_data,
+        synthetic_data,
+        train_classifier,
+    )
     from theorycheck.nets.enclosure import Encloser, Enclosure, enclose, enclose_operator, lower_bound_ratio
     from theorycheck.nets.fbpconvnet import FBPConvNet
     from theorycheck.nets.firenet import FIRENET
