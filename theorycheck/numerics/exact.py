@@ -466,7 +466,8 @@ def ball_upper(x: Any) -> float:
     Theorem: none (infrastructure for rigorous certificates).
     Rigor: proven (exact conversion or enclosing balls).
     """
-    return float(np.nextafter(float(x.upper()), np.inf))
+    v = float(np.nextafter(float(x.upper()), np.inf))
+    return v if not np.isnan(v) else float("inf")  # a NaN ball bounds nothing: say +inf
 
 
 def ball_lower(x: Any) -> float:
@@ -475,7 +476,8 @@ def ball_lower(x: Any) -> float:
     Theorem: none (infrastructure for rigorous certificates).
     Rigor: proven (exact conversion or enclosing balls).
     """
-    return float(np.nextafter(float(x.lower()), -np.inf))
+    v = float(np.nextafter(float(x.lower()), -np.inf))
+    return v if not np.isnan(v) else float("-inf")  # a NaN ball bounds nothing: say −inf
 
 
 def decide_less(a: Any, b: Any, what: str = "inequality") -> bool:
