@@ -102,6 +102,8 @@ class FIRENET(torch.nn.Module):
     [2.0, 0.0]
     """
 
+    thr: torch.Tensor  # buffer: λw in the shape of the coefficients
+
     def __init__(self, A: Any, lam: float | None = None, *, weights: Any = None, W: Any = None,
                  restarts: int = 10, inner: int | None = None, eps0: float | None = None,
                  delta: float = 0.0, L_A: float | None = None, tau: float | None = None,
@@ -266,7 +268,7 @@ class FIRENET(torch.nn.Module):
             Bx = B._apply(x)
             xi = torch.zeros_like(Bx)
             Btxi = torch.zeros_like(x)
-            acc = None
+            acc: Any = None
             for _ in range(p):
                 x_new = self._soft(x - tau * Btxi, tau * self.thr)
                 Bx_new = B._apply(x_new)

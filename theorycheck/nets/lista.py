@@ -80,6 +80,9 @@ class LISTA(torch.nn.Module):
     [1.0, -2.0]
     """
 
+    A: torch.Tensor  # buffers: the matrix and the initial threshold
+    theta0: torch.Tensor
+
     def __init__(self, A: Any, layers: int = 10, *, lam: float = 1e-3, c: float | None = None,
                  dtype: Any = torch.float64, device: Any = None):
         super().__init__()

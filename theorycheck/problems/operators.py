@@ -418,12 +418,12 @@ def validated_shape(shape: Any, *, ndims: tuple[int, ...] = (1, 2)) -> tuple[int
     except TypeError:
         raise InvalidArgument(f"shape={shape!r}: pass an int or a tuple of ints") from None
     if len(dims) not in ndims or not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and n > 0 for n in dims
+        isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and int(n) > 0 for n in dims
     ):
         raise InvalidArgument(
             f"shape={shape!r}: pass {' or '.join(map(str, ndims))} positive integer length(s)"
         )
-    if any(n > MAX_LENGTH for n in dims):
+    if any(int(n) > MAX_LENGTH for n in dims):
         raise InvalidArgument(f"shape={shape!r}: every length must be at most {MAX_LENGTH}")
     return tuple(int(n) for n in dims)
 
@@ -685,4 +685,5 @@ class SubsampledWalshHadamard(_SubsampledTransform):
             x = _fwht_last(x.swapaxes(-1, -2)).swapaxes(-1, -2)
         return x
 
-    _inverse = _transform
+    def _inverse(self, y: Any) -> Any:
+        return self._transform(y)  # H is symmetric and orthogonal: its own inverse

@@ -385,6 +385,10 @@ class Program:
         """A dual-feasible point built from the residual at ``z`` (see subclasses)."""
         raise NotImplementedError
 
+    def optimality_residual(self, z: Any, y: Any) -> float:  # pragma: no cover - overridden
+        """Distance from 0 to the subdifferential of the objective at ``z`` (see subclasses)."""
+        raise NotImplementedError
+
     def dual_objective(self, u: Any, y: Any) -> float:  # pragma: no cover - overridden
         """Dual objective at ``u`` (see subclasses)."""
         raise NotImplementedError

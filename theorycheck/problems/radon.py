@@ -70,7 +70,7 @@ def _shape_arg(shape: Any) -> tuple[int, int]:
         raise InvalidArgument(
             f"shape={shape!r}: pass an int n (an n × n image) or a pair (n1, n2)") from None
     if len(dims) != 2 or not all(
-        isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_)) and v > 0
+        isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_)) and int(v) > 0
         for v in dims
     ):
         raise InvalidArgument(
@@ -291,7 +291,7 @@ def _sparse_matmul_fn() -> Any:
     if _TORCH_FN is None:
         torch = lazy_torch()
 
-        class _SparseMatmul(torch.autograd.Function):
+        class _SparseMatmul(torch.autograd.Function):  # type: ignore[name-defined]  # torch: a lazy local
             @staticmethod
             def forward(ctx: Any, x: Any, op: "Radon", name: str) -> Any:  # type: ignore[override]
                 ctx.op = op

@@ -39,7 +39,7 @@ def _real_linear(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.nda
 def _torch_function() -> Any:
     torch = lazy_torch()
 
-    class _NumpyLinear(torch.autograd.Function):
+    class _NumpyLinear(torch.autograd.Function):  # type: ignore[name-defined]  # torch: a lazy local
         """Autograd wrapper of a real orthogonal map computed by numpy on the CPU.
 
         The backward of a real linear map ``A`` is ``A^T g`` (``A^H g`` with torch's

@@ -52,7 +52,7 @@ def solve(problem: Program, y: Any, *, method: str = "reference", **options: Any
     Theorem: optimality conditions of THEORY.md §1.
     Rigor: ``proven`` for ``"exact"``, ``numerical`` otherwise.
     """
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:  # unhashable junk included
         raise InvalidArgument(f"unknown method {method!r}: use one of {sorted(METHODS)}")
     if not isinstance(problem, Program):
         raise InvalidArgument(f"problem must be a QCBP, Lasso or SRLasso, got {type(problem).__name__}")

@@ -17,7 +17,7 @@ Rigor: not applicable (helpers), numerical where they compute numbers.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def program_objective(problem: Program, z: np.ndarray, y: np.ndarray, isotropic:
     """
     if not isotropic:
         return float(problem.objective(z, y))
-    D = problem.W
+    D = cast(FiniteDifference, problem.W)  # isotropic_mode made sure
     wp = tv_weights(problem.weights, D, isotropic=True)
     g = np.abs(np.asarray(D.apply(z)))
     pen = float(np.sum(wp * np.sqrt(np.sum(g**2, axis=0))))

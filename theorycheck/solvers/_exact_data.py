@@ -57,7 +57,7 @@ class ExactData:
         # a real float64 matrix stays a float array: columns become balls only when needed
         fast = (not self.complex and problem.W is None and isinstance(A_src, np.ndarray)
                 and A_src.dtype in BINARY64_EXACT and A_src.ndim == 2)
-        A = None if fast else mat(A_src)
+        A: Any = None if fast else mat(A_src)
         if fast:
             if not np.all(np.isfinite(A_src)):
                 raise InvalidArgument("A contains NaN or inf: pass finite values")

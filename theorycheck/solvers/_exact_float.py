@@ -104,7 +104,7 @@ def refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
     Rigor: numerical (float64 screening, never a certificate).
     """
     S, sig = list(S), np.array(sig, dtype=float)
-    mags = list(np.ones(len(S)) if mags is None else np.asarray(mags, dtype=float))
+    mag: list[float] = list(np.ones(len(S)) if mags is None else np.asarray(mags, dtype=float))
     seen = set()
     for _ in range(max_iter):
         key = (tuple(S), tuple(np.sign(sig)))
@@ -121,15 +121,15 @@ def refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
                 corr[S] = -1
                 j = int(np.argmax(corr))
                 S.append(j)
-                mags.append(0.0)
+                mag.append(0.0)
                 sig = np.append(sig, np.sign(np.real(np.vdot(d.Bf[:, j], r0))) or 1.0)
                 continue
         if out is None:
             if not S:
                 return S, sig
-            drop = int(np.argmin(mags))
+            drop = int(np.argmin(mag))
             S.pop(drop)
-            mags.pop(drop)
+            mag.pop(drop)
             sig = np.delete(sig, drop)
             continue
         c_S, ratio, dual = out
@@ -137,7 +137,7 @@ def refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
         if bad:
             worst = min(bad, key=lambda i: c_S[i] * sig[i])
             S.pop(worst)
-            mags.pop(worst)
+            mag.pop(worst)
             sig = np.delete(sig, worst)
             continue
         ratio_off = ratio.copy()
@@ -147,7 +147,7 @@ def refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
             return S, sig
         # the dual vector's sign at j tells the sign of the entering coefficient
         S.append(j)
-        mags.append(0.0)
+        mag.append(0.0)
         sig = np.append(sig, np.sign(np.real(np.vdot(d.Bf[:, j], dual))) or 1.0)
     return S, sig
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,8 +25,8 @@ from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, check_finite, is_torch, lazy_torch, resolve_device, to_numpy
 from theorycheck.numerics.validation import real_arg
 from theorycheck.problems.operators import LinearOperator
-from theorycheck.problems.programs import ACTIVE_TOL, Program, program_kind
-from theorycheck.problems.tv import tv_weights
+from theorycheck.problems.programs import ACTIVE_TOL, QCBP, Program, program_kind
+from theorycheck.problems.tv import FiniteDifference, tv_weights
 from theorycheck.solvers._arrays import (
     is_synthesis,
     isotropic_mode,
@@ -270,8 +270,9 @@ def build_spec(problem: Program, tv: str) -> Spec:
         x_shape = tuple(K.in_shape)
         return Spec(problem, kind, True, False, lam, eta, K, None, x_shape, tuple(A.out_shape),
                      (lam * w).reshape(x_shape), operator_norm_bound(A))
-    W = problem.W
-    thr = (lam * tv_weights(w, W, isotropic=True)) if iso else (lam * w).reshape(W.out_shape)
+    W = cast(LinearOperator, problem.W)  # the analysis form: a non-unitary W
+    thr = (lam * tv_weights(w, cast(FiniteDifference, W), isotropic=True)) if iso \
+        else (lam * w).reshape(W.out_shape)
     norm_K = math.sqrt(operator_norm_bound(A) ** 2 + operator_norm_bound(W) ** 2)
     return Spec(problem, kind, False, iso, lam, eta, A, W, tuple(A.in_shape), tuple(A.out_shape),
                  thr, norm_K)
@@ -291,6 +292,7 @@ class Engine:
         self.kx = len(spec.x_shape)
         self.ky = len(spec.y_shape)
         self.thr = ops.array(spec.thr, real=True)
+        self.W: Any = spec.W  # analysis form only
         if spec.W is not None:
             self.kw = len(spec.W.out_shape)
 
@@ -298,12 +300,12 @@ class Engine:
     def K(self, x: Any) -> tuple:
         if self.s.synthesis:
             return (self.s.K._apply(x),)
-        return (self.s.K._apply(x), self.s.W._apply(x))
+        return (self.s.K._apply(x), self.W._apply(x))
 
     def Kt(self, xi: tuple) -> Any:
         if self.s.synthesis:
             return self.s.K._adjoint(xi[0])
-        return self.s.K._adjoint(xi[0]) + self.s.W._adjoint(xi[1])
+        return self.s.K._adjoint(xi[0]) + self.W._adjoint(xi[1])
 
     def soft(self, v: Any, t: Any) -> Any:
         """Complex soft-thresholding ``v·(1 − t/|v|)_+`` (safe at 0 for autograd)."""
@@ -339,10 +341,9 @@ class Engine:
         x_new = self.prox_g(st["x"] - tau * st["Ktxi"], tau)
         Kx_new = self.K(x_new)
         u = [xi + sigma * (2.0 * kn - ko) for xi, kn, ko in zip(st["xi"], Kx_new, st["Kx"])]
-        xi_new = [self.prox_data_conj(u[0], sigma, y)]
+        xi_new: tuple[Any, ...] = (self.prox_data_conj(u[0], sigma, y),)
         if not self.s.synthesis:
-            xi_new.append(self.prox_pen_conj(u[1]))
-        xi_new = tuple(xi_new)
+            xi_new = xi_new + (self.prox_pen_conj(u[1]),)
         return {"x": x_new, "Kx": Kx_new, "xi": xi_new, "Ktxi": self.Kt(xi_new)}
 
     def init(self, x0: Any) -> dict:
@@ -545,6 +546,7 @@ def prepare(problem: Program, y: Any, x0: Any, backend: str, device: Any, dtype:
     Theorem: none (argument validation).
     Rigor: not applicable.
     """
+    ops: Any
     if backend == "numpy":
         ops, yv = _numpy_data(problem, y, device, dtype, differentiable)
         batch: tuple[int, ...] = ()
@@ -564,15 +566,14 @@ def certificates(eng: Engine, z: np.ndarray, y: np.ndarray, xi: np.ndarray | Non
     P = s.problem
     extra: dict[str, Any] = {}
     obj = program_objective(P, z, y, s.iso)
+    if s.kind == "qcbp":
+        extra["constraint_violation"] = float(cast(QCBP, P).constraint_violation(z, y))
     if not s.synthesis:
-        if s.kind == "qcbp":
-            extra["constraint_violation"] = float(P.constraint_violation(z, y))
         return obj, math.nan, math.nan, extra
     if s.kind == "qcbp":
         at = max(ACTIVE_TOL, tol)
         extra["active_tol"] = at
-        extra["constraint_violation"] = float(P.constraint_violation(z, y))
-        residual = float(P.optimality_residual(z, y, active_tol=at))
+        residual = float(cast(QCBP, P).optimality_residual(z, y, active_tol=at))
     else:
         residual = float(P.optimality_residual(z, y))
     gap = float(P.duality_gap(z, y))
@@ -612,9 +613,9 @@ def finish(eng: Engine, ops: Any, z: Any, y: Any, xi: Any, batch: tuple[int, ...
     info["objectives"] = [r[0] for r in rows]
     info["residuals"] = [r[1] for r in rows]
     info["gaps"] = [r[2] for r in rows]
-    res = [r for r in info["residuals"] if not math.isnan(r)]
+    residuals = [r for r in info["residuals"] if not math.isnan(r)]
     gaps = [g for g in info["gaps"] if not math.isnan(g)]
-    return zn, math.nan, max(res) if res else math.nan, max(gaps) if gaps else math.nan
+    return zn, math.nan, max(residuals) if residuals else math.nan, max(gaps) if gaps else math.nan
 
 
 

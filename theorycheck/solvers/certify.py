@@ -85,7 +85,7 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
     if xs.size != len(balls):
         raise InvalidArgument(f"x has {xs.size} entries but the minimiser has {len(balls)}")
     bits = sol.info.get("prec_bits", 53)
-    bits = int(bits) if isinstance(bits, numbers.Integral) and 53 <= bits <= dps_to_bits(MAX_DPS) else 53
+    bits = int(bits) if isinstance(bits, numbers.Integral) and 53 <= int(bits) <= dps_to_bits(MAX_DPS) else 53
     cplx_x = xs.dtype.kind == "c"
     # a fixed precision (a function of the certificate): the same bits on every run
     with precision(prec=bits + 64):
@@ -95,10 +95,11 @@ def distance_to_enclosure(x: Any, sol: Solution) -> tuple[float, float]:
             re_x = to_arb(float(xi.real)) if cplx_x else to_arb(xi)
             im_x = to_arb(float(xi.imag)) if cplx_x else flint.arb(0)
             # per coordinate, |x_i − z*_i| lies in [max(0, |x_i − mid| − rad), |x_i − mid| + rad]
+            d: Any
             if len(ball) == 3:  # complex: (re, im, radius of the modulus error)
-                mid = flint.acb(flint.arb(ball[0]), flint.arb(ball[1]))
+                cmid = flint.acb(flint.arb(ball[0]), flint.arb(ball[1]))
                 rad = flint.arb(ball[2])
-                d = abs(flint.acb(re_x, im_x) - mid)
+                d = abs(flint.acb(re_x, im_x) - cmid)
             else:
                 mid, rad = flint.arb(ball[0]), flint.arb(ball[1])
                 d = abs(re_x - mid)
@@ -178,17 +179,7 @@ def certify_solution(
         tol = 1e-6 * max(1.0, norm2(xa))
     tol = real_arg(tol, "tol", allow_zero=True)
     record = _problem_record(problem)
-    P = _rebuild(record)
-    sol, reasons = None, []
-    for candidate in (xa.reshape(-1), None):  # x's own support first, then an independent candidate
-        try:
-            sol = solve_exact(P, ya.reshape(-1), candidate=candidate, dps=dps, max_dps=max_dps)
-            break
-        except (SolverError, InsufficientPrecision, InvalidArgument) as exc:
-            reasons.append(f"{'from x' if candidate is not None else 'from a reference solve'}: {exc}")
-    if sol is None:
-        return _no_certificate(record, xa, ya, tol, dps, max_dps, reasons)
-    return _assemble(record, P, xa, ya, tol, _certificate_of(sol), sol=sol)
+    return _search_and_assemble(record, _rebuild(record), xa, ya, tol, dps, max_dps)
 
 
 def certificate_result(
@@ -552,7 +543,7 @@ def verify_certified_optimality(result: CheckResult) -> CheckResult:
             if max_dps > MAX_VERIFY_DPS:
                 raise _Bad(f"witness['max_dps'] = {max_dps} exceeds {MAX_VERIFY_DPS} digits: too costly "
                            "to re-run")
-            derived = _rerun(record, P, xa, ya, tol, dps, max_dps)
+            derived = _search_and_assemble(record, P, xa, ya, tol, dps, max_dps)
             what = "re-ran the search for a certificate and re-derived the outcome and message"
         elif w.kind == "answer" and "minimiser" in w.data:
             return _verify_suite_record(result)
@@ -565,7 +556,9 @@ def verify_certified_optimality(result: CheckResult) -> CheckResult:
     return verification(result, claim_mismatches(result, derived), rederived=what)
 
 
-def _rerun(record, P, xa, ya, tol, dps, max_dps) -> CheckResult:
+def _search_and_assemble(record: dict[str, Any], P: Program, xa: np.ndarray, ya: np.ndarray, tol: float,
+                         dps: int, max_dps: int) -> CheckResult:
+    """Search a certificate (from ``x``'s own support first, then an independent candidate) and assemble."""
     sol, reasons = None, []
     for candidate in (xa.reshape(-1), None):
         try:
@@ -587,6 +580,7 @@ def _verify_suite_record(result: CheckResult) -> CheckResult:
     and the solver-call facts (status, warned) are not re-derivable and are reported as such.
     """
     w = result.witness
+    assert isinstance(w, Witness)  # the verifier dispatches here on a witness of kind 'answer'
     problems: list[str] = []
     try:
         data = dict(w.data)

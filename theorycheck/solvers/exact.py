@@ -276,7 +276,7 @@ def _validated_signs(signs: Any, n: int, cplx: bool) -> list:
         if isinstance(v, (bool, np.bool_, str, bytes)) or not isinstance(v, (numbers.Number, np.number)):
             raise InvalidArgument(f"signs holds {v!r}: pass +1 or -1")
         try:
-            z = complex(v)
+            z = complex(v)  # type: ignore[arg-type]  # numbers.Number: complex() decides
         except (TypeError, ValueError):
             raise InvalidArgument(f"signs holds {v!r}: pass +1 or -1") from None
         if not cplx:

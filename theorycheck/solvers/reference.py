@@ -18,13 +18,14 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.problems.programs import ACTIVE_TOL, Program, program_kind
-from theorycheck.problems.tv import tv_weights
+from theorycheck.problems.operators import LinearOperator
+from theorycheck.problems.programs import ACTIVE_TOL, QCBP, Program, program_kind
+from theorycheck.problems.tv import FiniteDifference, tv_weights
 from theorycheck.results import Rigor
 from theorycheck.solvers._arrays import (
     MAX_DENSE_SIZE,
@@ -155,9 +156,8 @@ def _candidates(kind: str, B: np.ndarray, y: np.ndarray, raw: np.ndarray, w: np.
         if any(np.array_equal(S, T) for T in seen):
             continue
         seen.append(S)
-        ct = np.where(S, raw, 0)
-        if kind == "qcbp":
-            ct = _repair_feasibility(B, y, ct, S, eta)
+        thresholded = np.where(S, raw, 0)
+        ct = _repair_feasibility(B, y, thresholded, S, eta) if kind == "qcbp" else thresholded
         if ct is not None:
             out.append((f"threshold:{rel:g}", ct))
         if not np.iscomplexobj(raw):
@@ -335,7 +335,7 @@ def solve_reference(problem: Program, y: Any, *, solver: str = "CLARABEL", verbo
     else:
         z = raw.reshape(in_shape)
         if kind == "qcbp":
-            info["constraint_violation"] = float(problem.constraint_violation(z, y))
+            info["constraint_violation"] = float(cast(QCBP, problem).constraint_violation(z, y))
     return Solution(
         x=z, status=status, rigor=Rigor.NUMERICAL,
         objective=program_objective(problem, z, y, iso), residual=residual, gap=gap,
@@ -368,9 +368,10 @@ def _conic_program(cp: Any, problem: Program, M: np.ndarray, yf: np.ndarray, iso
     if is_synthesis(problem):
         penalty = cp.sum(cp.multiply(w, cp.abs(v)))
     else:
-        Wd = problem.W.to_dense()
+        W = cast(LinearOperator, problem.W)  # analysis form: a non-unitary W
+        Wd = W.to_dense()
         if iso:
-            D = problem.W
+            D = cast(FiniteDifference, W)  # isotropic_mode made sure
             N = int(np.prod(problem.A.in_shape))
             rows = [Wd[k * N:(k + 1) * N] @ v for k in range(D.ndim)]
             if cplx:
@@ -428,7 +429,7 @@ def _polished(problem: Program, M: np.ndarray, yf: np.ndarray, y: np.ndarray, ra
             if math.isfinite(d):
                 gap = min(gap, max(0.0, obj - d))
     if kind == "qcbp":
-        info["constraint_violation"] = float(problem.constraint_violation(z, y))
+        info["constraint_violation"] = float(cast(QCBP, problem).constraint_violation(z, y))
         info["active_tol"] = ACTIVE_TOL
     if status == "optimal_inaccurate" and info["polished"] \
             and best_res <= 1e-9 * max(1.0, lam * float(np.max(w))) \

@@ -206,7 +206,7 @@ class _Run:
         a_x = ops.expand(alpha, eng.kx) if not isinstance(alpha, float) else alpha
         b = a_y * self.yv
         st = eng.init(a_x * psi)
-        acc = None
+        acc: Any = None
         for _ in range(p):
             st = eng.step(st, self.tau, self.sigma, b)
             acc = st["x"] if acc is None else acc + st["x"]
