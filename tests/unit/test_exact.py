@@ -144,6 +144,9 @@ def test_bad_input():
         solve(P, y + 1j, method="exact")
     with pytest.raises(InvalidArgument):
         solve(P, y, method="nope")
+    for junk in ({}, ["exact"], None, 3):  # unhashable or non-string methods: refused, no raw TypeError
+        with pytest.raises(InvalidArgument, match="unknown method"):
+            solve(P, y, method=junk)
     with pytest.raises(InvalidArgument):
         solve(P, y, method="exact", dps=2)
     with pytest.raises(InvalidArgument):

@@ -227,7 +227,8 @@ def test_issue11_firenet_is_exactly_homogeneous_up_to_the_float_range():
     assert np.array_equal(batch[2], np.ldexp(batch[0], -1000))
     assert net(torch.zeros((0, 6), dtype=torch.float64)).shape == (0, 10)  # an empty batch
     with pytest.raises(InvalidArgument, match="not finite"):  # a result beyond float64 is refused
-        FIRENET(1e-300 * np.eye(2), lam=1e-301, restarts=1, inner=3, device="cpu")(torch.tensor([1e300, 1e300], dtype=torch.float64))
+        tiny = FIRENET(1e-300 * np.eye(2), lam=1e-301, restarts=1, inner=3, device="cpu")
+        tiny(torch.tensor([1e300, 1e300], dtype=torch.float64))
 
 
 def test_issue11_lista_refuses_absurd_sizes_and_complex_targets_for_real_A():

@@ -419,7 +419,7 @@ def test_fbp_torch_batched_differentiable_and_linear():
         np.testing.assert_allclose(fbp(R, z, backprojector=back),
                                    out[0, 0] + 2j * out[0, 1], atol=1e-12)
         ty = torch.from_numpy(y[0]).requires_grad_(True)
-        assert torch.autograd.gradcheck(lambda v: fbp(R, v, backprojector=back), (ty,), fast_mode=True)
+        assert torch.autograd.gradcheck(lambda v, b=back: fbp(R, v, backprojector=b), (ty,), fast_mode=True)
     y0 = y.copy()
     fbp(R, y)
     np.testing.assert_array_equal(y, y0)
