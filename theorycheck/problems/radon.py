@@ -31,8 +31,8 @@ import scipy.sparse as sp
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import is_torch, lazy_torch, to_numpy
-from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, refuse_size
-from theorycheck.problems.operators import MAX_DENSE_ENTRIES, LinearOperator
+from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg, refuse_size
+from theorycheck.problems.operators import MAX_DENSE_ENTRIES, LinearOperator, validated_shape
 
 __all__ = [
     "Radon",
@@ -65,18 +65,10 @@ def _shape_arg(shape: Any) -> tuple[int, int]:
     if isinstance(shape, (str, bytes)) or shape is None:
         raise InvalidArgument(f"shape={shape!r}: pass an int n (an n × n image) or a pair (n1, n2)")
     try:
-        dims = tuple(shape)
-    except TypeError:
-        raise InvalidArgument(
-            f"shape={shape!r}: pass an int n (an n × n image) or a pair (n1, n2)") from None
-    if len(dims) != 2 or not all(
-        isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_)) and int(v) > 0
-        for v in dims
-    ):
-        raise InvalidArgument(
-            f"shape={shape!r}: pass an int n or a pair (n1, n2) of positive integers "
-            "(a 2-D image: rows, columns)")
-    return (int(dims[0]), int(dims[1]))
+        n1, n2 = validated_shape(shape, ndims=(2,))
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{exc} (a 2-D image: rows, columns; or an int n for n × n)") from None
+    return (n1, n2)
 
 
 def _angles_arg(angles: Any) -> np.ndarray:
@@ -607,10 +599,8 @@ def limited_angle_angles(n: int, max_angle: float) -> np.ndarray:
     [0.0, 30.0, 60.0]
     """
     n = integer_arg(n, "n")
-    if isinstance(max_angle, (bool, np.bool_)) or not isinstance(max_angle, (numbers.Real, np.floating)):
-        raise InvalidArgument(f"max_angle must be a real number in (0, π] (radians), got {max_angle!r}")
-    span = float(max_angle)
-    if not math.isfinite(span) or not 0.0 < span <= math.pi:
+    span = real_arg(max_angle, "max_angle")
+    if not span <= math.pi:
         hint = " (angles are in radians: convert degrees with np.radians)" if (
             math.isfinite(span) and math.pi < span <= 360.0) else ""
         raise InvalidArgument(f"max_angle must lie in (0, π] radians, got {max_angle!r}{hint}")
