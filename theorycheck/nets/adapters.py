@@ -134,9 +134,9 @@ NOISE_SAFETY = 2.0 * NOISE_ALLOWANCE
 _PROBE_LEVELS = (2.0 ** -50, 2.0 ** -40, 2.0 ** -30, 2.0 ** -20)
 _PROBE_DIRECTIONS = (2, 1, 1, 1)
 _PROBE_CAP = 2.0 ** -5
-#: refinement of witness segments: points per round and rounds (a final cell of 32⁻⁵ of the segment)
-_SEGMENT_POINTS = 32
-_SEGMENT_ROUNDS = 5
+#: refinement of witness segments: cells per round and rounds (a final cell of 4⁻¹⁰ ≈ 10⁻⁶ of the segment)
+_SEGMENT_POINTS = 4
+_SEGMENT_ROUNDS = 10
 #: unit roundoff of float64 over that of float32: a float32 evaluation's deviation scaled by it
 #: estimates the float64 evaluation's rounding error (the same algorithm, errors ∝ u)
 _PROXY_SCALE = 2.0 ** -29
@@ -184,10 +184,10 @@ class NoiseEstimate:
       function of the input (large offsets, cancellation inside ``Ψ``: quanta of any
       size up to the largest step) does not scale with ``δ`` and shows up in full (the
       idea of Moré and Wild's ECnoise, in its simplest form). For a witness segment
-      (``segments``), also the change left in a ``32⁻⁵`` cell of the segment after
-      refining it where the output changes most (less 1/16 of the change over the
-      cell before): ``Ψ`` continuous changes there in proportion to the cell, a rounding
-      step of ``Ψ`` crossed by the witness keeps its full size;
+      (``segments``), also the change left in a ``4⁻¹⁰`` cell of the segment after
+      refining it where the output changes most (less half the change over the cell
+      before): ``Ψ`` continuous changes there in proportion to the cell, a rounding
+      step of ``Ψ`` crossed by the witness keeps about its full size;
     * ``proxy``: the float32 evaluation's deviation from the float64 one times
       ``2⁻²⁹ = u₆₄/u₃₂`` (a second evaluation of the same computation, whose rounding
       errors scale with the unit roundoff; NaN when ``Ψ`` cannot run in float32).
@@ -874,12 +874,12 @@ class ReconstructionMap:
         estimate is for (``None``: no limit); ``seed``: of the probe directions
         (deterministic); ``segments``: pairs ``(i, j)`` of samples joined by a
         witness (a claimed change ``Ψ(y_j) − Ψ(y_i)``): the segment is refined
-        (31 points, then 31 inside the cell with the largest change, five times:
-        a cell of ``32⁻⁵ ≈ 3·10⁻⁸`` of the segment) and the change left in the final
-        cell, less 1/16 of the change over the cell before, counts as noise of both
-        ends — a continuous ``Ψ`` changes over the last cell by about 1/32 of the
+        (3 points, then 3 inside the quarter with the largest change, ten times: a
+        cell of ``4⁻¹⁰ ≈ 10⁻⁶`` of the segment) and the change left in the final cell,
+        less half the change over the cell before, counts as noise of both ends —
+        a continuous ``Ψ`` changes over the last cell by about a quarter of the
         cell before (nothing is left), while a rounding step of ``Ψ`` (which a
-        search for large changes seeks out) keeps its full size.
+        search for large changes seeks out) keeps about its full size.
 
         Theorem: none (rounding model of certified-float64 claims).
         Rigor: numerical (an estimate, not a bound).
@@ -930,10 +930,11 @@ class ReconstructionMap:
                     owner.append((i, k))
         probe = np.zeros(B)
         notes: list[str] = []
+        state: dict = {}  # whether Ψ depends on the batch (checked once)
         if probes:
             try:
                 out, gap, who = self._batched_eval(np.stack(probes), notes,
-                                                   lambda idx: _probe_owner(owner, idx), floor)
+                                                   lambda idx: _probe_owner(owner, idx), floor, state)
                 if who is not None:
                     probe[who] = max(probe[who], gap)  # batch-order rounding is noise too
                 pos = 0
@@ -953,7 +954,7 @@ class ReconstructionMap:
                 notes.append(f"probe evaluations failed: {exc}")
         for i, j in pairs:
             try:
-                v = self._segment_noise(arr[i], arr[j], P[i], P[j], notes, floor[i])
+                v = self._segment_noise(arr[i], arr[j], P[i], P[j], notes, floor[i], state)
             except InvalidArgument as exc:
                 v = math.inf
                 notes.append(f"segment evaluations failed: {exc}")
@@ -978,14 +979,18 @@ class ReconstructionMap:
         return NoiseEstimate(noise, floor, probe, proxy, tuple(notes))
 
     def _batched_eval(self, stack: np.ndarray, notes: list, owner_of: Callable[[int], int],
-                      floor: np.ndarray) -> tuple[np.ndarray, float, int | None]:
-        """Outputs of many probe points in batches of 32 (fast); one point is also evaluated alone, and
-        when the batched output differs from it beyond rounding (``Ψ`` depends on the batch) every
-        point is evaluated alone instead. Returns the outputs, the batch-order difference seen and
-        the sample it belongs to (None when evaluated alone)."""
-
+                      floor: np.ndarray, state: dict) -> tuple[np.ndarray, float, int | None]:
+        """Outputs of many probe points in batches of 32 (fast). The first time (``state`` is shared
+        by one estimate), one point is also evaluated alone: when the batched output differs from it
+        beyond rounding (``Ψ`` depends on the batch), every point is evaluated alone from then on.
+        Returns the outputs, the batch-order difference seen and the sample it belongs to."""
+        if state.get("alone"):
+            return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
+        first = "checked" not in state
         last = min(32, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
-        alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
+        dts: set = set()
+        if first:
+            alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
         parts = []
         for c0 in range(0, stack.shape[0], 32):  # bounded memory
             o, dt = self._evaluate(stack[c0:c0 + 32], torch.float64, "cpu", per_sample=False, fresh=True)
@@ -993,19 +998,23 @@ class ReconstructionMap:
             dts |= dt
         if any(d not in _FLOAT64_OUT for d in dts):
             raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
+        if not first:
+            return np.concatenate(parts), 0.0, None
+        state["checked"] = True
         with np.errstate(over="ignore", invalid="ignore"):
             gap = (norm2(parts[0][last] - alone[0][0]) if parts[0][last].shape == alone[0][0].shape
                    else math.inf)
         who = owner_of(last)
         if not gap <= 2.0 ** 20 * max(float(floor[who]), output_rounding_floor(alone[0][0])):
             notes.append("Ψ depends on the batch: probes evaluated one by one")
+            state["alone"] = True
             return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
         return np.concatenate(parts), gap, who
 
     def _segment_noise(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, notes: list,
-                       floor_a: float) -> float:
-        """The output change left in a ``32⁻⁴`` cell of the segment ``[a, b]`` after refining where it changes most."""
-
+                       floor_a: float, state: dict) -> float:
+        """The output change left in a ``4⁻¹⁰`` cell of the segment ``[a, b]`` after refining where it
+        changes most, less half the change over the cell before."""
         if np.array_equal(a, b):
             return 0.0
         lo, hi, plo, phi = 0.0, 1.0, pa, pb
@@ -1015,20 +1024,20 @@ class ReconstructionMap:
             for _ in range(_SEGMENT_ROUNDS):
                 ts = lo + (hi - lo) * np.arange(1, _SEGMENT_POINTS) / _SEGMENT_POINTS
                 pts = a[None] + ts.reshape((-1,) + (1,) * a.ndim) * step[None]
-                out, _, _ = self._batched_eval(pts, notes, lambda idx: 0, np.array([floor_a]))
-                seq = [plo] + list(out) + [phi]
-                tt = [lo] + list(ts) + [hi]
+                out, _, _ = self._batched_eval(pts, notes, lambda idx: 0, np.array([floor_a]), state)
                 if any(q.shape != pa.shape for q in out):
                     return math.inf
+                seq = [plo] + list(out) + [phi]
+                tt = [lo] + list(ts) + [hi]
                 changes = [norm2(seq[k + 1] - seq[k]) for k in range(len(seq) - 1)]
                 if not all(math.isfinite(c) for c in changes):
                     return math.inf
                 k = int(np.argmax(changes))
                 prev, change = change, changes[k]
                 lo, hi, plo, phi = tt[k], tt[k + 1], seq[k], seq[k + 1]
-        # a continuous Ψ changes over the last cell by about 1/32 of the change over the cell before
-        # (twice that is subtracted); a rounding step of Ψ keeps its size from one cell to the next
-        return max(0.0, change - prev / 16.0) if math.isfinite(prev) else change
+        # a continuous Ψ changes over the last cell by about a quarter of the change over the cell
+        # before (half of that is subtracted); a rounding step of Ψ keeps its size from cell to cell
+        return max(0.0, change - prev / 2.0) if math.isfinite(prev) else change
 
     # -- stored description ---------------------------------------------------------------
     def options(self) -> dict:
