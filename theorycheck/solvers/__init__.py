@@ -23,10 +23,17 @@ from typing import Any
 from theorycheck.errors import InvalidArgument
 from theorycheck.problems.programs import Program
 from theorycheck.results import CheckResult
+from theorycheck.solvers.certify import build_certified_instance, certificate_result, distance_to_enclosure
 from theorycheck.solvers.certify import certify_solution as _certify
+from theorycheck.solvers.exact import solve_exact
+from theorycheck.solvers.primal_dual import chambolle_pock
+from theorycheck.solvers.reference import solve_reference
+from theorycheck.solvers.restarted import restarted_primal_dual
 from theorycheck.solvers.solution import Solution
 
-__all__ = ["solve", "certify_solution", "Solution", "METHODS"]
+__all__ = ["solve", "certify_solution", "Solution", "METHODS", "solve_reference", "chambolle_pock",
+           "restarted_primal_dual", "solve_exact", "distance_to_enclosure", "certificate_result",
+           "build_certified_instance"]
 
 #: method name -> (module, function)
 METHODS: dict[str, tuple[str, str]] = {
