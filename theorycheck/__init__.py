@@ -121,6 +121,30 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from theorycheck.classification import (
+        check_linear_sensitivity,
+        robustness_report,
+        search_minimal_perturbation,
+    )
+    from theorycheck.impossibility import build_family, build_lasso_3x2, check_solver_on_family, lasso_3x2_family
+    from theorycheck.instability import (
+        InstabilityCertificate,
+        accuracy_test,
+        audit_training_set,
+        check_instability,
+        optimality_constant,
+        random_noise_instability,
+        sampling_monotonicity_test,
+        verify_instability,
+    )
+    from theorycheck.nets.adapters import as_reconstruction_map
+    from theorycheck.nets.automap import AutomapNet
+    from theorycheck.nets.cascade import CascadeNet
+    from theorycheck.nets.fbpconvnet import FBPConvNet
+    from theorycheck.nets.pretrained import load_demo_unet
+    from theorycheck.nets.train import train_reconstruction
+    from theorycheck.nets.unet import UNet
+    from theorycheck.nets.variational import VariationalNet
     from theorycheck.numerics.precision import precision
     from theorycheck.problems.operators import (
         LinearOperator,
@@ -135,8 +159,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.problems.radon import Radon, fbp
     from theorycheck.problems.sparsifiers import Wavelet
     from theorycheck.problems.sparsity import sigma_s
-    from theorycheck.solvers import certify_solution, solve
-    from theorycheck.solvers.solution import Solution
     from theorycheck.rnsp import (
         check_kernel_awareness,
         check_recovery_bound,
@@ -149,28 +171,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         rnsp_gamma,
         search_rnsp_violation,
     )
-    from theorycheck.instability import (
-        InstabilityCertificate,
-        accuracy_test,
-        audit_training_set,
-        check_instability,
-        optimality_constant,
-        random_noise_instability,
-        sampling_monotonicity_test,
-        verify_instability,
-    )
-    from theorycheck.nets.adapters import as_reconstruction_map
-    from theorycheck.nets.pretrained import load_demo_unet
-    from theorycheck.nets.train import train_reconstruction
-    from theorycheck.nets.automap import AutomapNet
-    from theorycheck.nets.cascade import CascadeNet
-    from theorycheck.nets.fbpconvnet import FBPConvNet
-    from theorycheck.nets.unet import UNet
-    from theorycheck.nets.variational import VariationalNet
     from theorycheck.search import PerturbationWitness, search_worst_perturbation
-    from theorycheck.impossibility import build_family, build_lasso_3x2, check_solver_on_family, lasso_3x2_family
-    from theorycheck.classification import (
-        check_linear_sensitivity,
-        robustness_report,
-        search_minimal_perturbation,
-    )
+    from theorycheck.solvers import certify_solution, solve
+    from theorycheck.solvers.solution import Solution

@@ -344,11 +344,11 @@ def _decode_node(data: Any, path: str) -> Any:
     if "__witness__" in data:
         return Witness.from_dict(data["__witness__"], path=path)
     if "__dict__" in data:
-        out: dict[Any, Any] = {}
+        mapping: dict[Any, Any] = {}
         for i, (k, v) in enumerate(data["__dict__"]):
             key = _hashable(_decode(k, f"{path}.key[{i}]"))
-            out[key] = _decode(v, f"{path}[{key!r}]")
-        return out
+            mapping[key] = _decode(v, f"{path}[{key!r}]")
+        return mapping
     if "__tuple__" in data:
         return tuple(_decode(v, f"{path}[{i}]") for i, v in enumerate(data["__tuple__"]))
     if "__dataclass__" in data:

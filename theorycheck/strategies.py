@@ -378,10 +378,6 @@ def compressible_vectors(
 # certified program instances
 # --------------------------------------------------------------------------------------
 
-# transitional: theorycheck.testing imported this private name; the builder is now public
-# (theorycheck.solvers.certify.build_certified_instance). Remove once testing imports that.
-_build_instance = build_certified_instance
-
 _DEFAULT_LAM = st.floats(0.05, 1.0)
 _DEFAULT_NOISE = st.floats(0.1, 1.0)
 

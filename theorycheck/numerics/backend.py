@@ -28,6 +28,7 @@ __all__ = [
     "as_array",
     "check_finite",
     "resolve_device",
+    "device_arg",
 ]
 
 
@@ -256,8 +257,8 @@ def _check_exact_dtype(arr: np.ndarray, name: str) -> None:
             back = part.astype(np.float64).astype(part.dtype)
         same = (back == part) | (np.isnan(part) & np.isnan(back))
         if not np.all(same):
-            i = tuple(int(k) for k in np.argwhere(~same)[0])
-            raise _inexact(name, i, arr[i], f" of dtype {dt}")
+            where = tuple(int(k) for k in np.argwhere(~same)[0])
+            raise _inexact(name, where, arr[where], f" of dtype {dt}")
 
 
 def _objects_to_float(arr: np.ndarray, name: str, allow_rounding: bool) -> np.ndarray:
@@ -274,7 +275,6 @@ def _objects_to_float(arr: np.ndarray, name: str, allow_rounding: bool) -> np.nd
 
 
 def _object_entry(v: Any, name: str, where: Any, allow_rounding: bool) -> float | complex:
-    from fractions import Fraction
 
     where = tuple(int(k) for k in where)
     if is_torch(v):
@@ -376,16 +376,53 @@ def _rational_value(v: Any) -> tuple[float | None, bool] | None:
     return f, Fraction(f) == q
 
 
+def device_arg(device: Any) -> Any:
+    """``None``, or a ``torch.device`` that exists on this machine (else :class:`InvalidArgument`).
+
+    Accepts ``"cpu"``, ``"cuda"``/``"cuda:N"`` when CUDA is available (and ``N``
+    is a present device), ``"mps"`` when available, or a ``torch.device``;
+    refuses ``"meta"``, unknown types and anything else with a message saying
+    what to pass.
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> device_arg(None) is None
+    True
+    """
+    if device is None:
+        return None
+    torch = lazy_torch()
+    if not isinstance(device, (str, torch.device)):
+        raise InvalidArgument(f"device must be 'cpu', 'cuda' or a torch.device, got {device!r}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidArgument(f"device {device!r}: CUDA is not available here; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidArgument(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise InvalidArgument(f"device {device!r}: MPS is not available here; use 'cpu'")
+    elif dev.type != "cpu":
+        raise InvalidArgument(f"device {device!r}: theorycheck runs on 'cpu', 'cuda' or 'mps'")
+    return dev
+
+
 def resolve_device(device: Any = None) -> Any:
-    """Return a ``torch.device``: the given one, else CUDA when present, else CPU.
+    """Return a ``torch.device``: the given one (validated by :func:`device_arg`), else CUDA when present, else CPU.
 
     Theorem: none (infrastructure).
     Rigor: not applicable.
     """
+    dev = device_arg(device)
+    if dev is not None:
+        return dev
     torch = lazy_torch()
-    if device is not None:
-        try:
-            return torch.device(device)
-        except (RuntimeError, TypeError, ValueError, OverflowError) as exc:
-            raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

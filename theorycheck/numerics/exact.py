@@ -203,7 +203,6 @@ def _sympy_to_arb(expr: Any) -> Any:
     else (symbols, unevaluated integrals, ...) raises :class:`InvalidArgument`:
     sympy's own ``evalf`` does not come with a rigorous error bound.
     """
-    import flint
 
     ball = _sympy_ball(expr, 0)
     if not ball.is_finite():

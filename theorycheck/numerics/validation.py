@@ -18,8 +18,11 @@ __all__ = ["integer_arg", "real_arg", "finite_real_arg", "probability_arg", "cho
            "seed_arg", "refuse_size"]
 
 
-def integer_arg(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int ≥ minimum`` or raise :class:`InvalidArgument` (bools rejected).
+def integer_arg(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int ≥ minimum`` (and ``≤ maximum``) or raise :class:`InvalidArgument`.
+
+    Bools are rejected; ``maximum`` bounds counts that size a computation, so
+    absurd values are refused before any work.
 
     Theorem: none (infrastructure).
     Rigor: not applicable.
@@ -31,6 +34,8 @@ def integer_arg(value: Any, name: str, *, minimum: int = 1) -> int:
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or int(value) < minimum:
         raise InvalidArgument(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    if maximum is not None and int(value) > maximum:
+        raise InvalidArgument(f"{name} = {int(value)} exceeds the limit {maximum}: pass a smaller value")
     return int(value)
 
 
@@ -47,10 +52,17 @@ def real_arg(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InvalidArgument(f"{name} must be a real number, got {value!r}")
-    v = float(value)
+    v = _float(value, name)
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         raise InvalidArgument(f"{name} must be a finite number {'≥' if allow_zero else '>'} 0, got {value!r}")
     return v
+
+
+def _float(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        raise InvalidArgument(f"{name} = {value!r} is beyond the float64 range") from None
 
 
 def finite_real_arg(value: Any, name: str) -> float:
@@ -66,7 +78,7 @@ def finite_real_arg(value: Any, name: str) -> float:
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InvalidArgument(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    v = float(value)
+    v = _float(value, name)
     if not math.isfinite(v):
         raise InvalidArgument(f"{name} must be finite, got {value!r}")
     return v

@@ -26,7 +26,7 @@ import numpy as np
 from theorycheck.numerics.exact import arb_matrix, ball_lower, ball_upper, to_arb
 from theorycheck.numerics.rounding import norm2
 from theorycheck.results import CheckResult, Outcome, Rigor
-from theorycheck.solvers.certify import certificate_result
+from theorycheck.solvers.certify import build_certified_instance, certificate_result
 from theorycheck.testing._runner import Call, Options
 
 __all__ = ["failed_call", "tol_abs", "instance_record", "compare_to_certified", "clip", "planted_instances",
@@ -111,8 +111,6 @@ def planted_instances(options: Options, problem: str | None = None, k0: int = 0,
     Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
     Rigor: proven (each instance's minimiser is certified).
     """
-    from theorycheck.strategies import _build_instance
-
     out: list[Any] = []
     kind = problem or options.problem
     sizes = [(6, 12, 2), (5, 9, 1), (8, 16, 3), (4, 7, 1), (7, 14, 2)]
@@ -120,7 +118,7 @@ def planted_instances(options: Options, problem: str | None = None, k0: int = 0,
     while len(out) < (count or options.instances) and k < k0 + 20:
         m, N, s = sizes[k % len(sizes)]
         rng = np.random.default_rng([options.seed, k])
-        inst = _build_instance(kind, rng, m=m, N=N, s=s, lam=float(rng.uniform(0.1, 0.8)),
+        inst = build_certified_instance(kind, rng, m=m, N=N, s=s, lam=float(rng.uniform(0.1, 0.8)),
                                noise=float(rng.uniform(0.2, 0.8)), seed=options.seed, **kw)
         if inst is not None:
             out.append(inst)
