@@ -27,6 +27,8 @@ from typing import Any, Callable
 import torch
 
 from theorycheck.errors import PreconditionError
+from theorycheck.numerics.exact import ball_lower, ball_upper
+from theorycheck.numerics.precision import precision
 from theorycheck.numerics.rounding import U, gamma, round_up
 
 ETA = 2.0 ** -1074
@@ -559,8 +561,6 @@ def arb_bounds(x: torch.Tensor, fname: str, direction: int) -> torch.Tensor:
     """``f(x)`` bounded in ``direction`` with python-flint balls (no libm assumption; slow)."""
     import flint
 
-    from theorycheck.numerics.exact import ball_lower, ball_upper
-    from theorycheck.numerics.precision import precision
 
     flat = x.detach().cpu().reshape(-1).tolist()
     out = []

@@ -18,15 +18,17 @@ import torch
 
 from theorycheck.nets import _enclosure_arith as ar
 from theorycheck.nets._enclosure_ops import (
-    _PLAIN_CONV,
+    PLAIN_CONV,
     Iv,
     Poison,
     Run,
-    _real_operand,
-    _register,
     aten,
     collapse,
+    real_operand,
+    register,
 )
+from theorycheck.numerics.exact import ball_upper
+from theorycheck.numerics.precision import precision
 
 
 # -- bilinear maps --------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ def _matmul_spec(n: int) -> ar.LinearSpec:
         box=lambda t: t.sum(dim=-1, keepdim=True))
 
 
-@_register("convolution")
+@register("convolution")
 def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, w, bias = b["input"], b["weight"], b["bias"]
     stride, padding, dilation = b["stride"], b["padding"], b["dilation"]
@@ -227,7 +229,7 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
                                                 list(stride), list(padding), list(dilation), transposed,
                                                 list(out_pad), groups, None)
         name = str(backend).split(".")[-1]
-        if name not in _PLAIN_CONV:
+        if name not in PLAIN_CONV:
             raise run.refuse(f"convolution backend {name}",
                              "only plain sum-of-products algorithms have Higham's bound (not Winograd/FFT/"
                              "cuDNN): run the enclosure on the CPU")
@@ -290,7 +292,7 @@ def _f32_weight(run: Run, original: Any, W: torch.Tensor) -> tuple[torch.Tensor,
     return out
 
 
-@_register("mm", "bmm", "addmm", "mv", "dot", "baddbmm", "addmv", "addbmm")
+@register("mm", "bmm", "addmm", "mv", "dot", "baddbmm", "addmv", "addbmm")
 def _matmul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     name = func.overloadpacket.__name__
     if b.get("beta", 1) != 1 or b.get("alpha", 1) != 1:
@@ -340,8 +342,6 @@ def _bn_coefficients(run: Run, weight: Any, bias: Any, mean: Any, var: Any, eps:
     """``s = γ/√(var + eps)``, ``t = β − μ·s`` per channel, as float64 centres and radii (arb balls)."""
     import flint
 
-    from theorycheck.numerics.exact import ball_upper
-    from theorycheck.numerics.precision import precision
 
     key = ("bn", id(weight), id(bias), id(mean), id(var), float(eps))
     hit = run.cache.get(key)
@@ -381,7 +381,7 @@ def _bn_coefficients(run: Run, weight: Any, bias: Any, mean: Any, var: Any, eps:
     return out
 
 
-@_register("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
+@register("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
            "batch_norm", "_batch_norm_impl_index", "_batch_norm_no_update")
 def _batch_norm(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     name = func.overloadpacket.__name__
@@ -392,7 +392,7 @@ def _batch_norm(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
                          "put the model in eval mode: batch statistics make the output depend on the "
                          "whole batch")
     x = b["input"]
-    c, r = _real_operand(run, x, "batch norm")
+    c, r = real_operand(run, x, "batch norm")
     sc, sr, tc, tr = _bn_coefficients(run, b.get("weight"), b.get("bias"), mean, var, float(b["eps"]),
                                       c.device)
     shape = (1, -1) + (1,) * (c.dim() - 2)
@@ -491,7 +491,7 @@ def apply_matrix(c: torch.Tensor, lo: torch.Tensor | None, r: torch.Tensor | Non
     return oc.movedim(-1, axis).contiguous(), None, orr.movedim(-1, axis).contiguous()
 
 
-@_register("upsample_bilinear2d", "upsample_linear1d")
+@register("upsample_bilinear2d", "upsample_linear1d")
 def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = args[0]
     c, lo, r = run.ival_dd(x, run.device_of(x))

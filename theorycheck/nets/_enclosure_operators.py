@@ -27,6 +27,16 @@ import torch
 
 from theorycheck.errors import PreconditionError
 from theorycheck.nets._enclosure_linear import apply_matrix
+from theorycheck.numerics.exact import ball_upper
+from theorycheck.numerics.precision import precision
+from theorycheck.problems.operators import (
+    AdjointOperator,
+    ComposedOperator,
+    MatrixOperator,
+    SubsampledDCT,
+    SubsampledFourier,
+    SubsampledWalshHadamard,
+)
 
 Triple = tuple  # (centre, low part or None, radius or None)
 
@@ -39,7 +49,6 @@ def _ball(x: Any) -> tuple[float, float, float]:
     within ``rad`` of every point of the ball."""
     import flint
 
-    from theorycheck.numerics.exact import ball_upper
 
     hi = float(x.mid())
     rest = x - flint.arb(hi)
@@ -71,7 +80,6 @@ def _factor(kind: str, n: int) -> tuple:
     """``(Re, Im)`` enclosures of the ``n × n`` forward factor of a transform (Im None: real)."""
     import flint
 
-    from theorycheck.numerics.precision import precision
 
     if n > MAX_AXIS:
         raise PreconditionError(f"enclose: a transform axis of length {n} > {MAX_AXIS} (dense factor)",
@@ -176,7 +184,6 @@ def apply_along(c: torch.Tensor, lo: Any, r: Any, M: tuple, axis: int, *, adjoin
 
 
 def _kind(op: Any) -> str:
-    from theorycheck.problems.operators import SubsampledDCT, SubsampledFourier, SubsampledWalshHadamard
 
     if isinstance(op, SubsampledFourier):
         return "fourier"
@@ -208,7 +215,6 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
     ``SubsampledWalshHadamard``, ``AdjointOperator`` and ``ComposedOperator`` of
     these. Others (wavelets, Radon, user subclasses) raise :class:`PreconditionError`.
     """
-    from theorycheck.problems.operators import AdjointOperator, ComposedOperator, MatrixOperator
 
     if isinstance(op, AdjointOperator):
         return enclose_operator(op.op, c, lo, r, adjoint=not adjoint, tight=tight)

@@ -32,7 +32,7 @@ aten = torch.ops.aten
 _REAL = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _CPLX = (torch.complex32, torch.complex64, torch.complex128)
 #: convolution algorithms that evaluate plain sums of products (im2col + GEMM, direct loops)
-_PLAIN_CONV = {"Slow2d", "Slow3d", "SlowDilated2d", "SlowDilated3d", "SlowTranspose2d",
+PLAIN_CONV = {"Slow2d", "Slow3d", "SlowDilated2d", "SlowDilated3d", "SlowTranspose2d",
                "SlowTranspose3d", "CudaDepthwise2d", "CudaDepthwise3d", "Empty"}
 
 
@@ -411,7 +411,7 @@ def collapse(c: torch.Tensor, lo: torch.Tensor, r: torch.Tensor | None) -> tuple
 HANDLERS: dict[str, Callable[..., Any]] = {}
 
 
-def _register(*names: str) -> Callable:
+def register(*names: str) -> Callable:
     def deco(f: Callable) -> Callable:
         for n in names:
             HANDLERS[n] = f
@@ -441,7 +441,7 @@ def _wrap_tree(run: Run, out_c: Any, out_r: Any, out_lo: Any, base: Iv | None, v
     return out_c
 
 
-@_register("view", "_unsafe_view", "reshape", "permute", "transpose", "t", "unsqueeze", "squeeze",
+@register("view", "_unsafe_view", "reshape", "permute", "transpose", "t", "unsqueeze", "squeeze",
            "expand", "slice", "select", "alias", "detach", "clone", "unbind", "split",
            "split_with_sizes", "unsafe_split", "chunk", "narrow", "unfold", "flip", "roll", "repeat",
            "index", "index_select", "gather", "pixel_shuffle", "pixel_unshuffle", "cat", "stack",
@@ -484,7 +484,7 @@ def _rearrange(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return _wrap_tree(run, out_c, outs.get("r"), outs.get("lo"), base, view, tuple(leaves))
 
 
-@_register("_to_copy")
+@register("_to_copy")
 def _to_copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
     dtype = b.get("dtype") or x.dtype
@@ -510,7 +510,7 @@ def _to_copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 
 
 # -- factories ---------------------------------------------------------------------------------
-@_register("zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "new_zeros", "new_ones",
+@register("zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "new_zeros", "new_ones",
            "new_full", "scalar_tensor", "eye", "arange", "empty", "empty_like", "new_empty",
            "empty_strided", "new_empty_strided", "empty_permuted")
 def _factory(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
@@ -540,7 +540,7 @@ def _factory(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 
 
 # -- random and data-dependent operations: refused with a reason ---------------------------------
-@_register("native_dropout", "dropout", "bernoulli", "rand", "randn", "rand_like", "randn_like",
+@register("native_dropout", "dropout", "bernoulli", "rand", "randn", "rand_like", "randn_like",
            "randint", "randperm", "normal", "multinomial", "uniform", "feature_dropout",
            "alpha_dropout", "feature_alpha_dropout")
 def _random(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
@@ -556,7 +556,7 @@ _COMPARE = ("eq", "ne", "gt", "lt", "ge", "le", "logical_and", "logical_or", "lo
             "isclose", "count_nonzero", "sum_to_size")
 
 
-@_register(*_COMPARE)
+@register(*_COMPARE)
 def _exact_or_refuse(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     """Discrete functions: computed on exact operands (constants), refused on intervals."""
     leaves, spec = tree_flatten((args, kwargs))
@@ -591,7 +591,7 @@ def _finish_complex(run: Run, c: torch.Tensor, r: torch.Tensor | None, inputs: t
     return run.wrap(c, r, inputs)
 
 
-@_register("add", "sub", "rsub")
+@register("add", "sub", "rsub")
 def _add(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     name = func.overloadpacket.__name__
     x, y = b["self"], b["other"]
@@ -641,14 +641,14 @@ def _add_dd(run: Run, x: Any, y: Any, sign: float, dev: Any) -> Iv:
     return run.wrap(h, ar.up(R, 4, 2 * ar.ETA), (x, y), lo=lo)
 
 
-@_register("neg")
+@register("neg")
 def _neg(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
     c, lo, r = run.ival_dd(x, run.device_of(x))
     return run.wrap(-c, None if r is None else r.clone(), (x,), lo=None if lo is None else -lo)
 
 
-@_register("abs")
+@register("abs")
 def _abs(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
     c, r = run.ival(x, run.device_of(x))
@@ -670,7 +670,7 @@ def _exact_value(run: Run, v: Any, dev: Any) -> Any:
     return None
 
 
-@_register("mul")
+@register("mul")
 def _mul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, y = b["self"], b["other"]
     dev = run.device_of(x, y)
@@ -699,7 +699,7 @@ def _mul(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(c, r, (x, y))
 
 
-@_register("div")
+@register("div")
 def _div(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, y = b["self"], b["other"]
     if b.get("rounding_mode") is not None:
@@ -730,7 +730,7 @@ def _div(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(c, r, (x, y))
 
 
-@_register("sum", "mean")
+@register("sum", "mean")
 def _sum(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
     if b.get("dtype") not in (None, torch.float64):
@@ -744,7 +744,7 @@ def _sum(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 
 
 # -- pooling --------------------------------------------------------------------------------------
-@_register("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+@register("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
            "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_max_pool3d")
 def _maxpool(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
@@ -804,7 +804,7 @@ def _tiles(b: dict, c: torch.Tensor, name: str) -> list[int] | None:
     return k if ok else None
 
 
-@_register("avg_pool1d", "avg_pool2d", "avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
+@register("avg_pool1d", "avg_pool2d", "avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
            "adaptive_avg_pool1d")
 def _avgpool(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     """Window sums divided by an integer: error ``≤ γ_{n+2}·avg(|c|)``; radius ``avg(r + γ|c|)``."""
@@ -840,14 +840,14 @@ def _avgpool(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 
 
 # -- activations ----------------------------------------------------------------------------------
-def _real_operand(run: Run, x: Any, what: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+def real_operand(run: Run, x: Any, what: str) -> tuple[torch.Tensor, torch.Tensor | None]:
     c, r = run.ival(x, run.device_of(x))
     if c.is_complex():
         raise run.refuse(f"{what} of a complex interval")
     return c, r
 
 
-@_register("relu")
+@register("relu")
 def _relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     """``|relu(x) − relu(c)| ≤ |x − c|``; the radius is 0 where the whole interval is ``≤ 0``.
     A double-double centre ``(h, l)`` (``|l| ≤ ulp(h)/2``) has the sign of ``h``."""
@@ -867,7 +867,7 @@ def _relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 
 
 def _leaky(run: Run, x: Any, alpha: Any, inputs: tuple) -> Iv:
-    c, r = _real_operand(run, x, "leaky relu")
+    c, r = real_operand(run, x, "leaky relu")
     dev = c.device
     abs_a: Any
     if isinstance(alpha, torch.Tensor):
@@ -893,18 +893,18 @@ def _leaky(run: Run, x: Any, alpha: Any, inputs: tuple) -> Iv:
     return run.wrap(center, ar.up(R, 3, 2 * ar.ETA), inputs)
 
 
-@_register("leaky_relu")
+@register("leaky_relu")
 def _leaky_relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return _leaky(run, b["self"], b.get("negative_slope", 0.01), (b["self"],))
 
 
-@_register("_prelu_kernel", "prelu")
+@register("_prelu_kernel", "prelu")
 def _prelu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return _leaky(run, b["self"], b["weight"], (b["self"], b["weight"]))
 
 
 def _monotone(run: Run, x: Any, name: str, f_lo: Callable, f_hi: Callable) -> Iv:
-    c, r = _real_operand(run, x, name)
+    c, r = real_operand(run, x, name)
     lo, hi = ar.monotone(c, r, f_lo, f_hi)
     return run.wrap(lo, hi, (x,))
 
@@ -920,17 +920,17 @@ def _transcendental(run: Run, fname: str) -> tuple[Callable, Callable]:
     return (lambda t: f(t, -1, k)), (lambda t: f(t, +1, k))
 
 
-@_register("tanh", "sigmoid", "exp")
+@register("tanh", "sigmoid", "exp")
 def _tanh(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     name = func.overloadpacket.__name__
     lo, hi = _transcendental(run, name)
     return _monotone(run, b["self"], name, lo, hi)
 
 
-@_register("sqrt")
+@register("sqrt")
 def _sqrt(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
-    c, r = _real_operand(run, x, "sqrt")
+    c, r = real_operand(run, x, "sqrt")
     lo = ar.lower(c, r)
     if bool((lo < 0).any()):
         raise run.refuse("sqrt of an interval that reaches below 0")
@@ -939,7 +939,7 @@ def _sqrt(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
                     (x,))
 
 
-@_register("elu")
+@register("elu")
 def _elu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     """ELU/SELU ``scale·x`` (x > 0), ``scale·α·expm1(input_scale·x)``: nondecreasing for
     ``scale > 0``, ``α ≥ 0``, ``input_scale > 0``; bounded at the endpoints."""
@@ -963,7 +963,7 @@ def _elu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return _monotone(run, x, "elu", lambda t: bound(t, -1), lambda t: bound(t, +1))
 
 
-@_register("hardtanh", "clamp", "clamp_min", "clamp_max")
+@register("hardtanh", "clamp", "clamp_min", "clamp_max")
 def _clamp(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     name = func.overloadpacket.__name__
     if name == "hardtanh":
@@ -982,13 +982,13 @@ def _clamp(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         return torch.clamp(t, min=lo_v, max=hi_v)
 
     x = b["self"]
-    c, r = _real_operand(run, x, name)
+    c, r = real_operand(run, x, name)
     if r is None:
         return run.wrap(f(c), None, (x,), check=False)
     return _monotone(run, x, name, f, f)
 
 
-@_register("where")
+@register("where")
 def _where(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     cond = b["condition"]
     if isinstance(cond, Iv):
@@ -1005,7 +1005,7 @@ def _where(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(c, torch.where(cond, zx, zy), (x, y), check=False)
 
 
-@_register("masked_fill")
+@register("masked_fill")
 def _masked_fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, mask, value = b["self"], b["mask"], b["value"]
     if isinstance(mask, Iv):
@@ -1021,7 +1021,7 @@ def _masked_fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
     return run.wrap(out_c, out_r, (x,))
 
 
-@_register("fill", "zero")
+@register("fill", "zero")
 def _fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x = b["self"]
     value = b.get("value", 0.0)
@@ -1035,7 +1035,7 @@ def _fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(out, None, (x,))
 
 
-@_register("index_put")
+@register("index_put")
 def _index_put(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, indices, values, acc = b["self"], b["indices"], b["values"], bool(b.get("accumulate", False))
     if acc:
@@ -1059,7 +1059,7 @@ def _index_put(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(out_c, out_r, (x, values))
 
 
-@_register("constant_pad_nd")
+@register("constant_pad_nd")
 def _pad(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, pad, value = b["self"], b["pad"], b.get("value", 0.0)
     c, lo, r = run.ival_dd(x, run.device_of(x))
@@ -1069,7 +1069,7 @@ def _pad(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     return run.wrap(out_c, out_r, (x,), check=False, lo=out_lo)
 
 
-@_register("copy")
+@register("copy")
 def _copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, src = b["self"], b["src"]
     dev = run.device_of(x, src)
@@ -1084,4 +1084,3 @@ def _copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 
 
 # the linear maps (convolutions, matrix products, batch norm, interpolation) register their rules
-from theorycheck.nets import _enclosure_linear  # noqa: E402,F401  (import for its side effect)

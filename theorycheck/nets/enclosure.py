@@ -139,9 +139,11 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, TheorycheckError
 from theorycheck.nets import _enclosure_arith as ar
+from theorycheck.nets import _enclosure_linear  # noqa: F401  (registers the linear-map rules)
 from theorycheck.nets._enclosure_operators import enclose_operator as _enclose_operator
 from theorycheck.nets._enclosure_ops import Iv, Poison, Run, collapse
 from theorycheck.numerics.rounding import U, norm2_bounds, round_down, round_up
+from theorycheck.problems.operators import as_operator
 
 __all__ = ["Enclosure", "Encloser", "enclose", "enclose_operator", "lower_bound_ratio"]
 
@@ -744,7 +746,6 @@ def enclose_operator(A: Any, x: Any, *, adjoint: bool = False, tight: bool = Tru
     >>> enc.shape, enc.is_complex, enc.max_radius < 1e-14
     ((3,), True, True)
     """
-    from theorycheck.problems.operators import as_operator
 
     if not isinstance(adjoint, bool) or not isinstance(tight, bool):
         raise InvalidArgument("adjoint and tight must be True or False")
