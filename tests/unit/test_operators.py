@@ -15,10 +15,13 @@ import torch
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.problems.masks import (
+    equispaced_line_mask,
     radial_lines_mask,
+    random_line_mask,
     uniform_random_mask,
     variable_density_mask,
 )
+from theorycheck.problems.mri import MultiCoilFourier, synthetic_coil_sensitivities
 from theorycheck.problems.operators import (
     AdjointOperator,
     LinearOperator,
@@ -29,6 +32,13 @@ from theorycheck.problems.operators import (
 )
 from theorycheck.problems.radon import Radon, fbp, limited_angle_angles, sparse_view_angles
 from theorycheck.problems.sparsifiers import Wavelet
+
+
+def _unnormalised_sensitivities(shape, coils, seed):
+    """Smooth maps with unequal coil powers (a well separated top singular value of A)."""
+    S = synthetic_coil_sensitivities(shape, coils, seed=seed)
+    return S * np.random.default_rng(seed).uniform(0.2, 2.0, S.shape)
+
 
 # -- the catalogue ------------------------------------------------------------------------
 # kind: "general", "coisometry" (A A^* = I: subsampled unitary), "isometry" (A^* A = I),
@@ -54,6 +64,25 @@ CASES: dict[str, tuple[Callable[[], LinearOperator], str]] = {
     "fourier-2d-radial": (lambda: SubsampledFourier(radial_lines_mask((8, 8), 3, seed=5)), "coisometry"),
     "fourier-2d-full": (lambda: SubsampledFourier(np.ones((4, 8), dtype=bool)), "unitary"),
     "fourier-1d-H": (lambda: AdjointOperator(SubsampledFourier(uniform_random_mask(8, 0.5, seed=6))), "isometry"),
+    "fourier-centered-1d-odd": (
+        lambda: SubsampledFourier(uniform_random_mask(7, 0.5, seed=13), centered=True), "coisometry"),
+    "fourier-centered-2d-lines": (
+        lambda: SubsampledFourier(equispaced_line_mask((6, 8), 2, 0.25), centered=True), "coisometry"),
+    "fourier-centered-2d-odd-random-lines": (
+        lambda: SubsampledFourier(random_line_mask((5, 7), 2, 0.3, seed=14), centered=True), "coisometry"),
+    "fourier-centered-2d-full": (
+        lambda: SubsampledFourier(np.ones((5, 6), dtype=bool), centered=True), "unitary"),
+    "fourier-centered-H": (
+        lambda: SubsampledFourier(uniform_random_mask((4, 5), 0.5, seed=15), centered=True).H, "isometry"),
+    "multicoil-2d": (
+        lambda: MultiCoilFourier(uniform_random_mask((6, 5), 0.4, seed=16),
+                                 synthetic_coil_sensitivities((6, 5), 3, seed=17)), "general"),
+    "multicoil-2d-centered": (
+        lambda: MultiCoilFourier(uniform_random_mask((6, 8), 0.4, seed=3),
+                                 _unnormalised_sensitivities((6, 8), 4, seed=19), centered=True), "general"),
+    "multicoil-1d-centered": (
+        lambda: MultiCoilFourier(uniform_random_mask(9, 0.5, seed=20),
+                                 synthetic_coil_sensitivities(9, 2, seed=21), centered=True), "general"),
     "dct-1d": (lambda: SubsampledDCT(uniform_random_mask(8, 0.5, seed=7)), "coisometry"),
     "dct-2d": (lambda: SubsampledDCT(variable_density_mask((8, 4), 0.4, seed=8)), "coisometry"),
     "dct-2d-full": (lambda: SubsampledDCT(np.ones((8, 8), dtype=bool)), "unitary"),

@@ -7,6 +7,11 @@ same device, differentiable through autograd (complex included).
 ``shape`` is ``(m, N)`` with ``m = prod(out_shape)``, ``N = prod(in_shape)``
 and ``to_dense()`` is the ``m × N`` matrix acting on flattened (C-order) signals.
 
+The base classes live in :mod:`theorycheck.problems._operator_base` and the
+wrappers of other libraries' operators in :mod:`theorycheck.problems.interop`;
+this module re-exports them with the subsampled transforms and
+:func:`as_operator`. Multi-coil MRI is in :mod:`theorycheck.problems.mri`.
+
 Theorem: none (the operators are the ``A`` and ``W`` of every theorem).
 Rigor: adjoints are exact up to floating-point rounding;
 ``adjointness_error`` measures it.
@@ -15,371 +20,44 @@ Rigor: adjoints are exact up to floating-point rounding;
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.fft
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.backend import as_array, check_finite, is_torch, lazy_torch, to_numpy
-from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, refuse_size, seed_arg
+from theorycheck.numerics.backend import is_torch, lazy_torch
+from theorycheck.numerics.validation import bool_arg
+from theorycheck.problems._operator_base import MAX_DENSE_ENTRIES as MAX_DENSE_ENTRIES
+from theorycheck.problems._operator_base import MAX_ITERATIONS as MAX_ITERATIONS
+from theorycheck.problems._operator_base import MAX_LENGTH as MAX_LENGTH
+from theorycheck.problems._operator_base import MAX_SVD_FLOPS as MAX_SVD_FLOPS
+from theorycheck.problems._operator_base import MAX_VECTOR_ENTRIES as MAX_VECTOR_ENTRIES
+from theorycheck.problems._operator_base import (
+    AdjointOperator,
+    ComposedOperator,
+    LinearOperator,
+    MatrixOperator,
+    batch_shape,
+    prod,
+    torch_like,
+    validated_shape,
+)
+from theorycheck.problems._operator_base import validated_mask as validated_mask
+from theorycheck.problems.interop import DEFAULT_ADJOINT_TOL, ForeignOperator, is_foreign_operator
 
 __all__ = [
     "LinearOperator",
     "MatrixOperator",
     "ComposedOperator",
     "AdjointOperator",
+    "ForeignOperator",
     "as_operator",
     "compose",
     "SubsampledFourier",
     "SubsampledDCT",
     "SubsampledWalshHadamard",
 ]
-
-
-def _prod(shape: Sequence[int]) -> int:
-    return int(math.prod(shape))
-
-
-#: largest dense matrix (entries) that ``to_dense`` builds, and the largest SVD (multiply-adds)
-MAX_DENSE_ENTRIES = 2 ** 27
-MAX_SVD_FLOPS = 2e12
-#: largest number of power-method iterations and adjointness trials accepted
-MAX_ITERATIONS = 10 ** 6
-#: largest number of entries of the random vectors the power method and the adjointness test draw
-MAX_VECTOR_ENTRIES = 2 ** 28
-#: largest length of one axis of a signal shape (larger ones overflow the C code of the transforms)
-MAX_LENGTH = 2 ** 40
-
-
-class LinearOperator:
-    """Base class of theorycheck's linear operators.
-
-    Subclasses implement ``_apply(x)`` and ``_adjoint(y)`` on arrays whose
-    trailing axes are ``in_shape`` / ``out_shape`` (numpy or torch); the base
-    class validates shapes, handles batching and provides ``to_dense``,
-    ``norm``, ``adjointness_error``, ``H`` and composition with ``@``.
-
-    Theorem: none.
-    Rigor: not applicable.
-    """
-
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-    dtype: np.dtype
-    #: True when the operator is unitary (``A^* A = A A^* = I``).
-    unitary: bool = False
-
-    # -- to be provided by subclasses ------------------------------------------------
-    def _apply(self, x: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _adjoint(self, y: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    # -- public API -------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(m, N)``: sizes of the flattened measurement and signal."""
-        return (_prod(self.out_shape), _prod(self.in_shape))
-
-    @property
-    def is_complex(self) -> bool:
-        """Whether the operator's matrix has complex entries."""
-        return np.dtype(self.dtype).kind == "c"
-
-    def apply(self, x: Any) -> Any:
-        """Return ``A x`` for ``x`` of shape ``(*batch, *in_shape)``."""
-        x = self._validated(x, self.in_shape, "x")
-        return self._apply(x)
-
-    def adjoint(self, y: Any) -> Any:
-        """Return ``A^* y`` for ``y`` of shape ``(*batch, *out_shape)``."""
-        y = self._validated(y, self.out_shape, "y")
-        return self._adjoint(y)
-
-    def __call__(self, x: Any) -> Any:
-        return self.apply(x)
-
-    @property
-    def H(self) -> "LinearOperator":
-        """The adjoint operator ``A^*``."""
-        return AdjointOperator(self)
-
-    def __matmul__(self, other: "LinearOperator") -> "LinearOperator":
-        if not isinstance(other, LinearOperator):
-            return NotImplemented
-        return compose(self, other)
-
-    def _refuse_vectors(self, what: str) -> None:
-        m, N = self.shape
-        refuse_size(4.0 * (float(m) + N), MAX_VECTOR_ENTRIES,
-                    f"{what} on signals of {N} and measurements of {m} entries (vector entries)",
-                    "use a smaller operator")
-
-    def _refuse_dense(self) -> None:
-        m, N = self.shape
-        refuse_size(float(m) * N + float(N) * N, MAX_DENSE_ENTRIES,
-                    f"the dense {m} × {N} matrix of {type(self).__name__} (entries)",
-                    "use the operator's apply/adjoint, or a smaller signal")
-
-    def to_dense(self) -> np.ndarray:
-        """The ``m × N`` matrix of the operator on flattened signals (float64/complex128).
-
-        Refused with :class:`InvalidArgument` beyond :data:`MAX_DENSE_ENTRIES` entries.
-        """
-        self._refuse_dense()
-        m, N = self.shape
-        eye = np.eye(N, dtype=np.complex128 if self.is_complex else np.float64)
-        cols = self._apply(eye.reshape((N,) + tuple(self.in_shape)))
-        return np.asarray(cols).reshape(N, m).T.copy()
-
-    def norm(self, *, exact: bool | None = None, iters: int = 200, tol: float = 1e-12,
-             seed: int = 0) -> float:
-        """Operator 2-norm ``‖A‖``.
-
-        Parameters
-        ----------
-        exact : bool, optional
-            Use a dense SVD (default: when ``N ≤ 2048``); otherwise a seeded power
-            method on ``A^*A`` (a lower estimate that converges from below). An
-            SVD beyond :data:`MAX_SVD_FLOPS` is refused.
-        iters, tol : int, float
-            Power-method iterations (``1 ≤ iters ≤ 10^6``) and relative tolerance (``≥ 0``).
-        seed : int
-            Seed of the power method's starting vector (``≥ 0``).
-
-        Returns
-        -------
-        float
-            ``‖A‖`` (``1.0`` exactly for unitary operators and subsamplings of them
-            with at least one sample).
-
-        Theorem: none.
-        Rigor: numerical (SVD or power iteration in float64).
-        """
-        m, N = self.shape
-        if exact is not None:
-            exact = bool_arg(exact, "exact")
-        iters = integer_arg(iters, "iters")
-        if iters > MAX_ITERATIONS:
-            raise InvalidArgument(f"iters={iters}: pass at most {MAX_ITERATIONS} power-method iterations")
-        tol = real_arg(tol, "tol", allow_zero=True)
-        rng = seed_arg(seed)
-        self._refuse_vectors("the power method")
-        if exact is None:
-            exact = N <= 2048
-        if exact:
-            refuse_size(float(m) * N * min(m, N), MAX_SVD_FLOPS,
-                        f"the SVD of the {m} × {N} matrix (multiply-adds)", "pass exact=False")
-            return float(np.linalg.norm(self.to_dense(), 2))
-        v = rng.standard_normal(self.in_shape)
-        if self.is_complex:
-            v = v + 1j * rng.standard_normal(self.in_shape)
-        v = v / np.linalg.norm(v)
-        est = 0.0
-        for _ in range(iters):
-            w = np.asarray(self._adjoint(self._apply(v)))
-            nw = float(np.linalg.norm(w))
-            if nw == 0.0:
-                return 0.0
-            v = w / nw
-            if abs(nw - est) <= tol * nw:
-                est = nw
-                break
-            est = nw
-        return math.sqrt(est)
-
-    def adjointness_error(self, *, trials: int = 3, seed: int = 0) -> float:
-        """Largest relative error ``|⟨Ax, y⟩ − ⟨x, A^*y⟩| / (‖A‖_F-scale)`` on random pairs.
-
-        Returns ``max |⟨Ax,y⟩ − ⟨x,A^*y⟩| / (‖x‖‖A^*y‖ + ‖Ax‖‖y‖)`` over seeded
-        random complex (or real) ``x, y``: about 1e-16 for a correct adjoint.
-        ``trials`` (``1 ≤ trials ≤ 10^6``) pairs are drawn from ``seed``; a pair whose
-        scale is 0 (an operator that maps it to 0 both ways) counts as exact, and
-        NaN/inf outputs give ``inf``.
-
-        Theorem: none.
-        Rigor: numerical.
-        """
-        trials = integer_arg(trials, "trials")
-        if trials > MAX_ITERATIONS:
-            raise InvalidArgument(f"trials={trials}: pass at most {MAX_ITERATIONS}")
-        rng = seed_arg(seed)
-        self._refuse_vectors("the adjointness test")
-        worst = 0.0
-        for _ in range(trials):
-            x = rng.standard_normal(self.in_shape)
-            y = rng.standard_normal(self.out_shape)
-            if self.is_complex:
-                x = x + 1j * rng.standard_normal(self.in_shape)
-                y = y + 1j * rng.standard_normal(self.out_shape)
-            Ax = np.asarray(self._apply(x))
-            Aty = np.asarray(self._adjoint(y))
-            lhs = np.vdot(y.ravel(), Ax.ravel())
-            rhs = np.vdot(Aty.ravel(), x.ravel())
-            scale = np.linalg.norm(x) * np.linalg.norm(Aty) + np.linalg.norm(Ax) * np.linalg.norm(y)
-            if not (np.isfinite(lhs) and np.isfinite(rhs) and np.isfinite(scale)):
-                return math.inf  # an operator producing NaN/inf is not adjoint in any useful sense
-            if scale > 0:
-                worst = max(worst, float(abs(lhs - rhs) / scale))
-        return worst
-
-    # -- helpers ----------------------------------------------------------------------
-    def _validated(self, x: Any, core: tuple[int, ...], name: str) -> Any:
-        if is_torch(x):
-            if not x.dtype.is_floating_point and not x.is_complex():
-                # integers and bools: float64 exactly (as_array refuses values it would round),
-                # never the default dtype (float32 rounds integers beyond 2^24)
-                x = lazy_torch().as_tensor(as_array(x, name, finite=False), device=x.device)
-            shape = tuple(x.shape)
-        else:
-            if not isinstance(x, np.ndarray) or x.dtype.kind not in "fc":
-                x = as_array(x, name, finite=False)
-            shape = x.shape
-        k = len(core)
-        if len(shape) < k or tuple(shape[len(shape) - k:]) != tuple(core):
-            raise InvalidArgument(
-                f"{name} has shape {shape} but {type(self).__name__} expects "
-                f"(*batch, {', '.join(map(str, core))}){_hint(shape, core)}"
-            )
-        check_finite(x, name)
-        return x
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(in_shape={self.in_shape}, out_shape={self.out_shape})"
-
-
-def _hint(shape: tuple[int, ...], core: tuple[int, ...]) -> str:
-    if _prod(shape) == _prod(core) and tuple(shape) != tuple(core):
-        return f": reshape it to {core}"
-    return ""
-
-
-def _torch_like(mat: np.ndarray, x: Any, cache: dict) -> Any:
-    """``mat`` as a tensor on ``x``'s device with a dtype matching ``x``'s precision."""
-    torch = lazy_torch()
-    double = x.dtype in (torch.float64, torch.complex128)
-    cplx = np.iscomplexobj(mat) or x.is_complex()
-    dtype = (torch.complex128 if double else torch.complex64) if cplx else (
-        torch.float64 if double else torch.float32)
-    key = (str(x.device), dtype)
-    if key not in cache:
-        cache[key] = torch.from_numpy(np.array(mat)).to(device=x.device, dtype=dtype)
-    return cache[key], dtype
-
-
-class MatrixOperator(LinearOperator):
-    """A dense (or scipy sparse) matrix ``A ∈ C^{m×N}`` as an operator.
-
-    Parameters
-    ----------
-    A : array_like or torch.Tensor
-        The matrix (copied; the caller's array is never modified).
-
-    Theorem: none.
-    Rigor: exact adjoint ``A^* = conj(A)^T``.
-
-    Examples
-    --------
-    >>> op = MatrixOperator([[1.0, 2.0], [0.0, 1.0]])
-    >>> op.apply(np.array([1.0, 1.0]))
-    array([3., 1.])
-    >>> op.adjoint(np.array([1.0, 1.0]))
-    array([1., 3.])
-    """
-
-    def __init__(self, A: Any):
-        if isinstance(A, LinearOperator):
-            raise InvalidArgument("A is already a LinearOperator: use it directly")
-        arr = as_array(A, "A", ndim=2)
-        if arr.size == 0:
-            raise InvalidArgument(f"A has shape {arr.shape}: it must have at least one row and column")
-        self.matrix = arr
-        self.matrix.setflags(write=False)
-        self.in_shape = (arr.shape[1],)
-        self.out_shape = (arr.shape[0],)
-        self.dtype = arr.dtype
-        self._cache: dict = {}
-        self._cache_h: dict = {}
-
-    def _apply(self, x: Any) -> Any:
-        if is_torch(x):
-            M, dtype = _torch_like(self.matrix, x, self._cache)
-            return x.to(dtype) @ M.transpose(0, 1)
-        return x @ self.matrix.T
-
-    def _adjoint(self, y: Any) -> Any:
-        if is_torch(y):
-            M, dtype = _torch_like(self.matrix, y, self._cache)
-            return y.to(dtype) @ M.conj()
-        return y @ self.matrix.conj()
-
-    def to_dense(self) -> np.ndarray:
-        return self.matrix.copy()
-
-    def _refuse_dense(self) -> None:
-        return None  # the matrix is already held
-
-
-class AdjointOperator(LinearOperator):
-    """The adjoint ``A^*`` of an operator (``A.H``).
-
-    Theorem: none.
-    Rigor: exact (swaps ``apply`` and ``adjoint``).
-    """
-
-    def __init__(self, op: LinearOperator):
-        self.op = op
-        self.in_shape = op.out_shape
-        self.out_shape = op.in_shape
-        self.dtype = op.dtype
-        self.unitary = op.unitary
-
-    def _apply(self, x: Any) -> Any:
-        return self.op._adjoint(x)
-
-    def _adjoint(self, y: Any) -> Any:
-        return self.op._apply(y)
-
-    @property
-    def H(self) -> LinearOperator:
-        return self.op
-
-    def to_dense(self) -> np.ndarray:
-        return self.op.to_dense().conj().T.copy()
-
-    def _refuse_dense(self) -> None:
-        self.op._refuse_dense()
-
-
-class ComposedOperator(LinearOperator):
-    """The product ``outer ∘ inner`` (``outer @ inner``), e.g. ``A W^*``.
-
-    Theorem: none.
-    Rigor: exact adjoint ``inner^* outer^*``.
-    """
-
-    def __init__(self, outer: LinearOperator, inner: LinearOperator):
-        if tuple(inner.out_shape) != tuple(outer.in_shape):
-            raise InvalidArgument(
-                f"cannot compose: inner operator outputs shape {inner.out_shape} but the outer "
-                f"operator expects {outer.in_shape}"
-            )
-        self.outer = outer
-        self.inner = inner
-        self.in_shape = inner.in_shape
-        self.out_shape = outer.out_shape
-        self.dtype = np.result_type(outer.dtype, inner.dtype)
-        self.unitary = outer.unitary and inner.unitary
-
-    def _apply(self, x: Any) -> Any:
-        return self.outer._apply(self.inner._apply(x))
-
-    def _adjoint(self, y: Any) -> Any:
-        return self.inner._adjoint(self.outer._adjoint(y))
-
 
 def compose(outer: LinearOperator, inner: LinearOperator) -> LinearOperator:
     """Return ``outer ∘ inner``; ``compose(A, W.H)`` is the synthesis matrix ``A W^*``.
@@ -390,84 +68,75 @@ def compose(outer: LinearOperator, inner: LinearOperator) -> LinearOperator:
     return ComposedOperator(as_operator(outer), as_operator(inner))
 
 
-def as_operator(A: Any) -> LinearOperator:
-    """Return ``A`` if it is a :class:`LinearOperator`, else ``MatrixOperator(A)``.
+def as_operator(A: Any, *, shape: Any = None, adjoint_tol: float = DEFAULT_ADJOINT_TOL, trials: int = 3,
+                seed: int = 0) -> LinearOperator:
+    """Return ``A`` as a theorycheck :class:`LinearOperator`, refusing inexact adjoints.
 
-    Theorem: none.
-    Rigor: not applicable.
+    Accepted:
+
+    * a theorycheck :class:`LinearOperator`: returned as is;
+    * an object with ``matvec``, ``rmatvec`` and ``shape`` — a
+      ``scipy.sparse.linalg.LinearOperator`` or a ``pylops`` operator (``rmatvec`` is
+      its adjoint ``A^H``);
+    * an object with methods ``A(x)`` and ``A_adjoint(y)`` on torch tensors with a
+      leading batch axis — the ``deepinv`` physics protocol (``LinearPhysics``);
+    * anything else is read as a matrix (numpy array, list, torch tensor):
+      ``MatrixOperator(A)``, whose adjoint ``conj(A)^T`` is exact by construction.
+
+    Operators of other libraries are wrapped in a :class:`ForeignOperator` after
+    their adjoint has been measured: ``trials`` seeded random pairs ``(x, y)``
+    (complex when the operator is) give the relative error
+    ``|⟨Ax, y⟩ − ⟨x, A^*y⟩| / (‖x‖‖A^*y‖ + ‖Ax‖‖y‖)`` and a linearity error; when
+    either exceeds ``adjoint_tol`` (or is NaN) the operator is refused with
+    :class:`InvalidArgument` stating the measured error and the tolerance.
+
+    Parameters
+    ----------
+    A : LinearOperator, scipy/pylops operator, deepinv-style physics, or array_like
+        The operator.
+    shape : int or tuple of int, optional
+        The signal shape ``in_shape`` without batch axes. Required for the deepinv
+        protocol (e.g. ``(1, 64, 64)`` for images ``(B, 1, 64, 64)``); for
+        scipy/pylops operators the default is pylops' ``dims`` or ``(N,)``, and the
+        measurement shape is pylops' ``dimsd`` or ``(m,)``. For a theorycheck
+        operator or a matrix it must equal the signal shape when given.
+    adjoint_tol : float
+        Largest accepted relative adjointness (and linearity) error, ``> 0``
+        (default ``1e-10``; float64 rounding gives about ``1e-16``).
+    trials : int
+        Number of random pairs (``1 ≤ trials ≤ 1000``).
+    seed : int
+        Seed of the random pairs.
+
+    Returns
+    -------
+    LinearOperator
+
+    Theorem: none (every theorem needs the exact adjoint ``A^*`` of its ``A``).
+    Rigor: numerical (the adjoint of a foreign operator is measured on random
+    pairs, not proven; theorycheck's own operators are exact up to rounding).
+
+    Examples
+    --------
+    >>> import scipy.sparse.linalg as spla
+    >>> M = np.array([[1.0, 2.0], [0.0, 1.0]])
+    >>> op = as_operator(spla.aslinearoperator(M))
+    >>> op.apply(np.array([1.0, 1.0]))
+    array([3., 1.])
+    >>> op.adjoint_error < 1e-15
+    True
     """
-    if isinstance(A, LinearOperator):
-        return A
-    return MatrixOperator(A)
+    if isinstance(A, LinearOperator) or not is_foreign_operator(A):
+        op = A if isinstance(A, LinearOperator) else MatrixOperator(A)
+        if shape is not None and validated_shape(shape, ndims=tuple(range(1, 9))) != tuple(op.in_shape):
+            raise InvalidArgument(
+                f"shape={shape!r} but the operator acts on signals of shape {tuple(op.in_shape)}: "
+                "drop shape= (it is needed only for operators of other libraries)")
+        return op
+    return ForeignOperator(A, shape=shape, adjoint_tol=adjoint_tol, trials=trials, seed=seed)
 
 
 # -- subsampled unitary transforms ------------------------------------------------------
-def validated_shape(shape: Any, *, ndims: tuple[int, ...] = (1, 2)) -> tuple[int, ...]:
-    """Return ``shape`` (an int or a sequence of ints) as a tuple of positive ints.
-
-    Raises :class:`InvalidArgument` unless it has ``len`` in ``ndims`` and positive
-    integer entries.
-
-    Theorem: none.
-    Rigor: not applicable.
-    """
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise InvalidArgument(f"shape={shape!r}: pass an int or a tuple of ints") from None
-    if len(dims) not in ndims or not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and int(n) > 0 for n in dims
-    ):
-        raise InvalidArgument(
-            f"shape={shape!r}: pass {' or '.join(map(str, ndims))} positive integer length(s)"
-        )
-    if any(int(n) > MAX_LENGTH for n in dims):
-        raise InvalidArgument(f"shape={shape!r}: every length must be at most {MAX_LENGTH}")
-    return tuple(int(n) for n in dims)
-
-
-def validated_mask(mask: Any, name: str = "mask", *, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
-    """Return ``mask`` as a new read-only boolean numpy array, or raise :class:`InvalidArgument`.
-
-    Accepts booleans and numbers equal to 0 or 1 (numpy, lists or tensors) with
-    ``ndim`` in ``ndims``, no empty axis and at least one ``True`` entry.
-
-    Theorem: none.
-    Rigor: not applicable.
-    """
-    try:
-        arr = to_numpy(mask)
-    except Exception as exc:
-        raise InvalidArgument(f"{name} could not be read as an array: {exc}") from exc
-    if arr.ndim not in ndims:
-        raise InvalidArgument(
-            f"{name} has shape {arr.shape}: it must have {' or '.join(map(str, ndims))} "
-            "dimension(s), the shape of the signal"
-        )
-    if arr.size == 0:
-        raise InvalidArgument(f"{name} has shape {arr.shape}: every axis needs length >= 1")
-    if arr.dtype != np.bool_:
-        if arr.dtype.kind not in "biuf":
-            raise InvalidArgument(
-                f"{name} has dtype {arr.dtype}: pass a boolean array (or 0/1 numbers)")
-        if not np.all(np.isfinite(arr)):
-            raise InvalidArgument(f"{name} contains NaN or inf: pass a boolean array")
-        if not np.all((arr == 0) | (arr == 1)):
-            raise InvalidArgument(
-                f"{name} has values other than 0 and 1: pass a boolean array (True = sampled)")
-    out = np.array(arr, dtype=bool, copy=True)
-    if not out.any():
-        raise InvalidArgument(f"{name} is all False: sample at least one entry")
-    out.setflags(write=False)
-    return out
-
-
-def _batch(x: Any, k: int) -> tuple[int, ...]:
-    return tuple(x.shape[: len(x.shape) - k])
-
-
 class _SubsampledTransform(LinearOperator):
     """``A = P_mask T`` for a unitary transform ``T`` acting on the last 1 or 2 axes.
 
@@ -508,33 +177,50 @@ class _SubsampledTransform(LinearOperator):
 
     def _apply(self, x: Any) -> Any:
         X = self._transform(x)
-        N = _prod(self.in_shape)
-        return X.reshape(_batch(X, len(self.in_shape)) + (N,))[..., self._index(X)]
+        N = prod(self.in_shape)
+        return X.reshape(batch_shape(X, len(self.in_shape)) + (N,))[..., self._index(X)]
 
     def _adjoint(self, y: Any) -> Any:
-        full = _batch(y, 1) + (_prod(self.in_shape),)
+        full = batch_shape(y, 1) + (prod(self.in_shape),)
         z = y.new_zeros(full) if is_torch(y) else np.zeros(full, dtype=y.dtype)
         z[..., self._index(y)] = y
-        return self._inverse(z.reshape(_batch(y, 1) + self.in_shape))
+        return self._inverse(z.reshape(batch_shape(y, 1) + self.in_shape))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(in_shape={self.in_shape}, samples={self.out_shape[0]}, "
-                f"fraction={self.out_shape[0] / _prod(self.in_shape):.3g})")
+                f"fraction={self.out_shape[0] / prod(self.in_shape):.3g})")
 
 
 class SubsampledFourier(_SubsampledTransform):
     """Subsampled unitary discrete Fourier transform ``A = P_mask F`` (1D or 2D).
 
-    ``F`` is the orthonormal DFT (``numpy.fft.fftn(..., norm="ortho")`` over the
-    last one or two axes, in the *unshifted* ordering: the zero frequency is at
-    index 0); ``P_mask`` keeps the entries where ``mask`` is True, in C order.
-    ``A^* y`` zero-fills and applies the inverse orthonormal DFT.
+    ``F`` is the orthonormal DFT over the last one or two axes and ``P_mask``
+    keeps the entries where ``mask`` is True, in C order; ``A^* y`` zero-fills and
+    applies ``F^{-1} = F^*``. Two orderings of k-space:
+
+    * ``centered=False`` (default): ``F x = numpy.fft.fftn(x, norm="ortho")``, the
+      *unshifted* ordering of numpy: the zero frequency is at index 0 and the low
+      frequencies sit at the corners of the mask.
+    * ``centered=True``: the fastMRI convention (``fastmri.fft2c``),
+      ``F x = fftshift(fftn(ifftshift(x), norm="ortho"))`` with the shifts over the
+      transformed axes: the zero frequency is at index ``n // 2`` of each axis (the
+      centre of k-space, as scanners and fastMRI store it), and the image origin at
+      pixel ``n // 2`` too. ``A^* y = fftshift(ifftn(ifftshift(M ⊙ y)))`` is fastMRI's
+      ``ifft2c`` of the zero-filled k-space.
+
+    Both are unitary. A centred mask ``M_c`` and the unshifted mask
+    ``numpy.fft.ifftshift(M_c)`` sample the same frequencies and give the same
+    zero-filled images ``A^* A x``; the measurement vectors differ in order and by
+    unimodular phases (for even lengths, signs ``(-1)^(k1+k2)``).
 
     Parameters
     ----------
     mask : array_like of bool, shape ``(n,)`` or ``(n1, n2)``
-        Sampling pattern in unshifted frequency ordering (see
+        Sampling pattern in the ordering chosen by ``centered`` (see
         :mod:`theorycheck.problems.masks`); copied, kept read-only as ``mask``.
+    centered : bool
+        Keyword only: fftshift-centred k-space and mask (fastMRI) instead of
+        numpy's unshifted ordering.
 
     Theorem: none (the MRI sampling operator of the instability and rNSP theorems).
     Rigor: exact adjoint up to float rounding; ``unitary`` only for a full mask.
@@ -546,19 +232,44 @@ class SubsampledFourier(_SubsampledTransform):
     (2, 4)
     >>> np.round(A.apply(np.array([1.0, 0.0, 0.0, 0.0])), 3)
     array([0.5+0.j, 0.5+0.j])
+    >>> Ac = SubsampledFourier(np.array([False, False, True, False]), centered=True)
+    >>> np.round(Ac.apply(np.array([0.0, 0.0, 1.0, 0.0])), 3)  # the image origin is pixel n // 2
+    array([0.5+0.j])
     """
 
     dtype = np.dtype(np.complex128)
 
+    def __init__(self, mask: Any, *, centered: bool = False):
+        self.centered = bool_arg(centered, "centered")
+        super().__init__(mask)
+
     def _transform(self, x: Any) -> Any:
         if is_torch(x):
+            if self.centered:
+                torch = lazy_torch()
+                x = torch.fft.ifftshift(x, dim=self._axes)
+                return torch.fft.fftshift(_torch_fftn(x, self._axes, inverse=False), dim=self._axes)
             return _torch_fftn(x, self._axes, inverse=False)
+        if self.centered:
+            x = np.fft.ifftshift(x, axes=self._axes)
+            return np.fft.fftshift(np.fft.fftn(x, axes=self._axes, norm="ortho"), axes=self._axes)
         return np.fft.fftn(x, axes=self._axes, norm="ortho")
 
     def _inverse(self, y: Any) -> Any:
         if is_torch(y):
+            if self.centered:
+                torch = lazy_torch()
+                y = torch.fft.ifftshift(y, dim=self._axes)
+                return torch.fft.fftshift(_torch_fftn(y, self._axes, inverse=True), dim=self._axes)
             return _torch_fftn(y, self._axes, inverse=True)
+        if self.centered:
+            y = np.fft.ifftshift(y, axes=self._axes)
+            return np.fft.fftshift(np.fft.ifftn(y, axes=self._axes, norm="ortho"), axes=self._axes)
         return np.fft.ifftn(y, axes=self._axes, norm="ortho")
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        return text[:-1] + ", centered=True)" if self.centered else text
 
 
 def _torch_fftn(x: Any, axes: tuple[int, ...], *, inverse: bool) -> Any:
@@ -609,7 +320,7 @@ class SubsampledDCT(_SubsampledTransform):
         cache = self._mats.setdefault(n, {})
         if "np" not in cache:
             cache["np"] = scipy.fft.dct(np.eye(n), type=2, norm="ortho", axis=0)
-        return _torch_like(cache["np"], x, cache)[0]
+        return torch_like(cache["np"], x, cache)[0]
 
     def _torch(self, x: Any, inverse: bool) -> Any:
         C = self._matrix(self.in_shape[-1], x)
@@ -638,7 +349,7 @@ def _fwht_last(x: Any) -> Any:
     rotates it to the top, so ``log2 n`` passes give ``H_2^{⊗k} = hadamard(n)``.
     """
     n = int(x.shape[-1])
-    batch = _batch(x, 1)
+    batch = batch_shape(x, 1)
     stack = lazy_torch().stack if is_torch(x) else np.stack
     for _ in range(n.bit_length() - 1):
         x = x.reshape(batch + (n // 2, 2))
