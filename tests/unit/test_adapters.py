@@ -310,3 +310,61 @@ def test_review7_float32_fallback_runs_and_is_flagged():
     psi = as_reconstruction_map(lambda y: net32(y), A=np.eye(3), backend="torch")
     ev = psi.evaluate_float64(np.ones((2, 3)))
     assert ev.ok and ev.precision == "float32" and ev.reason
+
+
+# -- the input convention follows the model's own model.input ------------------------------
+
+class _Declares(torch.nn.Module):
+    """A module that declares its input convention (as the architectures of theorycheck.nets do)."""
+
+    def __init__(self, convention):
+        super().__init__()
+        self.input = convention
+        self.conv = torch.nn.Conv2d(2, 1, 3, padding=1)
+
+    def forward(self, z):
+        return self.conv(z)
+
+
+def test_default_input_follows_the_models_own_convention(fourier):
+    net = _Declares("adjoint").double()
+    psi = as_reconstruction_map(net, A=fourier)
+    assert psi.input == "adjoint" and psi.options()["input"] == "adjoint"
+    y = fourier.apply(image(0))
+    # fed A^* y (two channels), exactly as with the explicit input="adjoint"
+    assert np.array_equal(psi(y), as_reconstruction_map(net, input="adjoint", A=fourier)(y))
+    assert np.allclose(psi(y[None]), reference_conv(net, fourier, y[None])[:, 0], atol=1e-12)
+    # without a declaration the default stays "measurements"
+    assert as_reconstruction_map(conv_net(), A=fourier).input == "measurements"
+    assert as_reconstruction_map(lambda y: y, A=np.eye(2)).input == "measurements"
+
+
+def test_an_input_contradicting_the_model_is_refused(fourier):
+    net = _Declares("adjoint")
+    with pytest.raises(InvalidArgument, match=r"contradicts the model's own input convention model.input='adjoint'"):
+        as_reconstruction_map(net, input="measurements", A=fourier)
+    with pytest.raises(InvalidArgument, match="contradicts"):
+        ReconstructionMap(net, input="measurements")
+    # a stored options record that contradicts the model cannot rebuild the map either
+    opts = as_reconstruction_map(conv_net(), A=fourier).options()
+    with pytest.raises(InvalidArgument, match="contradicts"):
+        ReconstructionMap.from_options(net, opts, fourier)
+
+
+def test_the_architectures_declare_their_input():
+    from theorycheck.nets.fbpconvnet import FBPConvNet
+
+    A = SubsampledFourier(uniform_random_mask((N8, N8), 0.5, seed=1))
+    for convention in ("measurements", "adjoint"):
+        net = FBPConvNet(A, width=2, depth=1, input=convention, seed=0)
+        assert as_reconstruction_map(net, A=A).input == convention
+        other = "adjoint" if convention == "measurements" else "measurements"
+        with pytest.raises(InvalidArgument, match="contradicts"):
+            as_reconstruction_map(net, input=other, A=A)
+
+
+def test_train_reconstruction_uses_the_same_convention_helper():
+    from theorycheck.nets import _adapter_common, train
+
+    assert train.input_for is _adapter_common.input_for and train.INPUTS == ("adjoint", "measurements")
+    assert train.input_for(object(), None) == "adjoint"  # training's default is unchanged

@@ -7,6 +7,8 @@ images of shape ``(*batch, *A.in_shape)`` of the same kind. It handles
 
 * the input: the measurements themselves (``input="measurements"``) or the
   zero-filled image ``A^* y`` (``input="adjoint"``, e.g. a U-Net post-processor);
+  by default the model's own ``model.input`` when it declares one (the
+  architectures of :mod:`theorycheck.nets` do), else the measurements;
 * complex data as two real channels (``complex_as_channels``), in the layout the
   model expects (``layout``): ``"channels"`` ``(B, C, *core)``, ``"plain"``
   ``(B, *core)`` (``(B, *core, 2)`` for two channels) or ``"flat"``
@@ -31,6 +33,8 @@ it also estimates the rounding noise of each output
 (:meth:`ReconstructionMap.rounding_noise`, :class:`NoiseEstimate`), which the
 checks allow for ``NOISE_ALLOWANCE`` times over. :meth:`ReconstructionMap.options`
 records how the map was built, so that a verifier can rebuild it from a bare model.
+The evaluation lives in ``_adapter_eval`` (a mixin of :class:`ReconstructionMap`), the
+torch-free conventions and noise model in ``_adapter_common`` (what verifiers import).
 
 Theorem: none (the map ``Ψ`` of the instability theorem, THEORY.md §3–4).
 Rigor: not applicable (evaluation); :meth:`ReconstructionMap.evaluate_float64`
@@ -42,7 +46,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import hashlib
 import math
 from typing import Any, Callable, Iterator
@@ -51,17 +54,25 @@ import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.backend import as_array, is_torch, to_numpy
-from theorycheck.numerics.rounding import norm2, round_up
-from theorycheck.numerics.validation import bool_arg, integer_arg
+from theorycheck.nets._adapter_common import (
+    BACKENDS,
+    INPUTS,
+    LAYOUTS,
+    NOISE_ALLOWANCE,
+    NOISE_SAFETY,
+    NoiseEstimate,
+    input_for,
+    map_options_problems,
+    measurements_arg,
+    output_rounding_floor,
+)
+from theorycheck.nets._adapter_eval import Float64Evaluation, Float64Evaluator
+from theorycheck.numerics.backend import is_torch, to_numpy
 from theorycheck.problems.operators import LinearOperator, as_operator
 
 __all__ = ["ReconstructionMap", "Float64Evaluation", "NoiseEstimate", "as_reconstruction_map",
-           "output_rounding_floor", "map_options_problems", "NOISE_ALLOWANCE", "NOISE_SAFETY"]
+           "output_rounding_floor", "map_options_problems", "input_for", "NOISE_ALLOWANCE", "NOISE_SAFETY"]
 
-_INPUTS = ("measurements", "adjoint")
-_LAYOUTS = ("channels", "plain", "flat")
-_BACKENDS = ("torch", "numpy")
 _LAYOUT_TEXT = {"channels": "(B, 2, *core) with real and imaginary channels",
                 "plain": "(B, *core, 2)", "flat": "(B, 2n), real parts first"}
 _COMPLEX_OF = {torch.float16: torch.complex32, torch.float32: torch.complex64,
@@ -120,179 +131,8 @@ def _fingerprint(model: Any) -> tuple:
                  for t in list(model.parameters()) + list(model.buffers()))
 
 
-_FLOAT64_OUT = ("float64", "complex128")
-
-#: a certified-float64 claim about ``Ψ`` holds for every evaluation whose outputs lie within
-#: ``NOISE_ALLOWANCE`` times the estimated rounding noise of the stored ones (a power of two:
-#: scaling by it is exact, so verifiers re-derive the same bits)
-NOISE_ALLOWANCE = 16.0
-#: a certified change of ``Ψ``'s output must exceed ``NOISE_SAFETY`` times the summed noise
-#: estimates of its two outputs (then subtracting the allowance keeps at least half of it)
-NOISE_SAFETY = 2.0 * NOISE_ALLOWANCE
-#: relative sizes (of ``‖y‖``) of the probe steps ``±δ``: the first alone (a few ulps), the others
-#: with ``±2δ`` and ``±4δ`` as well, each only while ``4‖δ‖`` stays below the witness scale over 8
-_PROBE_LEVELS = (2.0 ** -50, 2.0 ** -40, 2.0 ** -30, 2.0 ** -20)
-_PROBE_DIRECTIONS = (2, 1, 1, 1)
-_PROBE_CAP = 2.0 ** -5
-#: refinement of witness segments: cells per round and rounds (a final cell of 4⁻¹⁰ ≈ 10⁻⁶ of the segment)
-_SEGMENT_POINTS = 4
-_SEGMENT_ROUNDS = 10
-#: unit roundoff of float64 over that of float32: a float32 evaluation's deviation scaled by it
-#: estimates the float64 evaluation's rounding error (the same algorithm, errors ∝ u)
-_PROXY_SCALE = 2.0 ** -29
-
-
-def output_rounding_floor(p: Any) -> float:
-    """``½‖ulp(p)‖``: the rounding of a float64 output ``p`` itself (a floor of any noise estimate).
-
-    Deterministic (the same bits on every machine): ``numpy.spacing`` is exact and the
-    norm is :func:`theorycheck.numerics.rounding.norm2`, rounded up.
-
-    Theorem: none (rounding model of certified-float64 claims).
-    Rigor: exact (a deterministic function of ``p``).
-
-    Examples
-    --------
-    >>> 2.0 ** -53 <= output_rounding_floor(np.array([1.0])) < 2.0 ** -52
-    True
-    """
-
-    a = np.asarray(p)
-    parts = [a.real, a.imag] if a.dtype.kind == "c" else [a]
-    with np.errstate(invalid="ignore"):
-        sp = np.concatenate([np.spacing(np.abs(np.asarray(q, dtype=np.float64))).ravel() for q in parts])
-    if sp.size == 0:
-        return 0.0
-    v = norm2(sp)
-    return round_up(0.5 * v) if math.isfinite(v) else math.inf
-
-
-@dataclasses.dataclass(frozen=True)
-class NoiseEstimate:
-    """Estimated rounding noise of ``Ψ``'s float64 evaluation at each sample (numpy arrays ``(B,)``).
-
-    ``noise = max(floor, probe, proxy)`` per sample:
-
-    * ``floor``: :func:`output_rounding_floor` of the output (its own rounding);
-    * ``probe``: from random steps ``δ`` of relative size ``2⁻⁵⁰`` (a few ulps), ``2⁻⁴⁰``,
-      ``2⁻³⁰``, ``2⁻²⁰`` and the witness scale over 32 (``4‖δ‖`` never above the witness
-      scale over 8). At the smallest size, the second difference
-      ``‖Δ(δ)‖ = ‖Ψ(y + δ) + Ψ(y − δ) − 2Ψ(y)‖`` itself (the linear part of ``Ψ`` cancels);
-      at the larger sizes ``max(0, 2‖Δ(δ)‖ − ‖Δ(2δ)‖, 2‖Δ(2δ)‖ − ‖Δ(4δ)‖)``, which also
-      vanishes for curvature (``‖Δ(2δ)‖ = 4‖Δ(δ)‖``) and for a kink of a piecewise-linear
-      network near ``y`` (``‖Δ(2δ)‖ ≥ 2‖Δ(δ)‖``), while rounding that is not a smooth
-      function of the input (large offsets, cancellation inside ``Ψ``: quanta of any
-      size up to the largest step) does not scale with ``δ`` and shows up in full (the
-      idea of Moré and Wild's ECnoise, in its simplest form). For a witness segment
-      (``segments``), also the change left in a ``4⁻¹⁰`` cell of the segment after
-      refining it where the output changes most (less half the change over the cell
-      before): ``Ψ`` continuous changes there in proportion to the cell, a rounding
-      step of ``Ψ`` crossed by the witness keeps about its full size;
-    * ``proxy``: the float32 evaluation's deviation from the float64 one times
-      ``2⁻²⁹ = u₆₄/u₃₂`` (a second evaluation of the same computation, whose rounding
-      errors scale with the unit roundoff; NaN when ``Ψ`` cannot run in float32).
-
-    This is an *estimate*, not a bound: it does not prove anything about the
-    real-arithmetic network (a proven enclosure needs interval arithmetic through the
-    network). It makes certified-float64 claims robust to the rounding of ``Ψ``'s own
-    evaluation: they require margins of ``NOISE_ALLOWANCE`` times it.
-
-    Theorem: none (rounding model of certified-float64 claims).
-    Rigor: numerical (an estimate).
-    """
-
-    noise: np.ndarray
-    floor: np.ndarray
-    probe: np.ndarray
-    proxy: np.ndarray
-    notes: tuple = ()
-
-
-def map_options_problems(options: Any) -> list[str]:
-    """Problems of a stored ``ReconstructionMap.options()`` record (empty when usable).
-
-    Theorem: none.
-    Rigor: not applicable.
-    """
-    if not isinstance(options, dict):
-        return ["psi options: not a record"]
-    want = {"input", "layout", "complex_as_channels", "backend", "batched", "eval_mode", "model"}
-    out = []
-    if set(options) != want:
-        out.append(f"psi options: fields {sorted(options)}, expected {sorted(want)}")
-        return out
-    if options["input"] not in _INPUTS:
-        out.append(f"psi options: input={options['input']!r}")
-    if options["layout"] not in _LAYOUTS:
-        out.append(f"psi options: layout={options['layout']!r}")
-    if options["backend"] not in _BACKENDS:
-        out.append(f"psi options: backend={options['backend']!r}")
-    if options["complex_as_channels"] not in (None, True, False, "real") or isinstance(
-            options["complex_as_channels"], (int, float)) and not isinstance(options["complex_as_channels"], bool):
-        out.append(f"psi options: complex_as_channels={options['complex_as_channels']!r}")
-    if not isinstance(options["batched"], bool):
-        out.append(f"psi options: batched={options['batched']!r}")
-    if options["eval_mode"] not in (None, True, False) or (
-            options["eval_mode"] is not None and not isinstance(options["eval_mode"], bool)):
-        out.append(f"psi options: eval_mode={options['eval_mode']!r}")
-    if not isinstance(options["model"], str) or len(options["model"]) > 200:
-        out.append("psi options: model must be the model's type name")
-    return out
-
-
 def _dtype_name(dt: Any) -> str:
     return str(dt).replace("torch.", "")
-
-
-@dataclasses.dataclass(frozen=True)
-class Float64Evaluation:
-    """Outputs of ``Ψ`` evaluated several times on the CPU in float64 (numpy arrays).
-
-    Attributes
-    ----------
-    outputs : tuple of numpy.ndarray
-        One array ``(B, *A.in_shape)`` per evaluation (float64 or complex128).
-    consistent : bool
-        All evaluations bit-identical.
-    finite : bool
-        No NaN or inf in any output.
-    max_difference : float
-        Largest entrywise difference between two evaluations.
-    precision : str
-        The lowest precision involved: ``"float64"`` when the inputs were
-        float64/complex128 and every raw model output was float64/complex128;
-        ``"float32"`` for a torch callable that rejects float64 input; else the
-        dtype of a reduced-precision raw output (e.g. ``"float16"``).
-    reason : str
-        Empty when usable for a certificate; otherwise why not (NaN, different
-        outputs, or a reduced ``precision``: then ``ok`` may still be True but
-        the outputs only support numerical results).
-    noise : NoiseEstimate or None
-        The estimated rounding noise of each output (``evaluate_float64(noise=True)``
-        on a usable evaluation; None otherwise). A non-finite estimate sets ``reason``.
-
-    Theorem: none.
-    Rigor: certified-float64 when ``ok`` and ``reason`` is empty (claims must then allow
-    ``NOISE_ALLOWANCE`` times ``noise``); nothing otherwise.
-    """
-
-    outputs: tuple
-    consistent: bool
-    finite: bool
-    max_difference: float
-    precision: str
-    reason: str = ""
-    noise: Any = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the outputs are finite and identical across evaluations."""
-        return self.consistent and self.finite
-
-    @property
-    def output(self) -> np.ndarray:
-        """The (first) output."""
-        return self.outputs[0]
 
 
 class _Session:
@@ -356,7 +196,7 @@ def _as_tensor(out: Any, like: Any) -> Any:
         raise InvalidArgument(f"Ψ returned {type(out).__name__}, not an array or tensor") from exc
 
 
-class ReconstructionMap:
+class ReconstructionMap(Float64Evaluator):
     """A reconstruction map ``Ψ: C^m → C^N`` built from a model (see :func:`as_reconstruction_map`).
 
     Call it on measurements (numpy or torch, shape ``(*batch, *A.out_shape)``);
@@ -379,7 +219,7 @@ class ReconstructionMap:
     Rigor: not applicable.
     """
 
-    def __init__(self, model: Any, *, input: str = "measurements",  # noqa: A002 - public name
+    def __init__(self, model: Any, *, input: str | None = None,  # noqa: A002 - public name
                  complex_as_channels: bool | str | None = None, device: Any = None,
                  batch_size: int | None = None, A: Any = None, layout: str | None = None,
                  backend: str | None = None, batched: bool | None = None,
@@ -389,25 +229,27 @@ class ReconstructionMap:
         for name, v in (("input", input), ("layout", layout), ("backend", backend)):
             if v is not None and not isinstance(v, str):
                 raise InvalidArgument(f"{name} must be a string, got {type(v).__name__}")
-        for name, v in (("complex_as_channels", complex_as_channels), ("eval_mode", eval_mode),
-                        ("batched", batched)):
-            if v is not None and not isinstance(v, (bool, str)):
-                raise InvalidArgument(f"{name} must be None, True or False, got {type(v).__name__}")
+        for name, flag in (("complex_as_channels", complex_as_channels), ("eval_mode", eval_mode),
+                           ("batched", batched)):
+            if flag is not None and not isinstance(flag, (bool, str)):
+                raise InvalidArgument(f"{name} must be None, True or False, got {type(flag).__name__}")
         if batched is not None and not isinstance(batched, bool):
             raise InvalidArgument(f"batched must be None, True or False, got {batched!r}")
-        if input not in _INPUTS:
+        if input is not None and input not in INPUTS:
             raise InvalidArgument(f"input={input!r}: use 'measurements' or 'adjoint'")
+        # the model's own convention (model.input) when it declares one; a contradicting input= is refused
+        input = input_for(model, input, default="measurements")  # noqa: A001
         self.is_module = isinstance(model, torch.nn.Module)
         if backend is None:
             backend = "torch" if self.is_module else "numpy"
-        if backend not in _BACKENDS:
+        if backend not in BACKENDS:
             raise InvalidArgument(f"backend={backend!r}: use 'torch' or 'numpy'")
         if self.is_module and backend != "torch":
             raise InvalidArgument("a torch.nn.Module needs backend='torch'")
         if layout is None:
             layout = "channels" if self.is_module else "plain"
-        if layout not in _LAYOUTS:
-            raise InvalidArgument(f"layout={layout!r}: use one of {_LAYOUTS}")
+        if layout not in LAYOUTS:
+            raise InvalidArgument(f"layout={layout!r}: use one of {LAYOUTS}")
         if complex_as_channels not in (None, True, False, "real"):
             raise InvalidArgument("complex_as_channels must be None, True, False or 'real'")
         if eval_mode not in (None, True, False):
@@ -426,9 +268,8 @@ class ReconstructionMap:
         self.eval_mode = eval_mode
         self.batch_size = batch_size
         self.device = _torch_device(device)
+        # input="adjoint" without A is bound later by the checks (bind(A))
         self.operator: LinearOperator | None = None if A is None else as_operator(A)
-        if self.input == "adjoint" and self.operator is None:
-            pass  # bound later by the checks (bind(A))
         self._copies: dict = {}
 
     # -- configuration --------------------------------------------------------------------
@@ -501,7 +342,7 @@ class ReconstructionMap:
         if self.complex_as_channels == "real":
             return False
         if self.complex_as_channels is not None:
-            return self.complex_as_channels
+            return bool(self.complex_as_channels)  # True or False here
         if not self.is_module:
             return False
         cplx = z.is_complex() if is_torch(z) else np.iscomplexobj(z)
@@ -514,7 +355,7 @@ class ReconstructionMap:
             z = z.real if (z.is_complex() if is_torch(z) else np.iscomplexobj(z)) else z
         if is_torch(z):
             if self._channels(z):
-                parts = (z.real, z.imag) if z.is_complex() else (z, torch.zeros_like(z))
+                parts: tuple[Any, ...] = (z.real, z.imag) if z.is_complex() else (z, torch.zeros_like(z))
                 if dtype is not None:
                     parts = tuple(p.to(dtype) for p in parts)
                 if self.layout == "channels":
@@ -685,7 +526,7 @@ class ReconstructionMap:
         return self._numpy_call(y)
 
     def _numpy_call(self, y: Any) -> np.ndarray:
-        arr = _measurements(y, "y")
+        arr = measurements_arg(y, "y")
         batch, core = self._split(arr.shape)
         if any(b == 0 for b in batch):
             raise InvalidArgument(f"y has an empty batch (shape {arr.shape}): pass measurements")
@@ -709,7 +550,7 @@ class ReconstructionMap:
                 raise InvalidArgument(f"dtype={dtype!r}: pass a torch dtype or 'float64'")
             dtype, device = torch.float64, device or "cpu"
         dtype, device = _torch_dtype(dtype), _torch_device(device)
-        arr = _measurements(yb, "yb", batch=True)
+        arr = measurements_arg(yb, "yb", batch=True)
         if self.operator is not None:
             self._split(arr.shape[1:])
         outs, _ = self._evaluate(arr, dtype, device)
@@ -723,9 +564,10 @@ class ReconstructionMap:
         the other samples of the batch; ``fresh``: a new private model copy (no cache);
         ``single``: a numpy function gets float32/complex64 input (the float32 evaluation).
         """
-        yb = _measurements(yb, "y", batch=True)  # a float64/complex128 copy, finite, exact
+        yb = measurements_arg(yb, "y", batch=True)  # a float64/complex128 copy, finite, exact
         if single:
-            yb = yb.astype(np.complex64 if yb.dtype.kind == "c" else np.float32)
+            with np.errstate(over="ignore"):  # beyond float32's range: inf, reported by the caller
+                yb = yb.astype(np.complex64 if yb.dtype.kind == "c" else np.float32)
         B = int(yb.shape[0])
         chunks = [slice(i, i + 1) for i in range(B)] if per_sample else [slice(0, B)]
         results: list = []
@@ -774,271 +616,6 @@ class ReconstructionMap:
             outs.append(self._unpack(o, inp.shape[0], packed=self._channels(zc) and bool(np.iscomplexobj(zc))))
         return np.concatenate(outs, 0)
 
-    def evaluate_float64(self, y: Any, *, repeats: int = 2, noise: bool = False,
-                         noise_scale: Any = None, noise_segments: Any = None) -> Float64Evaluation:
-        """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
-
-        Each sample is evaluated alone (a batch of 1: no output depends on the
-        rest of the batch, e.g. through batch-norm in training mode). Modules run
-        as a fresh float64 CPU copy (never a cached one; the user's model is
-        untouched); torch functions get float64 CPU tensors (float32 if they
-        reject float64: then ``precision`` is ``"float32"`` and ``reason`` says
-        the result is numerical); numpy functions get float64/complex128
-        arrays. A raw output of reduced precision (e.g. ``.half()``) sets
-        ``precision`` and ``reason`` likewise. The outputs must be finite,
-        bit-identical and of full precision (empty ``reason``) for a certificate.
-
-        With ``noise=True`` the rounding noise of each output is estimated as
-        well (:meth:`rounding_noise`, with probe perturbations far below
-        ``noise_scale``, the witness scale per sample, and refining the witness
-        segments ``noise_segments``, pairs of sample indices): certified-float64 claims
-        must hold with margins of ``NOISE_ALLOWANCE`` times it. A non-finite
-        estimate (``Ψ`` returns NaN/inf next to the input) sets ``reason``.
-
-        Theorem: none.
-        Rigor: certified-float64 when the returned evaluation is ``ok`` and its ``reason`` empty.
-        """
-        arr = _measurements(y, "y", batch=True)
-        if self.operator is not None:
-            self._split(arr.shape[1:])
-        repeats = _count(repeats, "repeats")
-        if repeats > 64:
-            raise InvalidArgument(f"repeats={repeats}: at most 64 evaluations of the same input")
-        noise = _flag(noise, "noise")
-        if noise:
-            _scales(noise_scale, int(arr.shape[0]))
-            _segment_pairs(noise_segments, int(arr.shape[0]))
-        precision = "float64"
-        try:
-            outs, dtypes = self._evaluate(arr, torch.float64, "cpu", repeats=repeats, per_sample=True,
-                                          fresh=True)
-        except InvalidArgument as exc:
-            if self.backend != "torch" or self.is_module:
-                raise
-            # a torch function closing over a float32 model: evaluate at its own precision (numerical)
-            try:
-                outs, dtypes = self._evaluate(arr, torch.float32, "cpu", repeats=repeats, per_sample=True,
-                                              fresh=True)
-            except InvalidArgument:
-                raise exc from None
-            precision = "float32"
-        low = sorted(d for d in dtypes if d not in _FLOAT64_OUT)
-        if precision == "float64" and low:
-            precision = low[0]
-        finite = all(bool(np.all(np.isfinite(o))) for o in outs)
-        diff = 0.0
-        for o in outs[1:]:
-            if o.shape != outs[0].shape:
-                diff = math.inf
-            else:
-                with np.errstate(invalid="ignore", over="ignore"):
-                    d = np.abs(o - outs[0])
-                d = d[np.isfinite(d)]
-                diff = max(diff, float(d.max()) if d.size else 0.0)
-        consistent = all(o.shape == outs[0].shape and np.array_equal(o, outs[0], equal_nan=True)
-                         for o in outs[1:])
-        reason = ""
-        if not finite:
-            reason = "Ψ returned NaN or inf"
-        elif not consistent:
-            hint = ""
-            if self.is_module and any(m.training for m in self.model.modules()):
-                hint = (" (the model is in training mode: dropout/batch-norm make it random; call "
-                        "model.eval() or pass eval_mode=True)")
-            reason = (f"Ψ gave different outputs on two evaluations of the same input "
-                      f"(largest difference {diff:.3g}){hint}")
-        elif precision == "float32" and not low:
-            reason = ("Ψ (a torch function) rejects float64 input and was evaluated in float32: not a "
-                      "float64 evaluation, numerical only")
-        elif precision != "float64":
-            reason = (f"Ψ returned {', '.join(low)} output (reduced precision), not float64/complex128: "
-                      "numerical only")
-        est = None
-        if noise and not reason:
-            est = self.rounding_noise(arr, outs[0], scale=noise_scale, segments=noise_segments)
-            if not bool(np.all(np.isfinite(est.noise))):
-                reason = ("Ψ's rounding noise could not be estimated: Ψ returns NaN/inf or non-float64 output "
-                          "at inputs a few ulps away from the evaluated ones" + (
-                              f" ({'; '.join(est.notes)})" if est.notes else ""))
-        return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason, est)
-
-    def rounding_noise(self, y: Any, outputs: Any = None, *, scale: Any = None, seed: int = 0,
-                       segments: Any = None) -> NoiseEstimate:
-        """Estimate the rounding noise of ``Ψ``'s float64 CPU evaluation at each sample of ``y``.
-
-        See :class:`NoiseEstimate` for the estimate (output ulps, probe
-        perturbations of a few ulps up to a 32nd of ``scale``, a float32
-        evaluation scaled by ``u₆₄/u₃₂``, and the refinement of witness segments).
-        ``outputs``: the float64 outputs at ``y`` (evaluated when None);
-        ``scale``: per sample (or one number) the size of the witness the
-        estimate is for (``None``: no limit); ``seed``: of the probe directions
-        (deterministic); ``segments``: pairs ``(i, j)`` of samples joined by a
-        witness (a claimed change ``Ψ(y_j) − Ψ(y_i)``): the segment is refined
-        (3 points, then 3 inside the quarter with the largest change, ten times: a
-        cell of ``4⁻¹⁰ ≈ 10⁻⁶`` of the segment) and the change left in the final cell,
-        less half the change over the cell before, counts as noise of both ends —
-        a continuous ``Ψ`` changes over the last cell by about a quarter of the
-        cell before (nothing is left), while a rounding step of ``Ψ`` (which a
-        search for large changes seeks out) keeps about its full size.
-
-        Theorem: none (rounding model of certified-float64 claims).
-        Rigor: numerical (an estimate, not a bound).
-        """
-
-        arr = _measurements(y, "y", batch=True)
-        if self.operator is not None:
-            self._split(arr.shape[1:])
-        seed = integer_arg(seed, "seed", minimum=0)
-        B = int(arr.shape[0])
-        scales = _scales(scale, B)
-        pairs = _segment_pairs(segments, B)
-        if outputs is None:
-            ev = self.evaluate_float64(arr, repeats=1)
-            if not ev.ok:
-                raise InvalidArgument(f"cannot estimate the rounding noise: {ev.reason}")
-            outputs = ev.output
-        P = _measurements(outputs, "outputs", batch=True)
-        if P.shape[0] != B or (self.image_shape is not None and P.shape[1:] != tuple(self.image_shape)):
-            raise InvalidArgument(f"outputs must hold one image {self.image_shape} per input ({B}), got "
-                                  f"shape {P.shape}")
-        floor = np.array([output_rounding_floor(P[i]) for i in range(B)])
-        cplx = arr.dtype.kind == "c"
-        probes, owner = [], []  # owner: (sample, level): level 0 plain (2 points), else Richardson (6)
-        for i in range(B):
-            ny = norm2(arr[i])
-            base = ny if ny > 0 else (float(scales[i]) if 0 < scales[i] < math.inf else 1.0)
-            rng = np.random.default_rng([int(seed), i])
-            sizes = []
-            for k, (level, count) in enumerate(zip(_PROBE_LEVELS, _PROBE_DIRECTIONS)):
-                s = level * base
-                if k > 0 and not (s <= float(scales[i]) * _PROBE_CAP):
-                    break
-                sizes.append((s, count, k))
-            sc = float(scales[i])
-            if math.isfinite(sc) and sc * _PROBE_CAP > sizes[-1][0]:
-                # the largest step allowed below the witness: quanta up to scale/8 are crossed
-                sizes.append((sc * _PROBE_CAP, 1, 1))
-            for s, count, k in sizes:
-                for _ in range(count):
-                    d = rng.standard_normal(arr[i].shape)
-                    if cplx:
-                        d = d + 1j * rng.standard_normal(arr[i].shape)
-                    d = d * (s / norm2(d))
-                    probes += [arr[i] + d, arr[i] - d]
-                    if k > 0:
-                        probes += [arr[i] + 2 * d, arr[i] - 2 * d, arr[i] + 4 * d, arr[i] - 4 * d]
-                    owner.append((i, k))
-        probe = np.zeros(B)
-        notes: list[str] = []
-        state: dict = {}  # whether Ψ depends on the batch (checked once)
-        if probes:
-            try:
-                out, gap, who = self._batched_eval(np.stack(probes), notes,
-                                                   lambda idx: _probe_owner(owner, idx), floor, state)
-                if who is not None:
-                    probe[who] = max(probe[who], gap)  # batch-order rounding is noise too
-                pos = 0
-                for i, k in owner:
-                    n_pts = 2 if k == 0 else 6
-                    pts = out[pos:pos + n_pts]
-                    pos += n_pts
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        if any(q.shape != P[i].shape for q in pts):
-                            v = math.inf
-                        else:
-                            sd = [norm2((pts[2 * t] - P[i]) + (pts[2 * t + 1] - P[i])) for t in range(n_pts // 2)]
-                            v = sd[0] if k == 0 else max(0.0, 2.0 * sd[0] - sd[1], 2.0 * sd[1] - sd[2])
-                    probe[i] = max(probe[i], v if math.isfinite(v) else math.inf)
-            except InvalidArgument as exc:
-                probe[:] = math.inf
-                notes.append(f"probe evaluations failed: {exc}")
-        for i, j in pairs:
-            try:
-                v = self._segment_noise(arr[i], arr[j], P[i], P[j], notes, floor[i], state)
-            except InvalidArgument as exc:
-                v = math.inf
-                notes.append(f"segment evaluations failed: {exc}")
-            probe[i] = max(probe[i], v)
-            probe[j] = max(probe[j], v)
-        proxy = np.full(B, math.nan)
-        try:
-            outs32, _ = self._evaluate(arr, torch.float32, "cpu", per_sample=False, fresh=True, single=True)
-            o32 = outs32[0]
-            for i in range(B):
-                if o32[i].shape == P[i].shape and bool(np.all(np.isfinite(o32[i]))):
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        v = norm2(o32[i] - P[i])
-                    if math.isfinite(v):
-                        proxy[i] = v * _PROXY_SCALE
-            if np.any(np.isnan(proxy)):
-                notes.append("the float32 evaluation overflowed or changed shape for some samples")
-        except (InvalidArgument, RuntimeError, TypeError, ValueError) as exc:
-            notes.append(f"no float32 evaluation ({str(exc)[:120]})")
-        noise = np.array([round_up(max(floor[i], probe[i], 0.0 if math.isnan(proxy[i]) else proxy[i]))
-                          for i in range(B)])
-        return NoiseEstimate(noise, floor, probe, proxy, tuple(notes))
-
-    def _batched_eval(self, stack: np.ndarray, notes: list, owner_of: Callable[[int], int],
-                      floor: np.ndarray, state: dict) -> tuple[np.ndarray, float, int | None]:
-        """Outputs of many probe points in batches of 32 (fast). The first time (``state`` is shared
-        by one estimate), one point is also evaluated alone: when the batched output differs from it
-        beyond rounding (``Ψ`` depends on the batch), every point is evaluated alone from then on.
-        Returns the outputs, the batch-order difference seen and the sample it belongs to."""
-        if state.get("alone"):
-            return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
-        first = "checked" not in state
-        last = min(32, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
-        dts: set = set()
-        if first:
-            alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
-        parts = []
-        for c0 in range(0, stack.shape[0], 32):  # bounded memory
-            o, dt = self._evaluate(stack[c0:c0 + 32], torch.float64, "cpu", per_sample=False, fresh=True)
-            parts.append(o[0])
-            dts |= dt
-        if any(d not in _FLOAT64_OUT for d in dts):
-            raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
-        if not first:
-            return np.concatenate(parts), 0.0, None
-        state["checked"] = True
-        with np.errstate(over="ignore", invalid="ignore"):
-            gap = (norm2(parts[0][last] - alone[0][0]) if parts[0][last].shape == alone[0][0].shape
-                   else math.inf)
-        who = owner_of(last)
-        if not gap <= 2.0 ** 20 * max(float(floor[who]), output_rounding_floor(alone[0][0])):
-            notes.append("Ψ depends on the batch: probes evaluated one by one")
-            state["alone"] = True
-            return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
-        return np.concatenate(parts), gap, who
-
-    def _segment_noise(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, notes: list,
-                       floor_a: float, state: dict) -> float:
-        """The output change left in a ``4⁻¹⁰`` cell of the segment ``[a, b]`` after refining where it
-        changes most, less half the change over the cell before."""
-        if np.array_equal(a, b):
-            return 0.0
-        lo, hi, plo, phi = 0.0, 1.0, pa, pb
-        change = prev = math.inf
-        with np.errstate(over="ignore", invalid="ignore"):
-            step = b - a
-            for _ in range(_SEGMENT_ROUNDS):
-                ts = lo + (hi - lo) * np.arange(1, _SEGMENT_POINTS) / _SEGMENT_POINTS
-                pts = a[None] + ts.reshape((-1,) + (1,) * a.ndim) * step[None]
-                out, _, _ = self._batched_eval(pts, notes, lambda idx: 0, np.array([floor_a]), state)
-                if any(q.shape != pa.shape for q in out):
-                    return math.inf
-                seq = [plo] + list(out) + [phi]
-                tt = [lo] + list(ts) + [hi]
-                changes = [norm2(seq[k + 1] - seq[k]) for k in range(len(seq) - 1)]
-                if not all(math.isfinite(c) for c in changes):
-                    return math.inf
-                k = int(np.argmax(changes))
-                prev, change = change, changes[k]
-                lo, hi, plo, phi = tt[k], tt[k + 1], seq[k], seq[k + 1]
-        # a continuous Ψ changes over the last cell by about a quarter of the change over the cell
-        # before (half of that is subtracted); a rounding step of Ψ keeps its size from cell to cell
-        return max(0.0, change - prev / 2.0) if math.isfinite(prev) else change
-
     # -- stored description ---------------------------------------------------------------
     def options(self) -> dict:
         """The adapter options as a JSON-able record (no device, batch size or operator).
@@ -1072,80 +649,9 @@ class ReconstructionMap:
         return cls(model, A=A, **opts)
 
 
-def _segment_pairs(segments: Any, B: int) -> list[tuple[int, int]]:
-    """Validated witness segments: pairs of distinct sample indices."""
-    if segments is None:
-        return []
-    if isinstance(segments, (str, bytes)) or not hasattr(segments, "__iter__"):
-        raise InvalidArgument(f"segments must be a list of index pairs (i, j), got {segments!r}")
-    out = []
-    for p in segments:
-        try:
-            i, j = (int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) else None
-                    for v in p)
-        except (TypeError, ValueError):
-            raise InvalidArgument(f"segments must hold index pairs (i, j), got {p!r}") from None
-        if i is None or j is None or not (0 <= i < B and 0 <= j < B) or i == j:
-            raise InvalidArgument(f"segment {p!r}: two different sample indices in [0, {B}) are required")
-        out.append((i, j))
-    if len(out) > 4 * B:
-        raise InvalidArgument(f"{len(out)} segments for {B} samples: at most {4 * B}")
-    return out
-
-
-def _probe_owner(owner: list, index: int) -> int:
-    """The sample that probe point ``index`` belongs to (2 points at level 0, else 6 per entry)."""
-    pos = 0
-    for i, k in owner:
-        pos += 2 if k == 0 else 6
-        if index < pos:
-            return i
-    return owner[-1][0]
-
-
 def lazy_torch_isfinite(t: Any) -> Any:
     """``torch.isfinite(t).all()`` for real and complex tensors (detached)."""
     return torch.isfinite(t.detach()).all()
-
-
-def _flag(v: Any, name: str) -> bool:
-
-    return bool_arg(v, name)
-
-
-def _scales(scale: Any, B: int) -> np.ndarray:
-    """Per-sample witness scales: None (no limit), a positive number, or one per sample."""
-    if scale is None:
-        return np.full(B, math.inf)
-    if isinstance(scale, (bool, np.bool_, str, bytes)):
-        raise InvalidArgument(f"scale must be None, a positive number or one per sample, got {scale!r}")
-    try:
-        arr = np.asarray(to_numpy(scale), dtype=np.float64)
-    except (TypeError, ValueError, InvalidArgument) as exc:
-        raise InvalidArgument(f"scale must be None, a positive number or one per sample: {exc}") from None
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.size != B) or np.any(np.isnan(arr)) or np.any(arr <= 0):
-        raise InvalidArgument(f"scale must be positive (inf: no limit), one number or {B} numbers; got {scale!r}")
-    return np.broadcast_to(arr, (B,)).copy()
-
-
-def _count(v: Any, name: str) -> int:
-
-    return integer_arg(v, name)
-
-
-def _measurements(y: Any, name: str, batch: bool = False) -> np.ndarray:
-    """A float64/complex128 copy of measurements (converted exactly: values float64 cannot hold are
-    refused, never rounded); NaN/inf, non-numbers and (``batch``) empty batches refused."""
-
-    if isinstance(y, (bool, np.bool_)):
-        raise InvalidArgument(f"{name} must be an array of measurements, got {y!r}")
-    arr = as_array(y, name)
-    if batch and (arr.ndim == 0 or arr.shape[0] == 0):
-        raise InvalidArgument(f"{name} must be a non-empty batch (B, *A.out_shape) of measurements, "
-                              f"got shape {arr.shape}")
-    if arr.size == 0:
-        raise InvalidArgument(f"{name} is empty: pass measurements")
-    return arr
 
 
 def _torch_dtype(dtype: Any) -> Any:
@@ -1185,7 +691,7 @@ def _complex(re: Any, im: Any) -> Any:
     return re + 1j * im
 
 
-def as_reconstruction_map(model: Any, *, input: str = "measurements",  # noqa: A002 - public name
+def as_reconstruction_map(model: Any, *, input: str | None = None,  # noqa: A002 - public name
                           complex_as_channels: bool | str | None = None, device: Any = None,
                           batch_size: int | None = None, A: Any = None, layout: str | None = None,
                           backend: str | None = None, batched: bool | None = None,
@@ -1197,9 +703,12 @@ def as_reconstruction_map(model: Any, *, input: str = "measurements",  # noqa: A
     model : torch.nn.Module, callable or ReconstructionMap
         The reconstruction. A ``ReconstructionMap`` is returned as is (bound to
         ``A`` when given).
-    input : {"measurements", "adjoint"}
+    input : {"measurements", "adjoint"}, optional
         What the model reads: ``y`` itself, or the zero-filled image ``A^* y``
         (needs ``A``, here or later through ``bind``; the checks bind it).
+        Default: the model's own ``model.input`` when it declares one (the
+        architectures of :mod:`theorycheck.nets` do), else ``"measurements"``;
+        a value that contradicts ``model.input`` raises :class:`InvalidArgument`.
     complex_as_channels : bool or "real", optional
         Feed complex data as two real channels (real, imaginary) and read a
         two-channel output as complex. Default: for modules without complex

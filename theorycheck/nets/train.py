@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.nets._adapter_common import INPUTS, input_for
 from theorycheck.nets._arch_common import complex_dtype, seed_value
 from theorycheck.nets.unet import adjoint_channels
 from theorycheck.numerics.backend import is_torch
@@ -50,8 +51,6 @@ from theorycheck.problems.operators import LinearOperator
 
 __all__ = ["TrainingHistory", "train_reconstruction", "reconstruct", "INPUTS"]
 
-#: The accepted values of ``input=``.
-INPUTS: tuple[str, ...] = ("adjoint", "measurements")
 #: Largest number of torch CPU threads ``train_reconstruction`` sets.
 MAX_THREADS = 1024
 #: Largest number of epochs accepted (beyond it the learning-rate schedule's counters overflow).
@@ -117,35 +116,6 @@ def _bounded(value: Any, name: str, minimum: int, maximum: int) -> int:
     if n > maximum:
         raise InvalidArgument(f"{name}={n}: pass at most {maximum}")
     return n
-
-
-def input_for(model: Any, input: Any) -> str:  # noqa: A002 - the documented keyword
-    """The input convention: ``input`` if given, else the model's ``model.input``, else ``"adjoint"``.
-
-    A model that declares ``model.input`` (one of :data:`INPUTS`) is only fed
-    that way: an explicit ``input`` that contradicts it raises
-    :class:`InvalidArgument`.
-
-    Theorem: none (input convention of the reconstruction networks).
-    Rigor: not applicable.
-
-    Examples
-    --------
-    >>> from theorycheck.nets.unet import UNet
-    >>> input_for(UNet(width=2, depth=1, seed=0), None)
-    'adjoint'
-    """
-    declared = getattr(model, "input", None)
-    declared = declared if isinstance(declared, str) and declared in INPUTS else None
-    if input is None:
-        return declared or "adjoint"
-    input = choice_arg(input, "input", INPUTS)  # noqa: A001
-    if declared is not None and input != declared:
-        raise InvalidArgument(
-            f"input={input!r} contradicts the model's own input convention model.input={declared!r} "
-            f"({type(model).__name__} takes {'A^* y' if declared == 'adjoint' else 'the measurements y'}): "
-            f"omit input= or pass input={declared!r}")
-    return input
 
 
 def _np(x: Any, name: str) -> np.ndarray:
