@@ -1,7 +1,8 @@
 """Worst-case perturbations of a reconstruction map: the stability test of THEORY.md §4.
 
-The implementation lives in :mod:`theorycheck.instability` (beside the other
-instability certificates and the verifiers they share); this module re-exports it:
+A compatibility module: the implementation lives in
+:mod:`theorycheck.instability.perturbation` (beside the other instability certificates and
+the verifier helpers they share); this module re-exports it:
 
 * :func:`search_worst_perturbation`: gradient ascent with heavy-ball momentum and
   exact adjoints for the perturbation that changes ``Ψ``'s output most; the best
@@ -17,6 +18,6 @@ heuristic (a lower bound, never an upper bound, on ``L^ε``).
 
 from __future__ import annotations
 
-from theorycheck.instability import PerturbationWitness, search_worst_perturbation, verify_perturbation
+from theorycheck.instability.perturbation import PerturbationWitness, search_worst_perturbation, verify_perturbation
 
 __all__ = ["PerturbationWitness", "search_worst_perturbation", "verify_perturbation"]

@@ -13,13 +13,13 @@ import pytest
 from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.instability import (
     InstabilityCertificate,
-    accuracy_test,
-    audit_training_set,
     chebyshev_radius,
+    check_accuracy,
     check_instability,
+    check_random_noise,
+    check_sampling_monotonicity,
+    check_training_set,
     optimality_constant,
-    random_noise_instability,
-    sampling_monotonicity_test,
     verify_instability,
 )
 from theorycheck.results import Outcome, Rigor, load, verify_result
@@ -288,14 +288,14 @@ def test_random_noise_positive_probability(pair):
     psi = interpolant(A, P, x, xp)
     a = np.linalg.norm(A @ (x - xp))
     D = np.linalg.norm(x - xp)
-    res = random_noise_instability(psi, A, x, noise_norm=2 * a, trials=200, threshold=D / 4, seed=0)
+    res = check_random_noise(psi, A, x, noise_norm=2 * a, trials=200, threshold=D / 4, seed=0)
     assert res.holds and res.rigor is Rigor.CERTIFIED_FLOAT64
     lo, hi = res.interval
     assert 0 < lo <= res.probability <= hi < 1
     assert res.exceedances == int(np.sum(res["errors"] > D / 4))
     assert res.worst_error > D / 4
     # same seed, same draws
-    again = random_noise_instability(psi, A, x, noise_norm=2 * a, trials=200, threshold=D / 4, seed=0)
+    again = check_random_noise(psi, A, x, noise_norm=2 * a, trials=200, threshold=D / 4, seed=0)
     assert np.array_equal(again["errors"], res["errors"])
     # the worst draw's noise has the requested norm and is re-checkable by hand
     e = res.witness["e"]
@@ -305,12 +305,12 @@ def test_random_noise_positive_probability(pair):
 
 def test_random_noise_none_above_threshold(pair):
     A, P, x, xp = pair
-    res = random_noise_instability(lambda y: P @ y, A, x, noise_norm=1e-3, trials=50, threshold=1.0, seed=1)
+    res = check_random_noise(lambda y: P @ y, A, x, noise_norm=1e-3, trials=50, threshold=1.0, seed=1)
     assert res.outcome is Outcome.INCONCLUSIVE and res.exceedances == 0
     lo, hi = res.interval
     assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 50))  # Clopper–Pearson for k = 0
     with pytest.raises(InvalidArgument):
-        random_noise_instability(lambda y: P @ y, A, x, noise_norm=0.0, trials=5, threshold=1.0)
+        check_random_noise(lambda y: P @ y, A, x, noise_norm=0.0, trials=5, threshold=1.0)
 
 
 # ---------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def sparse_setting():
 def test_accuracy_test_false_negative(sparse_setting):
     A, x, d, prog = sparse_setting
     x0 = x.copy()
-    res = accuracy_test(lambda y: x0, A, x, d, baseline=prog)  # "too stable": ignores the data
+    res = check_accuracy(lambda y: x0, A, x, d, baseline=prog)  # "too stable": ignores the data
     assert res.violated and res["detail_error_baseline"] < 1e-3
     assert res["detail_error_psi"] == pytest.approx(1.0)
 
@@ -342,15 +342,16 @@ def test_accuracy_test_false_negative(sparse_setting):
 def test_accuracy_test_holds_and_inconclusive(sparse_setting):
     A, x, d, prog = sparse_setting
     P = np.linalg.pinv(A)
-    baseline_solution = accuracy_test(lambda y: P @ y, A, x, d, baseline=lambda y: x + d * (np.linalg.norm(y - A @ x) > 0))
+    baseline_solution = check_accuracy(lambda y: P @ y, A, x, d,
+                                       baseline=lambda y: x + d * (np.linalg.norm(y - A @ x) > 0))
     assert baseline_solution.violated  # the pseudo-inverse smears the spike
-    same = accuracy_test(lambda y: x + d * (np.linalg.norm(y - A @ x) > 1e-12), A, x, d,
-                         baseline=lambda y: x + d * (np.linalg.norm(y - A @ x) > 1e-12))
+    same = check_accuracy(lambda y: x + d * (np.linalg.norm(y - A @ x) > 1e-12), A, x, d,
+                          baseline=lambda y: x + d * (np.linalg.norm(y - A @ x) > 1e-12))
     assert same.holds
-    weak = accuracy_test(lambda y: P @ y, A, x, d, baseline=lambda y: P @ y)
+    weak = check_accuracy(lambda y: P @ y, A, x, d, baseline=lambda y: P @ y)
     assert weak.outcome is Outcome.INCONCLUSIVE
     with pytest.raises(InvalidArgument):
-        accuracy_test(lambda y: P @ y, A, x, np.zeros_like(d), baseline=prog)
+        check_accuracy(lambda y: P @ y, A, x, np.zeros_like(d), baseline=prog)
 
 
 def test_sampling_monotonicity():
@@ -365,20 +366,23 @@ def test_sampling_monotonicity():
         mk[order[:k]] = True
         masks.append(mk.reshape(8, 8))
     # zero filling A^*y: the error can only shrink as nested masks grow
-    zero_fill = lambda mk: (lambda y, A=SubsampledFourier(mk): np.real(A.adjoint(y)))  # noqa: E731
-    res = sampling_monotonicity_test(zero_fill, masks, x)
+    def zero_fill(mk):
+        A = SubsampledFourier(mk)
+        return lambda y: np.real(A.adjoint(y))
+
+    res = check_sampling_monotonicity(zero_fill, masks, x)
     assert res.holds and res.rigor is Rigor.CERTIFIED_FLOAT64
     errs = res["errors"]
     assert errs[0] > errs[1] > errs[2]
     bad = [zero_fill(masks[0]), zero_fill(masks[1]), lambda y: np.zeros((8, 8))]
-    res2 = sampling_monotonicity_test(bad, masks, x)
+    res2 = check_sampling_monotonicity(bad, masks, x)
     assert res2.violated and "48" in res2.message
     assert verify_result(load(res2.to_json())).holds
     flipped = json.loads(res2.to_json())
     flipped["fields"]["outcome"] = "holds"
     assert verify_result(load(json.dumps(flipped))).violated
     with pytest.raises(InvalidArgument):
-        sampling_monotonicity_test(zero_fill, masks[::-1], x)
+        check_sampling_monotonicity(zero_fill, masks[::-1], x)
 
 
 # ---------------------------------------------------------------------------------
@@ -407,11 +411,11 @@ def test_audit_matches_brute_force(complex_):
     for i, j in [(1, 50), (7, 8), (20, 59)]:  # planted kernel pairs
         X[j] = X[i] + (1.0 + i / 10) * np.real(ker[0]) + 1e-3 * rng.standard_normal(N)
     for eta in (0.05, 0.5, 2.0):
-        res = audit_training_set(A, X, eta=eta, block_size=7, progress=False)
+        res = check_training_set(A, X, eta=eta, block_size=7, progress=False)
         want = brute_pairs(A, X, eta)
         got = sorted(res.pairs)
         assert [(i, j) for i, j, _ in got] == sorted((i, j) for i, j, _ in want)
-        for (i, j, b), (_, _, bw) in zip(got, sorted(want)):
+        for (_, _, b), (_, _, bw) in zip(got, sorted(want)):
             assert b == pytest.approx(bw, rel=1e-12)
         assert res.violated == bool(want)
 
@@ -423,19 +427,19 @@ def test_audit_executor_blocks_and_order():
     X = rng.standard_normal((40, 8))
     X[30] = X[2] + 3 * ker[0]
     X[11] = X[5] + 1 * ker[1]
-    serial = audit_training_set(A, X, eta=1e-6, block_size=16, progress=False)
+    serial = check_training_set(A, X, eta=1e-6, block_size=16, progress=False)
     with ThreadPoolExecutor(2) as ex:
-        parallel = audit_training_set(A, X, eta=1e-6, block_size=5, executor=ex, progress=False)
+        parallel = check_training_set(A, X, eta=1e-6, block_size=5, executor=ex, progress=False)
     assert serial.pairs == parallel.pairs
     assert [p[:2] for p in serial] == [(2, 30), (5, 11)]  # largest bound first
     assert len(serial) == 2 and serial[0][2] > serial[1][2]
     assert serial.rigor is Rigor.CERTIFIED_FLOAT64
-    clean = audit_training_set(A, rng.standard_normal((10, 8)), eta=1e-6, progress=False)
+    clean = check_training_set(A, rng.standard_normal((10, 8)), eta=1e-6, progress=False)
     assert clean.holds and len(clean) == 0
     with pytest.raises(InvalidArgument):
-        audit_training_set(A, X, eta=0.0, progress=False)
+        check_training_set(A, X, eta=0.0, progress=False)
     with pytest.raises(InvalidArgument):
-        audit_training_set(A, X[:, :5], eta=1.0, progress=False)
+        check_training_set(A, X[:, :5], eta=1.0, progress=False)
 
 
 # ---------------------------------------------------------------------------------
@@ -527,7 +531,7 @@ def test_other_results_verify_and_detect_tampering(pair, sparse_setting):
     A, P, x, xp = pair
     psi = interpolant(A, P, x, xp)
     a, D = np.linalg.norm(A @ (x - xp)), np.linalg.norm(x - xp)
-    noise = random_noise_instability(psi, A, x, noise_norm=2 * a, trials=40, threshold=D / 4, seed=0)
+    noise = check_random_noise(psi, A, x, noise_norm=2 * a, trials=40, threshold=D / 4, seed=0)
     assert verify_result(load(noise.to_json())).holds
     assert verify_noise_instability(load(noise.to_json()), psi=psi).holds
     assert verify_result(_tampered(noise, ["exceedances"], noise.exceedances + 1)).violated
@@ -535,13 +539,13 @@ def test_other_results_verify_and_detect_tampering(pair, sparse_setting):
 
     As, xs, d, prog = sparse_setting
     x0 = xs.copy()
-    acc = accuracy_test(lambda y: x0, As, xs, d, baseline=prog)
+    acc = check_accuracy(lambda y: x0, As, xs, d, baseline=prog)
     assert verify_result(load(acc.to_json())).holds
     assert verify_result(_tampered(acc, ["outcome"], "holds")).violated
 
     X = np.random.default_rng(0).standard_normal((12, 12))
     X[5] = X[1] + 2 * np.linalg.svd(A)[2][-1]
-    aud = audit_training_set(A, X, eta=1e-6, progress=False)
+    aud = check_training_set(A, X, eta=1e-6, progress=False)
     assert aud.violated and verify_result(load(aud.to_json())).holds
     assert verify_result(_tampered(aud, ["eta"], 10.0)).violated
 
@@ -610,7 +614,7 @@ def test_review2_noise_worst_draw_is_evaluated_alone(pair):
 
     A, P, x, xp = pair
     F = _batch_dependent(A, P, x, xp)
-    res = random_noise_instability(as_reconstruction_map(F, batched=True), A, x, noise_norm=1e-6,
+    res = check_random_noise(as_reconstruction_map(F, batched=True), A, x, noise_norm=1e-6,
                                    trials=8, threshold=1.0, seed=0, batch_size=8)
     # alone, Ψ moves by at most ~1e-6·(gain) under this noise: the batch offsets must not count
     assert not res.holds and "unreliable" in res.values["interval_rigor"]
@@ -629,7 +633,7 @@ def test_review4_in_place_model_does_not_touch_inputs(pair):
     psi(y)
     psi.evaluate_batch(y[None])
     assert np.array_equal(y, y_copy)
-    res = random_noise_instability(psi, A, x, noise_norm=0.1, trials=4, threshold=1e9, seed=0)
+    res = check_random_noise(psi, A, x, noise_norm=0.1, trials=4, threshold=1e9, seed=0)
     assert np.array_equal(res.witness["y"], A @ x)  # the reference measurements are intact
 
 
@@ -721,7 +725,7 @@ def test_review8_audit_pair_bound_rounded_down():
     A = np.array([[1.0, 0.0, 0.0]])
     X = np.array([[0.0, 0.0, 0.0], [0.0, 0.3, 0.0], [5.0, 0.0, 0.0]])
     eta = 0.1
-    res = audit_training_set(A, X, eta=eta, progress=False)
+    res = check_training_set(A, X, eta=eta, progress=False)
     (i, j, b), = list(res)
     with mpmath.workdps(60):
         exact = (_exact_norm(X[i] - X[j]) - 2 * mpmath.mpf(eta)) / mpmath.mpf(eta)
@@ -730,3 +734,80 @@ def test_review8_audit_pair_bound_rounded_down():
     raised = float(np.nextafter(float(exact), np.inf))  # above the true bound
     forged = dataclasses.replace(res, pairs=((i, j, raised),))
     assert verify_training_set_audit(forged).outcome is Outcome.VIOLATED
+
+
+# ---------------------------------------------------------------------------------
+# why no η works: the measurement distance and the accuracy are different causes
+# ---------------------------------------------------------------------------------
+
+
+def _far_measurement_pair():
+    """x = 0 and x′ = 2·(unit kernel vector) + 3·(unit range vector): ‖A(x − x′)‖ > ‖x − x′‖/2."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 8)) / 2.0
+    P = np.linalg.pinv(A)
+    d = rng.standard_normal(8)
+    ker = d - P @ (A @ d)
+    rng_part = P @ (A @ d)
+    xp = 2.0 * ker / np.linalg.norm(ker) + 3.0 * rng_part / np.linalg.norm(rng_part)
+    return A, P, np.zeros(8), xp
+
+
+def test_no_eta_message_names_the_measurement_distance():
+    A, P, x, xp = _far_measurement_pair()
+    a, D = np.linalg.norm(A @ (x - xp)), np.linalg.norm(x - xp)
+    assert a > D / 2  # independent ground truth: no η has ‖A(x − x′)‖ ≤ η < ‖x − x′‖/2
+    cert = check_instability(interpolant(A, P, x, xp), A, x, xp, ball_samples=0)
+    assert cert.outcome is Outcome.INCONCLUSIVE
+    # Ψ is exact on both images: accuracy is not the cause, the measurement distance is
+    assert cert.values["error_x"] < 1e-12 and cert.values["error_x_prime"] < 1e-12
+    assert "not accurate" not in cert.message
+    assert f"‖A(x − x′)‖ = {a:.3g} is not below ‖x − x′‖/2 = {D / 2:.3g}" in cert.message
+    assert "too far apart" in cert.message
+    assert verify_result(load(cert.to_json())).holds  # the message is re-derived from the witness
+
+
+def test_no_eta_message_names_the_inaccuracy_when_that_is_the_cause(pair):
+    A, P, x, xp = pair
+    cert = check_instability(lambda y: P @ y, A, x, xp, ball_samples=0)  # smears the kernel part
+    err = max(np.linalg.norm(P @ (A @ x) - x), np.linalg.norm(P @ (A @ xp) - xp))
+    assert err >= np.linalg.norm(x - xp) / 2 and np.linalg.norm(A @ (x - xp)) < np.linalg.norm(x - xp) / 2
+    assert cert.outcome is Outcome.INCONCLUSIVE
+    assert "Ψ is not accurate enough" in cert.message and "too far apart" not in cert.message
+    assert verify_result(load(cert.to_json())).holds
+
+
+# ---------------------------------------------------------------------------------
+# deprecated names (one release): they warn and give the new functions' results
+# ---------------------------------------------------------------------------------
+
+
+def test_deprecated_names_warn_and_match_the_new_ones(pair):
+    import theorycheck
+    import theorycheck.instability as inst
+
+    A, P, x, xp = pair
+    psi = interpolant(A, P, x, xp)
+    a, D = np.linalg.norm(A @ (x - xp)), np.linalg.norm(x - xp)
+    X = np.stack([x, xp, x + 1.0])
+    d = np.zeros(12)
+    d[3] = 0.5
+    cases = {
+        "random_noise_instability": ("check_random_noise", (psi, A, x),
+                                     dict(noise_norm=2 * a, trials=10, threshold=D / 4, seed=0)),
+        "accuracy_test": ("check_accuracy", (lambda y: P @ y, A, x, d), dict(baseline=lambda y: x + d)),
+        "audit_training_set": ("check_training_set", (A, X), dict(eta=1e-3, progress=False)),
+    }
+    for old, (new, args, kw) in cases.items():
+        with pytest.warns(DeprecationWarning, match=f"{old} is deprecated; use {new}"):
+            res_old = getattr(inst, old)(*args, **kw)
+        res_new = getattr(inst, new)(*args, **kw)
+        assert res_old.check == res_new.check and res_old.outcome is res_new.outcome
+        assert res_old.message == res_new.message
+        assert getattr(theorycheck, old) is getattr(inst, old)
+        # the top-level lazy table (theorycheck/__init__.py) exports the new name as the same object
+        assert getattr(theorycheck, new, getattr(inst, new)) is getattr(inst, new)
+    with pytest.warns(DeprecationWarning, match="sampling_monotonicity_test is deprecated"):
+        masks = [np.eye(4, dtype=bool), np.ones((4, 4), dtype=bool)]
+        old = inst.sampling_monotonicity_test([lambda y: np.zeros((4, 4))] * 2, masks, np.ones((4, 4)))
+    assert old.check == "sampling_monotonicity"

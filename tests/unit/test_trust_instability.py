@@ -28,13 +28,13 @@ torch = pytest.importorskip("torch")
 
 from theorycheck.errors import InvalidArgument, PreconditionError, TheorycheckError  # noqa: E402
 from theorycheck.instability import (  # noqa: E402
-    accuracy_test,
-    audit_training_set,
     chebyshev_radius,
+    check_accuracy,
     check_instability,
+    check_random_noise,
+    check_sampling_monotonicity,
+    check_training_set,
     optimality_constant,
-    random_noise_instability,
-    sampling_monotonicity_test,
     verify_instability,
     verify_training_set_audit,
 )
@@ -94,7 +94,7 @@ def _near_kernel_set(seed: int, n: int = 40, big: float = 1e10):
 def test_audit_near_kernel_pairs_are_exactly_the_true_pairs(seed):
     eta = 1e-6
     A, X = _near_kernel_set(seed)
-    res = audit_training_set(A, X, eta=eta, progress=False)
+    res = check_training_set(A, X, eta=eta, progress=False)
     truth = set()
     close = set()
     for i in range(len(X)):
@@ -129,7 +129,7 @@ def test_audit_old_allowance_would_certify_a_false_pair():
             if exact_sq_dist(A, X[p], X[p + 1]) > Fraction(eta) ** 2
             and (np.linalg.norm(X[p] @ A.T - X[p + 1] @ A.T) <= eta or np.linalg.norm(A @ (X[p] - X[p + 1])) <= eta)]
     assert trap, "the instance no longer contains a float64 trap"
-    res = audit_training_set(A, X, eta=eta, progress=False)
+    res = check_training_set(A, X, eta=eta, progress=False)
     assert not ({(i, j) for i, j, _ in res.pairs} & set(trap))
 
 
@@ -140,7 +140,7 @@ def _audit_sample():
     X = rng.standard_normal((12, 8))
     X[5] = X[1] + 2 * ker[0]
     X[9] = X[2] + 3 * ker[1]
-    return A, X, audit_training_set(A, X, eta=1e-6, progress=False)
+    return A, X, check_training_set(A, X, eta=1e-6, progress=False)
 
 
 def _forge(res, key, value):
@@ -197,7 +197,7 @@ def test_audit_fourier_operator_pairs_checked_at_60_digits():
     for p in (0, 4):
         X[p + 1] = X[p] + 1e3 * z
     eta = 1e-9
-    res = audit_training_set(A, X, eta=eta, progress=False)
+    res = check_training_set(A, X, eta=eta, progress=False)
     idx = np.flatnonzero(mask)
     with mpmath.workdps(60):
         for i, j, _ in res.pairs:
@@ -303,7 +303,7 @@ def test_witnesses_at_the_scale_of_an_internal_rounding_step_are_not_certified_a
         W = rng.standard_normal((5, 3))
         L = spectral_norm_upper(W)
         Wt, c = torch.from_numpy(W), torch.full((3,), cval, dtype=torch.float64)
-        psi = as_reconstruction_map(lambda y: (y + c) @ Wt.T - c @ Wt.T, backend="torch")
+        psi = as_reconstruction_map(lambda y, c=c, Wt=Wt: (y + c) @ Wt.T - c @ Wt.T, backend="torch")
         x = rng.standard_normal(5)
         h = float(np.spacing(cval))
         for mult in (0.5, 1, 4, 32, 1024):
@@ -363,11 +363,54 @@ def test_noise_estimate_floor_and_smooth_maps():
     assert np.all(ev.noise.noise >= 0.5 * np.spacing(1e10) * np.sqrt(3) * 0.99)
 
 
-def test_noise_constants_agree():
-    from theorycheck import instability
-    from theorycheck.nets import adapters
+def test_noise_constants_are_defined_once_and_exact():
+    from theorycheck.instability import certificate, perturbation
+    from theorycheck.nets import _adapter_common, adapters
 
-    assert instability._KAPPA == adapters.NOISE_ALLOWANCE and instability._SAFETY == adapters.NOISE_SAFETY
+    # one definition (the torch-free module), re-exported by the adapter; the checks use the same objects
+    assert adapters.NOISE_ALLOWANCE is _adapter_common.NOISE_ALLOWANCE is certificate.NOISE_ALLOWANCE
+    assert adapters.NOISE_SAFETY is _adapter_common.NOISE_SAFETY is perturbation.NOISE_SAFETY
+    # powers of two: scaling a noise estimate by them is exact, so verifiers re-derive the same bits
+    for c in (adapters.NOISE_ALLOWANCE, adapters.NOISE_SAFETY):
+        assert math.frexp(c)[0] == 0.5
+    assert adapters.NOISE_SAFETY == 2 * adapters.NOISE_ALLOWANCE
+
+
+def test_verifying_a_saved_certificate_does_not_import_torch(tmp_path):
+    import subprocess
+    import sys
+
+    A, P, x, xp = _kernel_pair_for_files()
+    cert = check_instability(_interpolant_for_files(A, P, x, xp), A, x, xp, ball_samples=0)
+    assert cert.holds
+    path = tmp_path / "cert.json"
+    cert.to_json(str(path))
+    code = ("import sys; from theorycheck.results import load, verify_result; "
+            f"out = verify_result(load({str(path)!r})); "
+            "print(out.outcome.value, 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["holds", "False"], run.stdout + run.stderr
+
+
+def _kernel_pair_for_files():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 8)) / 2.0
+    P = np.linalg.pinv(A)
+    x = rng.standard_normal(8)
+    d = rng.standard_normal(8)
+    ker = d - P @ (A @ d)
+    return A, P, x, x + 2.0 * ker / np.linalg.norm(ker) + 1e-3 * (P @ (A @ d)) / np.linalg.norm(P @ (A @ d))
+
+
+def _interpolant_for_files(A, P, x, xp):
+    Ax, delta = A @ x, A @ (xp - x)
+    kx, kz = x - P @ Ax, (xp - x) - P @ delta
+
+    def psi(y):
+        t = np.clip(np.dot(y - Ax, delta) / np.dot(delta, delta), 0.0, 1.0)
+        return P @ y + kx + t * kz
+
+    return psi
 
 
 def test_random_noise_margin_within_rounding_is_not_certified():
@@ -376,7 +419,7 @@ def test_random_noise_margin_within_rounding_is_not_certified():
     x = np.random.default_rng(3).standard_normal(5)
     # in real arithmetic every draw's error is ‖W e‖ ≤ ‖W‖·1e-4 < threshold: "holds" would be false; the
     # float64 errors are multiples of ulp(1e12) ≈ 1.2e-4, far above the threshold
-    res = random_noise_instability(psi, A, x, noise_norm=1e-4, trials=40, threshold=1.01e-4 * L, seed=0)
+    res = check_random_noise(psi, A, x, noise_norm=1e-4, trials=40, threshold=1.01e-4 * L, seed=0)
     assert res.exceedances > 0  # the float64 evaluation does exceed it
     assert not res.holds and res.rigor is Rigor.NUMERICAL
 
@@ -478,7 +521,8 @@ def test_an_opaque_operator_is_a_clearly_downgraded_claim():
     def psi(y):  # exact on x and x′, continuous
         t = np.clip(np.dot(y - Ax, delta) / np.dot(delta, delta), 0.0, 1.0)
         out = np.concatenate([y, np.zeros(2048)])
-        return out + (x - np.concatenate([Ax, np.zeros(2048)])) + t * ((xp - x) - np.concatenate([delta, np.zeros(2048)]))
+        pad = np.zeros(2048)
+        return out + (x - np.concatenate([Ax, pad])) + t * ((xp - x) - np.concatenate([delta, pad]))
 
     cert = check_instability(psi, A, x, xp, ball_samples=0)
     assert cert.witness["operator"]["kind"] == "opaque"
@@ -578,17 +622,17 @@ def test_random_noise_arguments(kw):
     args = dict(noise_norm=0.1, threshold=0.5, trials=4, seed=0)
     args.update(kw)
     with pytest.raises(TheorycheckError):
-        random_noise_instability(lambda y: P @ y, A, x, **args)
+        check_random_noise(lambda y: P @ y, A, x, **args)
 
 
 def test_huge_noise_is_certified_only_when_true_and_finite():
     A, P, x = _small()
-    res = random_noise_instability(lambda y: P @ y, A, x, noise_norm=1e300, threshold=0.5, trials=4, seed=0)
+    res = check_random_noise(lambda y: P @ y, A, x, noise_norm=1e300, threshold=0.5, trials=4, seed=0)
     assert np.all(np.isfinite(res["errors"])) and math.isfinite(res.worst_error)
     e = np.asarray(res.witness["e"])
     # Ψ linear: the error is ‖P e‖ exactly in real arithmetic; at this scale it is far above 0.5
     assert res.holds == (np.linalg.norm(P @ (e / 1e300)) * 1e300 > 0.5)
-    blowup = random_noise_instability(lambda y: np.exp(y).sum() * np.ones(8), A, x, noise_norm=1e3, threshold=0.5,
+    blowup = check_random_noise(lambda y: np.exp(y).sum() * np.ones(8), A, x, noise_norm=1e3, threshold=0.5,
                                       trials=4, seed=0)
     assert not blowup.holds and blowup.rigor is Rigor.NUMERICAL
 
@@ -597,7 +641,7 @@ def test_accuracy_with_overflowing_data_is_refused_cleanly():
     A, P, x = _small()
     for scale in (1e300, 1e200):
         with pytest.raises(InvalidArgument):
-            accuracy_test(lambda y: P @ y, A * scale, x, np.eye(8)[3])
+            check_accuracy(lambda y: P @ y, A * scale, x, np.eye(8)[3])
 
 
 def test_complex_input_to_a_real_linear_module():
@@ -657,19 +701,19 @@ def test_bad_arguments_everywhere():
         lambda: search_worst_perturbation(tpsi, A, x, device="tpu", progress=False),
         lambda: search_worst_perturbation(tpsi, A, x, certify="yes", progress=False),
         lambda: search_worst_perturbation(tpsi, A, x, steps=10 ** 9, restarts=10 ** 3, progress=False),
-        lambda: audit_training_set(A, X, eta=math.inf, progress=False),
-        lambda: audit_training_set(A, X, eta=0.1, block_size=0, progress=False),
-        lambda: audit_training_set(A, X, eta=0.1, executor="serial", progress=False),
-        lambda: audit_training_set(A, X.astype(np.int64) * 2 ** 60 + 1, eta=0.1, progress=False),
-        lambda: audit_training_set(A, "X", eta=0.1, progress=False),
+        lambda: check_training_set(A, X, eta=math.inf, progress=False),
+        lambda: check_training_set(A, X, eta=0.1, block_size=0, progress=False),
+        lambda: check_training_set(A, X, eta=0.1, executor="serial", progress=False),
+        lambda: check_training_set(A, X.astype(np.int64) * 2 ** 60 + 1, eta=0.1, progress=False),
+        lambda: check_training_set(A, "X", eta=0.1, progress=False),
         lambda: optimality_constant(A, X[:3], max_points=10 ** 6),
         lambda: optimality_constant(A, X[:3], eta=-1.0),
         lambda: chebyshev_radius([]),
         lambda: chebyshev_radius(np.full((3, 2), np.nan)),
-        lambda: accuracy_test(psi, A, x, np.zeros(8)),
-        lambda: accuracy_test(psi, A, x, np.eye(8)[2], baseline="lasso"),
-        lambda: sampling_monotonicity_test(psi, "masks", x),
-        lambda: sampling_monotonicity_test(psi, [np.ones((2, 2), bool), np.ones((3, 3), bool)], x),
+        lambda: check_accuracy(psi, A, x, np.zeros(8)),
+        lambda: check_accuracy(psi, A, x, np.eye(8)[2], baseline="lasso"),
+        lambda: check_sampling_monotonicity(psi, "masks", x),
+        lambda: check_sampling_monotonicity(psi, [np.ones((2, 2), bool), np.ones((3, 3), bool)], x),
         lambda: as_reconstruction_map(psi, layout=np.ones(3)),
         lambda: as_reconstruction_map(psi, device="cuda:99"),
         lambda: as_reconstruction_map(psi, A=A).evaluate_float64(np.ones((1, 4)), repeats=10 ** 9),
@@ -777,3 +821,31 @@ def test_requires_grad_inputs():
     assert c.certified and np.array_equal(c.witness["x"], x)
     with pytest.raises(PreconditionError):
         check_instability(psi, A, xt, xt, ball_samples=0)
+
+
+# -- check_reconstructor: an inconclusive certificate is reported as inconclusive ------------------
+
+def test_reconstructor_reports_an_uncertified_pair_as_inconclusive_not_as_no_pair():
+    from theorycheck.testing import check_reconstructor
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((6, 10)) / np.sqrt(6)
+    x1 = rng.standard_normal(10)
+    _, _, Vt = np.linalg.svd(A)
+    x2 = x1 + 2.0 * Vt[-1] + 1e-4 * rng.standard_normal(10)
+    y1, y2 = A @ x1, A @ x2
+
+    def jumpy_memoriser(y):  # exact on both images, with a jump between them: not certifiable
+        return x1 if np.sum((y - y1) ** 2) <= np.sum((y - y2) ** 2) else x2
+
+    eta = 0.05
+    # ground truth: the plain float64 evaluation satisfies every hypothesis of the theorem at η
+    assert np.linalg.norm(A @ (x1 - x2)) <= eta < np.linalg.norm(x1 - x2) / 2
+    cert = check_instability(jumpy_memoriser, A, x1, x2, eta=eta, ball_samples=0)
+    assert cert.outcome is Outcome.INCONCLUSIVE  # the jump counts as rounding noise
+    rep = check_reconstructor(jumpy_memoriser, A, images=[x1, x2], eta=eta)
+    r = {res.check: res for res in rep.results}["universal_instability"]
+    assert r.outcome is Outcome.INCONCLUSIVE and r.rigor is Rigor.NUMERICAL
+    assert "no pair" not in r.message and "none is certified" in r.message
+    assert cert.message in r.message  # the certificate's own reason is given
+    assert r["candidate_pairs"] == 1 and r["pair"] == (0, 1)

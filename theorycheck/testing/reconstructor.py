@@ -21,21 +21,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.instability import check_instability
+from theorycheck.instability import check_instability, check_training_set
 from theorycheck.numerics.rounding import norm2
 from theorycheck.numerics.validation import choice_arg, integer_arg, real_arg, seed_arg
 from theorycheck.problems.operators import as_operator
 from theorycheck.results import CheckResult, Outcome, Report, Rigor
 from theorycheck.testing._runner import ON_FAIL, apply_on_fail
-
-# the name of the naming convention (issue 12); the old name becomes a deprecated alias that warns.
-# While both layouts exist, whichever name is absent is unknown to mypy (hence the ignores).
-try:
-    from theorycheck.instability import check_training_set  # type: ignore[attr-defined, unused-ignore]
-except ImportError:  # pragma: no cover - before the rename
-    from theorycheck.instability import (  # type: ignore[no-redef, unused-ignore]
-        audit_training_set as check_training_set,
-    )
 
 __all__ = ["check_reconstructor"]
 
@@ -191,22 +182,31 @@ def _instability_results(rmap: Any, op: Any, imgs: list[np.ndarray], pairs: list
     """``universal_instability`` (certified pairs) and ``training_pairs`` (the audit)."""
     # pairs the float64 evaluation says satisfy the hypotheses; check_instability decides
     forced = [p for p in pairs if p[2] <= eta and errors[p[0]] < eta and errors[p[1]] < eta]
-    certs = []
+    certs, undecided = [], []
     for i, j, *_ in sorted(forced, key=lambda p: -p[5]):
         cert = check_instability(rmap, op, imgs[i], imgs[j], eta=eta, ball_samples=0)
-        if cert.holds:
-            certs.append((i, j, cert))
+        (certs if cert.holds else undecided).append((i, j, cert))
     if certs:
         i, j, cert = certs[0]
         first = CheckResult(
             "universal_instability", Outcome.VIOLATED, cert.rigor, f"images {i} and {j}: {cert.message}",
             {**dict(cert.values), "lipschitz_lower": cert.lower_bound, "pair": (i, j),
              "certified_pairs": len(certs)}, cert.witness, cert.theorem or _THEOREM3)
+    elif undecided:
+        # the plain float64 evaluation says the hypotheses hold, the certificate could not confirm it:
+        # neither "unstable" nor "no pair satisfies the hypotheses" is known
+        i, j, cert = undecided[0]
+        first = CheckResult(
+            "universal_instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
+            f"{len(forced)} pair(s) of images satisfy the theorem's hypotheses at η = {eta:g} in a plain float64 "
+            f"evaluation, but none is certified; images {i} and {j}: {cert.message}",
+            {**dict(cert.values), "lipschitz_lower": cert.lower_bound, "pair": (i, j),
+             "candidate_pairs": len(forced), "certified_pairs": 0}, cert.witness, cert.theorem or _THEOREM3)
     else:
         first = CheckResult(
             "universal_instability", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
             f"no pair of images satisfies the theorem's hypotheses at η = {eta:g} "
-            f"({len(forced)} candidate pair(s) checked)", {"pairs": len(pairs)}, theorem=_THEOREM3)
+            f"({len(pairs)} pair(s) checked)", {"pairs": len(pairs)}, theorem=_THEOREM3)
     audit = check_training_set(op, np.stack(imgs), eta=eta, progress=False)
     return [first, CheckResult("training_pairs", audit.outcome, audit.rigor, audit.message,
                                dict(audit.values), audit.witness, audit.theorem or _THEOREM3)]

@@ -86,25 +86,25 @@ def _instability_fourier():
 
 
 def _noise():
-    from theorycheck.instability import random_noise_instability
+    from theorycheck.instability import check_random_noise
 
     A, P, x, xp = _PAIR
     a, D = np.linalg.norm(A @ (x - xp)), np.linalg.norm(x - xp)
-    return random_noise_instability(_PSI, A, x, noise_norm=2 * a, trials=20, threshold=D / 4, seed=0)
+    return check_random_noise(_PSI, A, x, noise_norm=2 * a, trials=20, threshold=D / 4, seed=0)
 
 
 def _accuracy():
-    from theorycheck.instability import accuracy_test
+    from theorycheck.instability import check_accuracy
 
     A, P, x, xp = _PAIR
     d = np.zeros(8)
     d[3] = 0.5
     x0 = x.copy()
-    return accuracy_test(lambda y: x0, A, x, d, baseline=lambda y: x + d * (np.linalg.norm(y - A @ x) > 0))
+    return check_accuracy(lambda y: x0, A, x, d, baseline=lambda y: x + d * (np.linalg.norm(y - A @ x) > 0))
 
 
 def _sampling():
-    from theorycheck.instability import sampling_monotonicity_test
+    from theorycheck.instability import check_sampling_monotonicity
     from theorycheck.problems.operators import SubsampledFourier
 
     rng = np.random.default_rng(0)
@@ -115,20 +115,24 @@ def _sampling():
         mk = np.zeros(16, dtype=bool)
         mk[order[:k]] = True
         masks.append(mk.reshape(4, 4))
-    zero_fill = lambda mk: (lambda y, A=SubsampledFourier(mk): np.real(A.adjoint(y)))  # noqa: E731
-    return sampling_monotonicity_test([zero_fill(masks[0]), zero_fill(masks[1]), lambda y: np.zeros((4, 4))],
-                                      masks, x)
+
+    def zero_fill(mk):
+        A = SubsampledFourier(mk)
+        return lambda y: np.real(A.adjoint(y))
+
+    return check_sampling_monotonicity([zero_fill(masks[0]), zero_fill(masks[1]), lambda y: np.zeros((4, 4))],
+                                       masks, x)
 
 
 def _audit():
-    from theorycheck.instability import audit_training_set
+    from theorycheck.instability import check_training_set
 
     A, P, x, xp = _PAIR
     X = np.random.default_rng(0).standard_normal((10, 8))
     ker = np.linalg.svd(A)[2][-1]
     X[5] = X[1] + 2 * ker
     X[7] = X[2] + 3 * ker
-    return audit_training_set(A, X, eta=1e-6, progress=False)
+    return check_training_set(A, X, eta=1e-6, progress=False)
 
 
 def _optimality():
