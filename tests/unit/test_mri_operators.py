@@ -302,3 +302,35 @@ def test_synthetic_sensitivities_survive_narrow_bumps():
 def test_synthetic_sensitivities_refuse_bad_arguments(kwargs):
     with pytest.raises(InvalidArgument):
         synthetic_coil_sensitivities(**kwargs)
+
+
+# -- code written for the unshifted transform does not mistake a centred one for it ----------
+def test_centred_operators_are_a_distinct_type_and_copy_cleanly():
+    import copy
+    import pickle
+
+    from theorycheck.problems.operators import CenteredSubsampledFourier
+
+    mask = uniform_random_mask((6, 6), 0.5, seed=1)
+    Ac = SubsampledFourier(mask, centered=True)
+    assert isinstance(Ac, SubsampledFourier) and type(Ac) is CenteredSubsampledFourier
+    assert type(SubsampledFourier(mask)) is SubsampledFourier
+    assert type(SubsampledFourier(mask, centered=np.bool_(True))) is CenteredSubsampledFourier
+    x = _rand(mask.shape, 2)
+    for twin in (copy.deepcopy(Ac), pickle.loads(pickle.dumps(Ac)), CenteredSubsampledFourier(mask)):
+        assert type(twin) is CenteredSubsampledFourier and twin.centered
+        np.testing.assert_array_equal(twin.apply(x), Ac.apply(x))
+    with pytest.raises(InvalidArgument, match="always centred"):
+        CenteredSubsampledFourier(mask, centered=False)
+
+
+def test_rigorous_enclosures_refuse_the_centred_transform():
+    pytest.importorskip("flint")
+    from theorycheck.errors import PreconditionError
+    from theorycheck.nets.enclosure import enclose_operator
+
+    mask = uniform_random_mask((4, 4), 0.5, seed=3)
+    x = _rand((4, 4), 4, complex_=False)
+    enclose_operator(SubsampledFourier(mask), x)  # the unshifted transform is enclosed
+    with pytest.raises(PreconditionError, match="centred"):
+        enclose_operator(SubsampledFourier(mask, centered=True), x)

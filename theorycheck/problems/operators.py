@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.fft
 
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.backend import is_torch, lazy_torch
 from theorycheck.numerics.validation import bool_arg
 from theorycheck.problems._operator_base import MAX_DENSE_ENTRIES as MAX_DENSE_ENTRIES
@@ -55,6 +55,7 @@ __all__ = [
     "as_operator",
     "compose",
     "SubsampledFourier",
+    "CenteredSubsampledFourier",
     "SubsampledDCT",
     "SubsampledWalshHadamard",
 ]
@@ -152,14 +153,19 @@ class _SubsampledTransform(LinearOperator):
         self.mask = validated_mask(mask)
         self._refuse_shape(self.mask.shape)
         self.in_shape = tuple(int(n) for n in self.mask.shape)
-        self._idx = np.flatnonzero(self.mask)
-        self.out_shape = (int(self._idx.size),)
+        self._samples = np.flatnonzero(self.mask)
+        self.out_shape = (int(self._samples.size),)
         self._axes = tuple(range(-len(self.in_shape), 0))
         self.unitary = bool(self.mask.all())
         self._tidx: dict = {}
 
     def _refuse_shape(self, shape: tuple[int, ...]) -> None:
         """Hook: raise :class:`InvalidArgument` for signal shapes the transform rejects."""
+
+    @property
+    def _idx(self) -> np.ndarray:
+        """The sampled flat indices, for the rigorous enclosures of ``nets`` (which read ``op._idx``)."""
+        return self._samples
 
     def _transform(self, x: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -169,10 +175,10 @@ class _SubsampledTransform(LinearOperator):
 
     def _index(self, x: Any) -> Any:
         if not is_torch(x):
-            return self._idx
+            return self._samples
         key = str(x.device)
         if key not in self._tidx:
-            self._tidx[key] = lazy_torch().as_tensor(self._idx, device=x.device)
+            self._tidx[key] = lazy_torch().as_tensor(self._samples, device=x.device)
         return self._tidx[key]
 
     def _apply(self, x: Any) -> Any:
@@ -239,6 +245,13 @@ class SubsampledFourier(_SubsampledTransform):
 
     dtype = np.dtype(np.complex128)
 
+    def __new__(cls, *args: Any, centered: Any = False, **kwargs: Any) -> "SubsampledFourier":
+        # centred operators are instances of a subclass: code that recognises the unshifted
+        # transform by its exact type (saved operator records) must not take them for it
+        if cls is SubsampledFourier and isinstance(centered, (bool, np.bool_)) and bool(centered):
+            cls = CenteredSubsampledFourier
+        return super().__new__(cls)
+
     def __init__(self, mask: Any, *, centered: bool = False):
         self.centered = bool_arg(centered, "centered")
         super().__init__(mask)
@@ -270,6 +283,34 @@ class SubsampledFourier(_SubsampledTransform):
     def __repr__(self) -> str:
         text = super().__repr__()
         return text[:-1] + ", centered=True)" if self.centered else text
+
+
+class CenteredSubsampledFourier(SubsampledFourier):
+    """What ``SubsampledFourier(mask, centered=True)`` returns: the fastMRI-centred transform.
+
+    A subclass so that code written for the unshifted transform and recognising it by
+    its exact type (saved operator records, which store only the mask) does not mistake
+    a centred operator for it, and the rigorous enclosures of :mod:`theorycheck.nets`
+    (which rebuild the unshifted DFT) refuse it with :class:`PreconditionError` instead
+    of enclosing the wrong transform. Build it with ``SubsampledFourier(mask,
+    centered=True)``; it behaves exactly like that.
+
+    Theorem: none.
+    Rigor: exact adjoint up to float rounding (as :class:`SubsampledFourier`).
+    """
+
+    def __init__(self, mask: Any, *, centered: bool = True):
+        if not (isinstance(centered, (bool, np.bool_)) and bool(centered)):
+            raise InvalidArgument("CenteredSubsampledFourier is always centred: use SubsampledFourier(mask) "
+                                  "for numpy's unshifted ordering")
+        super().__init__(mask, centered=True)
+
+    @property
+    def _idx(self) -> np.ndarray:
+        raise PreconditionError(
+            "no rigorous enclosure of the centred Fourier transform (SubsampledFourier(..., centered=True)) "
+            "yet: use SubsampledFourier(numpy.fft.ifftshift(mask)) there, the same frequencies in numpy's "
+            "unshifted ordering", hypothesis="supported layer")
 
 
 def _torch_fftn(x: Any, axes: tuple[int, ...], *, inverse: bool) -> Any:
