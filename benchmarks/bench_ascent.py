@@ -75,11 +75,11 @@ def raw_loop(net: torch.nn.Module, A, x: np.ndarray, steps: int, lr: float) -> f
 
 
 def main(argv=None) -> int:
+    from theorycheck.instability import search_worst_perturbation
     from theorycheck.nets.adapters import as_reconstruction_map
     from theorycheck.problems.data import random_ellipses
     from theorycheck.problems.masks import uniform_random_mask
     from theorycheck.problems.operators import SubsampledFourier
-    from theorycheck.search import search_worst_perturbation
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")

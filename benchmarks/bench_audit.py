@@ -1,10 +1,10 @@
-"""Benchmark: ``audit_training_set`` vs one blocked GEMM over the same data.
+"""Benchmark: ``check_training_set`` vs one blocked GEMM over the same data.
 
 Data: ``n`` random 32 × 32 images (``--quick``: 800, default 6000) measured by
 a subsampled 2D Fourier operator (25% of the samples, ``m = 256`` complex
 measurements), with a few planted pairs ``(x, x + z)``, ``z`` in ``ker A``.
 
-* theorycheck: ``audit_training_set(A, X, eta=..., block_size=b)``: ``Y = AX``,
+* theorycheck: ``check_training_set(A, X, eta=..., block_size=b)``: ``Y = AX``,
   the upper triangle of the Gram matrix of ``Y`` in ``b × b`` blocks,
   thresholding, and the direct float64 re-check of the candidate pairs;
 * baseline: the cheapest computation of the same pairwise information: ``Y =
@@ -52,7 +52,7 @@ def baseline(A, X: np.ndarray, block: int) -> float:
 
 
 def main(argv=None) -> int:
-    from theorycheck.instability import audit_training_set
+    from theorycheck.instability import check_training_set
     from theorycheck.problems.masks import uniform_random_mask
     from theorycheck.problems.operators import SubsampledFourier
 
@@ -79,12 +79,12 @@ def main(argv=None) -> int:
         X[j] = X[i] + 3.0 * z / np.linalg.norm(z)
         planted.append((min(i, j), max(i, j)))
     eta = 1e-6
-    audit_training_set(A, X[:min(n, 300)], eta=eta, block_size=args.block, progress=False)  # warm-up
+    check_training_set(A, X[:min(n, 300)], eta=eta, block_size=args.block, progress=False)  # warm-up
     t_a, t_b, res = [], [], None
     for _ in range(repeats):
         t_b.append(baseline(A, X, args.block))
         t0 = time.perf_counter()
-        res = audit_training_set(A, X, eta=eta, block_size=args.block, progress=False)
+        res = check_training_set(A, X, eta=eta, block_size=args.block, progress=False)
         t_a.append(time.perf_counter() - t0)
     found = {(i, j) for i, j, _ in res}
     missing = [p for p in planted if p not in found]

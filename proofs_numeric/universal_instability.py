@@ -132,9 +132,8 @@ def check_map(name: str, psi, A, x, xp) -> object:
 
 
 def main(argv=None) -> int:
-    from theorycheck.instability import random_noise_instability, verify_instability
+    from theorycheck.instability import check_random_noise, search_worst_perturbation, verify_instability
     from theorycheck.results import load, verify_result
-    from theorycheck.search import search_worst_perturbation
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -180,8 +179,8 @@ def main(argv=None) -> int:
     claim(verify_result(load(json.dumps(bad))).violated, "a tampered certificate (η changed) is detected")
 
     # not rare
-    noise = random_noise_instability(maps["explicit accurate map"], A, x, noise_norm=2 * a,
-                                     trials=200 if args.quick else 1000, threshold=D / 4, seed=0)
+    noise = check_random_noise(maps["explicit accurate map"], A, x, noise_norm=2 * a,
+                               trials=200 if args.quick else 1000, threshold=D / 4, seed=0)
     print(f"random noise: {noise.summary()}")
     claim(noise.holds and noise.interval[0] > 0,
           f"random noise of norm 2‖A(x − x′)‖: P(error > ‖x − x′‖/4) = {noise.probability:.3f} "

@@ -40,6 +40,7 @@ from typing import Any, Callable, Sequence
 
 from theorycheck._version import __version__
 from theorycheck.errors import InvalidArgument, TheorycheckError
+from theorycheck.instability import check_instability
 
 __all__ = ["main"]
 
@@ -773,7 +774,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
-    from theorycheck.instability import check_instability
     from theorycheck.numerics.validation import integer_arg, real_arg
 
     out = _check_out_file(args.out)

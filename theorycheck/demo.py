@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from theorycheck.instability import check_instability, search_worst_perturbation
+
 __all__ = ["run_demo", "demo_model"]
 
 #: the ``--model`` argument that names the shipped network (for ``theorycheck verify``)
@@ -72,12 +74,10 @@ def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress:
 
 
 def _instability_demo(outdir: str, *, quick: bool, progress: bool):
-    from theorycheck.instability import check_instability
     from theorycheck.nets.adapters import as_reconstruction_map
     from theorycheck.nets.pretrained import load_demo_unet
     from theorycheck.problems.programs import SRLasso
     from theorycheck.problems.sparsifiers import Wavelet
-    from theorycheck.search import search_worst_perturbation
     from theorycheck.solvers import solve
 
     model, s = load_demo_unet()

@@ -266,7 +266,7 @@ class Ball:
         else:
             shape2 = self.in_shape
         n1, n2 = shape2
-        rows = [[conv(v) for v in row] for row in np.asarray(grid).tolist()]
+        rows: list[list[Any]] = [[conv(v) for v in row] for row in np.asarray(grid).tolist()]
         if self.kind == "SubsampledFourier":
             rows = [flint.acb.dft(r) for r in rows]
             if len(self.in_shape) == 2:

@@ -41,7 +41,8 @@ class WitnessCheck:
     """Collects the problems of a stored witness (each names its field)."""
 
     def __init__(self, w: Mapping[str, Any], where: str = "witness"):
-        self.w, self.where, self.problems = w, where, []
+        self.w, self.where = w, where
+        self.problems: list[str] = []
 
     def bad(self, key: str, why: str) -> None:
         """Record that field ``key`` is unusable, and why."""
@@ -173,9 +174,8 @@ class WitnessCheck:
         return nu
 
 
-def reevaluate(model: Any, opts: Mapping[str, Any], rec: Mapping[str, Any], Y: np.ndarray,
-               stored: Sequence[np.ndarray], noise: Sequence[float], names: Sequence[str],
-               scale: Any = None, segments: Any = None) -> list[str]:
+def reevaluate(model: Any, opts: Any, rec: Any, Y: np.ndarray, stored: Sequence[np.ndarray], noise: Any,
+               names: Sequence[str], scale: Any = None, segments: Any = None) -> list[str]:
     """Re-run ``Ψ`` (rebuilt from ``model`` and the stored options) in float64 and compare.
 
     A re-evaluated output may differ from the stored one by at most 16 times the stored

@@ -690,51 +690,11 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
     """
     result_arg(cert)
     model = model_arg(psi, model)
-    name = "verify:instability"
     w = cert.witness
     if not isinstance(cert, InstabilityCertificate) or w is None or w.kind != "instability_pair":
-        return no_witness(name, cert, "instability_pair")
+        return no_witness("verify:instability", cert, "instability_pair")
     d = w.data
-    chk = WitnessCheck(d)
-    extra = set(d) - _INSTABILITY_KEYS - set(_OUTPUT_KEYS) - {"psi_noise"}
-    if extra:
-        chk.problems.append(f"witness: unknown field(s) {sorted(extra)}")
-    rec, opts = chk.operator(), chk.options()
-    x = chk.array("x")
-    xp = chk.array("x_prime", shape=None if x is None else x.shape)
-    ys = [chk.array(k) for k in ("y", "y_prime", "y_fn", "y_fp")]
-    chk.number("eta", positive=True, none=True)
-    chk.number("ball_samples", minimum=0, integer=True, maximum=2 ** 16)
-    chk.number("seed", minimum=0, integer=True)
-    chk.number("ball_radius", minimum=0)
-    chk.number("ball_points_tested", minimum=0, integer=True)
-    chk.text("ball_note")
-    status = chk.text("psi_status")
-    prec = chk.text("psi_precision")
-    if status == "" and prec != "float64":
-        chk.bad("psi_precision", "a certified evaluation must be float64")
-    outs: list = []
-    if status == "":
-        outs = [chk.array(k, shape=None if x is None else x.shape) for k in _OUTPUT_KEYS]
-        if all(o is not None for o in outs):
-            chk.noise("psi_noise", outs)
-    elif status is not None and any(k in d for k in _OUTPUT_KEYS + ("psi_noise",)):
-        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
-    if rec is not None and x is not None and xp is not None and all(v is not None for v in ys):
-        if tuple(x.shape) != tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"]):
-            chk.bad("x", f"shape {x.shape} does not match the operator")
-        else:
-            y, yp, y_fn, y_fp = ys
-            X = np.stack([x, xp]) if x.dtype == xp.dtype else np.stack([x.astype(complex), xp.astype(complex)])
-            chk.measurements(rec, X, [y, yp], ["y", "y_prime"])
-            if y.shape != yp.shape:
-                chk.bad("y_prime", "shape differs from y")
-            else:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    if not np.array_equal(y_fn, yp + (y - yp)) or y_fn.dtype != y.dtype:
-                        chk.bad("y_fn", "is not y′ + (y − y′)")
-                    if not np.array_equal(y_fp, y + (yp - y)) or y_fp.dtype != y.dtype:
-                        chk.bad("y_fp", "is not y + (y′ − y)")
+    chk, rec, opts, outs, status = _witness_problems(d)
     if chk.problems:
         return verification(cert, chk.problems, rederived="nothing: the witness is malformed",
                             values={"psi_reevaluated": False})
@@ -762,6 +722,55 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
                         not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
 
 
+def _witness_problems(d: Mapping[str, Any]) -> tuple[WitnessCheck, Any, Any, list, str | None]:
+    """Validate a stored ``instability_pair`` witness: every field, the operator record and adapter
+    options, the outputs' noise estimates, and the measurements (``y = Ax`` bit for bit, the
+    false-negative/positive inputs). Returns the checker (its problems), the record, the options,
+    the stored outputs and ``psi_status``."""
+    chk = WitnessCheck(d)
+    extra = set(d) - _INSTABILITY_KEYS - set(_OUTPUT_KEYS) - {"psi_noise"}
+    if extra:
+        chk.problems.append(f"witness: unknown field(s) {sorted(extra)}")
+    rec, opts = chk.operator(), chk.options()
+    x = chk.array("x")
+    xp = chk.array("x_prime", shape=None if x is None else x.shape)
+    y, yp, y_fn, y_fp = (chk.array(k) for k in ("y", "y_prime", "y_fn", "y_fp"))
+    chk.number("eta", positive=True, none=True)
+    chk.number("ball_samples", minimum=0, integer=True, maximum=2 ** 16)
+    chk.number("seed", minimum=0, integer=True)
+    chk.number("ball_radius", minimum=0)
+    chk.number("ball_points_tested", minimum=0, integer=True)
+    chk.text("ball_note")
+    status = chk.text("psi_status")
+    prec = chk.text("psi_precision")
+    if status == "" and prec != "float64":
+        chk.bad("psi_precision", "a certified evaluation must be float64")
+    outs: list = []
+    if status == "":
+        outs = [chk.array(k, shape=None if x is None else x.shape) for k in _OUTPUT_KEYS]
+        if all(o is not None for o in outs):
+            chk.noise("psi_noise", outs)
+    elif status is not None and any(k in d for k in _OUTPUT_KEYS + ("psi_noise",)):
+        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    if rec is None or x is None or xp is None or y is None or yp is None or y_fn is None or y_fp is None:
+        return chk, rec, opts, outs, status
+    if tuple(x.shape) != tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"]):
+        chk.bad("x", f"shape {x.shape} does not match the operator")
+        return chk, rec, opts, outs, status
+    X = np.stack([x, xp]) if x.dtype == xp.dtype else np.stack([x.astype(complex), xp.astype(complex)])
+    chk.measurements(rec, X, [y, yp], ["y", "y_prime"])
+    if y.shape != yp.shape:
+        chk.bad("y_prime", "shape differs from y")
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not np.array_equal(y_fn, yp + (y - yp)) or y_fn.dtype != y.dtype:
+                chk.bad("y_fn", "is not y′ + (y − y′)")
+            if not np.array_equal(y_fp, y + (yp - y)) or y_fp.dtype != y.dtype:
+                chk.bad("y_fp", "is not y + (y′ − y)")
+    return chk, rec, opts, outs, status
+
+
 @register_verifier("instability")
 def _verify_saved_instability(result: CheckResult, model: Any = None) -> CheckResult:
+    """``theorycheck verify`` of a saved certificate (:func:`verify_instability`)."""
     return verify_instability(result, model=model)

@@ -291,7 +291,7 @@ def _assemble_noise(w: Mapping[str, Any]) -> NoiseInstabilityResult:
     if not finite:
         txt += " [some draws gave a non-finite error: nothing is certified]"
     wit = Witness("noise", dict(w))
-    kw = dict(probability=prob, interval=(lo, hi), trials=trials, exceedances=exceed)
+    kw: dict[str, Any] = dict(probability=prob, interval=(lo, hi), trials=trials, exceedances=exceed)
     if w["psi_status"]:
         return NoiseInstabilityResult(
             "random_noise_instability", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,

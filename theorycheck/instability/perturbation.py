@@ -367,7 +367,7 @@ class _Ascent:
         self.r0n = (torch.full_like(base, opt.init_scale) if opt.init_scale is not None
                     else 0.1 * self.cap if opt.budget is not None else 1e-3 * base)
         self.gen = torch.Generator().manual_seed(opt.seed)
-        self.lam_t = None if opt.budget is not None else (
+        self.lam_t: Any = None if opt.budget is not None else (
             torch.full_like(base, opt.lam) if opt.lam is not None else None)
         B = xb.shape[0]
         self.best_obj = torch.full((B,), -math.inf, dtype=self.rdt, device=f.device)

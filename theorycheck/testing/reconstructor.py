@@ -182,7 +182,8 @@ def _instability_results(rmap: Any, op: Any, imgs: list[np.ndarray], pairs: list
     """``universal_instability`` (certified pairs) and ``training_pairs`` (the audit)."""
     # pairs the float64 evaluation says satisfy the hypotheses; check_instability decides
     forced = [p for p in pairs if p[2] <= eta and errors[p[0]] < eta and errors[p[1]] < eta]
-    certs, undecided = [], []
+    certs: list[tuple[int, int, Any]] = []
+    undecided: list[tuple[int, int, Any]] = []
     for i, j, *_ in sorted(forced, key=lambda p: -p[5]):
         cert = check_instability(rmap, op, imgs[i], imgs[j], eta=eta, ball_samples=0)
         (certs if cert.holds else undecided).append((i, j, cert))
