@@ -111,11 +111,20 @@ that train in seconds (:func:`build_digits_classifier`, defined in
 :mod:`theorycheck.nets.classifiers` and importable from here; torch is
 imported on first use).
 
+Beyond single images: :func:`search_universal_perturbation` (one perturbation
+that fools most inputs, Moosavi-Dezfooli et al. 2017, every counted flip
+certified as above), :func:`fooling_rate_table` (its transfer to other
+architectures), and the false-structures test of Thesing–Antun–Hansen
+(:func:`build_false_structure_data`, :func:`check_false_structure`: does a
+model follow the shape or a faint pattern correlated with the label?).
+
 Modules: :mod:`~theorycheck.classification.witness` (the result, its assembly
 from the stored evaluations and its verifier), :mod:`~theorycheck.classification.search`
 (:func:`search_minimal_perturbation`), :mod:`~theorycheck.classification.report`
 (:func:`robustness_report`), :mod:`~theorycheck.classification.linear`
-(:func:`check_linear_sensitivity`); the torch side lives in the private
+(:func:`check_linear_sensitivity`), :mod:`~theorycheck.classification.universal`
+(universal perturbations and the transfer table),
+:mod:`~theorycheck.classification.false_structures`; the torch side lives in the private
 ``_evaluation`` (model evaluations) and ``_searchers`` (DeepFool, gradient
 directions, line search). Importing the package registers every result type and
 verifier; it does not import torch.
@@ -135,9 +144,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from theorycheck.classification._common import METHODS, SEED_METHODS, STATUSES
+from theorycheck.classification.false_structures import (
+    FalseStructureData,
+    FalseStructureResult,
+    build_false_structure_data,
+    check_false_structure,
+)
 from theorycheck.classification.linear import check_linear_sensitivity
 from theorycheck.classification.report import RobustnessReport, robustness_report
 from theorycheck.classification.search import search_minimal_perturbation
+from theorycheck.classification.universal import (
+    FoolingRateTable,
+    UniversalWitness,
+    fooling_rate_table,
+    search_universal_perturbation,
+)
 from theorycheck.classification.witness import ClassifierWitness
 
 # data and small classifiers (torch): defined in theorycheck.nets.classifiers, loaded on first access
@@ -157,6 +178,14 @@ __all__ = [
     "search_minimal_perturbation",
     "robustness_report",
     "check_linear_sensitivity",
+    "UniversalWitness",
+    "FoolingRateTable",
+    "search_universal_perturbation",
+    "fooling_rate_table",
+    "FalseStructureData",
+    "FalseStructureResult",
+    "build_false_structure_data",
+    "check_false_structure",
     "digits_data",
     "synthetic_data",
     "train_classifier",

@@ -2,7 +2,11 @@
 
 Data come without downloads: scikit-learn's bundled 8 × 8 digits (1797
 images, pixel values scaled to ``[0, 1]``) and a seeded synthetic Gaussian
-mixture. The models (an MLP and a small CNN) train in seconds on a CPU.
+mixture. The models (an MLP, a small CNN, a wider CNN and a residual CNN:
+the four architectures of the transfer table of universal perturbations)
+train in seconds on a CPU; :func:`build_classifier` trains any of them on
+image data given as a dict (the digits, or the seeded shapes of
+:func:`theorycheck.classification.build_false_structure_data`).
 
 Randomness comes only from the ``seed`` argument: weights are initialised and
 mini-batches shuffled with a local ``torch.Generator``, and the module
@@ -32,11 +36,14 @@ from theorycheck.nets._arch_common import seed_value
 from theorycheck.numerics.backend import to_numpy
 from theorycheck.numerics.validation import choice_arg, integer_arg, probability_arg, real_arg, refuse_size
 
-__all__ = ["MLP", "SmallCNN", "digits_data", "synthetic_data", "train_classifier", "build_digits_classifier",
-           "ARCHITECTURES"]
+__all__ = ["MLP", "SmallCNN", "WideCNN", "ResidualCNN", "digits_data", "synthetic_data", "train_classifier",
+           "build_digits_classifier", "build_classifier", "ARCHITECTURES", "IMAGE_ARCHITECTURES"]
 
 #: Architectures accepted by :func:`build_digits_classifier`.
 ARCHITECTURES: tuple[str, ...] = ("mlp", "cnn")
+
+#: Architectures accepted by :func:`build_classifier` (image inputs ``(n, 1, s, s)``).
+IMAGE_ARCHITECTURES: tuple[str, ...] = ("mlp", "cnn", "wide_cnn", "res_cnn")
 
 #: limits that keep the data and training helpers bounded (refused with an estimate beyond)
 _MAX_ENTRIES = 10 ** 8          # entries of a synthetic data set
@@ -177,6 +184,75 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x))
 
 
+class WideCNN(nn.Module):
+    """A wider CNN: a 5 × 5 and a 3 × 3 convolution, a 2 × 2 max-pool, a third convolution, one linear layer.
+
+    For ``(n, 1, s, s)`` images (``s`` even); ``channels`` feature maps in
+    the first two layers and twice as many in the third (default 32: four
+    times :class:`SmallCNN`'s first layer and a larger receptive field).
+
+    Theorem: none (a model under test for THEORY.md §5).
+    Rigor: not applicable (model).
+    """
+
+    def __init__(self, side: int = 8, n_classes: int = 10, channels: int = 32):
+        side, n_classes = integer_arg(side, "side", minimum=2), integer_arg(n_classes, "n_classes", minimum=1)
+        channels = integer_arg(channels, "channels", minimum=1)
+        if side % 2:
+            raise InvalidArgument(f"WideCNN needs an even image side, got {side}")
+        n_par = float(channels) * (25 + 9 * channels + 18 * channels) + 2.0 * channels * (side // 2) ** 2 * n_classes
+        refuse_size(n_par, _MAX_PARAMS, f"a WideCNN with {n_par:.3g} weights", "use a smaller side or fewer channels")
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, channels, 5, padding=2), nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU())
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * channels * (side // 2) ** 2, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class _ResidualBlock(nn.Module):
+    """``relu(x + conv(relu(conv(x))))`` with 3 × 3 convolutions that keep the shape."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
+
+
+class ResidualCNN(nn.Module):
+    """A residual CNN: a 3 × 3 stem, a residual block, a 2 × 2 max-pool, a second block, one linear layer.
+
+    For ``(n, 1, s, s)`` images (``s`` even). Skip connections and no batch
+    normalisation (every input is classified on its own, as the certification
+    evaluates it).
+
+    Theorem: none (a model under test for THEORY.md §5).
+    Rigor: not applicable (model).
+    """
+
+    def __init__(self, side: int = 8, n_classes: int = 10, channels: int = 16):
+        side, n_classes = integer_arg(side, "side", minimum=2), integer_arg(n_classes, "n_classes", minimum=1)
+        channels = integer_arg(channels, "channels", minimum=1)
+        if side % 2:
+            raise InvalidArgument(f"ResidualCNN needs an even image side, got {side}")
+        n_par = float(channels) * (9 + 36 * channels) + float(channels) * (side // 2) ** 2 * n_classes
+        refuse_size(n_par, _MAX_PARAMS, f"a ResidualCNN with {n_par:.3g} weights",
+                    "use a smaller side or fewer channels")
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, padding=1), nn.ReLU())
+        self.blocks = nn.Sequential(_ResidualBlock(channels), nn.MaxPool2d(2), _ResidualBlock(channels))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(channels * (side // 2) ** 2, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(self.stem(x)))
+
+
 def _init_(model: nn.Module, gen: torch.Generator) -> None:
     """He-uniform weights, zero biases, drawn from ``gen`` (the global RNG is not touched)."""
     with torch.no_grad():
@@ -271,7 +347,9 @@ def build_digits_classifier(arch: str = "mlp", *, seed: int = 0, epochs: int | N
     ``data`` is :func:`digits_data` (same ``seed``) with ``X_train``/``X_test``
     shaped for the model (``(n, 64)`` for the MLP, ``(n, 1, 8, 8)`` for the
     CNN) and ``test_accuracy`` added. About a second (MLP) or a few seconds
-    (CNN) on a CPU with the default ``epochs`` (MLP 40, CNN 10).
+    (CNN) on a CPU with the default ``epochs`` (MLP 40, CNN 10). For the wider
+    and residual CNNs (and every model on ``(n, 1, 8, 8)`` inputs) see
+    :func:`build_classifier`.
 
     Theorem: none (produces the classifier of THEORY.md §5's experiments).
     Rigor: not applicable (training).
@@ -281,20 +359,78 @@ def build_digits_classifier(arch: str = "mlp", *, seed: int = 0, epochs: int | N
         epochs = integer_arg(epochs, "epochs", minimum=0)
     s = _seed(seed)
     data = dict(digits_data(s) if data is None else data)
+    return _build(arch, data, s, epochs, (8, 8), flat_mlp=True)
+
+
+#: default epochs of :func:`build_classifier` per architecture
+_EPOCHS = {"mlp": 40, "cnn": 10, "wide_cnn": 10, "res_cnn": 10}
+
+
+def _build(arch: str, data: dict[str, Any], s: int, epochs: int | None, side2: tuple[int, int],
+           flat_mlp: bool) -> tuple[nn.Module, dict[str, Any]]:
+    """Construct (seeded, global RNG untouched), reshape the data for it, train, measure the test accuracy."""
+    side = side2[0]
     gen = torch.Generator().manual_seed(s)
+    n_classes = data["n_classes"]
     model: nn.Module
     with torch.random.fork_rng(devices=[]):  # constructors draw from the global RNG: keep it untouched
         if arch == "mlp":
-            model = MLP(64, data["n_classes"])
+            model = MLP(side * side, n_classes)
+        elif arch == "cnn":
+            model = SmallCNN(side, n_classes)
+        elif arch == "wide_cnn":
+            model = WideCNN(side, n_classes)
         else:
-            model = SmallCNN(8, data["n_classes"])
-            for key in ("X_train", "X_test"):
-                data[key] = np.asarray(data[key]).reshape(-1, 1, 8, 8)
+            model = ResidualCNN(side, n_classes)
+    if not (arch == "mlp" and flat_mlp):
+        for key in ("X_train", "X_test"):
+            data[key] = np.asarray(data[key]).reshape(-1, 1, side, side)
     _init_(model, gen)
     if epochs is None:
-        epochs = 40 if arch == "mlp" else 10
+        epochs = _EPOCHS[arch]
     train_classifier(model, data["X_train"], data["y_train"], epochs=epochs, seed=s)
     with torch.no_grad():
         pred = model(torch.as_tensor(data["X_test"], dtype=torch.float32)).argmax(1).numpy()
     data["test_accuracy"] = float(np.mean(pred == data["y_test"]))
     return model, data
+
+
+def build_classifier(arch: str, data: dict[str, Any], *, seed: int = 0,
+                     epochs: int | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """Train one of :data:`IMAGE_ARCHITECTURES` on square images, seeded; returns ``(model, data)``.
+
+    ``data`` holds ``X_train, y_train, X_test, y_test``, ``n_classes`` and
+    ``image_shape = (s, s)`` (:func:`digits_data`, or the shapes of
+    :func:`theorycheck.classification.build_false_structure_data`); it is not
+    modified. The returned copy has ``X_train``/``X_test`` shaped
+    ``(n, 1, s, s)`` for *every* architecture (the MLP flattens its input), so
+    that one perturbation applies to all of them, and ``test_accuracy``.
+    ``"mlp"`` is :class:`MLP`, ``"cnn"`` :class:`SmallCNN`, ``"wide_cnn"``
+    :class:`WideCNN`, ``"res_cnn"`` :class:`ResidualCNN` (``s`` even for the
+    CNNs). Default ``epochs``: 40 for the MLP, 10 for the CNNs.
+
+    Theorem: none (produces the classifiers of THEORY.md §5's transfer table).
+    Rigor: not applicable (training).
+    """
+    arch = choice_arg(arch, "arch", IMAGE_ARCHITECTURES)
+    if epochs is not None:
+        epochs = integer_arg(epochs, "epochs", minimum=0)
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"data must be a dict with X_train, y_train, X_test, y_test, n_classes and "
+                              f"image_shape, got {type(data).__name__}")
+    missing = [k for k in ("X_train", "y_train", "X_test", "y_test", "n_classes", "image_shape") if k not in data]
+    if missing:
+        raise InvalidArgument(f"data lacks {missing}: pass digits_data() or build_false_structure_data(...).as_dict()")
+    shape = data["image_shape"]
+    if not (isinstance(shape, tuple) and len(shape) == 2 and shape[0] == shape[1]
+            and isinstance(shape[0], (int, np.integer)) and shape[0] >= 2):
+        raise InvalidArgument(f"data['image_shape'] must be a square (s, s) with s >= 2, got {shape!r}")
+    n_classes = integer_arg(data["n_classes"], "data['n_classes']", minimum=2)
+    side = int(shape[0])
+    for key in ("X_train", "X_test"):
+        arr = _numeric(data[key], f"data[{key!r}]")
+        if arr.ndim < 1 or arr.size != arr.shape[0] * side * side:
+            raise InvalidArgument(f"data[{key!r}] has shape {arr.shape}: expected {side * side} entries per sample")
+    out = dict(data)
+    out["n_classes"] = n_classes
+    return _build(arch, out, _seed(seed), epochs, (side, side), flat_mlp=False)
