@@ -11,7 +11,7 @@ helpers (:mod:`~theorycheck.problems.sparsity`), sampling masks
 (:mod:`~theorycheck.problems.instances`). This package re-exports their
 public API.
 
-Theorem: the programs and definitions of THEORY.md §1–2.
+Theorem: the programs and definitions of docs/theory.md §1–2.
 Rigor: per object (exact adjoints up to rounding; float64 certificates).
 """
 

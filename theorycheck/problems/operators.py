@@ -217,7 +217,8 @@ class SubsampledFourier(_SubsampledTransform):
     Both are unitary. A centred mask ``M_c`` and the unshifted mask
     ``numpy.fft.ifftshift(M_c)`` sample the same frequencies and give the same
     zero-filled images ``A^* A x``; the measurement vectors differ in order and by
-    unimodular phases (for even lengths, signs ``(-1)^(k1+k2)``).
+    unimodular phases (for even lengths the signs ``(-1)^(k1 + k2 - n1/2 - n2/2)`` at
+    the centred index ``(k1, k2)``).
 
     Parameters
     ----------
