@@ -727,23 +727,7 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
         chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
     if rec is not None and x is not None and y0 is not None and y1 is not None and pert is not None \
             and domain is not None:
-        xb = x if batched else x[None]
-        core = tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"])
-        if xb.shape[1:] != core:
-            chk.bad("x", f"shape {x.shape} does not match the operator")
-        else:
-            y0b, y1b, pb = (v if batched else v[None] for v in (y0, y1, pert))
-            chk.measurements(rec, xb, list(y0b), ["y0"] * B)
-            if domain == "image":
-                if pb.shape != xb.shape:
-                    chk.bad("perturbation", "must have the images' shape")
-                else:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        chk.measurements(rec, xb + pb, list(y1b), ["y1"] * B)
-            else:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    if pb.shape != y0b.shape or not np.array_equal(y1b, y0b + pb) or y1b.dtype != (y0b + pb).dtype:
-                        chk.bad("y1", "is not y0 + e")
+        _measurement_problems(chk, rec, x, y0, y1, pert, domain, batched)
     if chk.problems:
         return verification(result, chk.problems, rederived="nothing: the witness is malformed",
                             values={"psi_reevaluated": False})
@@ -771,6 +755,27 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
                                   "and message" + ("; Ψ re-evaluated within the noise allowance" if reevaluated
                                                    else ""),
                         not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
+
+
+def _measurement_problems(chk: WitnessCheck, rec: Mapping[str, Any], x: np.ndarray, y0: np.ndarray, y1: np.ndarray,
+                          pert: np.ndarray, domain: str, batched: bool) -> None:
+    """``y₀ = Ax`` and ``y₁ = A(x + r)`` (or ``y₀ + e``) for the stored operator, images and perturbation."""
+    xb = x if batched else x[None]
+    B = xb.shape[0]
+    core = tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"])
+    if xb.shape[1:] != core:
+        chk.bad("x", f"shape {x.shape} does not match the operator")
+        return
+    y0b, y1b, pb = (v if batched else v[None] for v in (y0, y1, pert))
+    chk.measurements(rec, xb, list(y0b), ["y0"] * B)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if domain == "measurement":
+            if pb.shape != y0b.shape or not np.array_equal(y1b, y0b + pb) or y1b.dtype != (y0b + pb).dtype:
+                chk.bad("y1", "is not y0 + e")
+        elif pb.shape != xb.shape:
+            chk.bad("perturbation", "must have the images' shape")
+        else:
+            chk.measurements(rec, xb + pb, list(y1b), ["y1"] * B)
 
 
 @register_verifier("worst_perturbation")
