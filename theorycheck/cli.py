@@ -41,6 +41,7 @@ from typing import Any, Callable, Sequence
 from theorycheck._version import __version__
 from theorycheck.errors import InvalidArgument, TheorycheckError
 from theorycheck.instability import check_instability
+from theorycheck.problems import mri, operators, radon
 
 __all__ = ["main"]
 
@@ -96,19 +97,32 @@ real image, 2 real channels, a trailing axis of 2 or a complex tensor, with or
 without a channel axis: it is read automatically."""
 
 _OPERATOR_HELP = """\
-operators (--operator):
-  A.npy              a dense matrix (m, N); images are vectors of length N
-  fourier:MASK.npy   subsampled orthonormal DFT; MASK is boolean (n,) or (n1, n2)
-                     in unshifted order (zero frequency at index 0, numpy.fft
-                     convention); y holds the sampled entries in C order. For an
-                     fftshift-centred mask (fastMRI), save numpy.fft.ifftshift(mask):
-                     the zero-filled images (--input adjoint) are then exactly those
-                     of the centred convention; the order and phases of y differ
-  dct:MASK.npy       subsampled orthonormal DCT-II (scipy.fft.dctn, norm='ortho')
-  hadamard:MASK.npy  subsampled Walsh-Hadamard transform (sizes powers of 2)
-  radon:ANGLES.npy   parallel-beam Radon transform at ANGLES (radians, in
-                     [0, pi)); the image size is taken from --x
+operators (--operator SPEC; no default, one is required):
+  A.npy                      a dense matrix (m, N); images are vectors of length N
+  fourier:MASK.npy           subsampled orthonormal DFT, numpy's unshifted order:
+                             y = fftn(x, norm='ortho')[MASK] (zero frequency at
+                             index 0); MASK is boolean (n,) or (n1, n2); y holds
+                             the sampled entries in C order
+  fourier-centered:MASK.npy  the same with fftshift-centred k-space and MASK
+                             (fastMRI's fft2c): y = fftshift(fftn(ifftshift(x),
+                             norm='ortho'))[MASK], zero frequency at index n//2.
+                             Both give the same zero-filled images when the masks
+                             agree up to numpy.fft.ifftshift
+  multicoil:MASK.npy,SENS.npy
+                             multi-coil Fourier: y[c] = fftn(SENS[c] * x,
+                             norm='ortho')[MASK] (unshifted order); SENS holds
+                             complex coil sensitivities (C, n1, n2); y has
+                             shape (C, m), one row of samples per coil
+  multicoil-centered:MASK.npy,SENS.npy
+                             the same with centred k-space and MASK (fastMRI)
+  dct:MASK.npy               subsampled orthonormal DCT-II (scipy.fft.dctn,
+                             norm='ortho')
+  hadamard:MASK.npy          subsampled Walsh-Hadamard transform (natural order;
+                             sizes powers of 2)
+  radon:ANGLES.npy           parallel-beam Radon transform at ANGLES (radians, in
+                             [0, pi)); the image size is taken from --x
 Arrays: .npy files (numpy.save) or single tensors saved with torch.save (.pt)."""
+
 
 _CERTIFY_DESCRIPTION = """\
 Certify the instability of a reconstruction network Psi on two images x, x'
@@ -322,27 +336,39 @@ def _load_array(path: str, what: str):
     return arr
 
 
+#: --operator kinds: name → (what the file(s) hold, builder from the loaded arrays and the image x)
+_OPERATOR_KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
+    "fourier": (("mask",), lambda mask, image: operators.SubsampledFourier(mask)),
+    "fourier-centered": (("mask",), lambda mask, image: operators.SubsampledFourier(mask, centered=True)),
+    "multicoil": (("mask", "sensitivities"), lambda mask, sens, image: mri.MultiCoilFourier(mask, sens)),
+    "multicoil-centered": (("mask", "sensitivities"),
+                           lambda mask, sens, image: mri.MultiCoilFourier(mask, sens, centered=True)),
+    "dct": (("mask",), lambda mask, image: operators.SubsampledDCT(mask)),
+    "hadamard": (("mask",), lambda mask, image: operators.SubsampledWalshHadamard(mask)),
+    "radon": (("angles",), lambda angles, image: _radon(angles, image)),
+}
+
+
 def _load_operator(spec: str, image: Any):
     """The operator named by ``spec`` (see ``_OPERATOR_HELP``); ``image``: x, for its shape."""
-    from theorycheck.problems import operators
-
-    kinds: dict[str, Callable[[Any], Any]] = {
-        "fourier": operators.SubsampledFourier,
-        "dct": operators.SubsampledDCT,
-        "hadamard": operators.SubsampledWalshHadamard,
-        "radon": lambda angles: _radon(angles, image),
-    }
-    kind, sep, path = spec.partition(":")
-    if sep and kind in kinds:
-        what = "--operator " + kind + (" angles" if kind == "radon" else " mask")
-        data = _load_array(path, what)
+    kind, sep, paths = spec.partition(":")
+    if sep and kind in _OPERATOR_KINDS:
+        names, build = _OPERATOR_KINDS[kind]
+        files = paths.split(",")
+        if len(files) != len(names) or not all(files):
+            raise InvalidArgument(
+                f"--operator {kind}: give {len(names)} file(s), {kind}:{','.join(n.upper() + '.npy' for n in names)}"
+                f" (got {paths!r}{'; file names must not contain commas' if len(files) > len(names) else ''})")
+        arrays = [_load_array(path, f"--operator {kind} {name}") for name, path in zip(names, files)]
+        label = f"--operator {kind}" + (f" {names[0]}" if len(names) == 1 else "")
         try:
-            return kinds[kind](data)
+            return build(*arrays, image)
         except TheorycheckError as exc:
-            raise InvalidArgument(f"{what} {path!r}: {exc}") from None
+            raise InvalidArgument(f"{label} {paths!r}: {exc}") from None
     if sep and not os.path.exists(spec):
-        raise InvalidArgument(f"--operator: unknown operator kind {kind!r}: use one of "
-                              f"{', '.join(k + ':FILE' for k in kinds)}, or a matrix file A.npy")
+        known = ", ".join(k + ":" + ",".join(n.upper() for n in v[0]) for k, v in _OPERATOR_KINDS.items())
+        raise InvalidArgument(f"--operator: unknown operator kind {kind!r}: use one of {known}, or a matrix "
+                              "file A.npy")
     A = _load_array(spec, "--operator matrix")
     if A.ndim != 2:
         raise InvalidArgument(f"--operator: the matrix in {spec!r} has shape {A.shape}: save a 2-D "
@@ -354,14 +380,10 @@ def _load_operator(spec: str, image: Any):
 
 
 def _radon(angles: Any, image: Any):
-    try:
-        from theorycheck.problems.radon import Radon
-    except ImportError as exc:  # pragma: no cover - depends on the installed version
-        raise InvalidArgument(f"--operator radon: not available in this installation ({exc})") from None
     if image.ndim != 2:
         raise InvalidArgument(f"--operator radon: x has shape {image.shape}: the Radon transform "
                               "acts on 2-D images (n1, n2)")
-    return Radon(image.shape, angles)
+    return radon.Radon(image.shape, angles)
 
 
 def _check_images(A: Any, x: Any, xp: Any) -> None:
@@ -832,8 +854,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="state dict for module:factory (torch.save(model.state_dict(), path); "
                         "default: none, the factory's own weights)")
     p.add_argument("--operator", required=True, metavar="SPEC",
-                   help="the sampling operator A: A.npy, fourier:MASK.npy, dct:MASK.npy, "
-                        "hadamard:MASK.npy or radon:ANGLES.npy (see below)")
+                   help="the sampling operator A (required): A.npy, fourier:MASK.npy, "
+                        "fourier-centered:MASK.npy, multicoil:MASK.npy,SENS.npy, "
+                        "multicoil-centered:MASK.npy,SENS.npy, dct:MASK.npy, hadamard:MASK.npy or "
+                        "radon:ANGLES.npy (see 'operators' below)")
     p.add_argument("--x", required=True, metavar="FILE",
                    help="image x (.npy or .pt), of the operator's image shape")
     p.add_argument("--x-prime", required=True, metavar="FILE",
