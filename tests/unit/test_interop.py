@@ -317,3 +317,16 @@ def test_empty_batches_and_repr():
     phys = as_operator(Blur([1.0], 3), shape=3)
     assert phys.apply(torch.zeros((0, 3), dtype=torch.float64)).shape == (0, 3)
     assert "ForeignOperator(MatrixMult" in repr(op) and "adjoint_error" in repr(op)
+
+
+def test_scipy_sparse_matrices_and_huge_signals():
+    import scipy.sparse as sp
+
+    M = sp.random(6, 9, density=0.4, random_state=0, format="csr") + 1j * sp.eye(6, 9)
+    op = as_operator(M)
+    _check_against_dense(op, M.toarray())
+    huge = spla.LinearOperator((2, 2 ** 40), matvec=lambda v: v[:2], rmatvec=lambda w: w, dtype=np.float64)
+    with pytest.raises(InvalidArgument, match="too large"):
+        as_operator(huge)
+    with pytest.raises(InvalidArgument, match="too large"):
+        as_operator(Blur([1.0], 3), shape=(2 ** 20, 2 ** 20))

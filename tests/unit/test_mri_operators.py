@@ -334,3 +334,11 @@ def test_rigorous_enclosures_refuse_the_centred_transform():
     enclose_operator(SubsampledFourier(mask), x)  # the unshifted transform is enclosed
     with pytest.raises(PreconditionError, match="centred"):
         enclose_operator(SubsampledFourier(mask, centered=True), x)
+
+    class Mine(SubsampledFourier):  # a user's subclass keeps its type, and is refused all the same
+        pass
+
+    mine = Mine(mask, centered=True)
+    assert type(mine) is Mine and mine.centered
+    with pytest.raises(PreconditionError, match="centred"):
+        enclose_operator(mine, x)

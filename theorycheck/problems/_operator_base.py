@@ -263,7 +263,7 @@ def torch_like(mat: np.ndarray, x: Any, cache: dict) -> Any:
 
 
 class MatrixOperator(LinearOperator):
-    """A dense (or scipy sparse) matrix ``A ∈ C^{m×N}`` as an operator.
+    """A dense matrix ``A ∈ C^{m×N}`` as an operator (scipy sparse matrices: use ``as_operator``).
 
     Parameters
     ----------

@@ -30,8 +30,14 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument, TheorycheckError
 from theorycheck.numerics.backend import is_torch, lazy_torch
-from theorycheck.numerics.validation import integer_arg, real_arg, seed_arg
-from theorycheck.problems._operator_base import LinearOperator, batch_shape, prod, validated_shape
+from theorycheck.numerics.validation import integer_arg, real_arg, refuse_size, seed_arg
+from theorycheck.problems._operator_base import (
+    MAX_VECTOR_ENTRIES,
+    LinearOperator,
+    batch_shape,
+    prod,
+    validated_shape,
+)
 
 __all__ = ["ForeignOperator", "is_foreign_operator", "DEFAULT_ADJOINT_TOL"]
 
@@ -58,6 +64,12 @@ def is_foreign_operator(obj: Any) -> bool:
     Rigor: not applicable.
     """
     return not isinstance(obj, LinearOperator) and (_is_matvec(obj) or _is_physics(obj))
+
+
+def _refuse_signal(N: int) -> None:
+    """Refuse signals too large for the random vectors of the admission test, before drawing one."""
+    refuse_size(4.0 * N, MAX_VECTOR_ENTRIES, f"the admission test on signals of {N} entries (vector entries)",
+                "use a smaller operator")
 
 
 def _call_guarded(fn: Callable[[Any], Any], arg: Any, what: str) -> Any:
@@ -135,6 +147,7 @@ class ForeignOperator(LinearOperator):
                                   "(m, N)") from None
         if m < 1 or N < 1:
             raise InvalidArgument(f"the wrapped operator has shape {(m, N)}: it needs m, N ≥ 1")
+        _refuse_signal(N)
         self.in_shape = self._shape_or(shape, getattr(obj, "dims", None), N, "N")
         self.out_shape = self._shape_or(None, getattr(obj, "dimsd", None), m, "m")
         try:
@@ -170,6 +183,7 @@ class ForeignOperator(LinearOperator):
                                   "pass shape= (without the batch axis, e.g. (1, 64, 64) for images "
                                   "(B, 1, 64, 64))")
         self.in_shape = validated_shape(shape, ndims=_NDIMS)
+        _refuse_signal(prod(self.in_shape))
         self._real = True
         x = torch.from_numpy(self._probe(self.in_shape)[None])
         with torch.no_grad():

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import scipy.fft
+import scipy.sparse
+import scipy.sparse.linalg
 
 from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.backend import is_torch, lazy_torch
@@ -127,6 +129,8 @@ def as_operator(A: Any, *, shape: Any = None, adjoint_tol: float = DEFAULT_ADJOI
     >>> op.adjoint_error < 1e-15
     True
     """
+    if scipy.sparse.issparse(A):  # applied sparsely, admitted like every foreign operator
+        A = scipy.sparse.linalg.aslinearoperator(A)
     if isinstance(A, LinearOperator) or not is_foreign_operator(A):
         op = A if isinstance(A, LinearOperator) else MatrixOperator(A)
         if shape is not None and validated_shape(shape, ndims=tuple(range(1, 9))) != tuple(op.in_shape):
@@ -281,6 +285,17 @@ class SubsampledFourier(_SubsampledTransform):
             return np.fft.fftshift(np.fft.ifftn(y, axes=self._axes, norm="ortho"), axes=self._axes)
         return np.fft.ifftn(y, axes=self._axes, norm="ortho")
 
+    @property
+    def _idx(self) -> np.ndarray:
+        """The sampled indices for the enclosures of ``nets``, which rebuild the *unshifted* DFT:
+        refused for a centred transform (any subclass included) instead of enclosing the wrong map."""
+        if self.centered:
+            raise PreconditionError(
+                "no rigorous enclosure of the centred Fourier transform (SubsampledFourier(..., centered=True)) "
+                "yet: use SubsampledFourier(numpy.fft.ifftshift(mask)) there, the same frequencies in numpy's "
+                "unshifted ordering", hypothesis="supported layer")
+        return self._samples
+
     def __repr__(self) -> str:
         text = super().__repr__()
         return text[:-1] + ", centered=True)" if self.centered else text
@@ -305,13 +320,6 @@ class CenteredSubsampledFourier(SubsampledFourier):
             raise InvalidArgument("CenteredSubsampledFourier is always centred: use SubsampledFourier(mask) "
                                   "for numpy's unshifted ordering")
         super().__init__(mask, centered=True)
-
-    @property
-    def _idx(self) -> np.ndarray:
-        raise PreconditionError(
-            "no rigorous enclosure of the centred Fourier transform (SubsampledFourier(..., centered=True)) "
-            "yet: use SubsampledFourier(numpy.fft.ifftshift(mask)) there, the same frequencies in numpy's "
-            "unshifted ordering", hypothesis="supported layer")
 
 
 def _torch_fftn(x: Any, axes: tuple[int, ...], *, inverse: bool) -> Any:
