@@ -161,6 +161,24 @@ class WitnessCheck:
                                      f"(off by {d:.3g}, more than the rounding allowance {allow:.3g})")
         return True
 
+    def psi_outputs(self, keys: Sequence[str], shape: tuple | None,
+                    unusable: Sequence[str] = ()) -> tuple[str | None, list]:
+        """``psi_status`` and, for a usable float64 evaluation (empty status), the stored outputs ``keys``
+        (of ``shape``) and their noise estimates ``psi_noise``; outputs (or ``unusable`` fields) stored for
+        an evaluation marked unusable are a problem."""
+        status = self.text("psi_status")
+        prec = self.text("psi_precision")
+        if status == "" and prec != "float64":
+            self.bad("psi_precision", "an evaluation that backs the claims must be float64")
+        if status != "":
+            if status is not None and any(k in self.w for k in (*keys, "psi_noise", *unusable)):
+                self.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+            return status, []
+        outs: list = [self.array(k, shape=shape) for k in keys]
+        if all(o is not None for o in outs):
+            self.noise("psi_noise", outs)
+        return status, outs
+
     def noise(self, key: str, outputs: Sequence[np.ndarray]) -> np.ndarray | None:
         """Stored noise estimates, one per output, none below the output's own rounding."""
         nu = self.array(key, shape=(len(outputs),), kinds="f")

@@ -741,17 +741,7 @@ def _witness_problems(d: Mapping[str, Any]) -> tuple[WitnessCheck, Any, Any, lis
     chk.number("ball_radius", minimum=0)
     chk.number("ball_points_tested", minimum=0, integer=True)
     chk.text("ball_note")
-    status = chk.text("psi_status")
-    prec = chk.text("psi_precision")
-    if status == "" and prec != "float64":
-        chk.bad("psi_precision", "a certified evaluation must be float64")
-    outs: list = []
-    if status == "":
-        outs = [chk.array(k, shape=None if x is None else x.shape) for k in _OUTPUT_KEYS]
-        if all(o is not None for o in outs):
-            chk.noise("psi_noise", outs)
-    elif status is not None and any(k in d for k in _OUTPUT_KEYS + ("psi_noise",)):
-        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    status, outs = chk.psi_outputs(_OUTPUT_KEYS, None if x is None else x.shape)
     if rec is None or x is None or xp is None or y is None or yp is None or y_fn is None or y_fp is None:
         return chk, rec, opts, outs, status
     if tuple(x.shape) != tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"]):

@@ -388,17 +388,7 @@ def verify_noise_instability(result: CheckResult, psi: Any = None, *, model: Any
     for k in ("worst_alone", "worst_in_batch"):
         if isinstance(d.get(k), bool) or not isinstance(d.get(k), float):
             chk.bad(k, "expected a float")
-    status = chk.text("psi_status")
-    prec = chk.text("psi_precision")
-    if status == "" and prec != "float64":
-        chk.bad("psi_precision", "a certified evaluation must be float64")
-    outs: list = []
-    if status == "":
-        outs = [chk.array(k, shape=None if x is None else x.shape) for k in ("psi_y", "psi_y_noisy")]
-        if all(o is not None for o in outs):
-            chk.noise("psi_noise", outs)
-    elif status is not None and any(k in d for k in ("psi_y", "psi_y_noisy", "psi_noise")):
-        chk.problems.append("witness: Ψ outputs stored for an evaluation marked unusable")
+    status, outs = chk.psi_outputs(("psi_y", "psi_y_noisy"), None if x is None else x.shape)
     if rec is not None and x is not None and y is not None and e is not None and yn is not None:
         chk.measurements(rec, x[None], [y], ["y"])
         with np.errstate(over="ignore", invalid="ignore"):

@@ -254,16 +254,10 @@ def verify_accuracy(result: CheckResult, psi: Any = None, *, model: Any = None) 
     dv = chk.array("detail", shape=None if x is None else x.shape)
     y, y1 = chk.array("y"), chk.array("y_detail")
     chk.number("threshold", positive=True)
-    status = chk.text("psi_status")
-    prec = chk.text("psi_precision")
-    outs: list = []
+    shp = None if x is None else x.shape
+    status, outs = chk.psi_outputs(("psi_y", "psi_y_detail"), shp,
+                                   unusable=("baseline_y", "baseline_y_detail", "baseline_status"))
     if status == "":
-        if prec != "float64":
-            chk.bad("psi_precision", "a usable evaluation must be float64")
-        shp = None if x is None else x.shape
-        outs = [chk.array(k, shape=shp) for k in ("psi_y", "psi_y_detail")]
-        if all(o is not None for o in outs):
-            chk.noise("psi_noise", outs)
         chk.array("baseline_y", shape=shp)
         chk.array("baseline_y_detail", shape=shp)
         bs = d.get("baseline_status")
@@ -271,8 +265,6 @@ def verify_accuracy(result: CheckResult, psi: Any = None, *, model: Any = None) 
             chk.bad("baseline_status", "expected a tuple of strings")
         elif x is not None and dv is not None and norm2(dv) == 0:
             chk.bad("detail", "is zero")
-    elif status is not None and set(d) & _ACCURACY_OUT:
-        chk.problems.append("witness: outputs stored for an evaluation marked unusable")
     if rec is not None and x is not None and dv is not None and y is not None and y1 is not None:
         with np.errstate(over="ignore", invalid="ignore"):
             xd = x + dv
