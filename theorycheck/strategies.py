@@ -421,7 +421,7 @@ def _size_constraints(problem: str, m: Any, N: Any, s: Any, extra: int) -> None:
 
 
 def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any, kind: str,
-                      dt: np.dtype, weighted: bool, delta: Any = None) -> SearchStrategy:
+                      dt: np.dtype, weighted: bool, delta: Any = None, basis_pursuit: bool = False) -> SearchStrategy:
     degenerate = delta is not None
     extra = 1 if degenerate else 0
 
@@ -474,7 +474,8 @@ def _program_strategy(problem: str, m: Any, N: Any, s: Any, lam: Any, noise: Any
         inst = build_certified_instance(problem, np.random.default_rng(seed), m=mm, N=NN, s=ss, lam=lam_,
                                noise=noise_, dtype=dt, kind=kind, weights=w, support=support,
                                values=np.array(vals), seed=seed,
-                               degenerate=(dup, dval) if degenerate else None)
+                               degenerate=(dup, dval) if degenerate else None,
+                               **({"basis_pursuit": True} if basis_pursuit else {}))
         assume(inst is not None)  # the margins failed for 40 matrices: draw other sizes
         return inst
 
@@ -566,18 +567,35 @@ def qcbp_problems(
     kind: str = "gaussian",
     dtype: Any = np.float64,
     weighted: bool = False,
+    eta: float | None = None,
 ) -> SearchStrategy[CertifiedInstance]:
     """Strategy for QCBP instances ``min ‖z‖_{1,w} s.t. ‖Az − y‖ ≤ η`` with their proven minimiser.
     {doc}
+    eta : {None, 0}
+        ``None`` (default): ``η = ‖y − Ax*‖ > 0`` is drawn through ``noise``.
+        ``0``: basis pursuit ``min ‖z‖_{1,w} s.t. Az = y`` — ``A`` rounded to
+        multiples of ``2^-20`` and ``x*`` to multiples of ``2^-10``, so that
+        ``y = Ax*`` holds exactly in float64 (``lam`` and ``noise`` are unused;
+        real kinds only, ``s < m``).
+
     Returns
     -------
     SearchStrategy[CertifiedInstance]
         ``problem`` a :class:`~theorycheck.problems.programs.QCBP` with
-        ``η = ‖y − Ax*‖ > 0`` (the constraint is active at the minimiser).
+        ``η = ‖y − Ax*‖ > 0`` (the constraint is active at the minimiser), or
+        ``η = 0`` with ``params["basis_pursuit"] = True``.
 
-    Theorem: QCBP optimality and uniqueness under strict dual feasibility (THEORY.md §1).
-    Rigor: proven (the minimiser is certified in ball arithmetic).
+    Theorem: QCBP optimality and uniqueness under strict dual feasibility (THEORY.md §1);
+    for ``η = 0`` the strict dual certificate of basis pursuit (Fuchs).
+    Rigor: proven (the minimiser is certified in ball arithmetic / exact rationals).
     """
+    if eta is not None:
+        bp = _float_arg(eta, "eta", low=0.0, high=0.0, strategy_ok=False)
+        if dtype is not None and _dtype_arg(dtype).kind == "c" or kind == "fourier":
+            raise InvalidArgument("eta=0 (basis pursuit) instances are real: pick a real dtype and kind")
+        del bp
+        args = _problem_args("qcbp", m, N, s, lam, noise, kind, np.float64, weighted)
+        return _program_strategy("qcbp", *args, weighted, basis_pursuit=True)
     args = _problem_args("qcbp", m, N, s, lam, noise, kind, dtype, weighted)
     return _program_strategy("qcbp", *args, weighted)
 

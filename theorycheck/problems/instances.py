@@ -33,7 +33,7 @@ from theorycheck.problems.operators import SubsampledDCT, SubsampledFourier, Sub
 from theorycheck.problems.programs import QCBP, Lasso, Program, SRLasso
 
 __all__ = ["MATRIX_KINDS", "PROBLEM_KINDS", "sensing_matrix", "orthogonal_part", "gaussian", "PlantedInstance",
-           "plant_instance", "CertifiedInstance", "RNSPInstance"]
+           "plant_instance", "plant_basis_pursuit", "CertifiedInstance", "RNSPInstance"]
 
 #: the kinds of :func:`sensing_matrix`
 MATRIX_KINDS = ("gaussian", "bernoulli", "fourier", "dct", "hadamard")
@@ -179,6 +179,7 @@ def plant_instance(
     min_slack: float = 0.1,
     attempts: int = 40,
     seed: int | None = None,
+    basis_pursuit: bool = False,
 ) -> PlantedInstance | None:
     """Planted instance: ``y = A x + r`` with a strict dual certificate for the chosen ``x``.
 
@@ -193,9 +194,18 @@ def plant_instance(
     ``rng``); ``None`` if all fail. The arguments are not validated here (the
     strategies validate them).
 
+    ``basis_pursuit=True`` (``problem="qcbp"``, real data) plants a basis
+    pursuit instance instead: QCBP with ``η = 0``, ``A`` rounded to multiples of
+    ``2^-20`` and ``x`` to multiples of ``2^-10`` so that ``y = A x`` holds
+    exactly in float64, and a strict minimum-norm dual certificate
+    ``|a_j^T v| ≤ (1 − min_slack) w_j`` off ``S`` (see :func:`plant_basis_pursuit`).
+
     Theorem: optimality under strict dual feasibility (THEORY.md §1).
     Rigor: numerical (float64 margins; prove the minimiser with the exact solver).
     """
+    if basis_pursuit:
+        return plant_basis_pursuit(rng, m=m, N=N, s=s, kind=kind, weights=weights, support=support,
+                                   values=values, min_slack=min_slack, attempts=attempts, seed=seed)
     dt = np.dtype(dtype)
     cplx = dt.kind == "c"
     cdt = np.complex128 if cplx else np.float64
@@ -238,6 +248,61 @@ def plant_instance(
         if degenerate is not None:
             params.update(delta=float(degenerate[1]), near_duplicate=(S[0], int(degenerate[0])))
         return PlantedInstance(P, y, x, params)
+    return None
+
+
+def plant_basis_pursuit(
+    rng: np.random.Generator,
+    *,
+    m: int,
+    N: int,
+    s: int,
+    kind: str = "gaussian",
+    weights: np.ndarray | None = None,
+    support: list[int] | None = None,
+    values: np.ndarray | None = None,
+    min_slack: float = 0.1,
+    attempts: int = 40,
+    seed: int | None = None,
+) -> PlantedInstance | None:
+    """Planted basis pursuit: ``min ‖z‖_{1,w} s.t. Az = y`` (QCBP with ``η = 0``) with ``y = A x`` exactly.
+
+    ``A`` is a real sensing matrix rounded to multiples of ``2^-20`` and the
+    planted ``x`` has entries that are multiples of ``2^-10`` (at least one
+    unit), so every product and sum in ``A @ x`` is exact in float64 and ``y``
+    lies exactly in ``range(A_S)``. The minimum-norm dual vector
+    ``v = A_S (A_S^T A_S)^{-1} (w_S σ)`` must satisfy ``|a_j^T v| ≤ (1 − min_slack) w_j``
+    off ``S``: then ``x`` is the unique minimiser (Fuchs). Matrices that miss
+    the margin are redrawn ``attempts`` times; ``None`` if all fail.
+
+    Theorem: strict dual certificate ⇒ unique ℓ1 minimiser given ``y = Ax`` (THEORY.md §1–2).
+    Rigor: numerical (float64 margin; the exact solver proves the minimiser).
+    """
+    w = np.ones(N) if weights is None else np.asarray(weights, dtype=float)
+    S = sorted(int(j) for j in (support if support is not None else rng.choice(N, s, replace=False)))
+    if values is None:
+        values = rng.uniform(0.5, 2.0, s) * rng.choice([-1.0, 1.0], s)
+    q = np.rint(np.real(np.asarray(values, dtype=complex)) * 2**10)
+    q = np.where(q == 0, np.where(np.real(values) < 0, -1.0, 1.0), q)
+    x = np.zeros(N)
+    x[S] = q / 2**10
+    sig = np.sign(x[S])
+    for _ in range(attempts):
+        A = np.rint(sensing_matrix(kind, m, N, np.dtype(np.float64), rng) * 2**20) / 2**20
+        AS = A[:, S]
+        if s and np.linalg.cond(AS) > 1e6:
+            continue
+        v = AS @ np.linalg.solve(AS.T @ AS, w[S] * sig) if s else np.zeros(m)
+        corr = np.abs(A.T @ v) / w
+        off = np.ones(N, dtype=bool)
+        off[S] = False
+        if np.any(corr[off] > 1 - min_slack):
+            continue
+        y = A @ x
+        weights_arg = None if weights is None else w
+        params = {"m": m, "N": N, "s": s, "support": S, "kind": kind, "noise": 0.0, "lam_lasso": 0.0,
+                  "planted_x": x, "seed": seed, "basis_pursuit": True}
+        return PlantedInstance(QCBP(A, eta=0.0, weights=weights_arg), y, x, params)
     return None
 
 

@@ -30,6 +30,16 @@ Rigor: per check.
 
 from __future__ import annotations
 
+from theorycheck.testing import adapters
+from theorycheck.testing._runner import UnsupportedProgram
+from theorycheck.testing.adapters import (
+    cvxpy_solver,
+    exact_solver,
+    pyproximal_lasso_solver,
+    sklearn_lasso_solver,
+    solver_name,
+    spgl1_solver,
+)
 from theorycheck.testing.assertions import (
     assert_holds,
     assert_minimiser,
@@ -40,33 +50,34 @@ from theorycheck.testing.checks import (
     check_certified_optimality,
     check_certified_optimality_near_degenerate,
     check_exact_recovery_nsp,
+    check_extreme_scales,
     check_impossibility_barrier,
     check_l1_norm_monotone,
     check_metamorphic_permutation,
     check_metamorphic_scaling,
     check_metamorphic_sign_phase,
     check_metamorphic_zero_column,
+    check_optimality,
     check_recovery_bound_rnsp,
+    check_scale_and_dynamic_range,
     check_zero_above_lambda_max,
 )
 from theorycheck.testing.suite import (
     CHECKS,
+    SolverReport,
     applicable_checks,
     check_reconstructor,
     check_solver,
-    cvxpy_solver,
-    exact_solver,
     parametrize_with_checks,
-    pyproximal_lasso_solver,
-    sklearn_lasso_solver,
-    solver_name,
-    spgl1_solver,
 )
 
 # the entry points, the assertions and one function per check (a test keeps this list equal to
 # the union of the modules' own lists)
 __all__ = [
     "CHECKS",
+    "SolverReport",
+    "UnsupportedProgram",
+    "adapters",
     "applicable_checks",
     "check_solver",
     "parametrize_with_checks",
@@ -81,6 +92,7 @@ __all__ = [
     "assert_minimiser",
     "assert_solver_passes",
     "assert_reconstructor_stable",
+    "check_optimality",
     "check_certified_optimality",
     "check_certified_optimality_near_degenerate",
     "check_metamorphic_scaling",
@@ -89,7 +101,9 @@ __all__ = [
     "check_metamorphic_zero_column",
     "check_zero_above_lambda_max",
     "check_l1_norm_monotone",
+    "check_scale_and_dynamic_range",
     "check_exact_recovery_nsp",
     "check_recovery_bound_rnsp",
+    "check_extreme_scales",
     "check_impossibility_barrier",
 ]

@@ -27,9 +27,12 @@ from theorycheck.numerics.exact import arb_matrix, ball_lower, ball_upper, to_ar
 from theorycheck.numerics.rounding import norm2
 from theorycheck.results import CheckResult, Outcome, Rigor
 from theorycheck.solvers.certify import build_certified_instance, certificate_result
-from theorycheck.testing._runner import Call, Options
+from theorycheck.problems.programs import QCBP, Lasso
+from theorycheck.testing._runner import Call, Options, shorten
+from theorycheck.testing.triage import DEFAULT_ACCURACY, Accuracy, crash_values, judge_answer
 
-__all__ = ["failed_call", "tol_abs", "instance_record", "compare_to_certified", "clip", "planted_instances",
+__all__ = ["failed_call", "data_scale", "tol_abs", "instance_record", "call_context", "compare_to_certified",
+           "clip", "KitInstance", "scaled", "well_conditioned", "planted_instances",
            "arb_distance", "dual_certificate", "recovery_instance", "recovery_bound"]
 
 #: longest note (how the solver presented its answer) kept in a certificate's context
@@ -37,26 +40,49 @@ _MAX_NOTE = 500
 
 
 def failed_call(check: str, call: Call, theorem: str, what: str = "") -> CheckResult:
-    """The violated result of a call that gave no answer (numerical when it timed out).
+    """The result of a call that gave no answer: violated with ``kind="crash"``, or skipped.
+
+    A solver that declared it does not solve the program variant (an adapter's
+    ``programs``, or :class:`~theorycheck.testing._runner.UnsupportedProgram`)
+    is skipped: inconclusive, not failed.
 
     Theorem: none (the solver gave no usable answer).
     Rigor: proven (the failure is observed), numerical for a time-out.
     """
-    rigor = Rigor.NUMERICAL if call.timed_out else Rigor.PROVEN
     msg = f"{what}{': ' if what else ''}{call.reason}"
-    return CheckResult(check, Outcome.VIOLATED, rigor, msg, {"reason": call.reason}, theorem=theorem)
+    if call.unsupported:
+        return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, msg,
+                           {"reason": call.reason, "skipped": True}, theorem=theorem)
+    rigor = Rigor.NUMERICAL if call.timed_out else Rigor.PROVEN
+    return CheckResult(check, Outcome.VIOLATED, rigor, msg, crash_values(call.reason), theorem=theorem)
 
 
-def tol_abs(options: Options, x: np.ndarray) -> float:
-    """The accepted distance ``tol·max(1, ‖x‖)``.
+def data_scale(problem: Any, y: np.ndarray) -> float:
+    """The size of a signal that explains ``y``: ``‖y‖ / max_j (‖a_j‖/w_j)`` (0 when ``y = 0``).
 
+    Theorem: none (a scale).
+    Rigor: not applicable (deterministic float64, :func:`~theorycheck.numerics.rounding.norm2`).
+    """
+    A = problem.A.to_dense()
+    w = np.asarray(problem.weights, dtype=float)
+    top = max((norm2(A[:, j]) / w[j] for j in range(A.shape[1])), default=0.0)
+    return norm2(np.asarray(y)) / top if top > 0 else 0.0
+
+
+def tol_abs(options: Options, x: np.ndarray, problem: Any = None, y: np.ndarray | None = None) -> float:
+    """The accepted distance: ``tol·‖x*‖``, relative to the instance's scale (no absolute floor).
+
+    When ``x* = 0`` the scale is :func:`data_scale` of ``(problem, y)``.
     ``‖x‖`` is :func:`~theorycheck.numerics.rounding.norm2`: the same bits on
     every machine, so the ``tol`` a saved result states is reproducible.
 
     Theorem: none.
     Rigor: not applicable.
     """
-    return options.tol * max(1.0, norm2(x))
+    scale = norm2(x)
+    if scale == 0.0 and problem is not None and y is not None:
+        scale = data_scale(problem, y)
+    return options.tol * scale if scale > 0 else options.tol
 
 
 def instance_record(problem: Any, y: np.ndarray) -> dict[str, Any]:
@@ -70,56 +96,134 @@ def instance_record(problem: Any, y: np.ndarray) -> dict[str, Any]:
             "weights": np.asarray(problem.weights)}
 
 
+def call_context(call: Call, note: str = "", facts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The facts of a solver call stored with a record: status, whether it warned, how it answered.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    status = "not reported" if call.status is None else clip(call.status, 100)
+    return {"status": status, "warned": bool(call.warned),
+            "note": clip(call.describe() + note, _MAX_NOTE), **(facts or {})}
+
+
 def compare_to_certified(check: str, call: Call, problem: Any, y: np.ndarray, sol: Any, options: Options,
                          theorem: str = "THEORY.md §1", *, note: str = "",
-                         facts: Mapping[str, Any] | None = None) -> CheckResult:
-    """Compare a guarded answer with a proven minimiser: a re-provable ``certified_optimality`` result.
+                         facts: Mapping[str, Any] | None = None, minimiser: np.ndarray | None = None) -> CheckResult:
+    """Judge a guarded answer against a proven minimiser: the kit record of :mod:`~theorycheck.testing.triage`.
 
-    The result is :func:`theorycheck.solvers.certify.certificate_result` for the
-    answer (the certificate of ``sol`` is re-proven on the data, the distance
-    bounds are proven), with the solver call's status, whether it warned, how it
-    presented its answer (:meth:`Call.describe` followed by ``note``) and ``facts`` (short
-    strings, bools, numbers) as its context, renamed to ``check``; ``theorycheck
-    verify`` re-derives every field of it from its witness. A call without an
-    answer gives :func:`failed_call`.
+    The record is the ``certified_optimality`` certificate of the answer (the
+    certificate of ``sol`` re-proven on the data, proven distance bounds) with
+    the certified objective gap, the dual slack and a ``kind``, under the name
+    ``check``; the call's status, whether it warned, how it presented its answer
+    (:meth:`Call.describe` followed by ``note``) and ``facts`` (short strings,
+    bools, numbers) are its context. ``minimiser`` (default ``sol.x``) sets the
+    scale of ``tol``. A call without an answer gives :func:`failed_call`.
 
     Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
     Rigor: proven.
     """
     if call.x is None:
         return failed_call(check, call, theorem)
-    status = "not reported" if call.status is None else clip(call.status, 100)
-    context = {"status": status, "warned": bool(call.warned), "note": clip(call.describe() + note, _MAX_NOTE),
-               **(facts or {})}
-    res = certificate_result(problem, y, call.x, sol, tol=tol_abs(options, sol.x), context=context)
-    return res if res.check == check else dataclasses.replace(res, check=check)
+    xs = np.asarray(sol.x if minimiser is None else minimiser)
+    acc = options.accuracy if isinstance(options.accuracy, Accuracy) else DEFAULT_ACCURACY
+    return judge_answer(check, problem, y, call.x, sol, tol=tol_abs(options, xs, problem, y), accuracy=acc,
+                        tier=options.tier, context=call_context(call, note, facts))
 
 
 def clip(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters (marked with an ellipsis).
+    """``text`` cut to at most ``limit`` characters at a word boundary (marked with an ellipsis).
 
     Theorem: none.
     Rigor: not applicable.
     """
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class KitInstance:
+    """A planted instance for the kit: the program, data, a proven solution hint and the minimiser.
+
+    ``solution`` certifies ``minimiser`` (it may be the certificate of an
+    unscaled twin: scaling by a power of two keeps support and signs, and
+    every record re-proves the certificate on its own data).
+
+    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Rigor: proven (re-proven by each record).
+    """
+
+    problem: Any
+    y: np.ndarray
+    solution: Any
+    minimiser: np.ndarray
+    params: dict = dataclasses.field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        p = self.params
+        par = getattr(self.problem, "lam", getattr(self.problem, "eta", None))
+        extra = f", delta={p['delta']:.3g}" if "delta" in p else ""
+        return (f"Instance({type(self.problem).__name__}, m={p.get('m')}, N={p.get('N')}, s={p.get('s')}, "
+                f"{self.problem._param_name}={par:.6g}, scale=2^{p.get('scale_log2', 0)}{extra}, "
+                f"seed={p.get('seed')})")
+
+
+def scaled(inst: Any, k: int) -> KitInstance:
+    """The instance with data scaled by ``c = 2^k`` (exact): the minimiser is ``c·x*``.
+
+    U-LASSO ``(cy, cλ)``, SR-LASSO ``(cy, λ)``, QCBP ``(cy, cη)``: ``x*(c·) = c·x*``.
+
+    Theorem: homogeneity of the programs (THEORY.md §1).
+    Rigor: exact (powers of two).
+    """
+    c = math.ldexp(1.0, k)
+    P = inst.problem
+    if isinstance(P, Lasso):
+        P2: Any = P.with_(lam=c * P.lam)
+    elif isinstance(P, QCBP):
+        P2 = P.with_(eta=c * P.eta)
+    else:
+        P2 = P
+    base = getattr(inst, "params", {})
+    return KitInstance(P2, c * np.asarray(inst.y), inst.solution, c * np.asarray(inst.solution.x),
+                       {**base, "scale_log2": k})
+
+
+def well_conditioned(inst: Any) -> bool:
+    """The core tier's instances: certified dual slack ≥ 0.05 and ``cond₂(A_S) ≤ 100``.
+
+    Theorem: none (a screening definition of "well-conditioned": the dual slack is
+    certified; the restricted condition number is a float64 screening).
+    Rigor: not applicable.
+    """
+    S = list(inst.solution.info.get("support", ()))
+    if float(inst.solution.dual_slack) < 0.05:
+        return False
+    if not S:
+        return True
+    A = inst.problem.A.to_dense()
+    return bool(np.linalg.cond(A[:, S]) <= 100.0)
 
 
 def planted_instances(options: Options, problem: str | None = None, k0: int = 0, count: int | None = None,
                       **kw: Any) -> list[Any]:
     """Deterministic planted instances (seeded by ``options.seed``) with proven minimisers.
 
+    ``problem="bp"`` plants basis pursuit (QCBP, ``η = 0``, ``y = Ax`` exactly).
+
     Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
     Rigor: proven (each instance's minimiser is certified).
     """
     out: list[Any] = []
     kind = problem or options.problem
+    bp = kind == "bp"
     sizes = [(6, 12, 2), (5, 9, 1), (8, 16, 3), (4, 7, 1), (7, 14, 2)]
     k = k0
     while len(out) < (count or options.instances) and k < k0 + 20:
         m, N, s = sizes[k % len(sizes)]
         rng = np.random.default_rng([options.seed, k])
-        inst = build_certified_instance(kind, rng, m=m, N=N, s=s, lam=float(rng.uniform(0.1, 0.8)),
-                               noise=float(rng.uniform(0.2, 0.8)), seed=options.seed, **kw)
+        inst = build_certified_instance("qcbp" if bp else kind, rng, m=m, N=N, s=s,
+                                        lam=float(rng.uniform(0.1, 0.8)), noise=float(rng.uniform(0.2, 0.8)),
+                                        seed=options.seed, **({"basis_pursuit": True} if bp else {}), **kw)
         if inst is not None:
             out.append(inst)
         k += 1

@@ -24,16 +24,55 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from theorycheck.errors import CertificationError
+from theorycheck.errors import CertificationError, InvalidArgument
 from theorycheck.numerics.backend import is_torch, to_numpy
 from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg
 from theorycheck.results import CheckResult, Report
 
 __all__ = ["PROBLEMS", "ON_FAIL", "Call", "Runner", "normalise_answer", "Options", "make_options",
-           "time_limit_arg", "apply_on_fail"]
+           "time_limit_arg", "apply_on_fail", "UnsupportedProgram", "program_variant", "SESSION",
+           "shorten"]
 
-#: the programs a solver under test can solve
-PROBLEMS: tuple[str, ...] = ("lasso", "srlasso", "qcbp")
+#: the programs a solver under test can solve (``"bp"``: QCBP with ``η = 0``, basis pursuit)
+PROBLEMS: tuple[str, ...] = ("lasso", "srlasso", "qcbp", "bp")
+#: defaults set by the pytest plugin (``--theorycheck-seed``, ``--theorycheck-profile``)
+SESSION: dict[str, Any] = {"seed": None, "profile": None}
+
+
+class UnsupportedProgram(InvalidArgument):
+    """Raised by a solver (adapter) for a program variant it does not solve: the check is skipped.
+
+    Theorem: none (test infrastructure).
+    Rigor: not applicable.
+    """
+
+
+def program_variant(problem: Any) -> str:
+    """``"lasso"``, ``"srlasso"``, ``"qcbp"`` or ``"bp"`` (QCBP with ``η = 0``) for a program.
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    name = type(problem).__name__
+    if name == "QCBP":
+        return "bp" if float(problem.eta) == 0.0 else "qcbp"
+    return {"Lasso": "lasso", "SRLasso": "srlasso"}.get(name, name.lower())
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` (whitespace collapsed) cut to at most ``limit`` characters at a word boundary, with "…".
+
+    Theorem: none.
+    Rigor: not applicable.
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
 #: what a suite does with an unexpected failure
 ON_FAIL: tuple[str, ...] = ("raise", "warn", "report")
 #: longest third-party text (exception or warnings) kept in a message
@@ -55,6 +94,7 @@ class Call:
     elapsed: float = 0.0
     timed_out: bool = False
     caught: tuple = ()  # the warnings.WarningMessage objects, to re-issue them
+    unsupported: bool = False  # the solver declared that it does not solve this program variant
 
     @property
     def claims_success(self) -> bool:
@@ -64,7 +104,9 @@ class Call:
     def describe(self) -> str:
         """How the solver presented its answer (warned, a status, or silently)."""
         if self.warned:
-            return f"the solver warned ({'; '.join(self.warned)[:200]})"
+            unique = list(dict.fromkeys(self.warned))
+            more = f" (+{len(self.warned) - len(unique)} repeated)" if len(unique) < len(self.warned) else ""
+            return f"the solver warned ({shorten('; '.join(unique), 200)}){more}"
         if self.status not in (None, "optimal"):
             return f"the solver reported status {self.status!r}"
         return "silently: the solver reported success and issued no warning"
@@ -89,6 +131,11 @@ class Runner:
     def __call__(self, problem: Any, y: np.ndarray) -> Call:
         if self.dead:
             return Call(None, f"not run: {self.dead}", timed_out=True)
+        variant = program_variant(problem)
+        programs = getattr(self.solver, "programs", None)
+        if programs is not None and variant not in programs:
+            return Call(None, f"skipped: the solver declares that it solves {', '.join(programs)}, "
+                              f"not {variant}", unsupported=True)
         self.calls += 1
         box: dict[str, Any] = {}
         y_copy = np.array(y, copy=True)
@@ -113,11 +160,15 @@ class Runner:
                                  "(call abandoned)")
                     return Call(None, self.dead, elapsed=time.perf_counter() - t0, timed_out=True)
         elapsed = time.perf_counter() - t0
-        warned = tuple(f"{w.category.__name__}: {w.message}" for w in caught)
+        warned = tuple(f"{w.category.__name__}: {shorten(str(w.message), _MAX_TEXT)}" for w in caught)
         if "exc" in box:
             exc = box["exc"]
-            call = Call(None, f"the solver raised {type(exc).__name__}: {str(exc)[:_MAX_TEXT]}",
-                        warned, elapsed=elapsed)
+            if isinstance(exc, UnsupportedProgram):
+                call = Call(None, f"skipped: {shorten(str(exc), _MAX_TEXT)}", warned, elapsed=elapsed,
+                            unsupported=True)
+            else:
+                call = Call(None, f"the solver raised {type(exc).__name__}: {shorten(str(exc), _MAX_TEXT)}",
+                            warned, elapsed=elapsed)
         else:
             call = normalise_answer(box.get("out"), problem, warned, elapsed)
         call.caught = tuple(caught)
@@ -159,7 +210,12 @@ def normalise_answer(out: Any, problem: Any, warned: tuple[str, ...], elapsed: f
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """What every check reads: the program, the tolerance, the seed and hypothesis's budget.
+    """What every check reads: the program, tolerances, the seed and hypothesis's budget.
+
+    ``tol`` is the accepted distance relative to the instance's scale
+    (``tol·‖x*‖``; ``tol·‖y‖/max_j‖a_j‖`` when ``x* = 0``), ``accuracy`` the
+    objective accuracy (:class:`~theorycheck.testing.triage.Accuracy`), ``tier``
+    the tier of the check being run (set by the registry).
 
     Theorem: none (test infrastructure).
     Rigor: not applicable.
@@ -171,20 +227,46 @@ class Options:
     max_examples: int = 10
     shrink: bool = True
     instances: int = 3
+    accuracy: Any = None
+    tier: str = "core"
+    derandomize: bool = False
 
 
-def make_options(problem: Any = "lasso", tol: Any = 1e-4, seed: Any = 0, max_examples: Any = None,
-                 shrink: Any = True) -> Options:
+def _profile_settings() -> tuple[int | None, bool]:
+    """(max_examples, derandomize) of the hypothesis profile loaded by ``--theorycheck-profile``."""
+    if not SESSION.get("profile"):
+        return None, False
+    try:
+        from hypothesis import settings
+
+        current = settings.default
+        return int(current.max_examples), bool(current.derandomize)
+    except Exception:  # noqa: BLE001 - no hypothesis: the kit's defaults
+        return None, False
+
+
+def make_options(problem: Any = "lasso", tol: Any = 1e-4, seed: Any = None, max_examples: Any = None,
+                 shrink: Any = True, accuracy: Any = None) -> Options:
     """Validated :class:`Options` (``InvalidArgument`` naming the bad one).
+
+    ``seed=None`` takes ``--theorycheck-seed`` when the pytest plugin set it
+    (else 0); ``max_examples=None`` takes the loaded ``--theorycheck-profile``'s
+    ``max_examples`` (else 10).
 
     Theorem: none (test infrastructure).
     Rigor: not applicable.
     """
     problem = choice_arg(problem, "problem", PROBLEMS)
     tol = real_arg(tol, "tol")
+    if seed is None:
+        seed = SESSION.get("seed") or 0
     seed = integer_arg(seed, "seed", minimum=0)
-    max_examples = 10 if max_examples is None else integer_arg(max_examples, "max_examples")
-    return Options(problem, tol, seed, max_examples, bool_arg(shrink, "shrink"))
+    prof_examples, derandomize = _profile_settings()
+    if max_examples is None:
+        max_examples = prof_examples or 10
+    max_examples = integer_arg(max_examples, "max_examples")
+    return Options(problem, tol, seed, max_examples, bool_arg(shrink, "shrink"), accuracy=accuracy,
+                   derandomize=derandomize)
 
 
 def time_limit_arg(time_limit: Any) -> float | None:
@@ -205,6 +287,7 @@ def apply_on_fail(report: Report, failures: Sequence[CheckResult], on_fail: str,
     Theorem: none (test infrastructure).
     Rigor: not applicable.
     """
+    __tracebackhide__ = True  # pytest: show the message, not the kit's source
     if failures and on_fail != "report":
         if on_fail == "raise":
             exc = CertificationError(text)

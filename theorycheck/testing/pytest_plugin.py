@@ -7,12 +7,13 @@ Enable it with ``pytest -p theorycheck.testing.pytest_plugin`` (or
 * the markers ``slow`` (long tests; deselect with ``-m "not slow"``) and
   ``gpu`` (tests that need CUDA: skipped when torch sees no GPU);
 * ``--theorycheck-seed=INT``: the seed of the ``theorycheck_seed`` and
-  ``theorycheck_rng`` fixtures (default 0), also passed to
-  :func:`~theorycheck.testing.check_solver` calls made through the
-  ``theorycheck_check_solver`` fixture;
+  ``theorycheck_rng`` fixtures (default 0), and the default ``seed`` of
+  :func:`~theorycheck.testing.check_solver` and of the checks of
+  :func:`~theorycheck.testing.parametrize_with_checks`;
 * ``--theorycheck-profile=NAME``: load that hypothesis settings profile
   (``theorycheck-ci``: derandomised, no deadline, 20 examples;
   ``theorycheck-dev``: 100 examples; or any profile registered by your conftest);
+  the kit's checks then take its ``max_examples`` and ``derandomize``;
 * an autouse fixture that resets the working precision (python-flint and
   mpmath) to its default before each test and restores it afterwards;
 * a report header line with the versions of theorycheck and its numerical
@@ -31,11 +32,13 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from theorycheck._version import __version__
+from theorycheck.testing._runner import SESSION
 from theorycheck.testing.suite import check_solver
 
 __all__ = [
     "pytest_addoption",
     "pytest_configure",
+    "pytest_unconfigure",
     "pytest_collection_modifyitems",
     "pytest_report_header",
     "theorycheck_seed",
@@ -84,6 +87,9 @@ def pytest_configure(config: Any) -> None:
     for name, kw in _PROFILES.items():
         settings.register_profile(name, **kw)
     profile = config.getoption("theorycheck_profile")
+    # the kit reads these when a check runs (parametrize_with_checks, check_solver without seed=)
+    SESSION["seed"] = config.getoption("theorycheck_seed")
+    SESSION["profile"] = profile
     if profile:
         try:
             settings.load_profile(profile)
@@ -91,6 +97,16 @@ def pytest_configure(config: Any) -> None:
             raise pytest.UsageError(
                 f"--theorycheck-profile={profile}: {exc} (theorycheck registers "
                 f"{', '.join(_PROFILES)})") from None
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """Forget the session's seed and profile (the kit's defaults apply again).
+
+    Theorem: none (pytest hook).
+    Rigor: not applicable.
+    """
+    SESSION["seed"] = None
+    SESSION["profile"] = None
 
 
 def _cuda() -> bool:
