@@ -337,9 +337,7 @@ def _search_device(torch: Any, pm: Any, device: Any) -> Any:
     available for a module without a device of its own, else the map's device or the CPU."""
     if device is None:
         return resolve_device(None) if pm.is_module and pm.device is None else (pm.device or torch.device("cpu"))
-    dev = resolve_device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgument(f"device {device!r}: CUDA is not available on this machine; use 'cpu'")
+    dev = resolve_device(device)  # refuses devices that are not present
     if dev.type not in ("cpu", "cuda"):
         raise InvalidArgument(f"device {device!r}: use 'cpu' or 'cuda'")
     return dev

@@ -67,7 +67,7 @@ from theorycheck.nets._adapter_common import (
     output_rounding_floor,
 )
 from theorycheck.nets._adapter_eval import Float64Evaluation, Float64Evaluator
-from theorycheck.numerics.backend import is_torch, to_numpy
+from theorycheck.numerics.backend import device_arg, is_torch, to_numpy
 from theorycheck.problems.operators import LinearOperator, as_operator
 
 __all__ = ["ReconstructionMap", "Float64Evaluation", "NoiseEstimate", "as_reconstruction_map",
@@ -267,7 +267,7 @@ class ReconstructionMap(Float64Evaluator):
         self.batched = bool(batched)
         self.eval_mode = eval_mode
         self.batch_size = batch_size
-        self.device = _torch_device(device)
+        self.device = device_arg(device)
         # input="adjoint" without A is bound later by the checks (bind(A))
         self.operator: LinearOperator | None = None if A is None else as_operator(A)
         self._copies: dict = {}
@@ -446,7 +446,7 @@ class ReconstructionMap(Float64Evaluator):
         Theorem: none.
         Rigor: not applicable.
         """
-        with self._session(_torch_device(device), _torch_dtype(dtype)) as f:
+        with self._session(device_arg(device), _torch_dtype(dtype)) as f:
             yield f
 
     @contextlib.contextmanager
@@ -549,7 +549,7 @@ class ReconstructionMap(Float64Evaluator):
             if dtype != "float64":
                 raise InvalidArgument(f"dtype={dtype!r}: pass a torch dtype or 'float64'")
             dtype, device = torch.float64, device or "cpu"
-        dtype, device = _torch_dtype(dtype), _torch_device(device)
+        dtype, device = _torch_dtype(dtype), device_arg(device)
         arr = measurements_arg(yb, "yb", batch=True)
         if self.operator is not None:
             self._split(arr.shape[1:])
@@ -661,26 +661,6 @@ def _torch_dtype(dtype: Any) -> Any:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise InvalidArgument(f"dtype must be a real torch floating dtype (e.g. torch.float64), got {dtype!r}")
     return dtype
-
-
-def _torch_device(device: Any) -> Any:
-    """A usable ``torch.device`` (None stays None); unknown or unavailable devices refused."""
-    if device is None:
-        return None
-    if isinstance(device, (bool, np.bool_)) or not isinstance(device, (str, int, torch.device)):
-        raise InvalidArgument(f"device must be 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise InvalidArgument(f"unknown device {device!r}: use 'cpu' or 'cuda'") from exc
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise InvalidArgument(f"device {device!r}: CUDA is not available on this machine; use 'cpu'")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise InvalidArgument(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type != "cpu":
-        raise InvalidArgument(f"device {device!r}: use 'cpu' or 'cuda'")
-    return dev
 
 
 def _complex(re: Any, im: Any) -> Any:
