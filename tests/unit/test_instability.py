@@ -431,6 +431,10 @@ def test_audit_executor_blocks_and_order():
     with ThreadPoolExecutor(2) as ex:
         parallel = check_training_set(A, X, eta=1e-6, block_size=5, executor=ex, progress=False)
     assert serial.pairs == parallel.pairs
+    processes = check_training_set(A, X, eta=1e-6, block_size=7, executor="processes", progress=False)
+    assert processes.pairs == serial.pairs and processes.message == serial.message
+    with pytest.raises(InvalidArgument, match="executor"):
+        check_training_set(A, X, eta=1e-6, executor=object(), progress=False)
     assert [p[:2] for p in serial] == [(2, 30), (5, 11)]  # largest bound first
     assert len(serial) == 2 and serial[0][2] > serial[1][2]
     assert serial.rigor is Rigor.CERTIFIED_FLOAT64
