@@ -111,7 +111,7 @@ def impossibility_impl(runner: Runner, options: Options) -> CheckResult:
     if bad:
         outcomes = [o for r in bad for o in r.values.get("member_outcomes", ())]
         kind = "crash" if outcomes and all(o == "invalid_answer" for o in outcomes) else "silent-wrong-answer"
-        values.update({"kind": kind, "objective_gap": None, "dual_slack": None})
+        values.update({"kind": kind, "tier": "stress", "objective_gap": None, "dual_slack": None})
         return CheckResult(check, Outcome.VIOLATED, Rigor.weakest(*[r.rigor for r in bad]),
                            f"{kind}: " + "; ".join(f"K={r['K']}, n={r['n']}: {r.message}" for r in bad)[:700],
                            values, bad[0].witness, theorem)
