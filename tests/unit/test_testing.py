@@ -606,9 +606,7 @@ def test_plugin_beside_the_repository_conftest(pytester, keep_hypothesis_profile
 
 def test_the_package_exports_every_public_name_of_its_modules():
     import theorycheck.testing as kit
-    from theorycheck.testing import assertions, checks, suite
-
-    from theorycheck.testing import adapters
+    from theorycheck.testing import adapters, assertions, checks, suite
 
     public = (set(suite.__all__) | set(assertions.__all__) | {n for n in checks.__all__ if n.startswith("check_")}
               | {"adapters", "UnsupportedProgram", "solver_name", "sklearn_lasso_solver", "cvxpy_solver",

@@ -25,9 +25,9 @@ import numpy as np
 
 from theorycheck.numerics.exact import arb_matrix, ball_lower, ball_upper, to_arb
 from theorycheck.numerics.rounding import norm2
-from theorycheck.results import CheckResult, Outcome, Rigor
-from theorycheck.solvers.certify import build_certified_instance, certificate_result
 from theorycheck.problems.programs import QCBP, Lasso
+from theorycheck.results import CheckResult, Outcome, Rigor
+from theorycheck.solvers.certify import build_certified_instance
 from theorycheck.testing._runner import Call, Options, shorten
 from theorycheck.testing.triage import DEFAULT_ACCURACY, Accuracy, crash_values, judge_answer
 

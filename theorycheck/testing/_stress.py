@@ -107,7 +107,8 @@ def impossibility_impl(runner: Runner, options: Options) -> CheckResult:
         return failed_call(check, skipped[0], theorem)
     bad = [r for r in sub.results if r.violated]
     digits = [float(r.values.get("min_digits", 0.0)) for r in sub.results]
-    values: dict[str, Any] = {"min_digits": digits, "cells": [(r.values.get("K"), r.values.get("n")) for r in sub.results]}
+    cells = [(r.values.get("K"), r.values.get("n")) for r in sub.results]
+    values: dict[str, Any] = {"min_digits": digits, "cells": cells}
     if bad:
         outcomes = [o for r in bad for o in r.values.get("member_outcomes", ())]
         kind = "crash" if outcomes and all(o == "invalid_answer" for o in outcomes) else "silent-wrong-answer"

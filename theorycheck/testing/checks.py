@@ -47,7 +47,6 @@ Rigor: proven against certified minimisers (ball arithmetic).
 from __future__ import annotations
 
 import dataclasses
-import dataclasses
 import functools
 import traceback
 import warnings
@@ -144,8 +143,8 @@ _OPTIONS_DOC = """solver : callable
 
 
 def check_optimality(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                               tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0,
-                               max_examples: int | None = None, shrink: bool = True) -> CheckResult:
+                     tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0,
+                     max_examples: int | None = None, shrink: bool = True, accuracy: Any = None) -> CheckResult:
     """No answer's objective is certified above the accuracy allowed, on random well-conditioned instances.
 
     Hypothesis draws planted instances whose unique minimiser is certified
@@ -216,7 +215,8 @@ def check_certified_optimality_near_degenerate(
 
 
 def check_metamorphic_scaling(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                              tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                              tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """``x(2y, 2λ) = 2x(y, λ)`` (SR-LASSO: ``x(2y) = 2x(y)``; QCBP: ``x(2y, 2η) = 2x(y, η)``).
 
     Scaling by a power of two is exact in floating point, so the answers on
@@ -237,7 +237,8 @@ def check_metamorphic_scaling(solver: Callable[[Any, np.ndarray], Any], *, probl
 
 
 def check_metamorphic_permutation(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                                  tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                                  tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """Permuting the columns of ``A`` (and the weights) permutes the answer.
 
     Parameters
@@ -255,7 +256,8 @@ def check_metamorphic_permutation(solver: Callable[[Any, np.ndarray], Any], *, p
 
 
 def check_metamorphic_sign_phase(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                                 tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                                 tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """Flipping column signs (complex: multiplying by ``i^k``) flips (rotates back) the answer's entries.
 
     Parameters
@@ -273,7 +275,8 @@ def check_metamorphic_sign_phase(solver: Callable[[Any, np.ndarray], Any], *, pr
 
 
 def check_metamorphic_zero_column(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                                  tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                                  tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """A zero column inserted into ``A`` gets a zero coefficient; the rest of the answer is unchanged.
 
     Parameters
@@ -291,7 +294,8 @@ def check_metamorphic_zero_column(solver: Callable[[Any, np.ndarray], Any], *, p
 
 
 def check_zero_above_lambda_max(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                                tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                                tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """``λ ≥ 1.5 λ_max ⇒ x = 0`` (QCBP: ``η ≥ 1.5‖y‖ ⇒ x = 0``), against a certified zero minimiser.
 
     A violation is a re-provable ``certified_optimality`` record under this check's name.
@@ -311,7 +315,8 @@ def check_zero_above_lambda_max(solver: Callable[[Any, np.ndarray], Any], *, pro
 
 
 def check_l1_norm_monotone(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                           tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                           tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """``‖x(λ)‖₁`` is non-increasing in ``λ`` (QCBP: in ``η``) along a path of five parameters.
 
     Parameters
@@ -329,7 +334,8 @@ def check_l1_norm_monotone(solver: Callable[[Any, np.ndarray], Any], *, problem:
 
 
 def check_exact_recovery_nsp(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "srlasso",
-                             tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                             tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """SR-LASSO (small ``λ``) and QCBP (``η = 0``) recover an ``s``-sparse ``x`` from ``y = Ax`` exactly.
 
     The instance has dyadic ``A`` and integer ``x`` (``y = Ax`` exactly in
@@ -351,7 +357,8 @@ def check_exact_recovery_nsp(solver: Callable[[Any, np.ndarray], Any], *, proble
 
 
 def check_recovery_bound_rnsp(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                              tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                              tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """The answer satisfies Theorem 1's error bound under certified rNSP constants.
 
     A Gaussian matrix with a certified rNSP (``ρ = 1/2``, ``γ`` proven),
@@ -373,7 +380,8 @@ def check_recovery_bound_rnsp(solver: Callable[[Any, np.ndarray], Any], *, probl
 
 
 def check_impossibility_barrier(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",
-                                tol: float = 1e-4, seed: int | None = None, time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
+                                tol: float = 1e-4, seed: int | None = None,
+        time_limit: float | None = 60.0, accuracy: Any = None) -> CheckResult:
     """On the Ω_3 families no answer claims accuracy below the barrier ``10^-3`` silently.
 
     Runs :func:`theorycheck.impossibility.check_solver_on_family` at

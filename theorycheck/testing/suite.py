@@ -26,7 +26,6 @@ for metamorphic relations).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
