@@ -206,7 +206,7 @@ def test_tolerance_is_configurable():
         as_operator(approx)
     op = as_operator(approx, adjoint_tol=1e-5)
     assert 1e-10 < op.adjoint_error <= 1e-5
-    for bad in (0.0, -1.0, float("nan"), "1e-3"):
+    for bad in (0.0, -1.0, float("nan"), "1e-3", 1.0, 1e30):
         with pytest.raises(InvalidArgument, match="adjoint_tol"):
             as_operator(approx, adjoint_tol=bad)
 

@@ -342,3 +342,19 @@ def test_rigorous_enclosures_refuse_the_centred_transform():
     assert type(mine) is Mine and mine.centered
     with pytest.raises(PreconditionError, match="centred"):
         enclose_operator(mine, x)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_centred_and_multicoil_operators_on_cuda_match_the_cpu():
+    mask = random_line_mask((16, 16), 4, 0.125, seed=0)
+    S = synthetic_coil_sensitivities((16, 16), 4, seed=1)
+    x = torch.from_numpy(_rand((2, 16, 16), 2))
+    for A in (SubsampledFourier(mask, centered=True), MultiCoilFourier(mask, S, centered=True)):
+        for dtype, tol in ((torch.complex128, 1e-12), (torch.complex64, 1e-4)):
+            y = A.apply(x.to(device="cuda", dtype=dtype))
+            assert y.device.type == "cuda" and y.dtype == dtype
+            np.testing.assert_allclose(y.cpu().numpy(), A.apply(x.numpy()), atol=tol)
+            back = A.adjoint(y)
+            assert back.device.type == "cuda"
+            np.testing.assert_allclose(back.cpu().numpy(), A.adjoint(A.apply(x.numpy())), atol=tol)

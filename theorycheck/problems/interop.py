@@ -98,7 +98,7 @@ class ForeignOperator(LinearOperator):
         Signal shape without the batch axis: required for the ``A``/``A_adjoint``
         protocol; for matvec operators the default is ``obj.dims`` (pylops) or ``(N,)``.
     adjoint_tol : float
-        Largest accepted relative adjointness and linearity error (``> 0``).
+        Largest accepted relative adjointness and linearity error, ``0 < adjoint_tol < 1``.
     trials : int
         Number of seeded random pairs (``1 ≤ trials ≤ 1000``).
     seed : int
@@ -119,6 +119,9 @@ class ForeignOperator(LinearOperator):
     def __init__(self, obj: Any, *, shape: Any = None, adjoint_tol: float = DEFAULT_ADJOINT_TOL,
                  trials: int = 3, seed: int = 0):
         self.adjoint_tol = real_arg(adjoint_tol, "adjoint_tol")
+        if self.adjoint_tol >= 1.0:  # the relative adjointness error never exceeds 1 (Cauchy–Schwarz)
+            raise InvalidArgument(f"adjoint_tol={adjoint_tol!r} would admit any operator (the relative error is "
+                                  "at most 1): pass 0 < adjoint_tol < 1, e.g. 1e-10")
         trials = integer_arg(trials, "trials", maximum=MAX_TRIALS)
         rng = seed_arg(seed)  # validated before any call of the wrapped object
         if isinstance(obj, LinearOperator):

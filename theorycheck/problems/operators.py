@@ -104,7 +104,7 @@ def as_operator(A: Any, *, shape: Any = None, adjoint_tol: float = DEFAULT_ADJOI
         measurement shape is pylops' ``dimsd`` or ``(m,)``. For a theorycheck
         operator or a matrix it must equal the signal shape when given.
     adjoint_tol : float
-        Largest accepted relative adjointness (and linearity) error, ``> 0``
+        Largest accepted relative adjointness (and linearity) error, in ``(0, 1)``
         (default ``1e-10``; float64 rounding gives about ``1e-16``).
     trials : int
         Number of random pairs (``1 ≤ trials ≤ 1000``).
