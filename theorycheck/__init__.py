@@ -34,6 +34,13 @@ _LAZY: dict[str, str] = {
     "SubsampledWalshHadamard": "theorycheck.problems.operators",
     "compose": "theorycheck.problems.operators",
     "as_operator": "theorycheck.problems.operators",
+    "MultiCoilFourier": "theorycheck.problems.mri",
+    "synthetic_coil_sensitivities": "theorycheck.problems.mri",
+    "equispaced_line_mask": "theorycheck.problems.masks",
+    "random_line_mask": "theorycheck.problems.masks",
+    "uniform_random_mask": "theorycheck.problems.masks",
+    "variable_density_mask": "theorycheck.problems.masks",
+    "radial_lines_mask": "theorycheck.problems.masks",
     "Radon": "theorycheck.problems.radon",
     "fbp": "theorycheck.problems.radon",
     "Wavelet": "theorycheck.problems.sparsifiers",
@@ -146,6 +153,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.nets.unet import UNet
     from theorycheck.nets.variational import VariationalNet
     from theorycheck.numerics.precision import precision
+    from theorycheck.problems.masks import (
+        equispaced_line_mask,
+        radial_lines_mask,
+        random_line_mask,
+        uniform_random_mask,
+        variable_density_mask,
+    )
+    from theorycheck.problems.mri import MultiCoilFourier, synthetic_coil_sensitivities
     from theorycheck.problems.operators import (
         LinearOperator,
         MatrixOperator,
