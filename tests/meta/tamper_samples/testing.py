@@ -28,7 +28,7 @@ def _kit_result(solver, check, **options):
 
 def samples():
     return {
-        "certified_optimality": lambda: _kit_result(_zero, "certified_optimality", max_examples=1, shrink=False),
+        "optimality": lambda: _kit_result(_zero, "optimality", max_examples=1, shrink=False),
         "near_degenerate": lambda: _kit_result(_zero, "certified_optimality_near_degenerate", max_examples=2,
                                                shrink=False, problem="srlasso"),
         "zero_above_lambda_max": lambda: _kit_result(_ones, "zero_above_lambda_max", problem="qcbp"),
