@@ -24,8 +24,9 @@ callback: the *time to reach 80 %*; "-" if not within ``--passes`` passes),
 the passes that took, the time of one pass after the first (throughput), the
 whole call (which adds the certification of every flip, each input alone:
 the same work for both) and the certified fooling rate. Then
-``ratio (loop / batched)`` of the median times to 80 % (runs that never
-reach it count as +∞; > 1: batched is faster; the goal is ≥ 5) and of the
+``ratio (loop / batched)`` of the median times to 80 % (a run that never
+reaches it counts with its whole search time, a lower bound: the ratio is
+then printed as "≥"; > 1: batched is faster; the goal is ≥ 5) and of the
 median times per pass. Timings are reported, never asserted; the exit status
 is non-zero only if no batched run reaches 80 %.
 
@@ -66,6 +67,7 @@ def timed(model, X, xi: float, batch_size: int, passes: int, seed: int) -> dict:
                                       seed=seed, device="cpu", progress=False, callback=cb)
     per = float(np.median(np.diff(stamps))) if len(stamps) > 1 else float("nan")
     return {"to80": reached.get("t", float("inf")), "passes": reached.get("passes"), "per_pass": per,
+            "search": stamps[-1] - t0 if stamps else float("nan"),
             "total": time.perf_counter() - t0, "rate": w.fooling_rate, "interval": w.interval}
 
 
@@ -97,10 +99,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'-':>6}   (not within {args.passes})"
             print(f"seed {seed} {name:<8} (batch_size={bs:>2}): 80 % {to80}; {r['per_pass']:.3f} s per pass; "
                   f"whole call {r['total']:.2f} s; certified {r['rate']:.1%} [{lo:.3f}, {hi:.3f}]")
-    med = {k: float(np.median([r["to80"] for r in v])) for k, v in res.items()}
-    per = {k: float(np.median([r["per_pass"] for r in v])) for k, v in res.items()}
-    print(f"median time to 80 %: batched {med['batched']:.2f} s, loop {med['loop']:.2f} s")
-    print(f"ratio (loop / batched), median time to 80 %: {med['loop'] / med['batched']:.2f}   (goal >= 5)")
+    # a run that never reaches 80 % took at least its whole search: a lower bound on its time to 80 %
+    low = {k: [r["to80"] if np.isfinite(r["to80"]) else r["search"] for r in v] for k, v in res.items()}
+    bound = {k: any(not np.isfinite(r["to80"]) for r in v) for k, v in res.items()}
+    med = {k: float(np.median(v)) for k, v in low.items()}
+    per = {k: float(np.nanmedian([r["per_pass"] for r in v])) for k, v in res.items()}
+    for k in res:
+        hit = sum(np.isfinite(r["to80"]) for r in res[k])
+        print(f"{k:<8}: reached 80 % in {hit} of {len(res[k])} run(s); median time to 80 % "
+              f"{'>= ' if bound[k] else ''}{med[k]:.2f} s")
+    sign = ">= " if bound["loop"] and not bound["batched"] else ("~ " if bound["batched"] else "")
+    print(f"ratio (loop / batched), median time to 80 %: {sign}{med['loop'] / med['batched']:.2f}   (goal >= 5)")
     print(f"ratio (loop / batched), median time per pass: {per['loop'] / per['batched']:.2f}")
     return 0 if any(np.isfinite(r["to80"]) for r in res["batched"]) else 1
 

@@ -394,3 +394,37 @@ def test_search_on_cuda_certifies_on_the_cpu_and_natively():
     res = search_universal_perturbation(model, X, xi=2.0, max_passes=2, seed=0, progress=False)
     assert res.train.witness.data["native_device"].startswith("cuda")
     assert verify_result(load(res.to_json()), model=model).holds
+
+
+# ------------------------------------------------------------------------------------------
+# the architectures of the transfer table (theorycheck.nets.classifiers)
+# ------------------------------------------------------------------------------------------
+
+def test_build_classifier_shapes_every_architecture_alike_and_is_seeded():
+    from theorycheck.nets.classifiers import IMAGE_ARCHITECTURES, ResidualCNN, WideCNN, build_classifier
+
+    rng = np.random.default_rng(0)
+    data = {"X_train": rng.random((40, 64)), "y_train": rng.integers(0, 3, 40), "X_test": rng.random((10, 64)),
+            "y_test": rng.integers(0, 3, 10), "n_classes": 3, "image_shape": (8, 8)}
+    for arch in IMAGE_ARCHITECTURES:
+        m1, d1 = build_classifier(arch, data, seed=2, epochs=1)
+        m2, _ = build_classifier(arch, data, seed=2, epochs=1)
+        assert d1["X_train"].shape == (40, 1, 8, 8) and data["X_train"].shape == (40, 64)  # input untouched
+        assert 0.0 <= d1["test_accuracy"] <= 1.0
+        assert all(torch.equal(a, b) for a, b in zip(m1.parameters(), m2.parameters()))
+        with torch.no_grad():
+            assert m1(torch.zeros(5, 1, 8, 8)).shape == (5, 3)
+    assert isinstance(build_classifier("wide_cnn", data, epochs=0)[0], WideCNN)
+    assert isinstance(build_classifier("res_cnn", data, epochs=0)[0], ResidualCNN)
+    with pytest.raises(InvalidArgument, match="arch"):
+        build_classifier("vgg", data)
+    with pytest.raises(InvalidArgument, match="image_shape"):
+        build_classifier("cnn", {**data, "image_shape": (8, 4)})
+    with pytest.raises(InvalidArgument, match="lacks"):
+        build_classifier("cnn", {"X_train": data["X_train"]})
+    with pytest.raises(InvalidArgument, match="entries per sample"):
+        build_classifier("cnn", {**data, "X_test": np.zeros((3, 50))})
+    with pytest.raises(InvalidArgument, match="even"):
+        WideCNN(side=7)
+    with pytest.raises(InvalidArgument, match="too large"):
+        ResidualCNN(side=8, channels=10 ** 6)

@@ -302,7 +302,8 @@ def build_false_structure_data(
     C = len(shapes)
     n = integer_arg(n, "n", minimum=2, maximum=10 ** 7)
     side = integer_arg(side, "side", minimum=8, maximum=128)
-    if false_structure is not None and (not isinstance(false_structure, str) or false_structure not in FALSE_STRUCTURES):
+    if false_structure is not None and (not isinstance(false_structure, str)
+                                        or false_structure not in FALSE_STRUCTURES):
         raise InvalidArgument(f"false_structure must be one of {FALSE_STRUCTURES} or None, got {false_structure!r}")
     if false_structure == "pixel" and 2 * C > side:
         raise InvalidArgument(f"the pixel patterns of {C} classes need side >= {2 * C}")
@@ -348,7 +349,8 @@ class FalseStructureResult(CheckResult):
     pattern and swap norms and the minimal perturbation norms.
 
     Theorem: THEORY.md §5 (false structures).
-    Rigor: numerical (statistical intervals on batched float64 evaluations); the flips of ``search`` are certified-float64.
+    Rigor: numerical (statistical intervals on batched float64 evaluations); the flips of
+    ``search`` are certified-float64.
     """
 
     search: ClassifierWitness | None = None

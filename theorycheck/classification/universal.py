@@ -19,7 +19,8 @@ monotone). Batched:
 the samples are taken ``batch_size`` at a time, their DeepFool steps are
 computed in one batched search at the current ``v`` and applied one after
 the other (``batch_size=1`` is the original sequential algorithm; the result
-depends on ``batch_size``, not on the device).
+depends on ``batch_size``). Seeded: the same seed gives the same ``v`` on the
+CPU (a CUDA search computes in other rounding orders).
 
 Certification. After the search, ``v`` is applied to every sample and each
 counted flip is certified exactly as the flips of
@@ -178,7 +179,8 @@ def project(v: Any, norm: str, xi: float) -> np.ndarray:
     ([0.6, 0.8], [1.0, -1.0])
 
     Theorem: projection onto a norm ball (``ℓ2``: ``v · min(1, ξ/‖v‖)``; ``ℓ∞``: entrywise clipping).
-    Rigor: the ``‖P v‖ ≤ ξ`` guarantee is proven (enclosure of the float64 norm); the ``ℓ2`` scaling is within a few ulps of exact.
+    Rigor: the ``‖P v‖ ≤ ξ`` guarantee is proven (enclosure of the float64 norm); the ``ℓ2``
+    scaling is within a few ulps of exact.
     """
     norm = choice_arg(norm, "norm", NORMS)
     xi = real_arg(xi, "xi")
@@ -384,7 +386,7 @@ def search_universal_perturbation(
     overshoot: float = 0.02,
     max_iter: int = 10,
     candidates: int | None = 10,
-    batch_size: int = 32,
+    batch_size: int = 64,
     confidence: float = 0.95,
     seed: Any = None,
     device: Any = None,
@@ -419,7 +421,8 @@ def search_universal_perturbation(
         :func:`search_minimal_perturbation`).
     batch_size : int
         Samples whose DeepFool steps are computed together at the same ``v``
-        (1: the sequential algorithm of the paper).
+        (default 64; 1: the sequential algorithm of the paper). The result
+        depends on it (the steps of a batch see the same ``v``).
     confidence : float
         Level of the Clopper–Pearson intervals.
     seed : int or numpy.random.Generator, optional
@@ -460,7 +463,7 @@ def search_universal_perturbation(
 
     t0 = time.perf_counter()
     opts = _universal_args(norm, xi, target_fooling, max_passes, method, confidence, progress, callback)
-    _, overshoot, max_iter, batch_size, candidates, _ = search_args(
+    _, overshoot, max_iter, per_batch, candidates, _ = search_args(
         "deepfool", overshoot, max_iter, batch_size, candidates, None)
     rng = seed_arg(seed)
     Xa = _batch(X, "X")
@@ -474,7 +477,7 @@ def search_universal_perturbation(
         label, usable, _ = _usable(ev, Xa)
         searcher = Searcher(ms.search, ms.search_dtype, ms.search_device)
         C = ev.C
-        opts.update(batch_size=batch_size or 32, K=C if candidates is None else min(candidates, C),
+        opts.update(batch_size=per_batch or 64, K=C if candidates is None else min(candidates, C),
                     overshoot=overshoot, max_iter=max_iter)
         v, passes, history = _passes(searcher, Xa, label, usable, rng, opts, opts["progress"], callback)
         train = assemble(_certify_fixed(ev, searcher, Xa, v, opts["method"]), True, 0.0)

@@ -25,7 +25,7 @@ Rigor: not applicable (data and training).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -184,6 +184,18 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x))
 
 
+def _conv_args(name: str, side: Any, n_classes: Any, channels: Any,
+               weights: Callable[[int, int, int], float]) -> tuple[int, int, int]:
+    """Validated ``(side, n_classes, channels)`` of a CNN for even-sided images, its size bounded."""
+    side, n_classes = integer_arg(side, "side", minimum=2), integer_arg(n_classes, "n_classes", minimum=1)
+    channels = integer_arg(channels, "channels", minimum=1)
+    if side % 2:
+        raise InvalidArgument(f"{name} needs an even image side, got {side}")
+    n_par = float(weights(side, channels, n_classes))
+    refuse_size(n_par, _MAX_PARAMS, f"a {name} with {n_par:.3g} weights", "use a smaller side or fewer channels")
+    return side, n_classes, channels
+
+
 class WideCNN(nn.Module):
     """A wider CNN: a 5 × 5 and a 3 × 3 convolution, a 2 × 2 max-pool, a third convolution, one linear layer.
 
@@ -196,12 +208,8 @@ class WideCNN(nn.Module):
     """
 
     def __init__(self, side: int = 8, n_classes: int = 10, channels: int = 32):
-        side, n_classes = integer_arg(side, "side", minimum=2), integer_arg(n_classes, "n_classes", minimum=1)
-        channels = integer_arg(channels, "channels", minimum=1)
-        if side % 2:
-            raise InvalidArgument(f"WideCNN needs an even image side, got {side}")
-        n_par = float(channels) * (25 + 9 * channels + 18 * channels) + 2.0 * channels * (side // 2) ** 2 * n_classes
-        refuse_size(n_par, _MAX_PARAMS, f"a WideCNN with {n_par:.3g} weights", "use a smaller side or fewer channels")
+        side, n_classes, channels = _conv_args("WideCNN", side, n_classes, channels, lambda s, c, k:
+                                               c * (25 + 27 * c) + 2.0 * c * (s // 2) ** 2 * k)
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, channels, 5, padding=2), nn.ReLU(),
@@ -237,13 +245,8 @@ class ResidualCNN(nn.Module):
     """
 
     def __init__(self, side: int = 8, n_classes: int = 10, channels: int = 16):
-        side, n_classes = integer_arg(side, "side", minimum=2), integer_arg(n_classes, "n_classes", minimum=1)
-        channels = integer_arg(channels, "channels", minimum=1)
-        if side % 2:
-            raise InvalidArgument(f"ResidualCNN needs an even image side, got {side}")
-        n_par = float(channels) * (9 + 36 * channels) + float(channels) * (side // 2) ** 2 * n_classes
-        refuse_size(n_par, _MAX_PARAMS, f"a ResidualCNN with {n_par:.3g} weights",
-                    "use a smaller side or fewer channels")
+        side, n_classes, channels = _conv_args("ResidualCNN", side, n_classes, channels, lambda s, c, k:
+                                               c * (9 + 36 * c) + float(c) * (s // 2) ** 2 * k)
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, padding=1), nn.ReLU())
         self.blocks = nn.Sequential(_ResidualBlock(channels), nn.MaxPool2d(2), _ResidualBlock(channels))
