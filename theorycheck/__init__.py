@@ -55,13 +55,17 @@ _LAZY: dict[str, str] = {
     "as_reconstruction_map": "theorycheck.nets.adapters",
     "check_instability": "theorycheck.instability",
     "verify_instability": "theorycheck.instability",
+    "check_random_noise": "theorycheck.instability",
+    "check_accuracy": "theorycheck.instability",
+    "check_sampling_monotonicity": "theorycheck.instability",
+    "check_training_set": "theorycheck.instability",
     "random_noise_instability": "theorycheck.instability",
     "accuracy_test": "theorycheck.instability",
     "sampling_monotonicity_test": "theorycheck.instability",
     "audit_training_set": "theorycheck.instability",
     "optimality_constant": "theorycheck.instability",
     "InstabilityCertificate": "theorycheck.instability",
-    "search_worst_perturbation": "theorycheck.search",
+    "search_worst_perturbation": "theorycheck.instability",
     "load_demo_unet": "theorycheck.nets.pretrained",
     "UNet": "theorycheck.nets.unet",
     "FBPConvNet": "theorycheck.nets.fbpconvnet",
@@ -69,7 +73,7 @@ _LAZY: dict[str, str] = {
     "CascadeNet": "theorycheck.nets.cascade",
     "VariationalNet": "theorycheck.nets.variational",
     "train_reconstruction": "theorycheck.nets.train",
-    "PerturbationWitness": "theorycheck.search",
+    "PerturbationWitness": "theorycheck.instability",
     # rNSP (THEORY.md §2)
     "rip_constant": "theorycheck.rnsp",
     "nsp_constant": "theorycheck.rnsp",
@@ -136,12 +140,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from theorycheck.impossibility import build_family, build_lasso_3x2, check_solver_on_family, lasso_3x2_family
     from theorycheck.instability import (
         InstabilityCertificate,
+        PerturbationWitness,
         accuracy_test,
         audit_training_set,
+        check_accuracy,
         check_instability,
+        check_random_noise,
+        check_sampling_monotonicity,
+        check_training_set,
         optimality_constant,
         random_noise_instability,
         sampling_monotonicity_test,
+        search_worst_perturbation,
         verify_instability,
     )
     from theorycheck.nets.adapters import as_reconstruction_map
@@ -186,6 +196,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         rnsp_gamma,
         search_rnsp_violation,
     )
-    from theorycheck.search import PerturbationWitness, search_worst_perturbation
     from theorycheck.solvers import certify_solution, solve
     from theorycheck.solvers.solution import Solution

@@ -41,6 +41,7 @@ from typing import Any, Callable, Sequence
 from theorycheck._version import __version__
 from theorycheck.errors import InvalidArgument, TheorycheckError
 from theorycheck.instability import check_instability
+from theorycheck.nets._adapter_common import input_for
 from theorycheck.problems import mri, operators, radon
 
 __all__ = ["main"]
@@ -811,7 +812,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                               "save real (magnitude) images")
     model = _load_model(args.model, args.weights)
     y = A.apply(x)
-    psi = _trial(model, A, y, args.input, args.layout)
+    psi = _trial(model, A, y, input_for(model, args.input, default="measurements"), args.layout)
     cert = check_instability(psi, A, x, xp, eta=eta, ball_samples=samples, seed=seed)
     print(cert.summary())
     for name, (holds, margin) in cert.hypotheses.items():
@@ -862,9 +863,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="image x (.npy or .pt), of the operator's image shape")
     p.add_argument("--x-prime", required=True, metavar="FILE",
                    help="image x' (.npy or .pt), same shape, different from x")
-    p.add_argument("--input", choices=_INPUTS, default="measurements",
+    p.add_argument("--input", choices=_INPUTS, default=None,
                    help="what the model reads: the measurements y = A x, or the zero-filled "
-                        "adjoint image A^* y (e.g. a U-Net that post-processes it)")
+                        "adjoint image A^* y (e.g. a U-Net that post-processes it); default: the "
+                        "model's own `input` attribute if it has one, else measurements")
     p.add_argument("--layout", choices=tuple(_LAYOUTS), default="channels-first",
                    help="how complex data are fed to the model (see below)")
     p.add_argument("--eta", type=float, default=None, metavar="ETA",

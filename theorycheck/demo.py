@@ -25,7 +25,12 @@ import time
 
 import numpy as np
 
+from theorycheck.impossibility import build_lasso_3x2
 from theorycheck.instability import check_instability, search_worst_perturbation
+from theorycheck.problems.programs import SRLasso
+from theorycheck.problems.sparsifiers import Wavelet
+from theorycheck.results import Report, verify_result
+from theorycheck.solvers import certify_solution, solve
 
 __all__ = ["run_demo", "demo_model"]
 
@@ -53,7 +58,6 @@ def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress:
     Theorem: universal instability theorem (THEORY.md §3) and optimality certificates (§1, §6.3).
     Rigor: as printed per result.
     """
-    from theorycheck.results import Report, verify_result
 
     t0 = time.perf_counter()
     os.makedirs(outdir, exist_ok=True)
@@ -76,9 +80,6 @@ def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress:
 def _instability_demo(outdir: str, *, quick: bool, progress: bool):
     from theorycheck.nets.adapters import as_reconstruction_map
     from theorycheck.nets.pretrained import load_demo_unet
-    from theorycheck.problems.programs import SRLasso
-    from theorycheck.problems.sparsifiers import Wavelet
-    from theorycheck.solvers import solve
 
     model, s = load_demo_unet()
     psi = as_reconstruction_map(model, input="adjoint", eval_mode=True)
@@ -136,12 +137,10 @@ def _figures(outdir: str, x, w, baseline, s) -> str:
 
 
 def _solver_demo():
-    from theorycheck.impossibility import lasso_3x2_family
-    from theorycheck.solvers import certify_solution, solve
 
     print("2. A LASSO solver that is silently wrong (THEORY.md §6.3)")
     k = 20
-    member = lasso_3x2_family(2.0 ** -k)  # exact data; minimiser certified from them
+    member = build_lasso_3x2(2.0 ** -k)  # exact data; minimiser certified from them
     exact = member.solution
     problem, yf = member.problem, member.y_float
     print(f"   δ = 2^-{k}: exact minimiser {np.array2string(exact.x, precision=6)} "
