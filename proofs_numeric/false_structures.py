@@ -31,13 +31,23 @@ flips) on 64 of them. The claims, each printed as reproduced / NOT reproduced:
     (= (1)); DeepFool's median certified ``‖r‖`` is below that norm for the
     correlated model (5a), and above it for the control (5b).
 
-The exit status requires (1), (2), the correlated half of (3) and (5a) —
-decided before the full runs, after one pilot run (seed 0, small CNN) in
-which (4) held only partly (the CNN also learns the shape: without the
-pattern it keeps about 90 % accuracy, the MLP less) and (5b) failed (the
+The exit status requires (1), (2), the correlated half of (3) and (5a) in
+every run — decided before the full runs, after one pilot run (seed 0,
+small CNN) in which (4) held only partly (the CNN also learns the shape:
+without the pattern it kept about 90 % accuracy) and (5b) failed (the
 control's median ``‖r‖`` was 0.9 × the swap norm: small networks have
 adversarial perturbations at about that scale whatever they learned). Those
 are printed as measured, not required.
+
+Measured (full mode, seeds 0–2, CNN / MLP / residual CNN, 4000 images):
+(1) in 8 of 9 runs — the small CNN with seed 0 learns *both* structures on
+the larger training set (pattern removed: 97 % accuracy; swapped images
+split 49 % pattern / 51 % shape: verdict "undecided"), so the full mode
+exits non-zero; (2), (3a), (4a), (4b), (5a) in 9 of 9; (3b) in 6 of 9 (a
+control's interval on the pattern alone may miss 1/2 narrowly); (5b) in 4 of
+9 (the residual CNN's and one CNN's controls need more than the swap norm,
+the MLP controls less). The quick mode (CNN, seed 0, 2600 images) reproduces
+the required claims.
 
 Rigor: the accuracies are statistical (Clopper–Pearson intervals on batched
 float64 evaluations of the seeded models); the DeepFool flips are
@@ -45,8 +55,8 @@ certified-float64.
 
 Usage::
 
-    python proofs_numeric/false_structures.py            # ~3 min: CNN, MLP and residual CNN, seeds 0-2, 4000 images
-    python proofs_numeric/false_structures.py --quick    # ~20 s: small CNN, seed 0, 2600 images
+    python proofs_numeric/false_structures.py            # ~2 min: CNN, MLP and residual CNN, seeds 0-2, 4000 images
+    python proofs_numeric/false_structures.py --quick    # ~15 s: small CNN, seed 0, 2600 images
 """
 
 from __future__ import annotations

@@ -428,3 +428,10 @@ def test_build_classifier_shapes_every_architecture_alike_and_is_seeded():
         WideCNN(side=7)
     with pytest.raises(InvalidArgument, match="too large"):
         ResidualCNN(side=8, channels=10 ** 6)
+
+
+def test_table_refuses_a_universal_perturbation_of_another_shape():
+    X = np.random.default_rng(0).standard_normal((6, 6))
+    w = run(mlp(), X, xi=1.0, max_passes=1)
+    with pytest.raises(InvalidArgument, match=r"perturbations\['u'\] has shape"):
+        fooling_rate_table({"u": w}, {"m": mlp(d=5)}, np.zeros((3, 5)))

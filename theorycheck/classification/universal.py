@@ -795,13 +795,14 @@ def _names(m: Any, what: str) -> list[str]:
 def _row_vector(p: Any, name: str, shape: tuple[int, ...]) -> tuple[np.ndarray, str]:
     """A row's perturbation and the method it is recorded with (its search, or "random" for a given array)."""
     if isinstance(p, UniversalWitness):
-        return p.v.astype(np.float64), p.method
-    v = as_float64(p, f"perturbations[{name!r}]")
+        v, method = p.v.astype(np.float64), p.method
+    else:
+        v, method = as_float64(p, f"perturbations[{name!r}]"), "random"
     if v.shape != shape:
         raise InvalidArgument(f"perturbations[{name!r}] has shape {v.shape}, the samples have shape {shape}")
     if not np.isfinite(v).all():
         raise InvalidArgument(f"perturbations[{name!r}] holds NaN or inf")
-    return v, "random"
+    return v, method
 
 
 def fooling_rate_table(perturbations: Mapping[str, Any], models: Mapping[str, Any], X: Any, *,
