@@ -1,4 +1,4 @@
-"""Fool a small digits classifier with tiny perturbations (THEORY.md §5, seeds 001/003).
+"""Fool a small digits classifier with tiny perturbations (docs/theory.md §5, seeds 001/003).
 
 1. Train a seeded MLP (or ``--arch cnn``: a small CNN) on scikit-learn's
    bundled 8 × 8 digits — no download, about a second on a CPU.

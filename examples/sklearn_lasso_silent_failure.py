@@ -10,14 +10,14 @@ draws planted U-LASSO instances with a pair of nearly collinear columns
 (``a_j' = a_j + δ d``) whose unique minimiser is certified, with a dual slack
 of order ``δ``; ``hypothesis.find`` searches for one on which scikit-learn is
 silently wrong and shrinks it to the simplest such instance (fewest rows and
-columns, sparsity 1, the largest ``δ``). The 3×2 family of THEORY.md §6.3 is
+columns, sparsity 1, the largest ``δ``). The 3×2 family of docs/theory.md §6.3 is
 a known member of the same mechanism; hypothesis does not need to be told.
 
 Run: ``python examples/sklearn_lasso_silent_failure.py [--quick]``; exit status 0
 when a silent failure was found and proven wrong.
 
-Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1);
-the "fails in MATLAB" mechanism (THEORY.md §6.3).
+Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1);
+the "fails in MATLAB" mechanism (docs/theory.md §6.3).
 Rigor: the wrong answer is proven wrong (certify_solution: proven).
 """
 

@@ -4,7 +4,7 @@ Setting (``theorycheck.nets.pretrained.DEMO_CONFIG``): 32 × 32 random-ellipse
 phantoms, 20 % variable-density subsampled Fourier sampling, and a training set
 holding ``x`` and ``x′ = x + z`` where ``z`` is a small disc detail moved almost
 into ``ker A``: ``‖A(x − x′)‖ = 0.1`` while ``‖x − x′‖ ≈ 2.4``. The universal
-instability theorem (THEORY.md §3) says that any network fitting both images
+instability theorem (docs/theory.md §3) says that any network fitting both images
 within ``η`` (with ``‖A(x − x′)‖ ≤ η < ‖x − x′‖/2``) is unstable; this script
 trains one (seeded, deterministic on the CPU) and prints the hypotheses' margins.
 

@@ -1,4 +1,4 @@
-"""Seeds 001/003 (THEORY.md §5): random noise ≫ fast gradient ≫ DeepFool in ‖r‖/‖x‖.
+"""Seeds 001/003 (docs/theory.md §5): random noise ≫ fast gradient ≫ DeepFool in ‖r‖/‖x‖.
 
 The seeds show one ImageNet image ("otter") fooled by three perturbations:
 random noise needs ``‖r‖/‖x‖ = 1.47``, the fast gradient ``0.34`` and DeepFool

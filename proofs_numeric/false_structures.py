@@ -1,4 +1,4 @@
-"""Seeds 001/003 (THEORY.md §5): a classifier learns a false structure, and is unstable at its scale.
+"""Seeds 001/003 (docs/theory.md §5): a classifier learns a false structure, and is unstable at its scale.
 
 Thesing, Antun and Hansen (2019), in the seeds: trained networks succeed
 because they learn a *false structure* — simpler than the structure humans

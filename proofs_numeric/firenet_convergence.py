@@ -1,4 +1,4 @@
-"""FIRENET converges exponentially in the number of restarts (THEORY.md §6.4), plain Chambolle–Pock does not.
+"""FIRENET converges exponentially in the number of restarts (docs/theory.md §6.4), plain Chambolle–Pock does not.
 
 Instance (rNSP with high probability): Gaussian ``A ∈ R^{60×200}`` (entries
 ``N(0, 1/m)``), a 5-sparse ``x₀``, noiseless data ``y = Ax₀`` taken as the exact
@@ -21,7 +21,7 @@ Claims checked (exit status 1 otherwise):
 
 Usage: ``python proofs_numeric/firenet_convergence.py [--quick] [--plot errors.png]``.
 
-Theorem: THEORY.md §6.4 (exponential convergence of FIRENET under the rNSP).
+Theorem: docs/theory.md §6.4 (exponential convergence of FIRENET under the rNSP).
 Rigor: the reference minimiser is proven; the convergence data are numerical.
 """
 

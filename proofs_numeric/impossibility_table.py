@@ -1,4 +1,4 @@
-"""Reproduce the seed's table "fails with training methods" (THEORY.md §6.2, seed 002).
+"""Reproduce the seed's table "fails with training methods" (docs/theory.md §6.2, seed 002).
 
 For ``K ∈ {1, 3, 6}`` and ``n ∈ {10, 20, 30}`` the class ``Ω_K`` (SR-LASSO,
 ``N₁ = 2`` members, ``N₂ = 20``, DCT, ``λ = 1``) is built with certified
@@ -6,7 +6,7 @@ minimisers. Both networks only see the data through the theorem's oracle at
 level ``n`` — ``(A_n, y_n)`` with ``‖A_n − A‖, ‖y_n − y‖ ≤ 2^{-n}`` (proven),
 and identical for the two members:
 
-* ``Φ``: FIRENET (THEORY.md §6.4) on ``(A_n, y_n)``;
+* ``Φ``: FIRENET (docs/theory.md §6.4) on ``(A_n, y_n)``;
 * ``Ψ``: LISTA (10 layers) built on ``A_n`` and trained by MSE on ``R``
   samples ``(y_k, x_k)`` of member 1 (the authors' protocol: ``x_k`` are member
   1's exact minimisers), evaluated at ``y_n``.
@@ -23,7 +23,7 @@ authors' script mis-indexed the reference for ``K = 1, 3``).
 
 Usage: ``python proofs_numeric/impossibility_table.py [--quick] [--R 8000] [--epochs 20]``.
 
-Theorem: THEORY.md §6.1 (i) (no algorithm trains a 10^{-K}-accurate network on Ω_K).
+Theorem: docs/theory.md §6.1 (i) (no algorithm trains a 10^{-K}-accurate network on Ω_K).
 Rigor: distances proven (ball arithmetic against certified minimisers); the
 networks' outputs are numerical.
 """

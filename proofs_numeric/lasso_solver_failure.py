@@ -1,4 +1,4 @@
-"""Reproduce the seed's "fails in MATLAB" table (THEORY.md §6.3) with Python solvers.
+"""Reproduce the seed's "fails in MATLAB" table (docs/theory.md §6.3) with Python solvers.
 
 The 3×2 LASSO ``min f‖A_δ D_δ x − y‖² + λ‖x‖₁`` (``λ = 1/10``) has for every
 ``δ ≠ 0`` the unique minimiser ``x* = (0, 1/√3 − λ/(6f))``, certified in ball
@@ -26,7 +26,7 @@ Claims checked (exit status 1 if one fails):
 
 Usage: ``python proofs_numeric/lasso_solver_failure.py [--quick] [--scaling "1/m"]``.
 
-Theorem: THEORY.md §6.3 (seed 002, "fails in MATLAB").
+Theorem: docs/theory.md §6.3 (seed 002, "fails in MATLAB").
 Rigor: the minimisers and the claimed errors are proven (ball arithmetic); timings numerical.
 """
 

@@ -1,4 +1,4 @@
-"""Optimal maps and Paradox II (THEORY.md §3; seed 002), on the equilateral-triangle example.
+"""Optimal maps and Paradox II (docs/theory.md §3; seed 002), on the equilateral-triangle example.
 
 ``M₁`` = the three vertices of an equilateral triangle of unit circumradius
 lying in an affine copy of ``ker A``: all three have the same measurements, so

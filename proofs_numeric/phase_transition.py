@@ -2,7 +2,7 @@
 
 Claims: (1) the weak threshold from the statistical-dimension formula
 (Amelunxen–Lotz–McCoy–Tropp 2014) at ``δ = m/N = 1/2`` is ``ρ_W = s/m ≈ 0.3857``
-(THEORY.md §2); (2) basis pursuit on Gaussian instances succeeds with
+(docs/theory.md §2); (2) basis pursuit on Gaussian instances succeeds with
 probability ≈ 1 below ``ρ_W(δ)`` and ≈ 0 above, its empirical 50 % crossing
 lying within ``atol`` of the curve (finite-``N`` transitions have width
 ``~1/√N``). A figure ``phase_transition.png`` is written to the working directory.
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rho_half = donoho_tanner(0.5)
     ok1 = abs(rho_half - 0.3857) < 5e-4
-    print(f"ρ_W(0.5) = {rho_half:.5f} (THEORY.md: 0.3857): {'ok' if ok1 else 'MISMATCH'}")
+    print(f"ρ_W(0.5) = {rho_half:.5f} (docs/theory.md: 0.3857): {'ok' if ok1 else 'MISMATCH'}")
     for d in (0.1, 0.25, 0.5, 0.75, 0.9):
         print(f"  ρ_W({d:.2f}) = {donoho_tanner(d):.4f}")
 

@@ -1,4 +1,4 @@
-"""Universal instability theorem (THEORY.md §3; seeds 002, 004), reproduced numerically.
+"""Universal instability theorem (docs/theory.md §3; seeds 002, 004), reproduced numerically.
 
 Setting: ``A`` a seeded Gaussian ``m × N`` matrix, ``x`` a piecewise-smooth
 signal and ``x′ = x + z`` with ``z`` a spike detail moved almost into

@@ -1,4 +1,4 @@
-"""Seeds 001/003 (THEORY.md §5): universal perturbations fool most images and transfer across architectures.
+"""Seeds 001/003 (docs/theory.md §5): universal perturbations fool most images and transfer across architectures.
 
 The seeds show Moosavi-Dezfooli et al.'s (2017) transfer table: a universal
 perturbation computed for one ImageNet network (rows) fools 78–94 % of the

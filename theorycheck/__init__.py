@@ -51,7 +51,7 @@ _LAZY: dict[str, str] = {
     "solve": "theorycheck.solvers",
     "certify_solution": "theorycheck.solvers",
     "Solution": "theorycheck.solvers.solution",
-    # instability of reconstruction maps (THEORY.md §3-4)
+    # instability of reconstruction maps (docs/theory.md §3-4)
     "as_reconstruction_map": "theorycheck.nets.adapters",
     "check_instability": "theorycheck.instability",
     "verify_instability": "theorycheck.instability",
@@ -74,7 +74,7 @@ _LAZY: dict[str, str] = {
     "VariationalNet": "theorycheck.nets.variational",
     "train_reconstruction": "theorycheck.nets.train",
     "PerturbationWitness": "theorycheck.instability",
-    # rNSP (THEORY.md §2)
+    # rNSP (docs/theory.md §2)
     "rip_constant": "theorycheck.rnsp",
     "nsp_constant": "theorycheck.rnsp",
     "rnsp_gamma": "theorycheck.rnsp",
@@ -85,12 +85,12 @@ _LAZY: dict[str, str] = {
     "check_kernel_awareness": "theorycheck.rnsp",
     "donoho_tanner": "theorycheck.rnsp",
     "empirical_phase_transition": "theorycheck.rnsp",
-    # impossibility (THEORY.md §6)
+    # impossibility (docs/theory.md §6)
     "build_family": "theorycheck.impossibility",
     "build_lasso_3x2": "theorycheck.impossibility",
     "lasso_3x2_family": "theorycheck.impossibility",
     "check_solver_on_family": "theorycheck.impossibility",
-    # classification (THEORY.md §5)
+    # classification (docs/theory.md §5)
     "search_minimal_perturbation": "theorycheck.classification",
     "robustness_report": "theorycheck.classification",
     "check_linear_sensitivity": "theorycheck.classification",

@@ -1,12 +1,12 @@
 """``theorycheck demo``: the main jobs on shipped data, with a short report.
 
-1. **Instability of a trained network** (THEORY.md §3–4): the shipped U-Net
+1. **Instability of a trained network** (docs/theory.md §3–4): the shipped U-Net
    (subsampled Fourier sampling, trained on ellipse phantoms with a kernel
    pair ``x, x′`` in its training set) is certified unstable by the universal
    instability theorem; the false negative and false positive are built; a
    worst-case perturbation is searched on a held-out image and compared with
    the stable ℓ1-wavelet baseline; figures are written as PNG.
-2. **A silently wrong solver** (THEORY.md §6.3): on the 3×2 LASSO float64
+2. **A silently wrong solver** (docs/theory.md §6.3): on the 3×2 LASSO float64
    solvers report success with an O(1)-wrong answer; the exact solver proves
    the true minimiser and ``certify_solution`` proves the float answers wrong.
 
@@ -44,7 +44,7 @@ def demo_model() -> "torch.nn.Module":  # noqa: F821 - torch is imported lazily
     ``theorycheck verify theorycheck-demo/certificate.json --model theorycheck.demo:demo_model``
     re-evaluates the network of the demo's certificates.
 
-    Theorem: none (the network ``Ψ`` of the universal instability theorem, THEORY.md §3).
+    Theorem: none (the network ``Ψ`` of the universal instability theorem, docs/theory.md §3).
     Rigor: not applicable.
     """
     from theorycheck.nets.pretrained import load_demo_unet
@@ -55,7 +55,7 @@ def demo_model() -> "torch.nn.Module":  # noqa: F821 - torch is imported lazily
 def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress: bool = True) -> int:
     """Run the demo; write results under ``outdir``; return an exit status (0 = as expected).
 
-    Theorem: universal instability theorem (THEORY.md §3) and optimality certificates (§1, §6.3).
+    Theorem: universal instability theorem (docs/theory.md §3) and optimality certificates (§1, §6.3).
     Rigor: as printed per result.
     """
 
@@ -84,7 +84,7 @@ def _instability_demo(outdir: str, *, quick: bool, progress: bool):
     model, s = load_demo_unet()
     psi = as_reconstruction_map(model, input="adjoint", eval_mode=True)
     print(f"1. Instability of the shipped U-Net ({s.n}x{s.n} images, {int(s.mask.sum())} of "
-          f"{s.n * s.n} Fourier samples), universal instability theorem (THEORY.md §3)")
+          f"{s.n * s.n} Fourier samples), universal instability theorem (docs/theory.md §3)")
     cert = check_instability(psi, s.A, s.x, s.x_prime, ball_samples=4 if quick else 16, seed=0)
     print(f"   {cert.outcome.value} [{cert.rigor.value}]: {cert.message}")
     for name, (holds, margin) in cert.hypotheses.items():
@@ -138,7 +138,7 @@ def _figures(outdir: str, x, w, baseline, s) -> str:
 
 def _solver_demo():
 
-    print("2. A LASSO solver that is silently wrong (THEORY.md §6.3)")
+    print("2. A LASSO solver that is silently wrong (docs/theory.md §6.3)")
     k = 20
     member = build_lasso_3x2(2.0 ** -k)  # exact data; minimiser certified from them
     exact = member.solution

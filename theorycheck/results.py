@@ -569,7 +569,7 @@ class CheckResult:
     witness : Witness, optional
         Data that lets anyone re-check the result.
     theorem : str
-        The theorem (or THEORY.md section) the check implements.
+        The theorem (or docs/theory.md section) the check implements.
 
     Theorem: none (container).
     Rigor: carried in ``rigor``.

@@ -1,4 +1,4 @@
-"""Worst-case perturbations of a reconstruction map: the stability test of THEORY.md §4.
+"""Worst-case perturbations of a reconstruction map: the stability test of docs/theory.md §4.
 
 A compatibility module: the implementation lives in
 :mod:`theorycheck.instability.perturbation` (beside the other instability certificates and
@@ -10,8 +10,8 @@ the verifier helpers they share); this module re-exports it:
   for (see :mod:`theorycheck.instability` for what certified-float64 promises);
 * :class:`PerturbationWitness` and :func:`verify_perturbation`.
 
-Theorem: stability test of THEORY.md §4 (seeds 000, 002); definition of
-``L^ε`` in THEORY.md §3.
+Theorem: stability test of docs/theory.md §4 (seeds 000, 002); definition of
+``L^ε`` in docs/theory.md §3.
 Rigor: certified-float64 for the re-evaluated witness; the search itself is a
 heuristic (a lower bound, never an upper bound, on ``L^ε``).
 """

@@ -29,9 +29,9 @@ never by filling arrays with a constant background: every entry is "generic",
 so shrinking simplifies sizes, sparsity, parameters and degeneracy instead of
 producing zero columns by accident.
 
-Theorem: optimality and uniqueness under strict dual feasibility (THEORY.md §1)
-for the program strategies; rNSP (THEORY.md §2) and the impossibility class
-Ω_K (THEORY.md §6.2) for :func:`rnsp_instances` and :func:`impossibility_instances`.
+Theorem: optimality and uniqueness under strict dual feasibility (docs/theory.md §1)
+for the program strategies; rNSP (docs/theory.md §2) and the impossibility class
+Ω_K (docs/theory.md §6.2) for :func:`rnsp_instances` and :func:`impossibility_instances`.
 Rigor: the drawn minimisers are proven; see each strategy.
 """
 
@@ -285,7 +285,7 @@ def sparse_vectors(
         Support, moduli, signs and phases are drawn by hypothesis (they shrink
         towards the first indices, ``min_magnitude`` and positive signs).
 
-    Theorem: none (the ``s``-sparse vectors of THEORY.md §2).
+    Theorem: none (the ``s``-sparse vectors of docs/theory.md §2).
     Rigor: not applicable.
     """
     N = _int_arg(N, "N", min_value=1, max_value=MAX_VECTOR_N)
@@ -348,7 +348,7 @@ def compressible_vectors(
     -------
     SearchStrategy[numpy.ndarray]
 
-    Theorem: none (compressible signals, ``σ_s(x)₁`` of THEORY.md §2).
+    Theorem: none (compressible signals, ``σ_s(x)₁`` of docs/theory.md §2).
     Rigor: not applicable.
     """
     N = _int_arg(N, "N", min_value=1, max_value=MAX_COMPRESSIBLE_N)
@@ -524,7 +524,7 @@ def lasso_problems(
         ``problem`` a :class:`~theorycheck.problems.programs.Lasso`; every
         off-support dual correlation is at most 90 % of its threshold.
 
-    Theorem: U-LASSO optimality and uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: U-LASSO optimality and uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the minimiser is certified in ball arithmetic).
     """
     args = _problem_args("lasso", m, N, s, lam, noise, kind, dtype, weighted)
@@ -550,7 +550,7 @@ def srlasso_problems(
         ``problem`` an :class:`~theorycheck.problems.programs.SRLasso` whose
         ``λ = lam/(2‖r‖)`` (``r = y − Ax*``), so ``λ²q < 1`` with a margin.
 
-    Theorem: SR-LASSO closed form and uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: SR-LASSO closed form and uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the minimiser is certified in ball arithmetic).
     """
     args = _problem_args("srlasso", m, N, s, lam, noise, kind, dtype, weighted)
@@ -585,7 +585,7 @@ def qcbp_problems(
         ``η = ‖y − Ax*‖ > 0`` (the constraint is active at the minimiser), or
         ``η = 0`` with ``params["basis_pursuit"] = True``.
 
-    Theorem: QCBP optimality and uniqueness under strict dual feasibility (THEORY.md §1);
+    Theorem: QCBP optimality and uniqueness under strict dual feasibility (docs/theory.md §1);
     for ``η = 0`` the strict dual certificate of basis pursuit (Fuchs).
     Rigor: proven (the minimiser is certified in ball arithmetic / exact rationals).
     """
@@ -630,7 +630,7 @@ def near_degenerate_problems(
     solver that stops on a small duality gap (coordinate descent, interior
     point, first-order methods) can return an O(1)-wrong answer while
     reporting convergence. Which of ``j, j'`` comes first is drawn (it matters
-    for cyclic coordinate descent). The 3×2 family of THEORY.md §6.3
+    for cyclic coordinate descent). The 3×2 family of docs/theory.md §6.3
     (:func:`theorycheck.impossibility.build_lasso_3x2`) is a hand-made member
     of the same mechanism.
 
@@ -648,8 +648,8 @@ def near_degenerate_problems(
     SearchStrategy[CertifiedInstance]
         ``params["delta"]`` and ``params["near_duplicate"] = (j, j')``.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1); the
-    mechanism of the "fails in MATLAB" example (THEORY.md §6.3).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1); the
+    mechanism of the "fails in MATLAB" example (docs/theory.md §6.3).
     Rigor: proven (the minimiser is certified in ball arithmetic).
     """
     m, N, s, lam, noise, kind, dt = _problem_args(problem, m, N, s, lam, noise, kind, dtype, False,
@@ -673,7 +673,7 @@ def rnsp_instances(
     rho: float | SearchStrategy[float] | None = None,
     kind: str = "gaussian",
 ) -> SearchStrategy[RNSPInstance]:
-    """Strategy for matrices with known rNSP constants ``(ρ, γ)`` (THEORY.md §2).
+    """Strategy for matrices with known rNSP constants ``(ρ, γ)`` (docs/theory.md §2).
 
     Draws a real sensing matrix and ``ρ``, and computes the smallest ``γ``
     with :func:`theorycheck.rnsp.rnsp_gamma` (exact for ``s = 1``, a certified
@@ -695,7 +695,7 @@ def rnsp_instances(
     -------
     SearchStrategy[RNSPInstance]
 
-    Theorem: robust null space property and the computation of γ (THEORY.md §2).
+    Theorem: robust null space property and the computation of γ (docs/theory.md §2).
     Rigor: as reported by :func:`theorycheck.rnsp.rnsp_gamma` (``RNSPInstance.rigor``).
     """
     m = _int_arg(m, "m", min_value=1, max_value=40) if m is not None else None
@@ -748,7 +748,7 @@ def impossibility_instances(
     N2: int = 6,
     s: int = 2,
 ) -> SearchStrategy[Any]:
-    """Strategy for the well-conditioned impossibility families Ω_K (THEORY.md §6.2).
+    """Strategy for the well-conditioned impossibility families Ω_K (docs/theory.md §6.2).
 
     Draws the precision level ``n`` and builds
     :func:`theorycheck.impossibility.build_family` ``(K, n, problem=...)``: its
@@ -775,7 +775,7 @@ def impossibility_instances(
     SearchStrategy[Family]
         ``family.member(j)`` gives exact and float64 data with the certified minimiser.
 
-    Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
+    Theorem: impossibility theorem, class Ω_K (docs/theory.md §6.1–6.2).
     Rigor: proven (exact data, certified minimisers and jump).
     """
     K = _int_arg(K, "K", min_value=3, max_value=MAX_FAMILY_K)

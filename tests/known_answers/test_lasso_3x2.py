@@ -1,4 +1,4 @@
-"""THEORY.md §6.3: the 3×2 LASSO family on which float64 solvers fail silently.
+"""docs/theory.md §6.3: the 3×2 LASSO family on which float64 solvers fail silently.
 
 With exact data the unique minimiser is ``(0, (√3 − 0.15)/3)`` in the scaled
 coordinates for every δ ≠ 0; the same data rounded to float64 at δ = 2^-28

@@ -1,4 +1,4 @@
-"""Classifier instabilities (THEORY.md §5): DeepFool, fast gradient, random noise, linear models."""
+"""Classifier instabilities (docs/theory.md §5): DeepFool, fast gradient, random noise, linear models."""
 
 from __future__ import annotations
 

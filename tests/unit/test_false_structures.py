@@ -1,4 +1,4 @@
-"""False structures (THEORY.md §5): the data, the check on models whose behaviour is known by construction."""
+"""False structures (docs/theory.md §5): the data, the check on models whose behaviour is known by construction."""
 
 from __future__ import annotations
 

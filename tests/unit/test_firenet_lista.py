@@ -1,4 +1,4 @@
-"""FIRENET (THEORY.md §6.4) agrees with restarted_primal_dual and converges; LISTA starts as ISTA and trains."""
+"""FIRENET (docs/theory.md §6.4) agrees with restarted_primal_dual and converges; LISTA starts as ISTA and trains."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Impossibility families (THEORY.md §6.2–6.3): exact data, certified minimisers, oracles, solver checks.
+"""Impossibility families (docs/theory.md §6.2–6.3): exact data, certified minimisers, oracles, solver checks.
 
 Reference values are computed independently here with mpmath from the
-formulas of THEORY.md §6.2 (γ, ρ, e, ρ_min), not read back from the code.
+formulas of docs/theory.md §6.2 (γ, ρ, e, ρ_min), not read back from the code.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from theorycheck.results import Outcome, Report, Rigor, load, verify_result
 
 
 def theory_values(K, n, lam=1.0, delta=1 / 6, dps=60):
-    """γ, ρ, ε, e, ρ_min and the minimiser's entry ρ_min/(λγ) of THEORY.md §6.2, in mpmath."""
+    """γ, ρ, ε, e, ρ_min and the minimiser's entry ρ_min/(λγ) of docs/theory.md §6.2, in mpmath."""
     with mpmath.workdps(dps):
         lam = mpmath.mpf(lam)
         delta = mpmath.mpf(delta)

@@ -308,7 +308,7 @@ def test_demo_network_satisfies_the_instability_hypotheses(demo):
     dist = np.linalg.norm(xp - x)
     assert abs(gap - s.norm_A_diff) < 1e-12 and abs(dist - s.norm_diff) < 1e-12
     eta = max(err_x, err_xp, gap) * (1 + 1e-9)
-    # THEORY.md §3: ‖Ψ(Ax) − x‖ < η, ‖Ψ(Ax′) − x′‖ < η, ‖A(x − x′)‖ ≤ η, ‖x − x′‖ > 2η,
+    # docs/theory.md §3: ‖Ψ(Ax) − x‖ < η, ‖Ψ(Ax′) − x′‖ < η, ‖A(x − x′)‖ ≤ η, ‖x − x′‖ > 2η,
     # with room to spare: the errors are small relative to ‖x − x′‖
     assert err_x < eta and err_xp < eta and gap <= eta
     assert dist > 2 * eta

@@ -248,7 +248,7 @@ def test_isotropic_option_needs_finite_differences():
         chambolle_pock(P, y, tv="isotropic")
 
 
-# -- the restarted scheme (THEORY.md §6.4) ------------------------------------------------------
+# -- the restarted scheme (docs/theory.md §6.4) ------------------------------------------------------
 def _rnsp_instance(seed: int = 1, scale: float = 1.0):
     """Gaussian 40×100 with a 4-sparse x and noise-free data: SR-LASSO's minimiser is x."""
     rng = np.random.default_rng(seed)

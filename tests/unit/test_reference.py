@@ -35,7 +35,7 @@ def _certified_instance(kind: str, complex_: bool, seed: int, m: int = 25, N: in
     data), ``x_S = σ_S·U(1, 2)``. Let ``u₀ = A_S(A_S^*A_S)^{-1}(w_S σ_S)``: then
     ``A_S^*u₀ = w_S σ_S`` and we require ``|A_j^*u₀| ≤ 0.8 w_j`` off ``S`` (strict
     dual feasibility; resample otherwise). With ``A_S`` injective the optimality
-    conditions of THEORY.md §1 then hold at ``x`` with strict inequality off
+    conditions of docs/theory.md §1 then hold at ``x`` with strict inequality off
     ``S``, which makes ``x`` the unique minimiser:
 
     - U-LASSO, ``y = Ax + (λ/2)u₀``: ``2A^*(y − Ax) = λA^*u₀`` equals ``λ w_S σ_S``

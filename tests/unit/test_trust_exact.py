@@ -651,14 +651,14 @@ def test_suite_style_records_are_checked_against_a_fresh_certificate():
     wit = Witness("answer", {**rec, "x": x, "minimiser": sol.x, "enclosure": sol.info["z_enclosure"]})
     vals = {"distance_lower": lo, "distance_upper": hi, "tol": 1e-6, "status": "optimal", "warned": False}
     msg = f"the answer is at distance ≥ {lo:.3g} > tol={1e-6:.2e} from the unique minimiser, silently"
-    good = CheckResult("certified_optimality", "violated", "proven", msg, vals, wit, "THEORY.md §1")
+    good = CheckResult("certified_optimality", "violated", "proven", msg, vals, wit, "docs/theory.md §1")
     assert verify_result(load(good.to_json())).holds
-    forged = CheckResult("certified_optimality", "holds", "proven", msg, vals, wit, "THEORY.md §1")
+    forged = CheckResult("certified_optimality", "holds", "proven", msg, vals, wit, "docs/theory.md §1")
     assert not verify_result(load(forged.to_json())).holds
     bad_bound = CheckResult("certified_optimality", "violated", "proven", msg,
-                            {**vals, "distance_lower": 1.0}, wit, "THEORY.md §1")
+                            {**vals, "distance_lower": 1.0}, wit, "docs/theory.md §1")
     assert not verify_result(load(bad_bound.to_json())).holds
-    bad_msg = CheckResult("certified_optimality", "violated", "proven", "x is fine", vals, wit, "THEORY.md §1")
+    bad_msg = CheckResult("certified_optimality", "violated", "proven", "x is fine", vals, wit, "docs/theory.md §1")
     out = verify_result(load(bad_msg.to_json()))
     assert not out.holds and "message" in out.message
 

@@ -9,7 +9,7 @@
 * sizes and precisions that cannot be computed are refused early.
 
 Ground truths are independent of the code under test: the members' minimisers in closed
-form (THEORY.md §6.2, evaluated with mpmath at 80 digits), exact rationals for the barrier.
+form (docs/theory.md §6.2, evaluated with mpmath at 80 digits), exact rationals for the barrier.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def fam():
 
 
 def closed_form_minimiser(K: int, n: int, N1: int, N2: int, j: int) -> list:
-    """SR-LASSO member j's minimiser e_j / a_j, a_j = √2·10^K/3 + 2^-(n+1) (THEORY.md §6.2), mpmath."""
+    """SR-LASSO member j's minimiser e_j / a_j, a_j = √2·10^K/3 + 2^-(n+1) (docs/theory.md §6.2), mpmath."""
     with mpmath.workdps(80):
         a_j = mpmath.sqrt(2) * mpmath.mpf(10) ** K / 3 + mpmath.mpf(2) ** (-n - 1)
         x = [mpmath.mpf(0)] * (N1 + N2)

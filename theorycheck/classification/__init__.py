@@ -1,6 +1,6 @@
 """Classifier instabilities: small perturbations that flip a trained classifier's label.
 
-THEORY.md §5 (seeds 001, 003). For a classifier with logits ``f`` and label
+docs/theory.md §5 (seeds 001, 003). For a classifier with logits ``f`` and label
 ``k̂(x) = argmax_j f_j(x)`` we look for a perturbation ``r`` with
 ``k̂(x + r) ≠ k̂(x)`` and report ``‖r‖/‖x‖`` (Euclidean norms over all entries):
 
@@ -129,7 +129,7 @@ from the stored evaluations and its verifier), :mod:`~theorycheck.classification
 directions, line search). Importing the package registers every result type and
 verifier; it does not import torch.
 
-Theorem: THEORY.md §5 (minimal perturbations; DeepFool; linear models change by
+Theorem: docs/theory.md §5 (minimal perturbations; DeepFool; linear models change by
 ``ε‖w‖₁`` under ``‖Δx‖_∞ ≤ ε``).
 Rigor: flips are ``certified-float64`` (the float64 CPU evaluation and the
 model's own evaluation, each twice, each input alone, margins beyond the

@@ -4,7 +4,7 @@ The search methods, the per-sample statuses, the rounding model of the
 certification (unit roundoff and smallest subnormal of each floating dtype, the
 allowance factors) and the float64 reading of user inputs.
 
-Theorem: none (infrastructure for THEORY.md §5).
+Theorem: none (infrastructure for docs/theory.md §5).
 Rigor: not applicable (constants; :func:`as_float64` converts exactly or refuses).
 """
 
@@ -34,7 +34,7 @@ STATUSES: tuple[str, ...] = (
 )
 
 
-THEOREM = "THEORY.md §5 (classification instabilities; seeds 001, 003)"
+THEOREM = "docs/theory.md §5 (classification instabilities; seeds 001, 003)"
 CHECK = "classifier_perturbation"
 #: unit roundoff of each floating dtype a model may evaluate in
 UNIT_ROUNDOFF: dict[str, float] = {"float64": U, "float32": 2.0 ** -24, "float16": 2.0 ** -11,

@@ -7,7 +7,7 @@ evaluates every input alone (a batch of one, a fresh input), and
 :class:`~theorycheck.classification.ClassifierWitness`. Imports torch: the
 light modules of :mod:`theorycheck.classification` import it inside functions.
 
-Theorem: none (infrastructure for THEORY.md §5).
+Theorem: none (infrastructure for docs/theory.md §5).
 Rigor: not applicable (model handling); logits are converted to float64 exactly.
 """
 
@@ -53,7 +53,7 @@ def logits(model: Any, x: Any) -> Any:
     Every failure (the model raises, returns something else than a floating
     tensor of ``n`` rows) is an :class:`InvalidArgument` saying what is wrong.
 
-    Theorem: none (infrastructure for THEORY.md §5).
+    Theorem: none (infrastructure for docs/theory.md §5).
     Rigor: not applicable (adapter).
     """
     try:
@@ -107,7 +107,7 @@ class ModelSet:
 
     The caller's model is never modified (copies are deep copies).
 
-    Theorem: none (infrastructure for THEORY.md §5).
+    Theorem: none (infrastructure for docs/theory.md §5).
     Rigor: not applicable (model handling).
     """
 
@@ -207,7 +207,7 @@ def run_alone(model: Any, X: np.ndarray, dtype: Any, device: Any, out_dtypes: se
     None where the model raised, and the first exception. The dtypes of the
     returned logits are added to ``out_dtypes``.
 
-    Theorem: none (infrastructure for THEORY.md §5).
+    Theorem: none (infrastructure for docs/theory.md §5).
     Rigor: exact conversion of the model's outputs to float64.
     """
     rows: list[list[np.ndarray | None]] = [[] for _ in range(repeat)]
@@ -247,7 +247,7 @@ def probe_batched(model: Any, X: np.ndarray) -> bool:
     ``len(X) > 1``; otherwise a single sample if it maps ``X[None]`` to one
     row; otherwise a batch of one.
 
-    Theorem: none (infrastructure for THEORY.md §5).
+    Theorem: none (infrastructure for docs/theory.md §5).
     Rigor: not applicable (a guess of the layout).
     """
 
@@ -301,7 +301,7 @@ class Evaluations:
     ``Dp``/``Dc`` the duplicate-batch evaluation (see
     :mod:`theorycheck.classification.witness` for the layout).
 
-    Theorem: none (infrastructure for THEORY.md §5).
+    Theorem: none (infrastructure for docs/theory.md §5).
     Rigor: not applicable (bookkeeping; every logit is stored exactly).
     """
 

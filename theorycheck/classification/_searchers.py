@@ -4,7 +4,7 @@ Heuristics run in the search copy's dtype on the search device; what they find
 is certified by :func:`~theorycheck.classification.search_minimal_perturbation`
 (see :mod:`theorycheck.classification`). Imports torch.
 
-Theorem: THEORY.md §5 (DeepFool, fast gradient and line searches of seeds 001/003).
+Theorem: docs/theory.md §5 (DeepFool, fast gradient and line searches of seeds 001/003).
 Rigor: numerical (heuristics).
 """
 
@@ -35,7 +35,7 @@ def squared_loss_logit_grad(z: np.ndarray, k: np.ndarray) -> np.ndarray:
     With ``q_j = exp(z_j − z_j2)`` (``j ≠ k``), ``Q = Σ q_j``, ``S = Σ q_j²``:
     ``g_j = q_j (q_j + p_k Q − p_j2 S)`` for ``j ≠ k`` and ``g_k = −p_k (Q² + S)``.
 
-    Theorem: none (infrastructure for THEORY.md §5).
+    Theorem: none (infrastructure for docs/theory.md §5).
     Rigor: numerical (a search direction).
     """
     with np.errstate(all="ignore"):
@@ -59,7 +59,7 @@ def squared_loss_logit_grad(z: np.ndarray, k: np.ndarray) -> np.ndarray:
 class Searcher:
     """Batched perturbation searches on ``model`` in ``dtype`` on ``device``.
 
-    Theorem: THEORY.md §5 (DeepFool, fast gradient, line search along a direction).
+    Theorem: docs/theory.md §5 (DeepFool, fast gradient, line search along a direction).
     Rigor: numerical (heuristics; :mod:`theorycheck.classification` certifies what they find).
     """
 

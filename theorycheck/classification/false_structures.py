@@ -34,7 +34,7 @@ flips, :func:`search_minimal_perturbation`) on the first ``n_search``
 ``with`` images, compared with ``‖p_y − p_{y+1}‖`` (the swap, itself a
 perturbation that fools a model following the pattern).
 
-Theorem: THEORY.md §5 (the false-structures thesis of seeds 001/003).
+Theorem: docs/theory.md §5 (the false-structures thesis of seeds 001/003).
 Rigor: numerical (accuracies from float64 CPU evaluations in batches, with
 statistical Clopper–Pearson intervals); the minimal-perturbation flips are
 certified-float64.
@@ -86,7 +86,7 @@ FALSE_STRUCTURES: tuple[str, ...] = ("checkerboard", "pixel")
 VARIANTS: tuple[str, ...] = ("with", "removed", "swapped", "alone")
 
 CHECK = "false_structure"
-THEOREM = "THEORY.md §5 (false structures, Thesing–Antun–Hansen 2019; seeds 001, 003)"
+THEOREM = "docs/theory.md §5 (false structures, Thesing–Antun–Hansen 2019; seeds 001, 003)"
 _MAX_ENTRIES = 10 ** 8
 
 
@@ -115,7 +115,7 @@ class FalseStructureData:
     false_structure : str or None
     correlation, amplitude, noise : float
 
-    Theorem: none (data for THEORY.md §5's false-structures experiment).
+    Theorem: none (data for docs/theory.md §5's false-structures experiment).
     Rigor: not applicable (data).
     """
 
@@ -295,7 +295,7 @@ def build_false_structure_data(
     >>> d.X_train.shape, d.n_classes, bool((d.pattern_train == d.y_train).all())
     ((30, 1, 16, 16), 2, True)
 
-    Theorem: none (data for THEORY.md §5's false structures).
+    Theorem: none (data for docs/theory.md §5's false structures).
     Rigor: not applicable (data).
     """
     shapes = _shapes(true_structure, n_classes)
@@ -348,7 +348,7 @@ class FalseStructureResult(CheckResult):
     ``values`` hold, per variant, rates with Clopper–Pearson intervals, the
     pattern and swap norms and the minimal perturbation norms.
 
-    Theorem: THEORY.md §5 (false structures).
+    Theorem: docs/theory.md §5 (false structures).
     Rigor: numerical (statistical intervals on batched float64 evaluations); the flips of
     ``search`` are certified-float64.
     """
@@ -405,7 +405,7 @@ def check_false_structure(model: Any, data: FalseStructureData, *, n_search: int
         of each variant with intervals, the pattern's norms and the certified
         minimal perturbations compared with ``‖p_y − p_{y+1}‖``.
 
-    Theorem: THEORY.md §5 (false structures: the model succeeds through a
+    Theorem: docs/theory.md §5 (false structures: the model succeeds through a
     structure correlated with the label, and is unstable at its scale).
     Rigor: numerical (accuracies of batched float64 evaluations, statistical
     intervals); DeepFool flips certified-float64.
@@ -518,7 +518,7 @@ def _search_values(search: Any, inputs: Mapping[str, np.ndarray], y: np.ndarray,
 def assemble_false_structure(data: Mapping[str, Any], search: Any, elapsed: Any) -> FalseStructureResult:
     """The whole result from the stored images, patterns, predictions and DeepFool witness (deterministic).
 
-    Theorem: THEORY.md §5 (false structures).
+    Theorem: docs/theory.md §5 (false structures).
     Rigor: numerical (re-derived bit for bit; the DeepFool flips certified-float64).
     """
     V = _validate(data)
@@ -595,7 +595,7 @@ def verify_false_structure(result: CheckResult, model: Any = None) -> CheckResul
 
     With ``model`` the stored predictions and the DeepFool witness are re-run.
 
-    Theorem: THEORY.md §5 (false structures).
+    Theorem: docs/theory.md §5 (false structures).
     Rigor: as the saved result's.
     """
     if not isinstance(result, FalseStructureResult) or result.witness is None:

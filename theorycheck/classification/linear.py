@@ -1,10 +1,10 @@
-"""The seeds' linear-model fact as a proven check: ``w·x`` moves by ``ε‖w‖₁`` under ``‖Δx‖_∞ ≤ ε`` (THEORY.md §5).
+"""The seeds' linear-model fact as a proven check: ``w·x`` moves by ``ε‖w‖₁`` under ``‖Δx‖_∞ ≤ ε`` (docs/theory.md §5).
 
 :func:`check_linear_sensitivity` computes the change in exact rational
 arithmetic on the float64 data; its verifier recomputes it from the stored
 ``w, x, ε, b``.
 
-Theorem: THEORY.md §5 (Goodfellow, Shlens, Szegedy 2014).
+Theorem: docs/theory.md §5 (Goodfellow, Shlens, Szegedy 2014).
 Rigor: proven (exact rational arithmetic; Hölder's inequality).
 """
 
@@ -107,7 +107,7 @@ def check_linear_sensitivity(w: Any, x: Any, eps: float, *, b: float = 0.0) -> C
     >>> res.holds, res["change"], round(res["eps_to_flip"], 6), res["flips"]
     (True, 0.035, 0.042857, False)
 
-    Theorem: THEORY.md §5 (linear model under ``‖Δx‖_∞ ≤ ε`` changes by
+    Theorem: docs/theory.md §5 (linear model under ``‖Δx‖_∞ ≤ ε`` changes by
     ``ε‖w‖₁ ≈ ε d ⟨|w|⟩``; Goodfellow, Shlens, Szegedy 2014).
     Rigor: proven (exact rational arithmetic on the float64 data; the upper
     bound is Hölder's inequality).
@@ -168,7 +168,7 @@ def verify_linear_sensitivity(result: CheckResult) -> CheckResult:
 
     Registered for ``linear_sensitivity`` results (``theorycheck verify``).
 
-    Theorem: THEORY.md §5 (linear model under ``‖Δx‖_∞ ≤ ε``).
+    Theorem: docs/theory.md §5 (linear model under ``‖Δx‖_∞ ≤ ε``).
     Rigor: proven (exact rational arithmetic, re-derived).
     """
     wit = result.witness

@@ -1,11 +1,11 @@
-"""Several perturbation searches on a batch, summarised per method: :func:`robustness_report` (THEORY.md §5).
+"""Several perturbation searches on a batch, summarised per method: :func:`robustness_report` (docs/theory.md §5).
 
 The seeds' comparison of random noise, the fast gradient and DeepFool in
 ``‖r‖/‖x‖``. :class:`RobustnessReport` keeps every method's
 :class:`~theorycheck.classification.ClassifierWitness`; its verifier verifies
 each of them and re-derives the statistics, the outcome and the message.
 
-Theorem: THEORY.md §5 (random noise ≫ fast gradient ≫ DeepFool in ``‖r‖/‖x‖``).
+Theorem: docs/theory.md §5 (random noise ≫ fast gradient ≫ DeepFool in ``‖r‖/‖x‖``).
 Rigor: certified-float64 for the flips (and a ``violated`` outcome); statistics numerical.
 """
 
@@ -59,7 +59,7 @@ class RobustnessReport(CheckResult):
     ``theorycheck verify`` re-derives every statistic and the outcome from the
     stored witnesses (each verified as a :class:`ClassifierWitness`).
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: ``certified-float64`` when ``violated`` (see :class:`ClassifierWitness`),
     else ``numerical``; the statistics are numerical.
     """
@@ -161,7 +161,7 @@ def verify_robustness_report(result: CheckResult, model: Any = None) -> CheckRes
     Registered for ``classifier_robustness`` results; with ``model`` every
     witness's model outputs are re-run too.
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: as the saved result's (certified-float64 flips, numerical statistics), re-derived.
     """
     if not isinstance(result, RobustnessReport):
@@ -271,7 +271,7 @@ def robustness_report(
         ``stats[method]`` with median, mean and min of ``‖r‖/‖x‖`` (over
         certified flips), success rate and time; ``witnesses[method]``.
 
-    Theorem: THEORY.md §5 (the seeds' comparison: random noise ≫ fast
+    Theorem: docs/theory.md §5 (the seeds' comparison: random noise ≫ fast
     gradient ≫ DeepFool in ``‖r‖/‖x‖``).
     Rigor: certified-float64 for the flips (and a ``violated`` outcome);
     statistics numerical.

@@ -1,4 +1,4 @@
-"""Search a small perturbation that flips a classifier's label, and certify the flip (THEORY.md §5).
+"""Search a small perturbation that flips a classifier's label, and certify the flip (docs/theory.md §5).
 
 :func:`search_minimal_perturbation` validates its arguments, evaluates every
 input alone, runs the batched search (:mod:`~theorycheck.classification._searchers`:
@@ -8,7 +8,7 @@ model's own dtype, enlarging ``r`` where the margins fall short of the rounding
 allowance. The result is assembled by :func:`~theorycheck.classification.witness.assemble`
 from the stored evaluations alone (see :mod:`theorycheck.classification`).
 
-Theorem: THEORY.md §5 (``r* ∈ argmin ‖r‖ s.t. k̂(x + r) ≠ k̂(x)``).
+Theorem: docs/theory.md §5 (``r* ∈ argmin ‖r‖ s.t. k̂(x + r) ≠ k̂(x)``).
 Rigor: certified-float64 for certified flips; ratios are numerical upper bounds.
 """
 
@@ -178,7 +178,7 @@ def search_minimal_perturbation(
     >>> bool(w.success), w.label, w.new_label, round(float(w.ratio), 2)
     (True, 1, 0, 1.02)
 
-    Theorem: THEORY.md §5 (``r* ∈ argmin ‖r‖ s.t. k̂(x + r) ≠ k̂(x)``; DeepFool,
+    Theorem: docs/theory.md §5 (``r* ∈ argmin ‖r‖ s.t. k̂(x + r) ≠ k̂(x)``; DeepFool,
     fast gradient and random-noise searches of seeds 001/003).
     Rigor: certified-float64 for ``success`` samples (``model(x)`` and
     ``model(x + r)``, each alone and twice, in float64 on the CPU and in the

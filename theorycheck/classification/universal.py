@@ -1,4 +1,4 @@
-"""Universal perturbations: one vector that fools a classifier on most of its inputs (THEORY.md §5).
+"""Universal perturbations: one vector that fools a classifier on most of its inputs (docs/theory.md §5).
 
 Moosavi-Dezfooli, Fawzi, Fawzi and Frossard (2017), shown in seeds 001/003:
 a single perturbation ``v`` with ``‖v‖_p ≤ ξ`` changes the label of most
@@ -37,7 +37,7 @@ evaluations' fooling rate), with a two-sided Clopper–Pearson interval.
 :func:`fooling_rate_table` applies perturbations (rows) to models (columns),
 each entry a certified count with its interval: the transfer table.
 
-Theorem: THEORY.md §5 (universal perturbations; seeds 001/003).
+Theorem: docs/theory.md §5 (universal perturbations; seeds 001/003).
 Rigor: every counted flip is certified-float64; the intervals are
 statistical (Clopper–Pearson at ``confidence``; a statement about the data
 distribution only for data that played no part in computing ``v``).
@@ -98,7 +98,7 @@ UNIVERSAL_METHODS: tuple[str, ...] = ("deepfool",)
 
 CHECK = "universal_perturbation"
 TABLE_CHECK = "fooling_rate_table"
-THEOREM = "THEORY.md §5 (universal perturbations, Moosavi-Dezfooli et al. 2017; seeds 001, 003)"
+THEOREM = "docs/theory.md §5 (universal perturbations, Moosavi-Dezfooli et al. 2017; seeds 001, 003)"
 MAX_PASSES = 10_000
 _MAX_ENTRIES = 10 ** 8
 #: the search statuses a fixed perturbation can have (no gradient is taken at x + v)
@@ -453,7 +453,7 @@ def search_universal_perturbation(
     >>> w.v.round(6).tolist(), int(w.values["n_fooled"])
     ([-1.0, 0.0], 3)
 
-    Theorem: THEORY.md §5 (universal perturbations, Moosavi-Dezfooli et al. 2017).
+    Theorem: docs/theory.md §5 (universal perturbations, Moosavi-Dezfooli et al. 2017).
     Rigor: each counted flip certified-float64 (``x`` and ``x + v`` alone,
     twice, in float64 and in the model's own dtype, beyond the rounding
     allowance); ``‖v‖ ≤ ξ`` proven; intervals statistical.
@@ -516,7 +516,7 @@ class UniversalWitness(CheckResult):
     flips, test_flips : numpy.ndarray of bool
         Which samples are certified to flip.
 
-    Theorem: THEORY.md §5 (universal perturbations).
+    Theorem: docs/theory.md §5 (universal perturbations).
     Rigor: certified-float64 flips; ``‖v‖ ≤ ξ`` proven; statistical intervals.
     """
 
@@ -650,7 +650,7 @@ def assemble_universal(data: Mapping[str, Any], train: Any, test: Any, elapsed: 
     exactly ``v``); ``history`` (the search's per-pass fooling rates) is
     informational.
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: certified-float64 flips, proven norm bound, statistical intervals (re-derived bit for bit).
     """
     P = _params(data)
@@ -689,7 +689,7 @@ def verify_universal_witness(result: CheckResult, model: Any = None) -> CheckRes
 
     Registered for ``universal_perturbation`` results.
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: as the saved result's, re-derived from the stored perturbation and evaluations.
     """
     if not isinstance(result, UniversalWitness) or result.witness is None:
@@ -732,7 +732,7 @@ class FoolingRateTable(CheckResult):
     ``(rows, columns)`` arrays (certified flips / samples and the
     Clopper–Pearson interval).
 
-    Theorem: THEORY.md §5 (universal perturbations transfer across architectures).
+    Theorem: docs/theory.md §5 (universal perturbations transfer across architectures).
     Rigor: certified-float64 flips; statistical intervals.
     """
 
@@ -831,7 +831,7 @@ def fooling_rate_table(perturbations: Mapping[str, Any], models: Mapping[str, An
     FoolingRateTable
         Rates, intervals and counts as ``(rows, columns)`` arrays, each entry's evaluations.
 
-    Theorem: THEORY.md §5 (transfer of universal perturbations across architectures).
+    Theorem: docs/theory.md §5 (transfer of universal perturbations across architectures).
     Rigor: certified-float64 flips (as :func:`search_universal_perturbation`); statistical intervals.
     """
     from theorycheck.classification._evaluation import ModelSet, device_arg, dtype_name
@@ -894,7 +894,7 @@ def _table_params(data: Mapping[str, Any]) -> dict[str, Any]:
 def assemble_table(data: Mapping[str, Any], entries: Any, elapsed: Any) -> FoolingRateTable:
     """The table from the stored perturbations and each entry's evaluations (deterministic).
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: certified-float64 flips, statistical intervals (re-derived bit for bit).
     """
     P = _table_params(data)
@@ -944,7 +944,7 @@ def verify_fooling_rate_table(result: CheckResult, models: Any = None) -> CheckR
     With ``models`` (the same mapping of names to models) every entry's
     evaluations are re-run on its column's model.
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: as the saved result's.
     """
     if not isinstance(result, FoolingRateTable) or result.witness is None:

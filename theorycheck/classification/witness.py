@@ -8,7 +8,7 @@ data alone; the search and :func:`verify_classifier_witness` both call it, so a
 saved result re-derives bit for bit. With ``model=`` the verifier re-runs the
 model on every stored input.
 
-Theorem: THEORY.md §5 (minimal perturbation ``r*``: ``k̂(x + r) ≠ k̂(x)``).
+Theorem: docs/theory.md §5 (minimal perturbation ``r*``: ``k̂(x + r) ≠ k̂(x)``).
 Rigor: certified-float64 for the certified flips (see :mod:`theorycheck.classification`).
 """
 
@@ -104,7 +104,7 @@ class ClassifierWitness(CheckResult):
     batched : bool
         Whether the per-sample attributes carry a batch dimension.
 
-    Theorem: THEORY.md §5 (minimal perturbation ``r*``: ``k̂(x + r) ≠ k̂(x)``).
+    Theorem: docs/theory.md §5 (minimal perturbation ``r*``: ``k̂(x + r) ≠ k̂(x)``).
     Rigor: ``certified-float64`` for successful samples (both evaluations, each
     twice, margins beyond rounding); ``ratio`` is an upper bound on the minimal
     ``‖r*‖/‖x‖`` (numerical).
@@ -235,7 +235,7 @@ class ClassifierWitness(CheckResult):
         dtype *and* in float64. The model is never modified. ``batch_size``
         is accepted for compatibility and unused (every input is evaluated alone).
 
-        Theorem: THEORY.md §5.
+        Theorem: docs/theory.md §5.
         Rigor: certified-float64.
         """
         data = _rerun(self._stored(), model)
@@ -245,7 +245,7 @@ class ClassifierWitness(CheckResult):
     def to_result(self) -> "ClassifierWitness":
         """The result itself (kept for compatibility: a ClassifierWitness *is* a CheckResult).
 
-        Theorem: THEORY.md §5.
+        Theorem: docs/theory.md §5.
         Rigor: as the result's.
         """
         return self
@@ -479,7 +479,7 @@ def derive(D: Mapping[str, Any]) -> dict[str, np.ndarray]:
     ``D`` is :func:`validate_data`'s output. Labels, gaps, margins, rounding
     allowances, which evaluation flipped and the statuses, as arrays over the samples.
 
-    Theorem: THEORY.md §5 (a flip beyond the rounding allowance of both evaluations).
+    Theorem: docs/theory.md §5 (a flip beyond the rounding allowance of both evaluations).
     Rigor: certified-float64 (deterministic float64 arithmetic on the stored logits).
     """
     with np.errstate(all="ignore"):
@@ -580,7 +580,7 @@ def _native_desc(D: Mapping[str, Any]) -> str:
 def assemble(data: Mapping[str, Any], batched: bool, elapsed: Any) -> ClassifierWitness:
     """The whole result, deterministically, from the witness data (the check and the verifier both call it).
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: certified-float64 for certified flips, else numerical (re-derived bit for bit).
     """
     if not isinstance(batched, (bool, np.bool_)):
@@ -722,7 +722,7 @@ def verify_classifier_witness(result: CheckResult, model: Any = None) -> CheckRe
     Registered for ``classifier_perturbation`` results (``theorycheck verify``,
     ``verify_result(result, model=m)``).
 
-    Theorem: THEORY.md §5.
+    Theorem: docs/theory.md §5.
     Rigor: as the saved result's, re-derived from the stored evaluations.
     """
     if not isinstance(result, ClassifierWitness) or result.witness is None:

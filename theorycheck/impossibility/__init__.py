@@ -1,6 +1,6 @@
-"""Impossibility families: well-conditioned inputs on which every solver must fail (THEORY.md §6).
+"""Impossibility families: well-conditioned inputs on which every solver must fail (docs/theory.md §6).
 
-:func:`build_family` builds the class ``Ω_K`` of THEORY.md §6.2 (SR-LASSO) and
+:func:`build_family` builds the class ``Ω_K`` of docs/theory.md §6.2 (SR-LASSO) and
 the analogous U-LASSO and QCBP classes (:mod:`~theorycheck.impossibility.family`).
 Neighbouring members differ by ``‖A^{(j)} − A^{(j′)}‖ = 2^{-n-1/2}`` with the
 same ``y`` and ``Cond(AA^*) = 1``, yet their minimisers are ``√2·|x*_j|`` apart
@@ -13,7 +13,7 @@ python-flint balls; SR-LASSO — whose minimisers interpolate (``Ax* = y`` with
 the explicit dual certificate :func:`certify_interpolating_srlasso`
 (:mod:`~theorycheck.impossibility.certificate`).
 
-:func:`build_lasso_3x2` is THEORY.md §6.3 (:mod:`~theorycheck.impossibility.lasso_3x2`;
+:func:`build_lasso_3x2` is docs/theory.md §6.3 (:mod:`~theorycheck.impossibility.lasso_3x2`;
 ``lasso_3x2_family`` is its deprecated former name), and
 :func:`check_solver_on_family` (:mod:`~theorycheck.impossibility.solver_check`)
 runs any solver on the families and reports the digits it achieves, the
@@ -34,8 +34,8 @@ Importing the package registers the verifier of ``solver_on_impossibility_family
 results (``theorycheck verify``).
 
 Theorem: impossibility of computing accurate solutions of (P1)–(P3) from
-inexact input (THEORY.md §6.1, Colbrook–Antun–Hansen 2022), with the classes
-of THEORY.md §6.2–6.3.
+inexact input (docs/theory.md §6.1, Colbrook–Antun–Hansen 2022), with the classes
+of docs/theory.md §6.2–6.3.
 Rigor: proven (minimisers, jumps, condition numbers, oracle error bounds and
 solver errors are decided in python-flint ball arithmetic).
 """

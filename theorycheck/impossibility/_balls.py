@@ -4,7 +4,7 @@ Conversions of balls to float64, mpmath numbers, exact fractions and decimal
 strings, the orthonormal DCT-II as balls, the "undecided or wrong" error of a
 ball inequality, and a certified lower bound on ``−log10``.
 
-Theorem: none (infrastructure for THEORY.md §6).
+Theorem: none (infrastructure for docs/theory.md §6).
 Rigor: proven (ball arithmetic; conversions of midpoints are exact or correctly rounded).
 """
 

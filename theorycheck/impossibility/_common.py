@@ -8,7 +8,7 @@ work: requests whose ball arithmetic is estimated (:func:`ball_seconds`) to take
 longer than :data:`MAX_FAMILY_SECONDS` are refused with
 :class:`~theorycheck.errors.InvalidArgument`.
 
-Theorem: none (infrastructure for THEORY.md §6).
+Theorem: none (infrastructure for docs/theory.md §6).
 Rigor: not applicable (validation and estimates; conversions are exact).
 """
 
@@ -195,7 +195,7 @@ def required_dps(K: int, n: int) -> int:
     n : int
         Precision level, ``1 ≤ n ≤ MAX_N``.
 
-    Theorem: THEORY.md §6.2 (the precision the family needs).
+    Theorem: docs/theory.md §6.2 (the precision the family needs).
     Rigor: not applicable (a sizing rule; separation itself is decided in balls).
 
     Examples

@@ -1,4 +1,4 @@
-"""The interpolating SR-LASSO certificate: ``x`` with ``Ax = y`` is the unique minimiser (THEORY.md §1).
+"""The interpolating SR-LASSO certificate: ``x`` with ``Ax = y`` is the unique minimiser (docs/theory.md §1).
 
 The exact solver's SR-LASSO closed form (:func:`theorycheck.solvers.exact.solve_exact`)
 needs ``‖(I − P_S)y‖ > 0``; when ``A x = y`` with ``|supp x| < m`` (the
@@ -8,7 +8,7 @@ explicit dual certificate ``u = A_S G^{-1} λ w_S σ_S`` (``G = A_S^T A_S``) wit
 (``solvers.exact`` proves the same fact for rational data on its own; the two
 are kept apart so that the solvers layer stays below the checks.)
 
-Theorem: SR-LASSO optimality and uniqueness when ``Ax = y`` (THEORY.md §1).
+Theorem: SR-LASSO optimality and uniqueness when ``Ax = y`` (docs/theory.md §1).
 Rigor: proven (exact rationals and ball arithmetic).
 """
 
@@ -42,7 +42,7 @@ __all__ = ["certify_interpolating_srlasso", "certify_interpolating_dual", "solut
 
 def certify_interpolating_srlasso(A: Any, y: Any, x: Any, lam: float, *, weights: Any = None,
                                   dps: int = 40) -> Solution:
-    """Prove that ``x`` with ``Ax = y`` is the unique SR-LASSO minimiser (the ``Az = y`` case of THEORY.md §1).
+    """Prove that ``x`` with ``Ax = y`` is the unique SR-LASSO minimiser (the ``Az = y`` case of docs/theory.md §1).
 
     The data are taken as the exact rationals they are (float64 arrays,
     fractions, integers). ``Ax = y`` is checked in exact rational arithmetic;
@@ -83,7 +83,7 @@ def certify_interpolating_srlasso(A: Any, y: Any, x: Any, lam: float, *, weights
     InsufficientPrecision
         The balls do not decide at ``dps`` digits.
 
-    Theorem: SR-LASSO optimality and uniqueness when ``Ax = y`` (THEORY.md §1).
+    Theorem: SR-LASSO optimality and uniqueness when ``Ax = y`` (docs/theory.md §1).
     Rigor: proven (exact rationals and ball arithmetic).
 
     Examples
@@ -138,14 +138,14 @@ def certify_interpolating_srlasso(A: Any, y: Any, x: Any, lam: float, *, weights
 
 def certify_interpolating_dual(A: list, y: list, lam: Any, w: list, S: list[int],
                                sig: list[int], x_closed: list) -> Any:
-    """Prove that ``x_closed`` is the unique SR-LASSO minimiser when ``A x = y`` (THEORY.md §1).
+    """Prove that ``x_closed`` is the unique SR-LASSO minimiser when ``A x = y`` (docs/theory.md §1).
 
     ``u = A_S G^{-1} λ w_S σ_S`` (``G = A_S^T A_S``) satisfies ``A_S^T u = λ w_S σ_S``;
     with ``‖u‖ < 1`` and ``|A_i^T u| < λ w_i`` off ``S``: ``λ‖z‖_{1,w} + ‖Az − y‖ ≥
     ⟨u, y⟩ = F(x)`` for every ``z``, with equality only if ``Az = y`` and
     ``supp z ⊆ S``, i.e. ``z = x`` (``A_S`` injective). Returns the relative slack.
 
-    Theorem: SR-LASSO optimality and uniqueness when ``Ax = y`` (THEORY.md §1).
+    Theorem: SR-LASSO optimality and uniqueness when ``Ax = y`` (docs/theory.md §1).
     Rigor: proven (ball arithmetic at the caller's working precision).
     """
     m, N = len(A), len(A[0])

@@ -1,6 +1,6 @@
-"""The impossibility class ``Ω_K`` and its U-LASSO and QCBP analogues (THEORY.md §6.2).
+"""The impossibility class ``Ω_K`` and its U-LASSO and QCBP analogues (docs/theory.md §6.2).
 
-:func:`build_family` builds the class ``Ω_K`` of THEORY.md §6.2 (SR-LASSO) and
+:func:`build_family` builds the class ``Ω_K`` of docs/theory.md §6.2 (SR-LASSO) and
 the analogous U-LASSO and QCBP classes on the same mechanism. Member ``j``
 (``j = 1..N₁``) has
 
@@ -25,7 +25,7 @@ Every member's minimiser is *certified*: U-LASSO and QCBP by
 balls (``data=``); SR-LASSO by the interpolating dual certificate of
 :mod:`theorycheck.impossibility.certificate`.
 
-Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2, Colbrook–Antun–Hansen 2022).
+Theorem: impossibility theorem, class Ω_K (docs/theory.md §6.1–6.2, Colbrook–Antun–Hansen 2022).
 Rigor: proven (minimisers, jumps, condition numbers and oracle error bounds are decided in
 python-flint ball arithmetic).
 """
@@ -208,7 +208,7 @@ class Member:
     D : mpmath.matrix or None
         :func:`~theorycheck.impossibility.build_lasso_3x2` only: the column scaling ``D_δ``.
 
-    Theorem: THEORY.md §6.2–6.3 (the minimiser is unique; strict dual feasibility).
+    Theorem: docs/theory.md §6.2–6.3 (the minimiser is unique; strict dual feasibility).
     Rigor: proven (``solution.rigor``).
     """
 
@@ -374,7 +374,7 @@ class Family:
     * :attr:`float64_represents` — whether the float64 roundings still tell the members apart;
     * :meth:`sample`, :meth:`training_data` — training samples with exact minimisers.
 
-    Theorem: THEORY.md §6.1–6.2 (the well-conditioned class of the impossibility theorem).
+    Theorem: docs/theory.md §6.1–6.2 (the well-conditioned class of the impossibility theorem).
     Rigor: proven (every number is decided in ball arithmetic).
     """
 
@@ -420,7 +420,7 @@ class Family:
     def member(self, j: int) -> Member:
         """Member ``j`` (``1 ≤ j ≤ N₁``) with its certified minimiser.
 
-        Theorem: THEORY.md §6.2.
+        Theorem: docs/theory.md §6.2.
         Rigor: proven.
         """
         j = self._check_j(j)
@@ -532,7 +532,7 @@ class Family:
         (numpy.ndarray, numpy.ndarray)
             Object arrays of :class:`fractions.Fraction` (shapes ``(m, N)`` and ``(m,)``).
 
-        Theorem: THEORY.md §6.1 (inexact input through oracles).
+        Theorem: docs/theory.md §6.1 (inexact input through oracles).
         Rigor: proven (the error bound is checked in ball arithmetic).
         """
         k = integer_arg(k, "k", minimum=0)
@@ -631,7 +631,7 @@ class Family:
     def sample(self, k: int, j: int = 1) -> Member:
         """Training sample ``k`` (0-based) of member ``j``: exact data ``y_k`` and certified ``x_k``.
 
-        Theorem: THEORY.md §6.2 (training inputs with exact minimisers).
+        Theorem: docs/theory.md §6.2 (training inputs with exact minimisers).
         Rigor: proven.
         """
         k = integer_arg(k, "k", minimum=0)
@@ -649,7 +649,7 @@ class Family:
         Evaluated in float64 from exactly computed scalars (accurate to a few
         ulps; :meth:`sample` gives the exact data and certified minimisers).
 
-        Theorem: THEORY.md §6.2.
+        Theorem: docs/theory.md §6.2.
         Rigor: numerical (float64 evaluation of exact formulas).
         """
         j = self._check_j(j)
@@ -683,7 +683,7 @@ def build_family(K: int, n: int, *, problem: str = "srlasso", N1: int = 2, N2: i
                  lam: float = 1.0, delta: float = 1 / 6, dct: bool = True, samples: int = 0,
                  seed: int | None = None, eta: float = 0.125, dps: int | None = None,
                  strict: bool = True) -> Family:
-    """The impossibility class ``Ω_K`` at precision level ``n`` (THEORY.md §6.2) and its analogues.
+    """The impossibility class ``Ω_K`` at precision level ``n`` (docs/theory.md §6.2) and its analogues.
 
     Parameters
     ----------
@@ -729,7 +729,7 @@ def build_family(K: int, n: int, *, problem: str = "srlasso", N1: int = 2, N2: i
     InsufficientPrecision
         ``dps`` below :func:`required_dps` (``needed_dps`` says how many digits).
 
-    Theorem: THEORY.md §6.1–6.2 (impossibility theorem, class Ω_K).
+    Theorem: docs/theory.md §6.1–6.2 (impossibility theorem, class Ω_K).
     Rigor: proven (minimisers certified, numbers decided in ball arithmetic).
 
     Examples
@@ -762,10 +762,10 @@ def build_family(K: int, n: int, *, problem: str = "srlasso", N1: int = 2, N2: i
                               f"entries (limit {MAX_SAMPLE_ENTRIES}): pass fewer samples or a smaller N2")
     lam = finite_real_arg(lam, "lam")
     if not 0 < lam <= 1:
-        raise InvalidArgument(f"lam={lam}: THEORY.md §6.2 needs λ ∈ (0, 1]")
+        raise InvalidArgument(f"lam={lam}: docs/theory.md §6.2 needs λ ∈ (0, 1]")
     delta = finite_real_arg(delta, "delta")
     if not 0 < delta < 0.25:
-        raise InvalidArgument(f"delta={delta}: THEORY.md §6.2 needs δ ∈ (0, 1/4) (the paper uses 1/6)")
+        raise InvalidArgument(f"delta={delta}: docs/theory.md §6.2 needs δ ∈ (0, 1/4) (the paper uses 1/6)")
     eta = finite_real_arg(eta, "eta")
     if problem == "qcbp" and not 0 < eta < 1:
         raise InvalidArgument(f"eta={eta}: the QCBP family needs η ∈ (0, 1) (‖y‖ = 1)")

@@ -1,4 +1,4 @@
-"""The 3×2 LASSO of THEORY.md §6.3 ("fails in MATLAB") with its certified minimiser.
+"""The 3×2 LASSO of docs/theory.md §6.3 ("fails in MATLAB") with its certified minimiser.
 
 ``min_x f‖A_δ D_δ x − y‖² + λ‖x‖₁`` with ``A_δ = [[1/√2 − δ, 1/√2], [−1/√2 − δ, −1/√2], [2δ, 0]]``
 has the unique minimiser ``x* = (0, 1/√3 − λ/(6f))`` for every ``δ ≠ 0``, with a
@@ -7,7 +7,7 @@ dual slack of only ``≈ 3δ²``: float64 solvers fail for small ``δ``.
 :func:`theorycheck.solvers.exact.solve_exact` on the exact data (balls);
 ``lasso_3x2_family`` is its deprecated former name.
 
-Theorem: THEORY.md §6.3 (unique minimiser for every δ ≠ 0).
+Theorem: docs/theory.md §6.3 (unique minimiser for every δ ≠ 0).
 Rigor: proven (ball arithmetic on the exact data).
 """
 
@@ -41,7 +41,7 @@ _M = 3  # measurements
 
 def build_lasso_3x2(delta: Any, *, scaling: str = "1/m", lam: Any = Fraction(1, 10),
                     dps: int | None = None) -> Member:
-    """The 3×2 LASSO of THEORY.md §6.3 ("fails in MATLAB") with its certified minimiser.
+    """The 3×2 LASSO of docs/theory.md §6.3 ("fails in MATLAB") with its certified minimiser.
 
     ``min_x f‖A_δ D_δ x − y‖² + λ‖x‖₁`` with ``f = 1/m`` (the seed's formula) or
     ``f = 1/(2m)`` (MATLAB's and scikit-learn's scaling), ``m = 3``,
@@ -77,7 +77,7 @@ def build_lasso_3x2(delta: Any, *, scaling: str = "1/m", lam: Any = Fraction(1, 
     InvalidArgument
         ``δ = 0`` (the minimiser is not unique), non-finite or non-real ``δ``, unknown ``scaling``.
 
-    Theorem: THEORY.md §6.3 (unique minimiser for every δ ≠ 0).
+    Theorem: docs/theory.md §6.3 (unique minimiser for every δ ≠ 0).
     Rigor: proven (``solve_exact`` on the exact data, which are balls).
 
     Examples
@@ -119,7 +119,7 @@ def lasso_3x2_family(delta: Any, *, scaling: str = "1/m", lam: Any = Fraction(1,
                      dps: int | None = None) -> Member:
     """Deprecated name of :func:`build_lasso_3x2` (kept for one release; emits ``DeprecationWarning``).
 
-    Theorem: THEORY.md §6.3 (unique minimiser for every δ ≠ 0).
+    Theorem: docs/theory.md §6.3 (unique minimiser for every δ ≠ 0).
     Rigor: proven (as :func:`build_lasso_3x2`).
     """
     warnings.warn("lasso_3x2_family is deprecated; use build_lasso_3x2 (same arguments)",

@@ -1,4 +1,4 @@
-"""Run any solver on the impossibility families and report what it achieves (THEORY.md §6.1).
+"""Run any solver on the impossibility families and report what it achieves (docs/theory.md §6.1).
 
 :func:`check_solver_on_family` runs a solver on the families of
 :func:`~theorycheck.impossibility.build_family` and reports the digits it
@@ -11,7 +11,7 @@ claim of a saved result from its witness (the stored answers and what the
 solver reported), rebuilding the family from its bounded parameters: the check
 and the verifier both call the deterministic ``_assemble(family, witness)``.
 
-Theorem: THEORY.md §6.1 (no algorithm reaches 10^{-K} on Ω_K from inexact input).
+Theorem: docs/theory.md §6.1 (no algorithm reaches 10^{-K} on Ω_K from inexact input).
 Rigor: proven (errors decided in ball arithmetic against certified minimisers);
 numerical for cells where nothing was checked.
 """
@@ -48,7 +48,7 @@ from theorycheck.solvers import METHODS, solve
 __all__ = ["check_solver_on_family", "verify_solver_on_family"]
 
 _CHECK = "solver_on_impossibility_family"
-_THEOREM = "THEORY.md §6.1–6.2 (Colbrook–Antun–Hansen 2022)"
+_THEOREM = "docs/theory.md §6.1–6.2 (Colbrook–Antun–Hansen 2022)"
 #: statuses by which a solver reports success (anything else is a declared failure)
 SUCCESS_STATUSES = ("optimal", "returned")
 #: largest grid of ``(K, n)`` cells :func:`check_solver_on_family` accepts
@@ -291,7 +291,7 @@ def check_solver_on_family(solver: Any, family_or_builder: Any = None, *,
         certified ``jump``. The witness stores every answer and what the
         solver reported, so :func:`verify_solver_on_family` re-derives all of it.
 
-    Theorem: THEORY.md §6.1 (no algorithm reaches 10^{-K} on Ω_K from inexact input).
+    Theorem: docs/theory.md §6.1 (no algorithm reaches 10^{-K} on Ω_K from inexact input).
     Rigor: proven (errors decided in ball arithmetic against certified minimisers,
     compared exactly with 10^{-K}); numerical for cells where nothing was checked.
     """
@@ -315,7 +315,7 @@ def check_solver_on_family(solver: Any, family_or_builder: Any = None, *,
     finally:
         bar.close()
     nothing = any(r.values.get("checked_members", 1) == 0 for r in results)
-    return Report(results, title=f"{name} on impossibility families (THEORY.md §6)", strict=nothing)
+    return Report(results, title=f"{name} on impossibility families (docs/theory.md §6)", strict=nothing)
 
 
 def _builder(family_or_builder: Any, K_values: Any, n_values: Any) -> tuple[Callable[[int, int], Any], Any, Any]:
@@ -428,7 +428,7 @@ def verify_solver_on_family(result: CheckResult) -> CheckResult:
     The solver itself is not re-run: its answers, statuses, warnings,
     exceptions and times are the witness.
 
-    Theorem: THEORY.md §6.1–6.2.
+    Theorem: docs/theory.md §6.1–6.2.
     Rigor: proven (the saved result's rigor, re-derived).
     """
     if not isinstance(result, CheckResult):

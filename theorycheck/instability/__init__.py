@@ -4,13 +4,13 @@
   the theorem's hypotheses (each with its margin), the witnessed lower bound on
   the local Lipschitz constant, the theorem's bound, a ball of ``y = Ax`` on
   which the bound holds, and the false-negative / false-positive inputs
-  (THEORY.md §3 (a), (b)). Every number is computed from ``Ψ`` evaluated twice
+  (docs/theory.md §3 (a), (b)). Every number is computed from ``Ψ`` evaluated twice
   on the CPU in float64; :func:`verify_instability` re-checks a saved certificate.
 * :func:`check_random_noise`: how often random noise of a given norm
   makes ``Ψ`` err by more than a threshold (Clopper–Pearson interval), with the
   worst draw as a certified witness ("instabilities are not rare").
 * :func:`check_accuracy` and :func:`check_sampling_monotonicity`: the seeds' two
-  other tests (THEORY.md §4).
+  other tests (docs/theory.md §4).
 * :func:`check_training_set`: every pair of a training set that forces any
   ``η``-accurate interpolant to be unstable, found before training.
 * :func:`optimality_constant` and :func:`chebyshev_radius`: Paradox II's
@@ -64,7 +64,7 @@ torch is imported only by the functions that evaluate a network: verifying a sav
 file without ``model=`` never imports it.
 
 Theorem: universal instability theorem (Gottschling–Antun–Adcock–Hansen),
-THEORY.md §3–4; optimal maps (Paradox II), THEORY.md §3.
+docs/theory.md §3–4; optimal maps (Paradox II), docs/theory.md §3.
 Rigor: per result: certified-float64 for re-evaluated witnesses, proven for the
 Chebyshev-radius enclosures, numerical for sampled balls and solver baselines.
 """

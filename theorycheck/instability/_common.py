@@ -14,7 +14,7 @@
 Every derived float is a deterministic function of the stored floats (the verifiers
 re-derive them bit for bit): norms through :func:`theorycheck.numerics.rounding.norm2`.
 
-Theorem: infrastructure for THEORY.md §3–4.
+Theorem: infrastructure for docs/theory.md §3–4.
 Rigor: the enclosures are proven (outward rounding); :func:`row_norms` is numerical.
 """
 
@@ -32,7 +32,7 @@ from theorycheck.numerics.rounding import U, norm2, norm2_bounds, round_down, ro
 from theorycheck.problems.operators import LinearOperator, as_operator
 
 #: the theorem every instability certificate names
-THEOREM = "universal instability theorem (THEORY.md §3)"
+THEOREM = "universal instability theorem (docs/theory.md §3)"
 
 
 # -- arguments -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ record in python-flint ball arithmetic, so that measurements ``y ≈ Ax`` and di
 ``‖A(x − x′)‖`` are enclosed rigorously (:func:`ball_round`, :func:`ball_distance`);
 :func:`measurement_allowance` bounds the error of ``A``'s own float64 evaluation.
 
-Theorem: infrastructure for THEORY.md §3 (the measurements of the theorem's hypotheses).
+Theorem: infrastructure for docs/theory.md §3 (the measurements of the theorem's hypotheses).
 Rigor: proven (ball arithmetic; Higham's bound for dense products); the FFT error model of
 :func:`fft_error_model` is a model, not a bound.
 """

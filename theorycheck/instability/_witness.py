@@ -7,7 +7,7 @@ that cannot be used, adapter options that cannot rebuild ``Ψ``, measurements th
 output's own rounding. :func:`reevaluate` re-runs ``Ψ`` (rebuilt from a model and the stored
 options) in float64 and compares with the stored outputs within the noise allowance.
 
-Theorem: infrastructure for the verifiers of THEORY.md §3–4.
+Theorem: infrastructure for the verifiers of docs/theory.md §3–4.
 Rigor: the checks are exact comparisons or proven enclosures; the re-evaluation compares
 within the certificates' noise allowance.
 """

@@ -8,7 +8,7 @@ rigorously (ball arithmetic on the exact operator). :func:`verify_training_set_a
 re-proves a saved result's pairs (check name ``"training_set_audit"``, kept so that saved
 files still verify).
 
-Theorem: universal instability theorem, training version (THEORY.md §3; seed 004).
+Theorem: universal instability theorem, training version (docs/theory.md §3; seed 004).
 Rigor: certified-float64 for each reported pair; the screen relies on Higham's bound (dense
 ``A``) or an FFT error model (transforms).
 """
@@ -77,7 +77,7 @@ class TrainingSetAudit(CheckResult):
     images ``i, j`` of the training set, and that no other pair qualifies, needs the
     set itself (``verify_result(result, X=...)``).
 
-    Theorem: universal instability theorem, training version (THEORY.md §3).
+    Theorem: universal instability theorem, training version (docs/theory.md §3).
     Rigor: certified-float64: each reported pair's ``‖A(x_i − x_j)‖ ≤ η`` is proven in
     ball arithmetic and ``‖x_i − x_j‖ > 2η`` from a rigorous enclosure; the search for
     candidates (a ``holds`` outcome) allows for the float64 error of ``AX`` (Higham's
@@ -217,7 +217,7 @@ def check_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
         first) when any are proven, ``holds`` when no candidate remains,
         ``inconclusive`` when some are within rounding of a boundary.
 
-    Theorem: universal instability theorem, training version (THEORY.md §3; seed 004).
+    Theorem: universal instability theorem, training version (docs/theory.md §3; seed 004).
     Rigor: certified-float64: each reported pair is proven (ball arithmetic and
     rigorous enclosures); a ``holds`` outcome relies on the screen's error bound
     (rigorous for dense ``A``, an FFT error model for transforms); numerical for
@@ -266,7 +266,7 @@ def audit_training_set(A: Any, X: Any, *, eta: float, block_size: int = 1024, ex
                        progress: bool = True) -> TrainingSetAudit:
     """Deprecated name of :func:`check_training_set` (kept for one release; emits ``DeprecationWarning``).
 
-    Theorem: universal instability theorem, training version (THEORY.md §3).
+    Theorem: universal instability theorem, training version (docs/theory.md §3).
     Rigor: as :func:`check_training_set`.
     """
     warnings.warn("audit_training_set is deprecated; use check_training_set (same arguments)",
@@ -461,7 +461,7 @@ def verify_training_set_audit(result: CheckResult, X: Any = None) -> CheckResult
     ``i, j`` of the training set, and that no other pair qualifies, needs the set:
     pass ``X`` to compare the images and re-run the audit.
 
-    Theorem: universal instability theorem, training version (THEORY.md §3).
+    Theorem: universal instability theorem, training version (docs/theory.md §3).
     Rigor: the saved result's (never above it).
     """
     result_arg(result)

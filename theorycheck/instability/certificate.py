@@ -3,13 +3,13 @@
 Given ``A``, ``Ψ`` and two images ``x, x′``, :func:`check_instability` checks the theorem's
 hypotheses (each with its margin), the witnessed lower bound on the local Lipschitz
 constant, the theorem's bound, a ball of ``y = Ax`` on which the bound holds, and the
-false-negative / false-positive inputs (THEORY.md §3 (a), (b)). The measurement and
+false-negative / false-positive inputs (docs/theory.md §3 (a), (b)). The measurement and
 evaluation part builds a witness; ``_assemble_instability`` derives every value,
 hypothesis, bound, the outcome, rigor and message from the witness alone, and
 :func:`verify_instability` (registered for ``"instability"``) re-derives them from a saved
 file. What certified-float64 promises is described in :mod:`theorycheck.instability`.
 
-Theorem: universal instability theorem (THEORY.md §3; seeds 002, 004).
+Theorem: universal instability theorem (docs/theory.md §3; seeds 002, 004).
 Rigor: certified-float64 (Ψ evaluated twice on the CPU in float64, its rounding noise allowed
 for; every norm enclosed rigorously); the sampled ball radius is numerical.
 """
@@ -93,7 +93,7 @@ class FalseDetection:
     noise_norm : float
         ``‖e‖``.
 
-    Theorem: universal instability theorem (b) (THEORY.md §3).
+    Theorem: universal instability theorem (b) (docs/theory.md §3).
     Rigor: certified-float64 (the certificate's rigor).
     """
 
@@ -156,7 +156,7 @@ class InstabilityCertificate(CheckResult):
     change exceeds 32 times the summed noise estimates (then ``Ψ`` is unstable
     at ``Ax``), ``inconclusive`` otherwise (the message says why).
 
-    Theorem: universal instability theorem (THEORY.md §3).
+    Theorem: universal instability theorem (docs/theory.md §3).
     Rigor: certified-float64 (Ψ evaluated twice on the CPU in float64, its rounding
     noise allowed for; see :mod:`theorycheck.instability`), or numerical with an
     inconclusive outcome.
@@ -188,7 +188,7 @@ class InstabilityCertificate(CheckResult):
         hypothesis) unless the certificate holds at rigor ≥ certified-float64,
         and :class:`InvalidArgument` for ``ε < η`` (the theorem says nothing there).
 
-        Theorem: universal instability theorem (a) (THEORY.md §3).
+        Theorem: universal instability theorem (a) (docs/theory.md §3).
         Rigor: the certificate's (the bound is rounded down from an enclosure of ``‖x − x′‖``).
         """
         eps = real_arg(eps, "eps")
@@ -212,7 +212,7 @@ class InstabilityCertificate(CheckResult):
     def witnessed_bound(self, eps: float) -> float:
         """The witnessed bound on ``L^ε(Ψ, y)``: ``lower_bound`` for ``ε ≥ ‖y − y′‖`` (rounded up).
 
-        Theorem: definition of ``L^ε`` (THEORY.md §3).
+        Theorem: definition of ``L^ε`` (docs/theory.md §3).
         Rigor: the certificate's.
         """
         eps = real_arg(eps, "eps")
@@ -369,7 +369,7 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     InvalidArgument
         Shapes of ``x``, ``x′``, ``A`` and ``Ψ`` do not match, non-finite data, ``η ≤ 0``.
 
-    Theorem: universal instability theorem (a), (b) (THEORY.md §3; seeds 002, 004).
+    Theorem: universal instability theorem (a), (b) (docs/theory.md §3; seeds 002, 004).
     Rigor: certified-float64 (a statement about Ψ evaluated in float64 on the CPU,
     its rounding noise allowed for; every norm enclosed rigorously); the ball
     radius is numerical (sampled) unless 0.
@@ -685,7 +685,7 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
         ``verify:instability``: ``holds`` when every saved claim re-checks,
         ``violated`` (naming the fields) otherwise.
 
-    Theorem: universal instability theorem (THEORY.md §3).
+    Theorem: universal instability theorem (docs/theory.md §3).
     Rigor: the saved certificate's (never above it).
     """
     result_arg(cert)

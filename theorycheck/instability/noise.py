@@ -7,7 +7,7 @@ exceeds a threshold with a Clopper–Pearson interval, and certifies the worst d
 probability, by continuity of ``Ψ``). :func:`verify_noise_instability` re-checks a saved
 result (check name ``"random_noise_instability"``, kept so that saved files still verify).
 
-Theorem: universal instability theorem, "not rare" (THEORY.md §3; seed 004).
+Theorem: universal instability theorem, "not rare" (docs/theory.md §3; seed 004).
 Rigor: certified-float64 for the worst draw; the interval is statistical.
 """
 
@@ -78,7 +78,7 @@ class NoiseInstabilityResult(CheckResult):
     worst_error : float
         The worst draw's error ``‖Ψ(y + e) − ref‖``, re-evaluated on the CPU in float64.
 
-    Theorem: universal instability theorem, "not rare" (THEORY.md §3).
+    Theorem: universal instability theorem, "not rare" (docs/theory.md §3).
     Rigor: certified-float64 for the worst draw (one certified draw above the
     threshold proves a positive probability, by continuity of ``Ψ``); the
     interval is statistical.
@@ -170,7 +170,7 @@ def check_random_noise(psi: Any, A: Any, x: Any, *, noise_norm: float, trials: i
         confirms it beyond rounding; ``inconclusive`` otherwise (also when any
         draw's error is not finite).
 
-    Theorem: universal instability theorem, "not rare" (THEORY.md §3; seed 004).
+    Theorem: universal instability theorem, "not rare" (docs/theory.md §3; seed 004).
     Rigor: certified-float64 for the positive-probability claim (worst draw, Ψ in
     float64 on the CPU with its rounding noise allowed for); the interval is a
     statistical (Clopper–Pearson) confidence interval from the draws' errors.
@@ -332,7 +332,7 @@ def random_noise_instability(psi: Any, A: Any, x: Any, *, noise_norm: float, tri
                              dtype: Any = None, progress: bool = False) -> NoiseInstabilityResult:
     """Deprecated name of :func:`check_random_noise` (kept for one release; emits ``DeprecationWarning``).
 
-    Theorem: universal instability theorem, "not rare" (THEORY.md §3).
+    Theorem: universal instability theorem, "not rare" (docs/theory.md §3).
     Rigor: as :func:`check_random_noise`.
     """
     warnings.warn("random_noise_instability is deprecated; use check_random_noise (same arguments)",
@@ -353,7 +353,7 @@ def verify_noise_instability(result: CheckResult, psi: Any = None, *, model: Any
     worst draw is re-evaluated (the per-draw errors are statistical evidence
     and are taken from the file).
 
-    Theorem: universal instability theorem, "not rare" (THEORY.md §3).
+    Theorem: universal instability theorem, "not rare" (docs/theory.md §3).
     Rigor: the saved result's (never above it).
     """
     result_arg(result)

@@ -8,7 +8,7 @@ enclosure (minimum enclosing ball duality, ball arithmetic). Both are determinis
 functions of their witness, which :func:`verify_optimality_constant` and
 :func:`verify_chebyshev_radius` re-run.
 
-Theorem: optimal maps and Paradox II (THEORY.md §3; seed 002); minimum enclosing ball duality.
+Theorem: optimal maps and Paradox II (docs/theory.md §3; seed 002); minimum enclosing ball duality.
 Rigor: proven (ball arithmetic on the exact float inputs); numerical for an opaque operator.
 """
 
@@ -65,7 +65,7 @@ class ChebyshevRadius(CheckResult):
     support : tuple of int
         Points at distance ``≈ upper`` from ``c``.
 
-    Theorem: minimum enclosing ball duality (THEORY.md §3, Paradox II).
+    Theorem: minimum enclosing ball duality (docs/theory.md §3, Paradox II).
     Rigor: proven (ball arithmetic on the exact float inputs).
     """
 
@@ -90,7 +90,7 @@ class OptimalityConstant(CheckResult):
     ``kersize/2 ≤ c_opt ≤ kersize`` are checked (``values``).
     ``subset`` holds the indices of a set attaining ``c_opt``.
 
-    Theorem: optimal maps, Paradox II (THEORY.md §3).
+    Theorem: optimal maps, Paradox II (docs/theory.md §3).
     Rigor: proven when every feasibility decision was decided in ball
     arithmetic; otherwise the enclosure is widened to cover both answers.
     """
@@ -293,7 +293,7 @@ def chebyshev_radius(points: Any) -> ChebyshevRadius:
     ChebyshevRadius
         ``value`` (estimate), ``lower ≤ radius ≤ upper`` (proven), ``center``, ``support``.
 
-    Theorem: minimum enclosing ball duality (THEORY.md §3).
+    Theorem: minimum enclosing ball duality (docs/theory.md §3).
     Rigor: proven (ball arithmetic); the enclosure is tight to about 1e-15 relative.
 
     Examples
@@ -330,7 +330,7 @@ def _assemble_chebyshev(w: Mapping[str, Any], G_arb: Any = None) -> ChebyshevRad
     return ChebyshevRadius("chebyshev_radius", Outcome.HOLDS, Rigor.PROVEN,
                            f"Chebyshev radius {est:.15g} ∈ [{lo:.17g}, {hi:.17g}]",
                            {"lambda": lam}, Witness("points", {"points": P, "lambda": lam}),
-                           "minimum enclosing ball (THEORY.md §3)",
+                           "minimum enclosing ball (docs/theory.md §3)",
                            value=est, lower=lo, upper=hi, center=c, support=support)
 
 
@@ -411,7 +411,7 @@ def optimality_constant(A: Any, points: Any, *, eta: float = 0.0, max_points: in
     OptimalityConstant
         ``value``, proven ``lower``/``upper``, ``kersize``, ``subset``.
 
-    Theorem: optimal maps and Paradox II (THEORY.md §3; seed 002).
+    Theorem: optimal maps and Paradox II (docs/theory.md §3; seed 002).
     Rigor: proven when every feasibility decision is decided (numerical for an
     opaque operator); otherwise the enclosure covers both answers of the
     undecided ones.
@@ -585,7 +585,7 @@ def _assemble_optimality(w: Mapping[str, Any]) -> OptimalityConstant:
     if not exact_meas:
         msg += "; measurements compared in float64 with a rounding allowance (numerical)"
     return OptimalityConstant("optimality_constant", outcome, rigor, msg, values,
-                              Witness("points", dict(w)), "optimal maps, Paradox II (THEORY.md §3)",
+                              Witness("points", dict(w)), "optimal maps, Paradox II (docs/theory.md §3)",
                               value=est, lower=lo, upper=hi, kersize=ks_est, subset=tuple(int(i) for i in S))
 
 
@@ -594,7 +594,7 @@ def verify_optimality_constant(result: CheckResult) -> CheckResult:
     """Re-run the (deterministic) :func:`optimality_constant` computation on the stored points and
     operator and compare every field exactly.
 
-    Theorem: optimal maps, Paradox II (THEORY.md §3).
+    Theorem: optimal maps, Paradox II (docs/theory.md §3).
     Rigor: the saved result's (proven when the recomputation is).
     """
     result_arg(result)
@@ -638,7 +638,7 @@ def verify_optimality_constant(result: CheckResult) -> CheckResult:
 def verify_chebyshev_radius(result: CheckResult) -> CheckResult:
     """Re-prove a saved :func:`chebyshev_radius` from the stored points and dual point ``λ``.
 
-    Theorem: minimum enclosing ball duality (THEORY.md §3).
+    Theorem: minimum enclosing ball duality (docs/theory.md §3).
     Rigor: proven.
     """
     result_arg(result)

@@ -1,4 +1,4 @@
-"""Worst-case perturbations of a reconstruction map: the stability test of THEORY.md §4.
+"""Worst-case perturbations of a reconstruction map: the stability test of docs/theory.md §4.
 
 :func:`search_worst_perturbation` runs gradient ascent with heavy-ball momentum and exact
 adjoints for the perturbation that changes ``Ψ``'s output most (penalised, or projected on
@@ -8,7 +8,7 @@ instability certificates. :class:`PerturbationWitness` holds the result and
 :func:`verify_perturbation` (registered for ``"worst_perturbation"``) re-checks a saved one.
 :mod:`theorycheck.search` re-exports these names.
 
-Theorem: stability test of THEORY.md §4 (seeds 000, 002); definition of ``L^ε`` in THEORY.md §3.
+Theorem: stability test of docs/theory.md §4 (seeds 000, 002); definition of ``L^ε`` in docs/theory.md §3.
 Rigor: certified-float64 for the re-evaluated witness; the search itself is a heuristic (a
 lower bound, never an upper bound, on ``L^ε``).
 """
@@ -56,7 +56,7 @@ from theorycheck.results import (
 
 __all__ = ["PerturbationWitness", "search_worst_perturbation", "verify_perturbation"]
 
-_SEARCH_THEOREM = "stability test (THEORY.md §4); L^ε of THEORY.md §3"
+_SEARCH_THEOREM = "stability test (docs/theory.md §4); L^ε of docs/theory.md §3"
 
 
 @register_result
@@ -90,7 +90,7 @@ class PerturbationWitness(CheckResult):
         ``output_change``, ``norm`` (per image).
     domain, reference : str
 
-    Theorem: definition of ``L^ε`` (THEORY.md §3); stability test (THEORY.md §4).
+    Theorem: definition of ``L^ε`` (docs/theory.md §3); stability test (docs/theory.md §4).
     Rigor: certified-float64 when ``outcome`` is ``holds`` (Ψ re-evaluated twice on
     the CPU in float64, its rounding noise allowed for); numerical otherwise.
     """
@@ -125,7 +125,7 @@ class PerturbationWitness(CheckResult):
     def item(self, i: int) -> "PerturbationWitness":
         """The witness of image ``i`` of a batch (self when not batched), re-assembled from its data.
 
-        Theorem: definition of ``L^ε`` (THEORY.md §3).
+        Theorem: definition of ``L^ε`` (docs/theory.md §3).
         Rigor: the batch's, per image (an image whose change is within its noise is inconclusive).
         """
         if not self.batched:
@@ -240,8 +240,8 @@ def search_worst_perturbation(
     -------
     PerturbationWitness
 
-    Theorem: stability test of THEORY.md §4; ``L^ε(Ψ, y) ≥ ‖Ψ(z) − Ψ(y)‖/‖z − y‖``
-    for ``‖z − y‖ ≤ ε`` (definition, THEORY.md §3).
+    Theorem: stability test of docs/theory.md §4; ``L^ε(Ψ, y) ≥ ‖Ψ(z) − Ψ(y)‖/‖z − y‖``
+    for ``‖z − y‖ ≤ ε`` (definition, docs/theory.md §3).
     Rigor: certified-float64 (ratio re-evaluated twice on the CPU in float64;
     inconclusive with the reason when the evaluations differ or are not finite).
     """
@@ -674,7 +674,7 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
     ReconstructionMap; the map is rebuilt with the stored adapter options) ``Ψ`` is
     re-evaluated in float64 and must agree within the noise allowance.
 
-    Theorem: definition of ``L^ε`` (THEORY.md §3).
+    Theorem: definition of ``L^ε`` (docs/theory.md §3).
     Rigor: the saved result's (never above it).
     """
     model = model_arg(psi, model)

@@ -9,7 +9,7 @@ Both evaluate ``Ψ`` twice on the CPU in float64 with its rounding noise and sto
 :func:`verify_accuracy` and :func:`verify_sampling_monotonicity` need (check names
 ``"accuracy"`` and ``"sampling_monotonicity"``, kept so that saved files still verify).
 
-Theorem: accuracy test and "more samples must not hurt" (THEORY.md §4; seeds 000, 002).
+Theorem: accuracy test and "more samples must not hurt" (docs/theory.md §4; seeds 000, 002).
 Rigor: accuracy numerical (the baseline is a numerical solve); sampling certified-float64.
 """
 
@@ -142,7 +142,7 @@ def check_accuracy(psi: Any, A: Any, x: Any, detail: Any, *, baseline: Any = Non
         ``Ψ`` is not deterministic. ``values``: the detail errors, the
         reconstruction errors and the baseline's solver status.
 
-    Theorem: accuracy test of THEORY.md §4 (seeds 000, 002).
+    Theorem: accuracy test of docs/theory.md §4 (seeds 000, 002).
     Rigor: numerical (the baseline is a numerical solve; Ψ is evaluated twice
     in float64).
     """
@@ -180,7 +180,7 @@ def check_accuracy(psi: Any, A: Any, x: Any, detail: Any, *, baseline: Any = Non
 
 
 def _assemble_accuracy(w: Mapping[str, Any]) -> CheckResult:
-    theorem = "accuracy test (THEORY.md §4)"
+    theorem = "accuracy test (docs/theory.md §4)"
     wit = Witness("accuracy", dict(w))
     thr = float(w["threshold"])
     base_vals = {"threshold": thr, "psi_precision": str(w["psi_precision"]), "psi": psi_text(w["psi"]),
@@ -235,7 +235,7 @@ def verify_accuracy(result: CheckResult, psi: Any = None, *, model: Any = None) 
     the verdict and the message from the stored outputs; with ``model`` also
     re-evaluates ``Ψ`` in float64 (the baseline's outputs are taken from the file).
 
-    Theorem: accuracy test of THEORY.md §4.
+    Theorem: accuracy test of docs/theory.md §4.
     Rigor: numerical (the saved result's).
     """
     result_arg(result)
@@ -323,7 +323,7 @@ def check_sampling_monotonicity(psis_or_factory: Any, masks: Sequence[Any], x: A
         error grows by more than ``tol`` beyond rounding, ``inconclusive``
         otherwise; ``values["errors"]`` per mask.
 
-    Theorem: "more samples must not hurt" (THEORY.md §4; seed 000).
+    Theorem: "more samples must not hurt" (docs/theory.md §4; seed 000).
     Rigor: certified-float64 (each Ψ evaluated twice on the CPU in float64, its
     rounding noise allowed for).
     """
@@ -438,7 +438,7 @@ def _assemble_sampling(w: Mapping[str, Any]) -> CheckResult:
         k = bad[0]
         return CheckResult("sampling_monotonicity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            f"not decided for the mask with {counts[k]} samples: {w['statuses'][k]}",
-                           {"sample_counts": counts, "tol": tol}, wit, "THEORY.md §4")
+                           {"sample_counts": counts, "tol": tol}, wit, "docs/theory.md §4")
     errors, lows, highs = [], [], []
     for out, nu in zip(w["outputs"], w["noise"]):
         out = np.asarray(out)
@@ -461,15 +461,15 @@ def _assemble_sampling(w: Mapping[str, Any]) -> CheckResult:
         return CheckResult("sampling_monotonicity", Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64,
                            f"more samples hurt: the relative error grows by {fmt(errors[k + 1] - errors[k], 3)} "
                            f"from {counts[k]} to {counts[k + 1]} samples (errors by sample count: {err_txt})",
-                           values, wit, "THEORY.md §4")
+                           values, wit, "docs/theory.md §4")
     if stays:
         return CheckResult("sampling_monotonicity", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
                            f"the error does not grow with the samples ({err_txt})"
                            + ("" if nested else "; note: the masks are not nested"),
-                           values, wit, "THEORY.md §4")
+                           values, wit, "docs/theory.md §4")
     return CheckResult("sampling_monotonicity", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                        f"an error change is within the rounding allowance of tol = {fmt(tol, 3)} "
-                       f"(errors by sample count: {err_txt})", values, wit, "THEORY.md §4")
+                       f"(errors by sample count: {err_txt})", values, wit, "docs/theory.md §4")
 
 
 def _mask_records(chk: WitnessCheck, seqs: Mapping[str, tuple], masks: np.ndarray, xb: np.ndarray) -> None:
@@ -514,7 +514,7 @@ def verify_sampling_monotonicity(result: CheckResult, model: Any = None) -> Chec
     noise estimates; with ``model`` (one network for every mask, or a list with
     one per mask) ``Ψ`` is re-evaluated.
 
-    Theorem: "more samples must not hurt" (THEORY.md §4).
+    Theorem: "more samples must not hurt" (docs/theory.md §4).
     Rigor: the saved result's (never above it).
     """
     result_arg(result)
@@ -565,7 +565,7 @@ def accuracy_test(psi: Any, A: Any, x: Any, detail: Any, *, baseline: Any = None
                   threshold: float = 0.5) -> CheckResult:
     """Deprecated name of :func:`check_accuracy` (kept for one release; emits ``DeprecationWarning``).
 
-    Theorem: accuracy test of THEORY.md §4.
+    Theorem: accuracy test of docs/theory.md §4.
     Rigor: as :func:`check_accuracy`.
     """
     warnings.warn("accuracy_test is deprecated; use check_accuracy (same arguments)", DeprecationWarning,
@@ -579,7 +579,7 @@ def sampling_monotonicity_test(psis_or_factory: Any, masks: Sequence[Any], x: An
     """Deprecated name of :func:`check_sampling_monotonicity` (kept for one release; emits
     ``DeprecationWarning``).
 
-    Theorem: "more samples must not hurt" (THEORY.md §4).
+    Theorem: "more samples must not hurt" (docs/theory.md §4).
     Rigor: as :func:`check_sampling_monotonicity`.
     """
     warnings.warn("sampling_monotonicity_test is deprecated; use check_sampling_monotonicity (same arguments)",

@@ -10,7 +10,7 @@ stored :meth:`~theorycheck.nets.adapters.ReconstructionMap.options` record
 exact conversion of measurement arrays (:func:`measurements_arg`).
 :mod:`theorycheck.nets.adapters` re-exports the public names.
 
-Theorem: none (rounding model and conventions of the map ``Ψ``, THEORY.md §3–4).
+Theorem: none (rounding model and conventions of the map ``Ψ``, docs/theory.md §3–4).
 Rigor: not applicable (conventions); :func:`output_rounding_floor` is exact.
 """
 

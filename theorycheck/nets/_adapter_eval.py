@@ -9,7 +9,7 @@ alone and repeatedly (outputs required finite, bit-identical and of full precisi
 shape check of measurements), ``operator``, ``image_shape``, ``backend``, ``is_module`` and
 ``model``.
 
-Theorem: none (rounding model of certified-float64 claims, THEORY.md §3–4).
+Theorem: none (rounding model of certified-float64 claims, docs/theory.md §3–4).
 Rigor: certified-float64 when an evaluation is ``ok`` with an empty ``reason``; the noise
 estimate is numerical (an estimate, not a bound).
 """

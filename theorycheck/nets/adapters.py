@@ -36,7 +36,7 @@ records how the map was built, so that a verifier can rebuild it from a bare mod
 The evaluation lives in ``_adapter_eval`` (a mixin of :class:`ReconstructionMap`), the
 torch-free conventions and noise model in ``_adapter_common`` (what verifiers import).
 
-Theorem: none (the map ``Ψ`` of the instability theorem, THEORY.md §3–4).
+Theorem: none (the map ``Ψ`` of the instability theorem, docs/theory.md §3–4).
 Rigor: not applicable (evaluation); :meth:`ReconstructionMap.evaluate_float64`
 provides the twice-repeated CPU float64 evaluation (and its noise estimate) that
 certified results need.
@@ -215,7 +215,7 @@ class ReconstructionMap(Float64Evaluator):
     batch_size : int or None
     device : torch.device or None
 
-    Theorem: none (the ``Ψ`` of THEORY.md §3–4).
+    Theorem: none (the ``Ψ`` of docs/theory.md §3–4).
     Rigor: not applicable.
     """
 
@@ -718,7 +718,7 @@ def as_reconstruction_map(model: Any, *, input: str | None = None,  # noqa: A002
     -------
     ReconstructionMap
 
-    Theorem: none (the map ``Ψ`` of THEORY.md §3–4).
+    Theorem: none (the map ``Ψ`` of docs/theory.md §3–4).
     Rigor: not applicable.
 
     Examples

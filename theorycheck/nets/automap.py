@@ -5,7 +5,7 @@ manifold learning": the measurements (complex as real and imaginary parts) pass 
 fully connected layers with tanh activations onto an ``n1 × n2`` grid, then two
 convolutions with ReLU and a final 7×7 transposed convolution produce the image.
 
-Theorem: none (architecture used to test the universal instability theorem, THEORY.md §3–§4).
+Theorem: none (architecture used to test the universal instability theorem, docs/theory.md §3–§4).
 Rigor: not applicable.
 """
 

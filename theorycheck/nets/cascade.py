@@ -5,7 +5,7 @@ networks for dynamic MR image reconstruction" (IEEE TMI 2018; MICCAI/IPMI 2017):
 CNN blocks interleaved with data-consistency (DC) layers that put the measured k-space
 samples back into the current image.
 
-Theorem: none (architecture used to test the universal instability theorem, THEORY.md §3–§4).
+Theorem: none (architecture used to test the universal instability theorem, docs/theory.md §3–§4).
 Rigor: not applicable.
 """
 

@@ -1,4 +1,4 @@
-"""Small seeded classifiers, their training and data sets (THEORY.md §5's experiments; torch).
+"""Small seeded classifiers, their training and data sets (docs/theory.md §5's experiments; torch).
 
 Data come without downloads: scikit-learn's bundled 8 × 8 digits (1797
 images, pixel values scaled to ``[0, 1]``) and a seeded synthetic Gaussian
@@ -18,7 +18,7 @@ The names are also importable from :mod:`theorycheck.classification`, whose
 checks (perturbation searches and their certification) use these models; this
 module does not import the checks.
 
-Theorem: none (produces the classifiers whose instability THEORY.md §5 measures).
+Theorem: none (produces the classifiers whose instability docs/theory.md §5 measures).
 Rigor: not applicable (data and training).
 """
 
@@ -92,7 +92,7 @@ def digits_data(seed: int = 0, test_fraction: float = 0.25) -> dict[str, Any]:
         float64; ``y`` int64 in ``0..9``), ``image_shape = (8, 8)`` and
         ``n_classes = 10``.
 
-    Theorem: none (data for THEORY.md §5).
+    Theorem: none (data for docs/theory.md §5).
     Rigor: not applicable (data).
     """
     from sklearn.datasets import load_digits
@@ -117,7 +117,7 @@ def synthetic_data(n: int = 600, d: int = 20, n_classes: int = 3, *, seed: int =
         ``X_train, y_train, X_test, y_test`` (``X`` of shape ``(·, d)``),
         ``image_shape = None`` and ``n_classes``.
 
-    Theorem: none (data for THEORY.md §5).
+    Theorem: none (data for docs/theory.md §5).
     Rigor: not applicable (data).
     """
     n = integer_arg(n, "n", minimum=2)
@@ -142,7 +142,7 @@ def synthetic_data(n: int = 600, d: int = 20, n_classes: int = 3, *, seed: int =
 class MLP(nn.Module):
     """Fully connected ReLU classifier ``d → hidden → hidden → n_classes`` (flattens its input).
 
-    Theorem: none (a model under test for THEORY.md §5).
+    Theorem: none (a model under test for docs/theory.md §5).
     Rigor: not applicable (model).
     """
 
@@ -162,7 +162,7 @@ class MLP(nn.Module):
 class SmallCNN(nn.Module):
     """Two 3 × 3 convolutions, a 2 × 2 max-pool and two linear layers, for ``(n, 1, s, s)`` images.
 
-    Theorem: none (a model under test for THEORY.md §5).
+    Theorem: none (a model under test for docs/theory.md §5).
     Rigor: not applicable (model).
     """
 
@@ -203,7 +203,7 @@ class WideCNN(nn.Module):
     the first two layers and twice as many in the third (default 32: four
     times :class:`SmallCNN`'s first layer and a larger receptive field).
 
-    Theorem: none (a model under test for THEORY.md §5).
+    Theorem: none (a model under test for docs/theory.md §5).
     Rigor: not applicable (model).
     """
 
@@ -240,7 +240,7 @@ class ResidualCNN(nn.Module):
     normalisation (every input is classified on its own, as the certification
     evaluates it).
 
-    Theorem: none (a model under test for THEORY.md §5).
+    Theorem: none (a model under test for docs/theory.md §5).
     Rigor: not applicable (model).
     """
 
@@ -354,7 +354,7 @@ def build_digits_classifier(arch: str = "mlp", *, seed: int = 0, epochs: int | N
     and residual CNNs (and every model on ``(n, 1, 8, 8)`` inputs) see
     :func:`build_classifier`.
 
-    Theorem: none (produces the classifier of THEORY.md §5's experiments).
+    Theorem: none (produces the classifier of docs/theory.md §5's experiments).
     Rigor: not applicable (training).
     """
     arch = choice_arg(arch, "arch", ARCHITECTURES)
@@ -412,7 +412,7 @@ def build_classifier(arch: str, data: dict[str, Any], *, seed: int = 0,
     :class:`WideCNN`, ``"res_cnn"`` :class:`ResidualCNN` (``s`` even for the
     CNNs). Default ``epochs``: 40 for the MLP, 10 for the CNNs.
 
-    Theorem: none (produces the classifiers of THEORY.md §5's transfer table).
+    Theorem: none (produces the classifiers of docs/theory.md §5's transfer table).
     Rigor: not applicable (training).
     """
     arch = choice_arg(arch, "arch", IMAGE_ARCHITECTURES)

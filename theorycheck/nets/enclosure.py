@@ -118,7 +118,7 @@ interpolation. Inputs with NaN/inf raise :class:`~theorycheck.errors.InvalidArgu
 The user's model is never modified: modules are deep-copied and converted to
 float64 (:class:`Encloser` keeps that copy for repeated calls).
 
-Theorem: Universal instability theorem (THEORY.md §3): an enclosure of the exact
+Theorem: Universal instability theorem (docs/theory.md §3): an enclosure of the exact
 outputs at ``y₀, y₁`` bounds the local Lipschitz constant of the real network from below.
 Rigor: proven for IEEE binary64 round-to-nearest arithmetic; with a libm accuracy
 assumption (4 ulps) only when tanh/sigmoid/ELU/exp occur and ``transcendental="libm"``.
@@ -693,7 +693,7 @@ def enclose(model: Any, y: Any, *, device: Any = None, transcendental: str = "li
     InsufficientPrecision
         Overflow during the evaluation.
 
-    Theorem: Universal instability theorem (THEORY.md §3) — the enclosed map is the network ``Ψ``.
+    Theorem: Universal instability theorem (docs/theory.md §3) — the enclosed map is the network ``Ψ``.
     Rigor: proven (IEEE binary64; libm accuracy assumed only for tanh/sigmoid/ELU/exp with
     ``transcendental="libm"``, as listed in ``Enclosure.assumptions``).
 
@@ -735,7 +735,7 @@ def enclose_operator(A: Any, x: Any, *, adjoint: bool = False, tight: bool = Tru
     PreconditionError
         An operator without a rigorous enclosure (wavelets, Radon, user subclasses).
 
-    Theorem: none (the exact ``A`` and ``A^*`` of THEORY.md §3–4).
+    Theorem: none (the exact ``A`` and ``A^*`` of docs/theory.md §3–4).
     Rigor: proven (arb balls for the entries, Higham's bound or error-free splits for the sums).
 
     Examples
@@ -804,7 +804,7 @@ def lower_bound_ratio(enc0: Enclosure, enc1: Enclosure, y0: Any, y1: Any) -> flo
     y0, y1 : array_like or torch.Tensor
         The exact inputs the enclosures were computed at (same shape, finite).
 
-    Theorem: Universal instability theorem (THEORY.md §3): the local Lipschitz constant of the
+    Theorem: Universal instability theorem (docs/theory.md §3): the local Lipschitz constant of the
     real network at ``y₀`` is at least this ratio.
     Rigor: proven (given enclosures that hold).
 

@@ -5,7 +5,7 @@ The fixed, differentiable input layer computes an initial image from the measure
 zero-filled reconstruction ``A^* y`` for subsampled Fourier data — and a residual
 :class:`~theorycheck.nets.unet.UNet` removes its artefacts: ``Ψ(y) = x₀ + U(x₀)``.
 
-Theorem: none (architecture used to test the universal instability theorem, THEORY.md §3–§4).
+Theorem: none (architecture used to test the universal instability theorem, docs/theory.md §3–§4).
 Rigor: not applicable.
 """
 

@@ -1,7 +1,7 @@
-"""FIRENET: the restarted primal–dual scheme for weighted SR-LASSO unrolled into a network (THEORY.md §6.4).
+"""FIRENET: the restarted primal–dual scheme for weighted SR-LASSO unrolled into a network (docs/theory.md §6.4).
 
 ``FIRENET(A, lam=…)`` is a :class:`torch.nn.Module` whose forward pass is the
-algorithm of THEORY.md §6.4 with ``restarts`` blocks of ``inner`` Chambolle–Pock
+algorithm of docs/theory.md §6.4 with ``restarts`` blocks of ``inner`` Chambolle–Pock
 layers (``restarts·inner`` layers in all):
 
 .. code-block:: text
@@ -23,7 +23,7 @@ autograd (gradients flow to ``y``). The parameters, step sizes and defaults
 are those of :func:`theorycheck.solvers.restarted.restarted_primal_dual`, and
 the two agree to rounding (the tests check it).
 
-Theorem: THEORY.md §6.4 (exponential convergence in the number of restarts
+Theorem: docs/theory.md §6.4 (exponential convergence in the number of restarts
 under the rNSP in levels; stability).
 Rigor: numerical (a network's output proves nothing by itself).
 """
@@ -62,7 +62,7 @@ def _apply_flops(op: LinearOperator) -> float:
 
 
 class FIRENET(torch.nn.Module):
-    """Unrolled restarted primal–dual network for weighted SR-LASSO (THEORY.md §6.4).
+    """Unrolled restarted primal–dual network for weighted SR-LASSO (docs/theory.md §6.4).
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ class FIRENET(torch.nn.Module):
     device : str or torch.device, optional
         Default: CUDA when available, else CPU.
 
-    Theorem: THEORY.md §6.4 (FIRENET; exponential convergence under the rNSP).
+    Theorem: docs/theory.md §6.4 (FIRENET; exponential convergence under the rNSP).
     Rigor: numerical.
 
     Examples
@@ -173,7 +173,7 @@ class FIRENET(torch.nn.Module):
     def from_problem(cls, problem: SRLasso, **kwargs: Any) -> "FIRENET":
         """FIRENET for an :class:`SRLasso` spec (same as ``FIRENET(problem, **kwargs)``).
 
-        Theorem: THEORY.md §6.4.
+        Theorem: docs/theory.md §6.4.
         Rigor: numerical.
         """
         return cls(problem, **kwargs)
@@ -227,7 +227,7 @@ class FIRENET(torch.nn.Module):
         range (``‖y‖ ≈ 1e200`` or ``1e-310``) where it would give NaN or 0.
         An output that still overflows raises :class:`InvalidArgument`.
 
-        Theorem: THEORY.md §6.4.
+        Theorem: docs/theory.md §6.4.
         Rigor: numerical.
         """
         history = bool_arg(history, "history")

@@ -1,4 +1,4 @@
-"""LISTA: learned iterative shrinkage–thresholding (Gregor–LeCun 2010; THEORY.md §6.4) and a seeded trainer.
+"""LISTA: learned iterative shrinkage–thresholding (Gregor–LeCun 2010; docs/theory.md §6.4) and a seeded trainer.
 
 ``LISTA(A, layers=10)`` is the unrolled network
 
@@ -17,7 +17,7 @@ Real or complex ``A`` (complex soft-thresholding), any batch shape.
 by (relative) mean-squared error with Adam, shuffling with a seeded
 ``torch.Generator``: same seed, same result on CPU.
 
-Theorem: THEORY.md §6.4 (LISTA, the trained baseline of the seed's table).
+Theorem: docs/theory.md §6.4 (LISTA, the trained baseline of the seed's table).
 Rigor: numerical (a trained network proves nothing; see theorycheck.impossibility
 for what no network can achieve).
 """
@@ -52,7 +52,7 @@ def _dense(A: Any) -> np.ndarray:
 
 
 class LISTA(torch.nn.Module):
-    """Learned ISTA with ``layers`` untied layers (THEORY.md §6.4).
+    """Learned ISTA with ``layers`` untied layers (docs/theory.md §6.4).
 
     Parameters
     ----------
@@ -70,7 +70,7 @@ class LISTA(torch.nn.Module):
     device : str or torch.device, optional
         Default: CUDA when available, else CPU.
 
-    Theorem: THEORY.md §6.4 (LISTA ``x_{k+1} = soft_{θ_k}(x_k + W_k^*(y − Ax_k)/c)``).
+    Theorem: docs/theory.md §6.4 (LISTA ``x_{k+1} = soft_{θ_k}(x_k + W_k^*(y − Ax_k)/c)``).
     Rigor: numerical.
 
     Examples
@@ -128,7 +128,7 @@ class LISTA(torch.nn.Module):
     def forward(self, y: Any) -> torch.Tensor:
         """Reconstruct ``x`` from ``y`` of shape ``(*batch, m)``.
 
-        Theorem: THEORY.md §6.4.
+        Theorem: docs/theory.md §6.4.
         Rigor: numerical.
         """
         y = _tensor(y, "y")
@@ -202,7 +202,7 @@ def train_lista(model: LISTA, y: Any, x: Any, *, epochs: int = 50, batch_size: i
         The trained network (in the mode ``model`` was in) and the
         history ``{"loss": [...per epoch...], "seed": seed, "epochs": epochs}``.
 
-    Theorem: THEORY.md §6.4 (LISTA trained by MSE).
+    Theorem: docs/theory.md §6.4 (LISTA trained by MSE).
     Rigor: numerical.
     """
     if not isinstance(model, LISTA):

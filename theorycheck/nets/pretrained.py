@@ -6,7 +6,7 @@ variable-density mask, and a training set of ellipse images that also holds
 a pair ``x, x′ = x + z`` with ``z`` a small disc detail moved (almost) into
 ``ker A``: ``‖A(x − x′)‖`` is tiny while ``‖x − x′‖`` is not. The U-Net is
 trained until it fits both ``x`` and ``x′`` well, so by the universal
-instability theorem (THEORY.md §3) it must be unstable — which
+instability theorem (docs/theory.md §3) it must be unstable — which
 ``theorycheck demo`` certifies.
 
 The weights live in the package file ``theorycheck/data/demo_unet.pt``
@@ -16,7 +16,7 @@ pickled code is executed. The file also stores the sampling mask and the
 pair ``(x, x′)`` exactly (float64) and the seeds that regenerate the
 training and test images.
 
-Theorem: Universal instability theorem (THEORY.md §3), hypotheses built in.
+Theorem: Universal instability theorem (docs/theory.md §3), hypotheses built in.
 Rigor: not applicable (a network and its data); the theorem's hypotheses are
 checked by ``theorycheck.instability.check_instability``.
 """
@@ -119,7 +119,7 @@ class DemoSetting:
     training : dict
         Training record: per-epoch losses, seconds, torch version.
 
-    Theorem: Universal instability theorem (THEORY.md §3): ``x, x′`` satisfy
+    Theorem: Universal instability theorem (docs/theory.md §3): ``x, x′`` satisfy
     ``‖A(x − x′)‖ ≤ η < ‖x − x′‖/2`` for every ``η`` in ``[norm_A_diff, norm_diff/2)``.
     Rigor: not applicable (data).
     """
@@ -188,7 +188,7 @@ def build_kernel_pair(A: LinearOperator, x: Any, detail: Any, *,
     (numpy.ndarray, numpy.ndarray)
         New float64 arrays ``x`` and ``x′ = x + z``.
 
-    Theorem: Universal instability theorem (THEORY.md §3): a training set with
+    Theorem: Universal instability theorem (docs/theory.md §3): a training set with
     ``‖A(x − x′)‖ ≤ η`` and ``‖x − x′‖ > 2η`` forces every η-accurate network to be unstable.
     Rigor: numerical (float64 SVD; the returned pair is what it is — re-measure it).
 
@@ -270,7 +270,7 @@ def demo_training_set(config: dict | None, x: np.ndarray, x_prime: np.ndarray) -
     (image ``pair_index`` is ``x``), followed by ``pair_copies`` copies of ``x``
     and ``pair_copies + 1`` copies of ``x′`` (so the pair carries equal weight).
 
-    Theorem: Universal instability theorem (THEORY.md §3, training sets).
+    Theorem: Universal instability theorem (docs/theory.md §3, training sets).
     Rigor: not applicable (data).
     """
     cfg = _config(config)
@@ -296,7 +296,7 @@ def build_demo_setting(config: dict | None = None, *, training: dict | None = No
     ellipses, ``x′`` from :func:`build_kernel_pair` with a disc
     :func:`~theorycheck.problems.data.detail_image`, test images from ``test_seed``.
 
-    Theorem: Universal instability theorem (THEORY.md §3).
+    Theorem: Universal instability theorem (docs/theory.md §3).
     Rigor: not applicable (data).
     """
     cfg = _config(config)
@@ -411,7 +411,7 @@ def load_demo_unet(path: str | pathlib.Path | None = None) -> tuple[UNet, DemoSe
         channels ``(B, 2, n, n)``, output ``(B, 1, n, n)``) and everything needed to
         use it: ``setting.A``, ``setting.x``, ``setting.x_prime``, ``setting.test_images``, ….
 
-    Theorem: Universal instability theorem (THEORY.md §3): the network was trained to fit
+    Theorem: Universal instability theorem (docs/theory.md §3): the network was trained to fit
     ``x`` and ``x′`` with ``‖A(x − x′)‖ = setting.norm_A_diff`` ≪ ``setting.norm_diff``.
     Rigor: not applicable (loading; the file is read with ``weights_only=True``).
 

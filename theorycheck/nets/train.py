@@ -23,7 +23,7 @@ declares one, as the architectures of :mod:`theorycheck.nets` do, else ``"adjoin
 
 The model's output, ``(B, *in_shape)`` or ``(B, 1, *in_shape)``, is the real image.
 
-Theorem: none (produces the networks whose instability THEORY.md §3–§4 certifies).
+Theorem: none (produces the networks whose instability docs/theory.md §3–§4 certifies).
 Rigor: not applicable (training); :func:`reconstruct` is a plain evaluation.
 """
 
@@ -321,7 +321,7 @@ def train_reconstruction(
     -------
     TrainingHistory
 
-    Theorem: none (produces a network Ψ; THEORY.md §3 says that if ``X_train``
+    Theorem: none (produces a network Ψ; docs/theory.md §3 says that if ``X_train``
     holds a pair with ``‖A(x − x′)‖ ≤ η < ‖x − x′‖/2``, fitting both within η
     makes Ψ unstable).
     Rigor: not applicable (training).
@@ -424,7 +424,7 @@ def reconstruct(model: nn.Module, A: LinearOperator, y: Any, *,
     numpy.ndarray
         float64 images of shape ``(*in_shape)`` or ``(B, *in_shape)``.
 
-    Theorem: none (evaluates the Ψ whose hypotheses THEORY.md §3 checks).
+    Theorem: none (evaluates the Ψ whose hypotheses docs/theory.md §3 checks).
     Rigor: numerical (a plain float evaluation; certificates re-evaluate it).
 
     Examples

@@ -17,7 +17,7 @@ the network learns a correction: the output is ``Re(A^* y) + f(input)``.
 no dropout: the network is a deterministic continuous map in both train and
 eval mode, as the universal instability theorem assumes.
 
-Theorem: none (a network under test for THEORY.md §3–§4).
+Theorem: none (a network under test for docs/theory.md §3–§4).
 Rigor: not applicable.
 """
 
@@ -131,7 +131,7 @@ class UNet(nn.Module):
         Seed of a local ``torch.Generator`` for the weight initialisation
         (the global torch RNG is not touched); ``None`` uses the global RNG.
 
-    Theorem: none (a network under test for THEORY.md §3–§4).
+    Theorem: none (a network under test for docs/theory.md §3–§4).
     Rigor: not applicable.
 
     Examples

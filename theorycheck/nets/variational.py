@@ -8,7 +8,7 @@ on a learned fields-of-experts regulariser plus the data term,
 
 with per-step filters ``K_{k,i}``, activations ``φ_{k,i}`` and data weights ``λ_k``.
 
-Theorem: none (architecture used to test the universal instability theorem, THEORY.md §3–§4).
+Theorem: none (architecture used to test the universal instability theorem, docs/theory.md §3–§4).
 Rigor: not applicable.
 """
 

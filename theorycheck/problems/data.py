@@ -11,7 +11,7 @@ pixel centres ``-1 + (2k + 1)/n``; row ``0`` is the top (``y = +1``) and column
 ``0`` the left (``x = -1``), so ``image[i, j]`` is the value at
 ``(x, y) = (c[j], -c[i])``.
 
-Theorem: none (test data for the accuracy and stability tests of THEORY.md §4
+Theorem: none (test data for the accuracy and stability tests of docs/theory.md §4
 and the sparse-recovery checks of §1–§2).
 Rigor: not applicable (data generators).
 """
@@ -134,7 +134,7 @@ def shepp_logan(n: int = 128, *, modified: bool = True) -> np.ndarray:
         float64 array of shape ``(n, n)``.
 
     Theorem: none (standard test image for the stability and accuracy tests of
-    THEORY.md §4).
+    docs/theory.md §4).
     Rigor: not applicable (data generator); values are exact sums of the
     tabulated intensities at the sampled pixel centres.
 
@@ -204,7 +204,7 @@ def random_ellipses(n: int = 128, *, count: int | None = None, seed: SeedLike = 
         float64 array of shape ``(n, n)``, or ``(batch, n, n)`` if ``batch``
         is given, with values in ``[0, 1]``.
 
-    Theorem: none (training/test images for the networks checked in THEORY.md
+    Theorem: none (training/test images for the networks checked in docs/theory.md
     §3–§4).
     Rigor: not applicable (data generator).
 
@@ -261,7 +261,7 @@ def piecewise_smooth_signal(N: int, *, pieces: int = 4, seed: SeedLike = None) -
         float64 array of shape ``(N,)``.
 
     Theorem: none (test signal, compressible in wavelets, for the sparse
-    regularisation checks of THEORY.md §1–§2).
+    regularisation checks of docs/theory.md §1–§2).
     Rigor: not applicable (data generator).
 
     Examples
@@ -337,7 +337,7 @@ def sparse_vector(N: int, s: int, *, complex: bool = False,  # noqa: A002 - publ
         float64 (or complex128) array of shape ``(N,)``.
 
     Theorem: none (``s``-sparse ground truth for the rNSP recovery bounds of
-    THEORY.md §2).
+    docs/theory.md §2).
     Rigor: not applicable (data generator); the sparsity is exact.
 
     Examples
@@ -516,7 +516,7 @@ def detail_image(n: int, kind: str = "disc", *, amplitude: float = 1.0,
         elsewhere.  Discs and strokes that reach the border are cropped; text
         that does not fit raises :class:`InvalidArgument`.
 
-    Theorem: none (test data for the accuracy test of THEORY.md §4).
+    Theorem: none (test data for the accuracy test of docs/theory.md §4).
     Rigor: not applicable (data generator).
 
     Examples
@@ -632,7 +632,7 @@ def add_detail(x: Any, detail: Any) -> np.ndarray:
     numpy.ndarray
         float64 (complex128 if either input is complex) array of ``x``'s shape.
 
-    Theorem: none (builds ``x + x_detail`` for the accuracy test of THEORY.md
+    Theorem: none (builds ``x + x_detail`` for the accuracy test of docs/theory.md
     §4).
     Rigor: not applicable (exact up to one floating-point addition).
 

@@ -15,8 +15,8 @@ suites of :mod:`theorycheck.testing`, usable without hypothesis:
 
 Randomness only through the ``numpy.random.Generator`` passed in.
 
-Theorem: optimality and uniqueness under strict dual feasibility (THEORY.md §1)
-for the planted instances; rNSP (THEORY.md §2) for :class:`RNSPInstance`.
+Theorem: optimality and uniqueness under strict dual feasibility (docs/theory.md §1)
+for the planted instances; rNSP (docs/theory.md §2) for :class:`RNSPInstance`.
 Rigor: numerical for the planting (float64 margins); the certified instances
 are proven by the exact solver.
 """
@@ -108,7 +108,7 @@ class PlantedInstance:
     params : dict
         How it was built (see :class:`CertifiedInstance`).
 
-    Theorem: optimality under strict dual feasibility (THEORY.md §1), with float64 margins.
+    Theorem: optimality under strict dual feasibility (docs/theory.md §1), with float64 margins.
     Rigor: numerical (the margins are float64; the exact solver proves the minimiser).
     """
 
@@ -200,7 +200,7 @@ def plant_instance(
     exactly in float64, and a strict minimum-norm dual certificate
     ``|a_j^T v| ≤ (1 − min_slack) w_j`` off ``S`` (see :func:`plant_basis_pursuit`).
 
-    Theorem: optimality under strict dual feasibility (THEORY.md §1).
+    Theorem: optimality under strict dual feasibility (docs/theory.md §1).
     Rigor: numerical (float64 margins; prove the minimiser with the exact solver).
     """
     if basis_pursuit:
@@ -275,7 +275,7 @@ def plant_basis_pursuit(
     off ``S``: then ``x`` is the unique minimiser (Fuchs). Matrices that miss
     the margin are redrawn ``attempts`` times; ``None`` if all fail.
 
-    Theorem: strict dual certificate ⇒ unique ℓ1 minimiser given ``y = Ax`` (THEORY.md §1–2).
+    Theorem: strict dual certificate ⇒ unique ℓ1 minimiser given ``y = Ax`` (docs/theory.md §1–2).
     Rigor: numerical (float64 margin; the exact solver proves the minimiser).
     """
     w = np.ones(N) if weights is None else np.asarray(weights, dtype=float)
@@ -326,7 +326,7 @@ class CertifiedInstance:
         (matrix kind), ``noise``, for near-degenerate instances ``delta`` and
         ``near_duplicate`` (the pair of nearly collinear columns), ``seed``.
 
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (``solution.rigor``).
     """
 
@@ -375,7 +375,7 @@ class RNSPInstance:
         The :func:`theorycheck.rnsp.rnsp_gamma` result (``value``, ``lower``,
         ``upper``, ``witness``).
 
-    Theorem: rNSP of THEORY.md §2.
+    Theorem: rNSP of docs/theory.md §2.
     Rigor: as in ``rigor``.
     """
 

@@ -35,7 +35,7 @@ Numerical conventions (module constants):
   computed in floating point has ~1e-17 entries where the exact ``c`` has zeros.
   Pass ``support_tol=0`` for the literal definition.
 
-Theorem: optimality conditions of THEORY.md §1 (Fermat's rule, weak duality).
+Theorem: optimality conditions of docs/theory.md §1 (Fermat's rule, weak duality).
 Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
 """
 
@@ -173,7 +173,7 @@ class Program:
     matrix ``W`` is treated as non-unitary: wrap an orthonormal one in an
     operator with ``unitary = True``). :meth:`with_` returns a modified copy.
 
-    Theorem: optimality conditions of THEORY.md §1 (Fermat's rule).
+    Theorem: optimality conditions of docs/theory.md §1 (Fermat's rule).
     Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
     """
 
@@ -258,7 +258,7 @@ class Program:
         """``B = A W^*`` for a unitary ``W``, ``A`` when ``W`` is None.
 
         Theorem: ``‖Wz‖_{1,w}`` with unitary ``W`` equals the synthesis problem in
-        ``c = Wz`` with matrix ``A W^*`` (THEORY.md §1).
+        ``c = Wz`` with matrix ``A W^*`` (docs/theory.md §1).
         Rigor: exact.
         """
         self._require_unitary("synthesis_operator")
@@ -413,7 +413,7 @@ class Program:
         -------
         float
 
-        Theorem: weak duality for the Fenchel duals of THEORY.md §1's programs.
+        Theorem: weak duality for the Fenchel duals of docs/theory.md §1's programs.
         Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
         """
         self._require_unitary("duality_gap")
@@ -439,7 +439,7 @@ class QCBP(Program):
     W : LinearOperator, optional
         Sparsifier with ``W.in_shape == A.in_shape``.
 
-    Theorem: (P1) of THEORY.md §1 and its optimality conditions.
+    Theorem: (P1) of docs/theory.md §1 and its optimality conditions.
     Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
 
     Examples
@@ -464,7 +464,7 @@ class QCBP(Program):
     def objective(self, z: Any, y: Any) -> float:
         """``‖Wz‖_{1,w}`` (whether or not ``z`` is feasible: see :meth:`constraint_violation`).
 
-        Theorem: (P1) of THEORY.md §1.
+        Theorem: (P1) of docs/theory.md §1.
         Rigor: numerical (float64).
         """
         _, _, c, _ = self._zy(z, y)
@@ -473,7 +473,7 @@ class QCBP(Program):
     def constraint_violation(self, z: Any, y: Any) -> float:
         """``max(0, ‖Az − y‖ − η)``.
 
-        Theorem: (P1) of THEORY.md §1.
+        Theorem: (P1) of docs/theory.md §1.
         Rigor: numerical (float64).
         """
         _, _, _, r = self._zy(z, y)
@@ -482,7 +482,7 @@ class QCBP(Program):
     def is_feasible(self, z: Any, y: Any, tol: float = 0.0) -> bool:
         """Whether ``‖Az − y‖ ≤ η + tol``.
 
-        Theorem: (P1) of THEORY.md §1.
+        Theorem: (P1) of docs/theory.md §1.
         Rigor: numerical (float64).
         """
         tol = _real_scalar(tol, "tol")
@@ -493,7 +493,7 @@ class QCBP(Program):
     def zero_is_feasible(self, y: Any) -> bool:
         """Whether ``‖y‖ ≤ η``; then ``z = 0`` is a minimiser (objective 0).
 
-        Theorem: (P1) of THEORY.md §1.
+        Theorem: (P1) of docs/theory.md §1.
         Rigor: numerical (float64).
         """
         y = self._arg(y, "y", self.A.out_shape)
@@ -538,7 +538,7 @@ class QCBP(Program):
         float
             0 exactly at a minimiser in exact arithmetic.
 
-        Theorem: QCBP optimality conditions of THEORY.md §1 (Fermat's rule).
+        Theorem: QCBP optimality conditions of docs/theory.md §1 (Fermat's rule).
         Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
         """
         self._require_unitary("optimality_residual")
@@ -615,7 +615,7 @@ class Lasso(Program):
     W : LinearOperator, optional
         Sparsifier with ``W.in_shape == A.in_shape``.
 
-    Theorem: (P2) of THEORY.md §1 and its optimality conditions.
+    Theorem: (P2) of docs/theory.md §1 and its optimality conditions.
     Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
 
     Examples
@@ -659,7 +659,7 @@ class Lasso(Program):
     def objective(self, z: Any, y: Any) -> float:
         """``λ‖Wz‖_{1,w} + ‖Az − y‖²``.
 
-        Theorem: (P2) of THEORY.md §1.
+        Theorem: (P2) of docs/theory.md §1.
         Rigor: numerical (float64).
         """
         _, _, c, r = self._zy(z, y)
@@ -673,7 +673,7 @@ class Lasso(Program):
         modulus at 0 is the closed unit disc), combined in the Euclidean norm.
         Entries ``|c_i| ≤ support_tol·max|c|`` count as zero (module docstring).
 
-        Theorem: U-LASSO optimality conditions of THEORY.md §1 (Fermat's rule).
+        Theorem: U-LASSO optimality conditions of docs/theory.md §1 (Fermat's rule).
         Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
         """
         self._require_unitary("optimality_residual")
@@ -707,7 +707,7 @@ class Lasso(Program):
     def lambda_max(self, y: Any) -> float:
         """``max_i |2(B^*y)_i|/w_i``: the smallest ``λ`` for which ``z = 0`` is a minimiser.
 
-        Theorem: U-LASSO optimality at ``z = 0`` (THEORY.md §1).
+        Theorem: U-LASSO optimality at ``z = 0`` (docs/theory.md §1).
         Rigor: numerical (float64).
         """
         self._require_unitary("lambda_max")
@@ -730,7 +730,7 @@ class SRLasso(Program):
     W : LinearOperator, optional
         Sparsifier with ``W.in_shape == A.in_shape``.
 
-    Theorem: (P3) of THEORY.md §1 and its optimality conditions.
+    Theorem: (P3) of docs/theory.md §1 and its optimality conditions.
     Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
 
     Examples
@@ -753,7 +753,7 @@ class SRLasso(Program):
     def objective(self, z: Any, y: Any) -> float:
         """``λ‖Wz‖_{1,w} + ‖Az − y‖``.
 
-        Theorem: (P3) of THEORY.md §1.
+        Theorem: (P3) of docs/theory.md §1.
         Rigor: numerical (float64).
         """
         _, _, c, r = self._zy(z, y)
@@ -771,7 +771,7 @@ class SRLasso(Program):
         solver's tolerance. Entries ``|c_i| ≤ support_tol·max|c|`` count as zero
         (module docstring); ``max_iter`` bounds the inner solver.
 
-        Theorem: SR-LASSO optimality conditions of THEORY.md §1 (Fermat's rule).
+        Theorem: SR-LASSO optimality conditions of docs/theory.md §1 (Fermat's rule).
         Rigor: numerical (float64); for proven certificates use theorycheck.solvers.exact.
         """
         self._require_unitary("optimality_residual")
@@ -817,7 +817,7 @@ class SRLasso(Program):
     def lambda_max(self, y: Any) -> float:
         """``max_i |(B^*y)_i|/(w_i‖y‖)`` (0 for ``y = 0``): the smallest ``λ`` making ``z = 0`` optimal.
 
-        Theorem: SR-LASSO optimality at ``z = 0`` (THEORY.md §1).
+        Theorem: SR-LASSO optimality at ``z = 0`` (docs/theory.md §1).
         Rigor: numerical (float64).
         """
         self._require_unitary("lambda_max")

@@ -8,9 +8,9 @@ weights ``w`` the (cardinality-based) weighted best ``s``-term error is
 
 Levels are a partition of ``range(N)`` into contiguous blocks
 ``[(0, M_1), (M_1, M_2), …, (M_{r−1}, N)]``; an ``(s, M)``-sparse vector has at
-most ``s_k`` non-zeros in level ``k`` (THEORY.md §2, rNSP in levels).
+most ``s_k`` non-zeros in level ``k`` (docs/theory.md §2, rNSP in levels).
 
-Theorem: definitions of THEORY.md §2 (σ_s(x)₁ in the recovery lemma and seed Theorem 1).
+Theorem: definitions of docs/theory.md §2 (σ_s(x)₁ in the recovery lemma and seed Theorem 1).
 Rigor: exact up to float64 summation (sorting and adding moduli).
 """
 
@@ -99,7 +99,7 @@ def sigma_s(x: Any, s: int, *, weights: Any = None) -> float:
     -------
     float
 
-    Theorem: σ_s(x)₁ of the recovery lemma (THEORY.md §2).
+    Theorem: σ_s(x)₁ of the recovery lemma (docs/theory.md §2).
     Rigor: exact up to float64 summation.
 
     Examples
@@ -119,7 +119,7 @@ def best_s_term(x: Any, s: int, *, weights: Any = None) -> np.ndarray:
 
     Ties are broken by the lowest (flattened) index; the shape of ``x`` is kept.
 
-    Theorem: the minimiser of σ_s (THEORY.md §2).
+    Theorem: the minimiser of σ_s (docs/theory.md §2).
     Rigor: exact.
 
     Examples
@@ -162,7 +162,7 @@ def is_s_sparse(x: Any, s: int, tol: float = 0.0) -> bool:
 def levels_from_sizes(sizes: Sequence[int]) -> list[tuple[int, int]]:
     """Contiguous levels ``[(0, M_1), (M_1, M_2), …]`` from positive level sizes.
 
-    Theorem: none (definition of levels, THEORY.md §2).
+    Theorem: none (definition of levels, docs/theory.md §2).
     Rigor: exact.
 
     Examples
@@ -213,7 +213,7 @@ def _levels_arg(levels: Any, n: int) -> list[tuple[int, int]]:
 def sparsity_in_levels(x: Any, levels: Sequence[tuple[int, int]], *, tol: float = 0.0) -> np.ndarray:
     """Number of entries with ``|x_i| > tol`` in each level.
 
-    Theorem: none (definition of (s, M)-sparsity, THEORY.md §2).
+    Theorem: none (definition of (s, M)-sparsity, docs/theory.md §2).
     Rigor: exact.
 
     Examples
@@ -241,7 +241,7 @@ def sigma_s_levels(x: Any, s_per_level: Sequence[int], levels: Sequence[tuple[in
     weights : array_like, optional
         Positive weights (default all ones).
 
-    Theorem: σ_{s,M}(x)_{1,w} of the rNSP in levels (THEORY.md §2).
+    Theorem: σ_{s,M}(x)_{1,w} of the rNSP in levels (docs/theory.md §2).
     Rigor: exact up to float64 summation.
 
     Examples

@@ -17,7 +17,7 @@ Two TV norms are in use:
 
 In 1D the two coincide.
 
-Theorem: none (the sparsifier ``W`` of the TV programs, THEORY.md §1 analysis form).
+Theorem: none (the sparsifier ``W`` of the TV programs, docs/theory.md §1 analysis form).
 Rigor: the adjoint is exact (a sum of the same differences with opposite
 signs); ``norm_bound`` is the analytic bound ``‖∇‖ ≤ 2√ndim``.
 """

@@ -50,7 +50,7 @@ programs in ``_cone``, the rNSP question in ``_spec``),
 and the verifier plumbing in ``_results``, shared helpers in ``_common``. Each
 verifier sits beside its check; importing this package registers them all.
 
-Theorem: THEORY.md §2 (seed 002: rNSP, Theorems 1 and 3; Foucart–Rauhut 4.25, 6.13).
+Theorem: docs/theory.md §2 (seed 002: rNSP, Theorems 1 and 3; Foucart–Rauhut 4.25, 6.13).
 Rigor: per result (``proven`` for ball-arithmetic / outward-rounded certificates,
 ``certified-float64`` when a float product such as ``A W^*`` enters, ``numerical`` otherwise).
 """

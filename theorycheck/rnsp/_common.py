@@ -25,7 +25,7 @@ The witness readers (:class:`BadWitness`, :func:`w_get`, :func:`w_int`,
 :func:`w_vector`, :func:`w_indices`) validate the fields of a saved witness
 for the verifiers; they are not specific to the rNSP and may serve any verifier.
 
-Theorem: infrastructure for THEORY.md §2.
+Theorem: infrastructure for docs/theory.md §2.
 Rigor: as stated by each helper (ball arithmetic and outward-rounded a-priori bounds are proven).
 """
 

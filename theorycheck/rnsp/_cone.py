@@ -4,7 +4,7 @@ For a support ``Ω`` and thresholds ``τ_j = ρω_j/√ξ`` (``ω = 1``, ``ξ = 
 without weights) the rNSP inequality
 ``‖v_Ω‖₂ ≤ Σ_{j∉Ω} τ_j|v_j| + γ‖Av‖₂`` holds for all ``v`` iff ``γ ≥ γ_Ω``, where
 ``γ_Ω = sup_v R_Ω(v)``, ``R_Ω(v) = (‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|)/‖Av‖₂``, and by
-conic duality (THEORY.md §2)
+conic duality (docs/theory.md §2)
 
     γ_Ω = max_{‖u‖₂ ≤ 1} g_Ω(u),   g_Ω(u) = min{‖w‖₂ : A_Ω^* w = u, |(A^*w)_j| ≤ τ_j (j ∉ Ω)}.
 
@@ -33,7 +33,7 @@ conic duality (THEORY.md §2)
   its Farkas ray is a kernel vector with ``‖v_Ω‖₂ > Σ τ_j|v_j|``, re-proven on
   an exact kernel vector in ball arithmetic.
 
-Theorem: THEORY.md §2 (rNSP; smallest γ for a given ρ; rNSP in levels).
+Theorem: docs/theory.md §2 (rNSP; smallest γ for a given ρ; rNSP in levels).
 Rigor: proven lower and upper bounds (ball arithmetic / outward-rounded a-priori bounds).
 """
 

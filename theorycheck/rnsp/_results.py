@@ -7,7 +7,7 @@ the matrix when it has at most :data:`MAX_STORED_ENTRIES` entries, ``W_used``,
 the options) and each verifier, which sits beside its check, re-derives the
 whole result through :func:`verify_with` and compares it field by field.
 
-Theorem: THEORY.md §2 (definitions of δ_s, α_k and the rNSP constants).
+Theorem: docs/theory.md §2 (definitions of δ_s, α_k and the rNSP constants).
 Rigor: ``lower_rigor`` and ``upper_rigor`` separately; ``rigor`` the weaker.
 """
 
@@ -58,7 +58,7 @@ class ConstantResult(CheckResult):
     decide. ``witness`` holds the worst support and the vector behind
     ``lower``.
 
-    Theorem: THEORY.md §2 (definitions of δ_s, α_k and the rNSP constants).
+    Theorem: docs/theory.md §2 (definitions of δ_s, α_k and the rNSP constants).
     Rigor: ``lower_rigor`` and ``upper_rigor`` separately; ``rigor`` the weaker.
     """
 
@@ -90,7 +90,7 @@ class ConstantResult(CheckResult):
 def make_result(check: str, *, lower: float, upper: float, lower_rigor: Rigor, upper_rigor: Rigor,
                 method: str, message: str, outcome: Outcome = Outcome.HOLDS,
                 values: Mapping[str, Any] | None = None, witness: Witness | None = None,
-                theorem: str = "THEORY.md §2") -> ConstantResult:
+                theorem: str = "docs/theory.md §2") -> ConstantResult:
     """Build a :class:`ConstantResult` with ``value = upper``."""
     vals = {"lower": float(lower), "upper": float(upper)}
     vals.update(values or {})

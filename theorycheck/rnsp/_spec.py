@@ -2,7 +2,7 @@
 
 For a support ``Ω`` the rNSP inequality ``‖v_Ω‖₂ ≤ Σ_{j∉Ω} τ_j|v_j| + γ‖Av‖₂``
 holds for all ``v`` iff ``γ ≥ sup_v R_Ω(v)``, with
-``R_Ω(v) = (‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|)/‖Av‖₂`` (THEORY.md §2). :class:`Spec`
+``R_Ω(v) = (‖v_Ω‖₂ − Σ_{j∉Ω} τ_j|v_j|)/‖Av‖₂`` (docs/theory.md §2). :class:`Spec`
 holds the question (plain: ``ω = 1``, ``ξ = s``; weighted:
 ``ξ = max_{|Ω|=s} Σ_{i∈Ω} ω_i²``; in levels: ``ξ = Σ_k ω_k² s_k``); this module
 evaluates ``R_Ω(v)`` in ball arithmetic (:func:`ratio_ball`), proves failures of
@@ -10,7 +10,7 @@ the stable NSP on exact kernel vectors (:func:`kernel_violation_assemble`), and
 stores / re-reads the question in witnesses (:func:`spec_data`,
 :func:`spec_from_witness`).
 
-Theorem: THEORY.md §2 (rNSP; rNSP in levels).
+Theorem: docs/theory.md §2 (rNSP; rNSP in levels).
 Rigor: proven (ball arithmetic on the float64 data; exact kernel vectors).
 """
 

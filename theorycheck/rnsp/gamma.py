@@ -9,7 +9,7 @@ bound from a certified ``δ_2s`` (Foucart–Rauhut Thm 6.13, plain rNSP only).
 ``(ρ, γ)``. Both results are re-derived from their witnesses by the verifiers at
 the end of this module.
 
-Theorem: THEORY.md §2 (rNSP; smallest γ for a given ρ; rNSP in levels; Foucart–Rauhut Thm 6.13).
+Theorem: docs/theory.md §2 (rNSP; smallest γ for a given ρ; rNSP in levels; Foucart–Rauhut Thm 6.13).
 Rigor: proven lower and upper bounds (ball arithmetic / outward-rounded a-priori bounds);
 certified-float64 when a sparsifier ``W`` is given; a search that finds nothing is numerical.
 """
@@ -129,7 +129,7 @@ def rnsp_gamma(A: Any, s: Any, rho: float, *, W: Any = None, weights: Any = None
         (``lower = upper = inf``, witness an exact kernel vector), else
         inconclusive; ``witness`` the vector ``v`` and support ``Ω`` of ``lower``.
 
-    Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ) by conic duality; rNSP in levels).
+    Theorem: docs/theory.md §2 (rNSP; γ_Ω(ρ) by conic duality; rNSP in levels).
     Rigor: proven (lower: ``R_Ω(v)`` in ball arithmetic; upper: ε-net certificate
     with outward-rounded a-priori bounds; ``inf``: exact kernel vector);
     certified-float64 when ``W`` is given.
@@ -197,7 +197,7 @@ def _violation_result(spec: Spec, viol: dict[str, Any], method: str) -> Constant
                                                          "support": np.asarray(S, np.int64),
                                                          "basic_columns": np.asarray(viol["basic_columns"]),
                                                          "method": method}),
-                       theorem="THEORY.md §2 (rNSP ⇒ stable NSP: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s on ker A)")
+                       theorem="docs/theory.md §2 (rNSP ⇒ stable NSP: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s on ker A)")
 
 
 def _gamma_assemble(spec: Spec, best: dict[str, Any], upper: float, method: str, params: dict[str, Any],
@@ -222,7 +222,7 @@ def _gamma_assemble(spec: Spec, best: dict[str, Any], upper: float, method: str,
     return make_result("rnsp_gamma", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
                        upper_rigor=Rigor.PROVEN, method=method, message=msg, outcome=outcome, values=values,
                        witness=Witness("rnsp_vector", wd),
-                       theorem="THEORY.md §2: γ_Ω(ρ) = max_{‖u‖≤1} min{‖w‖ : A_Ω^*w = u, |(A^*w)_j| ≤ τ_j}")
+                       theorem="docs/theory.md §2: γ_Ω(ρ) = max_{‖u‖≤1} min{‖w‖ : A_Ω^*w = u, |(A^*w)_j| ≤ τ_j}")
 
 
 def _gamma_exact(spec: Spec, net: Net, tol: float, ascent: int, *, executor: Any, progress: bool,
@@ -313,7 +313,7 @@ def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int
         ``inconclusive`` (numerical) when nothing was found — not a proof that
         the pair is valid (use :func:`rnsp_gamma` for that).
 
-    Theorem: THEORY.md §2 (rNSP definition).
+    Theorem: docs/theory.md §2 (rNSP definition).
     Rigor: proven when a violation is found; numerical otherwise.
     """
     progress = bool_arg(progress, "progress")
@@ -343,7 +343,7 @@ def search_rnsp_violation(A: Any, s: Any, rho: float, gamma: float, *, seed: int
     return finish(_violation_search_assemble(spec, gamma, found, params), B, used_W, **spec_data(spec))
 
 
-_VIOLATION_THEOREM = "THEORY.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
+_VIOLATION_THEOREM = "docs/theory.md §2: ‖v_Ω‖₂ ≤ ρ‖v_Ω^c‖₁/√s + γ‖Av‖₂"
 
 
 @precision(prec=WITNESS_BITS)
@@ -402,7 +402,7 @@ def _kernel_violation_result(spec: Spec, found: dict[str, Any], base: dict[str, 
 def _verify_gamma(result: CheckResult) -> CheckResult:
     """Re-derive a saved ``rnsp_gamma`` result from its witness (the exact ε-net enumeration is re-run).
 
-    Theorem: THEORY.md §2 (rNSP; γ_Ω(ρ)).
+    Theorem: docs/theory.md §2 (rNSP; γ_Ω(ρ)).
     Rigor: the saved result's (never above it).
     """
 
@@ -460,7 +460,7 @@ def _rederive_exact(w: Witness, spec: Spec) -> ConstantResult:
 def _verify_violation(result: CheckResult) -> CheckResult:
     """Re-derive a saved ``rnsp_violation`` result from its witness vector.
 
-    Theorem: THEORY.md §2 (rNSP definition).
+    Theorem: docs/theory.md §2 (rNSP definition).
     Rigor: the saved result's (never above it).
     """
 

@@ -28,7 +28,7 @@ by sign/support ascent (proven). Complex ``A`` uses second-order cone programs
 
 The verifier of saved ``nsp_constant`` results sits at the end of this module.
 
-Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski 2011; Tillmann–Pfetsch 2014).
+Theorem: docs/theory.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski 2011; Tillmann–Pfetsch 2014).
 Rigor: proven (enumerate, lp-bound, complex k = 1); the MILP's upper side numerical.
 """
 
@@ -560,7 +560,7 @@ def finish_nsp(A: np.ndarray, k: int, raw: dict[str, Any], method: str, params: 
     return make_result("nsp_constant", lower=lower, upper=upper, lower_rigor=lrig,
                        upper_rigor=raw["upper_rigor"], method=method, message=msg, outcome=outcome,
                        values=values, witness=Witness("kernel_vector", wdata),
-                       theorem="THEORY.md §2: α_k = max{‖z_K‖₁ : Az = 0, ‖z‖₁ ≤ 1, |K| ≤ k}; NSP(k) ⇔ α_k < 1/2")
+                       theorem="docs/theory.md §2: α_k = max{‖z_K‖₁ : Az = 0, ‖z‖₁ ≤ 1, |K| ≤ k}; NSP(k) ⇔ α_k < 1/2")
 
 
 # --------------------------------------------------------------------------------------
@@ -605,7 +605,7 @@ def nsp_constant(A: Any, k: int, *, method: str = "auto", W: Any = None, progres
         ``outcome`` holds (``upper < 1/2``), violated (``lower ≥ 1/2``) or
         inconclusive; ``witness`` a kernel vector with ``‖z_K‖₁/‖z‖₁ = lower``.
 
-    Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski LP bound).
+    Theorem: docs/theory.md §2 (NSP(k) ⇔ α_k < 1/2; Juditsky–Nemirovski LP bound).
     Rigor: proven lower bound (the float kernel vector is corrected on ``m`` basic
     coordinates to an exact kernel vector in ball arithmetic); proven upper bound
     for enumerate and lp-bound (every LP dual re-evaluated with outward-rounded
@@ -686,7 +686,7 @@ def _nsp_run(B: np.ndarray, k: int, label: str, params: dict[str, Any], *, progr
 def _verify_nsp(result: CheckResult) -> CheckResult:
     """Re-derive a saved ``nsp_constant`` result by re-running its method on the stored matrix.
 
-    Theorem: THEORY.md §2 (NSP(k) ⇔ α_k < 1/2).
+    Theorem: docs/theory.md §2 (NSP(k) ⇔ α_k < 1/2).
     Rigor: the saved result's (never above it).
     """
 

@@ -15,7 +15,7 @@ measures the success rate of basis pursuit on Gaussian instances over a grid
 (reproducible from its stored seed: the verifier at the end of this module
 re-runs it).
 
-Theorem: Amelunxen–Lotz–McCoy–Tropp (2014), Thm II; Donoho–Tanner (2009) (THEORY.md §2).
+Theorem: Amelunxen–Lotz–McCoy–Tropp (2014), Thm II; Donoho–Tanner (2009) (docs/theory.md §2).
 Rigor: numerical (root finding to 1e-13; Monte Carlo for the empirical sweep).
 """
 
@@ -302,7 +302,7 @@ def build_result(N: int, deltas: np.ndarray, rhos: np.ndarray, P: np.ndarray, R:
         check="phase_transition", outcome=outcome, rigor=Rigor.NUMERICAL, message=msg,
         values={"max_deviation": float(np.max(np.abs(cross[ok] - theory[ok]))) if np.any(ok) else math.nan,
                 "atol": atol, "tol": tol, "seed": int(entropy)},
-        witness=witness, theorem="Donoho–Tanner / statistical dimension (THEORY.md §2)",
+        witness=witness, theorem="Donoho–Tanner / statistical dimension (docs/theory.md §2)",
         N=N, deltas=deltas, rhos=rhos, probability=P, rho_effective=R, crossing=cross, theory=theory,
         trials=trials)
 
@@ -327,7 +327,7 @@ def donoho_tanner(delta: Any) -> Any:
     float or numpy.ndarray
         ``ρ_W(δ)`` (same shape as ``delta``).
 
-    Theorem: Amelunxen–Lotz–McCoy–Tropp (2014); Donoho–Tanner (2009) (THEORY.md §2).
+    Theorem: Amelunxen–Lotz–McCoy–Tropp (2014); Donoho–Tanner (2009) (docs/theory.md §2).
     Rigor: numerical (nested root finding to ~1e-13).
 
     Examples
@@ -382,7 +382,7 @@ def empirical_phase_transition(N: int, deltas: Sequence[float], rhos: Sequence[f
     PhaseTransitionResult
         Probabilities, crossings, the theoretical curve and a ``plot`` method.
 
-    Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014), THEORY.md §2.
+    Theorem: Donoho–Tanner (2009) / Amelunxen–Lotz–McCoy–Tropp (2014), docs/theory.md §2.
     Rigor: numerical (Monte Carlo).
     """
     N = order_arg(N, None, "N")

@@ -9,7 +9,7 @@
 * :func:`check_kernel_awareness` — seed Theorem 3 for a pair of sparse vectors
   (its verifier sits at the end of this module).
 
-Theorem: seed Theorems 1 and 3; Foucart–Rauhut Thm 4.25 and 6.13 (THEORY.md §2).
+Theorem: seed Theorems 1 and 3; Foucart–Rauhut Thm 4.25 and 6.13 (docs/theory.md §2).
 Rigor: proven (ball arithmetic, rounded outward); certified-float64 with a sparsifier ``W``.
 """
 
@@ -84,7 +84,7 @@ class RecoveryConstants:
 
     All values are rounded up (they are upper bounds used in inequalities).
 
-    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (THEORY.md §2).
+    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (docs/theory.md §2).
     Rigor: proven (evaluated in ball arithmetic and rounded up).
     """
 
@@ -146,7 +146,7 @@ def rnsp_from_rip(delta_2s: Any) -> tuple[float, float]:
     PreconditionError
         If ``δ_{2s} ≥ 4/√41`` (the theorem's hypothesis), with the margin.
 
-    Theorem: Foucart–Rauhut Thm 6.13 (THEORY.md §2).
+    Theorem: Foucart–Rauhut Thm 6.13 (docs/theory.md §2).
     Rigor: proven (ball arithmetic, rounded up).
 
     Examples
@@ -187,7 +187,7 @@ def recovery_constants(rho: float, gamma: float) -> RecoveryConstants:
     -------
     RecoveryConstants
 
-    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (THEORY.md §2).
+    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (docs/theory.md §2).
     Rigor: proven (ball arithmetic, rounded up).
 
     Examples
@@ -342,7 +342,7 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     PreconditionError
         If ``λ > C1/(√s C2)`` (hypothesis of Theorem 1), with the margin.
 
-    Theorem: seed Theorem 1 (THEORY.md §2; Foucart–Rauhut Thm 4.25).
+    Theorem: seed Theorem 1 (docs/theory.md §2; Foucart–Rauhut Thm 4.25).
     Rigor: proven (certified minimiser enclosure and ball arithmetic) without
     ``W``; certified-float64 with ``W`` (``Wx`` evaluated in float64); numerical
     if the exact solver fails and the reference solver is used instead.
@@ -383,7 +383,7 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
                 "sigma_s": float(sigma.mid()), "noise_norm": float(e_norm.mid()), "s": s, "rho": rho,
                 "gamma": gamma, "C1": consts.C1, "C2": consts.C2, "solver": sol.solver},
         witness=Witness("recovery", {"x": np.asarray(xa), "y": np.asarray(y), "x_hat": np.asarray(sol.x)}),
-        theorem="seed Theorem 1 (SR-LASSO under the rNSP), THEORY.md §2")
+        theorem="seed Theorem 1 (SR-LASSO under the rNSP), docs/theory.md §2")
 
 
 @precision(prec=WITNESS_BITS)
@@ -419,7 +419,7 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
     PreconditionError
         If ``x`` or ``z`` is not ``s``-sparse.
 
-    Theorem: seed Theorem 3 (kernel awareness), THEORY.md §2.
+    Theorem: seed Theorem 3 (kernel awareness), docs/theory.md §2.
     Rigor: proven (ball arithmetic on the float64 data).
 
     Examples
@@ -464,7 +464,7 @@ def check_kernel_awareness(A: Any, x: Any, z: Any, *, rho: float, gamma: float, 
                 "holds_sharp": bool(lhs <= K_sharp * Ad), "s": s, "rho": rho, "gamma": gamma},
         witness=store_matrix(Witness("pair", {"x": xv, "z": zv, "bound": bound, "rho": rho, "gamma": gamma,
                                               "s": s}), B),
-        theorem="seed Theorem 3 (kernel awareness), THEORY.md §2")
+        theorem="seed Theorem 3 (kernel awareness), docs/theory.md §2")
 
 
 @register_verifier("kernel_awareness")

@@ -17,7 +17,7 @@
 
 The verifier of saved ``rip_constant`` results sits at the end of this module.
 
-Theorem: definition of δ_s (THEORY.md §2; Foucart–Rauhut Ch. 6).
+Theorem: definition of δ_s (docs/theory.md §2; Foucart–Rauhut Ch. 6).
 Rigor: proven for both sides of the exact enumeration (with ``enclose=True``) and of the bounds.
 """
 
@@ -294,7 +294,7 @@ def rip_exact(A: np.ndarray, s: int, *, enclose: bool, executor: Any, progress: 
                        upper_rigor=upper_rigor, method="exact", message=msg,
                        values={"s": s, "supports": run["total"], "diagonalised": run["diagonalised"],
                                "enclose": bool(enclose), "seed": int(seed), "elapsed_s": elapsed},
-                       witness=witness, theorem="THEORY.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
+                       witness=witness, theorem="docs/theory.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
 
 
 def _heuristic_worst(G: np.ndarray, s: int, rng: np.random.Generator) -> tuple[float, list[int], np.ndarray, str]:
@@ -434,7 +434,7 @@ def rip_bounds_assemble(A: np.ndarray, s: int, S: np.ndarray, x: np.ndarray, sid
     return make_result("rip_constant", lower=lower, upper=upper, lower_rigor=Rigor.PROVEN,
                        upper_rigor=Rigor.PROVEN, method="bounds", message=msg,
                        outcome=Outcome.HOLDS, values={"s": s, "supports": count_value(math.comb(A.shape[1], s))},
-                       witness=witness, theorem="THEORY.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
+                       witness=witness, theorem="docs/theory.md §2: δ_s = max_S max |eig(A_S^*A_S) − 1|")
 
 
 # --------------------------------------------------------------------------------------
@@ -501,7 +501,7 @@ def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executo
         ``value = upper``; ``witness`` the worst support and its eigenvector
         (``lower`` is ``|‖A_S x‖²/‖x‖² − 1|`` of that vector in ball arithmetic).
 
-    Theorem: definition of δ_s (THEORY.md §2; Foucart–Rauhut Ch. 6).
+    Theorem: definition of δ_s (docs/theory.md §2; Foucart–Rauhut Ch. 6).
     Rigor: proven lower bound (witness in ball arithmetic); proven upper bound
     (enclosures / Gershgorin with outward-rounded a-priori float64 error bounds);
     certified-float64 when ``W`` is given.
@@ -541,7 +541,7 @@ def rip_constant(A: Any, s: int, *, method: str = "auto", W: Any = None, executo
 def _verify_rip(result: CheckResult) -> CheckResult:
     """Re-derive a saved ``rip_constant`` result (witness bounds; the exact enumeration is re-run).
 
-    Theorem: definition of δ_s (THEORY.md §2).
+    Theorem: definition of δ_s (docs/theory.md §2).
     Rigor: the saved result's (never above it).
     """
 

@@ -4,13 +4,13 @@
 
 * ``"reference"``: cvxpy (CLARABEL by default), numerical;
 * ``"primal_dual"``: Chambolle–Pock (numpy or torch), numerical;
-* ``"restarted"``: the restarted primal–dual scheme for SR-LASSO (THEORY.md §6.4), numerical;
+* ``"restarted"``: the restarted primal–dual scheme for SR-LASSO (docs/theory.md §6.4), numerical;
 * ``"exact"``: certified unique minimiser in ball arithmetic, proven.
 
 A "solver" elsewhere in the library is any callable ``solver(problem, y)``
 returning an array or a :class:`Solution`.
 
-Theorem: optimality conditions of THEORY.md §1.
+Theorem: optimality conditions of docs/theory.md §1.
 Rigor: per method (only ``"exact"`` is proven).
 """
 
@@ -56,7 +56,7 @@ def solve(problem: Program, y: Any, *, method: str = "reference", **options: Any
     **options
         Passed to the method's function (see :data:`METHODS`).
 
-    Theorem: optimality conditions of THEORY.md §1.
+    Theorem: optimality conditions of docs/theory.md §1.
     Rigor: ``proven`` for ``"exact"``, ``numerical`` otherwise.
     """
     if not isinstance(method, str) or method not in METHODS:  # unhashable junk included
@@ -78,7 +78,7 @@ def solve(problem: Program, y: Any, *, method: str = "reference", **options: Any
 def certify_solution(problem: Program, y: Any, x: Any, **options: Any) -> CheckResult:
     """Prove that ``x`` is (or is not) the unique minimiser; see :mod:`theorycheck.solvers.certify`.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven or inconclusive.
     """
     unknown = sorted(set(options) - {"tol", "dps", "max_dps"})

@@ -10,7 +10,7 @@ up to which dense matrices are built, and the weak-duality bound of a dual
 vector rescaled into the dual feasible set. These helpers are written once
 here (no cvxpy: importing this module stays light).
 
-Theorem: optimality conditions and weak duality of THEORY.md §1.
+Theorem: optimality conditions and weak duality of docs/theory.md §1.
 Rigor: not applicable (helpers), numerical where they compute numbers.
 """
 
@@ -50,7 +50,7 @@ def validated_data(problem: Program, y: Any) -> np.ndarray:
 def is_synthesis(problem: Program) -> bool:
     """Whether the program is solved in ``c = Wz`` (no ``W`` or a unitary ``W``).
 
-    Theorem: THEORY.md §1 (unitary ``W``: synthesis problem with ``B = AW^*``).
+    Theorem: docs/theory.md §1 (unitary ``W``: synthesis problem with ``B = AW^*``).
     Rigor: not applicable.
     """
     return problem.W is None or bool(problem.W.unitary)
@@ -75,7 +75,7 @@ def isotropic_mode(problem: Program, tv: str) -> bool:
 def program_objective(problem: Program, z: np.ndarray, y: np.ndarray, isotropic: bool) -> float:
     """The program's objective at ``z``, with isotropic TV as the penalty when asked.
 
-    Theorem: (P1)–(P3) of THEORY.md §1 (QCBP: the penalty alone).
+    Theorem: (P1)–(P3) of docs/theory.md §1 (QCBP: the penalty alone).
     Rigor: numerical (float64).
     """
     if not isotropic:
@@ -110,14 +110,14 @@ def ray_dual_value(kind: str, y: np.ndarray, u: np.ndarray, Btu: np.ndarray, thr
                    eta: float = 0.0) -> float:
     """Best dual objective on the ray ``{s·u : s ≥ 0}`` within the dual feasible set.
 
-    The duals of THEORY.md §1's programs (``B = AW^*``, ``thr = λw``, QCBP ``thr = w``):
+    The duals of docs/theory.md §1's programs (``B = AW^*``, ``thr = λw``, QCBP ``thr = w``):
     U-LASSO ``Re⟨y,u⟩ − ‖u‖²/4``, SR-LASSO ``Re⟨y,u⟩`` with ``‖u‖ ≤ 1``, QCBP
     ``Re⟨y,u⟩ − η‖u‖``, each subject to ``|(B^*u)_i| ≤ thr_i``. Any dual feasible
     point bounds the primal minimum from below (weak duality), so this turns any
     approximate dual vector (a solver's multiplier, a primal–dual iterate) into a
     valid duality gap. ``Btu`` is ``B^*u`` (flat).
 
-    Theorem: weak duality for the Fenchel duals of THEORY.md §1's programs.
+    Theorem: weak duality for the Fenchel duals of docs/theory.md §1's programs.
     Rigor: numerical (float64; the scaled point is feasible up to rounding).
     """
     a = float(np.real(np.vdot(y, u)))

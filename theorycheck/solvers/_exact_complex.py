@@ -7,7 +7,7 @@ that centre into a proven enclosure radius, and strict dual feasibility off
 ``S`` is proven for every point of the enclosure.
 
 Theorem: U-LASSO optimality, strong convexity on the support, uniqueness under
-strict dual feasibility (THEORY.md §1).
+strict dual feasibility (docs/theory.md §1).
 Rigor: proven (python-flint ball arithmetic; the centre itself is only a search step).
 """
 
@@ -29,7 +29,7 @@ __all__ = ["certify_complex_lasso", "complex_newton_centre", "complex_enclosure"
 def certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray) -> tuple[list[Any], Any, dict[str, Any]]:
     """Complex U-LASSO: Newton-refine ``c_S`` (a search step), then prove an enclosure around it.
 
-    Theorem: U-LASSO optimality and uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: U-LASSO optimality and uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (ball arithmetic; the Newton centre is a search step).
     """
     if not S:
@@ -40,7 +40,7 @@ def certify_complex_lasso(d: ExactData, S: list[int], c0: np.ndarray) -> tuple[l
 def complex_newton_centre(d: ExactData, S: list[int], c0: np.ndarray) -> list[Any]:
     """Newton on ``F(c) = 2Gc − 2b + λ w c/|c|``: float64, then exact ball midpoints (no proof).
 
-    Theorem: U-LASSO optimality condition on the support (THEORY.md §1).
+    Theorem: U-LASSO optimality condition on the support (docs/theory.md §1).
     Rigor: numerical (a search step: the centre is proven only by :func:`complex_enclosure`).
     """
     B, y, p = d.B, d.y, d.param
@@ -88,7 +88,7 @@ def complex_enclosure(d: ExactData, S: list[int], centre: list[Any]) -> tuple[li
     exclude 0); nothing is taken from a hint. Deterministic ball arithmetic: a
     verifier given the same centre re-derives the same balls.
 
-    Theorem: strong convexity on the support and strict dual feasibility (THEORY.md §1).
+    Theorem: strong convexity on the support and strict dual feasibility (docs/theory.md §1).
     Rigor: proven (deterministic ball arithmetic).
     """
     B, y, p = d.B, d.y, d.param
@@ -138,7 +138,7 @@ def complex_enclosure(d: ExactData, S: list[int], centre: list[Any]) -> tuple[li
 def complex_dual_check(d, c, g, radius, S, BS=None) -> tuple[list[Any], Any, dict[str, Any]]:
     """complex dual check.
 
-    Theorem: strict dual feasibility off the support (THEORY.md §1).
+    Theorem: strict dual feasibility off the support (docs/theory.md §1).
     Rigor: proven (ball arithmetic).
     """
     inS = set(S)

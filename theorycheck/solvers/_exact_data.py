@@ -6,7 +6,7 @@ for screening); the helpers below are the small ball-arithmetic pieces every
 certificate uses (squared norms, conjugate transposes, running minima of lower
 endpoints, the ``±1`` phases of a real certificate, "undecided" errors).
 
-Theorem: none (data container and helpers of THEORY.md §1's certificates).
+Theorem: none (data container and helpers of docs/theory.md §1's certificates).
 Rigor: proven (every ball contains the exact datum).
 """
 
@@ -113,7 +113,7 @@ class ExactData:
 def exact_y(y: Any, m: int, out_shape: tuple[int, ...]) -> Any:
     """``y`` ready for exact conversion: a flat array of ``m`` entries (or an mpmath/sympy column).
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: exact (no rounding).
     """
     y = exact_input(y, "y")
@@ -130,7 +130,7 @@ def exact_y(y: Any, m: int, out_shape: tuple[int, ...]) -> Any:
 def is_complex_data(X: Any) -> bool:
     """is complex data.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: not applicable.
     """
     if isinstance(X, np.ndarray) and X.dtype != object:
@@ -150,7 +150,7 @@ def is_complex_data(X: Any) -> bool:
 def mid_array(M: Any, cplx: bool) -> np.ndarray:
     """mid array.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: numerical (midpoints rounded to float64).
     """
     rows = M.nrows()
@@ -168,7 +168,7 @@ def pm1(S: list[int], sig: Any, N: int) -> list[int]:
     ``sign(c_j) = σ_j``; any other value (0.5, 2, 0, NaN) would make that argument
     about a different program, so it is refused here, whatever produced it.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: not applicable (validation).
     """
     sig = list(np.asarray(sig).reshape(-1)) if not isinstance(sig, list) else sig
@@ -194,7 +194,7 @@ def pm1(S: list[int], sig: Any, N: int) -> list[int]:
 def undecided(what: str) -> InsufficientPrecision:
     """undecided.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: not applicable.
     """
     return InsufficientPrecision(f"could not decide {what} at {flint.ctx.prec} bits",
@@ -204,7 +204,7 @@ def undecided(what: str) -> InsufficientPrecision:
 def conj_t(M) -> Any:
     """conj t.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: proven (exact operation on balls).
     """
     return M.conjugate().transpose() if hasattr(M, "conjugate") else M.transpose()
@@ -213,7 +213,7 @@ def conj_t(M) -> Any:
 def sqnorm(col) -> Any:
     """sqnorm.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: proven (ball arithmetic).
     """
     return sum((ball_sq(abs(col[i, 0])) for i in range(col.nrows())), flint.arb(0))
@@ -222,7 +222,7 @@ def sqnorm(col) -> Any:
 def ball_norm2(col) -> Any:
     """ball norm2.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: proven (ball arithmetic).
     """
     return sqnorm(col).sqrt()
@@ -231,7 +231,7 @@ def ball_norm2(col) -> Any:
 def min_lower(current, ball) -> Any:
     """Running minimum of the (exact) lower endpoints of balls.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: proven (exact lower endpoints).
     """
     lo = ball.lower()

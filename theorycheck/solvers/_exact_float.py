@@ -5,7 +5,7 @@ phases ``σ`` (or rank patterns for the enumeration), which the ball-arithmetic
 certificates of :mod:`theorycheck.solvers._exact_real` and
 :mod:`theorycheck.solvers._exact_complex` then accept or reject.
 
-Theorem: the closed forms of THEORY.md §1 on a fixed support and signs.
+Theorem: the closed forms of docs/theory.md §1 on a fixed support and signs.
 Rigor: numerical (a search step; never a certificate).
 """
 
@@ -26,7 +26,7 @@ def float_support_solution(kind: str, d: ExactData, S: list[int],
                            sig: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Float64 closed form on ``(S, σ)``: returns (c_S, dual ratios |g_j|/thr_j) or None.
 
-    Theorem: closed forms on a support and signs (THEORY.md §1).
+    Theorem: closed forms on a support and signs (docs/theory.md §1).
     Rigor: numerical (float64 screening, never a certificate).
     """
     B, y, w, p = d.Bf, d.yf, d.wf, d.paramf
@@ -86,7 +86,7 @@ def float_support_solution(kind: str, d: ExactData, S: list[int],
 def interpolating(kind: str, d: ExactData, S: list[int]) -> bool:
     """SR-LASSO with a square support system (the minimiser may fit y exactly) or QCBP with η = 0.
 
-    Theorem: the ``Az = y`` case of THEORY.md §1.
+    Theorem: the ``Az = y`` case of docs/theory.md §1.
     Rigor: not applicable.
     """
     return len(S) == d.m and (kind == "srlasso" or (kind == "qcbp" and d.paramf == 0.0))
@@ -100,7 +100,7 @@ def refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
     ``mags`` (the candidate's magnitudes on ``S``) decides which entry to drop
     when the support system has no closed-form solution.
 
-    Theorem: optimality conditions of THEORY.md §1 (active-set search).
+    Theorem: optimality conditions of docs/theory.md §1 (active-set search).
     Rigor: numerical (float64 screening, never a certificate).
     """
     S, sig = list(S), np.array(sig, dtype=float)
@@ -155,7 +155,7 @@ def refine_support(kind: str, d: ExactData, S: list[int], sig: np.ndarray,
 def fits_in_float(d: ExactData, S: list[int]) -> bool:
     """Float64 screening: does ``B_S`` (nearly) fit ``y`` exactly?
 
-    Theorem: the ``Az = y`` case of THEORY.md §1.
+    Theorem: the ``Az = y`` case of docs/theory.md §1.
     Rigor: numerical (float64 screening).
     """
     BS = d.Bf[:, S]
@@ -167,7 +167,7 @@ def complex_candidate_values(ed, S, sig) -> np.ndarray:
     # Lasso on S with fixed phases gives a starting point for Newton
     """complex candidate values.
 
-    Theorem: U-LASSO on a support with fixed phases (THEORY.md §1).
+    Theorem: U-LASSO on a support with fixed phases (docs/theory.md §1).
     Rigor: numerical (a starting point for Newton).
     """
     if not S:

@@ -1,7 +1,7 @@
 """Ball-arithmetic certificates of real minimisers on a support ``S`` with signs ``σ``.
 
 :func:`certify_real` solves the support system in balls (closed forms of
-THEORY.md §1, the square "interpolating" case, or exact rationals for
+docs/theory.md §1, the square "interpolating" case, or exact rationals for
 noise-free data that ``B_S`` fits exactly) and proves (a) the signs on ``S``
 and (b) strict dual feasibility off ``S``; it returns the coefficient balls
 and a certified lower bound on the relative dual slack, or raises
@@ -9,7 +9,7 @@ and a certified lower bound on the relative dual slack, or raises
 this pattern is not the minimiser's) or
 :class:`~theorycheck.errors.InsufficientPrecision` (undecided).
 
-Theorem: optimality conditions and uniqueness via strict dual feasibility (THEORY.md §1).
+Theorem: optimality conditions and uniqueness via strict dual feasibility (docs/theory.md §1).
 Rigor: proven (python-flint ball arithmetic, exact rationals, Higham's bound for float dot products).
 """
 
@@ -45,7 +45,7 @@ def certify_real(kind: str, d: ExactData, S: list[int], sig: Any) -> tuple[list[
     the minimiser's and :class:`~theorycheck.errors.InsufficientPrecision` when
     they do not decide.
 
-    Theorem: optimality conditions and uniqueness via strict dual feasibility (THEORY.md §1).
+    Theorem: optimality conditions and uniqueness via strict dual feasibility (docs/theory.md §1).
     Rigor: proven (ball arithmetic).
     """
     S = [int(j) for j in S]
@@ -142,7 +142,7 @@ def _qcbp_scale(d: ExactData, q: Any, rho0sq: Any) -> Any:
 def proven_signs(cS: Any, S: list[int], sig: list[int], N: int) -> list[Any]:
     """The coefficient balls on ``{0..N-1}`` once ``sign(c_j) = σ_j`` is proven for every ``j ∈ S``.
 
-    Theorem: none (the sign condition of THEORY.md §1's optimality conditions).
+    Theorem: none (the sign condition of docs/theory.md §1's optimality conditions).
     Rigor: proven (ball comparisons; a ball containing 0 is undecided).
     """
     c = [flint.arb(0)] * N
@@ -164,7 +164,7 @@ def strict_dual_feasibility(d: ExactData, r: Any, base: Any, S: list[int]) -> An
     for any summation order, ``γ_m = m u/(1 − m u)``), with ``r`` enclosed by
     ``r̂ ± ρ``; columns it cannot decide are re-checked in ball arithmetic.
 
-    Theorem: strict dual feasibility off the support (THEORY.md §1); Higham's bound for float dot products.
+    Theorem: strict dual feasibility off the support (docs/theory.md §1); Higham's bound for float dot products.
     Rigor: proven (rigorous float64 bounds, then ball arithmetic).
     """
     m = d.m
@@ -232,10 +232,10 @@ def certify_interpolating(kind: str, d: ExactData, S: list[int],
     """Square ``B_S``: ``c_S = B_S^{-1} y`` and dual ``u = t B_S^{-T} v`` (``t = λ`` or 1).
 
     Proves signs, ``|B_j^T u| < t w_j`` off ``S`` and, for SR-LASSO, ``‖u‖ < 1``:
-    then every minimiser fits ``y`` exactly and equals ``c`` (THEORY.md §1, the
+    then every minimiser fits ``y`` exactly and equals ``c`` (docs/theory.md §1, the
     ``Az = y`` case).
 
-    Theorem: the ``Az = y`` case of THEORY.md §1 (uniqueness via strict dual feasibility).
+    Theorem: the ``Az = y`` case of docs/theory.md §1 (uniqueness via strict dual feasibility).
     Rigor: proven (ball arithmetic).
     """
     sig = pm1(S, sig, d.N)
@@ -264,7 +264,7 @@ def certify_interpolating(kind: str, d: ExactData, S: list[int],
 def fmpq_mat(M: np.ndarray) -> Any:
     """fmpq mat.
 
-    Theorem: none (helper of THEORY.md §1's certificates).
+    Theorem: none (helper of docs/theory.md §1's certificates).
     Rigor: exact (float64 entries are dyadic rationals).
     """
     return flint.fmpq_mat([[flint.fmpq(*float(v).as_integer_ratio()) for v in row] for row in M])
@@ -273,7 +273,7 @@ def fmpq_mat(M: np.ndarray) -> Any:
 def rational_fit(d: ExactData, S: list[int]) -> Any:
     """``(B_S, G, c_S)`` in exact rationals when ``B_S c_S = y`` holds exactly, else None.
 
-    Theorem: the ``Az = y`` case of THEORY.md §1.
+    Theorem: the ``Az = y`` case of docs/theory.md §1.
     Rigor: exact (rational arithmetic).
     """
     BS = fmpq_mat(d.Bf[:, S])
@@ -296,9 +296,9 @@ def certify_rational_fit(kind: str, d: ExactData, S: list[int],
     With ``G = B_S^T B_S``, ``c_S = G^{-1} B_S^T y`` must fit ``y`` exactly; the
     minimum-norm dual ``u = t B_S G^{-1} v`` (``t = λ`` for SR-LASSO, 1 for QCBP
     with ``η = 0``) must satisfy ``|B_j^T u| < t w_j`` off ``S`` and, for SR-LASSO,
-    ``‖u‖ < 1``. Then ``c`` is the unique minimiser (the ``Az = y`` case of THEORY.md §1).
+    ``‖u‖ < 1``. Then ``c`` is the unique minimiser (the ``Az = y`` case of docs/theory.md §1).
 
-    Theorem: the ``Az = y`` case of THEORY.md §1 (uniqueness via strict dual feasibility).
+    Theorem: the ``Az = y`` case of docs/theory.md §1 (uniqueness via strict dual feasibility).
     Rigor: proven (exact rational arithmetic).
     """
     sig = pm1(S, sig, d.N)

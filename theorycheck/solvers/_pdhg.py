@@ -8,7 +8,7 @@ once (:class:`Spec`), one step and the measures (:class:`Engine`), argument
 handling (step sizes, backend, dtype, data and initial point) and the
 program's own certificates on the answer.
 
-Theorem: Chambolle–Pock convergence (``τσ‖K‖² < 1``); weak duality (THEORY.md §1).
+Theorem: Chambolle–Pock convergence (``τσ‖K‖² < 1``); weak duality (docs/theory.md §1).
 Rigor: numerical.
 """
 
@@ -218,7 +218,7 @@ def absolute(x: Any) -> Any:
 class Spec:
     """Everything the iterations need, derived once from the program.
 
-    Theorem: THEORY.md §1 (the synthesis and analysis forms of the programs).
+    Theorem: docs/theory.md §1 (the synthesis and analysis forms of the programs).
     Rigor: not applicable.
     """
 
@@ -256,7 +256,7 @@ def operator_norm_bound(op: LinearOperator) -> float:
 def build_spec(problem: Program, tv: str) -> Spec:
     """Read a program once: its form, parameter, thresholds ``λw`` and the norm bound of ``K``.
 
-    Theorem: THEORY.md §1 (the synthesis and analysis forms of the programs).
+    Theorem: docs/theory.md §1 (the synthesis and analysis forms of the programs).
     Rigor: not applicable.
     """
     kind = program_kind(problem)
@@ -559,7 +559,7 @@ def certificates(eng: Engine, z: np.ndarray, y: np.ndarray, xi: np.ndarray | Non
                   tol: float) -> tuple[float, float, float, dict]:
     """Objective, residual, gap (numpy, one sample) with the program's own evidence.
 
-    Theorem: optimality conditions and weak duality of THEORY.md §1.
+    Theorem: optimality conditions and weak duality of docs/theory.md §1.
     Rigor: numerical (float64).
     """
     s = eng.s
@@ -591,7 +591,7 @@ def finish(eng: Engine, ops: Any, z: Any, y: Any, xi: Any, batch: tuple[int, ...
             certify: bool, info: dict) -> tuple[np.ndarray, float, float, float]:
     """Numpy answer and certificates (per batch element when batched).
 
-    Theorem: optimality conditions and weak duality of THEORY.md §1.
+    Theorem: optimality conditions and weak duality of docs/theory.md §1.
     Rigor: numerical (float64).
     """
     zn = to_numpy(z) if ops.is_torch else np.asarray(z)
@@ -623,7 +623,7 @@ def finish(eng: Engine, ops: Any, z: Any, y: Any, xi: Any, batch: tuple[int, ...
 def program_gap(eng: Engine, st: dict, y: Any) -> float:
     """``problem.duality_gap`` relative to the objective at the current iterate (numpy only).
 
-    Theorem: weak duality of THEORY.md §1.
+    Theorem: weak duality of docs/theory.md §1.
     Rigor: numerical (float64).
     """
     P = eng.s.problem

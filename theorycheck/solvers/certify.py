@@ -14,7 +14,7 @@ result instead of trusting it:
 The verifier validates the stored witness and runs (2) on it; every field of
 the saved result must then match exactly (floats bit for bit).
 
-Theorem: uniqueness under strict dual feasibility (THEORY.md §1); the distance
+Theorem: uniqueness under strict dual feasibility (docs/theory.md §1); the distance
 from ``x`` to the certified minimiser's enclosure.
 Rigor: proven when a certified minimiser is found (ball arithmetic); otherwise
 inconclusive with the reason.
@@ -55,7 +55,7 @@ __all__ = ["certify_solution", "certificate_result", "distance_to_enclosure",
            "verify_certified_optimality", "build_certified_instance"]
 
 _NAME = "certified_optimality"
-_THEOREM = "THEORY.md §1"
+_THEOREM = "docs/theory.md §1"
 #: largest stored matrix a verifier re-proves (entries of A, and of W)
 MAX_VERIFY_ENTRIES = 4_000_000
 #: largest precision (decimal digits) a verifier re-proves or re-searches at
@@ -158,7 +158,7 @@ def certify_solution(
         For NaN/inf, wrong shapes, complex data for a real program, irrational
         data, a bad ``tol`` or precision.
 
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1).
     Rigor: proven or inconclusive (never a float-only verdict).
 
     Examples
@@ -215,7 +215,7 @@ def certificate_result(
     check : str
         The result's check name (its verifier must be this module's).
 
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the certificate is re-proven here).
     """
     if not isinstance(problem, Program):
@@ -246,7 +246,7 @@ def build_certified_instance(problem: str, rng: np.random.Generator, **kwargs: A
     planted ``x`` (30 to 300 digits). ``None`` when no matrix met the margins
     or the proof failed.
 
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (``solution.rigor``; the planting itself is only a search step).
     """
     planted = plant_instance(problem, rng, **kwargs)
@@ -508,7 +508,7 @@ def verify_certified_optimality(result: CheckResult) -> CheckResult:
     (inconclusive, numerical) is re-run from scratch. Any difference, or a
     witness field out of range, makes the verification ``violated`` naming it.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the re-derived certificate), never above the saved claim.
     """
     w = result.witness

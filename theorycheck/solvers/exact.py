@@ -9,7 +9,7 @@ turned into a proof in python-flint ball arithmetic:
    enclosure);
 2. prove (a) the phases on ``S`` match and (b) strict dual feasibility off
    ``S``; with ``B_S`` injective this proves that the exact minimiser is
-   unique and lies in the computed balls (THEORY.md §1).
+   unique and lies in the computed balls (docs/theory.md §1).
 
 Closed forms on ``(S, σ)``, real data, ``G = B_S^T B_S``, ``v = w_S ⊙ σ``,
 ``P = B_S G^{-1} B_S^T``, ``q = v^T G^{-1} v``, ``ρ₀ = ‖(I − P)y‖``:
@@ -36,7 +36,7 @@ grows. An operator other than a matrix is taken as its float64 dense matrix
 (``to_dense()``), and a sparsifier ``W`` as the exact matrix of its float64
 entries, inverted in ball arithmetic (``B = A W^{-1}``).
 
-Theorem: optimality conditions and uniqueness via strict dual feasibility (THEORY.md §1).
+Theorem: optimality conditions and uniqueness via strict dual feasibility (docs/theory.md §1).
 Rigor: proven (python-flint ball arithmetic); undecided inequalities raise
 :class:`~theorycheck.errors.InsufficientPrecision` or trigger escalation.
 """
@@ -147,7 +147,7 @@ def solve_exact(
         sympy expressions that cannot be enclosed rigorously) or bad hints
         (signs other than ±1, repeated or out-of-range support indices).
 
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1).
     Rigor: proven.
 
     Examples
@@ -442,7 +442,7 @@ def prove_support(problem: Program, y: Any, support: Any, signs: Any, prec_bits:
     the enclosure, slack and every derived number come out bit for bit the same.
     A support that does not certify raises :class:`SolverError`.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the same deterministic ball arithmetic as :func:`solve_exact`).
     """
     t0 = time.perf_counter()

@@ -1,10 +1,10 @@
 """First-order solver: Chambolle–Pock (PDHG) for QCBP, U-LASSO and SR-LASSO.
 
-:func:`chambolle_pock` solves QCBP, U-LASSO and SR-LASSO (THEORY.md §1) with
+:func:`chambolle_pock` solves QCBP, U-LASSO and SR-LASSO (docs/theory.md §1) with
 the primal–dual hybrid gradient method of Chambolle and Pock, on numpy or
 torch (batched, complex, on any device, differentiable through autograd).
 :func:`restarted_primal_dual` (defined in :mod:`theorycheck.solvers.restarted`,
-re-exported here) is the restarted scheme of THEORY.md §6.4 for weighted
+re-exported here) is the restarted scheme of docs/theory.md §6.4 for weighted
 SR-LASSO, which converges exponentially in the number of restarts under the
 rNSP (the algorithm FIRENET unrolls). The engine both share lives in
 :mod:`theorycheck.solvers._pdhg`.
@@ -41,7 +41,7 @@ Batched torch input reports the worst measure over the batch. The restarted
 scheme records per restart the relative step ``‖ψ_k − ψ_{k−1}‖/‖ψ_k‖`` (its
 dual restarts from 0, so its duality gap can stall while ``ψ`` converges).
 
-Theorem: Chambolle–Pock convergence (``τσ‖K‖² < 1``); THEORY.md §6.4 (restarts).
+Theorem: Chambolle–Pock convergence (``τσ‖K‖² < 1``); docs/theory.md §6.4 (restarts).
 Rigor: numerical (always ``Rigor.NUMERICAL``: a first-order method proves nothing).
 """
 
@@ -147,7 +147,7 @@ def chambolle_pock(problem: Program, y: Any, *, max_iter: int = 5000, tol: float
         ``x_torch`` (torch backend), ``dual`` (the final ``ξ``, numpy).
 
     Theorem: Chambolle–Pock (2011): convergence for ``τσ‖K‖² < 1`` to a saddle
-    point of THEORY.md §1's programs.
+    point of docs/theory.md §1's programs.
     Rigor: numerical (always ``Rigor.NUMERICAL``: a first-order method never proves anything).
 
     Examples

@@ -1,6 +1,6 @@
 """Reference solves of QCBP, U-LASSO and SR-LASSO with cvxpy (interior point, CLARABEL).
 
-:func:`solve_reference` formulates the program of THEORY.md §1 as a conic
+:func:`solve_reference` formulates the program of docs/theory.md §1 as a conic
 problem on the operators' dense matrices and returns a :class:`Solution` with
 the program's own evidence (objective, optimality residual, duality gap).
 It is the slow, accurate baseline the first-order solvers and the networks
@@ -9,7 +9,7 @@ solver's tolerances only), so its rigor is always ``numerical``.
 
 cvxpy is imported inside the function: ``import theorycheck`` stays light.
 
-Theorem: optimality conditions of THEORY.md §1 (the certificates reported).
+Theorem: optimality conditions of docs/theory.md §1 (the certificates reported).
 Rigor: numerical (interior-point solve in float64).
 """
 
@@ -228,7 +228,7 @@ def solve_reference(problem: Program, y: Any, *, solver: str = "CLARABEL", verbo
     ``r ∈ {1e-7, 1e-4}``, candidates are built: the thresholded output (QCBP:
     moved on its support just inside the constraint); for real data the
     optimality system restricted to the support and signs, solved in closed
-    form (THEORY.md §1's SR-LASSO formula and its U-LASSO/QCBP analogues);
+    form (docs/theory.md §1's SR-LASSO formula and its U-LASSO/QCBP analogues);
     for complex SR-LASSO the interpolant ``B_S^+ y`` when it fits ``y``. The
     candidate with the smallest ``optimality_residual`` — raw or polished — is
     returned (``info["polished"]`` names it, ``info["x_raw"]`` keeps the raw one).
@@ -274,7 +274,7 @@ def solve_reference(problem: Program, y: Any, *, solver: str = "CLARABEL", verbo
         Not a program, invalid ``y``, ``N > 20000`` (use ``method="primal_dual"``),
         bad ``tv``.
 
-    Theorem: (P1)–(P3) of THEORY.md §1; certificates from its optimality conditions.
+    Theorem: (P1)–(P3) of docs/theory.md §1; certificates from its optimality conditions.
     Rigor: numerical (always ``Rigor.NUMERICAL``: an interior-point solve proves nothing).
 
     Examples

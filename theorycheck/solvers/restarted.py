@@ -1,4 +1,4 @@
-"""The restarted primal–dual scheme for weighted SR-LASSO (THEORY.md §6.4, the algorithm FIRENET unrolls).
+"""The restarted primal–dual scheme for weighted SR-LASSO (docs/theory.md §6.4, the algorithm FIRENET unrolls).
 
 Each restart runs ``p`` Chambolle–Pock steps (the engine of
 :mod:`theorycheck.solvers._pdhg`) on the rescaled data ``αy`` from ``αψ`` and
@@ -7,7 +7,7 @@ of restarts ``k``. The scheme records per restart the relative step
 ``‖ψ_k − ψ_{k−1}‖/‖ψ_k‖`` (its dual restarts from 0, so its duality gap can
 stall while ``ψ`` converges).
 
-Theorem: THEORY.md §6.4 (exponential convergence under the rNSP in levels).
+Theorem: docs/theory.md §6.4 (exponential convergence under the rNSP in levels).
 Rigor: numerical (always ``Rigor.NUMERICAL``: a first-order method proves nothing).
 """
 
@@ -54,7 +54,7 @@ def default_inner_iterations(L_A: float, lam: float, weights: np.ndarray) -> int
     error still tracked ``ε`` with about half this ``p`` (a safety factor ≈ 2);
     too small a ``p`` makes the error lag behind ``ε`` and stall.
 
-    Theorem: THEORY.md §6.4 (restarted primal–dual for SR-LASSO).
+    Theorem: docs/theory.md §6.4 (restarted primal–dual for SR-LASSO).
     Rigor: numerical (a heuristic default, not a proven bound).
     """
     wmin = float(np.min(weights)) if np.size(weights) else 1.0
@@ -68,7 +68,7 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
                           differentiable: bool = False,
                           callback: Callable[[int, Any, float], Any] | None = None,
                           progress: bool = False, certify: bool = True) -> Solution:
-    """Restarted primal–dual iteration for weighted SR-LASSO (THEORY.md §6.4, FIRENET).
+    """Restarted primal–dual iteration for weighted SR-LASSO (docs/theory.md §6.4, FIRENET).
 
     ``ψ ← 0``, ``ε ← ε₀``; each restart: ``ε ← e^{-1}(δ + ε)``, ``β = ε/(2L_A)``,
     ``α = 1/(βp)``; ``p`` Chambolle–Pock steps on data ``b = αy`` from
@@ -116,7 +116,7 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
         ``info["eps"]`` the ``ε`` sequence; ``inner``, ``restarts`` (performed),
         ``L_A``, ``tau``, ``sigma``; ``residual``/``gap`` as in :func:`chambolle_pock`.
 
-    Theorem: THEORY.md §6.4 (exponential convergence under the rNSP in levels).
+    Theorem: docs/theory.md §6.4 (exponential convergence under the rNSP in levels).
     Rigor: numerical (always ``Rigor.NUMERICAL``).
 
     Examples

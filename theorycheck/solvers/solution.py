@@ -1,6 +1,6 @@
 """The :class:`Solution` every theorycheck solver returns, with its own evidence.
 
-Theorem: optimality conditions of THEORY.md §1 (the evidence each solver reports).
+Theorem: optimality conditions of docs/theory.md §1 (the evidence each solver reports).
 Rigor: carried in ``Solution.rigor``: ``proven`` only for certified exact
 minimisers; a solver that did not converge never reports above ``numerical``.
 """
@@ -56,7 +56,7 @@ class Solution:
     info : dict
         Solver-specific details (support, precision used, history, ...).
 
-    Theorem: THEORY.md §1 optimality conditions.
+    Theorem: docs/theory.md §1 optimality conditions.
     Rigor: as stated in ``rigor``.
     """
 

@@ -24,7 +24,7 @@ The pytest plugin is opt-in: ``pytest -p theorycheck.testing.pytest_plugin``
 (markers ``slow``/``gpu``, ``--theorycheck-seed``, ``--theorycheck-profile``, a
 fixture resetting the working precision and a report header).
 
-Theorem: see :mod:`theorycheck.testing.checks` (THEORY.md §1–3, §6).
+Theorem: see :mod:`theorycheck.testing.checks` (docs/theory.md §1–3, §6).
 Rigor: per check.
 """
 

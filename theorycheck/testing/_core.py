@@ -8,7 +8,7 @@ came back). The instances are well-conditioned
 (:func:`~theorycheck.testing._oracles.well_conditioned`: certified dual slack
 ≥ 0.05, ``cond₂(A_S) ≤ 100``) at scales ``2^-10 … 2^10`` (≈ 10^±3).
 
-Theorem: THEORY.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1).
+Theorem: docs/theory.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1).
 Rigor: proven (ball arithmetic), except where stated.
 """
 
@@ -57,7 +57,7 @@ class Found(Exception):
 def exact_minimiser(problem: Any, y: np.ndarray, candidate: np.ndarray | None = None) -> Any:
     """A proven solution of ``(problem, y)`` (from ``candidate`` first), or None.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven.
     """
     for cand in ((candidate, None) if candidate is not None else (None,)):
@@ -165,11 +165,11 @@ def _core_strategy(problem: str) -> Any:
 def check_optimality_impl(runner: Runner, options: Options) -> CheckResult:
     """The ``optimality`` check (see :func:`theorycheck.testing.check_optimality`).
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven.
     """
     return hypothesis_check("optimality", _core_strategy(options.problem), runner, options,
-                            "uniqueness under strict dual feasibility (THEORY.md §1)")
+                            "uniqueness under strict dual feasibility (docs/theory.md §1)")
 
 
 # --------------------------------------------------------------------------------------
@@ -222,10 +222,10 @@ def _transform(check: str, inst: Any, rng: np.random.Generator, i: int) -> tuple
 def metamorphic_impl(check: str, runner: Runner, options: Options) -> CheckResult:
     """A metamorphic check: both calls' answers judged against certified minimisers.
 
-    Theorem: invariance of the programs' minimisers under the transformation (THEORY.md §1).
+    Theorem: invariance of the programs' minimisers under the transformation (docs/theory.md §1).
     Rigor: proven.
     """
-    theorem = "invariance of the program's minimisers under the transformation (THEORY.md §1)"
+    theorem = "invariance of the program's minimisers under the transformation (docs/theory.md §1)"
     insts = planted_instances(options, k0=10)
     worst = 0.0
     for i, inst in enumerate(insts):
@@ -260,11 +260,11 @@ def metamorphic_impl(check: str, runner: Runner, options: Options) -> CheckResul
 def zero_impl(runner: Runner, options: Options) -> CheckResult:
     """``zero_above_lambda_max``: the answer against the certified zero minimiser.
 
-    Theorem: optimality of ``z = 0`` (THEORY.md §1).
+    Theorem: optimality of ``z = 0`` (docs/theory.md §1).
     Rigor: proven.
     """
     check = "zero_above_lambda_max"
-    theorem = "optimality of z = 0 (THEORY.md §1): λ > λ_max, resp. ‖y‖ < η"
+    theorem = "optimality of z = 0 (docs/theory.md §1): λ > λ_max, resp. ‖y‖ < η"
     insts = planted_instances(options, k0=20)
     for inst in insts:
         P, y = inst.problem, inst.y
@@ -281,7 +281,7 @@ def zero_impl(runner: Runner, options: Options) -> CheckResult:
 def monotone_impl(runner: Runner, options: Options) -> CheckResult:
     """``l1_norm_monotone``: ``‖x(λ)‖₁`` non-increasing; a growth is judged against certified minimisers.
 
-    Theorem: comparing optimality at ``λ₁ < λ₂`` (QCBP: nested feasible sets), THEORY.md §1.
+    Theorem: comparing optimality at ``λ₁ < λ₂`` (QCBP: nested feasible sets), docs/theory.md §1.
     Rigor: proven (the records), certified-float64 (the ℓ1 norms).
     """
     check = "l1_norm_monotone"
@@ -352,11 +352,11 @@ def _range_instances(options: Options) -> list[KitInstance]:
 def dynamic_range_impl(runner: Runner, options: Options) -> CheckResult:
     """``scale_and_dynamic_range``: magnitudes over 3.5 orders at scales 2^-10, 1, 2^10.
 
-    Theorem: uniqueness under strict dual feasibility and homogeneity (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility and homogeneity (docs/theory.md §1).
     Rigor: proven.
     """
     check = "scale_and_dynamic_range"
-    theorem = "uniqueness under strict dual feasibility; x*(c·data) = c·x*(data) (THEORY.md §1)"
+    theorem = "uniqueness under strict dual feasibility; x*(c·data) = c·x*(data) (docs/theory.md §1)"
     insts = _range_instances(options)
     for inst in insts:
         res = compare_to_certified(check, runner(inst.problem, inst.y), inst.problem, inst.y, inst.solution,
@@ -374,9 +374,9 @@ def dynamic_range_impl(runner: Runner, options: Options) -> CheckResult:
 # --------------------------------------------------------------------------------------
 
 _RECOVERY_THEOREM = ("strict dual certificate A^T v ∈ ∂‖x‖₁, |a_j^T v| < 1 off S, A_S injective ⇒ x is "
-                     "the unique minimiser (Fuchs; THEORY.md §1–2)")
+                     "the unique minimiser (Fuchs; docs/theory.md §1–2)")
 _NSP_THEOREM = ("NSP(s) ⇔ every s-sparse x is the unique ℓ1 minimiser given y = Ax "
-                "(THEORY.md §2); SR-LASSO: strict dual certificate with λ‖v‖ < 1")
+                "(docs/theory.md §2); SR-LASSO: strict dual certificate with λ‖v‖ < 1")
 
 
 def _certified_recovery_instance(options: Options) -> tuple[tuple | None, str, str]:
@@ -404,7 +404,7 @@ def _certified_recovery_instance(options: Options) -> tuple[tuple | None, str, s
 def recovery_impl(runner: Runner, options: Options) -> CheckResult:
     """``exact_recovery_nsp``: SR-LASSO (small λ) and basis pursuit recover ``x`` from ``y = Ax``.
 
-    Theorem: strict dual certificate ⇒ unique minimiser (Fuchs); NSP(s) (THEORY.md §1–2).
+    Theorem: strict dual certificate ⇒ unique minimiser (Fuchs); NSP(s) (docs/theory.md §1–2).
     Rigor: proven.
     """
     check = "exact_recovery_nsp"
@@ -426,9 +426,9 @@ def recovery_impl(runner: Runner, options: Options) -> CheckResult:
                                 facts={"dual_certificate_norm": vnorm})
 
 
-_RNSP_THEOREMS = {"srlasso": "seed Theorem 1 under the rNSP (THEORY.md §2)",
-                  "qcbp": "Foucart–Rauhut Thm 4.25 under the rNSP with ‖e‖ ≤ η (THEORY.md §2)",
-                  "lasso": "Foucart–Rauhut Thm 4.25 under the rNSP + U-LASSO optimality (THEORY.md §2)"}
+_RNSP_THEOREMS = {"srlasso": "seed Theorem 1 under the rNSP (docs/theory.md §2)",
+                  "qcbp": "Foucart–Rauhut Thm 4.25 under the rNSP with ‖e‖ ≤ η (docs/theory.md §2)",
+                  "lasso": "Foucart–Rauhut Thm 4.25 under the rNSP + U-LASSO optimality (docs/theory.md §2)"}
 
 
 def _rnsp_instance(rng: np.random.Generator, A: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, Any, Any]:
@@ -464,7 +464,7 @@ def _rnsp_program(problem: str, A: np.ndarray, consts: Any, C1: Any, C2: Any, e_
 def rnsp_bound_impl(runner: Runner, options: Options) -> CheckResult:
     """``recovery_bound_rnsp``: Theorem 1's bound; an answer outside it is judged against the minimiser.
 
-    Theorem: seed Theorem 1 / Foucart–Rauhut Thm 4.25 under the rNSP (THEORY.md §2).
+    Theorem: seed Theorem 1 / Foucart–Rauhut Thm 4.25 under the rNSP (docs/theory.md §2).
     Rigor: proven (as the rNSP constant's upper side).
     """
     check = "recovery_bound_rnsp"

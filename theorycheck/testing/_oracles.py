@@ -10,7 +10,7 @@
   right-hand side of Theorem 1's error bound (:func:`recovery_bound`);
 * the result of a solver call that gave no answer (:func:`failed_call`).
 
-Theorem: THEORY.md §1 (certified minimisers, dual certificates), §2 (Theorem 1).
+Theorem: docs/theory.md §1 (certified minimisers, dual certificates), §2 (Theorem 1).
 Rigor: proven (ball arithmetic), except where stated.
 """
 
@@ -108,7 +108,7 @@ def call_context(call: Call, note: str = "", facts: Mapping[str, Any] | None = N
 
 
 def compare_to_certified(check: str, call: Call, problem: Any, y: np.ndarray, sol: Any, options: Options,
-                         theorem: str = "THEORY.md §1", *, note: str = "",
+                         theorem: str = "docs/theory.md §1", *, note: str = "",
                          facts: Mapping[str, Any] | None = None, minimiser: np.ndarray | None = None) -> CheckResult:
     """Judge a guarded answer against a proven minimiser: the kit record of :mod:`~theorycheck.testing.triage`.
 
@@ -120,7 +120,7 @@ def compare_to_certified(check: str, call: Call, problem: Any, y: np.ndarray, so
     bools, numbers) are its context. ``minimiser`` (default ``sol.x``) sets the
     scale of ``tol``. A call without an answer gives :func:`failed_call`.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven.
     """
     if call.x is None:
@@ -148,7 +148,7 @@ class KitInstance:
     unscaled twin: scaling by a power of two keeps support and signs, and
     every record re-proves the certificate on its own data).
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (re-proven by each record).
     """
 
@@ -172,7 +172,7 @@ def scaled(inst: Any, k: int) -> KitInstance:
 
     U-LASSO ``(cy, cλ)``, SR-LASSO ``(cy, λ)``, QCBP ``(cy, cη)``: ``x*(c·) = c·x*``.
 
-    Theorem: homogeneity of the programs (THEORY.md §1).
+    Theorem: homogeneity of the programs (docs/theory.md §1).
     Rigor: exact (powers of two).
     """
     c = math.ldexp(1.0, k)
@@ -210,7 +210,7 @@ def planted_instances(options: Options, problem: str | None = None, k0: int = 0,
 
     ``problem="bp"`` plants basis pursuit (QCBP, ``η = 0``, ``y = Ax`` exactly).
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (each instance's minimiser is certified).
     """
     out: list[Any] = []
@@ -249,7 +249,7 @@ def dual_certificate(A: np.ndarray, S: list[int], sig: np.ndarray) -> float | No
     """Upper bound on ``‖v‖`` for ``v = A_S(A_S^T A_S)^{-1}σ`` if ``|A_j^T v| < 1`` off S is proven.
 
     Theorem: strict dual certificate ⇒ ``x`` with support ``S`` and signs ``σ``
-    is the unique ℓ1 minimiser given ``y = Ax`` (Fuchs; THEORY.md §1–2).
+    is the unique ℓ1 minimiser given ``y = Ax`` (Fuchs; docs/theory.md §1–2).
     Rigor: proven (ball arithmetic); None when the certificate cannot be proven.
     """
     B = arb_matrix(A)
@@ -297,7 +297,7 @@ def recovery_bound(kind: str, C1: Any, C2: Any, s: int, sigma: Any, e: Any, para
     maximising over ``‖Ax̂ − y‖`` gives
     ``2C1σ/√s + C1‖e‖²/(λ√s) + C2‖e‖ + C2²λ√s/(4C1)``.
 
-    Theorem: Foucart–Rauhut Thm 4.25 under the rNSP; seed Theorem 1 (THEORY.md §2).
+    Theorem: Foucart–Rauhut Thm 4.25 under the rNSP; seed Theorem 1 (docs/theory.md §2).
     Rigor: proven (ball arithmetic).
     """
     rs = flint.arb(s).sqrt()

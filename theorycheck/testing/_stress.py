@@ -8,7 +8,7 @@ wrong answer (objective above the accuracy allowed) or the instance's
 conditioning (``"within-tolerance"``), and its values say how far the solver
 got.
 
-Theorem: THEORY.md §1 (certified minimisers), §6 (impossibility).
+Theorem: docs/theory.md §1 (certified minimisers), §6 (impossibility).
 Rigor: proven (ball arithmetic), except where stated.
 """
 
@@ -37,24 +37,24 @@ STRESS_SCALES = (20, -20, 30, -30, 40, -40)
 def near_degenerate_impl(runner: Runner, options: Options) -> CheckResult:
     """``certified_optimality_near_degenerate``: nearly collinear columns, a tiny dual slack.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1, §6.3).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1, §6.3).
     Rigor: proven.
     """
     from theorycheck import strategies
 
     strat = strategies.near_degenerate_problems(problem=options.problem).map(lambda inst: scaled(inst, 0))
     return hypothesis_check("certified_optimality_near_degenerate", strat, runner, options,
-                            "uniqueness under strict dual feasibility (THEORY.md §1, §6.3)")
+                            "uniqueness under strict dual feasibility (docs/theory.md §1, §6.3)")
 
 
 def extreme_scales_impl(runner: Runner, options: Options) -> CheckResult:
     """``extreme_scales``: the same instances at scales ``2^±20, 2^±30, 2^±40``; how far the solver gets.
 
-    Theorem: homogeneity of the programs: ``x*(c·data) = c·x*(data)`` (THEORY.md §1).
+    Theorem: homogeneity of the programs: ``x*(c·data) = c·x*(data)`` (docs/theory.md §1).
     Rigor: proven.
     """
     check = "extreme_scales"
-    theorem = "x*(c·data) = c·x*(data) for c = 2^k (THEORY.md §1)"
+    theorem = "x*(c·data) = c·x*(data) for c = 2^k (docs/theory.md §1)"
     insts = planted_instances(options, k0=40, count=2)
     reached = 0
     for k in STRESS_SCALES:
@@ -81,11 +81,11 @@ def impossibility_impl(runner: Runner, options: Options) -> CheckResult:
     failed loudly (honest, not a violation); a cell where it failed loudly on
     every member checked nothing (inconclusive).
 
-    Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
+    Theorem: impossibility theorem, class Ω_K (docs/theory.md §6.1–6.2).
     Rigor: proven (errors decided in ball arithmetic against certified minimisers).
     """
     check = "impossibility_barrier"
-    theorem = "impossibility theorem, class Ω_K (THEORY.md §6.1–6.2)"
+    theorem = "impossibility theorem, class Ω_K (docs/theory.md §6.1–6.2)"
     skipped: list[Any] = []
 
     def guarded(problem: Any, y: Any) -> Any:

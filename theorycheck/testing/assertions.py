@@ -81,7 +81,7 @@ def assert_minimiser(problem: Any, y: Any, x: Any, *, tol: float | None = None,
     CheckResult
         The ``certified_optimality`` result (when it does not raise).
 
-    Theorem: uniqueness of the minimiser under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness of the minimiser under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (passes only on a proven ``holds`` unless ``allow_inconclusive``).
 
     Examples
@@ -137,7 +137,7 @@ def assert_reconstructor_stable(psi: Any, A: Any, **options: Any) -> Report:
     -------
     Report
 
-    Theorem: universal instability theorem (THEORY.md §3).
+    Theorem: universal instability theorem (docs/theory.md §3).
     Rigor: certified-float64.
     """
     options["on_fail"] = "report"

@@ -40,7 +40,7 @@ check                                     tier   property (oracle)
 ``DeprecationWarning``, wherever a check name is taken). :data:`REGISTRY` maps
 each name to its implementation, tier and programs, in battery order.
 
-Theorem: THEORY.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6 (impossibility).
+Theorem: docs/theory.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6 (impossibility).
 Rigor: proven against certified minimisers (ball arithmetic).
 """
 
@@ -168,7 +168,7 @@ def check_optimality(solver: Callable[[Any, np.ndarray], Any], *, problem: str =
     -------
     CheckResult
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (objective gaps and distances to certified minimisers in ball arithmetic).
     """
     return _alone("optimality", solver, problem, tol, seed, time_limit, max_examples, shrink, accuracy)
@@ -207,7 +207,7 @@ def check_certified_optimality_near_degenerate(
     -------
     CheckResult
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1, §6.3).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1, §6.3).
     Rigor: proven.
     """
     return _alone("certified_optimality_near_degenerate", solver, problem, tol, seed, time_limit, max_examples,
@@ -230,7 +230,7 @@ def check_metamorphic_scaling(solver: Callable[[Any, np.ndarray], Any], *, probl
     -------
     CheckResult
 
-    Theorem: the minimisers scale with the data (THEORY.md §1).
+    Theorem: the minimisers scale with the data (docs/theory.md §1).
     Rigor: certified-float64 (the distance between the two answers, computed deterministically).
     """
     return _alone("metamorphic_scaling", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -249,7 +249,7 @@ def check_metamorphic_permutation(solver: Callable[[Any, np.ndarray], Any], *, p
     -------
     CheckResult
 
-    Theorem: the programs are invariant under a relabelling of the coefficients (THEORY.md §1).
+    Theorem: the programs are invariant under a relabelling of the coefficients (docs/theory.md §1).
     Rigor: certified-float64.
     """
     return _alone("metamorphic_permutation", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -268,7 +268,7 @@ def check_metamorphic_sign_phase(solver: Callable[[Any, np.ndarray], Any], *, pr
     -------
     CheckResult
 
-    Theorem: ``‖·‖₁`` is invariant under unimodular diagonal scalings (THEORY.md §1).
+    Theorem: ``‖·‖₁`` is invariant under unimodular diagonal scalings (docs/theory.md §1).
     Rigor: certified-float64.
     """
     return _alone("metamorphic_sign_phase", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -287,7 +287,7 @@ def check_metamorphic_zero_column(solver: Callable[[Any, np.ndarray], Any], *, p
     -------
     CheckResult
 
-    Theorem: a zero column only adds ``w|z_j|`` to the objective, minimised at ``z_j = 0`` (THEORY.md §1).
+    Theorem: a zero column only adds ``w|z_j|`` to the objective, minimised at ``z_j = 0`` (docs/theory.md §1).
     Rigor: certified-float64.
     """
     return _alone("metamorphic_zero_column", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -308,7 +308,7 @@ def check_zero_above_lambda_max(solver: Callable[[Any, np.ndarray], Any], *, pro
     -------
     CheckResult
 
-    Theorem: optimality of ``z = 0`` for ``λ > λ_max``, resp. ``‖y‖ < η`` (THEORY.md §1).
+    Theorem: optimality of ``z = 0`` for ``λ > λ_max``, resp. ``‖y‖ < η`` (docs/theory.md §1).
     Rigor: proven.
     """
     return _alone("zero_above_lambda_max", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -327,7 +327,7 @@ def check_l1_norm_monotone(solver: Callable[[Any, np.ndarray], Any], *, problem:
     -------
     CheckResult
 
-    Theorem: comparing the optimality of ``λ₁ < λ₂`` (QCBP: nested feasible sets) (THEORY.md §1).
+    Theorem: comparing the optimality of ``λ₁ < λ₂`` (QCBP: nested feasible sets) (docs/theory.md §1).
     Rigor: certified-float64 (ℓ1 norms correctly rounded).
     """
     return _alone("l1_norm_monotone", solver, problem, tol, seed, time_limit)
@@ -350,7 +350,7 @@ def check_exact_recovery_nsp(solver: Callable[[Any, np.ndarray], Any], *, proble
     -------
     CheckResult
 
-    Theorem: strict dual certificate ⇒ unique minimiser (Fuchs); NSP(s) (THEORY.md §1–2).
+    Theorem: strict dual certificate ⇒ unique minimiser (Fuchs); NSP(s) (docs/theory.md §1–2).
     Rigor: proven.
     """
     return _alone("exact_recovery_nsp", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -373,7 +373,7 @@ def check_recovery_bound_rnsp(solver: Callable[[Any, np.ndarray], Any], *, probl
     -------
     CheckResult
 
-    Theorem: seed Theorem 1 / Foucart–Rauhut Thm 4.25 under the rNSP (THEORY.md §2).
+    Theorem: seed Theorem 1 / Foucart–Rauhut Thm 4.25 under the rNSP (docs/theory.md §2).
     Rigor: proven (as the rNSP constant's upper side).
     """
     return _alone("recovery_bound_rnsp", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -397,7 +397,7 @@ def check_impossibility_barrier(solver: Callable[[Any, np.ndarray], Any], *, pro
     -------
     CheckResult
 
-    Theorem: impossibility theorem, class Ω_K (THEORY.md §6.1–6.2).
+    Theorem: impossibility theorem, class Ω_K (docs/theory.md §6.1–6.2).
     Rigor: proven (errors decided in ball arithmetic against certified minimisers).
     """
     return _alone("impossibility_barrier", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -420,7 +420,7 @@ def check_scale_and_dynamic_range(solver: Callable[[Any, np.ndarray], Any], *, p
     -------
     CheckResult
 
-    Theorem: uniqueness under strict dual feasibility; homogeneity ``x*(c·data) = c·x*`` (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility; homogeneity ``x*(c·data) = c·x*`` (docs/theory.md §1).
     Rigor: proven.
     """
     return _alone("scale_and_dynamic_range", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -441,7 +441,7 @@ def check_extreme_scales(solver: Callable[[Any, np.ndarray], Any], *, problem: s
     -------
     CheckResult
 
-    Theorem: homogeneity of the programs, ``x*(c·data) = c·x*(data)`` (THEORY.md §1).
+    Theorem: homogeneity of the programs, ``x*(c·data) = c·x*(data)`` (docs/theory.md §1).
     Rigor: proven.
     """
     return _alone("extreme_scales", solver, problem, tol, seed, time_limit, accuracy=accuracy)
@@ -523,7 +523,7 @@ def verify_certified_check(result: CheckResult) -> CheckResult:
     See :func:`theorycheck.testing.triage.verify_kit_record`: the certificate is
     re-proven, the objective triage recomputed and every field compared exactly.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the re-derived certificate), never above the saved claim.
     """
     return verify_kit_record(result)

@@ -1,4 +1,4 @@
-"""The instability checks of THEORY.md §3–4 on a reconstruction map ``Ψ`` (a network).
+"""The instability checks of docs/theory.md §3–4 on a reconstruction map ``Ψ`` (a network).
 
 :func:`check_reconstructor` evaluates ``Ψ`` on the measurements of a few
 images (each evaluation repeated on the CPU in float64 and required to be
@@ -7,7 +7,7 @@ theorem's hypotheses to :func:`theorycheck.instability.check_instability`,
 audits the images as a training set and reports the largest witnessed local
 Lipschitz ratio over image pairs and random perturbations.
 
-Theorem: universal instability theorem (THEORY.md §3), random-noise test (THEORY.md §4).
+Theorem: universal instability theorem (docs/theory.md §3), random-noise test (docs/theory.md §4).
 Rigor: certified-float64 (witnesses re-evaluated twice on the CPU in float64);
 numerical where ``Ψ`` does not evaluate in float64.
 """
@@ -30,7 +30,7 @@ from theorycheck.testing._runner import ON_FAIL, apply_on_fail
 
 __all__ = ["check_reconstructor"]
 
-_THEOREM3 = "universal instability theorem (THEORY.md §3)"
+_THEOREM3 = "universal instability theorem (docs/theory.md §3)"
 
 
 def check_reconstructor(
@@ -46,7 +46,7 @@ def check_reconstructor(
     on_fail: str = "report",
     **adapter_options: Any,
 ) -> Report:
-    """Run the instability checks of THEORY.md §3–4 on a reconstruction map ``Ψ``.
+    """Run the instability checks of docs/theory.md §3–4 on a reconstruction map ``Ψ``.
 
     Checks (each evaluation of ``Ψ`` is repeated on the CPU in float64 and
     must be bit-identical, else the check is inconclusive):
@@ -89,7 +89,7 @@ def check_reconstructor(
     -------
     Report
 
-    Theorem: universal instability theorem (THEORY.md §3), random-noise test (THEORY.md §4).
+    Theorem: universal instability theorem (docs/theory.md §3), random-noise test (docs/theory.md §4).
     Rigor: certified-float64 (witnesses re-evaluated twice on the CPU in float64).
     """
     from theorycheck.nets.adapters import as_reconstruction_map
@@ -106,11 +106,11 @@ def check_reconstructor(
     rec, why = ev(Y)
     if rec is None:
         return _finish([CheckResult("reconstructor_call", Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64,
-                                    why, theorem="THEORY.md §3")], ev.notes, on_fail)
+                                    why, theorem="docs/theory.md §3")], ev.notes, on_fail)
     errors = [norm2(rec[i] - imgs[i]) for i in range(len(imgs))]
     results = [CheckResult("reconstructor_call", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64,
                            f"Ψ(Ax) is finite and reproducible on {len(imgs)} image(s)",
-                           {"errors": errors}, theorem="THEORY.md §3")]
+                           {"errors": errors}, theorem="docs/theory.md §3")]
     pairs = _pairs(Y, imgs, rec)
     best: tuple[float, Any] = (0.0, None)
     for i, j, *_, ratio in pairs:

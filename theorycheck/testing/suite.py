@@ -18,7 +18,7 @@ readable ids. Reconstruction maps (networks) are checked by
 :func:`theorycheck.testing.check_reconstructor`; third-party solvers fit the
 calling convention through :mod:`theorycheck.testing.adapters`.
 
-Theorem: THEORY.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6
+Theorem: docs/theory.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6
 (impossibility).
 Rigor: per check (``proven`` against certified minimisers, ``certified-float64``
 for metamorphic relations).
@@ -245,7 +245,7 @@ def check_solver(
     SolverReport
         One :class:`CheckResult` per check; ``passed`` is False when one is violated.
 
-    Theorem: THEORY.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6 (Ω_K).
+    Theorem: docs/theory.md §1 (certified minimisers), §2 (NSP, rNSP, Theorem 1), §6 (Ω_K).
     Rigor: proven (objective gaps and distances to certified minimisers in ball arithmetic).
 
     Examples

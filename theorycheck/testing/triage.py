@@ -33,7 +33,7 @@ wrong answer or the instance's conditioning.
 witness (the certificate is re-proven by
 :func:`theorycheck.solvers.certify.certificate_result`, the triage recomputed).
 
-Theorem: uniqueness under strict dual feasibility (THEORY.md §1); the objective
+Theorem: uniqueness under strict dual feasibility (docs/theory.md §1); the objective
 values of the answer and of the certified minimiser.
 Rigor: proven (ball arithmetic, outward rounding).
 """
@@ -307,7 +307,7 @@ def judge_answer(check: str, problem: Any, y: np.ndarray, x: np.ndarray, sol: So
     and short facts of the check); the tier and the accuracy are added to it,
     so that :func:`verify_kit_record` re-derives every field.
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven.
     """
     ctx = {**context, "tier": tier, "accuracy_relative": accuracy.relative,
@@ -410,7 +410,7 @@ def verify_kit_record(result: CheckResult) -> CheckResult:
     witness compared exactly. The solver call's facts in the context
     (status, warned, note) are taken from the file (they cannot be re-observed).
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven (the re-derived certificate), never above the saved claim.
     """
     try:

@@ -265,7 +265,7 @@ def exact_solver(**options: Any) -> Callable[[Any, np.ndarray], Any]:
     callable
         ``solver(problem, y) -> Solution`` (rigor ``proven``).
 
-    Theorem: uniqueness under strict dual feasibility (THEORY.md §1).
+    Theorem: uniqueness under strict dual feasibility (docs/theory.md §1).
     Rigor: proven.
 
     Examples
