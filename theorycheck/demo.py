@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,13 +33,16 @@ from theorycheck.problems.sparsifiers import Wavelet
 from theorycheck.results import Report, verify_result
 from theorycheck.solvers import certify_solution, solve
 
+if TYPE_CHECKING:
+    import torch
+
 __all__ = ["run_demo", "demo_model"]
 
 #: the ``--model`` argument that names the shipped network (for ``theorycheck verify``)
 DEMO_MODEL_SPEC = "theorycheck.demo:demo_model"
 
 
-def demo_model() -> "torch.nn.Module":  # noqa: F821 - torch is imported lazily
+def demo_model() -> "torch.nn.Module":
     """The shipped demo U-Net (float32, CPU, eval mode): the ``--model`` factory of the demo.
 
     ``theorycheck verify theorycheck-demo/certificate.json --model theorycheck.demo:demo_model``
