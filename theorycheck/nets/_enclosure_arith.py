@@ -166,7 +166,7 @@ def bilinear(op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                                 "γₙ (n·2⁻⁵³ ≥ 1/2)", hypothesis="supported layer")
     center = center_op(Ac, Bc)
     swap = Ar is None and Br is not None
-    if swap:  # put the interval on the left: op(|Ac|, Br + g|Bc|)
+    if swap and Br is not None:  # put the interval on the left: op(|Ac|, Br + g|Bc|)
         s = Bc.abs().mul_(g).add_(Br)
         absA, sumA = abs_cache(Ac) if abs_cache else (Ac.abs(), abs_sum(Ac))
         T = op(absA, s)
@@ -372,7 +372,7 @@ def dd_bilinear(spec: LinearSpec, W: dict, A: tuple, bias: torch.Tensor | None
     s.mul_(gm)
     if ar is not None:
         s.add_(ar)
-    if W["W32"] is not None:
+    if W["W32"] is not None and spec.op32 is not None:
         R = radius_f32(spec.op32, s, spec.amax_a, W["W32"][0], W["W32"][1], n, inplace_s=True,
                        finish=False)
         m_round = 12       # the float32 bound already covers its n-term sum

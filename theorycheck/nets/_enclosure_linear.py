@@ -506,7 +506,7 @@ def _upsample_linear(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) ->
         if osz is None:
             if any(v is None for v in scales):
                 raise run.refuse(f"{func} without output size or scale factors")
-            osz = [int(i * float(v)) for i, v in zip(in_sizes, scales)]
+            osz = [int(i * float(v)) for i, v in zip(in_sizes, scales) if v is not None]
     else:
         osz = b["output_size"]
         scales = [b.get("scales_h"), b.get("scales_w")] if k == 2 else [b.get("scales")]

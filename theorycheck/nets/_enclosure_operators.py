@@ -226,12 +226,13 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
     if isinstance(op, MatrixOperator):
         A = np.asarray(op.matrix)
         z = np.zeros(A.shape)
+        M: tuple[_Mat, _Mat | None]
         if A.dtype.kind == "c":
             M = (_Mat(A.real.astype(np.float64), z, z), _Mat(A.imag.astype(np.float64), z, z))
         else:
             M = (_Mat(A.astype(np.float64), z, z), None)
         flat = lambda t: None if t is None else t.reshape((B, -1))  # noqa: E731
-        oc, ol, orr = apply_along(flat(c), flat(lo), flat(r), M, 1, adjoint=adjoint, tight=tight)
+        oc, ol, orr = apply_along(c.reshape((B, -1)), flat(lo), flat(r), M, 1, adjoint=adjoint, tight=tight)
         out_shape = (B,) + tuple(op.in_shape if adjoint else op.out_shape)
         shp = lambda t: None if t is None else t.reshape(out_shape)  # noqa: E731
         return shp(oc), shp(ol), shp(orr)

@@ -71,11 +71,12 @@ class Iv(torch.Tensor):
     __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]
 
     @classmethod
-    def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+    def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (),  # type: ignore[override]
+                           kwargs: Any = None) -> Any:
         raise PreconditionError(f"an interval tensor reached {func} outside enclose(): a model kept "
                                 "a tensor from the enclosure run", hypothesis="supported layer")
 
-    def __repr__(self) -> str:  # never shows data: there is none
+    def __repr__(self) -> str:  # type: ignore[override]  # never shows data: there is none
         return f"Iv(shape={tuple(self.shape)}, dtype={self.dtype}, exact={self.r is None})"
 
     # Python-level access to memory bypasses the dispatcher: refuse it (a forward that reads
@@ -87,8 +88,8 @@ class Iv(torch.Tensor):
 
     untyped_storage = storage = _typed_storage = data_ptr = numpy = apply_ = map_ = map2_ = _memory
 
-    @property
-    def data(self) -> "Iv":  # type: ignore[override]
+    @property  # type: ignore[override]
+    def data(self) -> torch.Tensor:
         return self.detach()
 
     @data.setter
@@ -112,10 +113,11 @@ class Poison(torch.Tensor):
     __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]
 
     @classmethod
-    def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+    def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (),  # type: ignore[override]
+                           kwargs: Any = None) -> Any:
         raise PreconditionError(f"{func} reads a tensor that has no exact meaning", hypothesis="supported layer")
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # type: ignore[override]
         return f"Poison({self.why})"
 
 
@@ -726,8 +728,8 @@ def _div(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     if cx.is_complex() or cy.is_complex():
         raise run.refuse("division by a complex interval")
     inv = ar.reciprocal(cy, ry)
-    c, r = ar.mul((cx, rx), inv)
-    return run.wrap(c, r, (x, y))
+    cq, rq = ar.mul((cx, rx), inv)
+    return run.wrap(cq, rq, (x, y))
 
 
 @register("sum", "mean")
