@@ -487,6 +487,9 @@ PROVIDERS: dict[str, str] = {
     "PerturbationWitness": "theorycheck.search",
     "RobustnessReport": "theorycheck.classification",
     "ClassifierWitness": "theorycheck.classification",
+    "UniversalWitness": "theorycheck.classification",
+    "FoolingRateTable": "theorycheck.classification",
+    "FalseStructureResult": "theorycheck.classification",
     # check names with a registered verifier
     "certified_optimality": "theorycheck.solvers.certify",
     "certified_optimality_near_degenerate": "theorycheck.testing.checks",
@@ -519,6 +522,9 @@ PROVIDERS: dict[str, str] = {
     "classifier_perturbation": "theorycheck.classification",
     "classifier_robustness": "theorycheck.classification",
     "phase_transition": "theorycheck.rnsp",
+    "universal_perturbation": "theorycheck.classification",
+    "fooling_rate_table": "theorycheck.classification",
+    "false_structure": "theorycheck.classification",
 }
 
 

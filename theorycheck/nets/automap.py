@@ -49,9 +49,12 @@ def automap_parameter_count(inputs: int, pixels: int, *, fc_layers: int, hidden:
     >>> automap_parameter_count(8, 16, fc_layers=1, hidden=16, channels=2, kernel=3)
     301
     """
-    inputs, pixels = integer_arg(inputs, "inputs"), integer_arg(pixels, "pixels")
-    fc_layers, hidden = integer_arg(fc_layers, "fc_layers"), integer_arg(hidden, "hidden")
-    channels, kernel = integer_arg(channels, "channels"), integer_arg(kernel, "kernel")
+    # each size is bounded like a tensor dimension (2**31): a count of a network that
+    # cannot be built is a mistaken argument, not a question
+    big = 2 ** 31
+    inputs, pixels = integer_arg(inputs, "inputs", maximum=big), integer_arg(pixels, "pixels", maximum=big)
+    fc_layers, hidden = integer_arg(fc_layers, "fc_layers", maximum=big), integer_arg(hidden, "hidden", maximum=big)
+    channels, kernel = integer_arg(channels, "channels", maximum=big), integer_arg(kernel, "kernel", maximum=big)
     # closed form (no list of fc_layers entries: a huge count must not allocate)
     if fc_layers == 1:
         total = inputs * pixels + pixels

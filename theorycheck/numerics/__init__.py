@@ -2,6 +2,9 @@
 
 Theorem: none (infrastructure for every rigorous check).
 Rigor: conversions in :mod:`theorycheck.numerics.exact` are exact.
+
+The working-precision context manager is
+``theorycheck.numerics.precision.precision`` (also ``theorycheck.precision``).
 """
 
 from theorycheck.numerics.backend import (
@@ -14,7 +17,7 @@ from theorycheck.numerics.backend import (
     to_numpy,
     torch_available,
 )
-from theorycheck.numerics.precision import get_precision, precision
+from theorycheck.numerics.precision import get_precision
 
 __all__ = [
     "as_array",
@@ -25,6 +28,5 @@ __all__ = [
     "resolve_device",
     "to_numpy",
     "torch_available",
-    "precision",
     "get_precision",
 ]

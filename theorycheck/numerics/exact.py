@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument
+from theorycheck.numerics.backend import as_array, is_torch, to_numpy
 
 __all__ = [
     "mpf_man_exp",
@@ -303,8 +304,6 @@ def to_acb(x: Any) -> Any:
 
 
 def _rows(A: Any) -> list[list[Any]]:
-    from theorycheck.numerics.backend import is_torch, to_numpy
-
     if is_torch(A):
         A = to_numpy(A)  # detached, on the CPU, exact widening of bfloat16 / complex32
     if hasattr(A, "tolist") and not isinstance(A, np.ndarray) and type(A).__name__ == "matrix":
@@ -348,8 +347,6 @@ def arb_matrix(A: Any) -> Any:
     Rigor: proven (exact conversion or enclosing balls).
     """
     import flint
-
-    from theorycheck.numerics.backend import is_torch, to_numpy
 
     if is_torch(A):
         A = to_numpy(A)
@@ -519,8 +516,6 @@ def exact_input(x: Any, name: str) -> Any:
     Theorem: none (infrastructure for rigorous certificates).
     Rigor: exact (no value changes).
     """
-    from theorycheck.numerics.backend import as_array, is_torch, to_numpy
-
     if x is None:
         raise InvalidArgument(f"{name} is None: pass an array")
     if isinstance(x, (str, bytes)):
@@ -564,8 +559,6 @@ def exact_storable(x: Any, name: str, *, allow_complex: bool = True) -> np.ndarr
     Theorem: none (infrastructure for rigorous certificates).
     Rigor: exact (no value changes).
     """
-    from theorycheck.numerics.backend import as_array
-
     x = exact_input(x, name)
     if not isinstance(x, np.ndarray):  # mpmath / sympy matrix
         x = np.array([[x[i, j] for j in range(x.cols)] for i in range(x.rows)], dtype=object)
