@@ -72,12 +72,13 @@ from theorycheck.testing.suite import (
 )
 
 # the entry points, the assertions and one function per check (a test keeps this list equal to
-# the union of the modules' own lists)
+# the union of the modules' own lists). The submodule ``adapters`` is not listed (an export
+# named like a submodule would be shadowed by it): ``from theorycheck.testing import adapters``
+# imports the submodule itself.
 __all__ = [
     "CHECKS",
     "SolverReport",
     "UnsupportedProgram",
-    "adapters",
     "applicable_checks",
     "check_solver",
     "parametrize_with_checks",

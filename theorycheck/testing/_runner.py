@@ -240,6 +240,8 @@ def _profile_settings() -> tuple[int | None, bool]:
         from hypothesis import settings
 
         current = settings.default
+        if current is None:
+            return None, False
         return int(current.max_examples), bool(current.derandomize)
     except Exception:  # noqa: BLE001 - no hypothesis: the kit's defaults
         return None, False

@@ -159,6 +159,19 @@ def _enclosure_balls(enclosure: Any) -> list[Any]:
     return out
 
 
+def _sqrt_nonneg(b: Any) -> Any:
+    """``√b`` for a ball ``b`` enclosing a value known to be ≥ 0 (a squared norm).
+
+    A squared residual near 0 (an answer that interpolates ``y``) has a ball
+    that straddles 0, whose square root is NaN in arb; the value itself is
+    ``≥ 0``, so the ball ``[0, √upper(b)]`` encloses its square root.
+    """
+    if b > 0:
+        return b.sqrt()
+    s = ball_upper(flint.arb(max(ball_upper(b), 0.0)).sqrt())
+    return flint.arb(s / 2, s / 2)  # [0, s]: s/2 is exact in binary
+
+
 def _objective_parts(A: Any, y: list[Any], z: list[Any], w: list[Any]) -> tuple[Any, Any]:
     """(‖z‖_{1,w}, ‖Az − y‖²) in balls."""
     l1 = sum((wj * abs(zj) for wj, zj in zip(w, z)), flint.arb(0))
@@ -180,7 +193,7 @@ def _f_ref(program: str, A: Any, y: list[Any], w: list[Any], l1_star: Any, param
     cols = [sum((A[i][j] * A[i][j] for i in range(len(A))), flint.arb(0)).sqrt() / w[j]
             for j in range(len(w))]
     top = max((ball_upper(c) for c in cols), default=0.0)
-    return ysq.sqrt() / flint.arb(top) if top > 0 else flint.arb(1)
+    return _sqrt_nonneg(ysq) / flint.arb(top) if top > 0 else flint.arb(1)
 
 
 def objective_triage(data: Mapping[str, Any], accuracy: Accuracy) -> dict[str, Any]:
@@ -210,7 +223,7 @@ def objective_triage(data: Mapping[str, Any], accuracy: Accuracy) -> dict[str, A
         if program == "Lasso":
             fx, fs = p * l1x + sqx, p * l1s + sqs
         elif program == "SRLasso":
-            fx, fs = p * l1x + sqx.sqrt(), p * l1s + sqs.sqrt()
+            fx, fs = p * l1x + _sqrt_nonneg(sqx), p * l1s + _sqrt_nonneg(sqs)
         else:
             fx, fs = l1x, l1s
         gap = fx - fs
@@ -226,7 +239,7 @@ def objective_triage(data: Mapping[str, Any], accuracy: Accuracy) -> dict[str, A
         within = bool(gap <= allowed)
         if program == "QCBP":
             ynorm = sum((v * v for v in y), flint.arb(0)).sqrt()
-            excess = sqx.sqrt() - p
+            excess = _sqrt_nonneg(sqx) - p
             allowed_ex = flint.arb(max(ball_upper(ynorm) * accuracy.relative, accuracy.absolute))
             out.update({"constraint_excess_lower": ball_lower(excess), "constraint_excess": ball_upper(excess),
                         "allowed_excess": ball_upper(allowed_ex)})
@@ -378,10 +391,13 @@ def _rederive(result: CheckResult) -> CheckResult:
     m, N = A.shape
     if arrays["weights"].shape != (N,) or not np.all(arrays["weights"] > 0):
         raise _Bad(f"witness['weights'] must hold {N} positive numbers")
-    param, tol = data.get("param"), data.get("tol")
-    for name, v in (("param", param), ("tol", tol)):
+    checked: dict[str, float] = {}
+    for name in ("param", "tol"):
+        v = data.get(name)
         if isinstance(v, bool) or not isinstance(v, float) or not math.isfinite(v) or v < 0:
             raise _Bad(f"witness[{name!r}] = {v!r} is not a finite float ≥ 0")
+        checked[name] = v
+    param, tol = checked["param"], checked["tol"]
     ctx = data.get("context")
     if not isinstance(ctx, Mapping) or ctx.get("tier") not in TIERS:
         raise _Bad("witness['context'] must hold the tier ('core' or 'stress')")

@@ -85,7 +85,11 @@ def declare(fn: Callable, name: str, programs: tuple[str, ...], accuracy: Any = 
 
 
 class Timer:
-    """Wall time of an adapter call (``with Timer() as t: ...; t.elapsed``)."""
+    """Wall time of an adapter call (``with Timer() as t: ...; t.elapsed``).
+
+    Theorem: none (infrastructure).
+    Rigor: not applicable.
+    """
 
     def __enter__(self) -> "Timer":
         self.t0 = time.perf_counter()
