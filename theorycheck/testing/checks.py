@@ -139,7 +139,7 @@ _OPTIONS_DOC = """solver : callable
         Seconds per solver call (the call is abandoned and the check fails).
     accuracy : float, pair or None
         Objective accuracy allowed: relative, or ``(relative, absolute)``
-        (default: the solver's declared stopping rule, else ``1e-8`` relative)."""
+        (default: the solver's declared stopping rule, else ``1e-6`` relative)."""
 
 
 def check_optimality(solver: Callable[[Any, np.ndarray], Any], *, problem: str = "lasso",

@@ -14,10 +14,17 @@ adapter                 program                                             stat
 ``spg_lasso`` (``min ‖Az − y‖ s.t. ‖z‖₁ ≤ τ``) has no λ- or η-form without
 knowing ``‖x*‖₁``; it is exercised inside ``spg_bpdn``'s root finding.
 
-Declared accuracies (``solver.accuracy``): CLARABEL and ECOS stop on a
-duality gap ``≤ 10^-8`` absolute or relative, i.e. ``(1e-8, 1e-8)``; the
-other backends' and packages' rules are residual or iteration limits and
-declare none.
+Declared accuracies (``solver.accuracy``, ``(relative, absolute)``): ten times
+the backend's default stopping tolerance as cvxpy calls it — the gap of the
+conic or QP reformulation plus its feasibility residual bounds the objective
+of the returned ``z`` only up to such a factor (the solver zoo measured up to
+3× for CLARABEL). CLARABEL and ECOS: gap and feasibility ``1e-8`` →
+``(1e-7, 1e-7)``; CVXOPT: ``reltol = 1e-6``, ``abstol = feastol = 1e-7`` →
+``(1e-5, 1e-6)``; SCS (cvxpy's ``eps = 1e-4``) → ``(1e-3, 1e-3)``; OSQP (cvxpy's
+``eps_abs = eps_rel = 1e-5``) → ``(1e-4, 1e-4)``; HiGHS (feasibility ``1e-7``)
+→ ``(1e-6, 1e-6)``; spgl1: ``opt_tol = 1e-4`` (relative duality gap, and the
+residual within ``opt_tol`` of ``η``) → ``10·opt_tol``. A cvxpy backend given
+options declares nothing (the kit's default applies). scipy ``linprog``, pyproximal (fixed iterations) declare none.
 
 Theorem: none (changes of scaling, equivalent reformulations).
 Rigor: numerical, proven for :func:`exact_solver`.
@@ -40,8 +47,11 @@ __all__ = ["cvxpy_solver", "scipy_linprog_bp", "spgl1_bpdn", "spgl1_bp", "pyprox
 
 #: the program variants each cvxpy backend accepts (LP/QP-only backends cannot take second-order cones)
 CVXPY_PROGRAMS: dict[str, tuple[str, ...]] = {"OSQP": ("lasso",), "HIGHS": ("lasso", "bp")}
-#: declared accuracies (relative, absolute) of the backends whose stopping rule is a duality gap
-_CVXPY_ACCURACY = {"CLARABEL": (1e-8, 1e-8), "ECOS": (1e-8, 1e-8)}
+#: default stopping tolerances (relative, absolute) of the backends as cvxpy calls them
+_CVXPY_TOLERANCE = {"CLARABEL": (1e-8, 1e-8), "ECOS": (1e-8, 1e-8), "CVXOPT": (1e-6, 1e-7),
+                    "SCS": (1e-4, 1e-4), "OSQP": (1e-5, 1e-5), "HIGHS": (1e-7, 1e-7)}
+#: the factor between a stated stopping tolerance and the declared objective accuracy
+SAFETY = 10.0
 _STATUS = {"optimal": "optimal", "optimal_inaccurate": "optimal_inaccurate", "user_limit": "max_iterations"}
 
 
@@ -103,7 +113,8 @@ def cvxpy_solver(solver: str = "CLARABEL", **options: Any) -> Callable[[Any, np.
                         status=_STATUS.get(prob.status, "error"), rigor=Rigor.NUMERICAL, solver=who,
                         elapsed_s=t.elapsed)
 
-    accuracy = None if options else _CVXPY_ACCURACY.get(solver.upper())
+    tol = None if options else _CVXPY_TOLERANCE.get(solver.upper())
+    accuracy = None if tol is None else (SAFETY * tol[0], SAFETY * tol[1])
     return declare(run, who, programs, accuracy)
 
 
@@ -150,6 +161,8 @@ _SPGL1_OK = {1, 2, 3, 4}
 
 
 def _spgl1(who: str, programs: tuple[str, ...], options: dict[str, Any]) -> Callable:
+    opt_tol = options.get("opt_tol", 1e-4)
+
     def run(problem: Any, y: np.ndarray) -> Any:
         import spgl1
 
@@ -165,7 +178,7 @@ def _spgl1(who: str, programs: tuple[str, ...], options: dict[str, Any]) -> Call
         status = "optimal" if stat in _SPGL1_OK else "max_iterations" if stat in (5, 8) else "error"
         return answer(x, problem, who, status, t.elapsed, spgl1_stat=stat)
 
-    return declare(run, who, programs)
+    return declare(run, who, programs, SAFETY * float(opt_tol))
 
 
 def spgl1_bpdn(**options: Any) -> Callable[[Any, np.ndarray], Any]:
