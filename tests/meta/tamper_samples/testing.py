@@ -1,8 +1,11 @@
 """Tamper samples: violations the check suite (theorycheck.testing) saves against certified minimisers.
 
-``certified_optimality`` (a shrunk hypothesis example, with how it was found in the context),
-``certified_optimality_near_degenerate`` and ``zero_above_lambda_max`` (both re-proven by the
-``certified_optimality`` verifier under their own names).
+Every check whose violation is a kit record (``theorycheck.testing.checks.KIT_RECORD_CHECKS``):
+``optimality`` (a hypothesis example, with how it was found in the context), the metamorphic
+checks, ``zero_above_lambda_max``, ``l1_norm_monotone``, ``scale_and_dynamic_range``,
+``exact_recovery_nsp``, ``recovery_bound_rnsp`` (core tier: verdict on the objective) and
+``certified_optimality_near_degenerate``, ``extreme_scales`` (stress tier: verdict on the
+distance), all re-proven by the kit's verifier under their own names.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ def _zero(problem, y):
 
 def _ones(problem, y):
     return np.ones(problem.A.in_shape)
+
+
+def _growing(problem, y):  # ‖x‖₁ grows with the parameter
+    return np.full(problem.A.in_shape, float(getattr(problem, "lam", getattr(problem, "eta", 1.0))))
 
 
 def _kit_result(solver, check, **options):
@@ -32,4 +39,12 @@ def samples():
         "near_degenerate": lambda: _kit_result(_zero, "certified_optimality_near_degenerate", max_examples=2,
                                                shrink=False, problem="srlasso"),
         "zero_above_lambda_max": lambda: _kit_result(_ones, "zero_above_lambda_max", problem="qcbp"),
+        **{name: (lambda name=name: _kit_result(_zero, name)) for name in (
+            "metamorphic_scaling", "metamorphic_permutation", "metamorphic_sign_phase",
+            "metamorphic_zero_column", "scale_and_dynamic_range", "extreme_scales")},
+        "l1_norm_monotone": lambda: _kit_result(_growing, "l1_norm_monotone"),
+        # seed 1: at seed 0 the planted minimiser starts with -2, a fixed point of the generic
+        # "first entry changed" edit (1.5·t + 1), which would make that edit a no-op
+        "exact_recovery_nsp": lambda: _kit_result(_zero, "exact_recovery_nsp", problem="qcbp", seed=1),
+        "recovery_bound_rnsp": lambda: _kit_result(_zero, "recovery_bound_rnsp", problem="srlasso"),
     }
