@@ -208,8 +208,8 @@ def check_solver(
         adapters' ``accuracy`` attribute, e.g. ``2·tol`` relative for
         scikit-learn's duality gap test), else ``1e-6`` relative — the loosest
         default duality-gap tolerance of the interior-point solvers (CVXOPT; the
-        objectives of CLARABEL's and ECOS's answers lie up to ``3·10^-8`` above the
-        minimum at their ``1e-8``). An objective accuracy ``ε`` permits a relative
+        objectives of CLARABEL's answers lie up to ``3·10^-8`` above the minimum
+        at its ``1e-8``). An objective accuracy ``ε`` permits a relative
         distance of order ``√ε`` on the core instances: coefficients below ``≈10^-3``
         of the largest are only judged with a smaller ``accuracy``.
     on_fail : {"report", "raise", "warn"}

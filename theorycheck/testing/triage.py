@@ -100,9 +100,9 @@ class Accuracy:
 
 #: the default accuracy, used when neither the user nor the solver sets one: ``1e-6`` relative,
 #: the loosest default duality-gap tolerance of the interior-point solvers (CVXOPT's
-#: ``reltol = 1e-6``; CLARABEL and ECOS stop at ``1e-8`` but their answers' objectives, measured by
-#: the solver zoo, lie up to ``3·10^-8`` above the minimum: the gap of the conic reformulation
-#: plus its feasibility residual). At ``1e-8`` most core failures of the zoo's first run were
+#: ``reltol = 1e-6``; CLARABEL and ECOS stop at ``1e-8``, yet the objectives of CLARABEL's answers,
+#: measured by the solver zoo, lie up to ``3·10^-8`` above the minimum: the gap of the conic
+#: reformulation plus its feasibility residual). At ``1e-8`` most core failures of the zoo's first run were
 #: answers within the solvers' own stopping rules (solver-zoo/report.md); solvers with a looser
 #: documented rule declare it (the adapters' ``accuracy``), users set ``accuracy=``.
 DEFAULT_ACCURACY = Accuracy(1e-6, 0.0, "default")
