@@ -152,8 +152,8 @@ def test_the_battery_reports_the_sklearn_failure_with_a_shrunk_witness():
     assert "shrunk instance" in r.message and r["context_examples"] >= 1
     assert (r["context_shrunk_m"], r["context_shrunk_N"]) == r.witness["A"].shape  # the shrunk instance is the witness
     assert r["context_warned"] == ("the solver warned" in r.message)  # the call's facts are in the context
-    # the accepted distance is tol·max(1, ‖x*‖) with the deterministic norm
-    assert r["tol"] == 1e-4 * max(1.0, norm2(r.witness["minimiser"]))
+    # the accepted distance is tol·‖x*‖ (no absolute floor) with the deterministic norm
+    assert r["tol"] == 1e-4 * norm2(r.witness["minimiser"])
     _recheck_violations(rep)
 
 
