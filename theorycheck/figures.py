@@ -65,6 +65,10 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return f"{f:.{digits}g}" if math.isfinite(f) else str(f)
 
 
+def _vec(v: Any) -> np.ndarray:
+    return np.atleast_1d(np.asarray(v, dtype=np.float64))
+
+
 def _pick(result: Any) -> CheckResult:
     """The result to draw: an instability certificate or a worst-case perturbation (from a Report:
     the first of them)."""
@@ -112,7 +116,7 @@ def _story(result: CheckResult, index: int | None) -> _Story:
     p0, p1 = _arr(data, "psi_y0"), _arr(data, "psi_y1")
     if x is None or pert is None:
         raise InvalidArgument("the search result stores no image x or perturbation (its witness is missing)")
-    ratio = np.atleast_1d(np.asarray(result.ratio, dtype=float))
+    ratio = _vec(getattr(result, "ratio", math.nan))
     if batched:
         k = int(np.nanargmax(ratio)) if index is None else int(index)
         if not 0 <= k < x.shape[0]:
@@ -124,9 +128,9 @@ def _story(result: CheckResult, index: int | None) -> _Story:
         k = 0
     image = str(data.get("domain", "image")) == "image"
     sym = "r" if image else "e"
-    norm_r = np.atleast_1d(np.asarray(result.norm_r, dtype=float))[k]
-    norm_ar = np.atleast_1d(np.asarray(result.norm_Ar, dtype=float))[k]
-    change = np.atleast_1d(np.asarray(result.output_change, dtype=float))[k]
+    norm_r = _vec(getattr(result, "norm_r", math.nan))[k]
+    norm_ar = _vec(getattr(result, "norm_Ar", math.nan))[k]
+    change = _vec(getattr(result, "output_change", math.nan))[k]
     title = (f"worst-case perturbation [{rig}]: L^ε(Ψ, Ax) ≥ {_fmt(ratio[k])} for ε ≥ ‖Δy‖ = {_fmt(norm_ar, 3)}"
              if result.holds else f"search NOT certified [{rig}]: {result.message[:160]}")
     note = (f"‖{sym}‖ = {_fmt(norm_r, 3)} ({_fmt(100 * norm_r / max(float(np.linalg.norm(x)), 1e-300), 2)} % of ‖x‖), "
@@ -246,8 +250,8 @@ def instability_figure(result: CheckResult | Report, *, model: str | None = None
     else:
         fig = _images(plt, story, planes, pert, pnote, diff)
     fig.suptitle(_wrap(title, 110), fontsize=10)
-    fig.text(0.5, 0.005, story.note + ("; complex images shown by modulus"
-                                       if np.iscomplexobj(story.x) or np.iscomplexobj(story.psi_x) else ""),
+    cplx = np.iscomplexobj(story.x) or (story.psi_x is not None and np.iscomplexobj(story.psi_x))
+    fig.text(0.5, 0.005, story.note + ("; complex images shown by modulus" if cplx else ""),
              ha="center", va="bottom", fontsize=8)
     fig.savefig(out, dpi=dpi)
     plt.close(fig)
@@ -508,8 +512,9 @@ def _section(r: CheckResult) -> list[str]:
         return out + [""]
     out = ["## Worst-case perturbation", "", f"**{r.outcome.value}** [{r.rigor.value}]: {_md_escape(r.message)}", "",
            "| quantity | value |", "|---|---|"]
-    rows2 = [("‖r‖" if r.domain == "image" else "‖e‖", r.norm_r), ("‖Δy‖ = ‖y₁ − Ax‖", r.norm_Ar),
-             ("‖Ψ(y₁) − Ψ(Ax)‖", r.output_change), ("certified ratio (lower bound on L^ε)", r.ratio),
+    g = lambda k: getattr(r, k, None)  # noqa: E731
+    rows2 = [("‖r‖" if g("domain") == "image" else "‖e‖", g("norm_r")), ("‖Δy‖ = ‖y₁ − Ax‖", g("norm_Ar")),
+             ("‖Ψ(y₁) − Ψ(Ax)‖", g("output_change")), ("certified ratio (lower bound on L^ε)", g("ratio")),
              ("Ψ evaluated in", v.get("psi_precision"))]
     for k, val in rows2:
         arr = np.asarray(val) if not isinstance(val, str) else None
