@@ -40,6 +40,7 @@ from typing import Any, Callable, Sequence
 
 from theorycheck._version import __version__
 from theorycheck.errors import InvalidArgument, TheorycheckError
+from theorycheck.figures import write_report
 from theorycheck.instability import check_instability
 from theorycheck.nets._adapter_common import input_for
 from theorycheck.problems import mri, operators, radon
@@ -176,7 +177,8 @@ Run the main jobs on shipped data: certify the instability of the shipped U-Net
 false positive, search a worst-case perturbation and compare with an
 l1-wavelet baseline; then show float64 LASSO solvers that report success with
 a wrong answer, proven wrong in exact arithmetic. Writes certificate.json and
-instability.png into --out (created if missing); re-check the certificates with
+instability.png, worst_perturbation.png and report.md into --out (created if
+missing); re-check the certificates with
 'theorycheck verify FOLDER/certificate.json --model theorycheck.demo:demo_model'.
 
 Exit status: 0 everything as expected, 1 otherwise, 2 bad input."""
@@ -818,9 +820,29 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     for name, (holds, margin) in cert.hypotheses.items():
         print(f"  {name}: {'holds' if holds else 'fails'} (margin {margin:.3e})")
     cert.to_json(out)
-    weights = f" --weights {args.weights}" if args.weights and not os.path.exists(args.model) else ""
+    weights_file = args.weights if args.weights and not os.path.exists(args.model) else None
+    weights = f" --weights {weights_file}" if weights_file else ""
+    if not args.no_report:
+        _write_report(cert, out, args.model, weights_file)
     print(f"wrote {out}; re-check with: theorycheck verify {out} --model {args.model}{weights}")
     return 0 if cert.holds else 1
+
+
+def _write_report(cert: Any, out: str, model: str, weights: str | None) -> None:
+    """instability.png and report.md beside the certificate (a warning, not an error, if they fail)."""
+    folder = os.path.dirname(os.path.abspath(out))
+    try:
+        importlib.import_module("matplotlib")
+        figure = True
+    except ImportError:
+        figure = False
+        _warn("matplotlib is not installed: report.md is written without instability.png")
+    try:
+        rep = write_report(cert, folder, model=model, weights=weights, certificate=out, figure=figure)
+    except (TheorycheckError, OSError, ValueError) as exc:
+        _warn(f"the report was not written: {exc}")
+        return
+    print(f"wrote {rep}" + (f" and {os.path.join(folder, 'instability.png')}" if figure else ""))
 
 
 # ----------------------------------------------------------------------------------------
@@ -876,7 +898,10 @@ def _parser() -> argparse.ArgumentParser:
                         "bound holds (numerical; 0 skips it)")
     p.add_argument("--seed", type=int, default=0, help="seed of those random points")
     p.add_argument("--out", default="certificate.json", metavar="FILE.json",
-                   help="where to write the certificate (its folder must exist)")
+                   help="where to write the certificate (its folder must exist); instability.png and "
+                        "report.md are written beside it")
+    p.add_argument("--no-report", action="store_true",
+                   help="write only the certificate, not instability.png and report.md")
     p.set_defaults(func=_cmd_certify)
 
     p = sub.add_parser("verify", help="re-check a saved certificate (JSON) from its witness",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from theorycheck.figures import instability_figure, write_report
 from theorycheck.impossibility import build_lasso_3x2
 from theorycheck.instability import check_instability, search_worst_perturbation
 from theorycheck.problems.programs import SRLasso
@@ -75,7 +76,8 @@ def run_demo(outdir: str = "theorycheck-demo", *, quick: bool = False, progress:
     for c in checks:
         if not c.holds:
             print(f"   {c.summary()}")
-    print(f"Wrote {path} (re-verified {n_ok}/{len(checks)} results) and {figure}.")
+    rep = _report(report, outdir, path)
+    print(f"Wrote {path} (re-verified {n_ok}/{len(checks)} results), {figure} and {rep}.")
     print(f"Done in {time.perf_counter() - t0:.1f} s. Re-check with: theorycheck verify {path} "
           f"--model {DEMO_MODEL_SPEC}")
     return 0 if n_ok == len(checks) and exact_ok and net_results[0].holds else 1
@@ -115,29 +117,20 @@ def _instability_demo(outdir: str, *, quick: bool, progress: bool):
     base_change = float(np.linalg.norm(b1 - b0))
     print(f"   ℓ1-wavelet baseline under the same r: change {base_change:.3g} "
           f"(ratio {base_change / max(w.norm_Ar, 1e-300):.3g}) [numerical]")
-    figure = _figures(outdir, x, w, b1, s)
+    figure = str(instability_figure(cert, model=DEMO_MODEL_SPEC, path=os.path.join(outdir, "instability.png")))
+    search_fig = instability_figure(w, model=DEMO_MODEL_SPEC, path=os.path.join(outdir, "worst_perturbation.png"))
+    print(f"   figures: {figure} (the certified pair), {search_fig} (the worst-case perturbation)")
     return [cert, w], figure, model
 
 
-def _figures(outdir: str, x, w, baseline, s) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = [("x", x), ("Ψ(Ax)", w.witness["psi_y0"]), ("x + r", x + w.r),
-              ("Ψ(A(x + r))", w.witness["psi_y1"]), ("ℓ1-wavelet on A(x + r)", baseline),
-              ("x′ − x (kernel detail)", s.detail)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.2))
-    for ax, (title, img) in zip(axes, panels):
-        ax.imshow(np.real(np.asarray(img)).reshape(s.n, s.n), cmap="gray")
-        ax.set_title(title, fontsize=9)
-        ax.axis("off")
-    fig.tight_layout()
-    path = os.path.join(outdir, "instability.png")
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+def _report(report: Report, outdir: str, path: str) -> str:
+    """report.md beside the certificate: the numbers, hypotheses, figures and the re-check command."""
+    rep = write_report(report, outdir, model=DEMO_MODEL_SPEC, certificate=path, figure=False)
+    text = rep.read_text(encoding="utf-8")
+    rep.write_text(text.replace("## Re-check", "### Figures\n\n![the certified pair](instability.png)\n\n"
+                                "![the worst-case perturbation](worst_perturbation.png)\n\n## Re-check", 1),
+                   encoding="utf-8")
+    return str(rep)
 
 
 def _solver_demo():
