@@ -251,8 +251,7 @@ def instability_figure(result: CheckResult | Report, *, model: str | None = None
         fig = _images(plt, story, planes, pert, pnote, diff)
     fig.suptitle(_wrap(title, 110), fontsize=10)
     cplx = np.iscomplexobj(story.x) or (story.psi_x is not None and np.iscomplexobj(story.psi_x))
-    fig.text(0.5, 0.005, story.note + ("; complex images shown by modulus" if cplx else ""),
-             ha="center", va="bottom", fontsize=8)
+    fig.supxlabel(story.note + ("; complex images shown by modulus" if cplx else ""), fontsize=8)
     fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
@@ -334,8 +333,9 @@ def _images(plt: Any, story: _Story, planes: list, pert: np.ndarray | None, pnot
         fig.colorbar(im2, ax=[axes[1, 0], axes[1, 1]], shrink=0.85, label="|difference| (shared scale)")
     for ax, (img, _), name in zip(axes[1, 2:], planes[2:], story.names[2:4]):
         if img is None or box is None:
-            ax.text(0.5, 0.5, "no zoom (no localised change)" if img is not None else "not available",
-                    ha="center", va="center", transform=ax.transAxes, fontsize=9)
+            ax.text(0.5, 0.5, "no zoom: the change is not localised" if img is not None else "not available",
+                    ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.4")
+            ax.set_frame_on(False)
             continue
         r0, r1, c0, c1 = box
         ax.imshow(img[r0:r1, c0:c1], cmap="gray", vmin=lo, vmax=hi, interpolation="nearest",
@@ -350,18 +350,19 @@ def _images(plt: Any, story: _Story, planes: list, pert: np.ndarray | None, pnot
 def _curves(plt: Any, story: _Story, planes: list, pert: np.ndarray | None, diff: np.ndarray | None) -> Any:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
     ax = axes[0]
-    styles = [("x", "k-", 1.6), ("x2", "C0-", 1.6), ("px", "C1--", 1.2), ("px2", "C3--", 1.2)]
-    for (img, _), name, (_, st, lw) in zip(planes, story.names[:4], styles):
+    styles = [("k-", 3.5), ("C0-", 2.5), ("C1--", 1.5), ("C3:", 1.5)]  # overlapping curves stay visible
+    bars = "|" if np.iscomplexobj(story.x) else ""
+    for (img, _), name, (st, lw) in zip(planes, story.names[:4], styles):
         if img is not None and name:
-            ax.plot(img.ravel(), st, lw=lw, label=name)
+            ax.plot(img.ravel(), st, lw=lw, alpha=0.8, label=f"{bars}{name}{bars}")
     ax.set_title("the pair and its reconstructions (one scale)", fontsize=10)
     ax.set_xlabel("index")
     ax.legend(fontsize=9)
     ax = axes[1]
     if pert is not None:
-        ax.plot(np.abs(pert).ravel(), "C2-", lw=1.4, label=f"|{story.names[4]}|")
+        ax.plot(np.abs(pert).ravel(), "C2-", lw=3.5, alpha=0.6, label=f"|{story.names[4]}|")
     if diff is not None:
-        ax.plot(diff.ravel(), "C3-", lw=1.4, label=f"|{story.names[5]}|")
+        ax.plot(diff.ravel(), "C3--", lw=1.5, label=f"|{story.names[5]}|")
     ax.set_title("perturbation and output change (shared scale)", fontsize=10)
     ax.set_xlabel("index")
     ax.legend(fontsize=9)
