@@ -154,6 +154,8 @@ def _audit_block(Yi: np.ndarray, ni: np.ndarray, ri: np.ndarray, Yj: np.ndarray,
     G += nj[None, :]
     thr = (eta + ri[:, None] + rj[None, :]) ** 2 * (1.0 + 8 * U) + gm * (ni[:, None] + nj[None, :]) + 1e-300
     mask = G <= thr
+    if not mask.any():  # the usual block: no candidate (skips triu and nonzero, most of this step)
+        return np.empty((0, 2), dtype=np.int64)
     if diag:
         mask = np.triu(mask, 1)
     ii, jj = np.nonzero(mask)
