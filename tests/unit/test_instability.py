@@ -87,8 +87,11 @@ def test_theorem_bound_is_below_witnessed_bound(cert):
     eta = cert.eta
     D = cert.values["distance_images"]
     for eps in (eta, 3 * eta, 100 * eta):
-        assert cert.theorem_bound(eps) == pytest.approx((D - 2 * eta) / eps)
+        # seed 004's form: (‖x − x′‖ − 2η)/η for every ε ≥ η (L^ε is non-decreasing in ε)
+        assert cert.theorem_bound(eps) == pytest.approx((D - 2 * eta) / eta)
+        assert cert.theorem_bound(eps) >= (D - 2 * eta) / eps * (1 - 1e-12)
         assert cert.theorem_bound(eps) <= cert.witnessed_bound(eps)
+    assert "/η for every ε ≥ η" in cert.values["theorem_bound_form"]
     with pytest.raises(InvalidArgument):
         cert.theorem_bound(eta / 2)
     with pytest.raises(InvalidArgument):
@@ -705,7 +708,8 @@ def test_review8_bounds_rounded_outward(pair, cert):
     D = _exact_norm(x - xp)  # x, x′ are the stored float64 images: exact distance
     with mpmath.workdps(60):
         for eps in (eta, 3 * eta):
-            assert mpmath.mpf(cert.theorem_bound(eps)) < (D - 2 * mpmath.mpf(eta)) / mpmath.mpf(eps)
+            # the /η form for every ε ≥ η (seed 004), rounded down
+            assert mpmath.mpf(cert.theorem_bound(eps)) < (D - 2 * mpmath.mpf(eta)) / mpmath.mpf(eta)
             assert mpmath.mpf(cert.values["theorem_bound_at_eta"]) < (D - 2 * mpmath.mpf(eta)) / mpmath.mpf(eta)
         y, yp = cert.witness["y"], cert.witness["y_prime"]
         ratio = _exact_norm(cert.witness["psi_y"] - cert.witness["psi_y_prime"]) / _exact_norm(y - yp)

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from theorycheck.errors import InvalidArgument, PreconditionError
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError
 from theorycheck.instability._common import (
     THEOREM,
     add_up,
@@ -48,8 +48,10 @@ from theorycheck.instability._operators import (
     apply_operator,
     ball_distance,
     operator_record,
+    record_op,
     record_text,
 )
+from theorycheck.instability._proven import contained, enclose_outputs, radius_norm_up, rigor_arg
 from theorycheck.instability._witness import WitnessCheck, model_arg, no_witness, reevaluate, result_arg
 from theorycheck.nets._adapter_common import NOISE_ALLOWANCE, NOISE_SAFETY
 from theorycheck.numerics.rounding import TINY, norm2, round_up
@@ -182,7 +184,11 @@ class InstabilityCertificate(CheckResult):
         return self.holds and self.rigor >= Rigor.CERTIFIED_FLOAT64
 
     def theorem_bound(self, eps: float) -> float:
-        """The theorem's bound ``(‖x − x′‖ − 2η)/ε`` on ``L^ε(Ψ, ỹ)``, for ``ε ≥ η`` (rounded down).
+        """The theorem's bound ``(‖x − x′‖ − 2η)/η`` on ``L^ε(Ψ, Ax)``, for every ``ε ≥ η`` (rounded down).
+
+        The strongest valid form (seed 004): ``L^ε`` is non-decreasing in ``ε``, so the bound at
+        ``ε = η`` holds for every ``ε ≥ η``; seed 002's ``(‖x − x′‖ − 2η)/ε`` is never larger.
+        ``values["theorem_bound_form"]`` names the form used.
 
         Raises :class:`~theorycheck.errors.PreconditionError` (naming the
         hypothesis) unless the certificate holds at rigor ≥ certified-float64,
@@ -207,7 +213,7 @@ class InstabilityCertificate(CheckResult):
             raise InvalidArgument(f"this certificate has no bound ({self.message})")
         if not (eps >= self.eta):
             raise InvalidArgument(f"the theorem's bound holds for ε ≥ η = {self.eta:.6g}, got ε = {eps}")
-        return theorem_bound_value(float(bounds[0]), self.eta, eps)
+        return theorem_bound_value(float(bounds[0]), self.eta, self.eta)
 
     def witnessed_bound(self, eps: float) -> float:
         """The witnessed bound on ``L^ε(Ψ, y)``: ``lower_bound`` for ``ε ≥ ‖y − y′‖`` (rounded up).
@@ -227,7 +233,11 @@ class InstabilityCertificate(CheckResult):
 
 _H_ACC_X = "‖Ψ(Ax) − x‖ < η"
 _H_ACC_XP = "‖Ψ(Ax′) − x′‖ < η"
+_H_ACC_SUM = "‖Ψ(Ax) − x‖ + ‖Ψ(Ax′) − x′‖ < 2η"
 _H_MEAS = "‖Ax − Ax′‖ ≤ η"
+_FORM = "(‖x − x′‖ − 2η)/η for every ε ≥ η (seed 004: L^ε is non-decreasing in ε)"
+_ACC_EACH = "each error below η (seed 002)"
+_ACC_SUM = "the two errors sum to less than 2η (seed 004)"
 _H_FAR = "‖x − x′‖ > 2η"
 _ASSUMPTION = "Ψ continuous (true for networks built from continuous layers)"
 
@@ -311,7 +321,8 @@ def _ball_radius(psi_map: Any, y: np.ndarray, delta: np.ndarray, need: float, sa
 
 
 def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | None = None,
-                      ball_samples: int = 16, seed: Any = 0) -> InstabilityCertificate:
+                      ball_samples: int = 16, seed: Any = 0,
+                      rigor: str = "certified-float64") -> InstabilityCertificate:
     """Certify the universal instability theorem for ``Ψ`` on the pair ``x, x′``.
 
     The measurements ``y, y′`` are ``Ax, Ax′`` rounded to float64 from a ball
@@ -351,6 +362,13 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
         Random points per tested radius of ``B_y`` (0: skip the ball).
     seed : int, Generator or None
         Seed of the ball's random points (the value used is stored in the witness).
+    rigor : {"certified-float64", "proven", "auto"}
+        ``"proven"``: ``Ψ``'s outputs are enclosed rigorously
+        (:func:`theorycheck.nets.enclose`, docs/theory.md §7.4) and every claim is derived from
+        the enclosures with outward rounding (an unsupported layer raises
+        :class:`PreconditionError` naming it); ``"auto"``: proven when the enclosure succeeds and
+        decides the claims, else certified-float64 with the reason in the message and
+        ``values["rigor_note"]``.
 
     Returns
     -------
@@ -394,20 +412,38 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     ball_samples = integer_arg(ball_samples, "ball_samples", minimum=0)
     refuse_size(ball_samples, 2 ** 16, "ball_samples", "pass at most 65536 points per radius")
     seed = seed_int(seed)
+    mode = rigor_arg(rigor)
     pm = psi_map(psi, A)
-    w = _pair_witness(pm, A, xv, xpv)
-    w.update(eta=eta, ball_samples=ball_samples, seed=seed)
-    cert = _assemble_instability(w)
+    w, cert = None, None
+    note = ""
+    if mode in ("proven", "auto"):
+        try:
+            w = _pair_witness(pm, A, xv, xpv, proven=True)
+            w.update(eta=eta, ball_samples=ball_samples, seed=seed)
+            cert = _assemble_instability(w)
+            if mode == "auto" and not cert.holds:
+                note = f"the proven enclosures do not decide the claims ({cert.message})"
+                w, cert = None, None
+        except (PreconditionError, InsufficientPrecision) as exc:
+            if mode == "proven":
+                raise
+            note = f"no proven enclosure of Ψ: {exc}"
+    if w is None:
+        w = _pair_witness(pm, A, xv, xpv)
+        w.update(eta=eta, ball_samples=ball_samples, seed=seed, rigor_note=note[:1500])
+        cert = _assemble_instability(w)
+    assert cert is not None
     if cert.holds and ball_samples > 0:
         w.update(_sample_ball(pm, cert, np.asarray(w["y"]), np.asarray(w["y_prime"]), ball_samples, seed))
         cert = _assemble_instability(w)
     return cert
 
 
-def _pair_witness(pm: Any, A: Any, xv: np.ndarray, xpv: np.ndarray) -> dict[str, Any]:
+def _pair_witness(pm: Any, A: Any, xv: np.ndarray, xpv: np.ndarray, proven: bool = False) -> dict[str, Any]:
     """Measure the pair (each image alone: as the user's own ``A @ x``), evaluate ``Ψ`` twice in
-    float64 at ``y``, ``y′`` and the false-negative/positive inputs with its rounding noise, and
-    return the witness (without ``eta``, ``ball_samples``, ``seed``)."""
+    float64 at ``y``, ``y′`` and the false-negative/positive inputs with its rounding noise (or,
+    ``proven``, enclose its exact outputs there), and return the witness (without ``eta``,
+    ``ball_samples``, ``seed``)."""
     y, yp = apply_operator(A, xv), apply_operator(A, xpv)
     if y.dtype != yp.dtype:
         y, yp = y.astype(np.complex128), yp.astype(np.complex128)
@@ -418,11 +454,21 @@ def _pair_witness(pm: Any, A: Any, xv: np.ndarray, xpv: np.ndarray) -> dict[str,
     if not (np.all(np.isfinite(y_fn)) and np.all(np.isfinite(y_fp))):
         raise InvalidArgument("A(x − x′) overflows float64: rescale A or the images")
     a = norm2(y - yp)
+    if proven:
+        c, r, assumptions = enclose_outputs(pm, np.stack([y, yp, y_fn, y_fp]))
+        if c.shape != (4,) + xv.shape:
+            raise InvalidArgument(f"Ψ returns shape {c.shape[1:]}, the images have shape {xv.shape}")
+        return {"x": xv, "x_prime": xpv, "y": y, "y_prime": yp, "y_fn": y_fn, "y_fp": y_fp,
+                "operator": operator_record(A), "psi": pm.options(), "psi_precision": "enclosure",
+                "psi_status": "", "ball_radius": 0.0, "ball_points_tested": 0, "ball_note": "",
+                "rigor_mode": "proven", "rigor_note": "", "psi_center": c, "psi_radius": r,
+                "psi_assumptions": assumptions}
     ev = pm.evaluate_float64(np.stack([y, yp, y_fn, y_fp]), noise=True, noise_scale=a if a > 0 else None,
                              noise_segments=[(0, 1)] if a > 0 else None)
     w: dict[str, Any] = {"x": xv, "x_prime": xpv, "y": y, "y_prime": yp, "y_fn": y_fn, "y_fp": y_fp,
                          "operator": operator_record(A), "psi": pm.options(), "psi_precision": ev.precision,
-                         "psi_status": ev.reason, "ball_radius": 0.0, "ball_points_tested": 0, "ball_note": ""}
+                         "psi_status": ev.reason, "ball_radius": 0.0, "ball_points_tested": 0, "ball_note": "",
+                         "rigor_mode": "certified-float64", "rigor_note": ""}
     if ev.ok and not ev.reason:
         p, pp, p_fn, p_fp = ev.output
         w.update(psi_y=p, psi_y_prime=pp, psi_fn=p_fn, psi_fp=p_fp,
@@ -492,8 +538,23 @@ def _pair(w: Mapping[str, Any], rec: Mapping[str, Any]) -> _Pair:
     return _Pair(D, D_lo, D_hi, a, a_lo, a_hi, exact)
 
 
+def _proven(w: Mapping[str, Any]) -> bool:
+    return w.get("rigor_mode", "certified-float64") == "proven"
+
+
 def _fit(w: Mapping[str, Any]) -> _Fit:
     x, xp = np.asarray(w["x"]), np.asarray(w["x_prime"])
+    if _proven(w):  # enclosures: every number is an outward-rounded bound
+        c, r = np.asarray(w["psi_center"]), np.asarray(w["psi_radius"])
+        n0, n1 = radius_norm_up(r[0]), radius_norm_up(r[1])
+        dx, dx_lo, dx_hi = dist(c[0], x)
+        dx_lo, dx_hi = widen(dx_lo, dx_hi, n0)
+        dxp, dxp_lo, dxp_hi = dist(c[1], xp)
+        dxp_lo, dxp_hi = widen(dxp_lo, dxp_hi, n1)
+        C, C_lo, _ = dist(c[0], c[1])
+        both = radius_norm_up(r[0], r[1])
+        C_lo_n = sub_down(C_lo, both)
+        return _Fit(dx, dx_lo, dx_hi, dxp, dxp_lo, dxp_hi, C, C_lo_n, (n0, n1), both, C_lo_n > 0)
     p, pp = np.asarray(w["psi_y"]), np.asarray(w["psi_y_prime"])
     nu = [float(v) for v in np.asarray(w["psi_noise"])]
     allow = [NOISE_ALLOWANCE * v for v in nu]  # exact (power of two)
@@ -514,17 +575,26 @@ def _hypotheses(pair: _Pair, fit: _Fit, eta: float) -> dict[str, tuple[bool | No
     if pair.exact is not None:  # both the stored measurements and the exact A(x − x′) must be within η
         exact = enclosure_below(pair.exact[0], pair.exact[1], eta, strict=False)
         meas = False if False in (meas, exact) else (True if (meas is True and exact is True) else None)
+    each = (enclosure_below(fit.dx_lo, fit.dx_hi, eta, strict=True),
+            enclosure_below(fit.dxp_lo, fit.dxp_hi, eta, strict=True))
+    acc: dict[str, tuple[bool | None, float]]
+    if each == (True, True):  # seed 002's form holds (it implies seed 004's)
+        acc = {_H_ACC_X: (True, float(eta - fit.dx)), _H_ACC_XP: (True, float(eta - fit.dxp))}
+    else:  # seed 004's weaker form: the two errors sum to less than 2η (2η exact)
+        s_lo, s_hi = sub_down(fit.dx_lo, -fit.dxp_lo), add_up(fit.dx_hi, fit.dxp_hi)
+        acc = {_H_ACC_SUM: (enclosure_below(s_lo, s_hi, 2 * eta, strict=True), float(2 * eta - (fit.dx + fit.dxp)))}
     return {
-        _H_ACC_X: (enclosure_below(fit.dx_lo, fit.dx_hi, eta, strict=True), float(eta - fit.dx)),
-        _H_ACC_XP: (enclosure_below(fit.dxp_lo, fit.dxp_hi, eta, strict=True), float(eta - fit.dxp)),
+        **acc,
         _H_MEAS: (meas, float(eta - pair.a)),
         _H_FAR: (negated(enclosure_below(pair.D_lo, pair.D_hi, 2 * eta, strict=False)), float(pair.D - 2 * eta)),
     }
 
 
 def _smallest_eta(pair: _Pair, fit: _Fit) -> float:
-    """The smallest ``η`` for which the first three hypotheses hold beyond rounding."""
-    top = max(fit.dx_hi, fit.dxp_hi, pair.a_hi, pair.exact[1] if pair.exact else 0.0)
+    """The smallest ``η`` for which the accuracy (seed 004's summed form) and measurement hypotheses
+    hold beyond rounding: ``max((‖Ψ(Ax) − x‖ + ‖Ψ(Ax′) − x′‖)/2, ‖A(x − x′)‖)`` raised by rounding."""
+    half = add_up(fit.dx_hi, fit.dxp_hi) / 2  # exact halving (no underflow at these sizes)
+    top = max(half, pair.a_hi, pair.exact[1] if pair.exact else 0.0)
     return round_up(top * (1.0 + 2.0 ** -40)) if top > 0 else TINY
 
 
@@ -538,13 +608,13 @@ def _no_eta_reason(pair: _Pair, fit: _Fit) -> str:
         causes.append(f"‖A(x − x′)‖ = {fmt(pair.a, 3)} is not below ‖x − x′‖/2 = {fmt(half, 3)}: the "
                       "measurements of x and x′ are too far apart (the theorem needs ‖A(x − x′)‖ ≤ η < "
                       "‖x − x′‖/2, i.e. x′ − x close to the kernel of A)")
-    errors = [(k, v) for k, v in (("‖Ψ(Ax) − x‖", fit.dx), ("‖Ψ(Ax′) − x′‖", fit.dxp)) if v >= half]
-    if errors:
-        causes.append("Ψ is not accurate enough: " + ", ".join(f"{k} = {fmt(v, 3)}" for k, v in errors)
-                      + f" not below ‖x − x′‖/2 = {fmt(half, 3)}"
+    if (fit.dx + fit.dxp) / 2 >= half:
+        causes.append(f"Ψ is not accurate enough: ‖Ψ(Ax) − x‖ = {fmt(fit.dx, 3)} and ‖Ψ(Ax′) − x′‖ = "
+                      f"{fmt(fit.dxp, 3)} sum to at least ‖x − x′‖ = {fmt(pair.D, 3)}"
                       + (" (and A(x − x′) = 0)" if pair.a == 0 else ""))
     if not causes:
-        causes.append(f"max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖) = {fmt(max(fit.dx, fit.dxp, pair.a), 3)} "
+        causes.append(f"max((‖Ψ(Ax) − x‖ + ‖Ψ(Ax′) − x′‖)/2, ‖A(x − x′)‖) = "
+                      f"{fmt(max((fit.dx + fit.dxp) / 2, pair.a), 3)} "
                       f"is within rounding of ‖x − x′‖/2 = {fmt(half, 3)}")
     return f" (no η works: {'; '.join(causes)})"
 
@@ -581,20 +651,32 @@ def _assemble_instability(w: Mapping[str, Any]) -> InstabilityCertificate:
     eta = _smallest_eta(pair, fit) if chosen else float(eta_in)
     hyp = _hypotheses(pair, fit, eta)
     all_hold = all(h[0] is True for h in hyp.values())
+    proven = _proven(w)
     lower = (div_down(fit.C_lo_n, pair.a_hi) if (pair.a_lo > 0 and fit.C_lo_n > 0 and math.isfinite(pair.a_hi))
              else 0.0)
     fn, fp = _false_detections(w)
     values.update({
         "error_x": fit.dx, "error_x_prime": fit.dxp, "output_distance": fit.C,
-        "ratio": fit.C / pair.a if pair.a > 0 else math.nan, "eta_min": max(fit.dx, fit.dxp, pair.a),
+        "ratio": fit.C / pair.a if pair.a > 0 else math.nan, "eta_min": max((fit.dx + fit.dxp) / 2, pair.a),
         "eta_chosen": chosen, "noise_allowance": fit.allowance, "output_distance_lower": max(0.0, fit.C_lo_n),
+        "theorem_bound_form": _FORM, "rigor_mode": str(w.get("rigor_mode", "certified-float64")),
+        "rigor_note": str(w.get("rigor_note", "")),
+        "accuracy_form": (_ACC_EACH if _H_ACC_X in hyp else _ACC_SUM),
     })
+    if proven:
+        values["enclosure_assumptions"] = str(w["psi_assumptions"])
     if all_hold:
         values["theorem_bound_at_eta"] = theorem_bound_value(pair.D_lo, eta, eta)
     outcome = Outcome.HOLDS if all_hold and fit.noise_ok else Outcome.INCONCLUSIVE
-    msg = _message(values, hyp, pair, fit, eta, lower, fn, note)
+    if proven:
+        note += ("; proven: Ψ's exact real-arithmetic outputs enclosed (theorycheck.nets.enclose), every "
+                 "claim derived from the enclosures with outward rounding")
+    elif w.get("rigor_note"):
+        note += f"; certified-float64 instead of proven: {w['rigor_note']}"
+    msg = _message(values, hyp, pair, fit, eta, lower, fn, note, proven)
     # an inconclusive certificate certifies nothing about the theorem: numerical
-    rigor = Rigor.CERTIFIED_FLOAT64 if outcome is Outcome.HOLDS else Rigor.NUMERICAL
+    rigor = ((Rigor.PROVEN if proven else Rigor.CERTIFIED_FLOAT64) if outcome is Outcome.HOLDS
+             else Rigor.NUMERICAL)
     return InstabilityCertificate(
         "instability", outcome, rigor, msg, values, witness, THEOREM,
         lower_bound=float(lower), eta=float(eta), hypotheses=hyp, ball_radius=radius,
@@ -602,8 +684,21 @@ def _assemble_instability(w: Mapping[str, Any]) -> InstabilityCertificate:
 
 
 def _false_detections(w: Mapping[str, Any]) -> tuple[FalseDetection, FalseDetection]:
-    """The false negative (measure x′, add y − y′) and the false positive (measure x, add y′ − y)."""
+    """The false negative (measure x′, add y − y′) and the false positive (measure x, add y′ − y).
+
+    Proven: outputs are the enclosures' centres, ``error`` a lower bound, ``other_distance`` and
+    ``noise_norm`` upper bounds of the exact values."""
     x, xp, y, yp = (np.asarray(w[k]) for k in ("x", "x_prime", "y", "y_prime"))
+    if _proven(w):
+        c, r = np.asarray(w["psi_center"]), np.asarray(w["psi_radius"])
+        out = []
+        for kind, i, e, truth, other in (("false_negative", 2, y - yp, xp, x), ("false_positive", 3, yp - y, x, xp)):
+            nr = radius_norm_up(r[i])
+            err_lo = max(0.0, sub_down(dist(c[i], truth)[1], nr))
+            oth_hi = add_up(dist(c[i], other)[2], nr)
+            out.append(FalseDetection(kind, e, np.asarray(w["y_fn" if i == 2 else "y_fp"]), c[i], truth, err_lo,
+                                      oth_hi, dist(e, 0.0)[2]))
+        return out[0], out[1]
     p_fn, p_fp = np.asarray(w["psi_fn"]), np.asarray(w["psi_fp"])
     fn = FalseDetection("false_negative", y - yp, np.asarray(w["y_fn"]), p_fn, xp, norm2(p_fn - xp),
                         norm2(p_fn - x), norm2(y - yp))
@@ -613,17 +708,17 @@ def _false_detections(w: Mapping[str, Any]) -> tuple[FalseDetection, FalseDetect
 
 
 def _message(values: Mapping[str, Any], hyp: Mapping[str, tuple], pair: _Pair, fit: _Fit, eta: float,
-             lower: float, fn: FalseDetection, note: str) -> str:
+             lower: float, fn: FalseDetection, note: str, proven: bool = False) -> str:
     """The certificate's message: the conclusion when it holds, else every reason it does not."""
     chosen = bool(values["eta_chosen"])
     eta_txt = (f"η = {fmt(eta)} (the smallest η for which the hypotheses hold: "
-               f"max(‖Ψ(Ax) − x‖, ‖Ψ(Ax′) − x′‖, ‖A(x − x′)‖) = {fmt(values['eta_min'])}, raised by rounding)"
+               f"max((‖Ψ(Ax) − x‖ + ‖Ψ(Ax′) − x′‖)/2, ‖A(x − x′)‖) = {fmt(values['eta_min'])}, raised by rounding)"
                if chosen else f"η = {fmt(eta)}")
     all_hold = all(h[0] is True for h in hyp.values())
     if all_hold and fit.noise_ok:
         return (f"Ψ is unstable at Ax: L^ε(Ψ, Ax) ≥ {fmt(lower)} for every ε ≥ {fmt(pair.a_hi, 3)} (witness "
-                f"pair), and ≥ the theorem's (‖x − x′‖ − 2η)/ε for every ε ≥ η "
-                f"({fmt(values['theorem_bound_at_eta'])} at ε = η); {eta_txt}; false negative: the detail of "
+                f"pair), and ≥ the theorem's (‖x − x′‖ − 2η)/η = {fmt(values['theorem_bound_at_eta'])} for every "
+                f"ε ≥ η; {eta_txt}; accuracy hypothesis: {values['accuracy_form']}; false negative: the detail of "
                 f"norm {fmt(pair.D, 3)} vanishes (error {fmt(fn.error, 3)}) under noise of norm "
                 f"{fmt(pair.a, 3)}{note}")
     failed = [k for k, h in hyp.items() if h[0] is False]
@@ -632,11 +727,16 @@ def _message(values: Mapping[str, Any], hyp: Mapping[str, tuple], pair: _Pair, f
     if failed:
         why = "; ".join(f"{k} fails by {fmt(-hyp[k][1], 3)}" for k in failed)
         parts.append(why + (_no_eta_reason(pair, fit) if chosen else ""))
-    if undecided:
+    if undecided and proven:
+        parts.append("the enclosures of Ψ's outputs are too wide to decide " + ", ".join(undecided))
+    elif undecided:
         parts.append("margins within the rounding allowance (norm enclosures and 16× Ψ's noise "
                      "estimate) for " + ", ".join(undecided)
                      + (": pass a slightly different eta" if not chosen else ""))
-    if not fit.noise_ok:
+    if not fit.noise_ok and proven:
+        parts.append(f"the enclosures of Ψ(Ax) and Ψ(Ax′) overlap (‖c₀ − c₁‖ = {fmt(fit.C, 4)}, radii "
+                     f"‖r₀ + r₁‖ ≤ {fmt(fit.allowance, 3)}): no proven output change")
+    elif not fit.noise_ok:
         parts.append(f"the output change ‖Ψ(Ax) − Ψ(Ax′)‖ = {fmt(fit.C, 4)} is within {NOISE_SAFETY:g} times "
                      f"Ψ's estimated float64 rounding noise ({fmt(fit.nu[0], 3)} + {fmt(fit.nu[1], 3)}; a jump "
                      "of Ψ inside the witness segment counts as noise: a rounding step and a discontinuity look "
@@ -650,7 +750,9 @@ def _message(values: Mapping[str, Any], hyp: Mapping[str, tuple], pair: _Pair, f
 # -- the verifier ---------------------------------------------------------------------------------
 
 _INSTABILITY_KEYS = {"x", "x_prime", "y", "y_prime", "y_fn", "y_fp", "operator", "psi", "eta", "ball_samples",
-                     "seed", "psi_precision", "psi_status", "ball_radius", "ball_points_tested", "ball_note"}
+                     "seed", "psi_precision", "psi_status", "ball_radius", "ball_points_tested", "ball_note",
+                     "rigor_mode", "rigor_note"}
+_PROVEN_KEYS = {"psi_center", "psi_radius", "psi_assumptions"}
 _OUTPUT_KEYS = ("psi_y", "psi_y_prime", "psi_fn", "psi_fp")
 
 
@@ -700,7 +802,11 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
                             values={"psi_reevaluated": False})
     problems = claim_mismatches(cert, _assemble_instability(d))
     reevaluated = False
-    if model is not None and status == "" and not problems:
+    proven = _proven(d)
+    if proven and model is not None and not problems:
+        problems += _reenclose(model, opts, rec, d)
+        reevaluated = True
+    elif model is not None and status == "" and not problems:
         Y = np.stack([np.asarray(d[k]) for k in ("y", "y_prime", "y_fn", "y_fp")])
         a = float(cert.values.get("distance_measurements", 0.0))
         problems += reevaluate(model, opts, rec, Y, outs, d["psi_noise"],
@@ -708,18 +814,23 @@ def verify_instability(cert: CheckResult, psi: Any = None, *, model: Any = None)
                                 scale=a if a > 0 else None, segments=[(0, 1)] if a > 0 else None)
         reevaluated = True
     not_re = []
-    if status == "" and not reevaluated:
+    if proven and not reevaluated:
+        not_re.append("the enclosures of Ψ's exact outputs: a network cannot be stored in the file, so the "
+                      "proven claims were re-derived from the stored enclosures but not re-proven (pass model= "
+                      "to re-run the enclosures); this verification is numerical")
+    elif status == "" and not reevaluated:
         not_re.append("Ψ's outputs and noise estimates (pass model= to re-run the network)")
     if rec is not None and rec.get("kind") == "opaque":
         not_re.append("that y, y′ are A·x, A·x′ (the operator is opaque: not stored)")
     if float(d.get("ball_radius", 0.0)) > 0:
         not_re.append("the sampled ball radius (numerical)")
+    how = ("; Ψ's enclosures re-run with the model and contained in the stored ones" if proven else
+           "; Ψ re-evaluated twice in float64 within the noise allowance")
     return verification(cert, problems,
                         rederived="the measurements, every enclosure, value, hypothesis, bound, the outcome, "
-                                  "rigor and message from the witness"
-                                  + ("; Ψ re-evaluated twice in float64 within the noise allowance"
-                                     if reevaluated else ""),
-                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
+                                  "rigor and message from the witness" + (how if reevaluated else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated},
+                        rigor=Rigor.NUMERICAL if (proven and not reevaluated) else None)
 
 
 def _witness_problems(d: Mapping[str, Any]) -> tuple[WitnessCheck, Any, Any, list, str | None]:
@@ -728,9 +839,14 @@ def _witness_problems(d: Mapping[str, Any]) -> tuple[WitnessCheck, Any, Any, lis
     false-negative/positive inputs). Returns the checker (its problems), the record, the options,
     the stored outputs and ``psi_status``."""
     chk = WitnessCheck(d)
-    extra = set(d) - _INSTABILITY_KEYS - set(_OUTPUT_KEYS) - {"psi_noise"}
+    extra = set(d) - _INSTABILITY_KEYS - set(_OUTPUT_KEYS) - {"psi_noise"} - _PROVEN_KEYS
     if extra:
         chk.problems.append(f"witness: unknown field(s) {sorted(extra)}")
+    mode = chk.text("rigor_mode", ("certified-float64", "proven")) if "rigor_mode" in d else "certified-float64"
+    if "rigor_note" in d:
+        chk.text("rigor_note")
+        if mode == "proven" and d["rigor_note"] != "":
+            chk.bad("rigor_note", "a proven certificate has no fallback note")
     rec, opts = chk.operator(), chk.options()
     x = chk.array("x")
     xp = chk.array("x_prime", shape=None if x is None else x.shape)
@@ -741,7 +857,12 @@ def _witness_problems(d: Mapping[str, Any]) -> tuple[WitnessCheck, Any, Any, lis
     chk.number("ball_radius", minimum=0)
     chk.number("ball_points_tested", minimum=0, integer=True)
     chk.text("ball_note")
-    status, outs = chk.psi_outputs(_OUTPUT_KEYS, None if x is None else x.shape)
+    if mode == "proven":
+        status, outs = _proven_outputs(chk, None if x is None else x.shape)
+    else:
+        if any(k in d for k in _PROVEN_KEYS):
+            chk.problems.append("witness: enclosures stored for a certified-float64 certificate")
+        status, outs = chk.psi_outputs(_OUTPUT_KEYS, None if x is None else x.shape)
     if rec is None or x is None or xp is None or y is None or yp is None or y_fn is None or y_fp is None:
         return chk, rec, opts, outs, status
     if tuple(x.shape) != tuple(rec["mask"].shape if "mask" in rec else rec["in_shape"]):
@@ -758,6 +879,41 @@ def _witness_problems(d: Mapping[str, Any]) -> tuple[WitnessCheck, Any, Any, lis
             if not np.array_equal(y_fp, y + (yp - y)) or y_fp.dtype != y.dtype:
                 chk.bad("y_fp", "is not y + (y′ − y)")
     return chk, rec, opts, outs, status
+
+
+def _proven_outputs(chk: WitnessCheck, shape: tuple | None) -> tuple[str | None, list]:
+    """The stored enclosures of a proven certificate: centres and radii ``(4, *x.shape)``, radii ≥ 0."""
+    if chk.text("psi_precision", ("enclosure",)) is None or chk.text("psi_status", ("",)) is None:
+        return None, []
+    chk.text("psi_assumptions")
+    if any(k in chk.w for k in (*_OUTPUT_KEYS, "psi_noise")):
+        chk.problems.append("witness: float64 outputs stored for a proven certificate")
+    full = None if shape is None else (4,) + tuple(shape)
+    c = chk.array("psi_center", shape=full)
+    r = chk.array("psi_radius", shape=full, kinds="f")
+    if r is not None and not bool(np.all(r >= 0)):
+        chk.bad("psi_radius", "negative radius")
+    return "", [c, r]
+
+
+def _reenclose(model: Any, opts: Any, rec: Any, d: Mapping[str, Any]) -> list[str]:
+    """Re-run the enclosures of Ψ at the stored inputs; each must lie inside the stored one."""
+    from theorycheck.nets.adapters import ReconstructionMap  # torch
+
+    op = record_op(rec)
+    if op is None:
+        return ["cannot re-prove the enclosures: the operator is opaque (not stored in the file)"]
+    Y = np.stack([np.asarray(d[k]) for k in ("y", "y_prime", "y_fn", "y_fp")])
+    try:
+        pm = ReconstructionMap.from_options(model, dict(opts), op)
+        c, r, _ = enclose_outputs(pm, Y, widen=False)
+    except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
+        return [f"re-enclosing Ψ with the given model failed: {exc}"]
+    c_s, r_s = np.asarray(d["psi_center"]), np.asarray(d["psi_radius"])
+    bad = [k for i, k in enumerate(("Ψ(Ax)", "Ψ(Ax′)", "Ψ(false-negative input)", "Ψ(false-positive input)"))
+           if not contained(c[i], r[i], c_s[i], r_s[i])]
+    return [f"witness['psi_center'/'psi_radius']: the model's enclosure of {k} is not inside the stored one"
+            for k in bad]
 
 
 @register_verifier("instability")
