@@ -89,6 +89,7 @@ from theorycheck.instability.noise import (
     random_noise_instability,
     verify_noise_instability,
 )
+from theorycheck.instability.curves import StabilityCurve, stability_curve, verify_stability_curve
 from theorycheck.instability.optimal_map import (
     ChebyshevRadius,
     OptimalityConstant,
@@ -131,6 +132,9 @@ __all__ = [
     "PerturbationWitness",
     "search_worst_perturbation",
     "verify_perturbation",
+    "StabilityCurve",
+    "stability_curve",
+    "verify_stability_curve",
     # deprecated aliases (one release)
     "random_noise_instability",
     "accuracy_test",
