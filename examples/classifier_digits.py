@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", choices=("mlp", "cnn"), default="mlp")
     parser.add_argument("--n", type=int, default=None, help="test digits attacked (default 200)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--figure", default="classifier_digits.png", help="where to save the figure")
+    parser.add_argument("--figure", default=None,
+                        help="save a figure of x, r and x + r to this PNG (default: no figure)")
     args = parser.parse_args(argv)
     n = args.n or (40 if args.quick else 200)
 
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                             image_shape=(8, 8))
     print(rep.table())
     print(rep.summary())
-    print(f"figure: {rep.figure}")
+    if rep.figure:
+        print(f"figure: {rep.figure}")
 
     # 3. one witness, in detail
     w = search_minimal_perturbation(model, X[0], method="deepfool", device="cpu")

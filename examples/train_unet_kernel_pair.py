@@ -8,8 +8,12 @@ instability theorem (docs/theory.md §3) says that any network fitting both imag
 within ``η`` (with ``‖A(x − x′)‖ ≤ η < ‖x − x′‖/2``) is unstable; this script
 trains one (seeded, deterministic on the CPU) and prints the hypotheses' margins.
 
-    python examples/train_unet_kernel_pair.py            # regenerates theorycheck/data/demo_unet.pt
-    python examples/train_unet_kernel_pair.py --quick    # tiny version in a temp folder (< 60 s)
+    python examples/train_unet_kernel_pair.py --out unet.pt  # full training, weights to unet.pt
+    python examples/train_unet_kernel_pair.py --ship         # regenerates theorycheck/data/demo_unet.pt
+    python examples/train_unet_kernel_pair.py --quick        # tiny version in a temp folder (< 60 s)
+
+Without ``--out`` or ``--ship`` the weights go to a temporary folder that is removed at
+the end: the shipped weights are replaced only when asked (``--ship``).
 
 Exit status 0 when the claim holds: in quick mode, the training loss decreased
 and the saved file reloads to the same network; in full mode, additionally
@@ -38,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny run into a temp folder")
     parser.add_argument("--out", type=pathlib.Path, default=None,
-                        help="weights file (default: the package's theorycheck/data/demo_unet.pt)")
+                        help="weights file (default: a temporary folder, removed at the end)")
+    parser.add_argument("--ship", action="store_true",
+                        help="overwrite the shipped weights theorycheck/data/demo_unet.pt")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads for training (the shipped file used 1)")
@@ -46,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from theorycheck.nets.pretrained import (
-        build_demo_setting, demo_unet_path, load_demo_unet, save_demo_unet)
+    from theorycheck.nets.pretrained import build_demo_setting, demo_unet_path, load_demo_unet, save_demo_unet
     from theorycheck.nets.train import reconstruct, train_reconstruction
     from theorycheck.nets.unet import UNet
 
-    tmp = tempfile.TemporaryDirectory() if args.quick else None
-    out = args.out or (pathlib.Path(tmp.name) / "demo_unet.pt" if tmp else demo_unet_path())
+    if args.ship and (args.out is not None or args.quick):
+        parser.error("--ship replaces the shipped weights with a full training run: drop --out and --quick")
+    tmp = tempfile.TemporaryDirectory() if (args.out is None and not args.ship) else None
+    out = args.out or (demo_unet_path() if args.ship else pathlib.Path(tmp.name) / "demo_unet.pt")
 
     setting = build_demo_setting(QUICK if args.quick else None)
     cfg = setting.config
