@@ -861,7 +861,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main checks on the shipped U-Net and a LASSO solver",
                        description=_DEMO_DESCRIPTION, formatter_class=_Formatter)
     p.add_argument("--out", default="theorycheck-demo", metavar="FOLDER",
-                   help="folder for certificate.json and instability.png")
+                   help="folder for certificate.json, report.md and the figures")
     p.add_argument("--quick", action="store_true",
                    help="fewer search steps and samples: faster (used by the tests)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
