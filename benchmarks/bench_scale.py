@@ -1,0 +1,199 @@
+"""Benchmark: certify a 256 × 256 complex single-coil U-Net-class network (4× line mask).
+
+Setting: ``A = SubsampledFourier(mask, centered=True)`` with a fastMRI-style equispaced
+line mask (acceleration 4, 8 % fully sampled centre), complex images ``x`` (random ellipse
+phantoms with a smooth phase), and a U-Net (``theorycheck.nets.UNet``, random weights,
+2 input and 2 output channels: complex in, complex out) reading the zero-filled image
+``A^* y`` channels-first ``(B, 2, n, n)``.
+
+Measured, on the CPU and (when present) on CUDA:
+
+* ``search_worst_perturbation(psi, A, x, steps=S, device=...)``: the whole call (ascent
+  plus the float64 re-evaluation of the witness that makes it certified);
+* a raw autograd ascent loop of the same ``S`` steps on the same ``Ψ∘A`` (the baseline a
+  user would write): ``ratio = raw loop seconds / whole search seconds`` (throughput of
+  the certified search relative to the bare loop; goal ≥ 0.8);
+* ``check_instability(psi, A, x, x + z)`` for a detail ``z`` close to the kernel of ``A``
+  (the certificate's float64 evaluations; with random weights the theorem's accuracy
+  hypotheses fail, so the outcome is inconclusive: the timing is what is measured);
+* peak memory: the process's peak resident set size after each phase (CPU) and
+  ``torch.cuda.max_memory_allocated`` (CUDA).
+
+Timings are printed, never asserted; the exit status is non-zero only if the search's
+certified ratio is not finite.
+
+Usage::
+
+    python benchmarks/bench_scale.py            # 256 x 256, width 16, depth 4, 10 steps
+    python benchmarks/bench_scale.py --quick    # 32 x 32, width 4, depth 2, 3 steps (CI)
+    python benchmarks/bench_scale.py --n 128 --steps 20 --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+
+
+def _rss_mib() -> float:
+    """Peak resident set size of this process so far (MiB; Linux reports KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024.0 if sys.platform != "darwin" else peak / 2 ** 20
+
+
+def _images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A complex phantom and a small disc detail (the same disc, almost in ker A after projection)."""
+    from theorycheck.problems.data import random_ellipses
+
+    rng = np.random.default_rng(seed)
+    mag = np.asarray(random_ellipses(n, seed=seed), dtype=float).reshape(n, n)
+    yy, xx = np.mgrid[0:n, 0:n] / n
+    x = mag * np.exp(1j * (0.5 * np.sin(2 * np.pi * xx) + 0.3 * yy))
+    disc = ((yy - 0.55) ** 2 + (xx - 0.45) ** 2 < (0.04) ** 2).astype(float)
+    return x, disc * (1.0 + 0.1 * rng.standard_normal((n, n)))
+
+
+def _raw_loop(net, A, x: np.ndarray, steps: int, lr: float, device: str) -> float:
+    """The bare forward+backward ascent a user would write on the same Ψ∘A; returns seconds."""
+    import torch
+
+    net = net.to(device)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    xt = torch.as_tensor(x, dtype=torch.complex64, device=device)
+    mask = torch.as_tensor(np.array(A.mask, dtype=bool), device=device)
+
+    def fwd(img):  # centred orthonormal FFT, sampled
+        k = torch.fft.fftshift(torch.fft.fft2(torch.fft.ifftshift(img, dim=(-2, -1)), norm="ortho"), dim=(-2, -1))
+        return k[..., mask]
+
+    def adj(y):
+        k = torch.zeros(y.shape[:-1] + mask.shape, dtype=y.dtype, device=device)
+        k[..., mask] = y
+        return torch.fft.fftshift(torch.fft.ifft2(torch.fft.ifftshift(k, dim=(-2, -1)), norm="ortho"), dim=(-2, -1))
+
+    def psi(y):
+        z = adj(y)
+        return net(torch.stack([z.real, z.imag], 1))
+
+    with torch.no_grad():
+        y0 = fwd(xt[None])
+        ref = psi(y0)
+    r = 1e-3 * torch.randn(xt.shape, generator=torch.Generator().manual_seed(0)).to(device)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        r = r.detach().to(torch.complex64).requires_grad_(True)
+        out = psi(y0 + fwd(r[None]))
+        loss = 0.5 * (out - ref).pow(2).sum()
+        (g,) = torch.autograd.grad(loss, r)
+        with torch.no_grad():
+            r = r + lr * g
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def run(device: str, n: int, width: int, depth: int, steps: int, seed: int) -> tuple[bool, str]:
+    import torch
+
+    from theorycheck import (
+        SubsampledFourier,
+        UNet,
+        as_reconstruction_map,
+        check_instability,
+        equispaced_line_mask,
+        search_worst_perturbation,
+    )
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    mask = equispaced_line_mask((n, n), 4, 0.08, centered=True)
+    A = SubsampledFourier(mask, centered=True)
+    x, detail = _images(n, seed)
+    z = detail - A.adjoint(A.apply(detail)) + 1e-3 * A.adjoint(A.apply(detail))  # almost in ker A
+    net = UNet(in_channels=2, out_channels=2, width=width, depth=depth, residual=False, seed=seed)
+    params = sum(p.numel() for p in net.parameters())
+    psi = as_reconstruction_map(net, input="adjoint", layout="channels", complex_as_channels=True, A=A,
+                                device=device)
+    budget = 0.02 * float(np.linalg.norm(x))
+    print(f"[{device}] {n}x{n} complex, {int(mask.sum())} of {n * n} samples (4x lines), UNet width={width} "
+          f"depth={depth} ({params / 1e6:.2f} M parameters), {steps} steps")
+    rss0 = _rss_mib()
+    t0 = time.perf_counter()
+    w = search_worst_perturbation(psi, A, x, budget=budget, steps=steps, seed=seed, device=device,
+                                  progress=False)
+    t_search = time.perf_counter() - t0
+    rss1 = _rss_mib()
+    lr = float(w.values.get("lr", 1e-2)) if isinstance(w.values.get("lr"), (int, float)) else 1e-2
+    t_raw = _raw_loop(UNet(in_channels=2, out_channels=2, width=width, depth=depth, residual=False, seed=seed),
+                      A, x, steps, lr, device)
+    t0 = time.perf_counter()
+    cert = check_instability(psi, A, x, x + z, ball_samples=0)
+    t_cert = time.perf_counter() - t0
+    rss2 = _rss_mib()
+    ascent = w.values.get("ascent_seconds")
+    print(f"  search_worst_perturbation: {t_search:.2f} s whole call"
+          + (f" (ascent {float(ascent):.2f} s)" if isinstance(ascent, (int, float)) else "")
+          + f"; {w.outcome.value} [{w.rigor.value}], ratio {float(np.max(w.ratio)):.4g}, "
+            f"evaluated in {w.values.get('psi_precision')}")
+    print(f"  raw ascent loop, same {steps} steps: {t_raw:.2f} s")
+    print(f"  ratio (raw loop time / whole search time): {t_raw / t_search:.3f} (goal >= 0.8)")
+    print(f"  check_instability on (x, x + z), ‖A z‖/‖z‖ = "
+          f"{np.linalg.norm(A.apply(z)) / np.linalg.norm(z):.2g}: {t_cert:.2f} s; {cert.outcome.value} "
+          f"[{cert.rigor.value}]")
+    print(f"  peak RSS: {rss0:.0f} MiB before, {rss1:.0f} MiB after the search, {rss2:.0f} MiB after the certificate")
+    if device == "cuda":
+        print(f"  CUDA peak allocated: {torch.cuda.max_memory_allocated() / 2 ** 20:.0f} MiB")
+    ok = bool(np.all(np.isfinite(np.asarray(w.ratio, dtype=float))))
+    return ok, f"{device}: search {t_search:.2f} s, raw {t_raw:.2f} s, certificate {t_cert:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="32 x 32, width 4, depth 2, 3 steps")
+    ap.add_argument("--n", type=int, default=None, help="image side (default 256; quick 32)")
+    ap.add_argument("--width", type=int, default=None, help="U-Net width (default 16; quick 4)")
+    ap.add_argument("--depth", type=int, default=None, help="U-Net depth (default 4; quick 2)")
+    ap.add_argument("--steps", type=int, default=None, help="ascent steps (default 10; quick 3)")
+    ap.add_argument("--device", choices=("cpu", "cuda", "all"), default="all",
+                    help="cpu, cuda, or all available (default)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    n = args.n or (32 if args.quick else 256)
+    width = args.width or (4 if args.quick else 16)
+    depth = args.depth or (2 if args.quick else 4)
+    steps = args.steps or (3 if args.quick else 10)
+    if n % (2 ** depth):
+        ap.error(f"--n must be divisible by 2**depth = {2 ** depth}")
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    if "cuda" in devices and not torch.cuda.is_available():
+        if args.device == "cuda":
+            ap.error("--device cuda: no CUDA device here")
+        devices.remove("cuda")
+        print("(no CUDA device: CPU only)")
+    ok, lines = True, []
+    for dev in devices:
+        good, line = run(dev, n, width, depth, steps, args.seed)
+        ok &= good
+        lines.append(line)
+    print("summary: " + "; ".join(lines))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
