@@ -90,6 +90,7 @@ from theorycheck.instability.noise import (
     verify_noise_instability,
 )
 from theorycheck.instability.curves import StabilityCurve, stability_curve, verify_stability_curve
+from theorycheck.instability.hallucination import HallucinationWitness, search_hallucination, verify_hallucination
 from theorycheck.instability.optimal_map import (
     ChebyshevRadius,
     OptimalityConstant,
@@ -135,6 +136,9 @@ __all__ = [
     "StabilityCurve",
     "stability_curve",
     "verify_stability_curve",
+    "HallucinationWitness",
+    "search_hallucination",
+    "verify_hallucination",
     # deprecated aliases (one release)
     "random_noise_instability",
     "accuracy_test",

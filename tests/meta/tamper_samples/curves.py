@@ -1,4 +1,4 @@
-"""Tamper samples of theorycheck.instability.curves and .hallucination.
+"""Tamper samples of theorycheck.instability.curves and .hallucination (``HallucinationWitness``, two domains).
 
 ``StabilityCurve`` (adversarial with every metric on a linear map; Gaussian with the TV
 baseline on a subsampled Fourier operator; an uncertified ``certify=False`` curve). Each
@@ -66,5 +66,23 @@ def _uncertified():
                            baseline=None, seed=0, progress=False, certify=False)
 
 
+def _hallucination(domain: str = "measurement", norm: str = "l2"):
+    import torch
+
+    from theorycheck.instability.hallucination import search_hallucination
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((10, 12))
+    B = torch.tensor(rng.standard_normal((12, 10)))
+    psi = as_reconstruction_map(lambda y: y @ B.T.to(y.dtype), backend="torch")
+    t = np.zeros(12)
+    t[2:5] = [1.0, 2.0, 1.0]
+    return search_hallucination(psi, A, rng.standard_normal(12), t, budget=1.0, norm=norm, domain=domain, steps=20,
+                                seed=0, progress=False)
+
+
 def samples() -> dict[str, Callable[[], Any]]:
-    return {"curve_adversarial": _adversarial, "curve_gaussian_tv": _gaussian_tv, "curve_uncertified": _uncertified}
+    return {"curve_adversarial": _adversarial, "curve_gaussian_tv": _gaussian_tv, "curve_uncertified": _uncertified,
+            "hallucination_measurement": _hallucination,
+            "hallucination_image_linf": lambda: _hallucination("image", "linf")}
