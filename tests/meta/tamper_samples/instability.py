@@ -178,6 +178,41 @@ def _search_measurement():
                                      device="cpu", record_every=1)
 
 
+_A_NEAR = np.array([[1.0, 0.0], [0.0, 1e-3]])
+
+
+def _inverse_torch():
+    import torch
+
+    net = torch.nn.Linear(2, 2, bias=False).double()
+    with torch.no_grad():
+        net.weight.copy_(torch.diag(torch.tensor([1.0, 1e3], dtype=torch.float64)))
+    return net
+
+
+_INV = None
+
+
+def _inverse_net():
+    global _INV
+    if _INV is None:
+        _INV = _inverse_torch()
+    return _INV
+
+
+def _instability_proven():
+    from theorycheck.instability import check_instability
+
+    return check_instability(_inverse_net(), _A_NEAR, [0.25, 0.5], [0.25, 1.5], ball_samples=0, rigor="proven")
+
+
+def _instability_auto_fallback():
+    from theorycheck.instability import check_instability
+
+    return check_instability(lambda y: np.array([y[0], 1e3 * y[1]]), _A_NEAR, [0.25, 0.0], [0.25, 1.0],
+                             ball_samples=0, rigor="auto")
+
+
 def samples() -> dict[str, Any]:
     torch_psi = _linear_torch()
     return {
@@ -186,6 +221,8 @@ def samples() -> dict[str, Any]:
         "instability_inconclusive": _instability_inconclusive,
         "instability_nan_model": _instability_nan,
         "instability_fourier": (_instability_fourier, {"model": _fourier_psi}),
+        "instability_proven": (_instability_proven, {"model_factory": _inverse_net}),
+        "instability_auto_fallback": _instability_auto_fallback,
         "random_noise": _noise,
         "random_noise_with_model": (_noise, {"model": _PSI}),
         "accuracy": _accuracy,
