@@ -365,8 +365,9 @@ def test_rnsp_from_rip_and_recovery_constants():
     with pytest.raises(PreconditionError) as exc:
         rnsp_from_rip(0.7)
     assert exc.value.margin == pytest.approx(0.7 - RIP_THRESHOLD)
-    c = recovery_constants(0.3, 2.0)
-    assert c.C1 == pytest.approx(1.3 ** 2 / 0.7) and c.C2 == pytest.approx(3.3 * 2 / 0.7)
+    c = recovery_constants(0.3, 2.0)                   # default: the seed's literal constants (10)
+    assert c.constants == "seed" and c.C2 == c.C2_seed
+    assert c.C1 == pytest.approx(1.3 ** 2 / 0.7) and c.C2_foucart_rauhut == pytest.approx(3.3 * 2 / 0.7)
     assert c.C2_seed == pytest.approx(5.9 * 2 / 0.7)
     assert c.sparse_pair == pytest.approx(math.sqrt(2) * 2 / 0.7) and c.sparse_pair <= c.sparse_pair_seed
     assert c.lambda_max(4) == pytest.approx(c.C1 / (2 * c.C2))
@@ -378,7 +379,7 @@ def test_check_recovery_bound_holds_violates_and_precondition():
     x = np.zeros(16)
     x[3], x[7] = 1.0, 0.05
     e = 1e-3 * np.random.default_rng(2).standard_normal(13)
-    r = check_recovery_bound(A, x, e, 0.4, s=1, rho=0.8, gamma=g)
+    r = check_recovery_bound(A, x, e, 0.4, s=1, rho=0.8, gamma=g, constants="foucart-rauhut")
     assert r.outcome is Outcome.HOLDS and r.rigor is Rigor.PROVEN
     assert 0 < r.values["tightness"] < 1 and r.values["error"] <= r.values["bound"]
     # bogus constants: a huge λ is admissible and the bound fails, disproving (ρ, γ)

@@ -46,6 +46,7 @@ from theorycheck.rnsp._common import (
     unitarity_defect_bound,
     unitary_dense,
     vector,
+    w_bool,
     w_choice,
     w_float,
     w_int,
@@ -62,18 +63,28 @@ __all__ = ["RecoveryConstants", "rnsp_from_rip", "recovery_constants", "check_re
 RIP_THRESHOLD = 4 / math.sqrt(41)
 
 
+#: the named forms of Theorem 1's constants (``constants=`` argument)
+CONSTANT_FORMS = ("seed", "foucart-rauhut")
+
+
 @dataclasses.dataclass(frozen=True)
 class RecoveryConstants:
     """Constants of the rNSP recovery bounds for given ``(ρ, γ)``.
+
+    Two forms of Theorem 1's constants are kept, by name:
+
+    * ``"seed"`` (the default): the seed's literal constants "in (10)":
+      ``C1 = (1+ρ)²/(1−ρ)``, ``C2 = (3ρ+5)γ/(1−ρ)``;
+    * ``"foucart-rauhut"``: the sharper ``C1 = (1+ρ)²/(1−ρ)``,
+      ``C2 = (3+ρ)γ/(1−ρ)`` of Foucart–Rauhut Thm 4.25 (``3+ρ ≤ 3ρ+5`` since
+      ``ρ > −1``; the two ``C1`` coincide).
 
     Attributes
     ----------
     rho, gamma : float
         The rNSP constants.
-    C1 : float
-        ``(1+ρ)²/(1−ρ)`` (Foucart–Rauhut Thm 4.25; seed Theorem 1).
-    C2 : float
-        ``(3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25; seed Theorem 1).
+    C1, C2 : float
+        The selected form's constants (``constants`` names it).
     C2_seed : float
         The seed's ``(3ρ+5)γ/(1−ρ)`` (Theorem 3 uses ``C2_seed/2``).
     sparse_pair : float
@@ -81,10 +92,14 @@ class RecoveryConstants:
         ``‖z − x‖ ≤ sparse_pair·‖A(z − x)‖`` for ``s``-sparse ``x, z``.
     sparse_pair_seed : float
         ``C2_seed/2``, the seed's Theorem 3 constant (≥ ``sparse_pair``).
+    constants : str
+        ``"seed"`` or ``"foucart-rauhut"``: which form ``C1``, ``C2`` are.
+    C1_seed, C1_foucart_rauhut, C2_foucart_rauhut : float
+        Both forms, whatever was selected.
 
     All values are rounded up (they are upper bounds used in inequalities).
 
-    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (docs/theory.md §2).
+    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3, constants (10) (docs/theory.md §2).
     Rigor: proven (evaluated in ball arithmetic and rounded up).
     """
 
@@ -95,9 +110,15 @@ class RecoveryConstants:
     C2_seed: float
     sparse_pair: float
     sparse_pair_seed: float
+    constants: str = "seed"
+    C1_seed: float = math.nan
+    C1_foucart_rauhut: float = math.nan
+    C2_foucart_rauhut: float = math.nan
 
     def lambda_max(self, s: int) -> float:
         """Largest admissible SR-LASSO parameter ``C1/(√s C2)`` of Theorem 1 (rounded down).
+
+        Uses the selected form (``constants``) of ``C1`` and ``C2``.
 
         Theorem: seed Theorem 1 hypothesis ``0 < λ ≤ C1/(√s C2)``.
         Rigor: proven (ball arithmetic, rounded down).
@@ -107,20 +128,25 @@ class RecoveryConstants:
 
     def _lambda_max(self, s: int) -> float:
         s = order_arg(s, None)
-        b = recovery_balls(self.rho, self.gamma)
+        b = recovery_balls(self.rho, self.gamma, self.constants)
         return ball_lower(b["C1"] / (flint.arb(s).sqrt() * b["C2"]))
 
 
-def recovery_balls(rho: float, gamma: float) -> dict[str, Any]:
-    """Balls of ``C1``, ``C2``, ``C2_seed`` and ``sparse_pair`` for the rNSP constants ``(ρ, γ)``."""
+def recovery_balls(rho: float, gamma: float, constants: str = "seed") -> dict[str, Any]:
+    """Balls of both forms of ``C1``, ``C2``, of ``sparse_pair``, and ``C1``/``C2`` of the selected form."""
     r, g = flint.arb(rho), flint.arb(gamma)
     one = flint.arb(1)
-    return {
-        "C1": (one + r) * (one + r) / (one - r),
-        "C2": (3 + r) * g / (one - r),
+    c1 = (one + r) * (one + r) / (one - r)
+    out = {
+        "C1_seed": c1,
+        "C1_foucart_rauhut": c1,
+        "C2_foucart_rauhut": (3 + r) * g / (one - r),
         "C2_seed": (3 * r + 5) * g / (one - r),
         "sparse_pair": flint.arb(2).sqrt() * g / (one - r),
     }
+    suffix = "seed" if constants == "seed" else "foucart_rauhut"
+    out["C1"], out["C2"] = out[f"C1_{suffix}"], out[f"C2_{suffix}"]
+    return out
 
 
 @precision(prec=WITNESS_BITS)
@@ -169,12 +195,15 @@ def rnsp_from_rip(delta_2s: Any) -> tuple[float, float]:
 
 
 @precision(prec=WITNESS_BITS)
-def recovery_constants(rho: float, gamma: float) -> RecoveryConstants:
+def recovery_constants(rho: float, gamma: float, *, constants: str = "seed") -> RecoveryConstants:
     """Constants of the recovery theorems for the rNSP constants ``(ρ, γ)``.
 
-    ``C1 = (1+ρ)²/(1−ρ)``, ``C2 = (3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25,
-    seed Theorem 1), the seed's ``C2_seed = (3ρ+5)γ/(1−ρ)`` (Theorem 3 bound
-    ``C2_seed/2``) and the sharp ``sparse_pair = √2γ/(1−ρ)``.
+    ``constants="seed"`` (default) gives the seed's literal constants (10):
+    ``C1 = (1+ρ)²/(1−ρ)``, ``C2 = (3ρ+5)γ/(1−ρ)``;
+    ``constants="foucart-rauhut"`` the sharper ``C2 = (3+ρ)γ/(1−ρ)`` of
+    Foucart–Rauhut Thm 4.25 (same ``C1``). Both forms are always reported
+    (``C1_seed``, ``C2_seed``, ``C1_foucart_rauhut``, ``C2_foucart_rauhut``),
+    with the Theorem 3 bound ``C2_seed/2`` and the sharp ``sparse_pair = √2γ/(1−ρ)``.
 
     Parameters
     ----------
@@ -182,26 +211,33 @@ def recovery_constants(rho: float, gamma: float) -> RecoveryConstants:
         ``0 < ρ < 1``.
     gamma : float or ConstantResult
         ``γ > 0`` (a result is read through its upper side).
+    constants : {"seed", "foucart-rauhut"}
+        Which form ``C1``, ``C2`` (and :meth:`RecoveryConstants.lambda_max`) use.
 
     Returns
     -------
     RecoveryConstants
 
-    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3 (docs/theory.md §2).
+    Theorem: Foucart–Rauhut Thm 4.25; seed Theorems 1 and 3, constants (10) (docs/theory.md §2).
     Rigor: proven (ball arithmetic, rounded up).
 
     Examples
     --------
     >>> c = recovery_constants(0.5, 1.0)
-    >>> round(c.C1, 12), round(c.C2, 12), round(c.C2_seed, 12), round(c.sparse_pair, 9)
-    (4.5, 7.0, 13.0, 2.828427125)
+    >>> c.constants, round(c.C1, 12), round(c.C2, 12), round(c.C2_foucart_rauhut, 12)
+    ('seed', 4.5, 13.0, 7.0)
+    >>> round(recovery_constants(0.5, 1.0, constants="foucart-rauhut").C2, 12), round(c.sparse_pair, 9)
+    (7.0, 2.828427125)
     """
+    constants = choice_arg(constants, "constants", CONSTANT_FORMS)
     rho = open_unit_arg(rho, "rho")
     g = positive_arg(_upper_side(gamma), "gamma")
-    b = recovery_balls(rho, g)
-    return RecoveryConstants(rho=rho, gamma=g, C1=ball_upper(b["C1"]), C2=ball_upper(b["C2"]),
-                             C2_seed=ball_upper(b["C2_seed"]), sparse_pair=ball_upper(b["sparse_pair"]),
-                             sparse_pair_seed=ball_upper(b["C2_seed"] / 2))
+    b = recovery_balls(rho, g, constants)
+    up = {k: ball_upper(v) for k, v in b.items()}
+    return RecoveryConstants(rho=rho, gamma=g, C1=up["C1"], C2=up["C2"], C2_seed=up["C2_seed"],
+                             sparse_pair=up["sparse_pair"], sparse_pair_seed=ball_upper(b["C2_seed"] / 2),
+                             constants=constants, C1_seed=up["C1_seed"], C1_foucart_rauhut=up["C1_foucart_rauhut"],
+                             C2_foucart_rauhut=up["C2_foucart_rauhut"])
 
 
 def _upper_side(v: Any) -> Any:
@@ -276,21 +312,20 @@ def _error_enclosure(P: SRLasso, y: np.ndarray, xa: np.ndarray, dps: int) -> tup
         return d, d, sol, f" (exact solver failed: {exc}; reference solver used, numerical)"
 
 
-def _theorem1_bound(P: SRLasso, W: Any, xa: np.ndarray, y: np.ndarray, s: int, lam: float,
+def _theorem1_bound(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: np.ndarray, s: int, lam: float,
                     b: dict[str, Any]) -> tuple[Any, Any, Any, str]:
     """``(bound, σ_s(Wx)₁, ‖e‖₂, note)``: ``2C1 σ_s(Wx)₁/√s + (C1/(√s λ) + C2)‖e‖₂`` with the exact ``e = y − Ax``.
 
     ``note`` is non-empty when ``W x`` differs between two float64 evaluations (then numerical).
     """
-    Ad = dense_operator(P.A, "A")
-    Axb = matvec_balls(Ad, balls(xa.reshape(-1)))
-    e_norm = norm2_ball([a - c for a, c in zip(balls(y.reshape(-1)), Axb)])
+    Axb = matvec_balls(Ad, balls(xa))
+    e_norm = norm2_ball([a - c for a, c in zip(balls(y), Axb)])
     note = ""
-    if W is None:
-        c = xa.reshape(-1)
+    if Wd is None:
+        c = xa
     else:
-        c = np.asarray(P.W.apply(xa)).reshape(-1)
-        if not np.array_equal(c, np.asarray(P.W.apply(xa)).reshape(-1)):
+        c = np.asarray(Wd @ xa).reshape(-1)
+        if not np.array_equal(c, np.asarray(Wd @ xa).reshape(-1)):
             note = " (W x differs between two float64 evaluations)"
     sigma = _sigma_ball(c, s)
     rs = flint.arb(s).sqrt()
@@ -298,9 +333,57 @@ def _theorem1_bound(P: SRLasso, W: Any, xa: np.ndarray, y: np.ndarray, s: int, l
     return 2 * C1 * sigma / rs + (C1 / (rs * flint.arb(lam)) + C2) * e_norm, sigma, e_norm, note
 
 
+#: what a recovery_bound claim is about (the lead's note: not the operator in closed form)
+_ABOUT = (" [about the float64 matrix A as given (its dense float64 entries, not an operator's exact "
+          "closed form), y = Ax + e as formed in float64 and e := y − Ax exactly]")
+
+
+def _recovery_result(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: np.ndarray, lam: float, s: int,
+                     rho: float, gamma: float, constants: str, dps: int) -> CheckResult:
+    """The whole ``recovery_bound`` result from the dense data (the check and its verifier both call this)."""
+    P = SRLasso(Ad, lam, W=Wd)
+    defect = flint.arb(0)
+    if Wd is not None:
+        # Theorem 1 bounds ‖W(x̂ − x)‖ (the rNSP is for A W^{-1}); it is ‖x̂ − x‖ only for a unitary W
+        Wd, _ = unitary_dense(Wd, Ad.shape[1])
+        defect = flint.arb(unitarity_defect_bound(Wd))
+    consts = recovery_constants(rho, gamma, constants=constants)
+    b = recovery_balls(rho, gamma, constants)
+    lam_max = _lambda_max_ball(lam, s, b)
+    lhs_lo, lhs_hi, sol, note = _error_enclosure(P, y, xa, dps)
+    rhs, sigma, e_norm, w_note = _theorem1_bound(Ad, Wd, xa, y, s, lam, b)
+    rigor = Rigor.NUMERICAL if note or w_note else (Rigor.PROVEN if Wd is None else Rigor.CERTIFIED_FLOAT64)
+    # ‖x̂ − x‖ ≤ ‖W^{-1}‖·‖W(x̂ − x)‖ and ‖W^{-1}‖ ≤ 1/sqrt(1 − ‖W^*W − I‖₂): a violation must beat that factor
+    inflate = 1 / (1 - defect).sqrt() if Wd is not None else flint.arb(1)
+    outcome = outcome_of(bool(lhs_hi <= rhs), bool(lhs_lo > rhs * inflate))
+    err_f, rhs_f = float(lhs_hi.mid()), float(rhs.mid())
+    tight = err_f / rhs_f if rhs_f > 0 else math.inf
+    verdict = {
+        Outcome.VIOLATED: (f"the bound fails, so {'A W^{-1}' if Wd is not None else 'A'} does NOT have the rNSP "
+                           f"of order {s} with (ρ, γ) = ({rho}, {gamma})"),
+        Outcome.HOLDS: f"the bound holds (tightness {tight:.3g})",
+        Outcome.INCONCLUSIVE: "the enclosures overlap: undecided"}[outcome]
+    msg = (f"‖x̂ − x‖₂ = {err_f:.6g} vs Theorem 1's bound {rhs_f:.6g} ({constants} constants C1 = {consts.C1:.6g}, "
+           f"C2 = {consts.C2:.6g}; certified solver from dps = {dps}): {verdict}{note}{w_note}{_ABOUT}")
+    data: dict[str, Any] = {"x": np.asarray(xa), "y": np.asarray(y), "x_hat": np.asarray(sol.x).reshape(-1),
+                            "lam": lam, "s": s, "rho": rho, "gamma": gamma, "constants": constants, "dps": dps,
+                            "W_used": Wd is not None}
+    if Wd is not None:
+        data["W"] = np.asarray(Wd)
+    return CheckResult(
+        check="recovery_bound", outcome=outcome, rigor=rigor, message=msg,
+        values={"error": err_f, "error_upper": ball_upper(lhs_hi), "bound": rhs_f, "bound_lower": ball_lower(rhs),
+                "tightness": tight, "lam": lam, "lambda_max": ball_lower(lam_max),
+                "sigma_s": float(sigma.mid()), "noise_norm": float(e_norm.mid()), "s": s, "rho": rho,
+                "gamma": gamma, "constants": constants, "C1": consts.C1, "C2": consts.C2,
+                "C2_seed": consts.C2_seed, "C2_foucart_rauhut": consts.C2_foucart_rauhut, "solver": sol.solver},
+        witness=store_matrix(Witness("recovery", data), Ad),
+        theorem="seed Theorem 1 (SR-LASSO under the rNSP), docs/theory.md §2; for the float64 matrix A as given")
+
+
 @precision(prec=WITNESS_BITS)
 def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: float, gamma: float,
-                         W: Any = None, dps: int = 30) -> CheckResult:
+                         W: Any = None, dps: int = 30, constants: str = "seed") -> CheckResult:
     """Seed Theorem 1: compare the SR-LASSO error ``‖x̂ − x‖₂`` with its rNSP bound.
 
     With ``y = Ax + e`` (formed in float64; the bound uses the exact
@@ -308,6 +391,10 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     ``‖x̂ − x‖₂ ≤ 2C1 σ_s(Wx)₁/√s + (C1/(√s λ) + C2)‖e‖₂`` when ``A W^{-1}``
     has the rNSP of order ``s`` with ``(ρ, γ)`` and ``0 < λ ≤ C1/(√s C2)``.
     ``x̂`` comes from the certified solver (``solve(..., method="exact")``).
+    Everything is about the **float64 matrix A as given** (an operator is
+    taken as its dense float64 matrix: for an irrational operator such as a
+    Fourier matrix the claim is about its rounded entries, not the exact
+    operator) and, with ``W``, the dense float64 ``W``.
 
     Parameters
     ----------
@@ -328,6 +415,10 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
         Unitary sparsifier.
     dps : int
         Starting precision of the exact solver.
+    constants : {"seed", "foucart-rauhut"}
+        ``C2 = (3ρ+5)γ/(1−ρ)`` (the seed's (10), default) or the sharper
+        ``(3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25); ``C1 = (1+ρ)²/(1−ρ)`` in
+        both. Recorded in ``values["constants"]``.
 
     Returns
     -------
@@ -335,55 +426,57 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
         ``holds`` if the bound is proven to hold, ``violated`` if proven to fail
         (then ``A W^*`` does **not** have the rNSP with ``(ρ, γ)``), else
         inconclusive; ``values`` has ``error``, ``bound``, ``tightness``
-        (``error/bound``) and the constants.
+        (``error/bound``) and the constants. The witness stores ``A`` (dense,
+        when small), ``W``, ``x``, ``y``, ``x̂`` and the parameters; the
+        verifier re-runs the certified solve and re-derives every field.
 
     Raises
     ------
     PreconditionError
         If ``λ > C1/(√s C2)`` (hypothesis of Theorem 1), with the margin.
 
-    Theorem: seed Theorem 1 (docs/theory.md §2; Foucart–Rauhut Thm 4.25).
-    Rigor: proven (certified minimiser enclosure and ball arithmetic) without
-    ``W``; certified-float64 with ``W`` (``Wx`` evaluated in float64); numerical
-    if the exact solver fails and the reference solver is used instead.
+    Theorem: seed Theorem 1 (docs/theory.md §2; Foucart–Rauhut Thm 4.25), for the float64 matrix A.
+    Rigor: proven (certified minimiser enclosure and ball arithmetic, for the float64
+    matrix A as given) without ``W``; certified-float64 with ``W`` (``Wx`` evaluated in
+    float64); numerical if the exact solver fails and the reference solver is used instead.
     """
+    constants = choice_arg(constants, "constants", CONSTANT_FORMS)
     lam = positive_arg(lam, "lam")
     rho = open_unit_arg(rho, "rho")
     gamma = positive_arg(_upper_side(gamma), "gamma")
     dps = count_arg(dps, "dps", 15, 2000)
     P = SRLasso(A, lam, W=W)
     s = order_arg(s, P.penalty_size)
-    defect = flint.arb(0)
+    Wd = None
     if W is not None:
-        # Theorem 1 bounds ‖W(x̂ − x)‖ (the rNSP is for A W^{-1}); it is ‖x̂ − x‖ only for a unitary W
         Wd, _ = unitary_dense(P.W, int(np.prod(P.A.in_shape)))
-        defect = flint.arb(unitarity_defect_bound(Wd))
     xa, _, y = _signal_pair(P, x, e)
-    consts = recovery_constants(rho, gamma)
-    b = recovery_balls(rho, gamma)
-    lam_max = _lambda_max_ball(lam, s, b)
-    lhs_lo, lhs_hi, sol, note = _error_enclosure(P, y, xa, dps)
-    rhs, sigma, e_norm, w_note = _theorem1_bound(P, W, xa, y, s, lam, b)
-    rigor = Rigor.NUMERICAL if note or w_note else (Rigor.PROVEN if W is None else Rigor.CERTIFIED_FLOAT64)
-    # ‖x̂ − x‖ ≤ ‖W^{-1}‖·‖W(x̂ − x)‖ and ‖W^{-1}‖ ≤ 1/sqrt(1 − ‖W^*W − I‖₂): a violation must beat that factor
-    inflate = 1 / (1 - defect).sqrt() if W is not None else flint.arb(1)
-    outcome = outcome_of(bool(lhs_hi <= rhs), bool(lhs_lo > rhs * inflate))
-    err_f, rhs_f = float(lhs_hi.mid()), float(rhs.mid())
-    tight = err_f / rhs_f if rhs_f > 0 else math.inf
-    verdict = {
-        Outcome.VIOLATED: (f"the bound fails, so {'A W^{-1}' if W is not None else 'A'} does NOT have the rNSP "
-                           f"of order {s} with (ρ, γ) = ({rho}, {gamma})"),
-        Outcome.HOLDS: f"the bound holds (tightness {tight:.3g})",
-        Outcome.INCONCLUSIVE: "the enclosures overlap: undecided"}[outcome]
-    msg = f"‖x̂ − x‖₂ = {err_f:.6g} vs Theorem 1's bound {rhs_f:.6g}: {verdict}{note}{w_note}"
-    return CheckResult(
-        check="recovery_bound", outcome=outcome, rigor=rigor, message=msg,
-        values={"error": err_f, "error_upper": ball_upper(lhs_hi), "bound": rhs_f, "bound_lower": ball_lower(rhs),
-                "tightness": tight, "lam": lam, "lambda_max": ball_lower(lam_max),
-                "sigma_s": float(sigma.mid()), "noise_norm": float(e_norm.mid()), "s": s, "rho": rho,
-                "gamma": gamma, "C1": consts.C1, "C2": consts.C2, "solver": sol.solver},
-        witness=Witness("recovery", {"x": np.asarray(xa), "y": np.asarray(y), "x_hat": np.asarray(sol.x)}),
-        theorem="seed Theorem 1 (SR-LASSO under the rNSP), docs/theory.md §2")
+    Ad = dense_operator(P.A, "A")
+    return _recovery_result(Ad, Wd, xa.reshape(-1), y.reshape(-1), lam, s, rho, gamma, constants, dps)
+
+
+@register_verifier("recovery_bound")
+def _verify_recovery_bound(result: CheckResult) -> CheckResult:
+    """Re-derive a saved ``recovery_bound`` result: re-run the certified solve on the stored data.
+
+    Theorem: seed Theorem 1 (SR-LASSO under the rNSP), for the stored float64 matrix.
+    Rigor: the saved result's (never above it).
+    """
+
+    def derive(w: Witness) -> tuple[CheckResult, str]:
+        Ad = w_matrix(w)
+        m, N = Ad.shape
+        refuse_size(float(Ad.size), 4e6, f"re-running the certified SR-LASSO solve with the {m}×{N} matrix",
+                    "re-run the computation instead")
+        Wd = w_matrix(w, "W") if w_bool(w, "W_used") else None
+        res = _recovery_result(
+            Ad, Wd, w_vector(w, "x", N), w_vector(w, "y", m), w_float(w, "lam", 0.0, math.inf, open_lo=True),
+            w_int(w, "s", 1, N), w_float(w, "rho", 0.0, 1.0, open_lo=True, open_hi=True),
+            w_float(w, "gamma", 0.0, math.inf, open_lo=True), w_choice(w, "constants", CONSTANT_FORMS),
+            w_int(w, "dps", 15, 2000))
+        return res, "the certified SR-LASSO solve re-run and every value re-evaluated in ball arithmetic"
+
+    return verify_with("recovery_bound", result, derive)
 
 
 @precision(prec=WITNESS_BITS)

@@ -30,6 +30,7 @@ def _one_dim_kernel(v: np.ndarray, seed: int = 0) -> np.ndarray:
 def samples() -> dict[str, Callable[[], Any]]:
     from theorycheck.rnsp import (
         check_kernel_awareness,
+        check_recovery_bound,
         empirical_phase_transition,
         nsp_constant,
         rip_constant,
@@ -60,6 +61,10 @@ def samples() -> dict[str, Callable[[], Any]]:
         "violation_none": lambda: search_rnsp_violation(G, 1, 0.9, 1e3, restarts=2, iters=3, progress=False),
         "kernel_awareness": lambda: check_kernel_awareness(G, np.eye(8)[0], -0.5 * np.eye(8)[3], rho=0.8,
                                                            gamma=2.0, bound="sharp"),
+        "recovery_bound": lambda: check_recovery_bound(G, np.eye(8)[2] + 0.01 * np.eye(8)[5], 1e-3 * np.ones(7),
+                                                       0.05, s=1, rho=0.8, gamma=2.0),
+        "recovery_bound_W_fr": lambda: check_recovery_bound(G, Q.T @ np.eye(8)[1], 1e-3 * np.ones(7), 0.1, s=1,
+                                                            rho=0.8, gamma=2.0, W=Q, constants="foucart-rauhut"),
         "phase_transition": lambda: empirical_phase_transition(12, [0.5], [0.1, 0.9], trials=2, seed=5,
                                                                progress=False),
     }
