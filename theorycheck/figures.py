@@ -35,6 +35,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
+from theorycheck.numerics.validation import integer_arg
 from theorycheck.results import CheckResult, Report
 
 __all__ = ["instability_figure", "write_report"]
@@ -226,12 +227,14 @@ def instability_figure(result: CheckResult | Report, *, model: str | None = None
     'f.png'
     """
     res = _pick(result)
+    if index is not None:
+        index = integer_arg(index, "index", minimum=0)
+    dpi = integer_arg(dpi, "dpi", minimum=20)
     story = _story(res, index)
     out = _out_path(path, "path")
     if model is not None and not isinstance(model, str):
         raise InvalidArgument(f"model must be a name (str) shown in the title, got {type(model).__name__}")
-    dpi = int(dpi)
-    if not 20 <= dpi <= 600:
+    if not dpi <= 600:
         raise InvalidArgument(f"dpi must lie in [20, 600], got {dpi}")
     import matplotlib
 
@@ -267,6 +270,8 @@ def _out_path(path: Any, what: str) -> pathlib.Path:
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidArgument(f"{what} must be a file name, got {type(path).__name__}")
     p = pathlib.Path(path)
+    if p.suffix.lower() != ".png":
+        raise InvalidArgument(f"{what}: give a .png file name (got {str(path)!r})")
     if not p.parent.is_dir():
         raise InvalidArgument(f"{what}: the folder {str(p.parent)!r} does not exist")
     if p.is_dir():
@@ -422,6 +427,8 @@ def write_report(result: CheckResult | Report, folder: str | os.PathLike[str], *
     """
     if not isinstance(folder, (str, os.PathLike)):
         raise InvalidArgument(f"folder must be a folder name, got {type(folder).__name__}")
+    if not str(folder):
+        raise InvalidArgument("folder must name a folder (use '.' for the current folder)")
     dest = pathlib.Path(folder)
     if not dest.is_dir():
         raise InvalidArgument(f"folder {str(dest)!r} does not exist (or is not a folder): create it first")
@@ -429,8 +436,10 @@ def write_report(result: CheckResult | Report, folder: str | os.PathLike[str], *
         if v is not None and not isinstance(v, str):
             raise InvalidArgument(f"{what} must be a str, got {type(v).__name__}")
     for what, v in (("name", name), ("figure_name", figure_name)):
-        if not isinstance(v, str) or not v or os.path.basename(v) != v:
+        if not isinstance(v, str) or not v or os.path.basename(v) != v or v in (".", ".."):
             raise InvalidArgument(f"{what} must be a plain file name (no folder), got {v!r}")
+    if not figure_name.lower().endswith(".png"):
+        raise InvalidArgument(f"figure_name must end in .png, got {figure_name!r}")
     if not isinstance(figure, bool):
         raise InvalidArgument(f"figure must be True or False, got {figure!r}")
     results = list(result) if isinstance(result, Report) else [result]

@@ -89,3 +89,14 @@ def test_refuses_results_it_cannot_draw(tmp_path):
         write_report(_cert(), tmp_path / "missing")
     with pytest.raises(InvalidArgument, match="plain file name"):
         write_report(_cert(), tmp_path, name="a/b.md")
+
+
+def test_refuses_paths_that_would_write_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgument, match=".png"):
+        instability_figure(_cert(), path="figure")  # matplotlib would write figure.png
+    with pytest.raises(InvalidArgument, match="current folder"):
+        write_report(_cert(), "")
+    with pytest.raises(InvalidArgument, match=".png"):
+        write_report(_cert(), tmp_path, figure_name="f.jpg")
+    assert list(tmp_path.iterdir()) == []
