@@ -147,3 +147,34 @@ def test_demo_unet_certificate_is_proven():
     assert cert.eta == pytest.approx(0.2102, abs=5e-4) and flt.eta == pytest.approx(cert.eta, rel=1e-8)
     assert abs(cert.lower_bound - flt.lower_bound) <= 1e-8 * flt.lower_bound
     assert verify_result(load(cert.to_json()), model=model).holds
+
+
+def test_search_worst_perturbation_proven_ratio_below_exact_gain():
+    # Ψ(y) = W y + b (large b): the exact ratio is ‖W Δy‖/‖Δy‖ ≤ ‖W‖ (mpmath SVD); the proven one is below
+    from theorycheck.instability import search_worst_perturbation
+
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((4, 6))
+    W = rng.standard_normal((6, 4))
+    net = _affine(W, np.full(6, 1e8))
+    x = rng.standard_normal((3, 6))
+    w = search_worst_perturbation(net, A, x, budget=0.05, steps=5, seed=0, progress=False, certify="proven")
+    assert w.rigor is Rigor.PROVEN and w.holds
+    norm_W = _exact_ratio_bound(W)
+    for i in range(3):
+        dy = np.asarray(w.witness["y1"][i]) - np.asarray(w.witness["y0"][i])
+        exact = np.linalg.norm(W @ dy) / np.linalg.norm(dy)
+        assert w.ratio[i] <= exact * (1 + 1e-9) and w.ratio[i] <= norm_W * (1 + 1e-12)
+        assert w.ratio[i] >= exact * (1 - 1e-3)  # the enclosure is tight enough to be useful
+    saved = load(w.to_json())
+    assert verify_result(saved, model=net).rigor is Rigor.PROVEN
+    assert verify_result(saved).rigor is Rigor.NUMERICAL
+    with pytest.raises(InvalidArgument):
+        search_worst_perturbation(net, A, x[0], budget=0.05, steps=2, seed=0, progress=False, certify="exact")
+    # unsupported layer: "proven" names it, "auto" falls back to float64 with the reason
+    gelu = torch.nn.Sequential(_affine(W, np.zeros(6)), torch.nn.GELU())
+    with pytest.raises(PreconditionError, match="gelu"):
+        search_worst_perturbation(gelu, A, x[0], budget=0.05, steps=2, seed=0, progress=False, certify="proven")
+    fb = search_worst_perturbation(gelu, A, x[0], budget=0.05, steps=2, seed=0, progress=False, certify="auto")
+    assert fb.rigor is Rigor.CERTIFIED_FLOAT64 and "gelu" in fb.values["rigor_note"].lower()
+    assert verify_result(load(fb.to_json()), model=gelu).holds

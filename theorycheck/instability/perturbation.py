@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError
 from theorycheck.instability._common import (
     add_up,
     dist,
@@ -36,7 +36,8 @@ from theorycheck.instability._common import (
     seed_int,
     sub_down,
 )
-from theorycheck.instability._operators import apply_operator, operator_record, record_text
+from theorycheck.instability._operators import apply_operator, operator_record, record_op, record_text
+from theorycheck.instability._proven import contained, enclose_outputs, radius_norm_up
 from theorycheck.instability._witness import WitnessCheck, model_arg, no_witness, reevaluate, result_arg
 from theorycheck.nets._adapter_common import NOISE_ALLOWANCE, NOISE_SAFETY
 from theorycheck.numerics.backend import lazy_torch, resolve_device
@@ -147,6 +148,9 @@ def _slice_witness(w: Mapping[str, Any], i: int) -> dict[str, Any]:
     for k in ("x", "perturbation", "y0", "y1", "psi_y0", "psi_y1", "search_change"):
         if k in w:
             out[k] = np.asarray(w[k])[i]
+    for k in ("psi_center", "psi_radius"):
+        if k in w:
+            out[k] = np.asarray(w[k])[:, i]
     if "psi_noise" in w:
         out["psi_noise"] = np.asarray(w["psi_noise"])[:, i]
     out["trace"] = {k: (np.asarray(v)[:, i] if np.asarray(v).ndim == 2 else v) for k, v in w["trace"].items()}
@@ -173,7 +177,7 @@ def search_worst_perturbation(
     momentum: float = 0.9, restarts: int = 1, seed: Any = None, device: Any = None, dtype: Any = None,
     init_scale: float | None = None, max_norm: float | None = None,
     callback: Callable[["PerturbationWitness"], Any] | None = None, progress: bool = True,
-    record_every: int = 10, certify: bool = True,
+    record_every: int = 10, certify: bool | str = True,
 ) -> PerturbationWitness:
     """Search a perturbation that changes ``Ψ``'s output most: gradient ascent with momentum.
 
@@ -233,8 +237,13 @@ def search_worst_perturbation(
         Show a tqdm bar.
     record_every : int
         Steps between trace records (and callbacks).
-    certify : bool
-        Re-evaluate the best witness in float64 (False: leave it numerical).
+    certify : {"float64", "proven", "auto"} or bool
+        ``"float64"`` (or True): re-evaluate the best witness twice in float64 (certified-float64);
+        ``"proven"``: enclose ``Ψ``'s exact outputs at ``y₀``, ``y₁`` (:func:`theorycheck.nets.enclose`)
+        and bound the ratio by ``(‖c₁ − c₀‖ − ‖r₀ + r₁‖)/‖y₁ − y₀‖`` rounded down (proven; an
+        unsupported layer raises :class:`~theorycheck.errors.PreconditionError` naming it);
+        ``"auto"``: proven when the enclosure succeeds and certifies a ratio, else float64 with the
+        reason in ``values["rigor_note"]``; False: leave the witness numerical.
 
     Returns
     -------
@@ -300,7 +309,7 @@ class _SearchOptions:
     callback: Callable[[PerturbationWitness], Any] | None
     progress: bool
     record_every: int
-    certify: bool
+    certify: str
 
 
 def _optional_real(value: Any, name: str, allow_zero: bool = False) -> float | None:
@@ -329,7 +338,16 @@ def _search_options(*, domain: Any, reference: Any, lam: Any, budget: Any, steps
         lr=_optional_real(lr, "lr"), momentum=momentum, restarts=restarts, seed=seed_int(seed), dtype=dtype,
         init_scale=_optional_real(init_scale, "init_scale"), max_norm=_optional_real(max_norm, "max_norm"),
         callback=callback, progress=bool_arg(progress, "progress"), record_every=record_every,
-        certify=bool_arg(certify, "certify"))
+        certify=_certify_arg(certify))
+
+
+def _certify_arg(certify: Any) -> str:
+    """``certify=``: True/"float64" → "float64", False → "off", "proven", "auto"."""
+    if isinstance(certify, (bool, np.bool_)):
+        return "float64" if bool_arg(certify, "certify") else "off"
+    if isinstance(certify, str) and certify in ("float64", "proven", "auto"):
+        return certify
+    raise InvalidArgument(f"certify={certify!r}: use 'float64' (or True), 'proven', 'auto' or False")
 
 
 def _search_device(torch: Any, pm: Any, device: Any) -> Any:
@@ -519,7 +537,7 @@ def _numerical_witness(r: np.ndarray, domain: str, reference: str, change: np.nd
 
 
 def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, reference: str,
-               batched: bool, search: dict, trace: dict, certify: bool,
+               batched: bool, search: dict, trace: dict, certify: str,
                change_ws: np.ndarray) -> PerturbationWitness:
     """Measure, re-evaluate the best perturbation twice on the CPU in float64 (with its rounding
     noise) and assemble the witness."""
@@ -533,9 +551,29 @@ def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, re
     w: dict[str, Any] = {
         "x": sq(xb), "perturbation": sq(r64), "domain": domain, "reference": reference, "batched": batched,
         "y0": sq(Y0), "y1": sq(Y1), "operator": rec, "psi": pm.options(), "search": search, "trace": trace,
-        "search_change": sq(np.asarray(change_ws, dtype=np.float64)), "certify": certify,
-        "psi_precision": "", "psi_status": "not re-evaluated in float64 (certify=False)"}
-    if certify:
+        "search_change": sq(np.asarray(change_ws, dtype=np.float64)), "certify": certify != "off",
+        "psi_precision": "", "psi_status": "not re-evaluated in float64 (certify=False)",
+        "rigor_mode": "certified-float64", "rigor_note": ""}
+    note = ""
+    if certify in ("proven", "auto"):
+        try:
+            c, r, assumptions = enclose_outputs(pm, np.concatenate([Y0, Y1]))
+            B = xb.shape[0]
+            if c.shape[1:] != xb.shape[1:]:
+                raise InvalidArgument(f"Ψ returns shape {c.shape[1:]}, the images have shape {xb.shape[1:]}")
+            wp = {**w, "psi_precision": "enclosure", "psi_status": "", "rigor_mode": "proven",
+                  "psi_center": np.stack([sq(c[:B]), sq(c[B:])]), "psi_radius": np.stack([sq(r[:B]), sq(r[B:])]),
+                  "psi_assumptions": assumptions}
+            out = _assemble_perturbation(wp)
+            if certify == "proven" or out.holds:
+                return out
+            note = f"the proven enclosures do not certify a ratio ({out.message})"
+        except (PreconditionError, InsufficientPrecision) as exc:
+            if certify == "proven":
+                raise
+            note = f"no proven enclosure of Ψ: {exc}"
+        w["rigor_note"] = note[:1500]
+    if certify != "off":
         B = xb.shape[0]
         dy = np.array([norm2(Y1[i] - Y0[i]) for i in range(B)])
         scale = np.where(dy > 0, dy, np.inf)
@@ -580,15 +618,26 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
             "worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
             status if status.startswith("not re-evaluated") else f"not certified: {status}", values, wit,
             _SEARCH_THEOREM, ratio=one(ratio), output_change=one(ch), **kw)
-    p0, p1 = lift(w["psi_y0"]), lift(w["psi_y1"])
-    nu = np.asarray(w["psi_noise"]).reshape(2, -1)
+    proven = w.get("rigor_mode", "certified-float64") == "proven"
+    if proven:
+        cen, rad = np.asarray(w["psi_center"]), np.asarray(w["psi_radius"])
+        p0, p1, r0, r1 = lift(cen[0]), lift(cen[1]), lift(rad[0]), lift(rad[1])
+        nu = np.zeros((2, B))
+    else:
+        p0, p1 = lift(w["psi_y0"]), lift(w["psi_y1"])
+        nu = np.asarray(w["psi_noise"]).reshape(2, -1)
     change, ratios, unrounded, ok, allowances = [], [], [], [], []
     for i in range(B):
         C, C_lo, _ = dist(p1[i], p0[i])
-        allow = add_up(NOISE_ALLOWANCE * float(nu[0, i]), NOISE_ALLOWANCE * float(nu[1, i]))
-        C_lo_n = sub_down(C_lo, allow)
-        good = bool(C_lo > add_up(NOISE_SAFETY * float(nu[0, i]), NOISE_SAFETY * float(nu[1, i])) and dists[i][1] > 0
-                    and math.isfinite(dy_hi[i]))
+        if proven:  # (‖c₁ − c₀‖ − ‖r₀ + r₁‖)/‖y₁ − y₀‖, outward rounded
+            allow = radius_norm_up(r0[i], r1[i])
+            C_lo_n = sub_down(C_lo, allow)
+            good = bool(C_lo_n > 0 and dists[i][1] > 0 and math.isfinite(dy_hi[i]))
+        else:
+            allow = add_up(NOISE_ALLOWANCE * float(nu[0, i]), NOISE_ALLOWANCE * float(nu[1, i]))
+            C_lo_n = sub_down(C_lo, allow)
+            good = bool(C_lo > add_up(NOISE_SAFETY * float(nu[0, i]), NOISE_SAFETY * float(nu[1, i]))
+                        and dists[i][1] > 0 and math.isfinite(dy_hi[i]))
         change.append(C)
         allowances.append(allow)
         unrounded.append(C / dy[i] if dy[i] > 0 else 0.0)
@@ -597,7 +646,14 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
     ratio = np.array(ratios)
     values.update({"error_vs_truth": one(np.array([norm2(p1[i] - xb[i]) for i in range(B)])),
                    "ratio_unrounded": one(np.array(unrounded)), "noise_allowance": one(np.array(allowances)),
-                   "certified": (np.array(ok) if batched else bool(ok[0]))})
+                   "certified": (np.array(ok) if batched else bool(ok[0])),
+                   "rigor_mode": str(w.get("rigor_mode", "certified-float64")),
+                   "rigor_note": str(w.get("rigor_note", ""))})
+    if proven:
+        values["enclosure_assumptions"] = str(w["psi_assumptions"])
+    tail = ("; proven: Ψ's exact outputs enclosed (theorycheck.nets.enclose), the ratio "
+            "(‖c₁ − c₀‖ − ‖r₀ + r₁‖)/‖y₁ − y₀‖ rounded down" if proven else
+            (f"; certified-float64 instead of proven: {w['rigor_note']}" if w.get("rigor_note") else ""))
     sym = "r" if domain == "image" else "e"
     if any(ok):
         k = int(np.argmax(ratio))
@@ -607,17 +663,23 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
                   else ""))
         if search.get("interrupted"):
             msg += "; search interrupted, best so far"
-        return PerturbationWitness("worst_perturbation", Outcome.HOLDS, Rigor.CERTIFIED_FLOAT64, msg, values,
+        msg += tail
+        return PerturbationWitness("worst_perturbation", Outcome.HOLDS,
+                                   Rigor.PROVEN if proven else Rigor.CERTIFIED_FLOAT64, msg, values,
                                    wit, _SEARCH_THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
     k = int(np.argmax(unrounded))
     if not dists[k][1] > 0:
         why = "the perturbation does not change the measurements (Δy = 0): no ratio"
+    elif proven:
+        why = (f"the enclosures of Ψ(y₀) and Ψ(y₁) overlap (output change {fmt(change[k], 4)}, radii "
+               f"‖r₀ + r₁‖ ≤ {fmt(allowances[k], 3)}): pass a larger budget")
     else:
         why = (f"the output change {fmt(change[k], 4)} is within {NOISE_SAFETY:g} times Ψ's estimated float64 rounding "
                f"noise ({fmt(nu[0, k], 3)} + {fmt(nu[1, k], 3)}; a jump of Ψ inside the perturbation's segment "
                "counts as noise): pass a larger budget")
     return PerturbationWitness("worst_perturbation", Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                               f"not certified: {why}" + (f" (image {k} of {B})" if batched else ""), values, wit,
+                               f"not certified: {why}" + (f" (image {k} of {B})" if batched else "") + tail,
+                               values, wit,
                                _SEARCH_THEOREM, ratio=one(ratio), output_change=one(np.array(change)), **kw)
 
 
@@ -685,7 +747,8 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
         return no_witness(name, result, "perturbation")
     d = w.data
     chk = WitnessCheck(d)
-    extra = set(d) - _WITNESS_KEYS - {"psi_y0", "psi_y1", "psi_noise"}
+    extra = set(d) - _WITNESS_KEYS - {"psi_y0", "psi_y1", "psi_noise", "rigor_mode", "rigor_note", "psi_center",
+                                      "psi_radius", "psi_assumptions"}
     if extra or not _WITNESS_KEYS <= set(d):
         chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(_WITNESS_KEYS)} (+ Ψ outputs)")
         return verification(result, chk.problems, rederived="nothing: the witness is malformed")
@@ -710,7 +773,28 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
     if d["certify"] is False and status != "not re-evaluated in float64 (certify=False)":
         chk.bad("psi_status", "a search run with certify=False is not re-evaluated")
     outs: list = []
-    if status == "":
+    mode = chk.text("rigor_mode", ("certified-float64", "proven")) if "rigor_mode" in d else "certified-float64"
+    if "rigor_note" in d:
+        chk.text("rigor_note")
+        if mode == "proven" and d["rigor_note"] != "":
+            chk.bad("rigor_note", "a proven result has no fallback note")
+    proven = mode == "proven"
+    if proven:
+        if prec != "enclosure" or status != "" or d["certify"] is not True:
+            chk.bad("psi_precision", "a proven result stores enclosures (psi_precision 'enclosure', empty status)")
+        if any(k in d for k in ("psi_y0", "psi_y1", "psi_noise")):
+            chk.problems.append("witness: float64 outputs stored for a proven result")
+        full = None if x is None else (2,) + tuple(x.shape)
+        chk.array("psi_center", shape=full)
+        rr = chk.array("psi_radius", shape=full, kinds="f")
+        if rr is not None and not bool(np.all(rr >= 0)):
+            chk.bad("psi_radius", "negative radius")
+        chk.text("psi_assumptions")
+    elif any(k in d for k in ("psi_center", "psi_radius", "psi_assumptions")):
+        chk.problems.append("witness: enclosures stored for a certified-float64 result")
+    if proven:
+        pass
+    elif status == "":
         if prec != "float64":
             chk.bad("psi_precision", "a certified evaluation must be float64")
         outs = [chk.array(k, shape=None if x is None else x.shape) for k in ("psi_y0", "psi_y1")]
@@ -731,7 +815,10 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
                             values={"psi_reevaluated": False})
     problems = claim_mismatches(result, _assemble_perturbation(d))
     reevaluated = False
-    if model is not None and status == "" and not problems:
+    if proven and model is not None and not problems:
+        problems += _reenclose(model, opts, rec, d, batched)
+        reevaluated = True
+    elif model is not None and status == "" and not problems:
         lift = (lambda a: np.asarray(a)) if batched else (lambda a: np.asarray(a)[None])
         Y = np.concatenate([lift(d["y0"]), lift(d["y1"])])
         stored = list(lift(d["psi_y0"])) + list(lift(d["psi_y1"]))
@@ -743,16 +830,48 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
                                 segments=[(i, B + i) for i in range(B) if dy[i] > 0])
         reevaluated = True
     not_re = []
-    if status == "" and not reevaluated:
+    if proven and not reevaluated:
+        not_re.append("the enclosures of Ψ's exact outputs: a network cannot be stored in the file, so the proven "
+                      "ratio was re-derived from the stored enclosures but not re-proven (pass model= to re-run "
+                      "them); this verification is numerical")
+    elif status == "" and not reevaluated:
         not_re.append("Ψ's outputs and noise estimates (pass model= to re-run the network)")
     if rec is not None and rec.get("kind") == "opaque":
         not_re.append("that y0, y1 are A·x, A·(x + r) (the operator is opaque: not stored)")
     not_re.append("the search itself (a heuristic; its trace is stored as found)")
+    how = ("; Ψ's enclosures re-run with the model and contained in the stored ones" if proven
+           else "; Ψ re-evaluated within the noise allowance")
     return verification(result, problems,
                         rederived="the measurements, every norm, change, allowance and ratio, the outcome, rigor "
-                                  "and message" + ("; Ψ re-evaluated within the noise allowance" if reevaluated
-                                                   else ""),
-                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated})
+                                  "and message" + (how if reevaluated else ""),
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": reevaluated},
+                        rigor=Rigor.NUMERICAL if (proven and not reevaluated) else None)
+
+
+def _reenclose(model: Any, opts: Any, rec: Any, d: Mapping[str, Any], batched: bool) -> list[str]:
+    """Re-run the enclosures of Ψ at the stored ``y0``, ``y1``; each must lie inside the stored one."""
+    from theorycheck.nets.adapters import ReconstructionMap  # torch
+
+    op = record_op(rec)
+    if op is None:
+        return ["cannot re-prove the enclosures: the operator is opaque (not stored in the file)"]
+    lift = (lambda a: np.asarray(a)) if batched else (lambda a: np.asarray(a)[None])
+    Y0, Y1 = lift(d["y0"]), lift(d["y1"])
+    B = Y0.shape[0]
+    try:
+        pm = ReconstructionMap.from_options(model, dict(opts), op)
+        c, r, _ = enclose_outputs(pm, np.concatenate([Y0, Y1]), widen=False)
+    except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
+        return [f"re-enclosing Ψ with the given model failed: {exc}"]
+    cs, rs = np.asarray(d["psi_center"]), np.asarray(d["psi_radius"])
+    out = []
+    for j, name in ((0, "y0"), (1, "y1")):
+        for i in range(B):
+            cj, rj = (cs[j][i], rs[j][i]) if batched else (cs[j], rs[j])
+            if not contained(c[j * B + i], r[j * B + i], cj, rj):
+                out.append(f"witness['psi_center'/'psi_radius']: the model's enclosure of Ψ({name}[{i}]) is not "
+                           "inside the stored one")
+    return out
 
 
 def _measurement_problems(chk: WitnessCheck, rec: Mapping[str, Any], x: np.ndarray, y0: np.ndarray, y1: np.ndarray,

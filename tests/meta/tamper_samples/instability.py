@@ -213,6 +213,30 @@ def _instability_auto_fallback():
                              ball_samples=0, rigor="auto")
 
 
+class _Lazy:
+    """The torch linear map, built on first use (importing this module must not import torch)."""
+
+    f = None
+
+    def __call__(self, y):
+        if _Lazy.f is None:
+            _Lazy.f = _linear_torch()
+        return _Lazy.f(y)
+
+
+_LIN = _Lazy()
+
+
+def _search_proven(batched: bool = False):
+    from theorycheck.instability import search_worst_perturbation
+    from theorycheck.nets.adapters import as_reconstruction_map
+
+    A, P, x, xp = _PAIR
+    psi = as_reconstruction_map(_LIN, backend="torch")
+    xs = np.stack([x, xp]) if batched else x
+    return search_worst_perturbation(psi, A, xs, budget=0.1, steps=4, seed=0, progress=False, certify="proven")
+
+
 def samples() -> dict[str, Any]:
     torch_psi = _linear_torch()
     return {
@@ -223,6 +247,8 @@ def samples() -> dict[str, Any]:
         "instability_fourier": (_instability_fourier, {"model": _fourier_psi}),
         "instability_proven": (_instability_proven, {"model_factory": _inverse_net}),
         "instability_auto_fallback": _instability_auto_fallback,
+        "worst_perturbation_proven": (_search_proven, {"model_factory": lambda: _LIN}),
+        "worst_perturbation_proven_batched": (lambda: _search_proven(True), {"model_factory": lambda: _LIN}),
         "random_noise": _noise,
         "random_noise_with_model": (_noise, {"model": _PSI}),
         "accuracy": _accuracy,
