@@ -18,12 +18,13 @@ import dataclasses
 import hashlib
 import itertools
 import math
+from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
 import flint
 import numpy as np
 
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.instability._common import enclosure_below, operator_arg
 from theorycheck.instability._operators import BALL_PREC, Ball, apply_operator, operator_record, record_text
 from theorycheck.instability._witness import WitnessCheck, no_witness, result_arg
@@ -43,8 +44,8 @@ from theorycheck.results import (
     verification,
 )
 
-__all__ = ["ChebyshevRadius", "OptimalityConstant", "chebyshev_radius", "optimality_constant",
-           "verify_chebyshev_radius", "verify_optimality_constant"]
+__all__ = ["ChebyshevRadius", "OptimalityConstant", "ParadoxSets", "build_paradox_sets", "chebyshev_radius",
+           "optimality_constant", "verify_chebyshev_radius", "verify_optimality_constant", "verify_paradox_sets"]
 
 
 @register_result
@@ -665,3 +666,341 @@ def verify_chebyshev_radius(result: CheckResult) -> CheckResult:
     problems = claim_mismatches(result, _assemble_chebyshev(d))
     return verification(result, problems, rederived="the enclosure (ball arithmetic from the stored λ), the "
                         "estimate, centre, support and message")
+
+
+# --------------------------------------------------------------------------------------
+# Paradox II constructions: seed 002 Theorems 2(i) and 3(ii)
+# --------------------------------------------------------------------------------------
+
+#: δ must not exceed this (the seed's hypothesis δ ≤ 1/5)
+PARADOX_DELTA_MAX = 0.2
+#: largest |M₁| of a construction (optimality_constant's set search is capped at 256 points)
+PARADOX_MAX_K = 255
+#: exact rational kernels are tried up to this many matrix entries
+_EXACT_KERNEL_ENTRIES = 4096
+
+
+@register_result
+@dataclasses.dataclass(frozen=True, eq=False)
+class ParadoxSets(CheckResult):
+    """Finite demonstrations of Paradox II (seed 002, Theorems 2(i) and 3(ii)) with proven margins.
+
+    Attributes (besides :class:`~theorycheck.results.CheckResult`'s)
+    ----------------------------------------------------------------
+    training_domain : numpy.ndarray
+        ``(K+1, N)``: the domain ``M₁`` of part (i). Rows ``0..K−1`` are the
+        training inputs (``T = {(Ax, x)}`` of size ``K``), row ``K`` is the held-out
+        point ``x*``, which has the measurement of row 0 (exactly when ``eta = 0``;
+        within ``eta`` otherwise).
+    training_set : tuple of int
+        ``(0, …, K−1)``, the indices of ``T`` in ``training_domain``.
+    nonexistence_domain : numpy.ndarray
+        ``(K, N)``: the domain of part (ii); rows 0 and 1 share a measurement and are
+        more than ``2δ`` apart.
+    c_opt : OptimalityConstant
+        :func:`optimality_constant` of ``(A, training_domain, eta)``.
+    margin_training, margin_nonexistence : float
+        Proven lower bounds of ``(‖x* − x₀‖ − δ) − c_opt`` and ``‖x₁ − x₀‖ − 2δ``.
+
+    Theorem: seed 002 Theorems 2(i) and 3(ii) (Paradox II), docs/theory.md §3.
+    Rigor: proven (ball arithmetic on the float64 points and matrix; ``c_opt`` by
+    :func:`optimality_constant`).
+    """
+
+    training_domain: Any = None
+    training_set: tuple = ()
+    nonexistence_domain: Any = None
+    c_opt: Any = None
+    margin_training: float = math.nan
+    margin_nonexistence: float = math.nan
+
+
+def _paradox_matrix(A: Any) -> np.ndarray:
+    """A real 2-D float64 matrix with ``m < N`` and a non-zero entry (rank ≥ 1)."""
+    if isinstance(A, (str, bytes, bool)) or A is None:
+        raise InvalidArgument(f"A must be a real m×N matrix (m < N), got {type(A).__name__}")
+    M = as_array(A, "A", ndim=2)
+    if np.iscomplexobj(M):
+        raise InvalidArgument("A is complex: build_paradox_sets takes a real matrix (pass [Re; Im] stacked rows)")
+    M = np.ascontiguousarray(M, dtype=np.float64)
+    m, N = M.shape
+    if not (1 <= m < N):
+        raise InvalidArgument(f"A has shape {M.shape}: the theorems need m < N (a non-trivial kernel)")
+    refuse_size(float(m) * N, 2e5, f"ball arithmetic with the {m}×{N} matrix A", "pass a smaller matrix")
+    if not np.all(np.isfinite(M)):
+        raise InvalidArgument("A has NaN or inf entries")
+    if not np.any(M != 0):
+        raise InvalidArgument("A = 0: the theorems need rank(A) ≥ 1")
+    return M
+
+
+def _exact_kernel_vector(M: np.ndarray) -> np.ndarray | None:
+    """A non-zero float64 vector ``v`` with ``Mv = 0`` *exactly* (rational elimination), or None.
+
+    None when the exact kernel has no float64-representable generator (entries of the primitive
+    integer kernel vector beyond 2⁵³) or the matrix is too large for rational elimination.
+    """
+    m, N = M.shape
+    if m * N > _EXACT_KERNEL_ENTRIES:
+        return None
+    R = [[Fraction(float(v)) for v in row] for row in M]
+    pivots: list[int] = []
+    r = 0
+    for c in range(N):
+        p = next((i for i in range(r, m) if R[i][c] != 0), None)
+        if p is None:
+            continue
+        R[r], R[p] = R[p], R[r]
+        piv = R[r][c]
+        R[r] = [v / piv for v in R[r]]
+        for i in range(m):
+            if i != r and R[i][c] != 0:
+                f = R[i][c]
+                R[i] = [a - f * b for a, b in zip(R[i], R[r])]
+        pivots.append(c)
+        r += 1
+        if r == m:
+            break
+    free = next(c for c in range(N) if c not in pivots)
+    v = [Fraction(0)] * N
+    v[free] = Fraction(1)
+    for i, c in enumerate(pivots):
+        v[c] = -R[i][free]
+    lcm = 1
+    for q in v:
+        lcm = lcm * q.denominator // math.gcd(lcm, q.denominator)
+    ints = [int(q * lcm) for q in v]
+    g = 0
+    for k in ints:
+        g = math.gcd(g, k)
+    ints = [k // g for k in ints]
+    if max(abs(k) for k in ints) > 2 ** 53:
+        return None
+    return np.array([float(k) for k in ints])
+
+
+def _ball_norm(v: Sequence[Any]) -> Any:
+    """``‖v‖₂`` of a sequence of balls."""
+    return sum((b * b for b in v), flint.arb(0)).sqrt()
+
+
+def _ball_diff(p: np.ndarray, q: np.ndarray) -> list[Any]:
+    """``p − q`` entrywise as exact balls."""
+    return [flint.arb(float(a)) - flint.arb(float(b)) for a, b in zip(p, q)]
+
+
+def _ball_apply(M: np.ndarray, v: Sequence[Any]) -> list[Any]:
+    """``Mv`` for a float64 matrix and a vector of balls."""
+    return [sum((flint.arb(float(a)) * b for a, b in zip(row, v) if a != 0), flint.arb(0)) for row in M]
+
+
+def _paradox_points(M: np.ndarray, K: int, radius: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(training_domain, nonexistence_domain, eta)`` of the construction (see :func:`build_paradox_sets`)."""
+    N = M.shape[1]
+    v = _exact_kernel_vector(M)
+    exact = v is not None
+    if v is None:
+        v = np.linalg.svd(M)[2][-1]          # a float64 kernel direction: measurements agree to rounding
+    nv = norm2(v)
+    if exact:
+        # x* = 2^k v stays exactly in ker A; choose k with ‖x*‖ ∈ (radius/2, radius]
+        k = math.floor(math.log2(radius / nv))
+        xs = np.ldexp(v, k)
+        while norm2(xs) > radius:
+            k -= 1
+            xs = np.ldexp(v, k)
+    else:
+        xs = (radius / nv) * v
+        while norm2(xs) > radius:
+            xs = xs * (1 - 2 * U)
+    x1 = -xs
+    # other points on a line of the row space: distinct, separated measurements
+    row = M[int(np.argmax(np.sum(M * M, axis=1)))]
+    u = row / norm2(row)
+    others = [(j / K) * radius * u for j in range(1, K)]
+    train = np.array([x1, *others, xs], dtype=np.float64).reshape(K + 1, N)
+    none = np.array([x1, xs, *[(j / K) * radius * u for j in range(1, K - 1)]], dtype=np.float64).reshape(K, N)
+    if exact:
+        return train, none, 0.0
+    with precision(prec=BALL_PREC):
+        gap = _ball_norm(_ball_apply(M, _ball_diff(xs, x1)))
+        eta = ball_upper(gap)
+    return train, none, eta
+
+
+@precision(prec=BALL_PREC)
+def _assemble_paradox(w: Mapping[str, Any]) -> ParadoxSets:
+    """Every value, bound, outcome, rigor and message of :class:`ParadoxSets` from its witness."""
+    M = np.asarray(w["A"])
+    T, Z = np.asarray(w["training_domain"]), np.asarray(w["nonexistence_domain"])
+    delta, eta = float(w["delta"]), float(w["eta"])
+    K = T.shape[0] - 1
+    c = optimality_constant(M, T, eta=eta, max_points=K + 1)
+    d = flint.arb(delta)
+    gap_i = _ball_norm(_ball_apply(M, _ball_diff(T[K], T[0])))
+    gap_ii = _ball_norm(_ball_apply(M, _ball_diff(Z[1], Z[0])))
+    dist_i = _ball_norm(_ball_diff(T[K], T[0]))
+    dist_ii = _ball_norm(_ball_diff(Z[1], Z[0]))
+    norms = [_ball_norm([flint.arb(float(a)) for a in p]) for p in (*T, *Z)]
+    max_norm = max(ball_upper(n) for n in norms)
+
+    def within(g: Any) -> bool:
+        return bool(g.is_zero()) if eta == 0 else bool(g <= flint.arb(eta))
+
+    worst = ball_lower(dist_i - d)
+    margin_i = ball_lower(dist_i - d - flint.arb(c.upper))
+    margin_ii = ball_lower(dist_ii - 2 * d)
+    distinct = (len({p.tobytes() for p in T}) == K + 1 and len({p.tobytes() for p in Z}) == K)
+    checks = {"training: x* has the measurement of x0 (within eta)": within(gap_i),
+              "training: worst error of any delta-accurate map > c_opt": margin_i > 0,
+              "nonexistence: x0, x1 share a measurement (within eta)": within(gap_ii),
+              "nonexistence: ||x1 - x0|| > 2 delta": margin_ii > 0,
+              "domains in the closed unit ball": all(bool(n <= flint.arb(1)) for n in norms),
+              "points distinct (|M1| = K+1 and K)": distinct,
+              "delta <= 1/5": 0 < delta <= PARADOX_DELTA_MAX,
+              "c_opt result holds": c.outcome is Outcome.HOLDS}
+    ok = all(checks.values())
+    noise = ("exact measurements (η = 0)" if eta == 0 else
+             f"measurements with noise ‖e‖ ≤ η = {eta:.3g} (the kernel of A has no float64 generator: "
+             "x* − x0 lies in ker A only up to rounding)")
+    msg = (f"Paradox II, K = {K}, δ = {delta:g}, {noise}: (i) every map δ-accurate on the {K} training pairs "
+           f"has worst error ≥ {worst:.6g} > c_opt(A, M₁) ≤ {c.upper:.6g} (margin ≥ {margin_i:.3g}), so none is "
+           f"optimal; (ii) on a domain of {K} points no map, even multivalued, is δ-accurate "
+           f"(‖x₁ − x₀‖ − 2δ ≥ {margin_ii:.3g})")
+    if not ok:
+        msg += "; FAILED: " + ", ".join(k for k, v in checks.items() if not v)
+    values = {"K": K, "delta": delta, "eta": eta, "exact_kernel": eta == 0, "c_opt": c.value,
+              "c_opt_lower": c.lower, "c_opt_upper": c.upper, "worst_error_lower": worst,
+              "margin_training": margin_i, "margin_nonexistence": margin_ii,
+              "distance_training_lower": ball_lower(dist_i), "distance_nonexistence_lower": ball_lower(dist_ii),
+              "measurement_gap_training_upper": ball_upper(gap_i),
+              "measurement_gap_nonexistence_upper": ball_upper(gap_ii), "max_norm_upper": max_norm,
+              "checks": checks}
+    rigor = Rigor.weakest(c.rigor, Rigor.PROVEN)
+    return ParadoxSets("paradox_sets", Outcome.HOLDS if ok else Outcome.VIOLATED, rigor, msg, values,
+                       Witness("paradox", dict(w)), "seed 002 Theorems 2(i) and 3(ii) (Paradox II), docs/theory.md §3",
+                       training_domain=T, training_set=tuple(range(K)), nonexistence_domain=Z, c_opt=c,
+                       margin_training=margin_i, margin_nonexistence=margin_ii)
+
+
+def build_paradox_sets(A: Any, K: int, delta: float, *, radius: float = 1.0) -> ParadoxSets:
+    """Paradox II on finite sets: training may not yield optimal maps, and the sought map may not exist.
+
+    For a real ``m×N`` matrix ``A`` (``m < N``, ``rank A ≥ 1``), ``K ≥ 2`` and
+    ``0 < δ ≤ 1/5`` (the seed's hypothesis) this builds, in the Euclidean unit ball:
+
+    (i) (Theorem 2(i)) a domain ``M₁`` of ``K + 1`` points and a training set
+        ``T = {(Ax, x) : x ∈ M₁ \\ {x*}}`` of size ``K`` such that every map
+        (even multivalued) with ``d^H(Ψ(Ax), x) ≤ δ`` on ``T`` has worst error
+        ``≥ ‖x* − x₀‖ − δ > c_opt(A, M₁)`` — so none is optimal. Here ``x* = −x₀``
+        spans ``ker A`` (``Ax* = Ax₀``) and ``c_opt`` is computed by
+        :func:`optimality_constant` (about ``‖x*‖ ≈ radius``, the midpoint answer);
+    (ii) (Theorem 3(ii)) a domain of ``K`` points containing ``x₀, x*`` with
+        ``‖x* − x₀‖ > 2δ`` and equal measurements: no map, not even multivalued,
+        is δ-accurate on it (a point within ``δ`` of both would put them ``≤ 2δ`` apart).
+
+    ``x*`` is an exact float64 generator of ``ker A`` scaled by a power of two
+    when one exists (rational elimination: integer and dyadic matrices, one row,
+    Hadamard-like matrices), and then the measurements agree exactly (``η = 0``).
+    Otherwise (generic float matrices) ``x*`` is a float kernel direction, its
+    measurements agree only to rounding, and both statements are proven for
+    measurements with noise ``‖e‖ ≤ η``, ``η`` the proven bound of
+    ``‖A(x* − x₀)‖`` (``c_opt`` is then the noisy optimality constant).
+    The other points lie on a line of the row space of ``A``.
+
+    Parameters
+    ----------
+    A : array_like
+        Real ``m × N`` matrix, ``m < N``.
+    K : int
+        ``2 ≤ K ≤ 255``: the size of the training set (``|M₁| = K + 1`` in (i), ``K`` in (ii)).
+    delta : float
+        Accuracy ``0 < δ ≤ 1/5``.
+    radius : float
+        ``2δ < radius ≤ 1``: the scale of ``x*`` (``‖x*‖ ∈ (radius/2, radius]``
+        with an exact kernel, ``≈ radius`` otherwise); each value gives other sets.
+
+    Returns
+    -------
+    ParadoxSets
+        ``holds`` when every margin is proven positive; ``values`` has the margins,
+        ``c_opt``'s enclosure, ``eta`` and each checked condition.
+
+    Raises
+    ------
+    PreconditionError
+        If a margin cannot be proven (e.g. ``A`` so small that the row-space points
+        merge with the kernel pair within ``η``).
+
+    Theorem: seed 002 Theorems 2(i) and 3(ii) (Paradox II), docs/theory.md §3.
+    Rigor: proven (ball arithmetic on the float64 points and matrix; ``c_opt`` by
+    :func:`optimality_constant`), for exact measurements when ``eta = 0`` and for
+    noise ``‖e‖ ≤ eta`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = build_paradox_sets(np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]), 3, 0.2)
+    >>> r.holds, r.values["eta"], r.training_domain.shape, r.nonexistence_domain.shape
+    (True, 0.0, (4, 3), (3, 3))
+    """
+    M = _paradox_matrix(A)
+    K = integer_arg(K, "K")
+    if not 2 <= K <= PARADOX_MAX_K:
+        raise InvalidArgument(f"K = {K}: pass 2 ≤ K ≤ {PARADOX_MAX_K} (the theorems need K ≥ 2; the set search "
+                              "of optimality_constant is capped at 256 points)")
+    delta = real_arg(delta, "delta")
+    if not 0 < delta <= PARADOX_DELTA_MAX:
+        raise PreconditionError(f"δ = {delta!r}: the theorems need 0 < δ ≤ 1/5", hypothesis="δ ≤ 1/5",
+                                margin=delta - PARADOX_DELTA_MAX)
+    radius = real_arg(radius, "radius")
+    if not 2 * delta < radius <= 1:
+        raise InvalidArgument(f"radius = {radius!r}: pass 2δ = {2 * delta:g} < radius ≤ 1 (x* must lie in the unit "
+                              "ball and more than δ from the midpoint answer)")
+    train, none, eta = _paradox_points(M, K, radius)
+    w = {"A": M, "training_domain": train, "nonexistence_domain": none, "delta": delta, "eta": eta}
+    res = _assemble_paradox(w)
+    if not res.holds:
+        raise PreconditionError(f"the construction's margins are not proven for this A: {res.message}",
+                                hypothesis="rank(A) ≥ 1 with measurements separated beyond η",
+                                margin=min(res.margin_training, res.margin_nonexistence))
+    return res
+
+
+@register_verifier("paradox_sets")
+def verify_paradox_sets(result: CheckResult) -> CheckResult:
+    """Re-derive a saved :func:`build_paradox_sets` result from its stored matrix, domains, δ and η.
+
+    Theorem: seed 002 Theorems 2(i) and 3(ii) (Paradox II), docs/theory.md §3.
+    Rigor: the saved result's (proven when the recomputation is).
+    """
+    result_arg(result)
+    name = "verify:paradox_sets"
+    w = result.witness
+    if not isinstance(result, ParadoxSets) or w is None or w.kind != "paradox":
+        return no_witness(name, result, "paradox")
+    d = w.data
+    chk = WitnessCheck(d)
+    want = {"A", "training_domain", "nonexistence_domain", "delta", "eta"}
+    if set(d) != want:
+        chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(want)}")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    M = chk.array("A", kinds="f", ndim=2)
+    T = chk.array("training_domain", kinds="f", ndim=2)
+    Z = chk.array("nonexistence_domain", kinds="f", ndim=2)
+    chk.number("delta", positive=True, maximum=PARADOX_DELTA_MAX)
+    chk.number("eta", minimum=0)
+    if M is not None:
+        if not 1 <= M.shape[0] < M.shape[1] or float(M.size) > 2e5:
+            chk.bad("A", f"shape {M.shape}: need m < N and at most 200000 entries")
+        else:
+            N = M.shape[1]
+            if T is not None and not (T.shape[1] == N and 3 <= T.shape[0] <= PARADOX_MAX_K + 1):
+                chk.bad("training_domain", f"shape {T.shape}: expected (K+1, {N}) with 2 ≤ K ≤ {PARADOX_MAX_K}")
+            if Z is not None and T is not None and Z.shape != (T.shape[0] - 1, N):
+                chk.bad("nonexistence_domain", f"shape {Z.shape}: expected ({T.shape[0] - 1}, {N})")
+    if chk.problems:
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+    problems = claim_mismatches(result, _assemble_paradox(d))
+    return verification(result, problems, rederived="c_opt (optimality_constant re-run), every distance, "
+                        "measurement gap, margin, check, the outcome, rigor and message (ball arithmetic)")
