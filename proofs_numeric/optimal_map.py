@@ -23,6 +23,16 @@ Claims checked (exit status 1 if one fails):
    the first moved by 0.01 along ``A``: for ``η = 0.006`` the first triangle
    fits one ``η``-ball and ``c_opt`` is its Chebyshev radius; for ``η = 0.004``
    it does not and ``c_opt`` drops to half a side.
+5. Paradox II, seed 002 Theorem 2(i), by :func:`build_paradox_sets` (δ = 1/5):
+   a domain of ``K + 1`` points and ``K`` training pairs on which every
+   δ-accurate map (even multivalued) has worst error ``> c_opt(A, M₁)``
+   (``optimality_constant``), with a proven positive margin — for an integer
+   matrix (exact kernel generator, exact measurements) and a seeded Gaussian
+   matrix (proven noise level η); random δ-accurate maps sampled to confirm,
+   and the verifier re-derives each result.
+6. Paradox II, seed 002 Theorem 3(ii): a domain of ``K`` points on which no
+   map, not even multivalued, is δ-accurate (two points with one measurement
+   ``> 2δ`` apart), proven margin; random answers all fail.
 
 Usage: ``python proofs_numeric/optimal_map.py [--quick]``.
 """
@@ -119,8 +129,45 @@ def main(argv=None) -> int:
     r5 = optimality_constant(A1, Mn, eta=0.004)
     claim(r5.upper < 1.0 - 1e-3, f"with η = 0.004 it does not: c_opt = {r5.value:.6f} < 1 "
           f"(the best set is the pair {list(r5.subset)})")
+    paradox_two(rng, trials, quick=args.quick)
     print(f"{len(FAILURES)} claim(s) failed" if FAILURES else "all claims hold")
     return 1 if FAILURES else 0
+
+
+def paradox_two(rng: np.random.Generator, trials: int, *, quick: bool) -> None:
+    """Claims 5 and 6: seed 002 Theorems 2(i) and 3(ii) on constructed finite sets."""
+    from theorycheck.instability.optimal_map import build_paradox_sets
+    from theorycheck.results import verify_result
+
+    delta = 0.2
+    cases = [("integer 2x3 A (exact kernel)", np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]), 5),
+             ("Gaussian 4x10 A (float kernel, noise η)", np.random.default_rng(7).standard_normal((4, 10)),
+              8 if quick else 40)]
+    for name, A, K in cases:
+        r = build_paradox_sets(A, K, delta)
+        report(f"Paradox II, {name}, K = {K}", r)
+        v = r.values
+        T, Z = r.training_domain, r.nonexistence_domain
+        claim(r.holds and v["margin_training"] > 0,
+              f"(i) |M₁| = {K + 1}, |T| = {K}: every δ-accurate map has worst error ≥ {v['worst_error_lower']:.6f} "
+              f"> c_opt ≤ {v['c_opt_upper']:.6f} (proven margin {v['margin_training']:.4f}, η = {v['eta']:.2g}, "
+              f"rigor {r.rigor.value})")
+        # sample δ-accurate answers to the shared measurement: all are worse than c_opt at the held-out x*
+        best = math.inf
+        for _ in range(trials):
+            u = rng.standard_normal(A.shape[1])
+            answer = T[0] + delta * rng.random() * u / np.linalg.norm(u)
+            best = min(best, float(np.linalg.norm(answer - T[-1])))
+        claim(best > v["c_opt_upper"], f"    {trials} sampled δ-accurate answers: smallest error at x* {best:.4f} "
+              f"> c_opt {v['c_opt']:.4f}")
+        claim(v["margin_nonexistence"] > 0,
+              f"(ii) |M₁| = {K}: x₀, x₁ share a measurement and ‖x₁ − x₀‖ − 2δ ≥ {v['margin_nonexistence']:.4f} "
+              "> 0: no map, not even multivalued, is δ-accurate")
+        worst_ok = min(max(float(np.linalg.norm(z - Z[0])), float(np.linalg.norm(z - Z[1])))
+                       for z in (Z[0] + rng.standard_normal((trials, A.shape[1])) * 0.5))
+        claim(worst_ok > delta, f"    {trials} random answers: none within δ of both (best {worst_ok:.4f} > δ)")
+        ver = verify_result(r)
+        claim(ver.holds, f"    verify re-derives the result: {ver.message[:80]}")
 
 
 if __name__ == "__main__":

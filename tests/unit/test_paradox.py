@@ -164,3 +164,12 @@ def test_verifier_rederives_every_claim_and_rejects_edits():
     ]
     for f in forged:
         assert not verify_result(f).holds
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_full_radius_points_stay_in_the_closed_unit_ball_exactly(seed):
+    # regression: a float kernel direction scaled to norm 1 in float64 may exceed 1 by an ulp in exact arithmetic
+    A = np.random.default_rng(seed).standard_normal((4, 10))
+    r = build_paradox_sets(A, 5, 0.2)
+    assert r.holds
+    assert all(sum(v * v for v in _F(p)) <= 1 for p in (*r.training_domain, *r.nonexistence_domain))

@@ -806,13 +806,14 @@ def _paradox_points(M: np.ndarray, K: int, radius: float) -> tuple[np.ndarray, n
         # x* = 2^k v stays exactly in ker A; choose k with ‖x*‖ ∈ (radius/2, radius]
         k = math.floor(math.log2(radius / nv))
         xs = np.ldexp(v, k)
-        while norm2(xs) > radius:
+        while norm2(xs) > radius * (1 - 8 * U):
             k -= 1
             xs = np.ldexp(v, k)
     else:
         xs = (radius / nv) * v
-        while norm2(xs) > radius:
-            xs = xs * (1 - 2 * U)
+        with precision(prec=BALL_PREC):
+            while not _ball_norm([flint.arb(float(a)) for a in xs]) <= flint.arb(radius):
+                xs = xs * (1 - 4 * U)  # ‖x*‖ ≤ radius proven, not just in float64
     x1 = -xs
     # other points on a line of the row space: distinct, separated measurements
     row = M[int(np.argmax(np.sum(M * M, axis=1)))]
