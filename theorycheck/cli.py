@@ -39,11 +39,14 @@ import warnings
 from typing import Any, Callable, Sequence
 
 from theorycheck._version import __version__
+from theorycheck.demo import run_demo
 from theorycheck.errors import InvalidArgument, TheorycheckError
 from theorycheck.figures import write_report
 from theorycheck.instability import check_instability
 from theorycheck.nets._adapter_common import input_for
+from theorycheck.numerics.validation import integer_arg, real_arg
 from theorycheck.problems import mri, operators, radon
+from theorycheck.results import Report, load, verifier_accepts, verify_result
 
 __all__ = ["main"]
 
@@ -753,21 +756,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from theorycheck.demo import run_demo
-
     _check_out_dir(args.out)
     return run_demo(outdir=args.out, quick=args.quick, progress=not args.no_progress)
 
 
 def _verifier_takes_model(check: str) -> bool:
-    from theorycheck.results import verifier_accepts
-
     return verifier_accepts(check, "model")
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from theorycheck.results import Report, load, verify_result
-
     if args.weights and not args.model:
         raise InvalidArgument("--weights needs --model (the module:factory they belong to)")
     _readable_file(args.file, "verify")
@@ -799,8 +796,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
-    from theorycheck.numerics.validation import integer_arg, real_arg
-
     out = _check_out_file(args.out)
     eta = None if args.eta is None else real_arg(args.eta, "--eta")
     samples = integer_arg(args.ball_samples, "--ball-samples", minimum=0)
