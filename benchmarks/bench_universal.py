@@ -30,9 +30,18 @@ then printed as "≥"; > 1: batched is faster; the goal is ≥ 5) and of the
 median times per pass. Timings are reported, never asserted; the exit status
 is non-zero only if no batched run reaches 80 %.
 
+Measured (2-core shared CPU under load, one thread; DeepFool with separate
+backward passes on the CPU): ``python benchmarks/bench_universal.py`` — seed
+0: batched 80 % in 5.04 s (7 passes, 0.52 s per pass), loop 164.8 s (18.4 s
+per pass): 32.7×; seed 1: batched 1.62 s (1 pass), loop not within 20 passes
+(328.6 s): ≥ 203× (the run was stopped there: the loop needs minutes per
+seed). ``--quick`` (300 images): ratio of median times to 80 % ≥ 4.02, per
+pass 4.19 (on 300 images a pass has only 5 batches: the per-batch costs weigh
+more).
+
 Usage::
 
-    python benchmarks/bench_universal.py            # 1000 images, 5 seeds (~4 min)
+    python benchmarks/bench_universal.py            # 1000 images, 5 seeds (the loop: minutes per seed)
     python benchmarks/bench_universal.py --quick    # 300 images, 2 seeds (~30 s)
 """
 
