@@ -51,9 +51,10 @@ def test_both_forms_are_rounded_up_exact_values_and_the_sharper_is_smaller(rho, 
 
 
 def test_constants_argument_is_validated():
-    for bad in ("sharp", "", None, 1, "SEED"):
+    for bad in ("sharp", "", None, 1, "SEED", "levels"):
         with pytest.raises(InvalidArgument):
             recovery_constants(0.5, 1.0, constants=bad)
+    for bad in ("sharp", "", 1, "SEED", "levels"):        # None: the default form; "levels" needs levels=
         with pytest.raises(InvalidArgument):
             check_recovery_bound(np.eye(3)[:2], np.eye(3)[0], np.zeros(2), 0.1, s=1, rho=0.5, gamma=1.0,
                                  constants=bad)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import flint
 import numpy as np
@@ -32,6 +32,7 @@ from theorycheck.problems.programs import SRLasso
 from theorycheck.results import CheckResult, Outcome, Rigor, Witness, register_verifier
 from theorycheck.rnsp._common import (
     WITNESS_BITS,
+    BadWitness,
     balls,
     count_arg,
     dense_matrix,
@@ -54,10 +55,11 @@ from theorycheck.rnsp._common import (
     w_vector,
 )
 from theorycheck.rnsp._results import ConstantResult, store_matrix, verify_with
+from theorycheck.rnsp._spec import parse_structure
 from theorycheck.solvers import solve
 
 __all__ = ["RecoveryConstants", "rnsp_from_rip", "recovery_constants", "check_recovery_bound",
-           "check_kernel_awareness"]
+           "check_kernel_awareness", "levels_balls"]
 
 #: ``δ_2s`` must stay below this for Foucart–Rauhut Thm 6.13
 RIP_THRESHOLD = 4 / math.sqrt(41)
@@ -147,6 +149,38 @@ def recovery_balls(rho: float, gamma: float, constants: str = "seed") -> dict[st
     suffix = "seed" if constants == "seed" else "foucart_rauhut"
     out["C1"], out["C2"] = out[f"C1_{suffix}"], out[f"C2_{suffix}"]
     return out
+
+
+def levels_balls(rho: float, gamma: float, s_levels: Sequence[int], w_levels: Sequence[float]) -> dict[str, Any]:
+    """Balls of the recovery constants under the weighted rNSP in levels (docs/theory.md §2.5).
+
+    With ``ξ = Σ_k w_k² s_k``, ``ζ = min_k w_k² s_k`` and ``κ = ξ/ζ`` (all ``s_k ≥ 1``):
+    ``C1 = (1+ρ)(ρ+√κ)/(1−ρ)``, ``C2 = (1+ρ+2√κ)γ/(1−ρ)`` — Foucart–Rauhut's constants
+    for ``κ = 1``. Derivation: Cauchy–Schwarz on an ``(s, M)``-sparse ``Δ`` gives
+    ``‖v_Δ‖_{1,w} ≤ √ξ‖v_Δ‖₂``, so the weighted ℓ1 NSP
+    ``‖v_Δ‖_{1,w} ≤ ρ‖v_{Δ^c}‖_{1,w} + γ√ξ‖Av‖`` holds and Foucart–Rauhut Thm 4.20
+    (separable norm) gives ``‖v‖_{1,w} ≤ (1+ρ)/(1−ρ)(‖z‖_{1,w} − ‖x‖_{1,w} + 2σ_{s,M}(x)_{1,w})
+    + 2γ√ξ/(1−ρ)‖Av‖``; Stechkin in each level (``σ_{s_k}(v_k)₂ ≤ ‖v_k‖₁/√s_k``) gives
+    ``‖v_{Δ^c}‖₂ ≤ ‖v‖_{1,w}/√ζ = √κ‖v‖_{1,w}/√ξ`` for the largest entries ``Δ`` per level,
+    so ``‖v‖₂ ≤ (ρ+√κ)/√ξ ‖v‖_{1,w} + γ‖Av‖``; combining and the SR-LASSO step of Theorem 1
+    give the bound with ``√ξ`` in place of ``√s`` for ``0 < λ ≤ C1/(√ξ C2)``.
+
+    Returns a dict of balls: ``C1``, ``C2``, ``xi``, ``zeta``, ``kappa``.
+
+    Theorem: seed Theorem 1 under the weighted rNSP in levels (docs/theory.md §2.5), derived as above.
+    Rigor: proven (ball arithmetic).
+    """
+    r, g = flint.arb(rho), flint.arb(gamma)
+    one = flint.arb(1)
+    terms = [flint.arb(w) * flint.arb(w) * sk for w, sk in zip(w_levels, s_levels)]
+    xi = sum(terms, flint.arb(0))
+    zeta = terms[0]
+    for t in terms[1:]:
+        zeta = zeta.min(t)
+    kappa = xi / zeta
+    rk = kappa.sqrt()
+    return {"C1": (one + r) * (r + rk) / (one - r), "C2": (one + r + 2 * rk) * g / (one - r), "xi": xi,
+            "zeta": zeta, "kappa": kappa}
 
 
 @precision(prec=WITNESS_BITS)
@@ -274,13 +308,15 @@ def _sigma_ball(c: np.ndarray, s: int) -> Any:
 
 
 def _lambda_max_ball(lam: float, s: int, b: dict[str, Any]) -> Any:
-    """``C1/(√s C2)``; :class:`PreconditionError` when ``λ`` exceeds it (Theorem 1's hypothesis)."""
-    lam_max = b["C1"] / (flint.arb(s).sqrt() * b["C2"])
+    """``C1/(√s C2)`` (``√ξ`` in levels); :class:`PreconditionError` when ``λ`` exceeds it (Theorem 1's hypothesis)."""
+    rs = b["xi"].sqrt() if "xi" in b else flint.arb(s).sqrt()
+    lam_max = b["C1"] / (rs * b["C2"])
     if not flint.arb(lam) <= lam_max:
         bound = ball_lower(lam_max)
+        what = "C1/(√ξ C2)" if "xi" in b else "C1/(√s C2)"
         raise PreconditionError(
-            f"λ = {lam:.6g} exceeds C1/(√s C2) = {bound:.6g} (seed Theorem 1 needs 0 < λ ≤ C1/(√s C2)); "
-            "pass a smaller λ", hypothesis="0 < λ ≤ C1/(√s C2)", margin=lam - bound)
+            f"λ = {lam:.6g} exceeds {what} = {bound:.6g} (seed Theorem 1 needs 0 < λ ≤ {what}); "
+            "pass a smaller λ", hypothesis=f"0 < λ ≤ {what}", margin=lam - bound)
     return lam_max
 
 
@@ -312,11 +348,22 @@ def _error_enclosure(P: SRLasso, y: np.ndarray, xa: np.ndarray, dps: int) -> tup
         return d, d, sol, f" (exact solver failed: {exc}; reference solver used, numerical)"
 
 
-def _theorem1_bound(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: np.ndarray, s: int, lam: float,
-                    b: dict[str, Any]) -> tuple[Any, Any, Any, str]:
-    """``(bound, σ_s(Wx)₁, ‖e‖₂, note)``: ``2C1 σ_s(Wx)₁/√s + (C1/(√s λ) + C2)‖e‖₂`` with the exact ``e = y − Ax``.
+def _sigma_levels_ball(c: np.ndarray, levels: Sequence[tuple[int, int]], s_levels: Sequence[int],
+                       w_levels: Sequence[float]) -> Any:
+    """``σ_{s,M}(c)_{1,w}``: per level, the weighted ℓ1 norm of all but the ``s_k`` largest entries (balls)."""
+    total = flint.arb(0)
+    for (a, b), sk, wk in zip(levels, s_levels, w_levels):
+        total += flint.arb(wk) * _sigma_ball(np.asarray(c[a:b]), int(sk))
+    return total
 
-    ``note`` is non-empty when ``W x`` differs between two float64 evaluations (then numerical).
+
+def _theorem1_bound(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: np.ndarray, s: int, lam: float,
+                    b: dict[str, Any], lv: Any = None) -> tuple[Any, Any, Any, str]:
+    """``(bound, σ, ‖e‖₂, note)``: ``2C1 σ/√ξ + (C1/(√ξ λ) + C2)‖e‖₂`` with the exact ``e = y − Ax``.
+
+    Without levels ``σ = σ_s(Wx)₁`` and ``ξ = s``; with ``lv = (levels, s_levels, w_levels)``
+    ``σ = σ_{s,M}(Wx)_{1,w}`` and ``ξ = Σ w_k² s_k``. ``note`` is non-empty when ``W x`` differs
+    between two float64 evaluations (then numerical).
     """
     Axb = matvec_balls(Ad, balls(xa))
     e_norm = norm2_ball([a - c for a, c in zip(balls(y), Axb)])
@@ -327,8 +374,10 @@ def _theorem1_bound(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: np
         c = np.asarray(Wd @ xa).reshape(-1)
         if not np.array_equal(c, np.asarray(Wd @ xa).reshape(-1)):
             note = " (W x differs between two float64 evaluations)"
-    sigma = _sigma_ball(c, s)
-    rs = flint.arb(s).sqrt()
+    if lv is None:
+        sigma, rs = _sigma_ball(c, s), flint.arb(s).sqrt()
+    else:
+        sigma, rs = _sigma_levels_ball(c, *lv), b["xi"].sqrt()
     C1, C2 = b["C1"], b["C2"]
     return 2 * C1 * sigma / rs + (C1 / (rs * flint.arb(lam)) + C2) * e_norm, sigma, e_norm, note
 
@@ -339,19 +388,33 @@ _ABOUT = (" [about the float64 matrix A as given (its dense float64 entries, not
 
 
 def _recovery_result(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: np.ndarray, lam: float, s: int,
-                     rho: float, gamma: float, constants: str, dps: int) -> CheckResult:
-    """The whole ``recovery_bound`` result from the dense data (the check and its verifier both call this)."""
-    P = SRLasso(Ad, lam, W=Wd)
+                     rho: float, gamma: float, constants: str, dps: int, lv: Any = None) -> CheckResult:
+    """The whole ``recovery_bound`` result from the dense data (the check and its verifier both call this).
+
+    ``lv = (levels, s_levels, w_levels)`` for the rNSP in levels (weighted SR-LASSO), else None.
+    """
+    omega = None
+    if lv is not None:
+        omega = np.concatenate([np.full(b - a, wk) for (a, b), wk in zip(lv[0], lv[2])])
+    P = SRLasso(Ad, lam, W=Wd, weights=omega)
     defect = flint.arb(0)
     if Wd is not None:
         # Theorem 1 bounds ‖W(x̂ − x)‖ (the rNSP is for A W^{-1}); it is ‖x̂ − x‖ only for a unitary W
         Wd, _ = unitary_dense(Wd, Ad.shape[1])
         defect = flint.arb(unitarity_defect_bound(Wd))
-    consts = recovery_constants(rho, gamma, constants=constants)
-    b = recovery_balls(rho, gamma, constants)
+    if lv is None:
+        consts = recovery_constants(rho, gamma, constants=constants)
+        b = recovery_balls(rho, gamma, constants)
+        cvals: dict[str, Any] = {"C1": consts.C1, "C2": consts.C2, "C2_seed": consts.C2_seed,
+                 "C2_foucart_rauhut": consts.C2_foucart_rauhut}
+    else:
+        b = levels_balls(rho, gamma, lv[1], lv[2])
+        cvals = {"C1": ball_upper(b["C1"]), "C2": ball_upper(b["C2"]), "xi": ball_upper(b["xi"]),
+                 "kappa": ball_upper(b["kappa"]), "levels": [list(t) for t in lv[0]],
+                 "s_levels": [int(k) for k in lv[1]], "weights_levels": [float(w) for w in lv[2]]}
     lam_max = _lambda_max_ball(lam, s, b)
     lhs_lo, lhs_hi, sol, note = _error_enclosure(P, y, xa, dps)
-    rhs, sigma, e_norm, w_note = _theorem1_bound(Ad, Wd, xa, y, s, lam, b)
+    rhs, sigma, e_norm, w_note = _theorem1_bound(Ad, Wd, xa, y, s, lam, b, lv)
     rigor = Rigor.NUMERICAL if note or w_note else (Rigor.PROVEN if Wd is None else Rigor.CERTIFIED_FLOAT64)
     # ‖x̂ − x‖ ≤ ‖W^{-1}‖·‖W(x̂ − x)‖ and ‖W^{-1}‖ ≤ 1/sqrt(1 − ‖W^*W − I‖₂): a violation must beat that factor
     inflate = 1 / (1 - defect).sqrt() if Wd is not None else flint.arb(1)
@@ -360,30 +423,37 @@ def _recovery_result(Ad: np.ndarray, Wd: np.ndarray | None, xa: np.ndarray, y: n
     tight = err_f / rhs_f if rhs_f > 0 else math.inf
     verdict = {
         Outcome.VIOLATED: (f"the bound fails, so {'A W^{-1}' if Wd is not None else 'A'} does NOT have the rNSP "
-                           f"of order {s} with (ρ, γ) = ({rho}, {gamma})"),
+                           f"{'in levels ' if lv is not None else ''}of order "
+                           f"{list(lv[1]) if lv is not None else s} with (ρ, γ) = ({rho}, {gamma})"),
         Outcome.HOLDS: f"the bound holds (tightness {tight:.3g})",
         Outcome.INCONCLUSIVE: "the enclosures overlap: undecided"}[outcome]
-    msg = (f"‖x̂ − x‖₂ = {err_f:.6g} vs Theorem 1's bound {rhs_f:.6g} ({constants} constants C1 = {consts.C1:.6g}, "
-           f"C2 = {consts.C2:.6g}; certified solver from dps = {dps}): {verdict}{note}{w_note}{_ABOUT}")
+    msg = (f"‖x̂ − x‖₂ = {err_f:.6g} vs Theorem 1's bound {rhs_f:.6g} ({constants} constants C1 = {cvals['C1']:.6g}, "
+           f"C2 = {cvals['C2']:.6g}; certified solver from dps = {dps}): {verdict}{note}{w_note}{_ABOUT}")
     data: dict[str, Any] = {"x": np.asarray(xa), "y": np.asarray(y), "x_hat": np.asarray(sol.x).reshape(-1),
                             "lam": lam, "s": s, "rho": rho, "gamma": gamma, "constants": constants, "dps": dps,
                             "W_used": Wd is not None}
     if Wd is not None:
         data["W"] = np.asarray(Wd)
+    if lv is not None:
+        data["levels"] = np.array(lv[0], dtype=np.int64).reshape(-1, 2)
+        data["s_levels"] = np.array(lv[1], dtype=np.int64)
+        data["weights_levels"] = np.array(lv[2], dtype=np.float64)
     return CheckResult(
         check="recovery_bound", outcome=outcome, rigor=rigor, message=msg,
         values={"error": err_f, "error_upper": ball_upper(lhs_hi), "bound": rhs_f, "bound_lower": ball_lower(rhs),
                 "tightness": tight, "lam": lam, "lambda_max": ball_lower(lam_max),
                 "sigma_s": float(sigma.mid()), "noise_norm": float(e_norm.mid()), "s": s, "rho": rho,
-                "gamma": gamma, "constants": constants, "C1": consts.C1, "C2": consts.C2,
-                "C2_seed": consts.C2_seed, "C2_foucart_rauhut": consts.C2_foucart_rauhut, "solver": sol.solver},
+                "gamma": gamma, "constants": constants, **cvals, "solver": sol.solver},
         witness=store_matrix(Witness("recovery", data), Ad),
-        theorem="seed Theorem 1 (SR-LASSO under the rNSP), docs/theory.md §2; for the float64 matrix A as given")
+        theorem=("seed Theorem 1 (SR-LASSO under the rNSP), docs/theory.md §2" if lv is None else
+                 "seed Theorem 1 under the weighted rNSP in levels (docs/theory.md §2.5; constants of levels_balls)")
+        + "; for the float64 matrix A as given")
 
 
 @precision(prec=WITNESS_BITS)
-def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: float, gamma: float,
-                         W: Any = None, dps: int = 30, constants: str = "seed") -> CheckResult:
+def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: Any, rho: float, gamma: float,
+                         W: Any = None, dps: int = 30, constants: str | None = None, levels: Any = None,
+                         weights: Any = None) -> CheckResult:
     """Seed Theorem 1: compare the SR-LASSO error ``‖x̂ − x‖₂`` with its rNSP bound.
 
     With ``y = Ax + e`` (formed in float64; the bound uses the exact
@@ -396,6 +466,14 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     Fourier matrix the claim is about its rounded entries, not the exact
     operator) and, with ``W``, the dense float64 ``W``.
 
+    With ``levels`` (the weighted rNSP in levels of docs/theory.md §2.5,
+    local sparsities ``s = [s_1, …]``, all ``≥ 1``, weights ``w_k`` constant per
+    level) the program is the weighted SR-LASSO ``λ‖Wz‖_{1,w} + ‖Az − y‖₂`` and
+    the bound is ``2C1 σ_{s,M}(Wx)_{1,w}/√ξ + (C1/(√ξ λ) + C2)‖e‖₂`` for
+    ``0 < λ ≤ C1/(√ξ C2)``, ``ξ = Σ w_k² s_k``, ``κ = ξ/min_k w_k² s_k``,
+    ``C1 = (1+ρ)(ρ+√κ)/(1−ρ)``, ``C2 = (1+ρ+2√κ)γ/(1−ρ)`` (Foucart–Rauhut's
+    constants when ``κ = 1``; derivation in :func:`levels_balls`).
+
     Parameters
     ----------
     A : array_like or LinearOperator
@@ -406,19 +484,24 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
         Noise (shape ``A.out_shape``).
     lam : float
         SR-LASSO parameter ``λ``.
-    s : int
-        rNSP order.
+    s : int or sequence of int
+        rNSP order (the local sparsities with ``levels``).
     rho, gamma : float
-        rNSP constants of ``A W^*`` (e.g. from :func:`rnsp_gamma`; a result is
+        rNSP constants of ``A W^*`` (in levels with ``levels``) (e.g. from :func:`rnsp_gamma`; a result is
         read through its upper side).
     W : LinearOperator, optional
         Unitary sparsifier.
     dps : int
         Starting precision of the exact solver.
-    constants : {"seed", "foucart-rauhut"}
-        ``C2 = (3ρ+5)γ/(1−ρ)`` (the seed's (10), default) or the sharper
-        ``(3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25); ``C1 = (1+ρ)²/(1−ρ)`` in
-        both. Recorded in ``values["constants"]``.
+    constants : {"seed", "foucart-rauhut", "levels"}, optional
+        ``C2 = (3ρ+5)γ/(1−ρ)`` (the seed's (10), default without levels) or the
+        sharper ``(3+ρ)γ/(1−ρ)`` (Foucart–Rauhut Thm 4.25); ``C1 = (1+ρ)²/(1−ρ)``
+        in both; ``"levels"`` (the only form, and the default, with ``levels``).
+        Recorded in ``values["constants"]``.
+    levels : sequence of (start, stop), optional
+        Contiguous levels partitioning the coefficients ``Wx``.
+    weights : array_like, optional
+        With ``levels``: positive weights, one per level or constant per level (default 1).
 
     Returns
     -------
@@ -440,19 +523,36 @@ def check_recovery_bound(A: Any, x: Any, e: Any, lam: float, *, s: int, rho: flo
     matrix A as given) without ``W``; certified-float64 with ``W`` (``Wx`` evaluated in
     float64); numerical if the exact solver fails and the reference solver is used instead.
     """
-    constants = choice_arg(constants, "constants", CONSTANT_FORMS)
+    if constants is None:
+        constants = "seed" if levels is None else "levels"
+    constants = choice_arg(constants, "constants", (*CONSTANT_FORMS, "levels"))
+    if (constants == "levels") != (levels is not None):
+        raise InvalidArgument(f"constants={constants!r}: the 'levels' constants go with levels=..., and levels=... "
+                              "only with them (omit constants)")
+    if weights is not None and levels is None:
+        raise InvalidArgument("weights are supported with levels=... only (the weighted rNSP in levels)")
     lam = positive_arg(lam, "lam")
     rho = open_unit_arg(rho, "rho")
     gamma = positive_arg(_upper_side(gamma), "gamma")
     dps = count_arg(dps, "dps", 15, 2000)
     P = SRLasso(A, lam, W=W)
-    s = order_arg(s, P.penalty_size)
+    lv = None
+    if levels is None:
+        s = order_arg(s, P.penalty_size)
+    else:
+        N = int(P.penalty_size)
+        _, lvl, s_lv, _, xi_terms = parse_structure(N, s, weights, levels)
+        if lvl is None or s_lv is None or any(k < 1 for k in s_lv):
+            raise InvalidArgument(f"s = {s!r}: the levels bound needs a local sparsity s_k ≥ 1 in every level "
+                                  "(merge a level with s_k = 0 into a neighbour)")
+        lv = (lvl, s_lv, [float(w) for w, _ in xi_terms])
+        s = sum(s_lv)
     Wd = None
     if W is not None:
         Wd, _ = unitary_dense(P.W, int(np.prod(P.A.in_shape)))
     xa, _, y = _signal_pair(P, x, e)
     Ad = dense_operator(P.A, "A")
-    return _recovery_result(Ad, Wd, xa.reshape(-1), y.reshape(-1), lam, s, rho, gamma, constants, dps)
+    return _recovery_result(Ad, Wd, xa.reshape(-1), y.reshape(-1), lam, s, rho, gamma, constants, dps, lv)
 
 
 @register_verifier("recovery_bound")
@@ -469,11 +569,24 @@ def _verify_recovery_bound(result: CheckResult) -> CheckResult:
         refuse_size(float(Ad.size), 4e6, f"re-running the certified SR-LASSO solve with the {m}×{N} matrix",
                     "re-run the computation instead")
         Wd = w_matrix(w, "W") if w_bool(w, "W_used") else None
+        constants = w_choice(w, "constants", (*CONSTANT_FORMS, "levels"))
+        lv = None
+        if constants == "levels":
+            lvl, sl, wl = w.data.get("levels"), w.data.get("s_levels"), w.data.get("weights_levels")
+            for key, arr, kind in (("levels", lvl, "i"), ("s_levels", sl, "i"), ("weights_levels", wl, "f")):
+                if not isinstance(arr, np.ndarray) or arr.dtype.kind != kind or arr.size > 2 * N:
+                    raise BadWitness(f"witness[{key!r}] must be a small {'integer' if kind == 'i' else 'float'} array")
+            lva, sla, wla = np.asarray(lvl), np.asarray(sl), np.asarray(wl)
+            _, lvp, s_lv, _, xi_terms = parse_structure(N, [int(k) for k in sla.reshape(-1)],
+                                                        [float(v) for v in wla.reshape(-1)],
+                                                        [tuple(int(a) for a in row) for row in lva.reshape(-1, 2)])
+            if lvp is None or s_lv is None or any(k < 1 for k in s_lv):
+                raise BadWitness("witness['s_levels'] must hold a local sparsity ≥ 1 per level")
+            lv = (lvp, s_lv, [float(v) for v, _ in xi_terms])
         res = _recovery_result(
             Ad, Wd, w_vector(w, "x", N), w_vector(w, "y", m), w_float(w, "lam", 0.0, math.inf, open_lo=True),
             w_int(w, "s", 1, N), w_float(w, "rho", 0.0, 1.0, open_lo=True, open_hi=True),
-            w_float(w, "gamma", 0.0, math.inf, open_lo=True), w_choice(w, "constants", CONSTANT_FORMS),
-            w_int(w, "dps", 15, 2000))
+            w_float(w, "gamma", 0.0, math.inf, open_lo=True), constants, w_int(w, "dps", 15, 2000), lv)
         return res, "the certified SR-LASSO solve re-run and every value re-evaluated in ball arithmetic"
 
     return verify_with("recovery_bound", result, derive)

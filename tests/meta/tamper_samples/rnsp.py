@@ -65,6 +65,9 @@ def samples() -> dict[str, Callable[[], Any]]:
                                                        0.05, s=1, rho=0.8, gamma=2.0),
         "recovery_bound_W_fr": lambda: check_recovery_bound(G, Q.T @ np.eye(8)[1], 1e-3 * np.ones(7), 0.1, s=1,
                                                             rho=0.8, gamma=2.0, W=Q, constants="foucart-rauhut"),
+        "recovery_bound_levels": lambda: check_recovery_bound(
+            _gaussian(7, 8, seed=0), np.eye(8)[1] + 0.5 * np.eye(8)[6], 1e-3 * np.ones(7), 1e-3, s=[1, 1], rho=0.9,
+            gamma=2.0, levels=[(0, 3), (3, 8)], weights=[1.0, 0.5]),
         "phase_transition": lambda: empirical_phase_transition(12, [0.5], [0.1, 0.9], trials=2, seed=5,
                                                                progress=False),
     }
