@@ -232,8 +232,8 @@ def instability_figure(result: CheckResult | Report, *, model: str | None = None
     dpi = integer_arg(dpi, "dpi", minimum=20)
     story = _story(res, index)
     out = _out_path(path, "path")
-    if model is not None and not isinstance(model, str):
-        raise InvalidArgument(f"model must be a name (str) shown in the title, got {type(model).__name__}")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise InvalidArgument(f"model must be a non-empty name (str) shown in the title, got {model!r:.60}")
     if not dpi <= 600:
         raise InvalidArgument(f"dpi must lie in [20, 600], got {dpi}")
     import matplotlib
@@ -433,8 +433,8 @@ def write_report(result: CheckResult | Report, folder: str | os.PathLike[str], *
     if not dest.is_dir():
         raise InvalidArgument(f"folder {str(dest)!r} does not exist (or is not a folder): create it first")
     for what, v in (("model", model), ("weights", weights), ("certificate", certificate)):
-        if v is not None and not isinstance(v, str):
-            raise InvalidArgument(f"{what} must be a str, got {type(v).__name__}")
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            raise InvalidArgument(f"{what} must be a non-empty str (or None), got {v!r:.60}")
     for what, v in (("name", name), ("figure_name", figure_name)):
         if not isinstance(v, str) or not v or os.path.basename(v) != v or v in (".", ".."):
             raise InvalidArgument(f"{what} must be a plain file name (no folder), got {v!r}")
