@@ -638,7 +638,8 @@ def _assemble_instability(w: Mapping[str, Any]) -> InstabilityCertificate:
         "ball_samples": int(w["ball_samples"]), "ball_seed": int(w["seed"]),
         "ball_points_tested": int(w["ball_points_tested"]),
         "ball_rigor": (Rigor.NUMERICAL.value if radius > 0 else Rigor.CERTIFIED_FLOAT64.value),
-        "ball_note": str(w["ball_note"]),
+        "ball_note": str(w["ball_note"]), "rigor_mode": str(w.get("rigor_mode", "certified-float64")),
+        "rigor_note": str(w.get("rigor_note", "")),
     }
     witness = Witness("instability_pair", dict(w))
     eta_in, note = w["eta"], _operator_note(rec)
@@ -659,8 +660,7 @@ def _assemble_instability(w: Mapping[str, Any]) -> InstabilityCertificate:
         "error_x": fit.dx, "error_x_prime": fit.dxp, "output_distance": fit.C,
         "ratio": fit.C / pair.a if pair.a > 0 else math.nan, "eta_min": max((fit.dx + fit.dxp) / 2, pair.a),
         "eta_chosen": chosen, "noise_allowance": fit.allowance, "output_distance_lower": max(0.0, fit.C_lo_n),
-        "theorem_bound_form": _FORM, "rigor_mode": str(w.get("rigor_mode", "certified-float64")),
-        "rigor_note": str(w.get("rigor_note", "")),
+        "theorem_bound_form": _FORM,
         "accuracy_form": (_ACC_EACH if _H_ACC_X in hyp else _ACC_SUM),
     })
     if proven:

@@ -604,7 +604,9 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
     values: dict[str, Any] = {**search, "psi_precision": str(w["psi_precision"]), "psi": psi_text(w["psi"]),
                               "operator": record_text(w["operator"]), "norm_Ar_upper": one(dy_hi),
                               "search_change": (np.asarray(w["search_change"]) if batched
-                                                else float(w["search_change"]))}
+                                                else float(w["search_change"])),
+                              "rigor_mode": str(w.get("rigor_mode", "certified-float64")),
+                              "rigor_note": str(w.get("rigor_note", ""))}
     wit = Witness("perturbation", dict(w))
     kw = dict(r=w["perturbation"] if domain == "image" else None,
               e=w["perturbation"] if domain == "measurement" else None,
@@ -646,9 +648,7 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
     ratio = np.array(ratios)
     values.update({"error_vs_truth": one(np.array([norm2(p1[i] - xb[i]) for i in range(B)])),
                    "ratio_unrounded": one(np.array(unrounded)), "noise_allowance": one(np.array(allowances)),
-                   "certified": (np.array(ok) if batched else bool(ok[0])),
-                   "rigor_mode": str(w.get("rigor_mode", "certified-float64")),
-                   "rigor_note": str(w.get("rigor_note", ""))})
+                   "certified": (np.array(ok) if batched else bool(ok[0]))})
     if proven:
         values["enclosure_assumptions"] = str(w["psi_assumptions"])
     tail = ("; proven: Ψ's exact outputs enclosed (theorycheck.nets.enclose), the ratio "
