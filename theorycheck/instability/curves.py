@@ -58,6 +58,7 @@ from theorycheck.results import (
     register_verifier,
     verification,
 )
+from theorycheck.solvers._pdhg import operator_norm_bound
 from theorycheck.solvers.primal_dual import chambolle_pock
 
 __all__ = ["StabilityCurve", "stability_curve", "verify_stability_curve", "image_metrics", "DEFAULT_LEVELS"]
@@ -239,12 +240,21 @@ class UnrolledBaseline:
                     continue
             self.tv = "anisotropic"
         self.problem = SRLasso(A, self.lam, W=W)
+        # the step sizes once, from bounds (the solver's default computes ‖K‖ by an SVD on every call):
+        # ‖K‖ = ‖A‖ for an orthonormal W (synthesis form), ‖K‖² ≤ ‖A‖² + ‖∇‖² with ‖∇‖ ≤ 2√ndim for TV
+        L = operator_norm_bound(A)
+        if self.kind == "tv":
+            L = math.sqrt(L * L + 4.0 * len(shape))
+        if not (math.isfinite(L) and L > 0):
+            raise InvalidArgument("A is the zero operator: there is no baseline reconstruction")
+        self.tau = self.sigma = 0.99 / (1.01 * L)
 
     def __call__(self, y: Any) -> Any:
         torch = lazy_torch()
         real = torch.float32 if y.dtype in (torch.float32, torch.complex64) else torch.float64
         sol = chambolle_pock(self.problem, y, backend="torch", differentiable=True, max_iter=self.iterations,
-                             tol=0.0, certify=False, device=y.device, dtype=real, tv=self.tv)
+                             tol=0.0, certify=False, device=y.device, dtype=real, tv=self.tv,
+                             tau=self.tau, sigma=self.sigma)
         return sol.info["x_torch"]
 
     def __repr__(self) -> str:
