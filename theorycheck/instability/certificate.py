@@ -11,7 +11,8 @@ file. What certified-float64 promises is described in :mod:`theorycheck.instabil
 
 Theorem: universal instability theorem (docs/theory.md §3; seeds 002, 004).
 Rigor: certified-float64 (Ψ evaluated twice on the CPU in float64, its rounding noise allowed
-for; every norm enclosed rigorously); the sampled ball radius is numerical.
+for; every norm enclosed rigorously), or proven with ``rigor="proven"`` (Ψ's exact outputs
+enclosed, docs/theory.md §7.4); the sampled ball radius is numerical.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ class InstabilityCertificate(CheckResult):
         the rounding allowance (norm enclosures plus 16 times ``Ψ``'s noise estimate).
     ball_radius : float
         Radius of a ball ``B_y`` around ``Ax`` on which
-        ``L^ε(Ψ, ỹ) ≥ (‖x − x′‖ − 2η)/ε`` for all ``ε ≥ η`` was checked
+        ``L^ε(Ψ, ỹ) ≥ (‖x − x′‖ − 2η)/η`` for all ``ε ≥ η`` was checked
         (``values["ball_rigor"]``: certified at the centre, sampled inside).
     false_negative, false_positive : FalseDetection or None
 
@@ -331,13 +332,15 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     and its rounding noise ``ν`` is estimated at each (see the module
     docstring: every claim allows 16ν on each output). Then:
 
-    * hypotheses, each with its margin: ``‖Ψ(y) − x‖ < η``, ``‖Ψ(y′) − x′‖ < η``,
+    * hypotheses, each with its margin: accuracy in seed 002's form ``‖Ψ(y) − x‖ < η``,
+      ``‖Ψ(y′) − x′‖ < η`` when it holds, else in seed 004's weaker form
+      ``‖Ψ(y) − x‖ + ‖Ψ(y′) − x′‖ < 2η`` (``values["accuracy_form"]`` says which),
       ``‖Ax − Ax′‖ ≤ η`` (the exact distance, enclosed in ball arithmetic, and
       ``‖y − y′‖``), ``‖x − x′‖ > 2η`` (``Ψ`` continuous is assumed: true for
       networks of continuous layers);
     * the witnessed bound ``L^ε(Ψ, y) ≥ (‖Ψ(y) − Ψ(y′)‖ − 16(ν + ν′))/‖y − y′‖`` for
       every ``ε ≥ ‖y − y′‖`` (``lower_bound``), and the theorem's
-      ``(‖x − x′‖ − 2η)/ε`` for ``ε ≥ η`` (:meth:`~InstabilityCertificate.theorem_bound`);
+      ``(‖x − x′‖ − 2η)/η`` for every ``ε ≥ η`` (seed 004's form, :meth:`~InstabilityCertificate.theorem_bound`);
     * a ball ``B_y`` around ``y`` on which the theorem's bound was checked at
       ``ball_samples`` random points per tested radius (radii doubled from a
       Lipschitz-style guess while they pass; numerical; radius 0 means only
@@ -373,9 +376,10 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     Returns
     -------
     InstabilityCertificate
-        ``holds`` (certified-float64) when every hypothesis holds beyond
+        ``holds`` (certified-float64, or proven) when every hypothesis holds beyond
         rounding and the output change exceeds 32 times ``Ψ``'s estimated
-        noise; ``inconclusive`` with the reason otherwise (a hypothesis fails
+        noise (proven: the enclosures of the two outputs are disjoint in norm);
+        ``inconclusive`` with the reason otherwise (a hypothesis fails
         or is undecided, the change is within rounding noise, or ``Ψ`` returned
         NaN/inf, reduced-precision output or different outputs on the two
         evaluations).
@@ -383,13 +387,16 @@ def check_instability(psi: Any, A: Any, x: Any, x_prime: Any, *, eta: float | No
     Raises
     ------
     PreconditionError
-        ``x == x′``.
+        ``x == x′``; with ``rigor="proven"``, a layer or operation the enclosure does not
+        support (named).
     InvalidArgument
-        Shapes of ``x``, ``x′``, ``A`` and ``Ψ`` do not match, non-finite data, ``η ≤ 0``.
+        Shapes of ``x``, ``x′``, ``A`` and ``Ψ`` do not match, non-finite data, ``η ≤ 0``,
+        an unknown ``rigor``.
 
     Theorem: universal instability theorem (a), (b) (docs/theory.md §3; seeds 002, 004).
     Rigor: certified-float64 (a statement about Ψ evaluated in float64 on the CPU,
-    its rounding noise allowed for; every norm enclosed rigorously); the ball
+    its rounding noise allowed for; every norm enclosed rigorously), or proven with
+    ``rigor="proven"`` (Ψ's exact real-arithmetic outputs enclosed); the ball
     radius is numerical (sampled) unless 0.
 
     Examples
