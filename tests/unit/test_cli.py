@@ -22,6 +22,16 @@ def test_demo_quick_writes_a_certificate_that_verifies(tmp_path, capsys):
     cert = out / "certificate.json"
     assert cert.exists()
     assert "--model theorycheck.demo:demo_model" in text  # how to re-run the network
+    # the figures and the report beside it; the report restates the certificate's own numbers
+    for png in ("instability.png", "worst_perturbation.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out / "report.md").read_text(encoding="utf-8")
+    from theorycheck.results import load
+
+    saved = list(load(str(cert)))[0]
+    assert f"{saved.lower_bound:.6g}" in report and f"{saved.eta:.6g}" in report
+    assert all(name in report for name in saved.hypotheses)
+    assert "(instability.png)" in report and "(worst_perturbation.png)" in report
     assert main(["verify", str(cert)]) == 0
     text = capsys.readouterr().out
     assert "re-certified" in text and "4 of 4 re-check" in text
