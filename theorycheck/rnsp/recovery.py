@@ -81,6 +81,15 @@ class RecoveryConstants:
       ``C2 = (3+ρ)γ/(1−ρ)`` of Foucart–Rauhut Thm 4.25 (``3+ρ ≤ 3ρ+5`` since
       ``ρ > −1``; the two ``C1`` coincide).
 
+    Derivation of the sharper form: Cauchy–Schwarz turns the rNSP into the ℓ1 rNSP
+    ``‖v_S‖₁ ≤ ρ‖v_{S^c}‖₁ + √s γ‖Av‖``, so (FR Thm 4.20)
+    ``‖v‖₁ ≤ (1+ρ)/(1−ρ)(‖z‖₁ − ‖x‖₁ + 2σ_s(x)₁) + 2√s γ/(1−ρ)‖Av‖`` for ``v = z − x``;
+    with ``S`` the ``s`` largest entries of ``v``, ``‖v_{S^c}‖₂ ≤ ‖v‖₁/√s`` (Stechkin) and the
+    rNSP give ``‖v‖₂ ≤ (1+ρ)/√s ‖v‖₁ + γ‖Av‖``; substituting gives ``C1 = (1+ρ)²/(1−ρ)`` and
+    ``C2 = γ(2(1+ρ)/(1−ρ) + 1) = (3+ρ)γ/(1−ρ)``. Theorem 1 then follows from the SR-LASSO
+    optimality ``λ‖x̂‖₁ + ‖Ax̂ − y‖ ≤ λ‖x‖₁ + ‖e‖`` for ``λ ≤ C1/(√s C2)``; any larger pair
+    (such as the seed's) is also valid, with a smaller admissible ``λ``.
+
     Attributes
     ----------
     rho, gamma : float
