@@ -73,3 +73,14 @@ def test_phase_transition_sweep_on_dask_matches_serial(client):
     serial = empirical_phase_transition(12, [0.5], [0.2, 0.4], **kw)
     parallel = empirical_phase_transition(12, [0.5], [0.2, 0.4], executor=client, **kw)
     _same(serial, parallel)
+
+
+def test_identical_tasks_submitted_again_are_not_cancelled(client):
+    """Regression: fan_out cancelled every future when done; Dask keys identical tasks alike, so the
+    asynchronous cancel of a finished run cancelled the same tasks of the next run."""
+    from theorycheck.numerics.parallel import fan_out
+
+    tasks = [(i, 2) for i in range(20)]
+    for _ in range(5):
+        assert list(fan_out(pow, tasks, executor=client)) == [i ** 2 for i in range(20)]
+        assert list(fan_out(pow, tasks, executor=client.get_executor())) == [i ** 2 for i in range(20)]

@@ -129,11 +129,16 @@ def fan_out(fn: Callable[..., R], tasks: Iterable[tuple], *, executor: Any = Non
                 yield fn(*task)
             return
         futures = [ex.submit(fn, *task) for task in tasks]
+        consumed = 0
         try:
             for fut in futures:
                 if stop is not None and stop():
                     break
                 yield fut.result()
+                consumed += 1
         finally:
-            for fut in futures:
-                fut.cancel()
+            # only the futures still pending: a Dask client keys identical tasks alike, so cancelling
+            # finished ones (asynchronously) could cancel the same task submitted by a later call
+            for fut in futures[consumed:]:
+                if not fut.done():
+                    fut.cancel()
