@@ -127,7 +127,7 @@ def test_variants_are_defined_from_the_base_images():
     ({"false_structure": "stripes"}, "false_structure"), ({"true_structure": "faces"}, "true_structure"),
     ({"true_structure": ("square", "square")}, "true_structure"), ({"n_classes": 5}, "n_classes"),
     ({"true_structure": ("square", "ring"), "n_classes": 3}, "n_classes"),
-    ({"test_fraction": 1.0}, "test_fraction"), ({"seed": -2}, "seed"),
+    ({"test_fraction": 1.0}, "test_fraction"), ({"seed": -2}, "seed"), ({"seed": None}, "seed"),
 ])
 def test_bad_data_arguments_name_themselves(kw, name):
     args = {"n": 40, **kw}

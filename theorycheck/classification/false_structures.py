@@ -283,7 +283,7 @@ def build_false_structure_data(
     test_fraction : float
         Share of held-out images (in (0, 1)).
     seed : int or numpy.random.Generator
-        Everything random; same seed, same data.
+        Everything random; same seed, same data (None is refused).
 
     Returns
     -------
@@ -316,6 +316,9 @@ def build_false_structure_data(
         raise InvalidArgument(f"amplitude and noise must be at most 1e6, got {amplitude!r}, {noise!r}")
     test_fraction = probability_arg(test_fraction, "test_fraction")
     refuse_size(2.0 * n * side * side, _MAX_ENTRIES, f"{n} images of side {side}", "use fewer or smaller images")
+    if seed is None:
+        raise InvalidArgument("seed must be an int or a numpy.random.Generator (the data must be reproducible), "
+                              "got None")
     rng = seed_arg(seed)
     n_test = min(n - 1, max(1, int(round(test_fraction * n))))
     y = rng.integers(0, C, size=n).astype(np.int64)
