@@ -18,8 +18,11 @@ every function here returns an *interval* with the rigor of each side:
   a kernel vector when the stable NSP fails;
 * :func:`search_rnsp_violation` — a vector that disproves a claimed ``(ρ, γ)``;
 * :func:`rnsp_from_rip`, :func:`recovery_constants` — the constants of the
-  theorems; :func:`check_recovery_bound` (seed Theorem 1, with the certified
-  SR-LASSO solver) and :func:`check_kernel_awareness` (seed Theorem 3);
+  theorems (two named forms: the seed's literal ``C2 = (3ρ+5)γ/(1−ρ)``, the
+  default, and Foucart–Rauhut's sharper ``(3+ρ)γ/(1−ρ)``, ``constants=``);
+  :func:`check_recovery_bound` (seed Theorem 1, with the certified SR-LASSO
+  solver, for the float64 matrix as given; also under the weighted rNSP in
+  levels with ``levels=``) and :func:`check_kernel_awareness` (seed Theorem 3);
 * :func:`donoho_tanner`, :func:`empirical_phase_transition` — the ℓ1 phase
   transition.
 
