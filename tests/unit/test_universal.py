@@ -1,4 +1,4 @@
-"""Universal perturbations (docs/theory.md §5): closed forms on affine classifiers, certification, determinism, bad input."""
+"""Universal perturbations (docs/theory.md §5): affine closed forms, certification, determinism, bad input."""
 
 from __future__ import annotations
 
