@@ -1,4 +1,4 @@
-"""The ``theorycheck`` command line: ``demo``, ``certify``, ``verify FILE``, ``info``.
+"""The ``theorycheck`` command line: ``demo``, ``certify``, ``verify FILE``, ``curve``, ``info``.
 
 Every error a user can cause (a missing or unreadable file, a wrong shape, a
 model that does not fit the operator, a bad option) ends the command with one
@@ -38,6 +38,7 @@ import tempfile
 import warnings
 from typing import Any, Callable, Sequence
 
+from theorycheck._cli_curve import add_curve_parser, run_curve
 from theorycheck._version import __version__
 from theorycheck.demo import run_demo
 from theorycheck.errors import InvalidArgument, TheorycheckError
@@ -67,6 +68,7 @@ examples:
   theorycheck demo                      run everything on the shipped U-Net
   theorycheck certify --help            certify your own network
   theorycheck verify certificate.json   re-check a saved certificate
+  theorycheck curve --help              robustness curve of your network (error vs noise level)
 Run 'theorycheck COMMAND --help' for the options of a command."""
 
 _MODEL_RULE = """\
@@ -823,6 +825,11 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     return 0 if cert.holds else 1
 
 
+def _cmd_curve(args: argparse.Namespace) -> int:
+    """``theorycheck curve`` with certify's model and operator loaders (every --model/--operator kind)."""
+    return run_curve(args, load_model=_load_model, load_operator=_load_operator)
+
+
 def _write_report(cert: Any, out: str, model: str, weights: str | None) -> None:
     """instability.png and report.md beside the certificate (a warning, not an error, if they fail)."""
     folder = os.path.dirname(os.path.abspath(out))
@@ -909,6 +916,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="state dict for module:factory (default: none, the factory's own weights)")
     p.set_defaults(func=_cmd_verify)
 
+    add_curve_parser(sub)
+    sub.choices["curve"].set_defaults(func=_cmd_curve)
+
     p = sub.add_parser("info", help="show the versions of theorycheck and its backends",
                        description="Show the versions of theorycheck, Python and the libraries it "
                                    "uses (or 'not installed').", formatter_class=_Formatter)
@@ -939,7 +949,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         text = str(exc)
         if "required: COMMAND" in text:
-            text = ("theorycheck: error: name a command: demo, certify, verify or info "
+            text = ("theorycheck: error: name a command: demo, certify, verify, curve or info "
                     "(see 'theorycheck --help')")
         print(_oneline(text, 1000), file=sys.stderr)
         return 2

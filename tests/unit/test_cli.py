@@ -112,3 +112,17 @@ def test_certify_command_bad_files(tmp_path, capsys):
     assert main(["certify", "--model", str(model), "--operator", "wavelet:" + str(tmp_path / "A.npy"),
                  "--x", str(tmp_path / "x.npy"), "--x-prime", str(tmp_path / "xp.npy")]) == 2
     assert "unknown operator" in capsys.readouterr().err
+
+
+def test_curve_is_a_subcommand_with_certifys_loaders(tmp_path, capsys):
+    assert main(["--help"]) == 0
+    assert "curve" in capsys.readouterr().out
+    # certify's operator loader: an unknown kind is refused with certify's message (exit 2)
+    import numpy as np
+
+    np.save(tmp_path / "X.npy", np.zeros((2, 4, 4)))
+    status = main(["curve", "--model", "theorycheck.demo:demo_model", "--operator", "fourier-centred:m.npy",
+                   "--images", str(tmp_path / "X.npy"), "--out", str(tmp_path / "c")])
+    out = capsys.readouterr()
+    assert status == 2 and "unknown operator kind 'fourier-centred'" in (out.out + out.err)
+    assert not (tmp_path / "c").exists()
