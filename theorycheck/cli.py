@@ -825,6 +825,18 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     return 0 if cert.holds else 1
 
 
+def _show_defaults(parser: argparse.ArgumentParser, none_text: dict[str, str]) -> None:
+    """Give a subcommand added by another module this CLI's help conventions: every default shown,
+    and what an option without a default means (``none_text``: dest -> text)."""
+    parser.formatter_class = _Formatter
+    for action in parser._actions:
+        if action.option_strings and action.help is None:
+            action.help = "see the description above"
+        if action.option_strings and action.default is None and not action.required:
+            if "default:" not in (action.help or ""):
+                action.help = f"{action.help or ''} (default: {none_text.get(action.dest, 'none')})"
+
+
 def _cmd_curve(args: argparse.Namespace) -> int:
     """``theorycheck curve`` with certify's model and operator loaders (every --model/--operator kind)."""
     return run_curve(args, load_model=_load_model, load_operator=_load_operator)
@@ -917,6 +929,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_verify)
 
     add_curve_parser(sub)
+    _show_defaults(sub.choices["curve"], {
+        "weights": "none, the factory's own weights", "input": "the model's own `input` attribute, else "
+        "the network is called on y directly"})
     sub.choices["curve"].set_defaults(func=_cmd_curve)
 
     p = sub.add_parser("info", help="show the versions of theorycheck and its backends",
