@@ -608,7 +608,7 @@ def test_verify_in_a_fresh_process_loads_the_defining_module(work):
 
 def test_python_warnings_are_one_line(monkeypatch, capsys):
     def warns(args):
-        warnings.warn("first line\nsecond line", UserWarning)
+        warnings.warn("first line\nsecond line", UserWarning, stacklevel=2)
         return 0
 
     monkeypatch.setattr(cli, "_cmd_info", warns)
