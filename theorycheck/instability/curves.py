@@ -488,7 +488,7 @@ def stability_curve(
     certify : bool
         Re-evaluate in float64 (False: the search's own evaluation, numerical).
     batch_size : int, optional
-        Largest batch handed to ``Ψ`` in the search.
+        Largest batch handed to ``Ψ`` in the search (default: all of them on CUDA, 64 on the CPU).
     device, dtype
         Where and at which real torch precision the search runs (default: as
         ``search_worst_perturbation``).
@@ -711,7 +711,8 @@ def _adversarial(pm: Any, xb: np.ndarray, y0: np.ndarray, opt: _Options, seed: i
             best_obj = torch.full((J,), -math.inf, dtype=rdt, device=f.device)
             best_e = e.clone()
             ki = torch.as_tensor(idx_i, device=f.device)
-            size = opt.batch_size or J
+            # CPU: chunks of 64 (one batch of hundreds of images is slower: cache); CUDA: all at once
+            size = opt.batch_size or (J if getattr(f.device, 'type', 'cpu') == 'cuda' else 64)
             for _ in range(opt.steps):
                 grads, objs = [], []
                 for s in range(0, J, size):
