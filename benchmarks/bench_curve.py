@@ -11,6 +11,10 @@ no float64 re-evaluation on either side):
   of them, which is what the loop needs; the curve is scale-free in ``δ``).
 
 Prints the median wall time of interleaved repetitions and the ratio loop/batched (goal ≥ 3×).
+Measured (2 shared CPU cores, 1 torch thread, full size, one rep): batched 16.7 s, loop 14.9 s,
+ratio 0.90× — on the CPU a bigger batch does no less work per image (the U-Net's cost is linear
+in the batch; one batch of 448 was slower still, 29.8 s, hence chunks of 64), so the goal is
+not met there; the batch is meant for a GPU, where it has not been measured yet.
 Usage: ``python benchmarks/bench_curve.py [--quick]`` (full: 7 levels × 4 restarts × 16 images).
 
 Theorem: none (performance).
