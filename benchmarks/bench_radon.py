@@ -19,7 +19,8 @@ scikit-image's radon/iradon pair (not adjoint; its back-projection is rescaled b
 ``2·n_angles/π`` to undo iradon's FBP weight, so only the mismatch of the two discretisations
 remains). A correctness check runs too (exit 1 on failure): scikit-image's sinogram of the
 128 × 128 image equals theorycheck's ``Radon(129, detectors=183)`` applied to the image padded
-by a zero row and column at the bottom and right (bins outside scikit-image's 182 are zero) (scikit-image rotates even-sized images about pixel (64, 64), the centre
+by a zero row and column at the bottom and right (bins outside scikit-image's 182 are zero)
+(scikit-image rotates even-sized images about pixel (64, 64), the centre
 of that padded image; see docs/conventions.md).
 
 Prints ``ratio (scikit-image / theorycheck, batched forward+adjoint): …x (goal >= 5x)``.

@@ -490,6 +490,9 @@ PROVIDERS: dict[str, str] = {
     "UniversalWitness": "theorycheck.classification",
     "FoolingRateTable": "theorycheck.classification",
     "FalseStructureResult": "theorycheck.classification",
+    "StabilityCurve": "theorycheck.instability",
+    "HallucinationWitness": "theorycheck.instability",
+    "ParadoxSets": "theorycheck.instability",
     # check names with a registered verifier
     "certified_optimality": "theorycheck.solvers.certify",
     "certified_optimality_near_degenerate": "theorycheck.testing.checks",
@@ -525,6 +528,10 @@ PROVIDERS: dict[str, str] = {
     "universal_perturbation": "theorycheck.classification",
     "fooling_rate_table": "theorycheck.classification",
     "false_structure": "theorycheck.classification",
+    "stability_curve": "theorycheck.instability",
+    "hallucination": "theorycheck.instability",
+    "paradox_sets": "theorycheck.instability",
+    "recovery_bound": "theorycheck.rnsp",
 }
 
 

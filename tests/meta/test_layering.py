@@ -33,6 +33,7 @@ LAYERS = [
     (3, ("theorycheck.rnsp", "theorycheck.instability", "theorycheck.impossibility",
          "theorycheck.classification")),
     (4, ("theorycheck.strategies", "theorycheck.testing", "theorycheck.cli", "theorycheck.demo",
+         "theorycheck.figures", "theorycheck._cli_curve",
          "theorycheck.search", "theorycheck.__main__")),
 ]
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.results import PROVIDERS, _RESULT_TYPES, _VERIFIERS, load, verify_result
+from theorycheck.results import _RESULT_TYPES, _VERIFIERS, PROVIDERS, load, verify_result
 
 _FOLDER = pathlib.Path(__file__).with_name("tamper_samples")
 

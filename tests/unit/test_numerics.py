@@ -13,7 +13,14 @@ import sympy
 from theorycheck.errors import InsufficientPrecision, InvalidArgument
 from theorycheck.numerics import as_array, precision
 from theorycheck.numerics.exact import (
-    acb_matrix, arb_matrix, ball_lower, ball_upper, decide_less, to_acb, to_arb, to_fraction,
+    acb_matrix,
+    arb_matrix,
+    ball_lower,
+    ball_upper,
+    decide_less,
+    to_acb,
+    to_arb,
+    to_fraction,
 )
 
 
@@ -40,7 +47,7 @@ def test_precision_restored_after_exception_and_as_decorator():
     assert flint.ctx.prec == before
     with pytest.raises(ZeroDivisionError):
         with precision(dps=30):
-            1 / 0
+            _ = 1 / 0
     assert flint.ctx.prec == before
 
 

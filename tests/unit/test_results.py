@@ -12,7 +12,15 @@ import pytest
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.results import (
-    CheckResult, Outcome, Report, Rigor, Witness, decode, encode, load, verify_result,
+    CheckResult,
+    Outcome,
+    Report,
+    Rigor,
+    Witness,
+    decode,
+    encode,
+    load,
+    verify_result,
 )
 
 

@@ -112,7 +112,7 @@ def _fresh_load_script(result_type: str, check: str) -> str:
 
 def test_every_provider_loads_in_a_fresh_process():
     """``load`` finds every registered result class without importing its module first."""
-    from theorycheck.results import PROVIDERS, _RESULT_TYPES
+    from theorycheck.results import _RESULT_TYPES, PROVIDERS
 
     names = sorted(n for n in PROVIDERS if n[0].isupper())
     code = ("import json, theorycheck.results as R\n"

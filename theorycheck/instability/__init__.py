@@ -83,21 +83,24 @@ from theorycheck.instability.certificate import (
     check_instability,
     verify_instability,
 )
+from theorycheck.instability.curves import StabilityCurve, stability_curve, verify_stability_curve
+from theorycheck.instability.hallucination import HallucinationWitness, search_hallucination, verify_hallucination
 from theorycheck.instability.noise import (
     NoiseInstabilityResult,
     check_random_noise,
     random_noise_instability,
     verify_noise_instability,
 )
-from theorycheck.instability.curves import StabilityCurve, stability_curve, verify_stability_curve
-from theorycheck.instability.hallucination import HallucinationWitness, search_hallucination, verify_hallucination
 from theorycheck.instability.optimal_map import (
     ChebyshevRadius,
     OptimalityConstant,
+    ParadoxSets,
+    build_paradox_sets,
     chebyshev_radius,
     optimality_constant,
     verify_chebyshev_radius,
     verify_optimality_constant,
+    verify_paradox_sets,
 )
 from theorycheck.instability.perturbation import PerturbationWitness, search_worst_perturbation, verify_perturbation
 from theorycheck.instability.seed_tests import (
@@ -129,6 +132,9 @@ __all__ = [
     "check_sampling_monotonicity",
     "check_training_set",
     "optimality_constant",
+    "ParadoxSets",
+    "build_paradox_sets",
+    "verify_paradox_sets",
     "chebyshev_radius",
     "PerturbationWitness",
     "search_worst_perturbation",

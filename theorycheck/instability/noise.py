@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Mapping
 
 import numpy as np
@@ -40,7 +39,8 @@ from theorycheck.instability._operators import apply_operator, operator_record, 
 from theorycheck.instability._witness import WitnessCheck, model_arg, no_witness, reevaluate, result_arg
 from theorycheck.nets._adapter_common import NOISE_ALLOWANCE
 from theorycheck.numerics.parallel import progress_bar
-from theorycheck.numerics.rounding import norm2, round_down, round_up
+from theorycheck.numerics.rounding import norm2
+from theorycheck.numerics.statistics import clopper_pearson
 from theorycheck.numerics.validation import (
     bool_arg,
     choice_arg,
@@ -93,32 +93,6 @@ class NoiseInstabilityResult(CheckResult):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "interval", tuple(self.interval))
-
-
-def _round_sig(v: float, digits: int, up: bool) -> float:
-    """``v`` rounded outward to ``digits`` significant decimal digits (deterministic across
-    library versions whose results agree to that many digits)."""
-    v = float(v)
-    if v == 0.0 or not math.isfinite(v):
-        return v
-    e = math.floor(math.log10(abs(v))) - digits + 1
-    d = Decimal(v).quantize(Decimal(1).scaleb(e), rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    f = float(d)
-    if up and Decimal(f) < d:
-        f = round_up(f)
-    if not up and Decimal(f) > d:
-        f = round_down(f)
-    return f
-
-
-def _clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
-    """Two-sided Clopper–Pearson interval, rounded outward to 10 significant digits."""
-    from scipy.stats import beta  # scipy.stats is slow to import: only when drawing intervals
-
-    alpha = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return max(0.0, _round_sig(lo, 10, up=False)), min(1.0, _round_sig(hi, 10, up=True))
 
 
 def check_random_noise(psi: Any, A: Any, x: Any, *, noise_norm: float, trials: int = 100,
@@ -272,7 +246,7 @@ def _assemble_noise(w: Mapping[str, Any]) -> NoiseInstabilityResult:
         exceed = int(np.sum(errors > thr))
     finite = bool(np.all(np.isfinite(errors)))
     prob = exceed / trials
-    lo, hi = _clopper_pearson(exceed, trials, conf)
+    lo, hi = clopper_pearson(exceed, trials, conf)
     batch_ok = bool(w["batch_consistent"])
     values = {"noise_norm": float(w["noise_norm"]), "threshold": thr, "confidence": conf,
               "reference": ref_kind, "errors": errors, "seed": int(w["seed"]), "batch_size": int(w["batch_size"]),

@@ -477,7 +477,7 @@ def rnsp_bound_impl(runner: Runner, options: Options) -> CheckResult:
     if not math.isfinite(gamma):
         return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
                            "the drawn matrix has no rNSP with ρ = 1/2", theorem=theorem)
-    consts = recovery_constants(rho, gamma)
+    consts = recovery_constants(rho, gamma, constants="foucart-rauhut")
     C1 = (1 + to_arb(rho)) * (1 + to_arb(rho)) / (1 - to_arb(rho))
     C2 = (3 + to_arb(rho)) * to_arb(gamma) / (1 - to_arb(rho))
     x, y, e_norm, sigma = _rnsp_instance(rng, A, s)
