@@ -158,3 +158,18 @@ def test_exact_solver_reads_mpmath_matrices_with_their_signs():
     with mpmath.workdps(30):
         via_mp = solve(P, mpmath.matrix(y.tolist()), method="exact", A_exact=mpmath.matrix(A.tolist()))
     assert np.array_equal(ref.x, via_mp.x) and ref.enclosure == via_mp.enclosure
+
+
+def test_decimal_string_of_a_rational_carries_every_requested_digit():
+    # red-team class: a rational was turned into a ball at the ambient 53-bit precision,
+    # so "exact" strings of proven results were wrong beyond ~16 digits
+    from fractions import Fraction
+
+    from theorycheck.numerics.exact import decimal_string
+
+    q = Fraction(2 ** 54 - 1, 2 ** 54)
+    s = decimal_string(q, 25)
+    assert s.replace("0.", "").count("9") >= 16 and len(s.replace("0.", "")) == 25
+    assert abs(Fraction(s) - q) <= Fraction(1, 2 * 10 ** 25)
+    tiny = 1 + Fraction(1, 10 ** 30)
+    assert Fraction(decimal_string(tiny, 40)) == tiny

@@ -13,6 +13,7 @@ functions return only what the balls prove and otherwise raise
 
 from __future__ import annotations
 
+import decimal
 import numbers
 from decimal import Decimal
 from fractions import Fraction
@@ -401,7 +402,14 @@ def decimal_string(x: Any, digits: int | None = None) -> str:
 
         return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-1, max_fixed=0) if x else "0"
     if isinstance(x, Fraction):
-        return flint.arb(flint.fmpq(x.numerator, x.denominator)).str(digits, radius=False)
+        # decimal division is correctly rounded at the context's precision: the string is
+        # the rational rounded to ``digits`` significant digits (a ball at the ambient
+        # flint precision would carry only 53 bits)
+        with decimal.localcontext() as ctx:
+            ctx.prec = int(digits)
+            ctx.rounding = decimal.ROUND_HALF_EVEN
+            ctx.Emax, ctx.Emin = decimal.MAX_EMAX, decimal.MIN_EMIN
+            return str(Decimal(x.numerator) / Decimal(x.denominator))
     return repr(float(x))
 
 
