@@ -91,7 +91,8 @@ def _instability_demo(outdir: str, *, quick: bool, progress: bool):
     psi = as_reconstruction_map(model, input="adjoint", eval_mode=True)
     print(f"1. Instability of the shipped U-Net ({s.n}x{s.n} images, {int(s.mask.sum())} of "
           f"{s.n * s.n} Fourier samples), universal instability theorem (docs/theory.md §3)")
-    cert = check_instability(psi, s.A, s.x, s.x_prime, ball_samples=4 if quick else 16, seed=0)
+    cert = check_instability(psi, s.A, s.x, s.x_prime, ball_samples=4 if quick else 16, seed=0,
+                              rigor="auto")  # proven by enclosures; else float64, with why
     print(f"   {cert.outcome.value} [{cert.rigor.value}]: {cert.message}")
     for name, (holds, margin) in cert.hypotheses.items():
         print(f"     {name}: {'holds' if holds else 'fails'} (margin {margin:.3g})")

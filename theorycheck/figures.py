@@ -109,7 +109,11 @@ def _story(result: CheckResult, index: int | None) -> _Story:
             title = f"NOT certified [{rig}]: {result.message[:160]}"
         note = (f"‖x − x′‖ = {_fmt(v.get('distance_images'), 3)}, ‖A(x − x′)‖ = "
                 f"{_fmt(v.get('distance_measurements'), 3)}, ‖Ψ(Ax′) − Ψ(Ax)‖ = {_fmt(v.get('output_distance'), 3)}")
-        return _Story("instability", x, xp, _arr(data, "psi_y"), _arr(data, "psi_y_prime"), xp - x,
+        p0, p1 = _arr(data, "psi_y"), _arr(data, "psi_y_prime")
+        centres = _arr(data, "psi_center")  # proven certificates store enclosure centres instead
+        if p0 is None and centres is not None and len(centres) >= 2:
+            p0, p1 = centres[0], centres[1]
+        return _Story("instability", x, xp, p0, p1, xp - x,
                       ("x", "x′", "Ψ(Ax)", "Ψ(Ax′)", "x′ − x (A barely sees it)", "Ψ(Ax′) − Ψ(Ax)"), title, note)
     # worst_perturbation
     batched = bool(data.get("batched", False))

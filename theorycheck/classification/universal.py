@@ -49,7 +49,6 @@ import copy
 import dataclasses
 import math
 import time
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
@@ -65,7 +64,8 @@ from theorycheck.classification.witness import (
 )
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.parallel import call_back, progress_bar
-from theorycheck.numerics.rounding import norm2, norm2_bounds, round_down, round_up
+from theorycheck.numerics.rounding import norm2, norm2_bounds, round_down
+from theorycheck.numerics.statistics import clopper_pearson
 from theorycheck.numerics.validation import (
     bool_arg,
     choice_arg,
@@ -108,51 +108,6 @@ _FIXED_STATUSES = ("", "found", "not_found", "nan_during_search")
 # --------------------------------------------------------------------------------------
 # small deterministic helpers
 # --------------------------------------------------------------------------------------
-
-def _round_sig(v: float, digits: int, up: bool) -> float:
-    """``v`` rounded outward to ``digits`` significant decimal digits."""
-    v = float(v)
-    if v == 0.0 or not math.isfinite(v):
-        return v
-    e = math.floor(math.log10(abs(v))) - digits + 1
-    d = Decimal(v).quantize(Decimal(1).scaleb(e), rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    f = float(d)
-    if up and Decimal(f) < d:
-        f = round_up(f)
-    if not up and Decimal(f) > d:
-        f = round_down(f)
-    return f
-
-
-def clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
-    """Two-sided Clopper–Pearson interval for ``k`` successes in ``n`` trials (scipy's ``beta.ppf``).
-
-    The ends are rounded outward to 10 significant digits, so that the same
-    counts give the same bits with any scipy that agrees to that many digits
-    (verifiers re-derive the interval). ``n = 0`` gives ``(0, 1)``.
-
-    Examples
-    --------
-    >>> clopper_pearson(0, 10, 0.95)[0], clopper_pearson(10, 10, 0.95)[1]
-    (0.0, 1.0)
-
-    Theorem: Clopper–Pearson (1934): the exact binomial confidence interval.
-    Rigor: statistical (coverage ≥ ``confidence`` for independent trials); ends to 10 digits, outward.
-    """
-    from scipy.stats import beta
-
-    k = integer_arg(k, "k", minimum=0)
-    n = integer_arg(n, "n", minimum=0)
-    if k > n:
-        raise InvalidArgument(f"k = {k} successes exceed n = {n} trials")
-    confidence = probability_arg(confidence, "confidence")
-    if n == 0:
-        return 0.0, 1.0
-    alpha = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return max(0.0, _round_sig(lo, 10, up=False)), min(1.0, _round_sig(hi, 10, up=True))
-
 
 def _norm(v: np.ndarray, norm: str) -> float:
     """``‖v‖₂`` (deterministic :func:`norm2`) or ``max |v_i|``."""
