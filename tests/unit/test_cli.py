@@ -18,7 +18,7 @@ def test_demo_quick_writes_a_certificate_that_verifies(tmp_path, capsys):
     assert main(["demo", "--quick", "--no-progress", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "[proven]" in text and "violated" in text
-    assert "holds [certified-float64]: Ψ is unstable" in text
+    assert "holds [proven]: Ψ is unstable" in text
     cert = out / "certificate.json"
     assert cert.exists()
     assert "--model theorycheck.demo:demo_model" in text  # how to re-run the network
