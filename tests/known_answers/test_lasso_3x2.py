@@ -14,7 +14,7 @@ import sympy as sp
 
 from theorycheck import Lasso
 from theorycheck.errors import InsufficientPrecision
-from theorycheck.numerics import precision
+from theorycheck.numerics.precision import precision
 from theorycheck.solvers import certify_solution, solve
 
 M = 3

@@ -233,7 +233,7 @@ def test_longdouble_data_are_not_rounded_to_float64():
         pytest.skip("long double is binary64 here")
     sol = solve(Lasso(np.array([[1.0]]), lam=1.0), yl, method="exact")
     mid, rad = sol.enclosure[0]
-    from theorycheck.numerics import precision
+    from theorycheck.numerics.precision import precision
 
     with precision(dps=60):
         exact = flint.arb(flint.fmpq(2 ** 59 + 1, 2 ** 60))  # 1/2 + 2^-60, exactly

@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument
-from theorycheck.numerics import as_array, precision
+from theorycheck.numerics import as_array
 from theorycheck.numerics.exact import (
     acb_matrix,
     arb_matrix,
@@ -22,6 +22,7 @@ from theorycheck.numerics.exact import (
     to_arb,
     to_fraction,
 )
+from theorycheck.numerics.precision import precision
 
 
 def test_precision_context_sets_and_restores_both_libraries():

@@ -24,9 +24,9 @@ import pytest
 
 from theorycheck import QCBP, Lasso, SRLasso
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, SolverError
-from theorycheck.numerics import precision
 from theorycheck.numerics.backend import as_array
 from theorycheck.numerics.exact import arb_matrix, to_arb
+from theorycheck.numerics.precision import precision
 from theorycheck.results import load, verify_result
 from theorycheck.solvers import certify_solution, solve
 from theorycheck.solvers.certify import distance_to_enclosure
