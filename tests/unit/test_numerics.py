@@ -174,3 +174,29 @@ def test_decimal_string_of_a_rational_carries_every_requested_digit():
     assert abs(Fraction(s) - q) <= Fraction(1, 2 * 10 ** 25)
     tiny = 1 + Fraction(1, 10 ** 30)
     assert Fraction(decimal_string(tiny, 40)) == tiny
+
+
+@pytest.mark.parametrize("value", [Fraction(1, 3), sympy.Rational(1, 3), sympy.Float("0.1", 50),
+                                   mpmath.mpf(1) / 3 if mpmath.mp.prec > 53 else sympy.Rational(2, 3),
+                                   2 ** 60 + 1, np.longdouble(1) / 3 if np.finfo(np.longdouble).nmant > 52
+                                   else Fraction(1, 7)])
+def test_scalar_parameters_that_float64_would_round_are_refused(value):
+    # red-team class: scalar parameters (λ, η, ε, ρ, γ, tolerances) of types float64 cannot
+    # hold were rounded silently, so proven claims were about another parameter
+    from theorycheck import Lasso
+    from theorycheck.numerics.validation import binary64_exact, real_arg
+
+    assert not binary64_exact(value, float(value))
+    with pytest.raises(InvalidArgument, match="not a float64 value"):
+        real_arg(value, "eps")
+    with pytest.raises(InvalidArgument, match="not a float64 value"):
+        Lasso(np.eye(2), lam=value)
+
+
+@pytest.mark.parametrize("value", [0.25, 3, np.float32(0.1), sympy.Rational(1, 4), sympy.Float(0.5),
+                                   mpmath.mpf(0.75), Fraction(5, 8), 2 ** 60])
+def test_scalar_parameters_held_exactly_by_float64_are_accepted(value):
+    from theorycheck.numerics.validation import binary64_exact, real_arg
+
+    assert binary64_exact(value, float(value))
+    assert Fraction(real_arg(value, "eps")) == Fraction(float(value))

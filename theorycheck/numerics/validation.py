@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
 
-__all__ = ["integer_arg", "real_arg", "finite_real_arg", "probability_arg", "choice_arg", "bool_arg",
+__all__ = ["binary64_exact", "integer_arg", "real_arg", "finite_real_arg", "probability_arg", "choice_arg", "bool_arg",
            "seed_arg", "refuse_size"]
 
 
@@ -58,11 +59,56 @@ def real_arg(value: Any, name: str, *, allow_zero: bool = False) -> float:
     return v
 
 
+def binary64_exact(value: Any, v: float) -> bool:
+    """Whether the real number ``value`` equals the float64 ``v`` exactly.
+
+    Python and numpy floats of at most 64 bits are exact by definition; integers,
+    rationals (``Fraction``, sympy ``Rational``), binary multiprecision floats
+    (mpmath ``mpf``, sympy ``Float``) and long doubles are compared exactly; any
+    other type is reported inexact, so that a proof never silently uses a
+    rounded parameter.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> binary64_exact(Fraction(1, 4), 0.25), binary64_exact(Fraction(1, 3), float(Fraction(1, 3)))
+    (True, False)
+
+    Theorem: none (infrastructure: exact conversion or refusal).
+    Rigor: exact comparison.
+    """
+    if isinstance(value, (float, np.floating)) and not (isinstance(value, np.floating)
+                                                       and value.dtype.itemsize > 8):
+        return True
+    if not math.isfinite(v):
+        return False
+    if isinstance(value, numbers.Integral):
+        return int(value) == Fraction(v)
+    if isinstance(value, np.floating):  # long double
+        return bool(np.longdouble(v) == value)
+    if isinstance(value, numbers.Rational):
+        return Fraction(int(value.numerator), int(value.denominator)) == Fraction(v)
+    mpf = getattr(value, "_mpf_", None)  # mpmath mpf and sympy Float: (sign, mantissa, exponent, bits)
+    if isinstance(mpf, tuple) and len(mpf) == 4:
+        sign, man, exp, _ = mpf
+        if not man:
+            return v == 0.0
+        q = Fraction(int(man)) * (Fraction(2) ** int(exp))
+        return (-q if sign else q) == Fraction(v)
+    return False
+
+
 def _float(value: Any, name: str) -> float:
     try:
-        return float(value)
+        v = float(value)
     except OverflowError:  # an int beyond the float range
         raise InvalidArgument(f"{name} = {value!r} is beyond the float64 range") from None
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name} must be a real number, got {value!r}") from None
+    if math.isfinite(v) and not binary64_exact(value, v):
+        raise InvalidArgument(f"{name} = {value!r} is not a float64 value and the checks compute with "
+                              f"float64 parameters: pass float({name}) = {v!r} if the rounded value is meant")
+    return v
 
 
 def finite_real_arg(value: Any, name: str) -> float:

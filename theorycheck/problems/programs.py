@@ -44,7 +44,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from fractions import Fraction
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -52,7 +51,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array
-from theorycheck.numerics.validation import integer_arg
+from theorycheck.numerics.validation import binary64_exact, integer_arg
 from theorycheck.problems.operators import LinearOperator, as_operator, compose
 
 __all__ = ["Program", "QCBP", "Lasso", "SRLasso", "program_kind", "ZERO_RESIDUAL_TOL", "ACTIVE_TOL",
@@ -140,14 +139,7 @@ def _real_scalar(value: Any, name: str) -> float:
         raise InvalidArgument(f"{name} = {value!r} is not a finite float64 number") from None
     if not math.isfinite(v):
         raise InvalidArgument(f"{name} = {v} is not finite: pass a finite number")
-    exact = True
-    if isinstance(value, numbers.Integral):
-        exact = int(v) == int(value)
-    elif isinstance(value, Fraction):
-        exact = Fraction(v) == value
-    elif isinstance(value, np.floating) and value.dtype.itemsize > 8:
-        exact = bool(np.longdouble(v) == value)
-    if not exact:
+    if not binary64_exact(value, v):  # sympy Rational / Float, mpmath, Fraction, long double, huge ints
         raise InvalidArgument(f"{name} = {value!r} is not a float64 value (the programs hold float64 "
                               f"parameters): pass float({name}) = {v!r} if the rounded value is meant")
     return v
