@@ -7,6 +7,7 @@ The working-precision context manager is
 ``theorycheck.numerics.precision.precision`` (also ``theorycheck.precision``).
 """
 
+from theorycheck.numerics import precision  # the submodule, callable as the context manager
 from theorycheck.numerics.backend import (
     as_array,
     check_finite,
@@ -28,5 +29,6 @@ __all__ = [
     "resolve_device",
     "to_numpy",
     "torch_available",
+    "precision",
     "get_precision",
 ]

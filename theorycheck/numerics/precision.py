@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import sys
+import types
 from typing import Any, Callable, TypeVar
 
 from theorycheck.errors import InvalidArgument
@@ -112,3 +114,18 @@ class precision(contextlib.ContextDecorator):
 
         return wrapper  # type: ignore[return-value]
 
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :class:`precision`.
+
+    ``from theorycheck.numerics import precision`` gave the context manager in
+    earlier releases; the submodule of the same name now answers that import, and
+    calling it forwards to the class, so both spellings keep working.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> precision:
+        return precision(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
