@@ -66,24 +66,11 @@ if _ROOT not in sys.path:
 import numpy as np  # noqa: E402
 
 from theorycheck.impossibility import build_family  # noqa: E402
+from theorycheck.numerics.statistics import clopper_pearson  # noqa: E402
 
 K = 4          # the theorem's K (> 2); the class for (ii)/(iii) is Omega_{K-1}
 N_LEVEL = 10   # precision level n of the class
 N2 = 5         # identity block: m = N2 + 1
-
-
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Two-sided Clopper–Pearson interval for ``k`` successes in ``n`` trials (scipy's ``beta.ppf``).
-
-    A local copy: the shared helper ``theorycheck.numerics.statistics.clopper_pearson``
-    was not committed yet when this script was written.
-    """
-    from scipy.stats import beta
-
-    alpha = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return lo, hi
 
 
 def candidates(A_M, N1: int, M: int) -> list[int]:
