@@ -113,6 +113,25 @@ class Case:
         return getattr(importlib.import_module(mod), attr)
 
 
+def _tgt() -> np.ndarray:
+    t = np.zeros(8)
+    t[2] = 1.0
+    return t
+
+
+def _fs_model():
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 2)).double()
+
+
+def _fs_data():
+    from theorycheck.classification import build_false_structure_data
+
+    return build_false_structure_data(16, seed=0)
+
+
 def _lazy(v: Any) -> Any:
     """Arguments are given as factories (functions of this module) so each call gets fresh ones."""
     is_factory = isinstance(v, types.FunctionType) and v.__module__ == __name__
@@ -203,6 +222,27 @@ CASES = [
                                                               "channels": 1, "kernel": 3}),
     Case("theorycheck.nets.firenet:FIRENET", {"A": _A, "lam": 0.1, "restarts": 2}),
     Case("theorycheck.nets.lista:LISTA", {"A": _A, "layers": 2}),
+    Case("theorycheck.instability.optimal_map:build_paradox_sets",
+         {"A": lambda: np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]), "K": 3, "delta": 0.2}),
+    Case("theorycheck.classification:search_universal_perturbation",
+         {"model": _classifier, "X": _X, "xi": 1.0, "max_passes": 2, "seed": 0, "progress": False},
+         zero_ok=frozenset({"seed", "overshoot"}), skip=frozenset({"device", "callback"})),
+    Case("theorycheck.classification:fooling_rate_table",
+         {"perturbations": lambda: {"zero": np.zeros(6)}, "models": lambda: {"lin": _classifier()}, "X": _X},
+         skip=frozenset({"device"})),
+    Case("theorycheck.classification:build_false_structure_data", {"n": 8, "seed": 0},
+         zero_ok=frozenset({"seed", "correlation", "noise"})),
+    Case("theorycheck.classification:check_false_structure", {"model": _fs_model, "data": _fs_data, "n_search": 2},
+         zero_ok=frozenset({"overshoot"}), skip=frozenset({"device"})),
+    Case("theorycheck.instability:stability_curve",
+         {"reconstructors": lambda: {"pinv": _torch_psi()}, "A": _A, "X": _x, "noise_levels": (0.0, 0.02),
+          "restarts": 1, "steps": 2, "metrics": "rel_l2", "baseline": None, "seed": 0, "progress": False},
+         zero_ok=frozenset({"seed", "momentum"}),
+         skip=frozenset({"executor", "device", "dtype", "batch_size", "baseline"})),
+    Case("theorycheck.instability:search_hallucination",
+         {"psi": _torch_psi, "A": _A, "x": _x, "target": _tgt, "budget": 0.5, "steps": 2, "seed": 0,
+          "progress": False},
+         zero_ok=frozenset({"seed", "momentum", "keep_weight"}), skip=frozenset({"device", "dtype"})),
 ]
 
 
