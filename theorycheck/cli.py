@@ -812,7 +812,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     model = _load_model(args.model, args.weights)
     y = A.apply(x)
     psi = _trial(model, A, y, input_for(model, args.input, default="measurements"), args.layout)
-    cert = check_instability(psi, A, x, xp, eta=eta, ball_samples=samples, seed=seed)
+    cert = check_instability(psi, A, x, xp, eta=eta, ball_samples=samples, seed=seed, rigor=args.rigor)
     print(cert.summary())
     for name, (holds, margin) in cert.hypotheses.items():
         print(f"  {name}: {'holds' if holds else 'fails'} (margin {margin:.3e})")
@@ -911,6 +911,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="random points per radius when estimating the ball around A x on which the "
                         "bound holds (numerical; 0 skips it)")
     p.add_argument("--seed", type=int, default=0, help="seed of those random points")
+    p.add_argument("--rigor", choices=("certified-float64", "proven", "auto"), default="certified-float64",
+                   help="certified-float64: the network re-evaluated twice in float64; proven: enclosures of "
+                        "the network's exact real-arithmetic output (layers it cannot enclose are refused); "
+                        "auto: proven when possible, else certified-float64 with the reason")
     p.add_argument("--out", default="certificate.json", metavar="FILE.json",
                    help="where to write the certificate (its folder must exist); instability.png and "
                         "report.md are written beside it")

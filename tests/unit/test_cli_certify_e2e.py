@@ -191,3 +191,27 @@ def test_certify_no_report_writes_only_the_certificate(tmp_path, monkeypatch, ca
                        "--no-report"])
     assert status == 0, capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["c.json"]
+
+
+def test_certify_rigor_auto_is_proven_or_says_why(tmp_path, monkeypatch, capsys):
+    mask = equispaced_line_mask((N, N), 4, 0.25, centered=True)
+    A = SubsampledFourier(mask, centered=True)
+    x, d = _pair(A, np.random.default_rng(3))
+    _write(tmp_path, A, x, d, "nets_rigor")
+    np.save(tmp_path / "mask.npy", mask)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o").mkdir()
+    status = cli.main(["certify", "--model", "nets_rigor:unet", "--operator", "fourier-centered:mask.npy",
+                       "--input", "adjoint", "--x", "x.npy", "--x-prime", "xp.npy", "--out", "o/c.json",
+                       "--ball-samples", "0", "--no-report", "--rigor", "auto"])
+    assert status == 0, capsys.readouterr().err
+    cert = load("o/c.json")
+    assert cert.holds
+    if cert.rigor.value == "proven":
+        expected = np.linalg.norm(d) / np.linalg.norm(A.apply(d))
+        assert cert.lower_bound <= expected * (1 + 1e-5)  # a proven lower bound never exceeds the truth
+        assert cli.main(["verify", "o/c.json", "--model", "nets_rigor:unet"]) == 0
+    else:
+        assert cert.values["rigor_note"], "a fallback from proven must say why"
+    assert cli.main(["certify", "--rigor", "exact"]) != 0
+    assert "invalid choice: 'exact'" in capsys.readouterr().err
