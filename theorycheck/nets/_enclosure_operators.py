@@ -11,7 +11,9 @@ is bounded by Higham's inner-product bound plus the entry radii
 (:func:`theorycheck.nets._enclosure_linear.apply_matrix`). A complex matrix acts
 on complex data as the real ``2n × 2n`` block matrix ``[[Re, −Im], [Im, Re]]``,
 so every output part is one real inner product of ``2n`` terms. Sampling
-(``P_mask``) and zero filling (``P_maskᵀ``) are exact.
+(``P_mask``) and zero filling (``P_maskᵀ``) are exact, and so are the
+``fftshift``/``ifftshift`` permutations of the centred Fourier transform
+(``SubsampledFourier(mask, centered=True)``).
 
 Theorem: Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1.
 Rigor: proven (ball arithmetic for the entries, a-priori bounds for the products).
@@ -31,6 +33,7 @@ from theorycheck.numerics.exact import ball_upper
 from theorycheck.numerics.precision import precision
 from theorycheck.problems.operators import (
     AdjointOperator,
+    CenteredSubsampledFourier,
     ComposedOperator,
     MatrixOperator,
     SubsampledDCT,
@@ -184,12 +187,12 @@ def apply_along(c: torch.Tensor, lo: Any, r: Any, M: tuple, axis: int, *, adjoin
 
 
 def _kind(op: Any) -> str:
-
-    if isinstance(op, SubsampledFourier):
+    # exact types only: a user's subclass may redefine the transform the dense factors rebuild
+    if type(op) in (SubsampledFourier, CenteredSubsampledFourier):
         return "fourier"
-    if isinstance(op, SubsampledDCT):
+    if type(op) is SubsampledDCT:
         return "dct"
-    if isinstance(op, SubsampledWalshHadamard):
+    if type(op) is SubsampledWalshHadamard:
         return "hadamard"
     return ""
 
@@ -211,8 +214,8 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
     (``adjoint=True``, ``(B, *A.out_shape)``) for theorycheck's operators; returns
     ``(centre, low part or None, radius)``.
 
-    Supported: ``MatrixOperator``, ``SubsampledFourier``, ``SubsampledDCT``,
-    ``SubsampledWalshHadamard``, ``AdjointOperator`` and ``ComposedOperator`` of
+    Supported: ``MatrixOperator``, ``SubsampledFourier`` (unshifted or centred), ``SubsampledDCT``,
+    ``SubsampledWalshHadamard`` (these exact types), ``AdjointOperator`` and ``ComposedOperator`` of
     these. Others (wavelets, Radon, user subclasses) raise :class:`PreconditionError`.
     """
 
@@ -238,10 +241,25 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
         return shp(oc), shp(ol), shp(orr)
     kind = _kind(op)
     if not kind:
-        raise PreconditionError(f"enclose: no rigorous enclosure for the operator {type(op).__name__}",
+        why = (" (a subclass of the centred Fourier transform: only SubsampledFourier(mask, centered=True) "
+               "itself is enclosed)" if getattr(op, "centered", False) is True else "")
+        raise PreconditionError(f"enclose: no rigorous enclosure for the operator {type(op).__name__}{why}",
                                 hypothesis="supported layer")
-    idx = torch.as_tensor(np.asarray(op._idx), device=c.device)
+    # a centred Fourier transform is fftshift ∘ F ∘ ifftshift (over the signal axes): the shifts
+    # are exact permutations, applied alike to centre, low part and radius, so the unshifted
+    # transform's enclosure carries over (``op._idx`` refuses centred operators on purpose)
+    centered = type(op) is CenteredSubsampledFourier
+    samples = op._samples if centered else op._idx
+    idx = torch.as_tensor(np.asarray(samples), device=c.device)
     N = int(np.prod(op.in_shape))
+    dims = tuple(range(-len(op.in_shape), 0))
+
+    def shift(t3: Triple, inverse: bool) -> Triple:
+        if not centered:
+            return t3
+        f = torch.fft.ifftshift if inverse else torch.fft.fftshift
+        return tuple(None if t is None else f(t, dim=dims) for t in t3)
+
     if kind == "fourier" and not c.is_complex():
         c = c.to(torch.complex128)
         lo = None if lo is None else lo.to(torch.complex128)
@@ -253,7 +271,9 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
             z = torch.zeros((B, N), dtype=t.dtype, device=t.device)
             z[:, idx] = t
             return z.reshape((B,) + tuple(op.in_shape))
-        return _transform(op, fill(c), fill(lo), fill(r), adjoint=True, tight=tight)
-    tc, tl, tr = _transform(op, c, lo, r, adjoint=False, tight=tight)
+        zc, zl, zr = shift((fill(c), fill(lo), fill(r)), inverse=True)
+        return shift(_transform(op, zc, zl, zr, adjoint=True, tight=tight), inverse=False)
+    c, lo, r = shift((c, lo, r), inverse=True)
+    tc, tl, tr = shift(_transform(op, c, lo, r, adjoint=False, tight=tight), inverse=False)
     pick = lambda t: None if t is None else t.reshape((B, N))[:, idx]  # noqa: E731
     return pick(tc), pick(tl), pick(tr)
