@@ -165,3 +165,30 @@ def test_subclasses_are_refused_naming_them():
     for op, match in ((Mine(mask, centered=True), "Mine.*centred"), (Mine(mask), "Mine")):
         with pytest.raises(PreconditionError, match=match):
             enclose_operator(op, x, None, None, adjoint=False)
+
+
+@pytest.mark.parametrize("shape,seed", CASES)
+def test_saved_records_keep_the_centred_transform_exact(shape, seed):
+    # a certificate stores a centred operator by its mask and re-evaluates it in ball arithmetic: the
+    # balls contain the exact centred DFT (a record read as the unshifted transform would not)
+    from theorycheck.instability._operators import Ball, operator_record, record_op
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random(shape) < 0.6
+    mask.flat[0] = True
+    A = SubsampledFourier(mask, centered=True)
+    rec = operator_record(A)
+    assert rec["kind"] == "CenteredSubsampledFourier" and type(record_op(rec)) is type(A)
+    x = rng.standard_normal(shape)
+    balls = Ball(rec).apply(x[None])[0]
+    with precision(prec=300):
+        ref = _exact_centred(_pairs(x.astype(complex)), shape, -1)
+    want = [ref[np.unravel_index(k, shape)] for k in np.flatnonzero(mask)]
+    assert len(balls) == len(want)
+    for b, (re, im) in zip(balls, want):
+        assert b.real.overlaps(re) and b.imag.overlaps(im)
+
+    class Mine(SubsampledFourier):  # a user's subclass is stored by the matrix it computes
+        pass
+
+    assert operator_record(Mine(mask, centered=True))["kind"] == "dense"

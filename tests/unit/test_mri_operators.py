@@ -324,16 +324,20 @@ def test_centred_operators_are_a_distinct_type_and_copy_cleanly():
         CenteredSubsampledFourier(mask, centered=False)
 
 
-def test_rigorous_enclosures_refuse_the_centred_transform():
+def test_rigorous_enclosures_contain_the_centred_transform_and_refuse_subclasses():
     pytest.importorskip("flint")
     from theorycheck.errors import PreconditionError
     from theorycheck.nets.enclosure import enclose_operator
 
     mask = uniform_random_mask((4, 4), 0.5, seed=3)
     x = _rand((4, 4), 4, complex_=False)
-    enclose_operator(SubsampledFourier(mask), x)  # the unshifted transform is enclosed
-    with pytest.raises(PreconditionError, match="centred"):
-        enclose_operator(SubsampledFourier(mask, centered=True), x)
+    for op in (SubsampledFourier(mask), SubsampledFourier(mask, centered=True)):
+        enc = enclose_operator(op, x)
+        y = op.apply(x)  # float64 FFT: within rounding of the exact value, so near the enclosure
+        assert enc.shape == y.shape
+        assert np.max(np.abs(enc.center.numpy() - y)) < 1e-12 and enc.max_radius < 1e-12
+    with pytest.raises(PreconditionError, match="shifted ordering"):
+        _ = SubsampledFourier(mask, centered=True)._idx
 
     class Mine(SubsampledFourier):  # a user's subclass keeps its type, and is refused all the same
         pass

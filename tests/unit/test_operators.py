@@ -588,3 +588,23 @@ def test_integer_tensors_float64_cannot_hold_are_refused():
     F = SubsampledFourier(np.ones(4, dtype=bool))
     out = F.apply(torch.tensor([2 ** 24 + 1, 0, 0, 0], dtype=torch.int64))
     assert out.dtype == torch.complex128 and float(out[0].real) * 2 == 2 ** 24 + 1
+
+
+def test_reshaped_matrix_operator_acts_on_images_and_is_enclosed():
+    from theorycheck.nets.enclosure import enclose_operator
+    from theorycheck.problems.operators import ReshapedMatrixOperator
+
+    rng = np.random.default_rng(5)
+    M = rng.standard_normal((6, 12)) + 1j * rng.standard_normal((6, 12))
+    A = ReshapedMatrixOperator(M, (3, 4), (2, 3))
+    x = rng.standard_normal((2, 3, 4))
+    y = rng.standard_normal((2, 2, 3))
+    np.testing.assert_allclose(A.apply(x), (x.reshape(2, 12) @ M.T).reshape(2, 2, 3), rtol=1e-13)
+    np.testing.assert_allclose(A.adjoint(y), (y.reshape(2, 6) @ M.conj()).reshape(2, 3, 4), rtol=1e-13)
+    for arg, adj, want in ((x, False, A.apply(x)), (y, True, A.adjoint(y))):
+        enc = enclose_operator(A, arg, adjoint=adj)
+        assert enc.shape == want.shape
+        assert np.max(np.abs(enc.center.numpy() - want)) <= 1e-13 * np.max(np.abs(want))
+        assert 0 < enc.max_radius < 1e-12
+    with pytest.raises(InvalidArgument, match="column and row counts"):
+        ReshapedMatrixOperator(M, (3, 5), (2, 3))

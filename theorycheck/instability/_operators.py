@@ -28,14 +28,15 @@ from theorycheck.numerics.exact import ball_lower, ball_upper
 from theorycheck.numerics.precision import precision
 from theorycheck.numerics.rounding import TINY, U, gamma, norm2
 from theorycheck.problems import operators as ops
-from theorycheck.problems.operators import LinearOperator, MatrixOperator
+from theorycheck.problems.operators import ReshapedMatrixOperator
 
 #: ball arithmetic precision (bits) for measurements and enclosures
 BALL_PREC = 192
 #: largest dense matrix stored in a witness (entries)
 DENSE_LIMIT = 2 ** 22
 
-TRANSFORMS = ("SubsampledFourier", "SubsampledDCT", "SubsampledWalshHadamard")
+TRANSFORMS = ("SubsampledFourier", "CenteredSubsampledFourier", "SubsampledDCT", "SubsampledWalshHadamard")
+FOURIER = ("SubsampledFourier", "CenteredSubsampledFourier")
 RECORD_KINDS = ("dense",) + TRANSFORMS + ("opaque",)
 #: largest transform length handled by dense ball matrices (DCT, Walsh–Hadamard), and largest
 #: Fourier image (entries) evaluated in ball arithmetic; larger ones are checked in float64
@@ -49,8 +50,9 @@ def operator_record(A: Any) -> dict[str, Any]:
     Operators that are neither and too large to store densely are ``opaque``: their
     measurements cannot be re-checked from the file (results say so).
     """
-    if type(A).__name__ in TRANSFORMS and type(A) in (ops.SubsampledFourier, ops.SubsampledDCT,
-                                                        ops.SubsampledWalshHadamard):
+    # exact types only: a user's subclass may compute another map than its mask says
+    if type(A).__name__ in TRANSFORMS and type(A) in (ops.SubsampledFourier, ops.CenteredSubsampledFourier,
+                                                        ops.SubsampledDCT, ops.SubsampledWalshHadamard):
         return {"kind": type(A).__name__, "mask": np.asarray(A.mask, dtype=bool)}
     m, N = A.shape
     if isinstance(A, ops.MatrixOperator) or m * N <= DENSE_LIMIT:
@@ -140,25 +142,8 @@ def record_op(rec: Mapping[str, Any]) -> Any:
     if kind == "dense":
         if len(tuple(rec["in_shape"])) == 1 and len(tuple(rec["out_shape"])) == 1:
             return ops.MatrixOperator(rec["matrix"])
-        return ReshapedMatrix(np.asarray(rec["matrix"]), tuple(rec["in_shape"]), tuple(rec["out_shape"]))
+        return ReshapedMatrixOperator(np.asarray(rec["matrix"]), tuple(rec["in_shape"]), tuple(rec["out_shape"]))
     return None
-
-
-class ReshapedMatrix(LinearOperator):
-    """A dense matrix acting on images of shape ``in_shape`` with outputs of shape ``out_shape``."""
-
-    def __init__(self, M: np.ndarray, in_shape: tuple, out_shape: tuple) -> None:
-        self.base = MatrixOperator(M)
-        self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
-        self.dtype = self.base.dtype
-
-    def _apply(self, x: Any) -> Any:
-        b = tuple(x.shape[: len(x.shape) - len(self.in_shape)])
-        return self.base.apply(x.reshape(b + (-1,))).reshape(b + self.out_shape)
-
-    def _adjoint(self, y: Any) -> Any:
-        b = tuple(y.shape[: len(y.shape) - len(self.out_shape)])
-        return self.base.adjoint(y.reshape(b + (-1,))).reshape(b + self.in_shape)
 
 
 def record_text(rec: Mapping[str, Any]) -> str:
@@ -213,7 +198,7 @@ class Ball:
             mask = np.asarray(rec["mask"], dtype=bool)
             self.in_shape, self.out_shape = tuple(mask.shape), (int(mask.sum()),)
             self.idx = np.flatnonzero(mask)
-        self.complex_out = self.kind == "SubsampledFourier" or (self.kind == "dense" and np.iscomplexobj(self.M))
+        self.complex_out = self.kind in FOURIER or (self.kind == "dense" and np.iscomplexobj(self.M))
         self._blocks: dict = {}
 
     @staticmethod
@@ -224,7 +209,7 @@ class Ball:
             return True
         if kind in ("SubsampledDCT", "SubsampledWalshHadamard"):
             return max(np.shape(rec["mask"])) <= BALL_TRANSFORM_LIMIT
-        return kind == "SubsampledFourier" and np.size(rec["mask"]) <= BALL_FOURIER_LIMIT
+        return kind in FOURIER and np.size(rec["mask"]) <= BALL_FOURIER_LIMIT
 
     def apply(self, X: np.ndarray) -> list[list[Any]]:
         """The output balls of every sample of ``X`` (at ``BALL_PREC`` bits)."""
@@ -257,9 +242,12 @@ class Ball:
         return out
 
     def _transform(self, x: np.ndarray) -> list[Any]:
-        cplx = np.iscomplexobj(x) or self.kind == "SubsampledFourier"
+        cplx = np.iscomplexobj(x) or self.kind in FOURIER
         conv = flint.acb if cplx else flint.arb
         grid = x.reshape(self.in_shape)
+        centred = self.kind == "CenteredSubsampledFourier"
+        if centred:  # fftshift ∘ DFT ∘ ifftshift: the shifts are exact permutations
+            grid = np.fft.ifftshift(grid)
         if grid.ndim == 1:
             grid = grid[None, :]
             shape2 = (1, self.in_shape[0])
@@ -267,13 +255,16 @@ class Ball:
             shape2 = self.in_shape
         n1, n2 = shape2
         rows: list[list[Any]] = [[conv(v) for v in row] for row in np.asarray(grid).tolist()]
-        if self.kind == "SubsampledFourier":
+        if self.kind in FOURIER:
             rows = [flint.acb.dft(r) for r in rows]
             if len(self.in_shape) == 2:
                 cols = [flint.acb.dft([rows[i][j] for i in range(n1)]) for j in range(n2)]
                 rows = [[cols[j][i] for j in range(n2)] for i in range(n1)]
             scale = flint.arb(math.prod(self.in_shape)).rsqrt()
             full = [v * scale for r in rows for v in r]
+            if centred:
+                perm = np.fft.fftshift(np.arange(len(full)).reshape(self.in_shape)).ravel()
+                full = [full[int(p)] for p in perm]
         else:
             def along(mat_n: Any, data: list[list[Any]]) -> list[list[Any]]:
                 # apply the n2 × n2 matrix to every row of data

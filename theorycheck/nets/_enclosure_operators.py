@@ -36,6 +36,7 @@ from theorycheck.problems.operators import (
     CenteredSubsampledFourier,
     ComposedOperator,
     MatrixOperator,
+    ReshapedMatrixOperator,
     SubsampledDCT,
     SubsampledFourier,
     SubsampledWalshHadamard,
@@ -214,9 +215,9 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
     (``adjoint=True``, ``(B, *A.out_shape)``) for theorycheck's operators; returns
     ``(centre, low part or None, radius)``.
 
-    Supported: ``MatrixOperator``, ``SubsampledFourier`` (unshifted or centred), ``SubsampledDCT``,
-    ``SubsampledWalshHadamard`` (these exact types), ``AdjointOperator`` and ``ComposedOperator`` of
-    these. Others (wavelets, Radon, user subclasses) raise :class:`PreconditionError`.
+    Supported: ``MatrixOperator``, ``ReshapedMatrixOperator``, ``SubsampledFourier`` (unshifted or
+    centred), ``SubsampledDCT``, ``SubsampledWalshHadamard`` (these exact types), ``AdjointOperator``
+    and ``ComposedOperator`` of these. Others (wavelets, Radon, user subclasses) raise :class:`PreconditionError`.
     """
 
     if isinstance(op, AdjointOperator):
@@ -226,7 +227,7 @@ def enclose_operator(op: Any, c: torch.Tensor, lo: Any, r: Any, *, adjoint: bool
         c, lo, r = enclose_operator(first, c, lo, r, adjoint=adjoint, tight=tight)
         return enclose_operator(second, c, lo, r, adjoint=adjoint, tight=tight)
     B = int(c.shape[0])
-    if isinstance(op, MatrixOperator):
+    if type(op) in (MatrixOperator, ReshapedMatrixOperator):  # exact types: a subclass may act otherwise
         A = np.asarray(op.matrix)
         z = np.zeros(A.shape)
         M: tuple[_Mat, _Mat | None]

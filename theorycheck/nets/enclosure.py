@@ -713,8 +713,9 @@ def enclose_operator(A: Any, x: Any, *, adjoint: bool = False, tight: bool = Tru
     Parameters
     ----------
     A : LinearOperator or array_like
-        ``MatrixOperator`` (or a matrix), ``SubsampledFourier``, ``SubsampledDCT``,
-        ``SubsampledWalshHadamard``, or adjoints/compositions of these. The exact
+        ``MatrixOperator`` (or a matrix), ``ReshapedMatrixOperator``, ``SubsampledFourier``
+        (unshifted or centred), ``SubsampledDCT``, ``SubsampledWalshHadamard`` (these exact
+        types), or adjoints/compositions of these. The exact
         operator is meant (e.g. the exact orthonormal DFT, not its float64 FFT):
         transform factors are dense matrices with arb-enclosed entries.
     x : array_like or torch.Tensor

@@ -25,7 +25,7 @@ from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.backend import as_array, check_finite, is_torch, lazy_torch, to_numpy
 from theorycheck.numerics.validation import bool_arg, integer_arg, real_arg, refuse_size, seed_arg
 
-__all__ = ["LinearOperator", "MatrixOperator", "ComposedOperator", "AdjointOperator"]
+__all__ = ["LinearOperator", "MatrixOperator", "ReshapedMatrixOperator", "ComposedOperator", "AdjointOperator"]
 
 
 def prod(shape: Sequence[int]) -> int:
@@ -313,6 +313,41 @@ class MatrixOperator(LinearOperator):
 
     def _refuse_dense(self) -> None:
         return None  # the matrix is already held
+
+
+class ReshapedMatrixOperator(MatrixOperator):
+    """A dense matrix acting on signals of shape ``in_shape`` with measurements of shape ``out_shape``.
+
+    The matrix acts on flattened (C-order) signals, as ``to_dense()`` of any operator does;
+    saved certificates use it to store an operator by its matrix while keeping its shapes.
+
+    Parameters
+    ----------
+    A : array_like
+        The ``m × N`` matrix, ``m = prod(out_shape)``, ``N = prod(in_shape)``.
+    in_shape, out_shape : tuple of int
+        Signal and measurement shapes.
+
+    Theorem: none.
+    Rigor: exact adjoint ``A^* = conj(A)^T`` (as :class:`MatrixOperator`).
+    """
+
+    def __init__(self, A: Any, in_shape: Sequence[int], out_shape: Sequence[int]):
+        super().__init__(A)
+        ins, outs = tuple(int(n) for n in in_shape), tuple(int(n) for n in out_shape)
+        if not ins or not outs or min(ins + outs) < 1 or math.prod(ins) != self.matrix.shape[1] \
+                or math.prod(outs) != self.matrix.shape[0]:
+            raise InvalidArgument(f"in_shape {ins} and out_shape {outs} do not fit a matrix of shape "
+                                  f"{self.matrix.shape}: their products must be its column and row counts")
+        self.in_shape, self.out_shape = ins, outs
+
+    def _apply(self, x: Any) -> Any:
+        b = tuple(x.shape[: len(x.shape) - len(self.in_shape)])
+        return super()._apply(x.reshape(b + (-1,))).reshape(b + self.out_shape)
+
+    def _adjoint(self, y: Any) -> Any:
+        b = tuple(y.shape[: len(y.shape) - len(self.out_shape)])
+        return super()._adjoint(y.reshape(b + (-1,))).reshape(b + self.in_shape)
 
 
 class AdjointOperator(LinearOperator):

@@ -40,6 +40,7 @@ from theorycheck.problems._operator_base import (
     ComposedOperator,
     LinearOperator,
     MatrixOperator,
+    ReshapedMatrixOperator,
     batch_shape,
     prod,
     torch_like,
@@ -51,6 +52,7 @@ from theorycheck.problems.interop import DEFAULT_ADJOINT_TOL, ForeignOperator, i
 __all__ = [
     "LinearOperator",
     "MatrixOperator",
+    "ReshapedMatrixOperator",
     "ComposedOperator",
     "AdjointOperator",
     "ForeignOperator",
@@ -287,13 +289,15 @@ class SubsampledFourier(_SubsampledTransform):
 
     @property
     def _idx(self) -> np.ndarray:
-        """The sampled indices for the enclosures of ``nets``, which rebuild the *unshifted* DFT:
-        refused for a centred transform (any subclass included) instead of enclosing the wrong map."""
+        """The sampled indices of the *unshifted* DFT: refused for a centred transform (any
+        subclass included), whose indices live in the shifted ordering, so that code reading them
+        as unshifted indices fails instead of describing another map. The enclosures of ``nets``
+        read ``CenteredSubsampledFourier`` (exact type) through the shifts instead."""
         if self.centered:
             raise PreconditionError(
-                "no rigorous enclosure of the centred Fourier transform (SubsampledFourier(..., centered=True)) "
-                "yet: use SubsampledFourier(numpy.fft.ifftshift(mask)) there, the same frequencies in numpy's "
-                "unshifted ordering", hypothesis="supported layer")
+                "the sampled indices of a centred Fourier transform (SubsampledFourier(..., centered=True)) "
+                "are in the shifted ordering: use SubsampledFourier(numpy.fft.ifftshift(mask)) for the same "
+                "frequencies in numpy's unshifted ordering", hypothesis="supported layer")
         return self._samples
 
     def __repr__(self) -> str:
@@ -306,9 +310,9 @@ class CenteredSubsampledFourier(SubsampledFourier):
 
     A subclass so that code written for the unshifted transform and recognising it by
     its exact type (saved operator records, which store only the mask) does not mistake
-    a centred operator for it, and the rigorous enclosures of :mod:`theorycheck.nets`
-    (which rebuild the unshifted DFT) refuse it with :class:`PreconditionError` instead
-    of enclosing the wrong transform. Build it with ``SubsampledFourier(mask,
+    a centred operator for it. The rigorous enclosures of :mod:`theorycheck.nets` enclose
+    this exact type as ``fftshift ∘ F ∘ ifftshift`` (exact permutations around the enclosed
+    DFT) and refuse user subclasses, whose maps they cannot know. Build it with ``SubsampledFourier(mask,
     centered=True)``; it behaves exactly like that.
 
     Theorem: none.
