@@ -49,6 +49,15 @@ minimiser, and there the published value is ``1.5·10^{-K}``, as ours. The
 script recomputes the mis-indexed distance from our FIRENET output and checks
 that it matches the published number (exit status 1 otherwise).
 
+Condition numbers (docs/theory.md §6.6). For every ``(K, n)`` the script also
+prints the proven enclosures of ``Cond(AA^*)``, of the SR-LASSO solution map's
+condition number ``Cond(Ξ)`` at both members' test input and at a training
+input, and of the (P1) feasibility condition ``C_FP = ‖A‖₂/ρ_η`` (``η = 0``),
+and checks the seed's "condition numbers ≤ 1" (exit status 1 otherwise):
+``Cond(Ξ) ≈ 3/(√2·10^K) ≤ 0.23`` and ``C_FP = 1`` (its enclosure's upper end
+exceeds 1 by rounding only, ``< 10^{-12}``). The relative condition
+``Cond(Ξ)·‖(A, y)‖_F/‖x₀‖`` is printed too: it is not small (≈ 31 for ``K = 1``).
+
 Usage: ``python proofs_numeric/impossibility_table.py [--quick] [--R 8000] [--epochs 4000] [--batch 1000]``.
 
 Theorem: docs/theory.md §6.1 (i) (no algorithm trains a 10^{-K}-accurate network on Ω_K).
@@ -120,6 +129,40 @@ def oracle_float(fam, n):
     return np.array(A1, dtype=float), np.array(y1, dtype=float)
 
 
+def conditions(fam, failures: list) -> dict:
+    """Proven condition enclosures of ``fam`` (docs/theory.md §6.6); appends to ``failures``."""
+    out = {"AA*": (float(fam.cond_AAstar_bounds[0]), float(fam.cond_AAstar_bounds[1]))}
+    for j in range(1, fam.members + 1):
+        c = fam.solution_condition(j)
+        out[f"Xi_{j}"] = (c.lower, c.upper)
+        out[f"rel_{j}"] = c.details["relative"]
+    cs = fam.solution_condition(1, sample=0)
+    out["Xi_train"] = (cs.lower, cs.upper)
+    fp = fam.feasibility_condition(1, eta=0.0)
+    out["FP"] = (fp.lower, fp.upper)
+    out["rho"] = fp.details["rho"]
+    tag = f"K={fam.K}, n={fam.n}"
+    for key in ("Xi_1", "Xi_2", "Xi_train"):
+        if not out[key][1] <= 1:
+            failures.append(f"{tag}: Cond(Xi) ({key}) is not proven <= 1: {out[key]}")
+    if not (out["FP"][0] <= 1 <= out["FP"][1] and out["FP"][1] < 1 + 1e-12):
+        failures.append(f"{tag}: C_FP enclosure {out['FP']} does not pin 1")
+    return out
+
+
+def print_conditions(rows: list) -> None:
+    print("Condition numbers (proven enclosures, docs/theory.md 6.6): Cond(AA*); Cond(Xi) of the "
+          "SR-LASSO solution map (absolute, input sqrt(|dA|^2+|dy|^2)) at the test input of members 1, 2 "
+          "and at a training input; C_FP = |A|_2 / dist to (P1)-infeasibility (eta = 0); relative "
+          "Cond(Xi)*|(A,y)|_F/|x0| (not claimed small)")
+    print(f"{'K':>2} {'n':>3} | {'Cond(AA*) <=':>13} | {'Cond(Xi) member 1':>29} | {'member 2 <=':>11} | "
+          f"{'training <=':>11} | {'C_FP in':>27} | {'relative ~':>10}")
+    for K, n, c in rows:
+        print(f"{K:>2} {n:>3} | {c['AA*'][1]:13.10f} | [{c['Xi_1'][0]:.10e}, {c['Xi_1'][1]:.10e}] | "
+              f"{c['Xi_2'][1]:11.4e} | {c['Xi_train'][1]:11.4e} | [{c['FP'][0]:.10f}, {c['FP'][1]:.10f}] | "
+              f"{c['rel_1'][1]:10.4g}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small R, few epochs, short FIRENET")
@@ -146,6 +189,7 @@ def main(argv=None) -> int:
           f"{'published':>10} | {'jump/2 >=':>11} {'10^-K':>8}")
     failures = []
     bug_rows: list[tuple[int, int, float, float]] = []
+    cond_rows: list[tuple[int, int, dict]] = []
     for K in (1, 3, 6):
         for n in (10, 20, 30):
             fam = build_family(K, n, strict=False, samples=R, seed=args.seed)
@@ -173,6 +217,7 @@ def main(argv=None) -> int:
             pl, pf = PUBLISHED[(K, n)]
             print(f"{K:>2} {n:>3} | {row['LISTA'][0]:13.7f} {pl:10.7f} | {row['FIRENET'][0]:13.7f} "
                   f"{pf:10.7f} | {fam.half_jump_lower:11.7f} {10.0 ** -K:8.0e}")
+            cond_rows.append((K, n, conditions(fam, failures)))
             if K in BUGGY_REFERENCE:
                 d_bug = misindexed_distance(fam, phi, K)
                 bug_rows.append((K, n, d_bug, pf))
@@ -181,6 +226,7 @@ def main(argv=None) -> int:
                                     f"not the published {pf:.7f}")
     print(f"(distances: certified lower bounds; every upper bound agrees to ~1e-15 relative) "
           f"{time.perf_counter() - t_start:.1f} s")
+    print_conditions(cond_rows)
     print(BUG_TEXT)
     for K, n, d_bug, pf in bug_rows:
         print(f"  K={K}, n={n}: distance of our FIRENET output to the authors' mis-indexed reference "

@@ -12,6 +12,11 @@ python-flint balls; SR-LASSO — whose minimisers interpolate (``Ax* = y`` with
 ``|supp x*| < m``, a case the exact solver's closed forms do not cover) — by
 the explicit dual certificate :func:`certify_interpolating_srlasso`
 (:mod:`~theorycheck.impossibility.certificate`).
+:func:`certify_srlasso_condition` and :func:`certify_feasibility_condition`
+(:mod:`~theorycheck.impossibility.condition`; on a family
+:meth:`Family.solution_condition` and :meth:`Family.feasibility_condition`) prove
+enclosures of the solution map's condition number and of the (P1) feasibility
+condition (docs/theory.md §6.6).
 
 :func:`build_lasso_3x2` is docs/theory.md §6.3 (:mod:`~theorycheck.impossibility.lasso_3x2`;
 ``lasso_3x2_family`` is its deprecated former name), and
@@ -57,6 +62,11 @@ from theorycheck.impossibility._common import (
     required_dps,
 )
 from theorycheck.impossibility.certificate import certify_interpolating_srlasso
+from theorycheck.impossibility.condition import (
+    ConditionBound,
+    certify_feasibility_condition,
+    certify_srlasso_condition,
+)
 from theorycheck.impossibility.family import Family, Member, build_family
 from theorycheck.impossibility.lasso_3x2 import build_lasso_3x2, lasso_3x2_family
 from theorycheck.impossibility.solver_check import (
@@ -78,6 +88,9 @@ __all__ = [
     "estimated_family_seconds",
     "certify_interpolating_srlasso",
     "verify_solver_on_family",
+    "ConditionBound",
+    "certify_srlasso_condition",
+    "certify_feasibility_condition",
     # limits and vocabularies (importable from the former flat module too)
     "KINDS",
     "GUARD_DPS",

@@ -67,6 +67,11 @@ from theorycheck.impossibility._common import (
     required_dps,
 )
 from theorycheck.impossibility.certificate import certify_interpolating_dual, solution_from_balls
+from theorycheck.impossibility.condition import (
+    ConditionBound,
+    feasibility_condition_balls,
+    srlasso_condition_balls,
+)
 from theorycheck.numerics.exact import ball_lower, ball_sq, ball_upper, to_arb
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
 from theorycheck.numerics.validation import bool_arg, choice_arg, finite_real_arg, integer_arg, refuse_size
@@ -371,6 +376,8 @@ class Family:
     * :attr:`jump` — certified distance between two members' minimisers
       (decimal string; :attr:`jump_bounds` the enclosing interval);
     * :attr:`cond_AAstar` — ``Cond(AA^*)`` (an upper bound; it is 1);
+    * :meth:`solution_condition`, :meth:`feasibility_condition` — proven enclosures of the
+      solution map's condition number and of the (P1) feasibility condition (docs/theory.md §6.6);
     * :attr:`float64_represents` — whether the float64 roundings still tell the members apart;
     * :meth:`sample`, :meth:`training_data` — training samples with exact minimisers.
 
@@ -506,6 +513,94 @@ class Family:
         lo, hi = self._cond()
         with precision(prec=self.bits):
             return "1", hi.str(self.dps, radius=False)
+
+    # -- condition of the solution map and feasibility (docs/theory.md §6.6) -------------
+    def _input(self, j: int, sample: Any) -> Member:
+        j = self._check_j(j)
+        return self.member(j) if sample is None else self.sample(sample, j)
+
+    def solution_condition(self, j: int = 1, sample: int | None = None) -> ConditionBound:
+        """Proven enclosure of the SR-LASSO solution map's condition number at member ``j``'s input.
+
+        The basis is ``T = {j} ∪`` the identity block (``|T| = m``); hypotheses
+        (H1) ``λ²(1/a_j² + N₂/ν²) < 1`` (up to rounding of the balls) and (H2)
+        ``a_i/a_j < 1`` (``i ≠ j``) are decided, and the condition number
+        ``√(1 + ‖x₀‖²)/σ_min(A_T) = √(1 + ‖x₀‖²)/a_j`` is enclosed
+        (:func:`~theorycheck.impossibility.condition.certify_srlasso_condition`).
+        For ``K ≥ 1`` it is below ``0.22``: the class is well conditioned in this
+        sense. The linearisation holds on a neighbourhood whose size is of the
+        order of the (H2) margin ``ε/(α + ε)``, which is why members ``2^{-n-1/2}``
+        apart can still have minimisers ``≈ 3·10^{-K}`` apart.
+
+        Parameters
+        ----------
+        j : int
+            Member (``1 ≤ j ≤ N₁``).
+        sample : int, optional
+            A training sample's input (see :meth:`sample`) instead of the test input.
+
+        Returns
+        -------
+        ConditionBound
+
+        Raises
+        ------
+        InvalidArgument
+            The family is not the SR-LASSO class.
+        PreconditionError
+            (H1) fails (large ``N₂`` with ``K = 1``, ``λ = 1``).
+
+        Theorem: docs/theory.md §6.6 (condition of the solution map on Ω_K).
+        Rigor: proven (ball arithmetic).
+        """
+        if self.kind != "srlasso":
+            raise InvalidArgument(f"the solution map's condition is derived for the SR-LASSO class Ω_K; "
+                                  f"this family is {self.kind!r}: build it with problem='srlasso'")
+        mem = self._input(j, sample)
+        key = ("cond_xi", mem.index if sample is not None else -1, j)
+        if key not in self._cache:
+            T = [j - 1] + list(range(self._spec.N1, self.N))
+            with precision(prec=self.bits):
+                self._cache[key] = srlasso_condition_balls(mem._A, mem._y, to_arb(self._spec.lam), T)
+        return self._cache[key]
+
+    def feasibility_condition(self, j: int = 1, *, eta: float | None = None,
+                              sample: int | None = None) -> ConditionBound:
+        """Proven enclosure of the (P1) feasibility condition ``C_FP = ‖A‖₂/ρ_η`` on member ``j``'s data.
+
+        ``ρ_η`` is the distance to the inputs for which ``{x : ‖Ax − y‖ ≤ η}`` is
+        empty. ``AA^* = ν²I`` gives ``σ_min(A) = ‖A‖₂ = ν``, and ``u = y/‖y‖``
+        shows ``ρ_η ≤ ν`` whenever ``η < ‖y‖ = 1``: so ``ρ_η = ν`` and
+        ``C_FP = 1`` (``details["frobenius_size"]``: ``‖(A, y)‖_F/ρ_η ≈ √m``).
+
+        Parameters
+        ----------
+        j : int
+            Member.
+        eta : float, optional
+            ``η ≥ 0``; default the family's ``η`` for QCBP families, else ``0``
+            (basis pursuit, ``Ax = y``).
+        sample : int, optional
+            A training sample's input instead of the test input.
+
+        Returns
+        -------
+        ConditionBound
+
+        Theorem: docs/theory.md §6.6 (feasibility condition of (P1), Renegar/Bürgisser–Cucker).
+        Rigor: proven (ball arithmetic).
+        """
+        if eta is None:
+            eta = self._spec.eta if self.kind == "qcbp" else 0.0
+        eta = finite_real_arg(eta, "eta")
+        if eta < 0:
+            raise InvalidArgument(f"eta={eta}: pass η ≥ 0")
+        mem = self._input(j, sample)
+        key = ("cond_fp", mem.index if sample is not None else -1, j, eta)
+        if key not in self._cache:
+            with precision(prec=self.bits):
+                self._cache[key] = feasibility_condition_balls(mem._A, mem._y, to_arb(eta))
+        return self._cache[key]
 
     # -- oracle -------------------------------------------------------------------------
     def oracle(self, k: int, j: int, *, adversarial: bool = True) -> tuple[np.ndarray, np.ndarray]:
