@@ -97,7 +97,37 @@ a per-sample ``status``:
                            (a batch of one; e.g. batch statistics)
 ``output_not_float64``     the label flips, but the float64 copy's logits are
                            not float64 (the model casts inside): not certified
+``not_proven``             ``certify="proven"``: the float64 evaluations flip,
+                           the enclosures of the exact logits do not separate
 ========================== ==================================================
+
+Proven flips (``certify="proven"`` / ``"auto"``)
+-----------------------------------------------
+``certified-float64`` is about float programs. With ``certify="proven"`` a flip
+counts only where it holds for the network **in exact real arithmetic** (every
+parameter read at its stored value, every operation of ``forward`` exact):
+:func:`theorycheck.nets.enclose` encloses the exact logits at ``x`` and at the
+stored float64 point ``x + r`` (each alone, a batch of one), each radius is
+widened (``2r + 2⁻⁴⁴|c|``, rounded up: room for another machine's BLAS bits),
+and with ``lo = ↓(c − R)``, ``hi = ↑(c + R)`` the label ``k`` of ``x`` must
+have ``lo_k(x) > hi_j(x)`` for every ``j ≠ k`` and some ``j* ≠ k`` must have
+``lo_{j*}(x + r) > hi_i(x + r)`` for every ``i ≠ j*``. Where the label of ``x``
+is proven but the enclosures at ``x + r`` overlap, ``r`` is enlarged as above
+(back to the search's ``r`` if that does not prove it). The witness stores
+the enclosures (``enc_center``, ``enc_radius``, ``enc_code``, ``enc_note``,
+``enc_assumptions``); ``values`` add ``proven``, ``proven_new_label``,
+``proven_gap``/``proven_margin`` (lower bounds on the exact separations),
+``logit_lower``/``logit_upper``, ``float64_status`` and ``rigor_note`` (why a
+flip is not proven). ``"auto"`` counts a flip proven where the enclosures
+separate and certified-float64 elsewhere; the result is ``proven`` only when
+every counted flip is. A model the enclosures do not support raises
+:class:`~theorycheck.errors.PreconditionError` under ``"proven"`` and falls
+back under ``"auto"`` (the reason in ``enc_note`` and ``rigor_note``).
+``verify`` re-decides the proven flips from the stored enclosures; with
+``model=`` it re-encloses every stored input, each new enclosure must lie
+inside the stored one (then the flip is proven again for that model); without
+a model it caps its rigor at ``certified-float64`` when every counted flip is
+also certified by the stored float64 logits, else ``numerical``.
 
 A sample holding NaN or inf is refused (:class:`InvalidArgument` naming it).
 The result is a :class:`ClassifierWitness`, a :class:`CheckResult` that stores
@@ -133,7 +163,8 @@ Theorem: docs/theory.md §5 (minimal perturbations; DeepFool; linear models chan
 ``ε‖w‖₁`` under ``‖Δx‖_∞ ≤ ε``).
 Rigor: flips are ``certified-float64`` (the float64 CPU evaluation and the
 model's own evaluation, each twice, each input alone, margins beyond the
-rounding allowance); ratios are numerical upper bounds on the minimal
+rounding allowance), ``proven`` with ``certify="proven"`` where enclosures of the
+exact logits separate; ratios are numerical upper bounds on the minimal
 ``‖r*‖/‖x‖``; :func:`check_linear_sensitivity` is ``proven`` (exact rational
 arithmetic).
 """

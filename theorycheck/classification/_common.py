@@ -30,7 +30,7 @@ SEED_METHODS: tuple[str, ...] = ("random", "fast_gradient", "deepfool")
 STATUSES: tuple[str, ...] = (
     "flipped", "already_misclassified", "label_out_of_range", "nan_output", "label_tie",
     "precision_mismatch", "nan_during_search", "zero_gradient", "not_found", "not_certified",
-    "nondeterministic", "model_error", "output_not_float64",
+    "nondeterministic", "model_error", "output_not_float64", "not_proven",
 )
 
 

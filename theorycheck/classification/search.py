@@ -34,8 +34,15 @@ from theorycheck.classification._common import (
     others,
     rowmax_abs,
 )
+from theorycheck.classification._proven import (
+    NOTE_MAX,
+    certify_arg,
+    derive_proven,
+    enclose_points,
+    proven_repair_factor,
+)
 from theorycheck.classification.witness import ClassifierWitness, assemble, derive, validate_data
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError
 from theorycheck.numerics.backend import is_torch, to_numpy
 from theorycheck.numerics.rounding import norm2
 from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg, seed_arg
@@ -118,6 +125,7 @@ def search_minimal_perturbation(
     labels: Any = None,
     candidates: int | None = 10,
     batched: bool | None = None,
+    certify: bool | str = "float64",
 ) -> ClassifierWitness:
     """Search a small perturbation ``r`` with ``k̂(x + r) ≠ k̂(x)`` and certify the flip.
 
@@ -160,6 +168,18 @@ def search_minimal_perturbation(
         Whether ``x`` carries a batch dimension (default: guessed: a batch if
         ``len(x) > 1`` and the model maps ``x[:2]`` to two rows of logits,
         else a single sample if it maps ``x[None]`` to one row).
+    certify : {"float64", "proven", "auto"} or True
+        ``"float64"`` (or True, the default): flips certified in the float64
+        and native evaluations (``certified-float64``). ``"proven"``: a flip
+        counts only where enclosures of the network's exact real-arithmetic
+        logits (:func:`theorycheck.nets.enclose`, each input alone, at ``x`` and
+        at the stored float64 ``x + r``) prove the label of ``x`` and another
+        label at ``x + r`` (the winning enclosure above every other); ``r`` is
+        enlarged where the enclosures almost separate. A model the enclosures
+        do not support raises :class:`~theorycheck.errors.PreconditionError`
+        naming the node. ``"auto"``: proven where the enclosures separate, else
+        the certified-float64 flip, with the reason stored
+        (``values["rigor_note"]``).
 
     Returns
     -------
@@ -183,7 +203,10 @@ def search_minimal_perturbation(
     Rigor: certified-float64 for ``success`` samples (``model(x)`` and
     ``model(x + r)``, each alone and twice, in float64 on the CPU and in the
     model's own dtype and device, the flip beyond the rounding allowance);
-    the ratios are numerical upper bounds on the minimal perturbation.
+    proven with ``certify="proven"`` (and per sample with ``"auto"``) where the
+    enclosures of the exact logits separate (IEEE binary64; a libm accuracy
+    bound only for tanh/sigmoid/ELU/exp, as ``values["enclosure_assumptions"]``
+    lists); the ratios are numerical upper bounds on the minimal perturbation.
     """
     from theorycheck.classification._evaluation import ModelSet, device_arg, dtype_name, probe_batched
 
@@ -191,6 +214,7 @@ def search_minimal_perturbation(
     method, overshoot, max_iter, batch_size, candidates, batched = search_args(
         method, overshoot, max_iter, batch_size, candidates, batched)
     rng = seed_arg(seed)
+    mode = certify_arg(certify)
     X = as_float64(x, "x")
     dev = device_arg(device)
     with ModelSet(model, dev) as ms, np.errstate(all="ignore"):
@@ -219,6 +243,8 @@ def search_minimal_perturbation(
                                   batch_size, candidates, u)
         base.update(r=R, iterations=iters, search_status=sstat)
         _certify(ev, base, X, u)
+        if mode != "float64":
+            base.update(_prove(ms, ev, base, X, mode, u))
         data = {**base, **ev.data()}
     return assemble(data, bool(batched), time.perf_counter() - t0)
 
@@ -372,3 +398,78 @@ def _repair_factor(ev: Evaluations, dv: Mapping[str, np.ndarray], idx: np.ndarra
         lo, hi = 1.0 + REPAIR_MIN[rnd], 1.0 + max(REPAIR_MAX, 256 * u)
         t = np.where(np.isfinite(t), t, 1.0 + 10 * REPAIR_MIN[rnd])
         return np.clip(t, lo, hi)
+
+
+def _prove(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: str, u: float) -> dict[str, Any]:
+    """Enclose the exact logits at ``x`` and ``x + r`` of every sample whose search found a flip.
+
+    Where the label of ``x`` is proven but the enclosures at ``x + r`` overlap, ``r`` is
+    enlarged (as in :func:`_certify`: at most ``REPAIR_ROUNDS`` rounds) and ``x + r`` evaluated and
+    enclosed again. Returns the witness fields (see :mod:`theorycheck.classification.witness`).
+    ``mode="proven"`` re-raises a model the enclosures do not support; ``"auto"`` stores the reason.
+    """
+    from theorycheck.nets.enclosure import Encloser  # torch
+
+    n, C = X.shape[0], ev.C
+    R = base["r"]
+    E = np.full((2, n, C), np.nan)
+    Rad = np.full((2, n, C), np.nan)
+    code = np.zeros((2, n), dtype=np.int8)
+    notes = [""] * n
+    assumptions: set[str] = set()
+    dv = derive(validate_data({**base, **ev.data()}, strict=False))
+    found = np.flatnonzero((base["search_status"] == "found") & (dv["x_status"] == ""))
+
+    def put(p: int, idx: np.ndarray, Xp: np.ndarray) -> None:
+        c, r, got, why, ass = enclose_points(enc, Xp, C)
+        E[p, idx], Rad[p, idx], code[p, idx] = c, r, got
+        for j, i in enumerate(idx.tolist()):
+            if why[j]:
+                notes[i] = why[j]
+        assumptions.update(ass)
+
+    try:
+        if found.size:
+            enc = Encloser(ms.user)  # a private float64 copy of the model as it is (eval mode here)
+            put(0, found, X[found])
+            todo = found
+            for rnd in range(REPAIR_ROUNDS + 1):
+                put(1, todo, X[todo] + R[todo])
+                if rnd == 0:
+                    keep = (R.copy(), E[1].copy(), Rad[1].copy(), code[1].copy())
+                if rnd == REPAIR_ROUNDS:
+                    break
+                pv = derive_proven(E, Rad, code, dv["label"], np.isin(np.arange(n), found))
+                short = found[pv["x_proven"][found] & (code[1, found] == 1) & ~pv["adv_proven"][found]]
+                if not short.size:
+                    break
+                t = proven_repair_factor(E, Rad, dv["label"], short, 1.0 + REPAIR_MIN[rnd],
+                                         1.0 + max(REPAIR_MAX, 256 * u))
+                bigger = R[short] * t.reshape((-1,) + (1,) * (X.ndim - 1))
+                R[short] = np.where(np.isfinite(bigger), bigger, R[short])
+                ev.clear(1, short)  # the float64 evaluations follow the stored x + r
+                ev.point(1, None, short, X[short] + R[short])
+                E[1, short], Rad[1, short], code[1, short] = np.nan, np.nan, 0
+                todo = short
+            # enlarged in vain: back to the search's r (and its evaluations), whose ratio is smaller
+            pv = derive_proven(E, Rad, code, dv["label"], np.isin(np.arange(n), found))
+            back = found[~pv["proven"][found] & np.any(R[found] != keep[0][found], axis=tuple(range(1, X.ndim)))]
+            if back.size:
+                R[back] = keep[0][back]
+                E[1, back], Rad[1, back], code[1, back] = keep[1][back], keep[2][back], keep[3][back]
+                ev.clear(1, back)
+                ev.point(1, None, back, X[back] + R[back])
+    except (PreconditionError, InvalidArgument, InsufficientPrecision) as exc:
+        if mode == "proven":
+            raise
+        why = f"no proven enclosure of the classifier: {exc}"[:NOTE_MAX]
+        for p in (0, 1):
+            miss = found[code[p, found] == 0]
+            code[p, miss] = 2
+            for i in miss.tolist():
+                notes[i] = why
+    for i in range(n):  # a note only where an enclosure is missing
+        if not (code[:, i] == 2).any():
+            notes[i] = ""
+    return {"certify": mode, "enc_center": E, "enc_radius": Rad, "enc_code": code,
+            "enc_note": np.array(notes, dtype=str), "enc_assumptions": "; ".join(sorted(assumptions))}

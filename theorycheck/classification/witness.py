@@ -34,7 +34,8 @@ from theorycheck.classification._common import (
     others,
     rowmax_abs,
 )
-from theorycheck.errors import InvalidArgument
+from theorycheck.classification._proven import contained, derive_proven, enclose_points, reasons
+from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError
 from theorycheck.numerics.rounding import norm2
 from theorycheck.results import (
     CheckResult,
@@ -262,8 +263,10 @@ def _slice_data(data: Mapping[str, Any], i: int) -> dict[str, Any]:
             out[k] = np.asarray(v)[:, :, sl]
         elif k in ("probe", "probe_code"):
             out[k] = np.asarray(v)[:, sl]
-        elif k in ("dup", "dup_code"):
+        elif k in ("dup", "dup_code", "enc_note"):
             out[k] = np.asarray(v)[sl]
+        elif k in ("enc_center", "enc_radius", "enc_code"):
+            out[k] = np.asarray(v)[:, sl]
         else:
             out[k] = v
     return out
@@ -290,11 +293,19 @@ def _slice_data(data: Mapping[str, Any], i: int) -> dict[str, Any]:
 #                                      accumulation order
 #   probe, probe_code, probe_out       float32 CPU copy, one evaluation per point: (2, n, C),
 #                                      (2, n) (only for float64 CPU models, when it could be made)
+#   certify      str                   "proven" or "auto" (absent: certified-float64 only); then also
+#   enc_center, enc_radius  float64 (2, n, C)  enclosures of the exact real-arithmetic logits at
+#                                      [x / x + r] (radius widened for re-runs; NaN where not enclosed)
+#   enc_code     int8 (2, n)           0 not enclosed, 1 enclosed, 2 no enclosure (reason in enc_note)
+#   enc_note     <U (n,)               why a sample has no enclosure ("" otherwise)
+#   enc_assumptions str                what the enclosures assume (IEEE arithmetic, libm accuracy)
 
+#: stored by certify="proven"/"auto" only (all together)
+_ENC_FIELDS = ("certify", "enc_center", "enc_radius", "enc_code", "enc_note", "enc_assumptions")
 _REQUIRED = ("x", "r", "method", "search_status", "iterations", "f64", "f64_code", "f64_out",
              "native_in", "native_device")
 _OPTIONAL = ("labels", "nat", "nat_code", "native_out", "probe", "probe_code", "probe_out", "dup",
-             "dup_code")
+             "dup_code") + _ENC_FIELDS
 
 
 def _bad(field: str, why: str) -> InvalidArgument:
@@ -422,9 +433,48 @@ def validate_data(data: Mapping[str, Any], *, strict: bool = True) -> dict[str, 
         D.update(probe=P, probe_code=Pc, probe_out=_dtype_field(data, "probe_out"))
     else:
         D.update(probe=None, probe_code=None, probe_out=None)
+    _validate_enclosures(data, D)
     if strict:
         _check_structure(D)
     return D
+
+
+def _validate_enclosures(data: Mapping[str, Any], D: dict[str, Any]) -> None:
+    """The enclosure fields of a certify="proven"/"auto" witness (all or none), into ``D``."""
+    n, C = D["n"], D["C"]
+    present = [k in data for k in _ENC_FIELDS]
+    if not any(present):
+        D.update(certify="float64", enc_center=None, enc_radius=None, enc_code=None, enc_note=None,
+                 enc_assumptions=None)
+        return
+    if not all(present):
+        raise InvalidArgument(f"witness: the enclosure fields {list(_ENC_FIELDS)} come together")
+    mode = data["certify"]
+    if not isinstance(mode, str) or mode not in ("proven", "auto"):
+        raise _bad("certify", f"expected 'proven' or 'auto' (certified-float64 witnesses store no "
+                              f"enclosures), got {mode!r}")
+    E = _array(data, "enc_center", "float64", shape=(2, n, C))
+    R = _array(data, "enc_radius", "float64", shape=(2, n, C))
+    code = _array(data, "enc_code", "int8", shape=(2, n))
+    if not np.isin(code, (0, 1, 2)).all():
+        raise _bad("enc_code", "codes must be 0 (not enclosed), 1 (enclosed) or 2 (no enclosure)")
+    on = code == 1
+    if (~np.isnan(E[~on])).any() or (~np.isnan(R[~on])).any():
+        raise _bad("enc_center", "holds an enclosure where none was made (code 0 or 2)")
+    if not (np.isfinite(E[on]).all() and np.isfinite(R[on]).all()):
+        raise _bad("enc_center", "an enclosure is not finite")
+    if (R[on] < 0).any():
+        raise _bad("enc_radius", "negative radius")
+    note = _array(data, "enc_note", "U", shape=(n,))
+    failed = (code == 2).any(axis=0)
+    if (failed != (note != "")).any():
+        raise _bad("enc_note", "a reason is stored exactly for the samples without an enclosure (code 2)")
+    if any(len(s) > 2000 for s in note.tolist()):
+        raise _bad("enc_note", "reason longer than 2000 characters")
+    ass = data["enc_assumptions"]
+    if not isinstance(ass, str) or len(ass) > 4000:
+        raise _bad("enc_assumptions", "expected the assumptions as text")
+    D.update(certify=mode, enc_center=E, enc_radius=R, enc_code=code, enc_note=note, enc_assumptions=ass)
 
 
 def _codes(D: Mapping[str, Any]) -> list[tuple[str, np.ndarray]]:
@@ -455,6 +505,8 @@ def _check_structure(D: Mapping[str, Any]) -> None:
             if ((code[p, e] != 0) != found).any():
                 raise _bad(name, "the certification evaluations (x again, x + r twice) are made "
                                  "exactly for the samples whose search found a flip")
+    if D["enc_code"] is not None and ((D["enc_code"] != 0) != found).any():
+        raise _bad("enc_code", "x and x + r are enclosed exactly for the samples whose search found a flip")
     if D["dup"] is not None and ((D["dup_code"] != 0) != found).any():
         raise _bad("dup_code", "x + r is evaluated as a batch of two copies exactly where a flip was found")
     if D["probe"] is not None:
@@ -577,11 +629,45 @@ def _native_desc(D: Mapping[str, Any]) -> str:
     return f"{D['native_in']} on {D['native_device']}"
 
 
+def _proven_claims(D: Mapping[str, Any], dv: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Success, status, per-sample rigor and the proven values of a certify="proven"/"auto" witness.
+
+    ``proven``: a flip counts only where the stored enclosures prove it (samples the float64
+    evaluations flip but the enclosures do not: ``not_proven``). ``auto``: a flip counts where the
+    enclosures prove it (rigor proven) or the float64 evaluations certify it (certified-float64).
+    """
+    eligible = (dv["x_status"] == "") & (D["search_status"] == "found")
+    pv = derive_proven(D["enc_center"], D["enc_radius"], D["enc_code"], dv["label"], eligible)
+    proven, s64, ok64 = pv["proven"], dv["status"], dv["success"]
+    if D["certify"] == "proven":
+        success = proven
+        status = np.where(proven, "flipped", np.where(s64 == "flipped", "not_proven", s64))
+    else:
+        success = proven | ok64
+        status = np.where(proven, "flipped", s64)
+    why = reasons(pv, D["enc_code"], D["enc_note"], eligible)
+    n = len(why)
+    bad = [(i, w) for i, w in enumerate(why) if w]
+    if n == 1:
+        note = bad[0][1] if bad else ""
+    else:
+        note = "; ".join(f"sample {i}: {w}" for i, w in bad[:4]) + (
+            f" (+{len(bad) - 4} more sample(s))" if len(bad) > 4 else "")
+    return {
+        "success": success, "status": status.astype(STR_DTYPE), "proven": proven,
+        "sample_rigor": np.where(proven, Rigor.PROVEN.value, np.where(
+            success, Rigor.CERTIFIED_FLOAT64.value, Rigor.NUMERICAL.value)).astype(STR_DTYPE),
+        "proven_new_label": pv["new_label"], "proven_gap": pv["gap_lower"], "proven_margin": pv["margin_lower"],
+        "logit_lower": pv["lower"], "logit_upper": pv["upper"], "note": note,
+    }
+
+
 def assemble(data: Mapping[str, Any], batched: bool, elapsed: Any) -> ClassifierWitness:
     """The whole result, deterministically, from the witness data (the check and the verifier both call it).
 
     Theorem: docs/theory.md §5.
-    Rigor: certified-float64 for certified flips, else numerical (re-derived bit for bit).
+    Rigor: proven for flips the stored enclosures prove (certify="proven"/"auto"),
+    certified-float64 for certified flips, else numerical (re-derived bit for bit).
     """
     if not isinstance(batched, (bool, np.bool_)):
         raise InvalidArgument(f"batched must be True or False, got {batched!r}")
@@ -590,24 +676,28 @@ def assemble(data: Mapping[str, Any], batched: bool, elapsed: Any) -> Classifier
     if not batched and n != 1:
         raise InvalidArgument(f"batched: a single-sample witness holds 1 sample, this one {n}")
     dv = derive(D)
+    mode = D["certify"]
+    pc = _proven_claims(D, dv) if mode != "float64" else None
     X, R = D["x"].reshape(n, -1), D["r"].reshape(n, -1)
     xn = np.array([norm2(X[i]) for i in range(n)])
     rn = np.array([norm2(R[i]) for i in range(n)])
-    success = dv["success"]
+    success = dv["success"] if pc is None else pc["success"]
+    proven = np.zeros(n, dtype=bool) if pc is None else pc["proven"]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(success, np.where(xn > 0, rn / np.where(xn > 0, xn, 1.0), np.inf), np.nan)
-    status = dv["status"]
+    status = dv["status"] if pc is None else pc["status"]
     searched = ~np.isin(status, SKIPPED)
     n_ok = int(success.sum())
     ok_r = ratio[success]
     nan = float("nan")
     b = bool(batched)
+    sample_rigor = (np.where(success, Rigor.CERTIFIED_FLOAT64.value, Rigor.NUMERICAL.value).astype(STR_DTYPE)
+                    if pc is None else pc["sample_rigor"])
     values: dict[str, Any] = {
         "ratio": _one(ratio, b), "norm_r": _one(rn, b), "norm_x": _one(xn, b),
         "label": _one(dv["label"], b), "new_label": _one(dv["new_label"], b),
         "success": _one(success, b), "status": _one(status, b),
-        "sample_rigor": _one(np.where(success, Rigor.CERTIFIED_FLOAT64.value,
-                                      Rigor.NUMERICAL.value).astype(STR_DTYPE), b),
+        "sample_rigor": _one(sample_rigor, b),
         "iterations": _one(D["iterations"], b),
         "flipped_float64": _one(dv["flipped_float64"], b), "flipped_native": _one(dv["flipped_native"], b),
         "margin": _one(dv["margin"], b), "margin_native": _one(dv["margin_native"], b),
@@ -621,21 +711,44 @@ def assemble(data: Mapping[str, Any], batched: bool, elapsed: Any) -> Classifier
         "native": _native_desc(D),
         "elapsed_s": elapsed,
     }
+    note = ""
+    if pc is not None:
+        note = pc["note"]
+        values.update({
+            "certify": mode, "proven": _one(proven, b), "proven_new_label": _one(pc["proven_new_label"], b),
+            "proven_gap": _one(pc["proven_gap"], b), "proven_margin": _one(pc["proven_margin"], b),
+            "logit_lower": _one(pc["logit_lower"], b), "logit_upper": _one(pc["logit_upper"], b),
+            "float64_status": _one(dv["status"], b), "rigor_note": note,
+            "enclosure_assumptions": D["enc_assumptions"],
+        })
     method = D["method"]
+    native = ("the float64 evaluation on the CPU (the model's own)" if D["nat"] is None else
+              f"the float64 evaluation on the CPU and the model's own {values['native']}")
     if n_ok:
         i = int(np.argmin(np.where(success, ratio, np.inf)))
         where = f" (sample {i})" if b else ""
-        native = ("the float64 evaluation on the CPU (the model's own)" if D["nat"] is None else
-                  f"the float64 evaluation on the CPU and the model's own {values['native']}")
-        msg = (f"{method}: {n_ok} of {values['n_searched']} searched sample(s) flipped, certified in "
-               f"{native}: each input alone, twice, margins beyond the rounding allowance; smallest "
+        n_pr = int((success & proven).sum())
+        certified = (f"certified in {native}: each input alone, twice, margins beyond the rounding allowance")
+        if pc is None:
+            how = certified
+        elif n_pr == n_ok:
+            how = ("proven: the enclosures of the exact real-arithmetic logits (theorycheck.nets.enclose) at x "
+                   "and at x + r separate the label of x, and another label at x + r, from every other class")
+        else:
+            how = (f"{n_pr} proven by enclosures of the exact real-arithmetic logits, {n_ok - n_pr} only "
+                   f"{certified} (certify='auto' fell back)")
+        msg = (f"{method}: {n_ok} of {values['n_searched']} searched sample(s) flipped, {how}; smallest "
                f"‖r‖/‖x‖ = {ratio[i]:.6g}{where}")
-        outcome, rigor = Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64
+        outcome = Outcome.VIOLATED
+        rigor = Rigor.PROVEN if (pc is not None and n_pr == n_ok) else Rigor.CERTIFIED_FLOAT64
     else:
         names, counts = np.unique(status, return_counts=True)
-        msg = (f"{method}: no certified flip among {n} sample(s) (statuses: "
+        what = "certified" if pc is None else ("proven" if mode == "proven" else "proven or certified")
+        msg = (f"{method}: no {what} flip among {n} sample(s) (statuses: "
                + ", ".join(f"{s} {c}" for s, c in zip(names.tolist(), counts.tolist())) + ")")
         outcome, rigor = Outcome.INCONCLUSIVE, Rigor.NUMERICAL
+    if note:
+        msg += f"; not proven: {note}"
     return ClassifierWitness(CHECK, outcome, rigor, msg, values, Witness(CHECK, dict(data)), THEOREM,
                              batched=b)
 
@@ -715,31 +828,86 @@ def _model_problems(result: ClassifierWitness, model: Any) -> list[str]:
     return problems
 
 
+def _enclosure_problems(result: ClassifierWitness, model: Any) -> list[str]:
+    """Re-enclose the model's exact logits at every stored enclosed input; each must lie in the stored one."""
+    from theorycheck.classification._evaluation import ModelSet
+    from theorycheck.nets.enclosure import Encloser  # torch
+
+    D = validate_data(result._stored(), strict=False)
+    code, E, R = D["enc_code"], D["enc_center"], D["enc_radius"]
+    out: list[str] = []
+    try:
+        with ModelSet(model, "cpu") as ms:
+            enc = Encloser(ms.user)
+            for p, name in ((0, "x"), (1, "x + r")):
+                idx = np.flatnonzero(code[p] == 1)
+                if not idx.size:
+                    continue
+                Xp = (D["x"] if p == 0 else D["x"] + D["r"])[idx]
+                c, r, got, notes, _ = enclose_points(enc, Xp, D["C"], widen=False)
+                for j, i in enumerate(idx.tolist()):
+                    if got[j] != 1:
+                        out.append(f"re-enclosing the model at {name} of sample {i}: {notes[j]}")
+                    elif not contained(c[j], r[j], E[p, i], R[p, i]):
+                        out.append(f"witness['enc_center'/'enc_radius']: the model's enclosure of the logits at "
+                                   f"{name} of sample {i} is not inside the stored one")
+    except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
+        out.append(f"re-enclosing the logits with the given model failed: {exc}")
+    return out
+
+
+def _unchecked_rigor(derived: ClassifierWitness) -> tuple[Rigor, str]:
+    """Without the model: what the stored evaluations still back (enclosures cannot be re-proven)."""
+    success = np.atleast_1d(np.asarray(derived.values["success"]))
+    s64 = np.atleast_1d(np.asarray(derived.values["float64_status"]))
+    if bool(np.all(s64[success] == "flipped")):
+        return Rigor.CERTIFIED_FLOAT64, (
+            "certified-float64: every counted flip is also certified by the stored float64 logits")
+    return Rigor.NUMERICAL, "numerical: some counted flip rests on the stored enclosures alone"
+
+
 @register_verifier(CHECK)
 def verify_classifier_witness(result: CheckResult, model: Any = None) -> CheckResult:
     """Re-derive every claim of a saved :class:`ClassifierWitness`; with ``model`` re-run the model.
 
     Registered for ``classifier_perturbation`` results (``theorycheck verify``,
-    ``verify_result(result, model=m)``).
+    ``verify_result(result, model=m)``). For certify="proven"/"auto" results the
+    proven flips are re-decided from the stored enclosures; with ``model`` the
+    enclosures are re-run and each must lie inside the stored one (then the
+    flips are proven again), without it the verification's rigor is capped at
+    what the stored float64 logits back (certified-float64 when every counted
+    flip is also certified in float64, else numerical).
 
     Theorem: docs/theory.md §5.
-    Rigor: as the saved result's, re-derived from the stored evaluations.
+    Rigor: as the saved result's, re-derived from the stored evaluations; without
+    ``model``, at most certified-float64 for proven results.
     """
     if not isinstance(result, ClassifierWitness) or result.witness is None:
         return verification(result, ["the saved result is not a ClassifierWitness with stored evaluations"],
-                             rederived="nothing")
+                            rederived="nothing")
     try:
         derived = assemble(result.witness.data, result.batched, result.values.get("elapsed_s", 0.0))
     except InvalidArgument as exc:
         return verification(result, [str(exc)], rederived="nothing")
     problems = claim_mismatches(result, derived)
+    proven_mode = "certify" in result.witness.data
     if model is not None and not problems:
         problems += _model_problems(result, model)
+        if proven_mode and not problems:
+            problems += _enclosure_problems(result, model)
     what = ("every label, gap, margin, rounding allowance, flip, status and ratio, the outcome, rigor "
-            "and message, from the stored inputs, perturbations and model outputs")
+            "and message, from the stored inputs, perturbations and model outputs"
+            + ("; the proven flips from the stored enclosures" if proven_mode else ""))
     if model is not None:
         return verification(result, problems, rederived=what + "; the model re-run on every stored input "
-                            "(alone, twice, in float64 and in its own dtype) gives the same flips")
-    return verification(result, problems, rederived=what,
-                        not_rechecked="the model outputs (logits) stored in the witness; pass model= "
-                                      "to re-run the model")
+                            "(alone, twice, in float64 and in its own dtype) gives the same flips"
+                            + ("; the enclosures of the exact logits re-run with the model lie inside the "
+                               "stored ones" if proven_mode else ""))
+    cap, why = (None, "") if not proven_mode or problems else _unchecked_rigor(derived)
+    not_re = "the model outputs (logits) stored in the witness; pass model= to re-run the model"
+    if proven_mode:
+        not_re += ("; the enclosures of the exact logits (a network cannot be stored in the file: the proven flips "
+                   "were re-decided from the stored enclosures, not re-proven; pass model= to re-enclose)"
+                   + (f"; this verification is {why}" if why else ""))
+    return verification(result, problems, rederived=what, not_rechecked=not_re, rigor=cap,
+                        values={"rigor_cap_reason": why} if proven_mode else None)

@@ -44,6 +44,18 @@ def _rounding_only() -> Any:
     return RoundingOnly().eval()
 
 
+def _offset_linear() -> Any:
+    """Logits ``[1000 + x₀, 1000]``: flips whose margin is below the enclosures' width (auto falls back)."""
+    import torch
+    from torch import nn
+
+    lin = nn.Linear(2, 2).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+        lin.bias.copy_(torch.tensor([1000.0, 1000.0]))
+    return lin.eval()
+
+
 def _X(n: int = 4, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, 5))
 
@@ -72,6 +84,12 @@ def samples() -> dict[str, Any]:
         return search_minimal_perturbation(_rounding_only(), np.random.default_rng(23).standard_normal(64),
                                            method="random", seed=23, device="cpu", batched=False)
 
+    def proven64() -> Any:  # flips proven by enclosures of the exact logits
+        return search_minimal_perturbation(_mlp(), _X(3), method="deepfool", device="cpu", certify="proven")
+
+    def auto_tie() -> Any:  # certify="auto" falls back to certified-float64, the reason stored
+        return search_minimal_perturbation(_offset_linear(), [1.2e-9, 0.0], device="cpu", certify="auto")
+
     def report() -> Any:
         return robustness_report(_mlp(), _X(3), methods=("random", "deepfool"), seed=0, device="cpu",
                                  tol=0.5)
@@ -87,6 +105,10 @@ def samples() -> dict[str, Any]:
         "witness_random_float32_with_model": (random32, {"model_factory": lambda: _mlp("float32", 2)}),
         "witness_not_certified_rounding_noise": noise_flip,
         "witness_not_certified_with_model": (noise_flip, {"model_factory": _rounding_only}),
+        "witness_proven_float64": proven64,
+        "witness_proven_float64_with_model": (proven64, {"model_factory": _mlp}),
+        "witness_auto_fallback": auto_tie,
+        "witness_auto_fallback_with_model": (auto_tie, {"model_factory": _offset_linear}),
         "report": report,
         "report_with_model": (report, {"model_factory": _mlp}),
         "report_inconclusive": report_inconclusive,
