@@ -44,6 +44,10 @@ SEGMENT_ROUNDS = 10
 PROXY_SCALE = 2.0 ** -29
 #: probe points evaluated per model call (bounded memory)
 PROBE_BATCH = 32
+#: on the CPU, samples with more real entries than this are evaluated one at a time: torch's float64
+#: convolutions have no oneDNN path, and its im2col fallback is slower per sample in a batch (measured
+#: 2.5x slower per sample for batches of 32 at 2x128x128; equal at 2x8x8), and uses a batch's memory
+CPU_CHUNK_ENTRIES = 2 ** 11
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,20 +315,24 @@ class Float64Evaluator:
 
     def _batched_eval(self, stack: np.ndarray, notes: list, owner_of: Callable[[int], int],
                       floor: np.ndarray, state: dict) -> tuple[np.ndarray, float, int | None]:
-        """Outputs of many probe points in batches of 32 (fast). The first time (``state`` is shared
-        by one estimate), one point is also evaluated alone: when the batched output differs from it
-        beyond rounding (``Ψ`` depends on the batch), every point is evaluated alone from then on.
-        Returns the outputs, the batch-order difference seen and the sample it belongs to."""
-        if state.get("alone"):
-            return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
+        """Outputs of many probe points in batches of :meth:`_probe_chunk` points (up to 32: fewer
+        calls; one at a time for large samples, where a CPU batch is slower per point). The first
+        time (``state`` is shared by one estimate), one point is also evaluated alone: when the batched
+        output differs from it beyond rounding (``Ψ`` depends on the batch), every point is evaluated
+        alone from then on. Points evaluated one at a time are what the certified outputs are (no
+        batch, nothing to compare). Returns the outputs, the batch-order difference seen and the
+        sample it belongs to."""
+        chunk = self._probe_chunk(stack)
+        if state.get("alone") or chunk == 1:  # one at a time: nothing depends on the batch
+            return self._alone(stack), 0.0, None
         first = "checked" not in state
-        last = min(PROBE_BATCH, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
+        last = min(chunk, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
         dts: set = set()
         if first:
             alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
         parts = []
-        for c0 in range(0, stack.shape[0], PROBE_BATCH):  # bounded memory
-            o, dt = self._evaluate(stack[c0:c0 + PROBE_BATCH], torch.float64, "cpu", per_sample=False, fresh=True)
+        for c0 in range(0, stack.shape[0], chunk):  # bounded memory
+            o, dt = self._evaluate(stack[c0:c0 + chunk], torch.float64, "cpu", per_sample=False, fresh=True)
             parts.append(o[0])
             dts |= dt
         if any(d not in FLOAT64_OUT for d in dts):
@@ -339,8 +347,22 @@ class Float64Evaluator:
         if not gap <= 2.0 ** 20 * max(float(floor[who]), output_rounding_floor(alone[0][0])):
             notes.append("Ψ depends on the batch: probes evaluated one by one")
             state["alone"] = True
-            return self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)[0][0], 0.0, None
+            return self._alone(stack), 0.0, None
         return np.concatenate(parts), gap, who
+
+    def _alone(self, stack: np.ndarray) -> np.ndarray:
+        """Float64 CPU outputs of the points of ``stack``, each evaluated alone (full precision required)."""
+        outs, dts = self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)
+        if any(d not in FLOAT64_OUT for d in dts):
+            raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
+        return outs[0]
+
+    def _probe_chunk(self, stack: np.ndarray) -> int:
+        """Probe points per model call: :data:`PROBE_BATCH`, fewer on the CPU for large samples
+        (:data:`CPU_CHUNK_ENTRIES`), down to one at a time."""
+        width = 2 if stack.dtype.kind == "c" else 1  # a complex entry is two real ones (channels)
+        entries = width * max(_prod(stack.shape[1:]), _prod(self.image_shape or ()))
+        return max(1, min(PROBE_BATCH, CPU_CHUNK_ENTRIES // max(1, entries)))
 
     def _segment_noise(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, notes: list,
                        floor_a: float, state: dict) -> float:
@@ -369,6 +391,10 @@ class Float64Evaluator:
         # a continuous Ψ changes over the last cell by about a quarter of the change over the cell
         # before (half of that is subtracted); a rounding step of Ψ keeps its size from cell to cell
         return max(0.0, change - prev / 2.0) if math.isfinite(prev) else change
+
+
+def _prod(shape: Any) -> int:
+    return int(math.prod(shape))
 
 
 def _largest_difference(outs: list) -> float:
