@@ -16,6 +16,9 @@ layers (``restarts·inner`` layers in all):
     return W^* ψ
 
 with ``B = A W^*`` for a unitary sparsifier ``W`` (``B = A`` without one).
+``warm_dual=True`` starts each block's dual ``ξ`` from the previous block's
+final ``ξ`` instead of 0 (docs/theory.md §6.7): the same schedule, about half
+the layers to a given accuracy.
 Real and complex data, weights, any leading batch shape, any device, and
 autograd (gradients flow to ``y``). The parameters, step sizes and defaults
 (``L_A = ‖A‖``, ``τ = σ = 0.99/L_A``, ``p`` from
@@ -83,6 +86,16 @@ class FIRENET(torch.nn.Module):
         Initial ``ε₀`` (default ``‖y‖`` per sample, 1 for ``y = 0``).
     delta : float
         ``δ ≥ 0``.
+    warm_dual : bool
+        Start each restart's dual variable from the previous restart's final ``ξ``
+        instead of ``0`` (docs/theory.md §6.4). The saddle points of the rescaled
+        problem (data ``αy``) are ``(αx*, ξ*)`` with the *same* dual ``ξ*`` for
+        every ``α > 0`` (SR-LASSO is positively homogeneous and its dual lives in
+        the unit ball), so the carried ``ξ`` stays a good start while ``ψ`` is
+        rescaled; with ``p`` unchanged it reaches a given accuracy in about half
+        the layers (``benchmarks/bench_firenet.py``). Default ``False``: the
+        scheme as analysed (``ξ₀ = 0``), equal to
+        :func:`~theorycheck.solvers.restarted.restarted_primal_dual`.
     L_A : float, optional
         Upper bound on ``‖A‖`` (default computed as in ``restarted_primal_dual``).
     tau, sigma : float, optional
@@ -106,8 +119,9 @@ class FIRENET(torch.nn.Module):
 
     def __init__(self, A: Any, lam: float | None = None, *, weights: Any = None, W: Any = None,
                  restarts: int = 10, inner: int | None = None, eps0: float | None = None,
-                 delta: float = 0.0, L_A: float | None = None, tau: float | None = None,
-                 sigma: float | None = None, dtype: Any = torch.float64, device: Any = None):
+                 delta: float = 0.0, warm_dual: bool = False, L_A: float | None = None,
+                 tau: float | None = None, sigma: float | None = None, dtype: Any = torch.float64,
+                 device: Any = None):
         super().__init__()
         if isinstance(A, SRLasso):
             if lam is not None or weights is not None or W is not None:
@@ -133,6 +147,7 @@ class FIRENET(torch.nn.Module):
         self.complex = bool(problem.is_complex)
         self.restarts = integer_arg(restarts, "restarts")
         self.delta = real_arg(delta, "delta", allow_zero=True)
+        self.warm_dual = bool_arg(warm_dual, "warm_dual")
         if L_A is None:
             L_A = operator_norm_bound(problem.A)
             if not (math.isfinite(L_A) and L_A > 0):
@@ -186,7 +201,7 @@ class FIRENET(torch.nn.Module):
     def extra_repr(self) -> str:
         return (f"x_shape={self.x_shape}, y_shape={self.y_shape}, lam={self.problem.lam}, "
                 f"restarts={self.restarts}, inner={self.inner}, L_A={self.L_A:.6g}, "
-                f"complex={self.complex}")
+                f"complex={self.complex}, warm_dual={self.warm_dual}")
 
     # -- building blocks ------------------------------------------------------------------
     def _soft(self, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -257,6 +272,7 @@ class FIRENET(torch.nn.Module):
         xdt = self.cdtype if self.complex else self.rdtype
         psi = torch.zeros(batch + self.x_shape, dtype=xdt, device=yv.device)
         out = []
+        carried: Any = None
         s_x = scale[(...,) + (None,) * kx]
         for _ in range(self.restarts):
             eps = (delta + eps) / math.e
@@ -266,8 +282,11 @@ class FIRENET(torch.nn.Module):
             b = a_y * yv
             x = a_x * psi
             Bx = B._apply(x)
-            xi = torch.zeros_like(Bx)
-            Btxi = torch.zeros_like(x)
+            if carried is None:
+                xi = torch.zeros_like(Bx)
+                Btxi = torch.zeros_like(x)
+            else:  # the dual is invariant under the rescaling by α: keep it
+                xi, Btxi = carried
             acc: Any = None
             for _ in range(p):
                 x_new = self._soft(x - tau * Btxi, tau * self.thr)
@@ -279,6 +298,8 @@ class FIRENET(torch.nn.Module):
                 acc = x_new if acc is None else acc + x_new
                 x, Bx = x_new, Bx_new
             psi = acc / (p * a_x)
+            if self.warm_dual:
+                carried = (xi, Btxi)
             if history:
                 out.append(self._finite(self._signal(psi * s_x)))
         z = self._finite(self._signal(psi * s_x))
