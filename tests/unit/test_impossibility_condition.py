@@ -140,6 +140,7 @@ def test_h2_violation_is_refused():
 
 
 @pytest.mark.parametrize("bad", [dict(basis=[0, 1]), dict(basis=[0, 0, 1]), dict(basis=[0, 1, 9]),
+                                 dict(basis=[0.5, 1, 2]), dict(basis="012"), dict(basis=None),
                                  dict(lam=0), dict(y=[1, 2])])
 def test_bad_arguments(bad):
     args = dict(A=A_TINY, y=_y_of(A_TINY, X_TINY), lam=LAM_TINY, basis=[0, 1, 2])

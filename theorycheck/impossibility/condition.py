@@ -63,6 +63,7 @@ from theorycheck.impossibility._common import (
 )
 from theorycheck.numerics.exact import ball_lower, ball_upper
 from theorycheck.numerics.precision import bits_to_dps, dps_to_bits, precision
+from theorycheck.numerics.validation import integer_arg
 
 __all__ = ["ConditionBound", "certify_srlasso_condition", "certify_feasibility_condition",
            "MAX_ENUMERATED_FREE"]
@@ -345,10 +346,9 @@ def certify_srlasso_condition(A: Any, y: Any, lam: Any, basis: Any, *, dps: int 
     lam_q = exact_real(lam, "lam")
     if lam_q <= 0:
         raise InvalidArgument(f"lam={lam}: pass λ > 0")
-    try:
-        T = [int(i) for i in basis]
-    except (TypeError, ValueError):
-        raise InvalidArgument("basis: pass a sequence of m column indices") from None
+    if isinstance(basis, (str, bytes)) or not hasattr(basis, "__iter__"):
+        raise InvalidArgument("basis: pass a sequence of m column indices")
+    T = [integer_arg(i, "basis entry", minimum=0) for i in basis]
     if len(T) != m or len(set(T)) != m or any(not 0 <= i < N for i in T):
         raise InvalidArgument(f"basis={list(T)[:8]}: pass {m} distinct column indices in 0..{N - 1}")
     dps = bounded_int(dps, "dps", 5, MAX_3X2_DPS, "working precision in digits")
