@@ -95,6 +95,9 @@ class Call:
     timed_out: bool = False
     caught: tuple = ()  # the warnings.WarningMessage objects, to re-issue them
     unsupported: bool = False  # the solver declared that it does not solve this program variant
+    raised: bool = False  # the solver raised (a loud failure)
+    error: Any = None  # the exception it raised
+    answer: Any = None  # an unusable answer as the solver returned it (NaN, wrong shape, ...), else None
 
     @property
     def claims_success(self) -> bool:
@@ -168,7 +171,7 @@ class Runner:
                             unsupported=True)
             else:
                 call = Call(None, f"the solver raised {type(exc).__name__}: {shorten(str(exc), _MAX_TEXT)}",
-                            warned, elapsed=elapsed)
+                            warned, elapsed=elapsed, raised=True, error=exc)
         else:
             call = normalise_answer(box.get("out"), problem, warned, elapsed)
         call.caught = tuple(caught)
@@ -190,19 +193,20 @@ def normalise_answer(out: Any, problem: Any, warned: tuple[str, ...], elapsed: f
         x = to_numpy(out) if is_torch(out) else np.asarray(out)
     except Exception as exc:  # noqa: BLE001 - whatever the solver returned
         return Call(None, f"the solver returned {type(out).__name__}, not an array ({exc})",
-                    warned, status, elapsed)
+                    warned, status, elapsed, answer=out)
     if x.dtype.kind not in "biufc":
         return Call(None, f"the solver returned an array of dtype {x.dtype}, not numbers",
-                    warned, status, elapsed)
+                    warned, status, elapsed, answer=out)
     shape = tuple(problem.A.in_shape)
     if x.shape != shape:
-        return Call(None, f"the solver returned shape {x.shape}, expected {shape}", warned, status, elapsed)
+        return Call(None, f"the solver returned shape {x.shape}, expected {shape}", warned, status, elapsed,
+                    answer=out)
     if not np.all(np.isfinite(x)):
-        return Call(None, "the solver returned NaN or inf", warned, status, elapsed)
+        return Call(None, "the solver returned NaN or inf", warned, status, elapsed, answer=out)
     if np.iscomplexobj(x) and not problem.is_complex:
         if np.any(np.imag(x) != 0):
             return Call(None, "the solver returned complex values for a real problem", warned,
-                        status, elapsed)
+                        status, elapsed, answer=out)
         x = np.real(x)
     x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
     return Call(x, "", warned, status, elapsed)

@@ -321,8 +321,11 @@ class _SingleCheck:
             options["seed"] = SESSION["seed"]  # --theorycheck-seed (read at call time)
         report = check_solver(solver, problem=self.problem, checks=[self.name], on_fail="raise", **options)
         missing = [r for r in report.results if r.outcome is Outcome.INCONCLUSIVE
-                   and (r.message.startswith("needs ") or r.values.get("skipped"))]
-        if missing:  # an optional module is not installed: skip rather than pass
+                   and (r.message.startswith("needs ") or r.values.get("skipped")
+                        or r.values.get("checked_members") == 0)]
+        # an optional module is not installed, the variant is not solved, or the solver failed
+        # loudly everywhere (honest, but nothing was checked): skip rather than pass
+        if missing:
             import pytest
 
             pytest.skip(missing[0].message)

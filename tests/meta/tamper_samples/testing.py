@@ -5,7 +5,8 @@ Every check whose violation is a kit record (``theorycheck.testing.checks.KIT_RE
 checks, ``zero_above_lambda_max``, ``l1_norm_monotone``, ``scale_and_dynamic_range``,
 ``exact_recovery_nsp``, ``recovery_bound_rnsp`` (core tier: verdict on the objective) and
 ``certified_optimality_near_degenerate``, ``extreme_scales`` (stress tier: verdict on the
-distance), all re-proven by the kit's verifier under their own names.
+distance), all re-proven by the kit's verifier under their own names; and ``impossibility_barrier``
+(its family cells re-checked, the result and its objective triage re-derived).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def _kit_result(solver, check, **options):
     return res
 
 
+def _barrier_result():
+    from theorycheck.testing import check_solver
+
+    (res,) = check_solver(_zero, checks=["impossibility_barrier"], on_fail="report").results
+    assert res.violated and res["kind"] == "silent-wrong-answer", res.summary()
+    return res
+
+
 def samples():
     return {
         "optimality": lambda: _kit_result(_zero, "optimality", max_examples=1, shrink=False),
@@ -47,4 +56,5 @@ def samples():
         # "first entry changed" edit (1.5·t + 1), which would make that edit a no-op
         "exact_recovery_nsp": lambda: _kit_result(_zero, "exact_recovery_nsp", problem="qcbp", seed=1),
         "recovery_bound_rnsp": lambda: _kit_result(_zero, "recovery_bound_rnsp", problem="srlasso"),
+        "impossibility_barrier": _barrier_result,
     }
