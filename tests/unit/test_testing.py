@@ -637,6 +637,70 @@ def test_plugin_markers_options_fixtures_and_header(pytester, keep_hypothesis_pr
     assert bad.ret != 0
 
 
+def test_seed_and_profile_reach_parametrize_with_checks(pytester, keep_hypothesis_profile):
+    """--theorycheck-seed and --theorycheck-profile decide what a parametrized check runs."""
+    pytester.makeconftest("from hypothesis import settings\n"
+                          "settings.register_profile('three', max_examples=3, deadline=None)\n")
+    pytester.makepyfile(
+        """
+        import numpy as np
+        from theorycheck.testing import check_solver, exact_solver, parametrize_with_checks
+
+        EXACT = exact_solver()
+        calls = []
+
+        def rec(problem, y):
+            calls.append(np.array(y, copy=True))
+            return EXACT(problem, y)
+
+        def data(**kw):
+            calls.clear()
+            check_solver(rec, checks=["optimality"], on_fail="report", **kw)
+            return list(calls)
+
+        def same(a, b):
+            return len(a) == len(b) and all(u.shape == v.shape and np.array_equal(u, v) for u, v in zip(a, b))
+
+        @parametrize_with_checks([rec], checks=["optimality"])
+        def test_it(solver, check):
+            calls.clear()
+            check(solver)
+            got = list(calls)
+            assert len(got) == 3  # the profile's max_examples, not the kit's default 10
+            assert same(got, data(seed=7, max_examples=3))  # --theorycheck-seed=7
+            assert not same(got, data(seed=0, max_examples=3))
+        """)
+    result = pytester.runpytest("-p", PLUGIN, "--theorycheck-seed=7", "--theorycheck-profile=three",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_failing_parametrized_check_is_a_concise_message(pytester):
+    """No dump of the suite's source: the test's own line, the verdict with its triage, and little else."""
+    pytester.makepyfile(
+        """
+        import numpy as np
+        from theorycheck.testing import parametrize_with_checks
+
+        def zero(problem, y):
+            return np.zeros(problem.A.in_shape)
+
+        @parametrize_with_checks([zero], checks=["optimality"], max_examples=2)
+        def test_it(solver, check):
+            check(solver)
+        """)
+    result = pytester.runpytest("-p", PLUGIN, "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    failure = out[out.index("FAILURES"):out.index("short test summary")]
+    assert "CertificationError" in failure and "silent wrong answer" in failure and "f(x̂) − f(x*)" in failure
+    # none of the kit's frames (their source lines) are shown
+    for kit_line in ("def check_solver(", "def __call__(self, solver", "apply_on_fail(", "raise exc",
+                     "__tracebackhide__", "theorycheck/testing/"):
+        assert kit_line not in failure, failure
+    assert len(failure.splitlines()) <= 20, failure
+
+
 def test_plugin_is_opt_in(pytester):
     pytester.makepyfile("def test_x(theorycheck_seed):\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider")
@@ -810,6 +874,27 @@ def test_no_hypothesis_folder_in_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     check_solver(exact_solver(), checks=["optimality"], max_examples=2)
     assert not (tmp_path / ".hypothesis").exists()
+    # in a fresh process too, where hypothesis (≥ 6.131) caches local modules' constants in its
+    # storage folder (by default .hypothesis/ in the working directory); a folder the user set is kept
+    import subprocess
+    import sys
+
+    code = ("from theorycheck.testing import check_solver, exact_solver\n"
+            "check_solver(exact_solver(), checks=['optimality', 'metamorphic_permutation'], max_examples=2)\n"
+            "from hypothesis import configuration as hc\n"
+            "print(vars(hc).get('__hypothesis_home_directory'))\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+    assert proc.stdout.strip().splitlines()[-1] == "None"  # the user's (default) setting restored
+    chosen = tmp_path / "chosen"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**env, "HYPOTHESIS_STORAGE_DIRECTORY": str(chosen)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [p.name for p in tmp_path.iterdir()] == ["chosen"]
 
 
 def test_warnings_are_not_cut_mid_word():

@@ -14,8 +14,13 @@ Rigor: proven (ball arithmetic), except where stated.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import math
-from typing import Any, Callable
+import os
+import shutil
+import tempfile
+from typing import Any, Callable, Iterator
 
 import flint
 import numpy as np
@@ -41,7 +46,7 @@ from theorycheck.testing._oracles import (
     scaled,
     well_conditioned,
 )
-from theorycheck.testing._runner import Call, Options, Runner
+from theorycheck.testing._runner import Call, Options, Runner, shorten
 
 __all__ = ["Found", "hypothesis_check", "check_optimality_impl", "metamorphic_impl", "zero_impl", "monotone_impl",
            "dynamic_range_impl", "recovery_impl", "rnsp_bound_impl", "exact_minimiser", "param_name"]
@@ -78,6 +83,44 @@ def _settings(options: Options) -> Any:
                     print_blob=False, suppress_health_check=list(HealthCheck))
 
 
+_STORAGE: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def _storage_off_the_working_directory() -> Iterator[None]:
+    """Point hypothesis's storage at a temporary folder while the kit runs it, unless the user chose one.
+
+    ``database=None`` keeps examples out of ``.hypothesis/``, but hypothesis
+    (≥ 6.131) also caches the constants of local modules there, i.e. in the
+    working directory: the kit writes no files where it was not asked to. A
+    storage folder the user set (``HYPOTHESIS_STORAGE_DIRECTORY`` or
+    ``set_hypothesis_home_dir``) is left alone; the previous setting is restored.
+    """
+    try:
+        from hypothesis import configuration as hc
+    except ImportError:  # pragma: no cover - hypothesis is a dependency
+        yield
+        return
+    names = vars(hc)
+    key, default_key = "__hypothesis_home_directory", "__hypothesis_home_directory_default"
+    if (os.getenv("HYPOTHESIS_STORAGE_DIRECTORY") or key not in names or default_key not in names
+            or not callable(getattr(hc, "set_hypothesis_home_dir", None))):
+        yield  # the user chose a folder, or a hypothesis whose storage we do not know
+        return
+    previous = names[key]
+    if previous is not None and previous != names[default_key]:
+        yield  # set by the user
+        return
+    if "dir" not in _STORAGE:
+        _STORAGE["dir"] = tempfile.mkdtemp(prefix="theorycheck-hypothesis-")
+        atexit.register(shutil.rmtree, _STORAGE["dir"], True)
+    hc.set_hypothesis_home_dir(_STORAGE["dir"])
+    try:
+        yield
+    finally:
+        hc.set_hypothesis_home_dir(previous)
+
+
 def hypothesis_check(check: str, strategy: Any, runner: Runner, options: Options, theorem: str) -> CheckResult:
     """Run ``strategy``'s instances through the solver; the shrunk failing record, or a summary.
 
@@ -109,7 +152,8 @@ def hypothesis_check(check: str, strategy: Any, runner: Runner, options: Options
     test = seed(options.seed)(_settings(options)(given(strategy)(body)))
     error = None
     try:
-        test()
+        with _storage_off_the_working_directory():
+            test()
     except Found:
         pass
     except Exception as exc:  # noqa: BLE001 - Flaky, Unsatisfiable, ...: reported, never raised
@@ -120,7 +164,7 @@ def hypothesis_check(check: str, strategy: Any, runner: Runner, options: Options
         return state["skipped"]
     if error is not None:
         return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL,
-                           f"could not run the examples: {type(error).__name__}: {str(error)[:300]}",
+                           f"could not run the examples: {type(error).__name__}: {shorten(str(error), 300)}",
                            {"examples": state["n"]}, theorem=theorem)
     if state["n"] == 0:
         return CheckResult(check, Outcome.INCONCLUSIVE, Rigor.NUMERICAL, "no example was generated",

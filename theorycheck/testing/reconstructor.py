@@ -26,7 +26,7 @@ from theorycheck.numerics.rounding import norm2
 from theorycheck.numerics.validation import choice_arg, integer_arg, real_arg, seed_arg
 from theorycheck.problems.operators import as_operator
 from theorycheck.results import CheckResult, Outcome, Report, Rigor
-from theorycheck.testing._runner import ON_FAIL, apply_on_fail
+from theorycheck.testing._runner import ON_FAIL, apply_on_fail, shorten
 
 __all__ = ["check_reconstructor"]
 
@@ -153,7 +153,7 @@ class _Evaluator:
         try:
             ev = self.rmap.evaluate_float64(Y, repeats=2)
         except Exception as exc:  # noqa: BLE001 - a failing Ψ is a finding
-            return None, f"Ψ raised {type(exc).__name__}: {str(exc)[:300]}"
+            return None, f"Ψ raised {type(exc).__name__}: {shorten(str(exc), 300)}"
         if not ev.ok:
             return None, ev.reason
         if ev.reason:  # e.g. a float32/float16 model: reproducible, but not a float64 evaluation
