@@ -507,6 +507,7 @@ PROVIDERS: dict[str, str] = {
     "exact_recovery_nsp": "theorycheck.testing.checks",
     "recovery_bound_rnsp": "theorycheck.testing.checks",
     "extreme_scales": "theorycheck.testing.checks",
+    "impossibility_barrier": "theorycheck.testing.checks",
     "rip_constant": "theorycheck.rnsp",
     "nsp_constant": "theorycheck.rnsp",
     "rnsp_gamma": "theorycheck.rnsp",

@@ -166,3 +166,19 @@ def test_the_standalone_check_is_the_battery_check():
     b = _barrier(_raises)  # the same verdict (the cells' witnesses differ only in the measured times)
     assert (r.outcome, r.rigor, r.message) == (b.outcome, b.rigor, b.message)
     assert r.outcome is Outcome.INCONCLUSIVE and not r.violated
+
+
+def test_theorycheck_verify_re_checks_a_saved_barrier_in_a_fresh_process(tmp_path):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    path = tmp_path / "barrier.json"
+    _barrier(_zero).to_json(str(path))
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "theorycheck", "verify", str(path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "1 of 1 re-check." in proc.stdout, proc.stdout + proc.stderr
+    assert "verify:impossibility_barrier: holds" in proc.stdout
