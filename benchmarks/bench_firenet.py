@@ -47,7 +47,10 @@ warm dual and not adopted (exploration outside this script, seeds 0–6, λ ∈ 
 (sharpness-based restarts: at most one restart saved); inner counts doubling
 from ``⌈L_A/(2λ)⌉`` whenever a restart contracts less than ``e^{-1}``
 (geometric inner counts: 0.45–1.26 times the fixed default's layers, median
-above 1, and stalled on one instance).
+above 1, and stalled on one instance); blocks ended early once the
+Chambolle–Pock fixed-point residual has fallen by ``e^{-1}`` (adaptive restarts
+in the style of restarted PDHG: median 131 layers at λ = 0.1 and 0.2, but
+stalled above ``1e-6`` on one instance at λ = 0.3).
 """
 
 from __future__ import annotations
