@@ -147,7 +147,12 @@ def _counterexample(label: str, program: str, r) -> dict:
             "objective_gap": [r["objective_gap_lower"], r["objective_gap"]],
             "objective_gap_relative": r["objective_gap_relative"], "dual_slack": r["dual_slack"],
             "accuracy": [r["accuracy_relative"], r["accuracy_absolute"]],
-            "status": r.values.get("context_status"), "message": r.message, "confirmation": _confirm(r)}
+            "status": r.values.get("context_status"), "message": r.message, "confirmation": _confirm(r),
+            # QCBP / basis pursuit: an infeasible answer can have a smaller ℓ1 norm than the minimiser
+            # (a negative objective gap); what is wrong is then ‖Ax̂ − y‖ − η
+            "constraint_excess": ([r["constraint_excess_lower"], r["constraint_excess"]]
+                                  if "constraint_excess" in r.values else None),
+            "allowed_excess": r.values.get("allowed_excess")}
 
 
 def _zoo(quick: bool) -> list[tuple[str, str, dict, tuple[str, ...], str]]:
@@ -257,6 +262,10 @@ def markdown(data: dict) -> str:
     for ex in examples:
         conf = ex["confirmation"]
         acc = ex.get("accuracy") or [float("nan"), 0.0]
+        excess = ex.get("constraint_excess")
+        infeasible = (f"constraint excess ‖Ax̂ − y‖ − η ∈ [{excess[0]:.3g}, {excess[1]:.3g}] (allowed "
+                      f"{ex['allowed_excess']:.3g}: an infeasible answer, whose ℓ1 norm may lie below the "
+                      "minimum); " if excess is not None and excess[0] > (ex.get("allowed_excess") or 0.0) else "")
         lines.append(f"- **{ex['solver']}** ({ex['program']}, `{ex['check']}`): objective gap "
                      f"∈ [{ex['objective_gap'][0]:.3g}, {ex['objective_gap'][1]:.3g}] (relative ≤ "
                      f"{ex['objective_gap_relative']:.3g}; accuracy {acc[0]:g} relative), dual slack ≥ "
@@ -264,8 +273,8 @@ def markdown(data: dict) -> str:
                      f"{conf.get('mpmath_objective_gap', float('nan')):.3g}; CLARABEL at 1e-14 objective "
                      f"{conf.get('clarabel_tight_objective', float('nan')):.12g} vs the answer's "
                      f"{conf.get('answer_objective', float('nan')):.12g}; "
-                     f"{'confirmed' if conf.get('confirmed') else 'NOT confirmed'}. (A, y, λ, answer, minimiser in "
-                     "report.json)")
+                     f"{infeasible}{'confirmed' if conf.get('confirmed') else 'NOT confirmed'}. "
+                     "(A, y, λ, answer, minimiser in report.json)")
     if data["skipped"]:
         lines += ["", "Not installed: " + ", ".join(f"{s['solver']} ({s['package']})" for s in data["skipped"])]
     return "\n".join(lines) + "\n"

@@ -842,6 +842,15 @@ def test_zeroing_small_coefficients_fails_the_core_tier(problem):
     _recheck_violations(rep)
 
 
+def test_the_default_core_battery_fails_a_coefficient_zeroing_wrapper():
+    # check_solver with its defaults (core tier, default accuracy): the wrapper that drops coefficients
+    # below a fixed threshold fails with a certified silent wrong answer, the exact solver under it passes
+    rep = check_solver(_zero_below_threshold)
+    assert not rep.passed and rep.kinds().get("silent-wrong-answer", 0) >= 1, rep.summary()
+    assert all(r["tier"] == "core" for r in rep.failures())
+    assert check_solver(exact_solver()).passed
+
+
 def test_no_absolute_floor_for_tiny_minimisers():
     from theorycheck.testing._oracles import tol_abs
     from theorycheck.testing._runner import make_options
