@@ -136,6 +136,7 @@ def run_curve(args: argparse.Namespace, *, load_model: Callable[..., Any] | None
         print("note: matplotlib is not installed: no curve.png")
     print(curve.summary())
     print(curve.to_markdown())
-    print(f"written to {out}: curve.json (theorycheck verify {os.path.join(out, 'curve.json')}), curve.md, "
-          "curve.tex, curve.png")
+    weights = f" --weights {args.weights}" if args.weights else ""
+    print(f"written to {out}: curve.json (re-check it, re-running the network, with: theorycheck verify "
+          f"{os.path.join(out, 'curve.json')} --model {args.model}{weights}), curve.md, curve.tex, curve.png")
     return 0 if curve.holds else 1

@@ -45,6 +45,9 @@ def test_curve_writes_json_tables_and_plot(tmp_path):
         assert (out / name).stat().st_size > 0
     c = load(str(out / "curve.json"))
     assert verify_result(c).holds and c.methods == ("model",)
+    v = verify_result(c, model=_Pinv(A))  # the network re-run at every stored input
+    assert v.holds and v.values["psi_reevaluated"] == ("model",)
+    assert not verify_result(c, model=_Pinv(1.01 * A)).holds
     np.testing.assert_array_equal(c.levels, [0.0, 0.02, 0.05])
 
 

@@ -7,7 +7,8 @@ vanish: agreement with ``Ψ(Ax) − target``): the practical face of the false p
 negative) of docs/theory.md §3 (b). The best perturbation is re-evaluated twice on the CPU in
 float64 with ``Ψ``'s rounding noise, so the reported strength and outside change hold for that
 evaluation with the noise allowance. :class:`HallucinationWitness` holds it (with a figure) and
-:func:`verify_hallucination` (registered for ``"hallucination"``) re-derives every claim.
+:func:`verify_hallucination` (registered for ``"hallucination"``) re-derives every claim (with
+``model=`` from the network re-run at ``y₀`` and ``y₁``).
 
 Theorem: false positives and negatives of the universal instability theorem (docs/theory.md §3 (b)).
 Rigor: certified-float64 for the re-evaluated witness (strength rounded down, outside change rounded
@@ -36,8 +37,9 @@ from theorycheck.instability._common import (
     seed_int,
     sub_down,
 )
+from theorycheck.instability._curve_verify import bit_identical, fresh_outputs, output_problems
 from theorycheck.instability._operators import apply_operator, operator_record, record_text
-from theorycheck.instability._witness import WitnessCheck, result_arg
+from theorycheck.instability._witness import WitnessCheck, model_arg, result_arg
 from theorycheck.nets._adapter_common import NOISE_ALLOWANCE
 from theorycheck.numerics.backend import lazy_torch, resolve_device
 from theorycheck.numerics.parallel import progress_bar
@@ -394,17 +396,32 @@ _KEYS = {"x", "target", "region", "y0", "y1", "perturbation", "domain", "norm", 
          "operator", "psi", "search", "psi_precision", "psi_status"}
 
 
-def verify_hallucination(result: CheckResult) -> CheckResult:
-    """Re-check a saved :class:`HallucinationWitness` from its witness.
+def verify_hallucination(result: CheckResult, *, model: Any = None) -> CheckResult:
+    """Re-check a saved :class:`HallucinationWitness` from its witness, re-running the network when given.
 
-    Validates the witness, re-derives ``y₀ = Ax`` (ball arithmetic) and ``y₁`` (``y₀ + e``
+    Always: validates the witness, re-derives ``y₀ = Ax`` (ball arithmetic) and ``y₁`` (``y₀ + e``
     exactly, or ``A(x + r)``), checks the budget, then every value, bound, the outcome, rigor and
-    message, compared exactly with the file.
+    message from the stored outputs, compared exactly with the file. With ``model``, ``Ψ`` (rebuilt
+    from the stored adapter options) is re-evaluated twice in float64 at ``y₀`` and ``y₁``: each stored
+    output must lie within the noise allowance of the model's, the noise estimates must agree within a
+    factor ``NOISE_ALLOWANCE``, and the strength and outside change re-derived from the model's outputs
+    must confirm the saved ones (bit for bit when the re-run reproduces the stored outputs; else the
+    model's strength, rounded down without the allowance, is at least the saved strength and its outside
+    change, rounded up, at most the saved one). Without ``model`` the network evaluations are taken from
+    the file: the verification says so and is numerical.
+
+    Parameters
+    ----------
+    result : CheckResult
+        A loaded ``hallucination`` result.
+    model : torch.nn.Module, callable or ReconstructionMap, optional
+        The network ``Ψ``.
 
     Theorem: docs/theory.md §3 (b).
-    Rigor: the saved result's; ``Ψ``'s stored outputs are not re-run.
+    Rigor: the saved result's with the network re-run (never above it); numerical otherwise.
     """
     result_arg(result)
+    model = model_arg(None, model)
     w = result.witness
     if not isinstance(result, HallucinationWitness) or w is None or w.kind != "hallucination":
         return CheckResult("verify:hallucination", Outcome.VIOLATED, Rigor.NUMERICAL,
@@ -412,11 +429,12 @@ def verify_hallucination(result: CheckResult) -> CheckResult:
                            {"problems": ("witness: missing or not of kind 'hallucination'",), "not_rechecked": ""})
     d = w.data
     chk = WitnessCheck(d)
+    none_run = {"psi_reevaluated": False}
     extra = set(d) - _KEYS - {"psi_y0", "psi_y1", "psi_noise"}
     if extra or not _KEYS <= set(d):
         chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(_KEYS)} (+ Ψ outputs)")
-        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
-    rec, _ = chk.operator(), chk.options()
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed", values=none_run)
+    rec, opts = chk.operator(), chk.options()
     domain = chk.text("domain", ("measurement", "image"))
     nrm = chk.text("norm", ("l2", "linf"))
     budget = chk.number("budget", positive=True)
@@ -455,15 +473,58 @@ def verify_hallucination(result: CheckResult) -> CheckResult:
         if not pn <= float(budget) * (1 + 1e-12):
             chk.bad("perturbation", f"norm {pn!r} exceeds the budget {budget!r}")
     if chk.problems:
-        return verification(result, chk.problems, rederived="nothing: the witness is malformed")
+        return verification(result, chk.problems, rederived="nothing: the witness is malformed", values=none_run)
     problems = claim_mismatches(result, _assemble(d))
+    rerun = False
+    how = ""
+    if model is not None and status == "" and not problems:
+        assert rec is not None and opts is not None
+        more, exact = _rerun(result, d, model, rec, opts)
+        problems += more
+        rerun = True
+        how = ("; Ψ re-run twice in float64 at y0 and y1: outputs within the noise allowance, strength and outside "
+               "change re-derived from the re-run outputs" + (" (bit for bit)" if exact else " (they confirm the "
+                                                              "saved bounds)"))
+    not_re = ["the search (a heuristic)"]
+    if status == "" and not rerun:
+        not_re.insert(0, "the network evaluations: Ψ's outputs and noise estimates are taken from the file, not "
+                         "re-checked (pass model= to re-run the network); this verification is numerical")
     return verification(result, problems, rederived="the measurements, the budget, every value and bound, the "
-                                                    "outcome, rigor and message",
-                        not_rechecked="Ψ's outputs and noise estimates (stored); the search (a heuristic)"
-                        + ("" if status == "" or outs else ""))
+                                                    "outcome, rigor and message" + how,
+                        not_rechecked="; ".join(not_re), values={"psi_reevaluated": rerun},
+                        rigor=Rigor.NUMERICAL if status == "" and not rerun else None)
+
+
+def _rerun(result: CheckResult, d: Any, model: Any, rec: Any, opts: Any) -> tuple[list[str], bool]:
+    """Re-run ``Ψ`` at ``y₀, y₁`` and re-derive the claims from its outputs: (problems, bit-identical)."""
+    y0, y1 = np.asarray(d["y0"]), np.asarray(d["y1"])
+    out, nu, why = fresh_outputs(model, opts, rec, np.stack([y0, y1]), scale=np.array([np.inf, np.inf]),
+                                 segments=[(0, 1)] if np.any(y1 != y0) else None)
+    if out is None or nu is None:
+        return [why], False
+    stored = [np.asarray(d["psi_y0"]), np.asarray(d["psi_y1"])]
+    snu = np.asarray(d["psi_noise"])
+    problems = output_problems(out, nu, stored, snu, ["witness['psi_y0'] (Ψ(Ax))", "witness['psi_y1'] (Ψ(y1))"])
+    if problems:
+        return problems, False
+    fresh = _assemble({**dict(d), "psi_y0": out[0], "psi_y1": out[1], "psi_noise": nu})
+    if bit_identical(out[0], stored[0]) and bit_identical(out[1], stored[1]) and bit_identical(nu, snu):
+        return claim_mismatches(result, fresh), True
+    # the model's own strength and outside change, without the noise allowance, must confirm the saved bounds
+    plain = _assemble({**dict(d), "psi_y0": out[0], "psi_y1": out[1], "psi_noise": np.zeros_like(nu)})
+    assert isinstance(result, HallucinationWitness)
+    if not plain.strength >= result.strength:
+        problems.append(f"strength: the model's outputs give {plain.strength!r} (rounded down), below the saved "
+                        f"{result.strength!r}")
+    if not plain.outside_change <= result.outside_change:
+        problems.append(f"outside_change: the model's outputs give {plain.outside_change!r} (rounded up), above the "
+                        f"saved {result.outside_change!r}")
+    if fresh.outcome is not result.outcome:
+        problems.append(f"outcome: the model's outputs give {fresh.outcome.value}, the file {result.outcome.value}")
+    return problems, False
 
 
 @register_verifier("hallucination")
-def _verify_saved(result: CheckResult) -> CheckResult:
+def _verify_saved(result: CheckResult, model: Any = None) -> CheckResult:
     """``theorycheck verify`` of a saved hallucination (:func:`verify_hallucination`)."""
-    return verify_hallucination(result)
+    return verify_hallucination(result, model=model)
