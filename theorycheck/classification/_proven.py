@@ -27,7 +27,8 @@ import numpy as np
 
 from theorycheck.classification._common import others
 from theorycheck.errors import InsufficientPrecision, InvalidArgument
-from theorycheck.numerics.rounding import U
+from theorycheck.numerics.rounding import ball_contained as contained
+from theorycheck.numerics.rounding import widen_radius
 
 __all__ = ["CERTIFY_MODES", "certify_arg", "enclose_points", "derive_proven", "widen_radius", "contained",
            "proven_repair_factor"]
@@ -35,8 +36,6 @@ __all__ = ["CERTIFY_MODES", "certify_arg", "enclose_points", "derive_proven", "w
 #: the values of ``certify=`` (``True`` means ``"float64"``)
 CERTIFY_MODES: tuple[str, ...] = ("float64", "proven", "auto")
 
-#: relative widening of a stored enclosure (of ``|centre|``): room for other BLAS/libm bits on re-runs
-_REL = 2.0 ** -44
 #: longest stored reason per sample
 NOTE_MAX = 400
 
@@ -58,30 +57,6 @@ def certify_arg(certify: Any) -> str:
         if certify in CERTIFY_MODES:
             return certify
     raise InvalidArgument(f"certify={certify!r}: use 'float64' (or True), 'proven' or 'auto'")
-
-
-def widen_radius(c: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """``≥ 2r + 2⁻⁴⁴|c| + 2⁻¹⁰⁶⁰`` entrywise (a float64 radius no smaller than ``r``).
-
-    Theorem: none (a larger radius encloses more).
-    Rigor: proven (rounded up).
-    """
-    with np.errstate(over="ignore"):
-        s = (2.0 * r + _REL * np.abs(c)) + 2.0 ** -1060
-    return np.nextafter(s, np.inf)
-
-
-def contained(c_new: np.ndarray, r_new: np.ndarray, c: np.ndarray, r: np.ndarray) -> bool:
-    """Whether ``[c_new ± r_new] ⊆ [c ± r]`` entrywise, decided with upward-rounded bounds.
-
-    Theorem: none.
-    Rigor: proven (``|c_new − c| + r_new`` rounded up before the comparison).
-    """
-    if c_new.shape != c.shape or r_new.shape != r.shape:
-        return False
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = (np.abs(c_new - c) + r_new) * (1.0 + 8 * U) + 2.0 ** -1070
-    return bool(np.all(np.isfinite(s)) and np.all(s <= r))
 
 
 def _as_logits(t: Any, C: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -4,7 +4,7 @@
 :func:`enclose_outputs` encloses ``Ψ`` at stored measurements with
 :func:`theorycheck.nets.enclose` and widens the radius (``2r + 2⁻⁴⁴|c|``, rounded up) so that
 a re-run on another machine (other BLAS bits) still lies inside the stored enclosure;
-:func:`contained` is the verifier's check of that; :func:`radius_norm_up` bounds
+:func:`~theorycheck.numerics.rounding.ball_contained` (imported as ``contained``) is the verifier's check of that; :func:`radius_norm_up` bounds
 ``‖r‖₂`` from above.
 
 Theorem: infrastructure for docs/theory.md §3 and §7.4.
@@ -18,13 +18,12 @@ from typing import Any
 import numpy as np
 
 from theorycheck.errors import InvalidArgument
-from theorycheck.numerics.rounding import U, norm2_bounds, round_up
+from theorycheck.numerics.rounding import U, norm2_bounds, round_up, widen_radius
+from theorycheck.numerics.rounding import ball_contained as contained  # noqa: F401 (the verifiers use it)
 
 #: the values of ``rigor=``
 RIGOR_MODES = ("certified-float64", "proven", "auto")
 
-#: the relative widening of a stored enclosure (of ``|centre|``)
-_REL = 2.0 ** -44
 
 
 def rigor_arg(rigor: Any) -> str:
@@ -47,22 +46,6 @@ def enclose_outputs(pm: Any, Y: np.ndarray, widen: bool = True) -> tuple[np.ndar
     c = enc.center.numpy().copy()
     r = enc.radius.numpy().astype(np.float64)
     return c, (widen_radius(c, r) if widen else r), "; ".join(enc.assumptions)
-
-
-def widen_radius(c: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """``≥ 2r + 2⁻⁴⁴|c| + 2⁻¹⁰⁶⁰`` entrywise (a float64 radius no smaller than ``r``)."""
-    with np.errstate(over="ignore"):
-        s = (2.0 * r + _REL * np.abs(c)) + 2.0 ** -1060
-    return np.nextafter(s, np.inf)
-
-
-def contained(c_new: np.ndarray, r_new: np.ndarray, c: np.ndarray, r: np.ndarray) -> bool:
-    """Whether ``[c_new ± r_new] ⊆ [c ± r]`` entrywise, decided with upward-rounded bounds."""
-    if c_new.shape != c.shape or r_new.shape != r.shape:
-        return False
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = (np.abs(c_new - c) + r_new) * (1.0 + 8 * U) + 2.0 ** -1070
-    return bool(np.all(np.isfinite(s)) and np.all(s <= r))
 
 
 def radius_norm_up(*radii: np.ndarray) -> float:

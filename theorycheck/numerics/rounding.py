@@ -41,6 +41,8 @@ __all__ = [
     "norm2_bounds",
     "decide",
     "decide_or_raise",
+    "widen_radius",
+    "ball_contained",
 ]
 
 #: unit roundoff of binary64 (round to nearest)
@@ -241,3 +243,49 @@ def decide_or_raise(margin: float, tol: float, what: str) -> bool:
         raise InsufficientPrecision(f"cannot decide {what}: margin {margin!r} within the rounding "
                                     f"allowance {tol!r}")
     return d
+
+
+#: relative widening of a stored enclosure radius (of ``|centre|``): room for another machine's
+#: BLAS/libm bits when a verifier re-encloses the same point
+WIDEN_REL = 2.0 ** -44
+
+
+def widen_radius(c: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """A float64 radius ``≥ 2r + 2⁻⁴⁴|c| + 2⁻¹⁰⁶⁰`` entrywise (never smaller than ``r``).
+
+    Stored enclosures are widened this way so that a re-enclosure on another machine
+    (other summation orders in BLAS, other libm bits) still lies inside them.
+
+    Theorem: none (a larger radius encloses more).
+    Rigor: proven (the sum is rounded up by one ulp, which covers its rounding).
+
+    Examples
+    --------
+    >>> bool(widen_radius(np.array([1.0]), np.array([0.5]))[0] > 1.0)
+    True
+    """
+    c, r = np.asarray(c, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        s = (2.0 * r + WIDEN_REL * np.abs(c)) + 2.0 ** -1060
+    return np.nextafter(s, np.inf)
+
+
+def ball_contained(c_new: np.ndarray, r_new: np.ndarray, c: np.ndarray, r: np.ndarray) -> bool:
+    """Whether ``[c_new ± r_new] ⊆ [c ± r]`` entrywise (complex centres: in modulus), decided
+    with upward-rounded bounds; ``False`` for mismatched shapes or non-finite bounds.
+
+    Theorem: none.
+    Rigor: proven (``|c_new − c| + r_new`` rounded up before the comparison).
+
+    Examples
+    --------
+    >>> ball_contained(np.array([1.0]), np.array([0.1]), np.array([1.0]), np.array([0.2]))
+    True
+    >>> ball_contained(np.array([1.0]), np.array([0.3]), np.array([1.0]), np.array([0.2]))
+    False
+    """
+    if c_new.shape != c.shape or r_new.shape != r.shape:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = (np.abs(c_new - c) + r_new) * (1.0 + 8 * U) + 2.0 ** -1070
+    return bool(np.all(np.isfinite(s)) and np.all(s <= r))
