@@ -4,8 +4,8 @@
 :func:`enclose_outputs` encloses ``Ψ`` at stored measurements with
 :func:`theorycheck.nets.enclose` and widens the radius (``2r + 2⁻⁴⁴|c|``, rounded up) so that
 a re-run on another machine (other BLAS bits) still lies inside the stored enclosure;
-:func:`~theorycheck.numerics.rounding.ball_contained` (imported as ``contained``) is the verifier's check of that; :func:`radius_norm_up` bounds
-``‖r‖₂`` from above.
+:func:`~theorycheck.numerics.rounding.ball_contained` (imported as ``contained``) is the
+verifier's check of that; :func:`radius_norm_up` bounds ``‖r‖₂`` from above.
 
 Theorem: infrastructure for docs/theory.md §3 and §7.4.
 Rigor: proven (the enclosures of :mod:`theorycheck.nets.enclosure`; outward rounding here).
