@@ -12,7 +12,8 @@ objective must be below the answer's).
 Run: ``python benchmarks/solver_zoo.py [--quick] [--out DIR]`` (fixed seed 0).
 Refresh the committed report with ``python benchmarks/solver_zoo.py --out solver-zoo``
 (every package of ``pip install theorycheck[zoo]``; absent packages are listed as
-skipped; the committed run of 34 solver/program rows took 74 s). ``--quick`` (CI) runs only the adapters of
+skipped; the committed run of 34 solver/program rows took 342 s on two shared
+cores, 2026-12-05). ``--quick`` (CI) runs only the adapters of
 the packages the ``test`` extra installs (scikit-learn, and scipy and cvxpy
 CLARABEL from the core dependencies), one program each, 2 hypothesis examples
 per check (well under a minute). The zoo reports verdicts, not timings: it
@@ -214,7 +215,7 @@ def markdown(data: dict) -> str:
     short = {c: c.replace("metamorphic_", "meta_").replace("certified_optimality_near_degenerate", "near_degenerate")
              for c in CHECKS}
     lines = [f"# What the kit finds in popular solvers ({data['date']})", "",
-             "`python benchmarks/solver_zoo.py` (seed 0"
+             "`python benchmarks/solver_zoo.py --out solver-zoo` (seed 0"
              + (", quick" if data["quick"] else "") + "). Versions: "
              + ", ".join(f"{k} {v}" for k, v in sorted(data["versions"].items())) + ".", "",
              "Accuracy allowed (the core verdict): each adapter's declared accuracy — scikit-learn and celer "
