@@ -3,7 +3,10 @@
 Near-degenerate instances (nearly collinear columns, a tiny certified dual
 slack), extreme scales (``2^±20 … 2^±40`` ≈ ``10^±6 … 10^±12``) and the
 impossibility families Ω_K. A stress check fails when an answer is certified
-farther than ``tol`` from the minimiser; its ``kind`` says whether that is a
+farther than ``tol`` from the minimiser (on Ω_K: an answer presented as a
+success that is beyond the barrier ``10^-K``, as in
+:func:`~theorycheck.impossibility.check_solver_on_family`, where a loud failure
+is honest); its ``kind`` says whether that is a
 wrong answer (objective above the accuracy allowed) or the instance's
 conditioning (``"within-tolerance"``), and its values say how far the solver
 got.
