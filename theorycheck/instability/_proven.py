@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from theorycheck.errors import InvalidArgument
+from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.rounding import U, norm2_bounds, round_up, widen_radius
 from theorycheck.numerics.rounding import ball_contained as contained  # noqa: F401 (the verifiers use it)
 
@@ -37,15 +37,35 @@ def enclose_outputs(pm: Any, Y: np.ndarray, widen: bool = True) -> tuple[np.ndar
     """Centres, radii (widened by :func:`widen_radius` unless ``widen=False``) and the assumptions of
     the enclosures of ``Ψ`` at each row of ``Y``.
 
-    Raises :class:`~theorycheck.errors.PreconditionError` (unsupported node, named) or
-    :class:`~theorycheck.errors.InsufficientPrecision` (overflow) from the enclosure.
+    Each row is enclosed alone (a batch of one: the claims concern ``Ψ`` of one sample, and a
+    model may mix the samples of a batch), twice, each time on a fresh trace and copy of the
+    model; the two enclosures must agree bit for bit (a forward with hidden randomness or state
+    would otherwise be "proven" for one realisation).
+
+    Raises :class:`~theorycheck.errors.PreconditionError` (unsupported node, named, or two runs
+    that differ) or :class:`~theorycheck.errors.InsufficientPrecision` (overflow) from the enclosure.
     """
     from theorycheck.nets.enclosure import enclose  # torch
 
-    enc = enclose(pm, np.asarray(Y))
-    c = enc.center.numpy().copy()
-    r = enc.radius.numpy().astype(np.float64)
-    return c, (widen_radius(c, r) if widen else r), "; ".join(enc.assumptions)
+    Y = np.asarray(Y)
+    cs, rs, notes = [], [], []
+    for i in range(Y.shape[0]):
+        runs = [enclose(pm, Y[i:i + 1]) for _ in range(2)]
+        c0, c1 = (e.center.numpy() for e in runs)
+        r0, r1 = (e.radius.numpy().astype(np.float64) for e in runs)
+        if not (np.array_equal(c0, c1, equal_nan=False) and np.array_equal(r0, r1)
+                and runs[0].assumptions == runs[1].assumptions):
+            raise PreconditionError(f"Ψ gave different enclosures on two runs at sample {i}: its forward is "
+                                    "not deterministic (random numbers, state or hooks), so no claim about "
+                                    "it can be proven", hypothesis="deterministic model")
+        cs.append(c0[0].copy())
+        rs.append(r0[0])
+        notes.append("; ".join(runs[0].assumptions))
+    if len(set(notes)) > 1:
+        raise PreconditionError("the enclosures of Ψ at different samples rest on different assumptions: "
+                                "the model's graph depends on its input", hypothesis="deterministic model")
+    c, r = np.stack(cs), np.stack(rs)
+    return c, (widen_radius(c, r) if widen else r), notes[0] if notes else ""
 
 
 def radius_norm_up(*radii: np.ndarray) -> float:

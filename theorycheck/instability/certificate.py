@@ -913,14 +913,18 @@ def _reenclose(model: Any, opts: Any, rec: Any, d: Mapping[str, Any]) -> list[st
     Y = np.stack([np.asarray(d[k]) for k in ("y", "y_prime", "y_fn", "y_fp")])
     try:
         pm = ReconstructionMap.from_options(model, dict(opts), op)
-        c, r, _ = enclose_outputs(pm, Y, widen=False)
+        c, r, assumptions = enclose_outputs(pm, Y, widen=False)
     except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
         return [f"re-enclosing Ψ with the given model failed: {exc}"]
     c_s, r_s = np.asarray(d["psi_center"]), np.asarray(d["psi_radius"])
     bad = [k for i, k in enumerate(("Ψ(Ax)", "Ψ(Ax′)", "Ψ(false-negative input)", "Ψ(false-positive input)"))
            if not contained(c[i], r[i], c_s[i], r_s[i])]
-    return [f"witness['psi_center'/'psi_radius']: the model's enclosure of {k} is not inside the stored one"
-            for k in bad]
+    out = [f"witness['psi_center'/'psi_radius']: the model's enclosure of {k} is not inside the stored one"
+           for k in bad]
+    if assumptions != str(d["psi_assumptions"]):  # the claim rests on these: they are re-derived, not read
+        out.append(f"witness['psi_assumptions']: the enclosures rest on {assumptions!r}, the file states "
+                   f"{str(d['psi_assumptions'])[:200]!r}")
+    return out
 
 
 @register_verifier("instability")

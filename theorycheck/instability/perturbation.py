@@ -860,11 +860,14 @@ def _reenclose(model: Any, opts: Any, rec: Any, d: Mapping[str, Any], batched: b
     B = Y0.shape[0]
     try:
         pm = ReconstructionMap.from_options(model, dict(opts), op)
-        c, r, _ = enclose_outputs(pm, np.concatenate([Y0, Y1]), widen=False)
+        c, r, assumptions = enclose_outputs(pm, np.concatenate([Y0, Y1]), widen=False)
     except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
         return [f"re-enclosing Ψ with the given model failed: {exc}"]
     cs, rs = np.asarray(d["psi_center"]), np.asarray(d["psi_radius"])
     out = []
+    if assumptions != str(d["psi_assumptions"]):  # the claim rests on these: re-derived, not read
+        out.append(f"witness['psi_assumptions']: the enclosures rest on {assumptions!r}, the file states "
+                   f"{str(d['psi_assumptions'])[:200]!r}")
     for j, name in ((0, "y0"), (1, "y1")):
         for i in range(B):
             cj, rj = (cs[j][i], rs[j][i]) if batched else (cs[j], rs[j])
