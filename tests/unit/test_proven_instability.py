@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -178,3 +179,63 @@ def test_search_worst_perturbation_proven_ratio_below_exact_gain():
     fb = search_worst_perturbation(gelu, A, x[0], budget=0.05, steps=2, seed=0, progress=False, certify="auto")
     assert fb.rigor is Rigor.CERTIFIED_FLOAT64 and "gelu" in fb.values["rigor_note"].lower()
     assert verify_result(load(fb.to_json()), model=gelu).holds
+
+
+class _BatchMix(torch.nn.Module):
+    """Ψ(Y) = (Y, (Y − batch mean)·2¹⁰ + ½): per sample the map is y ↦ (y, ½), exactly 1-Lipschitz."""
+
+    def forward(self, Y):
+        return torch.cat([Y, (Y - Y.mean(0, keepdim=True)) * 1024.0 + 0.5], 1)
+
+
+def test_proven_claims_concern_each_sample_alone():
+    # red-team F1: enclosing the witness inputs as one batch proved a ratio of ~1024 for a map whose exact
+    # per-sample ratio is 1 (Fractions: Ψ(y) = (y, 1/2)); the per-sample enclosures must give at most 1
+    from theorycheck.instability import search_worst_perturbation
+
+    net = _BatchMix()
+    A = np.array([[1.0, 0.0]])
+    x, xp = np.array([0.0, 0.0]), np.array([2.0 ** -10, 1.0])
+    d = Fraction(2) ** -10
+    exact = ((d - 0) ** 2 + (Fraction(1, 2) - Fraction(1, 2)) ** 2) / d ** 2  # ‖Ψ(y′) − Ψ(y)‖²/‖y′ − y‖²
+    assert exact == 1
+    cert = check_instability(net, A, x, xp, ball_samples=0, rigor="proven")
+    assert cert.rigor is Rigor.PROVEN and cert.lower_bound <= 1.0
+    assert verify_result(load(cert.to_json()), model=net).rigor is Rigor.PROVEN
+    w = search_worst_perturbation(net, A, np.zeros((2, 2)), budget=0.01, steps=3, seed=0, progress=False,
+                                  certify="proven")
+    assert w.rigor is Rigor.PROVEN and np.all(np.asarray(w.ratio) <= 1.0)
+
+
+def test_a_nondeterministic_forward_is_never_proven():
+    # red-team F1: a forward drawing random numbers was proven for one realisation
+    import random
+
+    class Noisy(torch.nn.Module):
+        def forward(self, Y):
+            return Y * (1.0 + random.random())
+
+    random.seed(0)
+    A = np.eye(2)
+    with pytest.raises(PreconditionError, match="not deterministic"):
+        check_instability(Noisy(), A, [0.0, 0.0], [0.0, 1.0], ball_samples=0, rigor="proven")
+    res = check_instability(Noisy(), A, [0.0, 0.0], [0.0, 1.0], ball_samples=0, rigor="auto")
+    assert res.rigor is not Rigor.PROVEN and "deterministic" in res.values["rigor_note"]
+
+
+def test_verify_with_model_rederives_the_enclosure_assumptions():
+    # red-team F6: an edited list of assumptions (e.g. the libm bound for tanh removed) was accepted
+    from theorycheck.instability import search_worst_perturbation
+
+    net = torch.nn.Sequential(_affine(np.diag([1.0, 1e3]), np.zeros(2)), torch.nn.Tanh())
+    A = np.diag([1.0, 1e-3])  # Ψ(Ax) = tanh(x): accurate on small x, and A hardly sees the second entry
+    cert = check_instability(net, A, [0.0, 0.0], [0.0, 0.5], ball_samples=0, rigor="proven")
+    w = search_worst_perturbation(net, A, np.zeros(2), budget=0.01, steps=2, seed=0, progress=False,
+                                  certify="proven")
+    for res in (cert, w):
+        assert res.rigor is Rigor.PROVEN
+        text = res.to_json()
+        assert "tanh" in text and verify_result(load(text), model=net).outcome is Outcome.HOLDS
+        edited = re.sub(r'("(?:psi|enclosure)_assumptions": )"[^"]*"', r'\1"IEEE binary64 arithmetic"', text)
+        assert edited != text and "tanh" not in edited
+        assert verify_result(load(edited), model=net).outcome is not Outcome.HOLDS
