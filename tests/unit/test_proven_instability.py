@@ -239,3 +239,16 @@ def test_verify_with_model_rederives_the_enclosure_assumptions():
         edited = re.sub(r'("(?:psi|enclosure)_assumptions": )"[^"]*"', r'\1"IEEE binary64 arithmetic"', text)
         assert edited != text and "tanh" not in edited
         assert verify_result(load(edited), model=net).outcome is not Outcome.HOLDS
+
+
+@pytest.mark.parametrize("dist", [1e160, 1e-170, 1.0])
+def test_ball_distances_beyond_the_float64_square_range(dist):
+    # the squared distance overflowed/underflowed float64 before the square root: (1.3e154, inf) or a
+    # lower end of 0; the root is now taken in ball arithmetic
+    flint = pytest.importorskip("flint")
+    from theorycheck.instability._operators import ball_distance
+
+    lo, hi = ball_distance([flint.arb(0.6 * dist), flint.arb(0.0)], [flint.arb(0.0), flint.arb(-0.8 * dist)])
+    exact = Fraction(0.6 * dist) ** 2 + Fraction(0.8 * dist) ** 2  # ‖(0.6d, 0.8d)‖² in exact rationals
+    assert Fraction(lo) ** 2 <= exact <= Fraction(hi) ** 2
+    assert hi <= lo * (1 + 1e-14)

@@ -310,9 +310,10 @@ def ball_distance(b1: list[Any], b2: list[Any]) -> tuple[float, float]:
                 s += d.real * d.real + d.imag * d.imag
             else:
                 s += d * d
-        lo2, hi2 = ball_lower(s), ball_upper(s)
-        hi = ball_upper(flint.arb(max(hi2, 0.0)).sqrt())
-        lo = ball_lower(flint.arb(lo2).sqrt()) if lo2 > 0 else 0.0
+        # the square root in ball arithmetic, before rounding to float64: squares of distances
+        # beyond 1.3e154 or below 1e-162 would overflow or underflow a float64
+        hi = ball_upper(flint.arb(s.abs_upper()).sqrt())   # |s| ≥ s: an upper bound in any case
+        lo = ball_lower(s.sqrt()) if s > 0 else 0.0         # the whole ball positive
     return max(0.0, lo), hi
 
 
