@@ -215,7 +215,7 @@ def split(t: torch.Tensor, amax: torch.Tensor, k: int) -> tuple[torch.Tensor, to
     """
     E = torch.frexp(amax).exponent.to(torch.int64)
     E = torch.clamp(E, min=k - 1074)
-    sigma = torch.ldexp(torch.full_like(amax, 1.5), E - k + 52)
+    sigma = pow2(E - k + 52).mul_(1.5)  # exact (or inf, refused by the callers' exponent checks)
     t1 = (t + sigma).sub_(sigma)
     return t1, torch.sub(t, t1), E
 
@@ -233,29 +233,61 @@ ETA32 = 2.0 ** -149
 
 
 def f32_up(t: torch.Tensor) -> torch.Tensor:
-    """A float32 tensor ``≥ t`` entrywise (``t ≥ 0`` float64 of magnitude ``≤ 1``): the nearest
+    """A float32 tensor ``≥ t`` entrywise (``t ≥ 0`` float64 of magnitude ``≤ 2``): the nearest
     float32, then one step up (``0`` becomes ``2⁻¹⁴⁹``)."""
     v = t.to(torch.float32)
     return torch.nextafter(v, v.new_tensor(INF))
 
 
-def pow2_scale(amax: torch.Tensor) -> torch.Tensor:
-    """Powers of two ``2^e ≥ amax`` (float64, exact), ``1`` where ``amax`` is 0."""
-    e = torch.frexp(amax).exponent.to(torch.int64)
-    return torch.ldexp(torch.ones_like(amax), e)
+def pow2_exponent(amax: torch.Tensor) -> torch.Tensor:
+    """Exponents ``e ≤ 1023`` with ``amax ≤ 2·2^e`` (``amax < 2^e`` unless ``amax ≥ 2¹⁰²³``), ``0``
+    where ``amax`` is 0 (int64)."""
+    return torch.frexp(amax).exponent.to(torch.int64).clamp_(max=1023)
+
+
+def pow2_float(top: float) -> float:
+    """The power of two ``2^e ≥ top/2`` with ``e = min(exponent(top), 1023)`` (``1`` for ``top = 0``)."""
+    return math.ldexp(1.0, min(math.frexp(top)[1], 1023)) if top > 0 else 1.0
+
+
+def pow2(e: torch.Tensor) -> torch.Tensor:
+    """``2^e`` in float64 for an int64 tensor ``e``, built from its bit pattern (no libm, no
+    intermediate float32): exact for ``−1074 ≤ e ≤ 1023``, ``0`` below, ``inf`` above."""
+    e = e.to(torch.int64).clamp(-1075, 1024)
+    normal = (e + 1023) << 52                                   # 2047 << 52 is +inf
+    sub = torch.ones_like(e) << (e + 1074).clamp_(min=0)        # subnormal powers 2^−1074 … 2^−1023
+    bits = torch.where(e >= -1022, normal, torch.where(e >= -1074, sub, torch.zeros_like(e)))
+    return bits.view(torch.float64)
+
+
+def ldexp_up(q: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """A float64 ``≥ q·2^e`` for ``q ≥ 0`` float64 and integer ``e`` (any size): ``q = m·2^k``
+    exactly (``frexp``), then the single product ``m·2^(k+e)`` — exact in the normal range,
+    ``inf`` on overflow, off by at most ``2⁻¹⁰⁷⁵`` when subnormal (``0`` when below ``2⁻¹⁰⁷⁵``) —
+    and ``+ 2⁻¹⁰⁷⁴``, which covers that. A product of several powers of two applied one at a
+    time could underflow to ``0`` before a large factor brings it back; this never does."""
+    m, k = torch.frexp(q)
+    return (m * pow2(k.to(torch.int64) + e)).add_(ETA)
 
 
 def radius_f32(op32: Callable, s: torch.Tensor, s_amax: Callable, w32: torch.Tensor, w_scale: float,
                n: int, inplace_s: bool = False, finish: bool = True) -> torch.Tensor:
     """Upper bound (float64) of ``op(s, |B|)`` for ``s ≥ 0``, from one float32 evaluation.
 
-    ``s = 2^e·s'`` per row with ``s' ≤ 1`` and ``|B| = w_scale·b'``; ``s32 ≥ s'`` and ``w32 ≥ b'``
-    are float32 rounded up, so ``op(s, |B|) ≤ 2^e·w_scale·op(s32, w32)``; a float32 sum of ``n``
-    nonnegative products ``P`` satisfies ``op(s32, w32) ≤ (P + n·2⁻¹⁵⁰)/(1 − γ32ₙ)``. The result
-    is ``(P + n·2⁻¹⁴⁹)·(1 + 2γ32ₙ)·2^e·w_scale`` computed in float64 (``up`` covers that);
-    ``finish=False`` returns it before :func:`up` (three float64 roundings for the caller's ``up``).
+    ``s = 2^e·s'`` per row with ``s' ≤ 2`` and ``|B| = w_scale·b'`` (``w_scale = 2^f``); ``s32 ≥ s'``
+    and ``w32 ≥ b'`` are float32 rounded up, so ``op(s, |B|) ≤ 2^(e+f)·op(s32, w32)``; a float32
+    sum of ``n`` nonnegative products ``P`` satisfies ``op(s32, w32) ≤ (P + n·2⁻¹⁵⁰)/(1 − γ32ₙ)``.
+    The result is ``Q·2^(e+f)`` with ``Q = (P + n·2⁻¹⁴⁹)·(1 + 2γ32ₙ)`` (two float64 roundings, no
+    underflow: ``Q ≥ 2⁻¹⁴⁹``) and the power of two applied once, by :func:`ldexp_up` (the
+    exponents are added as integers: ``Q·w_scale`` alone may underflow to 0 before a large ``2^e``
+    would bring it back). ``finish=False`` returns it before :func:`up` (three float64 roundings
+    for the caller's ``up``).
     """
-    scale = pow2_scale(s_amax(s))
+    mant, f = math.frexp(w_scale)
+    if mant != 0.5:  # pragma: no cover - internal (callers pass a power of two)
+        raise ValueError("w_scale must be a power of two")
+    e = pow2_exponent(s_amax(s))
+    scale = pow2(e)
     s32 = f32_up(s.div_(scale)) if inplace_s else f32_up(s / scale)
     P = op32(s32, w32).to(torch.float64)
     nu = n * U32
@@ -263,7 +295,7 @@ def radius_f32(op32: Callable, s: torch.Tensor, s_amax: Callable, w32: torch.Ten
         raise PreconditionError(f"an inner product of {n} terms is too long for float32 radius bounds",
                                 hypothesis="supported layer")
     fac = float(round_up(1.0 + 2.0 * (nu / (1.0 - nu)) * (1.0 + 2.0 ** -20)))
-    P.add_(n * ETA32).mul_(fac * w_scale).mul_(scale)
+    P = ldexp_up(P.add_(n * ETA32).mul_(fac), e + (f - 1))
     return up(P, 3, inplace=True) if finish else P
 
 
@@ -304,7 +336,7 @@ def prepare_weight(spec: LinearSpec, bh: torch.Tensor, bl: torch.Tensor | None,
     W32 = None
     if spec.op32 is not None:
         top = float(absB.max()) if absB.numel() else 0.0
-        wsc = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 1.0
+        wsc = pow2_float(top)
         W32 = (f32_up(absB / wsc), wsc)
     beta_r = None
     if br is not None:
@@ -350,7 +382,8 @@ def dd_bilinear(spec: LinearSpec, W: dict, A: tuple, bias: torch.Tensor | None
     A1, A2, E = split(ah, amax, ka)
     if Emin is None:
         Emin = int(E.min())
-    if Emin - ka + W["Fmin"] - kb < -1074 or Emax + W["Fmax"] + n.bit_length() + 2 > 1020:
+    if Emin - ka + W["Fmin"] - kb < -1074 or Emax + W["Fmax"] + n.bit_length() + 2 > 1020 or \
+            max(Emax - ka, W["Fmax"] - kb) + 52 > 1023:  # the split constants σ must be finite
         return None
     m = A2 if al is None else A2 + al
     S1 = spec.op(A1, W["B1"])
@@ -587,21 +620,30 @@ def arb_bounds(x: torch.Tensor, fname: str, direction: int) -> torch.Tensor:
 # ------------------------------------------------------------------------------------------
 # the floating-point environment
 # ------------------------------------------------------------------------------------------
+#: 2⁻¹⁰²², 2⁻¹⁰⁷⁴, 1, 2⁻⁵³ + 2⁻⁶⁰, 1, 2⁻⁵³ as bit patterns: built without arithmetic, which
+#: flush-to-zero / denormals-are-zero would change
+_PROBE_BITS = [1 << 52, 1, 0x3FF << 52, (0x3CA << 52) | (1 << 45), 0x3FF << 52, 0x3CA << 52]
+#: expected 2⁻¹⁰²³, 2⁻¹⁰⁷⁴, 1 + 2⁻⁵², −1 − 2⁻⁵², 1, 1 + 2⁻⁵² (as signed int64 bit patterns)
+_WANT_BITS = [1 << 51, 1, (0x3FF << 52) | 1, -(1 << 63) + ((0x3FF << 52) | 1), 0x3FF << 52, (0x3FF << 52) | 1]
+
+
 def check_fp_environment(device: Any) -> None:
     """Raise ``PreconditionError`` unless torch's float64 arithmetic on ``device`` rounds to nearest
-    and keeps subnormals (no flush-to-zero / denormals-are-zero), as the bounds assume."""
-    t = torch.tensor([2.0 ** -1022, 2.0 ** -1074, 1.0, 2.0 ** -53 + 2.0 ** -60, 1.0, 2.0 ** -53],
-                     dtype=torch.float64, device=device)
+    and keeps subnormals (no flush-to-zero / denormals-are-zero), as the bounds assume.
+
+    The results are compared as bit patterns: under denormals-are-zero a float comparison
+    would itself take a flushed 0 for the subnormal it should be."""
+    t = torch.tensor(_PROBE_BITS, dtype=torch.int64).view(torch.float64).to(device)
     half = t[0] * 0.5                   # 2⁻¹⁰²³: kept unless flush-to-zero
     keep = t[1] * 1.0                   # 2⁻¹⁰⁷⁴: kept unless denormals-are-zero
     s_up = t[2] + t[3]                  # 1 + 2⁻⁵² under round-to-nearest (not toward 0 / −inf)
     s_dn = -t[2] - t[3]                 # −1 − 2⁻⁵² (not toward +inf)
     tie = t[4] + t[5]                   # 1 (ties to even)
     mm = (t[2:3].reshape(1, 1) @ t[3:4].reshape(1, 1)).reshape(()) + 1.0  # BLAS path: 1 + 2⁻⁵² too
-    got = [float(half), float(keep), float(s_up), float(s_dn), float(tie), float(mm)]
-    want = [2.0 ** -1023, 2.0 ** -1074, 1.0 + 2.0 ** -52, -1.0 - 2.0 ** -52, 1.0, 1.0 + 2.0 ** -52]
-    if got != want:
+    got = torch.stack([half, keep, s_up, s_dn, tie, mm]).cpu().view(torch.int64).tolist()
+    if got != _WANT_BITS:
         raise PreconditionError(
             f"torch float64 arithmetic on {device} is not IEEE round-to-nearest with subnormals "
-            f"(got {got}, expected {want}): undo torch.set_flush_denormal(True) or a changed rounding "
-            "mode before computing enclosures", hypothesis="IEEE binary64 arithmetic")
+            f"(bit patterns {[hex(g) for g in got]}, expected {[hex(w) for w in _WANT_BITS]}): undo "
+            "torch.set_flush_denormal(True) or a changed rounding mode before computing enclosures",
+            hypothesis="IEEE binary64 arithmetic")

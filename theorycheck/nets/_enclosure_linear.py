@@ -276,7 +276,8 @@ def _convolution(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
 
 
 def _f32_weight(run: Run, original: Any, W: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """``|W|/2^e`` rounded up to float32 and the power of two ``2^e ≥ max|W|`` (cached for parameters)."""
+    """``|W|/2^e`` rounded up to float32 and the power of two ``2^e ≥ max|W|/2`` (``e ≤ 1023``: finite;
+    cached for parameters)."""
     persistent = not isinstance(original, Iv) and id(original) in run.persistent
     key = ("f32w", id(original))
     if persistent:
@@ -285,7 +286,7 @@ def _f32_weight(run: Run, original: Any, W: torch.Tensor) -> tuple[torch.Tensor,
             return hit[1]
     absW = W.abs()
     top = float(absW.max()) if absW.numel() else 0.0
-    wsc = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 1.0
+    wsc = ar.pow2_float(top)
     out = (ar.f32_up(absW / wsc), wsc)
     if persistent:
         run.cache[key] = (original, out)
@@ -353,7 +354,7 @@ def _bn_coefficients(run: Run, weight: Any, bias: Any, mean: Any, var: Any, eps:
             vals.append(None)
             continue
         if isinstance(t, Iv):
-            if t.r is not None:
+            if t.r is not None or t.lo is not None:  # (a double-double centre is not one float)
                 raise run.refuse("batch norm with computed statistics")
             t = t.c
         vals.append(run.const(t, torch.device("cpu")).reshape(-1).tolist())

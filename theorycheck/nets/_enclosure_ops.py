@@ -26,6 +26,7 @@ from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from theorycheck.errors import InsufficientPrecision, PreconditionError
 from theorycheck.nets import _enclosure_arith as ar
+from theorycheck.numerics.validation import binary64_exact
 
 aten = torch.ops.aten
 
@@ -216,18 +217,39 @@ class Run:
             if _is_float(x):
                 return self.const(x, device), None
             if x.dtype == torch.bool or not x.is_floating_point():
-                v = x.to(device=device)
-                if v.numel() and v.dtype != torch.bool and int(v.abs().max()) > 2 ** 53:
+                # int → float64 is monotone: an entry beyond 2⁵³ converts to ≥ 2⁵³ (no abs: uint32/64)
+                v = x.to(device=device, dtype=torch.float64)
+                if v.numel() and x.dtype != torch.bool and float(v.abs().max()) >= 2 ** 53:
                     raise self.refuse("an integer tensor with entries beyond 2⁵³ (not exact in float64)")
-                return v.to(torch.float64), None
+                return v, None
             raise self.refuse(f"a tensor of dtype {x.dtype}")
-        if isinstance(x, bool) or not isinstance(x, (int, float, complex)):
-            raise self.refuse(f"an argument of type {type(x).__name__}")
-        if isinstance(x, int) and abs(x) > 2 ** 53:
-            raise self.refuse("an integer beyond 2⁵³ (not exact in float64)")
-        if isinstance(x, complex):
-            return torch.tensor(x, dtype=torch.complex128, device=device), None
-        return torch.tensor(float(x), dtype=torch.float64, device=device), None
+        n = self.number(x, "an argument")
+        if isinstance(n, complex):
+            return torch.tensor(n, dtype=torch.complex128, device=device), None
+        return torch.tensor(n, dtype=torch.float64, device=device), None
+
+    def number(self, v: Any, what: str) -> float | complex:
+        """The one gate for Python scalars: ``v`` as the float64 (complex128) it equals exactly.
+        Bools, other types and integers that float64 cannot hold (e.g. ``2⁵³ + 1``) are refused:
+        torch would round them silently."""
+        if isinstance(v, bool) or not isinstance(v, (int, float, complex)):
+            raise self.refuse(f"{what} of type {type(v).__name__}")
+        if isinstance(v, int):
+            try:
+                f = float(v)
+            except OverflowError:
+                f = math.inf
+            if not binary64_exact(v, f):
+                raise self.refuse(f"{what} = {v}: an integer that is not exact in float64 (beyond 2⁵³)")
+            return f
+        return v
+
+    def real_number(self, v: Any, what: str) -> float:
+        """:meth:`number` for real parameters (slopes, bounds): complex values are refused."""
+        n = self.number(v, what)
+        if isinstance(n, complex):
+            raise self.refuse(f"a complex {what}")
+        return float(n)
 
     def ival_dd(self, x: Any, device: Any) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``(c, lo, r)``: the centre as a double-double (``lo`` may be None)."""
@@ -508,6 +530,10 @@ def _to_copy(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
                         lo=None if lo is None else lo.to(target))
     if r is not None or lo is not None:
         raise run.refuse(f"conversion of a computed value to {dtype} (data-dependent)")
+    if not c.is_complex() and dtype != torch.bool and c.numel():
+        info = torch.iinfo(dtype)  # float → int truncates; out of range it is undefined
+        if not bool(((c >= float(info.min)) & (c < float(info.max + 1))).all()):  # (powers of two)
+            raise run.refuse(f"conversion of a value outside the range of {dtype}")
     return c.to(dtype)
 
 
@@ -520,12 +546,14 @@ def _factory(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     leaves, spec = tree_flatten((args, kwargs))
     if name == "arange":
         nums = [v for k, v in b.items() if k in ("start", "end", "step") and v is not None]
-        if not all(isinstance(v, int) or (isinstance(v, float) and v.is_integer()) for v in nums):
-            raise run.refuse("arange with non-integer arguments (rounded values)")
+        if not all(isinstance(v, int) or (isinstance(v, float) and v.is_integer()) for v in nums) or \
+                any(abs(v) > 2 ** 53 for v in nums):
+            raise run.refuse("arange with non-integer arguments or beyond 2⁵³ (rounded values)")
     if name in ("full", "full_like", "new_full", "scalar_tensor"):
         v = b.get("fill_value", b.get("s"))
         if isinstance(v, torch.Tensor):
             raise run.refuse(f"{func} with a tensor fill value")
+        run.number(v, f"the fill value of {func}")
     c_leaves = [x.c if isinstance(x, Iv) else x for x in leaves]
     a, k = tree_unflatten(c_leaves, spec)
     out = func(*a, **k)
@@ -553,15 +581,28 @@ def _random(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 _COMPARE = ("eq", "ne", "gt", "lt", "ge", "le", "logical_and", "logical_or", "logical_not",
             "logical_xor", "bitwise_and", "bitwise_or", "bitwise_not", "is_nonzero", "_local_scalar_dense",
             "equal", "isnan", "isinf", "isfinite", "sign", "argmax", "argmin", "nonzero", "any", "all",
-            "max", "min", "sort", "argsort", "topk", "floor", "ceil", "round", "trunc", "remainder",
-            "fmod", "floor_divide", "masked_select", "unique", "_unique2", "bincount", "allclose",
-            "isclose", "count_nonzero", "sum_to_size")
+            "max", "min", "sort", "argsort", "topk", "floor", "ceil", "round", "trunc",
+            "fmod", "masked_select", "unique", "_unique2", "count_nonzero")
+#: exact on integers only; on floats they round: a − b·⌊a/b⌋, ⌊a/b⌋, sums of weights
+_INTEGER_ONLY = ("remainder", "floor_divide", "bincount")
 
 
-@register(*_COMPARE)
+@register(*_COMPARE, *_INTEGER_ONLY, "isclose", "allclose")
 def _exact_or_refuse(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    """Discrete functions: computed on exact operands (constants), refused on intervals."""
+    """Discrete functions that IEEE arithmetic computes exactly (comparisons, floor/ceil/trunc,
+    round to integers, fmod, selections): computed on exact operands (constants), refused on
+    intervals. Functions that round (remainder and floor_divide of floats, weighted bincount,
+    round to decimals, isclose) are refused."""
     leaves, spec = tree_flatten((args, kwargs))
+    name = func.overloadpacket.__name__
+    floats = any(isinstance(x, (float, complex)) or _is_float(x) for x in leaves)
+    if name in ("isclose", "allclose") or (name in _INTEGER_ONLY and floats) or \
+            (name == "round" and b.get("decimals", 0) != 0):
+        raise run.refuse(f"{func} of floating-point values", "it rounds (not exact in float64), so it "
+                         "has no exact value to enclose")
+    for x in leaves:  # torch compares with the rounded scalar (x == 2⁵³ + 1 would hold at x = 2⁵³)
+        if isinstance(x, int) and not isinstance(x, bool):
+            run.number(x, f"a scalar argument of {func}")
     if any(isinstance(x, Iv) and (x.r is not None or x.lo is not None) for x in leaves):
         raise run.refuse(f"{func} on a computed value (data-dependent)",
                          "data-dependent control flow, comparisons and discrete functions of the "
@@ -602,8 +643,7 @@ def _add(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         x, y, sign = y, x, -1.0
     else:
         sign = 1.0 if name == "add" else -1.0
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise run.refuse(f"{func} with alpha={alpha!r}")
+    alpha = run.real_number(alpha, f"alpha of {func}")
     dev = run.device_of(x, y)
     cplx = any(isinstance(v, complex) or isinstance(v, torch.Tensor) and v.is_complex() for v in (x, y))
     if not cplx and alpha == 1 and any(isinstance(v, Iv) and v.lo is not None for v in (x, y)):
@@ -664,7 +704,7 @@ def _exact_value(run: Run, v: Any, dev: Any) -> Any:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return float(v)
+        return run.number(v, "a scalar factor")
     if isinstance(v, Iv):
         return v.c if v.r is None and v.lo is None else None
     if isinstance(v, torch.Tensor):
@@ -849,147 +889,6 @@ def real_operand(run: Run, x: Any, what: str) -> tuple[torch.Tensor, torch.Tenso
     return c, r
 
 
-@register("relu")
-def _relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    """``|relu(x) − relu(c)| ≤ |x − c|``; the radius is 0 where the whole interval is ``≤ 0``.
-    A double-double centre ``(h, l)`` (``|l| ≤ ulp(h)/2``) has the sign of ``h``."""
-    x = b["self"]
-    c, lo, r = run.ival_dd(x, run.device_of(x))
-    if c.is_complex():
-        raise run.refuse("relu of a complex interval")
-    center = torch.relu(c)
-    out_lo = None if lo is None else lo.masked_fill(c <= 0, 0.0)
-    if r is None:
-        return run.wrap(center, None, (x,), check=False, lo=out_lo)
-    if lo is None:
-        dead = c <= -r
-    else:  # h + l + r ≤ 0 when h < −r(1 + 2⁻⁵⁰) (then |l| ≤ U|h| cannot lift it above 0)
-        dead = c < -(r * (1.0 + 2.0 ** -50))
-    return run.wrap(center, r.masked_fill(dead, 0.0), (x,), check=False, lo=out_lo)
-
-
-def _leaky(run: Run, x: Any, alpha: Any, inputs: tuple) -> Iv:
-    c, r = real_operand(run, x, "leaky relu")
-    dev = c.device
-    abs_a: Any
-    if isinstance(alpha, torch.Tensor):
-        slope, slope_r = run.ival(alpha, dev)
-        if slope_r is not None:
-            raise run.refuse("PReLU with a computed slope")
-        if slope.is_complex():
-            raise run.refuse("complex PReLU slope")
-        center = torch.where(c > 0, c, c * slope)
-        abs_a = slope.abs()
-    else:
-        a = float(alpha)
-        center = torch.where(c > 0, c, c * a)
-        abs_a = abs(a)
-    # centre: one rounded product on the negative side (U|ĉ| + 2⁻¹⁰⁷⁵)
-    R = center.abs().mul_(ar.U)
-    if r is not None:
-        one = torch.ones_like(c)
-        slope_neg = one * abs_a
-        slope_mix = torch.maximum(one, slope_neg)
-        slope = torch.where(c >= r, one, torch.where(c <= -r, slope_neg, slope_mix))
-        R = R + slope * r
-    return run.wrap(center, ar.up(R, 3, 2 * ar.ETA), inputs)
-
-
-@register("leaky_relu")
-def _leaky_relu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    return _leaky(run, b["self"], b.get("negative_slope", 0.01), (b["self"],))
-
-
-@register("_prelu_kernel", "prelu")
-def _prelu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    return _leaky(run, b["self"], b["weight"], (b["self"], b["weight"]))
-
-
-def _monotone(run: Run, x: Any, name: str, f_lo: Callable, f_hi: Callable) -> Iv:
-    c, r = real_operand(run, x, name)
-    lo, hi = ar.monotone(c, r, f_lo, f_hi)
-    return run.wrap(lo, hi, (x,))
-
-
-def _transcendental(run: Run, fname: str) -> tuple[Callable, Callable]:
-    if run.transcendental == "arb":
-        run.used.add("arb")
-        return (lambda t: ar.arb_bounds(t, fname, -1)), (lambda t: ar.arb_bounds(t, fname, +1))
-    run.used.add("libm")
-    k = run.ulps
-    f = {"tanh": ar.tanh_bounds, "exp": ar.exp_bounds, "expm1": ar.expm1_bounds,
-         "sigmoid": ar.sigmoid_bounds}[fname]
-    return (lambda t: f(t, -1, k)), (lambda t: f(t, +1, k))
-
-
-@register("tanh", "sigmoid", "exp")
-def _tanh(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    name = func.overloadpacket.__name__
-    lo, hi = _transcendental(run, name)
-    return _monotone(run, b["self"], name, lo, hi)
-
-
-@register("sqrt")
-def _sqrt(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    x = b["self"]
-    c, r = real_operand(run, x, "sqrt")
-    lo = ar.lower(c, r)
-    if bool((lo < 0).any()):
-        raise run.refuse("sqrt of an interval that reaches below 0")
-    # IEEE sqrt is correctly rounded: one step outward
-    return run.wrap(*ar.from_bounds(ar.pred(torch.sqrt(lo)).clamp_(min=0.0), ar.succ(torch.sqrt(ar.upper(c, r)))),
-                    (x,))
-
-
-@register("elu")
-def _elu(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    """ELU/SELU ``scale·x`` (x > 0), ``scale·α·expm1(input_scale·x)``: nondecreasing for
-    ``scale > 0``, ``α ≥ 0``, ``input_scale > 0``; bounded at the endpoints."""
-    x = b["self"]
-    alpha, scale, iscale = (float(b.get("alpha", 1)), float(b.get("scale", 1)),
-                            float(b.get("input_scale", 1)))
-    if not (alpha >= 0 and scale > 0 and iscale > 0):
-        raise run.refuse(f"ELU with alpha={alpha}, scale={scale}, input_scale={iscale} (not monotone)")
-    em_lo, em_hi = _transcendental(run, "expm1")
-
-    def bound(t: torch.Tensor, d: int) -> torch.Tensor:
-        step = ar.succ if d > 0 else ar.pred
-        pos = t if scale == 1.0 else step(t * scale)
-        u = t if iscale == 1.0 else step(t * iscale)
-        e = (em_hi if d > 0 else em_lo)(torch.clamp(u, max=0.0))
-        neg = step(e * alpha)
-        if scale != 1.0:
-            neg = step(neg * scale)
-        return torch.where(t > 0, pos, neg)
-
-    return _monotone(run, x, "elu", lambda t: bound(t, -1), lambda t: bound(t, +1))
-
-
-@register("hardtanh", "clamp", "clamp_min", "clamp_max")
-def _clamp(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
-    name = func.overloadpacket.__name__
-    if name == "hardtanh":
-        lo_v, hi_v = b.get("min_val", -1.0), b.get("max_val", 1.0)
-    elif name == "clamp":
-        lo_v, hi_v = b.get("min"), b.get("max")
-    elif name == "clamp_min":
-        lo_v, hi_v = b.get("min"), None
-    else:
-        lo_v, hi_v = None, b.get("max")
-    for v in (lo_v, hi_v):
-        if v is not None and (isinstance(v, (torch.Tensor, bool)) or not isinstance(v, (int, float))):
-            raise run.refuse(f"{func} with tensor bounds")
-
-    def f(t: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(t, min=lo_v, max=hi_v)
-
-    x = b["self"]
-    c, r = real_operand(run, x, name)
-    if r is None:
-        return run.wrap(f(c), None, (x,), check=False)
-    return _monotone(run, x, name, f, f)
-
-
 @register("where")
 def _where(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     cond = b["condition"]
@@ -1017,6 +916,8 @@ def _masked_fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any
         if ev is None:
             raise run.refuse("masked_fill with a computed fill value")
         value = ev
+    else:
+        value = run.number(value, "the fill value")
     c, r = run.ival(x, run.device_of(x))
     out_c = c.masked_fill(mask, value)
     out_r = None if r is None else r.masked_fill(mask, 0.0)
@@ -1033,6 +934,8 @@ def _fill(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
         if ev is None:
             raise run.refuse("fill with a computed value")
         value = ev
+    else:
+        value = run.number(value, "the fill value")
     out = torch.zeros_like(c) + value if isinstance(value, torch.Tensor) else torch.full_like(c, value)
     return run.wrap(out, None, (x,))
 
@@ -1064,6 +967,7 @@ def _index_put(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
 @register("constant_pad_nd")
 def _pad(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     x, pad, value = b["self"], b["pad"], b.get("value", 0.0)
+    value = 0.0 if value is None else run.number(value, "the padding value")
     c, lo, r = run.ival_dd(x, run.device_of(x))
     out_c = aten.constant_pad_nd.default(c, pad, value)
     out_r = None if r is None else aten.constant_pad_nd.default(r, pad, 0.0)

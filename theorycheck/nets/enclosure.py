@@ -60,8 +60,10 @@ In both rules the nonnegative radius convolution ``|W|·s`` is bounded from
 *above* in float32 (CPU, ``groups=1``): ``s`` and ``|W|`` are scaled by powers
 of two, rounded up to float32, convolved with torch's im2col + GEMM kernel
 (``thnn_conv2d``/``slow_conv*``, never oneDNN) and the float32 sum of ``n``
-nonnegative products is inflated by ``1 + 2γ32ₙ`` plus ``n·2⁻¹⁴⁹``; elsewhere it
-is a float64 product with Higham's bound.
+nonnegative products is inflated by ``1 + 2γ32ₙ`` plus ``n·2⁻¹⁴⁹`` and scaled back
+by one power of two whose exponent is the integer sum of both scales (applied
+one after the other, a tiny weight scale could underflow to 0 before a huge
+input scale restores it); elsewhere it is a float64 product with Higham's bound.
 
 Rounding model: every radius is computed in float64 as a nonnegative
 expression whose exact value exceeds the computed one by at most ``m``
@@ -103,6 +105,13 @@ complex ↔ channel conversions (``torch.complex``, ``view_as_real``,
 ``MatrixOperator``, ``SubsampledFourier``, ``SubsampledDCT``,
 ``SubsampledWalshHadamard`` and their adjoints/compositions (dense factors with
 arb-enclosed entries; see :mod:`theorycheck.nets._enclosure_operators`).
+Discrete functions that IEEE arithmetic computes exactly (comparisons, ``sign``,
+``floor``/``ceil``/``trunc``, ``round`` to integers, ``fmod``, max/min/sort/topk,
+``masked_select``, ``unique``) are allowed on exact values (the input and
+constants); those that round — ``remainder``/``%`` and ``floor_divide``/``//`` of
+floats, ``round(decimals≠0)``, weighted ``bincount``, ``isclose`` — are refused.
+Every Python number in ``forward`` must equal a float64 exactly (an integer
+beyond 2⁵³ such as ``2⁵³ + 1`` is refused: torch would round it).
 
 Not supported (raise :class:`~theorycheck.errors.PreconditionError` naming the
 operation and the module, so callers can fall back to float64): softmax, GELU,
@@ -130,19 +139,27 @@ import contextlib
 import copy
 import dataclasses
 import math
+import numbers
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import torch
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, TheorycheckError
+from theorycheck.nets import (
+    _enclosure_activations,  # noqa: F401  (registers the activation rules)
+    _enclosure_linear,  # noqa: F401  (registers the linear-map rules)
+)
 from theorycheck.nets import _enclosure_arith as ar
-from theorycheck.nets import _enclosure_linear  # noqa: F401  (registers the linear-map rules)
 from theorycheck.nets._enclosure_operators import enclose_operator as _enclose_operator
 from theorycheck.nets._enclosure_ops import Iv, Poison, Run, collapse
+from theorycheck.numerics.backend import device_arg
 from theorycheck.numerics.rounding import U, norm2_bounds, round_down, round_up
+from theorycheck.numerics.validation import binary64_exact
 from theorycheck.problems.operators import as_operator
 
 __all__ = ["Enclosure", "Encloser", "enclose", "enclose_operator", "lower_bound_ratio"]
@@ -155,6 +172,34 @@ _TRANSCENDENTAL = ("libm", "arb")
 
 class _ForwardFailed(PreconditionError):
     """The forward raised a non-theorycheck exception on interval tensors."""
+
+
+class _Scalars(TorchFunctionMode):
+    """Python numbers passed to torch functions: torch's bindings turn a ``float`` argument
+    (``F.pad``'s value, ``eps``) into a double *before* dispatch, rounding an integer such as
+    ``2⁵³ + 1`` silently. Every number must equal a float64 exactly (:meth:`Run.number`)."""
+
+    def __init__(self, run: Run):
+        super().__init__()
+        self.run = run
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        for v in tree_flatten((args, kwargs))[0]:
+            if isinstance(v, (bool, float, complex)) or not isinstance(v, numbers.Number):
+                continue
+            name = getattr(func, "__name__", str(func))
+            if isinstance(v, numbers.Integral):
+                if not -2 ** 53 <= int(v) <= 2 ** 53:
+                    self.run.number(int(v), f"an integer argument of {name}")
+                continue
+            try:
+                exact = binary64_exact(v, float(v))  # type: ignore[arg-type]  # numpy scalars, long doubles
+            except (TypeError, ValueError, OverflowError):
+                exact = False
+            if not exact:
+                raise self.run.refuse(f"the argument {v!r} of {name} (not exact in float64)")
+        return func(*args, **kwargs)
 
 
 class _Mode(TorchDispatchMode):
@@ -416,8 +461,13 @@ def _input(y: Any, device: Any, name: str = "y") -> torch.Tensor:
     elif t.is_floating_point():
         out = t.to(device=device, dtype=torch.float64)
     else:
-        if t.numel() and t.dtype != torch.bool and int(t.abs().max()) > 2 ** 53:
-            raise InvalidArgument(f"{name} has integers beyond 2⁵³ (not exact in float64)")
+        if t.dtype != torch.bool and t.numel():
+            # via numpy: torch has no abs/max for uint16/32/64, and int64 would wrap uint64
+            a = t.cpu().numpy()
+            if int(a.max()) > 2 ** 53 or int(a.min()) < -2 ** 53:
+                raise InvalidArgument(f"{name} has integers beyond 2⁵³ (not exact in float64): convert "
+                                      "it to float64 yourself if the rounding is intended")
+            t = torch.from_numpy(a.astype(np.float64))
         out = t.to(device=device, dtype=torch.float64)
     if not bool(torch.isfinite(out).all()):
         raise InvalidArgument(f"{name} contains NaN or inf: enclosures need finite inputs")
@@ -469,10 +519,10 @@ class Encloser:
         if transcendental not in _TRANSCENDENTAL:
             raise InvalidArgument(f"transcendental={transcendental!r}: use 'libm' or 'arb'")
         self.transcendental = transcendental
-        try:
-            self.device = torch.device(device) if device is not None else torch.device("cpu")
-        except (RuntimeError, TypeError) as exc:
-            raise InvalidArgument(f"unknown device {device!r}") from exc
+        dev = device_arg(device)  # refuses 'meta', unknown types and devices this machine lacks
+        self.device = dev if dev is not None else torch.device("cpu")
+        if self.device.type not in ("cpu", "cuda"):
+            raise InvalidArgument(f"device={device!r}: enclosures run on 'cpu' or 'cuda'")
         self.map = None
         eval_mode = None
         if isinstance(model, ReconstructionMap):
@@ -524,7 +574,7 @@ class Encloser:
     def _context(self, run: Run) -> Any:
         flags = (torch.backends.cudnn.flags(enabled=False) if self.device.type == "cuda"
                  else contextlib.nullcontext())
-        with torch.no_grad(), flags, _Mode(run):
+        with torch.no_grad(), flags, _Scalars(run), _Mode(run):
             try:
                 yield
             except TheorycheckError:
@@ -756,6 +806,7 @@ def enclose_operator(A: Any, x: Any, *, adjoint: bool = False, tight: bool = Tru
         raise
     except Exception as exc:  # noqa: BLE001
         raise InvalidArgument(f"A could not be read as an operator: {exc}") from exc
+    ar.check_fp_environment("cpu")
     xt = _input(x, "cpu", "x")
     core = tuple(op.out_shape if adjoint else op.in_shape)
     k = len(core)
@@ -823,6 +874,7 @@ def lower_bound_ratio(enc0: Enclosure, enc1: Enclosure, y0: Any, y1: Any) -> flo
             raise InvalidArgument(f"{nm} must be an Enclosure, got {type(e).__name__}")
     if enc0.shape != enc1.shape:
         raise InvalidArgument(f"the enclosures have shapes {enc0.shape} and {enc1.shape}")
+    ar.check_fp_environment("cpu")  # the bounds below assume IEEE rounding and subnormals too
     a0 = _input(y0, "cpu", "y0").numpy()
     a1 = _input(y1, "cpu", "y1").numpy()
     if a0.shape != a1.shape:
