@@ -15,6 +15,7 @@ F7  raw tracebacks for unsigned integer inputs and unavailable devices
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -316,6 +317,16 @@ def test_unsigned_integers_beyond_2_53_are_refused():
         enclose(net, torch.from_numpy(y))
     with pytest.raises(PreconditionError, match="2⁵³"):
         enclose(lambda t: t * torch.from_numpy(np.array([2 ** 60 + 1, 1], dtype=np.uint64)), T(1.0, 1.0))
+
+
+def test_quantized_and_sparse_inputs_are_invalid_arguments():
+    net = nn.Linear(2, 2).double()
+    with warnings.catch_warnings():  # quantized tensors are deprecated in recent torch
+        warnings.simplefilter("ignore")
+        q = torch.quantize_per_tensor(torch.tensor([[1.0, 2.0]]), 0.1, 0, torch.qint8)
+    for y in (q, torch.tensor([[1.0, 2.0]], dtype=torch.float64).to_sparse()):
+        with pytest.raises(InvalidArgument, match="dense"):
+            enclose(net, y)
 
 
 @pytest.mark.parametrize("device", ["meta", "mps", "xla", 3, "cuda:99"] +

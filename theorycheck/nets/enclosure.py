@@ -445,6 +445,9 @@ def _input(y: Any, device: Any, name: str = "y") -> torch.Tensor:
     if isinstance(y, (Iv, Poison)):
         raise InvalidArgument(f"{name} is an interval tensor: pass numbers")
     if isinstance(y, torch.Tensor):
+        if y.is_quantized or y.layout != torch.strided:
+            raise InvalidArgument(f"{name} is a {'quantized' if y.is_quantized else str(y.layout)} tensor: pass "
+                                  "a dense float tensor (dequantize or .to_dense() it yourself)")
         t = y.detach()
     else:
         try:
