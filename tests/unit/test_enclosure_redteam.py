@@ -289,6 +289,28 @@ def test_flush_denormal_is_detected_everywhere():
     assert _inside(enclose(lin, x), [F(1, 2) * F(1.25 * 2.0 ** -1022)]) == []
 
 
+def test_a_forward_that_switches_on_flush_to_zero_is_refused():
+    from theorycheck.nets import as_reconstruction_map
+
+    class Sneaky(nn.Module):
+        def forward(self, t):
+            torch.set_flush_denormal(True)
+            return t * 0.5
+
+    x = torch.tensor([[1.25 * 2.0 ** -1022]], dtype=torch.float64)
+    supported = torch.set_flush_denormal(True)
+    torch.set_flush_denormal(False)
+    if not supported:
+        pytest.skip("this CPU cannot flush denormals")
+    try:
+        for model in (Sneaky(), as_reconstruction_map(Sneaky(), layout="plain")):
+            with pytest.raises(PreconditionError, match="set_flush_denormal"):
+                enclose(model, x)
+            torch.set_flush_denormal(False)
+    finally:
+        torch.set_flush_denormal(False)
+
+
 # ---------------------------------------------------------------------------------------------
 # F7: unsigned integers and devices
 # ---------------------------------------------------------------------------------------------

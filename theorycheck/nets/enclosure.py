@@ -602,6 +602,7 @@ class Encloser:
         except _ForwardFailed as exc:
             self._diagnose(c, exc)
             raise
+        ar.check_fp_environment(self.device)  # again: the forward may have changed the FP mode
         return _result(out, run, ())
 
     def _diagnose(self, c: torch.Tensor, exc: Exception) -> None:
@@ -669,6 +670,7 @@ class Encloser:
             r = r.reshape(batch + tuple(r.shape[1:]))
         else:
             c, r = c[0], r[0]
+        ar.check_fp_environment(self.device)  # again: the forward may have changed the FP mode
         return _build(c, r, run, notes)
 
 
