@@ -195,6 +195,24 @@ def test_exact_discrete_ops_against_fractions():
     assert _inside(enc, exact) == []
 
 
+def test_fmod_against_fractions_or_refused():
+    """fmod is exact in IEEE arithmetic; torch's CPU kernel returns NaN for huge ratios: refused."""
+    rng = np.random.default_rng(2)
+    a = rng.choice([-1, 1], 60) * 10.0 ** rng.uniform(-320, 308, 60)
+    b = rng.choice([-1, 1], 60) * 10.0 ** rng.uniform(-320, 308, 60)
+    refused = 0
+    for x, y in zip(a.tolist(), b.tolist()):
+        try:
+            enc = enclose(lambda t: torch.fmod(t, y), T(x))
+        except PreconditionError as exc:
+            assert "NaN" in str(exc)
+            refused += 1
+            continue
+        q = F(x) / F(y)
+        assert _inside(enc, [F(x) - F(y) * (math.floor(q) if q >= 0 else math.ceil(q))]) == []
+    assert refused < 60
+
+
 def test_rounding_op_on_a_computed_interval_is_refused():
     with pytest.raises(PreconditionError):
         enclose(lambda t: torch.fmod(t / 3.0, 1.0), T(0.5))

@@ -610,6 +610,10 @@ def _exact_or_refuse(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) ->
     c_leaves = [x.c if isinstance(x, Iv) else x for x in leaves]
     a, k = tree_unflatten(c_leaves, spec)
     out = func(*a, **k)
+    for o in (out if isinstance(out, (tuple, list)) else (out,)):
+        if isinstance(o, torch.Tensor) and _is_float(o) and bool(torch.isnan(o).any()):
+            # e.g. torch's CPU fmod of a huge ratio (|a/b| ≳ 2¹⁰²⁴) returns NaN, not the exact value
+            raise run.refuse(f"{func} returned NaN", "no exact value to enclose")
     if isinstance(out, torch.Tensor) and _is_float(out):
         return Iv(out.to(torch.complex128 if out.is_complex() else torch.float64), None)
     return out
