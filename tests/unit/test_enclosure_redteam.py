@@ -203,7 +203,7 @@ def test_fmod_against_fractions_or_refused():
     refused = 0
     for x, y in zip(a.tolist(), b.tolist()):
         try:
-            enc = enclose(lambda t: torch.fmod(t, y), T(x))
+            enc = enclose(lambda t, y=y: torch.fmod(t, y), T(x))
         except PreconditionError as exc:
             assert "NaN" in str(exc)
             refused += 1
