@@ -182,7 +182,7 @@ def build(arch: str, A: Any, quick: bool, seed: int) -> Any:
     if arch == "AutomapNet":
         return AutomapNet(A, hidden=128, channels=8, kernel=3, seed=seed)
     if arch == "CascadeNet":
-        return CascadeNet(A, cascades=2, convs=3, width=8, seed=seed)  # dc: exact (Fourier), gradient (Radon)
+        return CascadeNet(A, cascades=2, convs=3, width=16, seed=seed)  # dc: exact (Fourier), gradient (Radon)
     if arch == "VariationalNet":
         return (VariationalNet(A, steps=3, filters=4, kernel=3, seed=seed) if quick
                 else VariationalNet(A, steps=4, filters=8, kernel=5, seed=seed))
