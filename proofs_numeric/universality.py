@@ -51,9 +51,12 @@ Claims checked (exit status 1 if one fails):
 * the sampling-monotonicity and accuracy tests are decided (holds or violated,
   not inconclusive); their verdicts are reported as measured, not asserted.
 
-Quick mode (CI, < 60 s) runs a subset of rows (printed); the full mode runs all
-4 architectures × 2 modalities × 2 trainings, FIRENET for both modalities, the
-three defences for both modalities and both seed tests for both modalities.
+Quick mode (CI; about 33 s of CPU) runs a subset of rows, printed: AutomapNet,
+CascadeNet (exact DC) and VariationalNet on Fourier and FBPConvNet on Radon with
+the kernel pair, FBPConvNet on Fourier ordinarily, FIRENET and the seed tests on
+Fourier. The full mode (about 6 minutes of CPU) runs all 4 architectures × 2
+modalities × 2 trainings, the noise and adversarial defences and FIRENET and the
+seed tests for both modalities.
 
 Usage: ``python proofs_numeric/universality.py [--quick] [--seed S] [--rows S1,S2] [--figures DIR] [--out DIR]``.
 ``--figures DIR`` writes one folder per row with ``report.md`` and the storytelling
