@@ -300,7 +300,8 @@ def _images(plt: Any, story: _Story, planes: list, pert: np.ndarray | None, pnot
     im = None
     for ax, (img, note), name in zip(axes[0], planes, story.names[:4]):
         if img is None:
-            ax.text(0.5, 0.5, "not available", ha="center", va="center", transform=ax.transAxes)
+            what = "not available" if name else "no second image:\nthe perturbation is in the measurements"
+            ax.text(0.5, 0.5, what, ha="center", va="center", transform=ax.transAxes, fontsize=9)
             ax.set_title(name or "—", fontsize=10)
             continue
         im = ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
@@ -318,10 +319,12 @@ def _images(plt: Any, story: _Story, planes: list, pert: np.ndarray | None, pnot
         mags.append(diff)
     top = max((float(np.max(m)) for m in mags), default=1.0) or 1.0
     ax = axes[1, 0]
+    bar_axes = [axes[1, 0], axes[1, 1]]  # the axes that share the difference colour bar
     if pert is not None and pert.ndim == 2:
         im2 = ax.imshow(np.abs(pert), cmap="magma", vmin=0, vmax=top, interpolation="nearest")
         ax.set_title(f"|{story.names[4]}|{pnote}", fontsize=10)
     elif pert is not None:
+        bar_axes = [axes[1, 1]]  # a measurement-domain perturbation is a line plot: no colour scale
         ax.remove()
         ax = fig.add_subplot(2, 4, 5)
         ax.plot(np.abs(pert).ravel(), lw=0.8)
@@ -339,7 +342,7 @@ def _images(plt: Any, story: _Story, planes: list, pert: np.ndarray | None, pnot
         ax.text(0.5, 0.5, "Ψ's outputs not stored\n(not evaluated in float64)", ha="center", va="center",
                 transform=ax.transAxes)
     if im2 is not None:
-        fig.colorbar(im2, ax=[axes[1, 0], axes[1, 1]], shrink=0.85, label="|difference| (shared scale)")
+        fig.colorbar(im2, ax=bar_axes, shrink=0.85, label="|difference| (shared scale)")
     for ax, (img, _), name in zip(axes[1, 2:], planes[2:], story.names[2:4]):
         if img is None or box is None:
             ax.text(0.5, 0.5, "no zoom: the change is not localised" if img is not None else "not available",

@@ -100,3 +100,24 @@ def test_refuses_paths_that_would_write_elsewhere(tmp_path, monkeypatch):
     with pytest.raises(InvalidArgument, match=".png"):
         write_report(_cert(), tmp_path, figure_name="f.jpg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_measurement_domain_search_on_images_is_drawn(tmp_path):
+    # a measurement-domain witness on 2-D images has a 1-D perturbation: drawn as a line plot (its colour
+    # bar axes were removed, and matplotlib raised AttributeError)
+    torch = pytest.importorskip("torch")
+    from theorycheck.instability import search_worst_perturbation
+    from theorycheck.nets.adapters import as_reconstruction_map
+    from theorycheck.problems import SubsampledFourier
+
+    n = 8
+    mask = np.zeros((n, n), bool)
+    mask[:, :3] = True
+    A = SubsampledFourier(mask)
+    lin = torch.nn.Linear(2 * int(mask.sum()), n * n).double()
+    psi = as_reconstruction_map(torch.nn.Sequential(lin, torch.nn.Unflatten(1, (n, n))), input="measurements",
+                                layout="flat", A=A)
+    x = np.random.default_rng(1).standard_normal((n, n))
+    w = search_worst_perturbation(psi, A, x, domain="measurement", budget=0.1, steps=3, seed=0, progress=False)
+    assert np.asarray(w.witness.data["perturbation"]).ndim == 1
+    assert instability_figure(w, path=tmp_path / "m.png").read_bytes()[:8] == PNG
