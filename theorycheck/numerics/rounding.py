@@ -263,10 +263,13 @@ def widen_radius(c: np.ndarray, r: np.ndarray) -> np.ndarray:
     --------
     >>> bool(widen_radius(np.array([1.0]), np.array([0.5]))[0] > 1.0)
     True
+    >>> bool(widen_radius(np.array([1e10j]), np.array([0.0]))[0] >= 1e10 * 2.0 ** -44)
+    True
     """
-    c, r = np.asarray(c, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    mag = np.abs(np.asarray(c))  # complex centres: the modulus (never cast to real)
+    r = np.asarray(r, dtype=np.float64)
     with np.errstate(over="ignore"):
-        s = (2.0 * r + WIDEN_REL * np.abs(c)) + 2.0 ** -1060
+        s = (2.0 * r + WIDEN_REL * mag) + 2.0 ** -1060
     return np.nextafter(s, np.inf)
 
 
