@@ -61,7 +61,7 @@ seed tests for both modalities.
 Usage: ``python proofs_numeric/universality.py [--quick] [--seed S] [--rows S1,S2] [--figures DIR] [--out DIR]``.
 ``--figures DIR`` writes one folder per row with ``report.md`` and the storytelling
 figure of the certified pair (``instability.png``, as ``theorycheck demo`` draws
-it), ``worst_perturbation.png`` for Radon rows, and ``index.md``; ``--out DIR``
+it), ``worst_perturbation.png`` (the worst-case search), and ``index.md``; ``--out DIR``
 writes the table (JSON) and every certificate (``certificates.json``,
 re-checkable with ``theorycheck verify``). Nothing is written unless asked.
 """
@@ -590,7 +590,7 @@ def _slug(s: str) -> str:
 
 def write_figures(rows: list[Row], folder: str) -> None:
     """One sub-folder per row: ``report.md`` and ``instability.png`` (the demo's storytelling figure of the
-    certified pair), and ``worst_perturbation.png`` where it can be drawn; ``index.md`` lists them."""
+    certified pair), and ``worst_perturbation.png`` (the search); ``index.md`` lists them."""
     from theorycheck.figures import instability_figure, write_report
     from theorycheck.results import Report
 
@@ -603,11 +603,8 @@ def write_figures(rows: list[Row], folder: str) -> None:
         os.makedirs(sub, exist_ok=True)
         write_report(Report([r.cert, r.search], title=r.label), sub, model=r.label)
         count += 1
-        # theorycheck.figures cannot draw a search over 1-D (Fourier) measurements yet (its colour bar
-        # refers to a removed axis): the search is drawn only where the measurements are images (Radon)
-        if np.ndim(r.search.perturbation) >= 2:
-            instability_figure(r.search, model=r.label, path=os.path.join(sub, "worst_perturbation.png"))
-            count += 1
+        instability_figure(r.search, model=r.label, path=os.path.join(sub, "worst_perturbation.png"))
+        count += 1
         v = r.values
         index.append(f"| {r.label} | {r.cert.outcome.value} [{r.cert.rigor.value}] | {v['lower_bound']:.4g} | "
                      f"{v['search_ratio']:.4g} | [{_slug(r.label)}/report.md]({_slug(r.label)}/report.md) |")
