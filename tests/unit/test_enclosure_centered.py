@@ -192,3 +192,17 @@ def test_saved_records_keep_the_centred_transform_exact(shape, seed):
         pass
 
     assert operator_record(Mine(mask, centered=True))["kind"] == "dense"
+
+
+def test_a_reassigned_centered_flag_is_stored_by_its_matrix():
+    # red-team B: SubsampledFourier(mask) with .centered set to True afterwards computes the centred
+    # transform, but was saved as the unshifted one (kind 'SubsampledFourier')
+    from theorycheck.instability._operators import operator_record, record_op
+
+    mask = np.array([True, False, True, True, False, True])
+    A = SubsampledFourier(mask)
+    A.centered = True
+    rec = operator_record(A)
+    assert rec["kind"] == "dense"
+    x = np.random.default_rng(0).standard_normal(6)
+    np.testing.assert_allclose(record_op(rec).apply(x), A.apply(x), atol=1e-14)

@@ -217,10 +217,10 @@ def test_a_nondeterministic_forward_is_never_proven():
 
     random.seed(0)
     A = np.eye(2)
-    with pytest.raises(PreconditionError, match="not deterministic"):
+    with pytest.raises(PreconditionError, match="different enclosures on two runs"):
         check_instability(Noisy(), A, [0.0, 0.0], [0.0, 1.0], ball_samples=0, rigor="proven")
     res = check_instability(Noisy(), A, [0.0, 0.0], [0.0, 1.0], ball_samples=0, rigor="auto")
-    assert res.rigor is not Rigor.PROVEN and "deterministic" in res.values["rigor_note"]
+    assert res.rigor is not Rigor.PROVEN and "different enclosures on two runs" in res.values["rigor_note"]
 
 
 def test_verify_with_model_rederives_the_enclosure_assumptions():
@@ -252,3 +252,44 @@ def test_ball_distances_beyond_the_float64_square_range(dist):
     exact = Fraction(0.6 * dist) ** 2 + Fraction(0.8 * dist) ** 2  # ‖(0.6d, 0.8d)‖² in exact rationals
     assert Fraction(lo) ** 2 <= exact <= Fraction(hi) ** 2
     assert hi <= lo * (1 + 1e-14)
+
+
+_CALLS = {"n": 0}
+
+
+class _SwitchesAfterTwoCalls(torch.nn.Module):
+    """Ψ(y) = (y, 0) for its first two calls, (y, 1) after: state outside any copy of the model (a global)."""
+
+    def forward(self, Y):
+        _CALLS["n"] += 1
+        return torch.cat([Y, torch.zeros_like(Y) + (0.0 if _CALLS["n"] <= 2 else 1.0)], 1)
+
+
+def test_state_outside_the_model_copy_is_caught_by_the_reversed_second_pass():
+    # red-team B: two runs per sample back to back on fresh copies share a global switch placed between
+    # samples; both maps are exactly 1-Lipschitz, and a ratio of 1024 was proven
+    _CALLS["n"] = 0
+    A = np.array([[1.0, 0.0]])
+    with pytest.raises(PreconditionError, match="different enclosures on two runs"):
+        check_instability(_SwitchesAfterTwoCalls(), A, [0.0, 0.0], [2.0 ** -10, 1.0], ball_samples=0,
+                          rigor="proven")
+
+
+def test_classifier_enclosures_use_fresh_copies_in_both_orders():
+    # red-team B: the classifier's proof enclosed x and x + r once each on one shared copy
+    from theorycheck.classification._proven import PURE_FORWARD, enclose_points
+
+    calls = {"n": 0}
+
+    class Parity(torch.nn.Module):
+        def forward(self, X):
+            calls["n"] += 1
+            return torch.cat([X, -X], 1) * (1.0 + calls["n"] % 2)
+
+    X = np.array([[1.0], [2.0]])
+    with pytest.raises(PreconditionError, match="different enclosures on two runs"):
+        enclose_points(Parity(), X, 2)
+    lin = _affine(np.array([[1.0], [-1.0]]), np.zeros(2))
+    c, r, code, _, ass = enclose_points(lin, X, 2)
+    assert np.all(code == 1) and PURE_FORWARD in ass
+    assert np.all(np.abs(c - np.array([[1.0, -1.0], [2.0, -2.0]])) <= r)

@@ -408,8 +408,6 @@ def _prove(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: 
     enclosed again. Returns the witness fields (see :mod:`theorycheck.classification.witness`).
     ``mode="proven"`` re-raises a model the enclosures do not support; ``"auto"`` stores the reason.
     """
-    from theorycheck.nets.enclosure import Encloser  # torch
-
     n, C = X.shape[0], ev.C
     R = base["r"]
     E = np.full((2, n, C), np.nan)
@@ -421,7 +419,7 @@ def _prove(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: 
     found = np.flatnonzero((base["search_status"] == "found") & (dv["x_status"] == ""))
 
     def put(p: int, idx: np.ndarray, Xp: np.ndarray) -> None:
-        c, r, got, why, ass = enclose_points(enc, Xp, C)
+        c, r, got, why, ass = enclose_points(ms.user, Xp, C)
         E[p, idx], Rad[p, idx], code[p, idx] = c, r, got
         for j, i in enumerate(idx.tolist()):
             if why[j]:
@@ -430,7 +428,6 @@ def _prove(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: 
 
     try:
         if found.size:
-            enc = Encloser(ms.user)  # a private float64 copy of the model as it is (eval mode here)
             put(0, found, X[found])
             todo = found
             for rnd in range(REPAIR_ROUNDS + 1):

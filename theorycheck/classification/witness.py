@@ -831,26 +831,30 @@ def _model_problems(result: ClassifierWitness, model: Any) -> list[str]:
 def _enclosure_problems(result: ClassifierWitness, model: Any) -> list[str]:
     """Re-enclose the model's exact logits at every stored enclosed input; each must lie in the stored one."""
     from theorycheck.classification._evaluation import ModelSet
-    from theorycheck.nets.enclosure import Encloser  # torch
 
     D = validate_data(result._stored(), strict=False)
     code, E, R = D["enc_code"], D["enc_center"], D["enc_radius"]
     out: list[str] = []
     try:
         with ModelSet(model, "cpu") as ms:
-            enc = Encloser(ms.user)
+            rederived: set[str] = set()
             for p, name in ((0, "x"), (1, "x + r")):
                 idx = np.flatnonzero(code[p] == 1)
                 if not idx.size:
                     continue
                 Xp = (D["x"] if p == 0 else D["x"] + D["r"])[idx]
-                c, r, got, notes, _ = enclose_points(enc, Xp, D["C"], widen=False)
+                c, r, got, notes, ass = enclose_points(ms.user, Xp, D["C"], widen=False)
+                rederived.update(ass)
                 for j, i in enumerate(idx.tolist()):
                     if got[j] != 1:
                         out.append(f"re-enclosing the model at {name} of sample {i}: {notes[j]}")
                     elif not contained(c[j], r[j], E[p, i], R[p, i]):
                         out.append(f"witness['enc_center'/'enc_radius']: the model's enclosure of the logits at "
                                    f"{name} of sample {i} is not inside the stored one")
+            # the proofs rest on these: re-derived, not read (an edited list is refused)
+            if rederived and "; ".join(sorted(rederived)) != str(D["enc_assumptions"]):
+                out.append(f"witness['enc_assumptions']: the enclosures rest on {'; '.join(sorted(rederived))!r}, "
+                           f"the file states {str(D['enc_assumptions'])[:200]!r}")
     except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
         out.append(f"re-enclosing the logits with the given model failed: {exc}")
     return out

@@ -51,8 +51,10 @@ def operator_record(A: Any) -> dict[str, Any]:
     measurements cannot be re-checked from the file (results say so).
     """
     # exact types only: a user's subclass may compute another map than its mask says
+    # (and a ``centered`` flag that matches the type: it is a plain attribute a user can reassign)
     if type(A).__name__ in TRANSFORMS and type(A) in (ops.SubsampledFourier, ops.CenteredSubsampledFourier,
-                                                        ops.SubsampledDCT, ops.SubsampledWalshHadamard):
+                                                        ops.SubsampledDCT, ops.SubsampledWalshHadamard) \
+            and getattr(A, "centered", False) is (type(A) is ops.CenteredSubsampledFourier):
         return {"kind": type(A).__name__, "mask": np.asarray(A.mask, dtype=bool)}
     m, N = A.shape
     if isinstance(A, ops.MatrixOperator) or m * N <= DENSE_LIMIT:

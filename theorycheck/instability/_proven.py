@@ -21,6 +21,11 @@ from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.rounding import U, norm2_bounds, round_up, widen_radius
 from theorycheck.numerics.rounding import ball_contained as contained  # noqa: F401 (the verifiers use it)
 
+#: what a proof through enclosures assumes of the forward, checked by two runs per sample in opposite
+#: orders that must agree bit for bit (state kept outside the model's copy can still evade the check)
+PURE_FORWARD = ("Ψ's forward is a function of its input, parameters and buffers (two runs per sample, in "
+                "opposite orders, agreed bit for bit)")
+
 #: the values of ``rigor=``
 RIGOR_MODES = ("certified-float64", "proven", "auto")
 
@@ -39,8 +44,11 @@ def enclose_outputs(pm: Any, Y: np.ndarray, widen: bool = True) -> tuple[np.ndar
 
     Each row is enclosed alone (a batch of one: the claims concern ``Ψ`` of one sample, and a
     model may mix the samples of a batch), twice, each time on a fresh trace and copy of the
-    model; the two enclosures must agree bit for bit (a forward with hidden randomness or state
-    would otherwise be "proven" for one realisation).
+    model, the second pass in the opposite order; the two enclosures must agree bit for bit (a
+    forward with hidden randomness or state would otherwise be "proven" for one realisation).
+    That the forward is a function of its input, parameters and buffers is stated among the
+    assumptions: state kept outside the model's copy (globals, class attributes) and switched at
+    the right call could still evade the check.
 
     Raises :class:`~theorycheck.errors.PreconditionError` (unsupported node, named, or two runs
     that differ) or :class:`~theorycheck.errors.InsufficientPrecision` (overflow) from the enclosure.
@@ -48,24 +56,23 @@ def enclose_outputs(pm: Any, Y: np.ndarray, widen: bool = True) -> tuple[np.ndar
     from theorycheck.nets.enclosure import enclose  # torch
 
     Y = np.asarray(Y)
-    cs, rs, notes = [], [], []
-    for i in range(Y.shape[0]):
-        runs = [enclose(pm, Y[i:i + 1]) for _ in range(2)]
-        c0, c1 = (e.center.numpy() for e in runs)
-        r0, r1 = (e.radius.numpy().astype(np.float64) for e in runs)
-        if not (np.array_equal(c0, c1, equal_nan=False) and np.array_equal(r0, r1)
-                and runs[0].assumptions == runs[1].assumptions):
+    n = Y.shape[0]
+    first = [enclose(pm, Y[i:i + 1]) for i in range(n)]
+    for i in reversed(range(n)):  # the second run in the opposite order: state carried between calls shows
+        a, b = first[i], enclose(pm, Y[i:i + 1])
+        if not (a.assumptions == b.assumptions and np.array_equal(a.center.numpy(), b.center.numpy())
+                and np.array_equal(a.radius.numpy(), b.radius.numpy())):
             raise PreconditionError(f"Ψ gave different enclosures on two runs at sample {i}: its forward is "
-                                    "not deterministic (random numbers, state or hooks), so no claim about "
-                                    "it can be proven", hypothesis="deterministic model")
-        cs.append(c0[0].copy())
-        rs.append(r0[0])
-        notes.append("; ".join(runs[0].assumptions))
-    if len(set(notes)) > 1:
+                                    "not a function of its input, parameters and buffers (random numbers, state "
+                                    "or hooks), so no claim about it can be proven", hypothesis="deterministic model")
+    notes = {"; ".join(e.assumptions) for e in first}
+    if len(notes) > 1:
         raise PreconditionError("the enclosures of Ψ at different samples rest on different assumptions: "
                                 "the model's graph depends on its input", hypothesis="deterministic model")
-    c, r = np.stack(cs), np.stack(rs)
-    return c, (widen_radius(c, r) if widen else r), notes[0] if notes else ""
+    c = np.stack([e.center.numpy()[0] for e in first])
+    r = np.stack([e.radius.numpy().astype(np.float64)[0] for e in first])
+    assumptions = "; ".join(([notes.pop()] if notes else []) + [PURE_FORWARD])
+    return c, (widen_radius(c, r) if widen else r), assumptions
 
 
 def radius_norm_up(*radii: np.ndarray) -> float:
