@@ -10,6 +10,9 @@ F3  discrete operations that round (remainder, floor_divide, round(decimals), bi
 F4  Python integer scalars that float64 cannot hold, rounded silently
 F5  flush-to-zero / denormals-are-zero not detected
 F7  raw tracebacks for unsigned integer inputs and unavailable devices
+B3  flush-to-zero switched on and off again inside the forward (unseen before and after it)
+B4  int64 constants beyond 2⁵³ reaching the output through cat/stack or as the output itself
+B5  raw exceptions: nested/meta inputs, meta models, inf in exact values, non-integer indices
 """
 
 from __future__ import annotations
@@ -374,3 +377,132 @@ def test_quantized_and_sparse_inputs_are_invalid_arguments():
 def test_unavailable_devices_are_invalid_arguments(device):
     with pytest.raises(InvalidArgument, match="device"):
         enclose(nn.Linear(2, 2).double(), np.ones((1, 2)), device=device)
+
+
+# ---------------------------------------------------------------------------------------------
+# B3: flush-to-zero switched on and off again inside the forward
+# ---------------------------------------------------------------------------------------------
+def _bits_to_float(b: int) -> float:
+    return torch.tensor([b], dtype=torch.int64).view(torch.float64).item()
+
+
+def test_the_per_operation_probe_expects_round_to_nearest_with_subnormals():
+    """Each expected bit pattern is the round-to-nearest of the exact product (Fractions), and
+    the product under flush-to-zero / directed rounding differs from it."""
+    for a, b, w in zip(ar._STEP_A, ar._STEP_B, ar._STEP_WANT):
+        fa, fb, fw = _bits_to_float(a), _bits_to_float(b), _bits_to_float(w)
+        exact = F(fa) * F(fb)
+        ulp = F(2) ** (max(math.frexp(fw)[1] - 53, -1074))   # spacing of float64 at fw
+        assert abs(F(fw) - exact) < ulp / 2                 # strictly nearest (no tie)
+        assert F(fw) != 0
+    assert ar.fp_probe_ok()
+
+
+class _FTZInside(nn.Module):
+    """Switches flush-to-zero on, computes, switches it off (the checks before and after pass)."""
+
+    def __init__(self, swallow: bool = False):
+        super().__init__()
+        self.swallow = swallow
+
+    def forward(self, x):
+        torch.set_flush_denormal(True)
+        try:
+            y = x * 2.0 ** -1000
+            y = y * 3.0
+        except Exception:  # noqa: BLE001 - a forward that hides the refusal
+            if not self.swallow:
+                raise
+            y = x
+        finally:
+            torch.set_flush_denormal(False)
+        return y
+
+
+@pytest.mark.parametrize("swallow", [False, True])
+def test_flush_to_zero_on_and_off_inside_the_forward_is_refused(swallow):
+    x = torch.tensor([[0.7, 2.0 ** -40, 1.5]], dtype=torch.float64)
+    exact = [F(v) * F(2) ** -1000 * 3 for v in x[0].tolist()]
+    assert exact[1] != 0 and exact[1] < F(2) ** -1022            # a subnormal exact value
+    # without flush-to-zero the enclosure contains the exact values (the probe does not refuse)
+    assert _inside(enclose(lambda t: (t * 2.0 ** -1000) * 3.0, x), exact) == []
+    supported = torch.set_flush_denormal(True)
+    torch.set_flush_denormal(False)
+    if not supported:
+        pytest.skip("this CPU cannot flush denormals")
+    try:
+        with pytest.raises(PreconditionError, match="flush-to-zero"):
+            enclose(_FTZInside(swallow), x)
+    finally:
+        torch.set_flush_denormal(False)
+    ar.check_fp_environment("cpu")
+
+
+# ---------------------------------------------------------------------------------------------
+# B4: int64 constants beyond 2⁵³ reaching the output
+# ---------------------------------------------------------------------------------------------
+class _IntBuffer(nn.Module):
+    def __init__(self, value: int, how: str):
+        super().__init__()
+        self.how = how
+        self.register_buffer("offset", torch.tensor([[value]], dtype=torch.int64))
+
+    def forward(self, y):
+        if self.how == "cat":
+            return torch.cat([y, self.offset.expand(y.shape[0], 1)], 1)
+        if self.how == "stack":
+            return torch.stack([y[0], self.offset[0]])
+        if self.how == "hstack":
+            return torch.hstack([y, self.offset])
+        if self.how == "const_cat":
+            return torch.cat([torch.ones(1, 1, dtype=torch.float64), self.offset], 1) + 0 * y.sum()
+        return self.offset
+
+
+@pytest.mark.parametrize("how", ["cat", "stack", "hstack", "const_cat", "return"])
+def test_integer_constants_beyond_2_53_reaching_the_output_are_refused(how):
+    y = torch.tensor([[1.0]], dtype=torch.float64)
+    with pytest.raises(PreconditionError, match="2⁵³"):
+        enclose(_IntBuffer(2 ** 53 + 1, how), y)
+    # exact integers below 2⁵³ still pass and are enclosed exactly
+    n = 2 ** 53 - 1
+    enc = enclose(_IntBuffer(n, how), y)
+    want = {"cat": [F(1), F(n)], "stack": [F(1), F(n)], "hstack": [F(1), F(n)],
+            "const_cat": [F(1), F(n)], "return": [F(n)]}[how]
+    assert _inside(enc, want) == []
+    assert enc.contains(np.array(want, dtype=object).reshape(enc.shape))
+    assert not enc.contains(np.array([w + 1 for w in want], dtype=object).reshape(enc.shape))
+
+
+# ---------------------------------------------------------------------------------------------
+# B5: raw exceptions on user input
+# ---------------------------------------------------------------------------------------------
+def test_nested_and_meta_inputs_and_meta_models_are_invalid_arguments():
+    lin = nn.Linear(2, 3).double()
+    with warnings.catch_warnings():  # nested tensors are a prototype API
+        warnings.simplefilter("ignore")
+        nested = torch.nested.nested_tensor([torch.ones(2, dtype=torch.float64)])
+    with pytest.raises(InvalidArgument, match="nested"):
+        enclose(lin, nested)
+    with pytest.raises(InvalidArgument, match="meta"):
+        enclose(lin, torch.ones(1, 2, device="meta"))
+    with pytest.raises(InvalidArgument, match="meta device"):
+        enclose(nn.Linear(2, 1).to("meta"), np.array([[0.5, 0.2]]))
+
+
+def test_contains_with_inf_and_bad_indices_are_invalid_arguments():
+    lin = nn.Linear(2, 3, bias=False).double()
+    x = torch.tensor([[0.5, 0.25]], dtype=torch.float64)
+    enc = enclose(lin, x)
+    exact = _exact_linear(lin, x)
+    assert enc.contains(np.array([exact], dtype=object))
+    for bad in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(InvalidArgument, match="rational"):
+            enc.contains(np.array([[bad] + exact[1:]], dtype=object))
+    for bad_index in ("a", (0, "b"), ["a"]):
+        with pytest.raises(InvalidArgument, match="index"):
+            enc[bad_index]
+    part = enc[0]                                    # integer indices still select exactly
+    assert _inside(part, exact) == []
+    with pytest.raises(IndexError):                  # out of range stays an IndexError
+        enc[5]

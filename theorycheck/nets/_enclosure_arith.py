@@ -647,3 +647,28 @@ def check_fp_environment(device: Any) -> None:
             f"(bit patterns {[hex(g) for g in got]}, expected {[hex(w) for w in _WANT_BITS]}): undo "
             "torch.set_flush_denormal(True) or a changed rounding mode before computing enclosures",
             hypothesis="IEEE binary64 arithmetic")
+
+
+#: the per-operation probe (:func:`fp_probe_ok`): factors as bit patterns (no arithmetic) —
+#: 2⁻¹⁰²²·½ (flush-to-zero), 2⁻¹⁰⁷⁴·1 (denormals-are-zero), (1 + 2⁻⁵²)² = 1 + 2⁻⁵¹ + 2⁻¹⁰⁴
+#: (rounding up), −(1 + 2⁻⁵²)(1 + 2⁻⁵²) (rounding down), (1 + 2⁻⁵²)(1.5 + 2⁻⁵²) = 1.5 + 2.5·2⁻⁵²
+#: + 2⁻¹⁰⁴ (rounding toward zero: nearest gives 1.5 + 3·2⁻⁵²)
+_STEP_A = [1 << 52, 1, (0x3FF << 52) | 1, -(1 << 63) + ((0x3FF << 52) | 1), (0x3FF << 52) | 1]
+_STEP_B = [0x3FE << 52, 0x3FF << 52, (0x3FF << 52) | 1, (0x3FF << 52) | 1, (0x3FF8 << 48) | 1]
+_STEP_WANT = [1 << 51, 1, (0x3FF << 52) | 2, -(1 << 63) + ((0x3FF << 52) | 2), (0x3FF8 << 48) | 3]
+_step_cache: list = []
+
+
+def fp_probe_ok() -> bool:
+    """Whether CPU float64 multiplication still rounds to nearest and keeps subnormals.
+
+    A cheap check (one 5-entry product compared by bit pattern) run after every operation of an
+    enclosure: a forward that switches flush-to-zero on *and off again* inside itself escapes the
+    checks of :func:`check_fp_environment` before and after it. The comparison is on int64 bit
+    patterns: under denormals-are-zero a float comparison would take a flushed 0 for 2⁻¹⁰⁷⁴."""
+    if not _step_cache:
+        a = torch.tensor(_STEP_A, dtype=torch.int64).view(torch.float64)
+        b = torch.tensor(_STEP_B, dtype=torch.int64).view(torch.float64)
+        _step_cache.extend([a, b, torch.tensor(_STEP_WANT, dtype=torch.int64)])
+    a, b, want = _step_cache
+    return bool(torch.equal(torch.mul(a, b).view(torch.int64), want))

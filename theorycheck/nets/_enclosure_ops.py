@@ -165,6 +165,7 @@ class Run:
         self.path: list[str] = []
         self.at = ""  # the innermost module of the last operation (kept after an exception unwinds)
         self.used: set[str] = set()  # notes: which assumptions were used
+        self.fp_broken = False  # the per-operation FP probe failed (see dispatch)
 
     # -- messages ---------------------------------------------------------------------------
     def where(self) -> str:
@@ -311,6 +312,23 @@ class Run:
 
     # -- the dispatcher ---------------------------------------------------------------------
     def dispatch(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        out = self._dispatch(func, args, kwargs)
+        # after every operation: a forward may switch flush-to-zero (or the rounding mode) on and
+        # off again inside itself, unseen by the checks before and after the forward
+        if not ar.fp_probe_ok():
+            self.fp_broken = True
+        if self.fp_broken:  # kept: a forward that catches the exception cannot hide it
+            raise self.fp_refusal()
+        return out
+
+    def fp_refusal(self) -> PreconditionError:
+        return PreconditionError(
+            f"enclose: float64 arithmetic was not IEEE round-to-nearest with subnormals during the "
+            f"forward{self.where()} (flush-to-zero, denormals-are-zero or a changed rounding mode): "
+            "remove torch.set_flush_denormal(True) (or the library call that sets it) from the forward",
+            hypothesis="IEEE binary64 arithmetic")
+
+    def _dispatch(self, func: Any, args: tuple, kwargs: dict) -> Any:
         if self.path:
             self.at = self.path[-1]
         leaves, spec = tree_flatten((args, kwargs))
@@ -484,6 +502,12 @@ def _rearrange(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     leaves, spec = tree_flatten((args, kwargs))
     ivs = [x for x in leaves if isinstance(x, Iv)]
     dev = run.device_of(*leaves)
+    if func.overloadpacket.__name__ in ("cat", "stack") and any(
+            isinstance(x, Iv) or (isinstance(x, torch.Tensor) and _is_float(x)) for x in leaves):
+        # integer operands are data here (no indices): type promotion would round those beyond 2⁵³,
+        # so they go through the exact conversion (refused there) like any other operand
+        leaves = [run.ival(x, dev)[0] if isinstance(x, torch.Tensor) and not isinstance(x, Iv)
+                  and not _is_float(x) else x for x in leaves]
     if not ivs:
         # only plain tensors: exact constants; views of them stay plain (they are constants too)
         c_leaves = [run.const(x, dev) if _is_float(x) else x for x in leaves]

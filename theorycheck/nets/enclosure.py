@@ -78,7 +78,8 @@ Assumptions (``Enclosure.assumptions`` lists those a result used)
 -----------------------------------------------------------------
 * IEEE binary64 arithmetic with round-to-nearest and gradual underflow for
   torch's elementwise operations and BLAS products on the device (checked at
-  run time: a flush-to-zero or a changed rounding mode is refused).
+  run time before and after the forward, and with a cheap CPU probe after every
+  operation inside it: a flush-to-zero or a changed rounding mode is refused).
 * Only when the network has ``tanh``, ``sigmoid``, ELU/SELU or ``exp`` and
   ``transcendental="libm"`` (the default): torch's float64 ``tanh``, ``exp``
   and ``expm1`` on the device are within 4 ulps of the exact value. Documented
@@ -256,7 +257,16 @@ class Enclosure:
     def __getitem__(self, index: Any) -> "Enclosure":
         """The enclosure of a part of the output (``enc[i]``: sample ``i`` of a batch); exact selection."""
         pick = lambda t: None if t is None else t[index]  # noqa: E731
-        return Enclosure(self.center[index], self.radius[index], pick(self.radius_real),
+        what = (f"Enclosure[{index!r}]: index with integers, slices, ellipsis, None or integer/bool "
+                "tensors")
+        parts = index if isinstance(index, (tuple, list)) else (index,)
+        if any(isinstance(i, (str, bytes)) for i in parts):  # torch would read a str as a sequence
+            raise InvalidArgument(what)
+        try:
+            center = self.center[index]
+        except TypeError as exc:  # IndexError stays: out of range (and the end of iteration)
+            raise InvalidArgument(f"{what} ({exc})") from exc
+        return Enclosure(center, self.radius[index], pick(self.radius_real),
                          pick(self.radius_imag), self.assumptions, self.notes, self.rigor)
 
     @property
@@ -369,8 +379,9 @@ def _contains_exact(v: np.ndarray, c: np.ndarray, r: np.ndarray) -> bool:
         x = v[idx]
         try:
             q = Fraction(x) if not isinstance(x, float) else Fraction(x)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"value {x!r} at {idx} is not a rational number") from exc
+        except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: float inf
+            raise InvalidArgument(f"value {x!r} at {idx} of values is not a (finite) rational number: "
+                                  "pass Fractions, ints or finite floats") from exc
         if abs(q - Fraction(float(c[idx]))) > Fraction(float(r[idx])):
             return False
     return True
@@ -423,6 +434,10 @@ def _float64_copy(model: torch.nn.Module, device: Any, eval_mode: bool | None) -
         raise InvalidArgument(f"enclose: cannot copy the model ({type(exc).__name__}: {exc})") from exc
     with torch.no_grad():
         for name, t in list(work.named_parameters()) + list(work.named_buffers()):
+            if t.device.type == "meta" or t.is_nested:
+                raise InvalidArgument(f"enclose: parameter or buffer '{name}' is "
+                                      f"{'on the meta device' if t.device.type == 'meta' else 'nested'} "
+                                      "(no values to enclose): load the weights into a CPU model first")
             if t.is_floating_point():
                 t.data = t.data.to(device=device, dtype=torch.float64)
             elif t.is_complex():
@@ -445,6 +460,11 @@ def _input(y: Any, device: Any, name: str = "y") -> torch.Tensor:
     if isinstance(y, (Iv, Poison)):
         raise InvalidArgument(f"{name} is an interval tensor: pass numbers")
     if isinstance(y, torch.Tensor):
+        if y.is_nested:
+            raise InvalidArgument(f"{name} is a nested tensor: pass a dense float tensor "
+                                  "(e.g. y.to_padded_tensor(0.0) or torch.stack of the parts)")
+        if y.device.type == "meta":
+            raise InvalidArgument(f"{name} is on the meta device (it has no values): pass a tensor with data")
         if y.is_quantized or y.layout != torch.strided:
             raise InvalidArgument(f"{name} is a {'quantized' if y.is_quantized else str(y.layout)} tensor: pass "
                                   "a dense float tensor (dequantize or .to_dense() it yourself)")
@@ -680,7 +700,10 @@ def _parts_of(out: Any, run: Run) -> tuple[torch.Tensor, torch.Tensor]:
     if isinstance(out, Iv):
         c, r = (out.c, out.r) if out.lo is None else collapse(out.c, out.lo, out.r)
     elif isinstance(out, torch.Tensor):  # a constant output
-        c = out.detach().to(torch.complex128 if out.is_complex() else torch.float64)
+        if out.is_complex() or out.is_floating_point():
+            c = out.detach().to(torch.complex128 if out.is_complex() else torch.float64)
+        else:  # integers: the exact conversion (those beyond 2⁵³ are refused, not rounded)
+            c = run.ival(out.detach(), out.device)[0]
         r = None
     else:
         raise InvalidArgument(f"the model returned {type(out).__name__}: enclose one tensor output")
@@ -695,6 +718,8 @@ def _result(out: Any, run: Run, notes: tuple[str, ...]) -> Enclosure:
 
 
 def _build(c: torch.Tensor, r: torch.Tensor, run: Run, notes: tuple[str, ...]) -> Enclosure:
+    if run.fp_broken:  # the forward caught the refusal of Run.dispatch: it still holds
+        raise run.fp_refusal()
     if not (bool(torch.isfinite(c).all()) and bool(torch.isfinite(r).all())):
         raise InsufficientPrecision("enclose: the output's centre or radius is not finite (overflow)")
     assumptions = [_IEEE]
