@@ -277,7 +277,8 @@ def test_state_outside_the_model_copy_is_caught_by_the_reversed_second_pass():
 
 def test_classifier_enclosures_use_fresh_copies_in_both_orders():
     # red-team B: the classifier's proof enclosed x and x + r once each on one shared copy
-    from theorycheck.classification._proven import PURE_FORWARD, enclose_points
+    from theorycheck.classification._proven import enclose_points
+    from theorycheck.nets.enclosure import PURE_FORWARD
 
     calls = {"n": 0}
 

@@ -26,17 +26,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from theorycheck.classification._common import others
-from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError
+from theorycheck.errors import InsufficientPrecision, InvalidArgument
 from theorycheck.numerics.rounding import ball_contained as contained
 from theorycheck.numerics.rounding import widen_radius
 
 __all__ = ["CERTIFY_MODES", "certify_arg", "enclose_points", "derive_proven", "widen_radius", "contained",
            "proven_repair_factor"]
-
-#: what every proof through enclosures assumes of the forward, checked by two runs per input in
-#: opposite orders that must agree bit for bit (state outside the model's copy can still evade it)
-PURE_FORWARD = ("the forward is a function of its input, parameters and buffers (two runs per input, "
-                "in opposite orders, agreed bit for bit)")
 
 #: the values of ``certify=`` (``True`` means ``"float64"``)
 CERTIFY_MODES: tuple[str, ...] = ("float64", "proven", "auto")
@@ -85,10 +80,9 @@ def enclose_points(model: Any, Xp: np.ndarray, C: int,
     """Enclosures of the logits at each row of ``Xp`` alone: centres, radii (widened unless ``widen=False``),
     codes, notes, assumptions.
 
-    Each row is enclosed twice, each time on a fresh private float64 copy of ``model`` (a batch
-    of one), the second pass in the opposite order of the rows; the two runs must agree bit for
-    bit, else :class:`~theorycheck.errors.PreconditionError` (a forward with hidden state or
-    randomness would otherwise be proven for one call). Codes: 1 enclosed, 2 no enclosure for this
+    Each row is enclosed alone, twice, on fresh copies of ``model``
+    (:func:`theorycheck.nets.enclose_each`: two runs that differ raise
+    :class:`~theorycheck.errors.PreconditionError`). Codes: 1 enclosed, 2 no enclosure for this
     input (overflow, an output of another shape; the reason in its note). An unsupported node or
     an unusable model raises (:class:`~theorycheck.errors.PreconditionError`,
     :class:`InvalidArgument`): it fails on every input.
@@ -99,7 +93,7 @@ def enclose_points(model: Any, Xp: np.ndarray, C: int,
     """
     import torch
 
-    from theorycheck.nets.enclosure import Encloser  # torch
+    from theorycheck.nets.enclosure import PURE_FORWARD, enclose_each  # torch
 
     m = Xp.shape[0]
     cen = np.full((m, C), np.nan)
@@ -107,25 +101,9 @@ def enclose_points(model: Any, Xp: np.ndarray, C: int,
     code = np.zeros(m, dtype=np.int8)
     notes = [""] * m
     assumptions: set[str] = {PURE_FORWARD} if m else set()
-
-    def run(i: int) -> Any:
-        # exactly the float64 input the float64 evaluation is fed (a batch of one), on a fresh copy
-        xi = torch.tensor(np.ascontiguousarray(Xp[i:i + 1]), dtype=torch.float64)
-        try:
-            return Encloser(model)(xi)
-        except InsufficientPrecision as exc:
-            return exc
-
-    first = {i: run(i) for i in range(m)}
-    for i in reversed(range(m)):
-        a, b = first[i], run(i)
-        same = (str(a) == str(b) and type(a) is type(b)) if isinstance(a, Exception) else (
-            not isinstance(b, Exception) and a.assumptions == b.assumptions
-            and torch.equal(a.center, b.center) and torch.equal(a.radius, b.radius))
-        if not same:
-            raise PreconditionError(f"the model gave different enclosures on two runs at input {i}: its forward "
-                                    "is not a function of its input, parameters and buffers (state, random "
-                                    "numbers or hooks), so no label can be proven", hypothesis="deterministic model")
+    # exactly the float64 inputs the float64 evaluation is fed, each alone
+    first = enclose_each(model, torch.tensor(np.ascontiguousarray(Xp), dtype=torch.float64),
+                         keep=(InsufficientPrecision,))
     for i in range(m):
         enc = first[i]
         if isinstance(enc, InsufficientPrecision):

@@ -21,11 +21,6 @@ from theorycheck.errors import InvalidArgument, PreconditionError
 from theorycheck.numerics.rounding import U, norm2_bounds, round_up, widen_radius
 from theorycheck.numerics.rounding import ball_contained as contained  # noqa: F401 (the verifiers use it)
 
-#: what a proof through enclosures assumes of the forward, checked by two runs per sample in opposite
-#: orders that must agree bit for bit (state kept outside the model's copy can still evade the check)
-PURE_FORWARD = ("Ψ's forward is a function of its input, parameters and buffers (two runs per sample, in "
-                "opposite orders, agreed bit for bit)")
-
 #: the values of ``rigor=``
 RIGOR_MODES = ("certified-float64", "proven", "auto")
 
@@ -40,31 +35,16 @@ def rigor_arg(rigor: Any) -> str:
 
 def enclose_outputs(pm: Any, Y: np.ndarray, widen: bool = True) -> tuple[np.ndarray, np.ndarray, str]:
     """Centres, radii (widened by :func:`widen_radius` unless ``widen=False``) and the assumptions of
-    the enclosures of ``Ψ`` at each row of ``Y``.
+    the enclosures of ``Ψ`` at each row of ``Y``, each enclosed alone, twice
+    (:func:`theorycheck.nets.enclose_each`).
 
-    Each row is enclosed alone (a batch of one: the claims concern ``Ψ`` of one sample, and a
-    model may mix the samples of a batch), twice, each time on a fresh trace and copy of the
-    model, the second pass in the opposite order; the two enclosures must agree bit for bit (a
-    forward with hidden randomness or state would otherwise be "proven" for one realisation).
-    That the forward is a function of its input, parameters and buffers is stated among the
-    assumptions: state kept outside the model's copy (globals, class attributes) and switched at
-    the right call could still evade the check.
-
-    Raises :class:`~theorycheck.errors.PreconditionError` (unsupported node, named, or two runs
-    that differ) or :class:`~theorycheck.errors.InsufficientPrecision` (overflow) from the enclosure.
+    Raises :class:`~theorycheck.errors.PreconditionError` (unsupported node, named, two runs that
+    differ, or a graph that depends on the input) or
+    :class:`~theorycheck.errors.InsufficientPrecision` (overflow) from the enclosure.
     """
-    from theorycheck.nets.enclosure import enclose  # torch
+    from theorycheck.nets.enclosure import PURE_FORWARD, enclose_each  # torch
 
-    Y = np.asarray(Y)
-    n = Y.shape[0]
-    first = [enclose(pm, Y[i:i + 1]) for i in range(n)]
-    for i in reversed(range(n)):  # the second run in the opposite order: state carried between calls shows
-        a, b = first[i], enclose(pm, Y[i:i + 1])
-        if not (a.assumptions == b.assumptions and np.array_equal(a.center.numpy(), b.center.numpy())
-                and np.array_equal(a.radius.numpy(), b.radius.numpy())):
-            raise PreconditionError(f"Ψ gave different enclosures on two runs at sample {i}: its forward is "
-                                    "not a function of its input, parameters and buffers (random numbers, state "
-                                    "or hooks), so no claim about it can be proven", hypothesis="deterministic model")
+    first = enclose_each(pm, np.asarray(Y))
     notes = {"; ".join(e.assumptions) for e in first}
     if len(notes) > 1:
         raise PreconditionError("the enclosures of Ψ at different samples rest on different assumptions: "
@@ -73,6 +53,15 @@ def enclose_outputs(pm: Any, Y: np.ndarray, widen: bool = True) -> tuple[np.ndar
     r = np.stack([e.radius.numpy().astype(np.float64)[0] for e in first])
     assumptions = "; ".join(([notes.pop()] if notes else []) + [PURE_FORWARD])
     return c, (widen_radius(c, r) if widen else r), assumptions
+
+
+def assumption_problems(rederived: str, stored: Any) -> list[str]:
+    """The verifier's check that a file states the assumptions its enclosures rest on (re-derived,
+    never read: an edited list is refused)."""
+    if rederived == str(stored):
+        return []
+    return [f"witness['psi_assumptions']: the enclosures rest on {rederived!r}, the file states "
+            f"{str(stored)[:200]!r}"]
 
 
 def radius_norm_up(*radii: np.ndarray) -> float:

@@ -52,7 +52,13 @@ from theorycheck.instability._operators import (
     record_op,
     record_text,
 )
-from theorycheck.instability._proven import contained, enclose_outputs, radius_norm_up, rigor_arg
+from theorycheck.instability._proven import (
+    assumption_problems,
+    contained,
+    enclose_outputs,
+    radius_norm_up,
+    rigor_arg,
+)
 from theorycheck.instability._witness import WitnessCheck, model_arg, no_witness, reevaluate, result_arg
 from theorycheck.nets._adapter_common import NOISE_ALLOWANCE, NOISE_SAFETY
 from theorycheck.numerics.rounding import TINY, norm2, round_up
@@ -921,10 +927,7 @@ def _reenclose(model: Any, opts: Any, rec: Any, d: Mapping[str, Any]) -> list[st
            if not contained(c[i], r[i], c_s[i], r_s[i])]
     out = [f"witness['psi_center'/'psi_radius']: the model's enclosure of {k} is not inside the stored one"
            for k in bad]
-    if assumptions != str(d["psi_assumptions"]):  # the claim rests on these: they are re-derived, not read
-        out.append(f"witness['psi_assumptions']: the enclosures rest on {assumptions!r}, the file states "
-                   f"{str(d['psi_assumptions'])[:200]!r}")
-    return out
+    return out + assumption_problems(assumptions, d["psi_assumptions"])
 
 
 @register_verifier("instability")

@@ -37,7 +37,7 @@ from theorycheck.instability._common import (
     sub_down,
 )
 from theorycheck.instability._operators import apply_operator, operator_record, record_op, record_text
-from theorycheck.instability._proven import contained, enclose_outputs, radius_norm_up
+from theorycheck.instability._proven import assumption_problems, contained, enclose_outputs, radius_norm_up
 from theorycheck.instability._witness import WitnessCheck, model_arg, no_witness, reevaluate, result_arg
 from theorycheck.nets._adapter_common import NOISE_ALLOWANCE, NOISE_SAFETY
 from theorycheck.numerics.backend import lazy_torch, resolve_device
@@ -864,10 +864,7 @@ def _reenclose(model: Any, opts: Any, rec: Any, d: Mapping[str, Any], batched: b
     except (PreconditionError, InsufficientPrecision, InvalidArgument) as exc:
         return [f"re-enclosing Ψ with the given model failed: {exc}"]
     cs, rs = np.asarray(d["psi_center"]), np.asarray(d["psi_radius"])
-    out = []
-    if assumptions != str(d["psi_assumptions"]):  # the claim rests on these: re-derived, not read
-        out.append(f"witness['psi_assumptions']: the enclosures rest on {assumptions!r}, the file states "
-                   f"{str(d['psi_assumptions'])[:200]!r}")
+    out = assumption_problems(assumptions, d["psi_assumptions"])
     for j, name in ((0, "y0"), (1, "y1")):
         for i in range(B):
             cj, rj = (cs[j][i], rs[j][i]) if batched else (cs[j], rs[j])

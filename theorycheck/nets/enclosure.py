@@ -163,7 +163,8 @@ from theorycheck.numerics.rounding import U, norm2_bounds, round_down, round_up
 from theorycheck.numerics.validation import binary64_exact
 from theorycheck.problems.operators import as_operator
 
-__all__ = ["Enclosure", "Encloser", "enclose", "enclose_operator", "lower_bound_ratio"]
+__all__ = ["Enclosure", "Encloser", "enclose", "enclose_each", "enclose_operator", "lower_bound_ratio",
+           "PURE_FORWARD"]
 
 _IEEE = "IEEE binary64 arithmetic, round-to-nearest, gradual underflow (checked at run time)"
 _LIBM = (f"torch's float64 tanh/exp/expm1 within {ar.LIBM_ULPS} ulps of the exact value "
@@ -785,6 +786,79 @@ def enclose(model: Any, y: Any, *, device: Any = None, transcendental: str = "li
     True
     """
     return Encloser(model, device=device, transcendental=transcendental, tight=tight)(y)
+
+
+#: what a claim derived from :func:`enclose_each` assumes of the forward (stated among its
+#: assumptions): checked by two runs per sample in opposite orders, which state kept outside the
+#: model's copy (globals, class attributes) and switched at the right call could still evade
+PURE_FORWARD = ("the forward is a function of its input, parameters and buffers (two runs per sample, in "
+                "opposite orders, agreed bit for bit)")
+
+
+def _same_run(a: Any, b: Any) -> bool:
+    """Whether two runs of one sample agree: the same exception, or bit-identical enclosures."""
+    if isinstance(a, Exception) or isinstance(b, Exception):
+        return type(a) is type(b) and str(a) == str(b)
+    parts = lambda e: (e.center, e.radius, e.radius_real, e.radius_imag)  # noqa: E731
+    return a.assumptions == b.assumptions and all(
+        (u is None and v is None) or (u is not None and v is not None and torch.equal(u, v))
+        for u, v in zip(parts(a), parts(b)))
+
+
+def enclose_each(model: Any, Y: Any, *, keep: tuple[type[Exception], ...] = ()) -> list[Any]:
+    """Enclose ``model`` at each sample ``Y[i:i + 1]`` alone, twice, on fresh copies of the model.
+
+    The claims of a certificate concern the map of one sample, so each sample is a batch of
+    one (a model may mix the samples of a batch). The second pass runs in the opposite order,
+    each run on a fresh trace and copy; the two runs of a sample must agree bit for bit, else a
+    forward with hidden randomness or state would be "proven" for one realisation. That the
+    forward is a pure function is stated as :data:`PURE_FORWARD` by the callers.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, torch function or ReconstructionMap
+        As for :func:`enclose`.
+    Y : torch.Tensor or array_like
+        Samples along the first axis, each in the model's own input layout.
+    keep : tuple of exception types
+        Returned in place of that sample's enclosure (when both runs raise it alike) instead of
+        raised, e.g. ``(InsufficientPrecision,)`` for an overflow at one sample.
+
+    Returns
+    -------
+    list
+        One :class:`Enclosure` (batch of one) or kept exception per sample.
+
+    Raises
+    ------
+    PreconditionError
+        Two runs of a sample differ, or as :func:`enclose`.
+
+    Theorem: none (infrastructure for the proven certificates, docs/theory.md §7.4).
+    Rigor: proven, for a forward that is a function of its input, parameters and buffers.
+
+    Examples
+    --------
+    >>> encs = enclose_each(torch.nn.Linear(2, 1), torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    >>> [e.shape for e in encs]
+    [(1, 1), (1, 1)]
+    """
+
+    def run(i: int) -> Any:
+        try:
+            return Encloser(model)(Y[i:i + 1])
+        except keep as exc:
+            return exc
+
+    n = len(Y)
+    first = [run(i) for i in range(n)]
+    for i in reversed(range(n)):  # the opposite order: state carried from call to call shows
+        if not _same_run(first[i], run(i)):
+            raise PreconditionError(f"the model gave different enclosures on two runs at sample {i}: its forward "
+                                    "is not a function of its input, parameters and buffers (random numbers, "
+                                    "state or hooks), so no claim about it can be proven",
+                                    hypothesis="deterministic model")
+    return first
 
 
 def enclose_operator(A: Any, x: Any, *, adjoint: bool = False, tight: bool = True) -> Enclosure:
