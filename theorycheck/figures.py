@@ -36,7 +36,7 @@ import numpy as np
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.validation import integer_arg
-from theorycheck.results import CheckResult, Report
+from theorycheck.results import CheckResult, Report, shorten
 
 __all__ = ["instability_figure", "write_report"]
 
@@ -106,7 +106,7 @@ def _story(result: CheckResult, index: int | None) -> _Story:
                      f"theorem's bound {_fmt(v.get('theorem_bound_at_eta'))} at ε = η = "
                      f"{_fmt(getattr(result, 'eta', math.nan))}")
         else:
-            title = f"NOT certified [{rig}]: {_clip(result.message, 160)}"
+            title = f"NOT certified [{rig}]: {shorten(result.message, 160)}"
         note = (f"‖x − x′‖ = {_fmt(v.get('distance_images'), 3)}, ‖A(x − x′)‖ = "
                 f"{_fmt(v.get('distance_measurements'), 3)}, ‖Ψ(Ax′) − Ψ(Ax)‖ = {_fmt(v.get('output_distance'), 3)}")
         p0, p1 = _arr(data, "psi_y"), _arr(data, "psi_y_prime")
@@ -137,7 +137,7 @@ def _story(result: CheckResult, index: int | None) -> _Story:
     norm_ar = _vec(getattr(result, "norm_Ar", math.nan))[k]
     change = _vec(getattr(result, "output_change", math.nan))[k]
     title = (f"worst-case perturbation [{rig}]: L^ε(Ψ, Ax) ≥ {_fmt(ratio[k])} for ε ≥ ‖Δy‖ = {_fmt(norm_ar, 3)}"
-             if result.holds else f"search NOT certified [{rig}]: {_clip(result.message, 160)}")
+             if result.holds else f"search NOT certified [{rig}]: {shorten(result.message, 160)}")
     note = (f"‖{sym}‖ = {_fmt(norm_r, 3)} ({_fmt(100 * norm_r / max(float(np.linalg.norm(x)), 1e-300), 2)} % of ‖x‖), "
             f"‖Ψ(y₁) − Ψ(Ax)‖ = {_fmt(change, 3)}" + (f"; image {k} of the batch" if batched else ""))
     if image:
@@ -262,14 +262,6 @@ def instability_figure(result: CheckResult | Report, *, model: str | None = None
     fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
-
-
-def _clip(text: str, n: int) -> str:
-    """``text`` cut to at most ``n`` characters at a word boundary, with an ellipsis when cut."""
-    if len(text) <= n:
-        return text
-    cut = text[:n].rsplit(" ", 1)[0]
-    return (cut if cut else text[:n]) + " …"
 
 
 def _wrap(text: str, width: int) -> str:

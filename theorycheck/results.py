@@ -47,6 +47,7 @@ __all__ = [
     "register_verifier",
     "verify_result",
     "result_type",
+    "shorten",
     "verifier_accepts",
     "claim_mismatches",
     "verification",
@@ -975,3 +976,27 @@ def verification(saved: CheckResult, problems: list[str], *, rederived: str,
     note = f"; taken from the file: {not_rechecked}" if not_rechecked else ""
     return CheckResult(name, Outcome.HOLDS, r,
                        f"re-checked: {saved.outcome.value} [{saved.rigor.value}] — {rederived}{note}", vals)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` (whitespace collapsed) cut to at most ``limit`` characters at a word boundary, with "…".
+
+    Messages quote third-party text (exceptions, warnings) and long messages through it, so
+    that nothing is cut mid-word.
+
+    Theorem: none.
+    Rigor: not applicable.
+
+    Examples
+    --------
+    >>> shorten("the smallest eta raised by rounding", 20)
+    'the smallest eta…'
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"

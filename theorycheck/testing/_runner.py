@@ -27,7 +27,7 @@ import numpy as np
 from theorycheck.errors import CertificationError, InvalidArgument
 from theorycheck.numerics.backend import is_torch, to_numpy
 from theorycheck.numerics.validation import bool_arg, choice_arg, integer_arg, real_arg
-from theorycheck.results import CheckResult, Report
+from theorycheck.results import CheckResult, Report, shorten
 
 __all__ = ["PROBLEMS", "ON_FAIL", "Call", "Runner", "normalise_answer", "Options", "make_options",
            "time_limit_arg", "apply_on_fail", "UnsupportedProgram", "program_variant", "SESSION",
@@ -59,20 +59,6 @@ def program_variant(problem: Any) -> str:
     return {"Lasso": "lasso", "SRLasso": "srlasso"}.get(name, name.lower())
 
 
-def shorten(text: str, limit: int) -> str:
-    """``text`` (whitespace collapsed) cut to at most ``limit`` characters at a word boundary, with "…".
-
-    Theorem: none.
-    Rigor: not applicable.
-    """
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[: max(1, limit - 1)]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:") + "…"
 #: what a suite does with an unexpected failure
 ON_FAIL: tuple[str, ...] = ("raise", "warn", "report")
 #: longest third-party text (exception or warnings) kept in a message
