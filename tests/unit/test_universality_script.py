@@ -1,4 +1,4 @@
-"""proofs_numeric/universality.py: the kernel pair, the nested patterns and adversarial training at tiny size."""
+"""proofs_numeric/universality.py: the kernel pair, the nested patterns and the training sets at tiny size."""
 
 from __future__ import annotations
 
@@ -69,42 +69,3 @@ def test_training_sets(script, mods):
     assert not any(np.array_equal(img, m.x) or np.array_equal(img, m.xp) for img in ordinary)
     assert sum(np.array_equal(img, m.x) for img in pair) == 2
     assert sum(np.array_equal(img, m.xp) for img in pair) == 2
-
-
-def test_adversarial_training_is_seeded_and_changes_the_weights(script, mods):
-    m = mods["Fourier"]
-    X = np.stack([m.x, m.xp])
-
-    def run(seed):
-        net = script.build("AutomapNet", m.A, True, 0)
-        before = [p.detach().clone() for p in net.parameters()]
-        losses = script.adversarial_train(net, m.A, X, eps=m.gap / 4, epochs=2, lr=1e-3, batch=2, seed=seed)
-        return net, before, losses
-
-    n1, before, l1 = run(0)
-    n2, _, l2 = run(0)
-    assert l1 == l2 and all(np.isfinite(l1)) and len(l1) == 2
-    assert all(torch.equal(p, q) for p, q in zip(n1.parameters(), n2.parameters()))
-    assert any(not torch.equal(p, q) for p, q in zip(n1.parameters(), before))
-    assert not n1.training  # left in eval mode
-
-
-def test_adversarial_perturbation_raises_the_loss(script, mods):
-    """The PGD inner loop finds a perturbation within budget that hurts more than a random one."""
-    m = mods["Fourier"]
-    net = script.build("AutomapNet", m.A, True, 0).double().eval()
-    xt = torch.as_tensor(m.x[None], dtype=torch.float64)
-    inp = script._inputs(m.A, m.A.apply(xt.to(torch.complex128)))
-    eps = m.gap
-    e = torch.zeros_like(inp, requires_grad=True)
-    err = ((net(inp + e)[:, 0] - xt) ** 2).sum()
-    (g,) = torch.autograd.grad(err, e)
-    e_adv = eps * g / g.norm()
-    gen = torch.Generator().manual_seed(0)
-    r = torch.randn(inp.shape, generator=gen, dtype=torch.float64)
-    e_rnd = eps * r / r.norm()
-    with torch.no_grad():
-        base = float(((net(inp)[:, 0] - xt) ** 2).sum())
-        adv = float(((net(inp + e_adv)[:, 0] - xt) ** 2).sum())
-        rnd = float(((net(inp + e_rnd)[:, 0] - xt) ** 2).sum())
-    assert adv > base and adv > rnd

@@ -55,6 +55,8 @@ __all__ = ["TrainingHistory", "train_reconstruction", "reconstruct", "INPUTS"]
 MAX_THREADS = 1024
 #: Largest number of epochs accepted (beyond it the learning-rate schedule's counters overflow).
 MAX_EPOCHS = 10 ** 7
+#: attack steps per mini-batch of adversarial training (each is a forward and a backward pass)
+MAX_PGD_STEPS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,6 +230,39 @@ def _measurements(A: LinearOperator, xb: torch.Tensor, noise: float, gen: torch.
     return y
 
 
+def _pgd_measurements(model: nn.Module, A: LinearOperator, y: torch.Tensor, xb: torch.Tensor, input: str,  # noqa: A002
+                      eps: float, steps: int, gen: torch.Generator) -> torch.Tensor:
+    """``y + e`` with ``‖e‖ ≤ eps`` per image raising ``‖Ψ(y + e) − x‖²``: ``steps`` projected steps of
+    ``eps/2`` along the normalised gradient from a seeded random start of norm ``eps/10``."""
+    B = y.shape[0]
+    shape = (B,) + (1,) * (y.dim() - 1)
+    real = y.real.dtype if y.is_complex() else y.dtype
+    tiny = torch.finfo(real).tiny
+
+    def norms(t: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.vector_norm(t.reshape(B, -1), dim=1).reshape(shape).clamp_min(tiny)
+
+    if y.is_complex():
+        g = torch.randn((2,) + tuple(y.shape), generator=gen, dtype=real).to(y.device)
+        e = torch.complex(g[0], g[1])
+    else:
+        e = torch.randn(tuple(y.shape), generator=gen, dtype=real).to(y.device)
+    e = e * (0.1 * eps / norms(e))
+    y = y.detach()
+    for _ in range(steps):
+        e = e.detach().requires_grad_(True)
+        out = _network_output(model(_network_input(model, A, y + e, input)), A, B)
+        err = torch.sum((out - xb) ** 2)
+        if not bool(torch.isfinite(err)):
+            raise InvalidArgument("the adversarial loss became NaN/inf: lower adversarial or lr, or check the model")
+        (grad,) = torch.autograd.grad(err, e)
+        with torch.no_grad():
+            # for a complex e, autograd's gradient of a real loss is the steepest-ascent direction
+            e = e + (0.5 * eps) * grad / norms(grad)
+            e = e * torch.clamp(eps / norms(e), max=1.0)
+    return (y + e).detach()
+
+
 def _epoch(model: nn.Module, A: LinearOperator, X: torch.Tensor, inputs: Callable[[torch.Tensor], torch.Tensor],
            opt: torch.optim.Optimizer, sched: Any, batch_size: int, gen: torch.Generator) -> float:
     """One pass over a seeded permutation of ``X``; the mean loss (MSE per pixel) of the epoch."""
@@ -266,12 +301,17 @@ def train_reconstruction(
     weight_decay: float = 0.0,
     schedule: str = "cosine",
     threads: int | None = None,
+    adversarial: float = 0.0,
+    pgd_steps: int = 3,
 ) -> TrainingHistory:
     """Train ``model`` in place so that ``Ψ(A x + e) ≈ x`` on the images ``X_train``.
 
     Adam on the mean squared error per pixel, mini-batches drawn by a seeded
     permutation each epoch, optional Gaussian measurement noise (complex for a
-    complex operator, real for a real one such as Radon).
+    complex operator, real for a real one such as Radon) and optional
+    adversarial training (``adversarial > 0``: each mini-batch is trained on
+    its worst measurement perturbation within the budget, found by projected
+    gradient ascent, Madry et al. 2018).
     Deterministic on the CPU: the same model initialisation, data and seed give
     the same weights (``torch.use_deterministic_algorithms`` is on during
     training and restored afterwards). The model is left in its original
@@ -346,6 +386,8 @@ def train_reconstruction(
     seed_value(seed)  # below 2^63, torch.Generator's range
     lr = real_arg(lr, "lr")
     noise = real_arg(noise, "noise", allow_zero=True)
+    adversarial = real_arg(adversarial, "adversarial", allow_zero=True)
+    pgd_steps = _bounded(pgd_steps, "pgd_steps", 1, MAX_PGD_STEPS)
     weight_decay = real_arg(weight_decay, "weight_decay", allow_zero=True)
     schedule = choice_arg(schedule, "schedule", ("cosine", "constant"))
     progress = bool_arg(progress, "progress")
@@ -362,14 +404,17 @@ def train_reconstruction(
     gen = torch.Generator().manual_seed(seed)
 
     def fresh(idx: torch.Tensor) -> torch.Tensor:
-        return _network_input(model, A, _measurements(A, X[idx], noise, gen), input)
+        y = _measurements(A, X[idx], noise, gen)
+        if adversarial > 0:
+            y = _pgd_measurements(model, A, y, X[idx], input, adversarial, pgd_steps, gen)
+        return _network_input(model, A, y, input)
 
     losses: list[float] = []
     stopped = False
     t0 = time.perf_counter()
     with _training_mode(model, threads):
         inputs: Callable[[torch.Tensor], torch.Tensor] = fresh
-        if noise == 0:  # without noise the inputs never change: compute them once
+        if noise == 0 and adversarial == 0:  # the inputs never change: compute them once
             with torch.no_grad():
                 cached = torch.cat([fresh(torch.arange(i, min(i + 256, K))) for i in range(0, K, 256)])
             inputs = cached.__getitem__
