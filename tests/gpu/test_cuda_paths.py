@@ -47,3 +47,24 @@ def test_deepfool_on_cuda():
     wit = search_minimal_perturbation(model, x, method="deepfool", device="cuda")
     assert np.all(np.asarray(wit.success)), "a generic 3-class MLP can always be fooled"
     assert next(model.parameters()).device.type == "cpu"
+
+
+def test_float64_certificate_runs_on_cuda_and_verifies_on_the_cpu():
+    """The search's CUDA device evaluates the certificate in float64 (deterministic cuDNN), the witness
+    says so, and the CPU re-evaluation agrees within the noise allowance."""
+    from theorycheck.nets.adapters import as_reconstruction_map
+    from theorycheck.nets.unet import UNet
+    from theorycheck.problems.masks import equispaced_line_mask
+    from theorycheck.problems.operators import SubsampledFourier
+    from theorycheck.search import search_worst_perturbation, verify_perturbation
+
+    A = SubsampledFourier(equispaced_line_mask((32, 32), 4, 0.08, centered=True), centered=True)
+    x = np.random.default_rng(0).standard_normal((32, 32))
+    net = UNet(in_channels=2, out_channels=2, width=4, depth=2, residual=False, seed=0)
+    psi = as_reconstruction_map(net, input="adjoint", layout="channels", complex_as_channels=True, A=A)
+    w = search_worst_perturbation(psi, A, x, budget=0.5, steps=20, seed=0, device="cuda", progress=False)
+    assert w.values["psi_device"] == "cuda", w.message
+    assert "float64 on cuda" in w.message
+    v = verify_perturbation(w, model=net)
+    assert v.holds, v.message
+    assert next(net.parameters()).device.type == "cpu"

@@ -224,7 +224,11 @@ def search_worst_perturbation(
     device, dtype
         Where and at which real precision the ascent runs (default: CUDA when
         available for modules, else CPU; the model's dtype, float64 for a plain
-        torch function).
+        torch function). On CUDA the certificate's float64 re-evaluation runs
+        there too (a fresh float64 copy, deterministic cuDNN, TF32 off), and on
+        the CPU when that is not usable (outputs not bit-identical, not finite,
+        an error); ``values["psi_device"]`` says which, and the message why a
+        CUDA evaluation fell back.
     init_scale : float, optional
         ``‖r₀‖`` (default ``budget/10``, or ``1e-3·‖x‖`` / ``1e-3·‖Ax‖``).
     max_norm : float, optional
@@ -251,7 +255,7 @@ def search_worst_perturbation(
 
     Theorem: stability test of docs/theory.md §4; ``L^ε(Ψ, y) ≥ ‖Ψ(z) − Ψ(y)‖/‖z − y‖``
     for ``‖z − y‖ ≤ ε`` (definition, docs/theory.md §3).
-    Rigor: certified-float64 (ratio re-evaluated twice on the CPU in float64;
+    Rigor: certified-float64 (ratio re-evaluated twice in float64, on the CPU or the search's CUDA device;
     inconclusive with the reason when the evaluations differ or are not finite).
     """
     torch = lazy_torch()
@@ -286,7 +290,8 @@ def search_worst_perturbation(
         "device": str(dev), "search_precision": precision_ws, "interrupted": ascent.interrupted,
         "steps_done": ascent.steps_done,
     }
-    out = _certified(pm, A, xb, r64, opt.domain, opt.reference, batched, search, trace, opt.certify, change_ws)
+    out = _certified(pm, A, xb, r64, opt.domain, opt.reference, batched, search, trace, opt.certify, change_ws,
+                     dev)
     return dataclasses.replace(out, values={**out.values, "ascent_seconds": ascent.seconds})
 
 
@@ -538,9 +543,9 @@ def _numerical_witness(r: np.ndarray, domain: str, reference: str, change: np.nd
 
 def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, reference: str,
                batched: bool, search: dict, trace: dict, certify: str,
-               change_ws: np.ndarray) -> PerturbationWitness:
-    """Measure, re-evaluate the best perturbation twice on the CPU in float64 (with its rounding
-    noise) and assemble the witness."""
+               change_ws: np.ndarray, device: Any = None) -> PerturbationWitness:
+    """Measure, re-evaluate the best perturbation twice in float64 (with its rounding noise) on the
+    search's CUDA device when usable, else the CPU, and assemble the witness."""
     rec = operator_record(A)
     Y0 = apply_operator(A, xb)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -578,8 +583,12 @@ def _certified(pm: Any, A: Any, xb: np.ndarray, r64: np.ndarray, domain: str, re
         dy = np.array([norm2(Y1[i] - Y0[i]) for i in range(B)])
         scale = np.where(dy > 0, dy, np.inf)
         # each sample alone (evaluate_float64): the batched search may be batch-dependent
+        cuda = device is not None and getattr(device, "type", "cpu") == "cuda"
         ev = pm.evaluate_float64(np.concatenate([Y0, Y1]), noise=True, noise_scale=np.concatenate([scale, scale]),
-                                 noise_segments=[(i, B + i) for i in range(B) if dy[i] > 0])
+                                 noise_segments=[(i, B + i) for i in range(B) if dy[i] > 0],
+                                 device=device if cuda else None)
+        if cuda:  # where the float64 outputs came from, and why not CUDA when it fell back
+            w["psi_device"], w["psi_device_note"] = ev.device, ev.fallback[:1500]
         w["psi_precision"] = ev.precision
         w["psi_status"] = ev.reason if ev.reason or ev.ok else "Ψ's float64 evaluation is not usable"
         if not w["psi_status"]:
@@ -602,6 +611,7 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
     one = (lambda a: np.asarray(a)) if batched else (lambda a: float(np.asarray(a)[0]))
     search = dict(w["search"])
     values: dict[str, Any] = {**search, "psi_precision": str(w["psi_precision"]), "psi": psi_text(w["psi"]),
+                              "psi_device": str(w.get("psi_device", "cpu")),
                               "operator": record_text(w["operator"]), "norm_Ar_upper": one(dy_hi),
                               "search_change": (np.asarray(w["search_change"]) if batched
                                                 else float(w["search_change"])),
@@ -654,6 +664,9 @@ def _assemble_perturbation(w: Mapping[str, Any]) -> PerturbationWitness:
     tail = ("; proven: Ψ's exact outputs enclosed (theorycheck.nets.enclose), the ratio "
             "(‖c₁ − c₀‖ − ‖r₀ + r₁‖)/‖y₁ − y₀‖ rounded down" if proven else
             (f"; certified-float64 instead of proven: {w['rigor_note']}" if w.get("rigor_note") else ""))
+    if not proven and "psi_device" in w:
+        tail += (f"; Ψ evaluated in float64 on {w['psi_device']}"
+                 + (f" ({w['psi_device_note']})" if w.get("psi_device_note") else ""))
     sym = "r" if domain == "image" else "e"
     if any(ok):
         k = int(np.argmax(ratio))
@@ -748,7 +761,7 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
     d = w.data
     chk = WitnessCheck(d)
     extra = set(d) - _WITNESS_KEYS - {"psi_y0", "psi_y1", "psi_noise", "rigor_mode", "rigor_note", "psi_center",
-                                      "psi_radius", "psi_assumptions"}
+                                      "psi_radius", "psi_assumptions", "psi_device", "psi_device_note"}
     if extra or not _WITNESS_KEYS <= set(d):
         chk.problems.append(f"witness: fields {sorted(d)}, expected {sorted(_WITNESS_KEYS)} (+ Ψ outputs)")
         return verification(result, chk.problems, rederived="nothing: the witness is malformed")
@@ -792,6 +805,15 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
         chk.text("psi_assumptions")
     elif any(k in d for k in ("psi_center", "psi_radius", "psi_assumptions")):
         chk.problems.append("witness: enclosures stored for a certified-float64 result")
+    if ("psi_device" in d) != ("psi_device_note" in d):
+        chk.problems.append("witness: psi_device and psi_device_note are stored together")
+    elif "psi_device" in d:
+        where = chk.text("psi_device", ("cpu", "cuda"))
+        note = chk.text("psi_device_note")
+        if proven or d["certify"] is not True:
+            chk.bad("psi_device", "only a float64 re-evaluation records its device")
+        elif where is not None and note is not None and (where == "cpu") != (note != ""):
+            chk.bad("psi_device_note", "a CPU evaluation asked for CUDA says why (a fallback), a CUDA one has no note")
     if proven:
         pass
     elif status == "":

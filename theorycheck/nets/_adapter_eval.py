@@ -1,8 +1,9 @@
 """The float64 evaluation behind certified-float64 network claims, and its rounding-noise estimate.
 
 :class:`Float64Evaluator` is a mixin of :class:`~theorycheck.nets.adapters.ReconstructionMap`:
-:meth:`~Float64Evaluator.evaluate_float64` evaluates ``Ψ`` on the CPU in float64, each sample
-alone and repeatedly (outputs required finite, bit-identical and of full precision), and
+:meth:`~Float64Evaluator.evaluate_float64` evaluates ``Ψ`` in float64 — on the CPU, or on a
+CUDA device when asked and usable there (deterministic cuDNN, no TF32; the CPU otherwise) — each
+sample alone and repeatedly (outputs required finite, bit-identical and of full precision), and
 :meth:`~Float64Evaluator.rounding_noise` estimates the rounding noise of each output
 (:class:`~theorycheck.nets._adapter_common.NoiseEstimate`). The mixin needs from the map only
 ``_evaluate`` (one or more evaluations of a numpy batch in a session), ``_split`` (the
@@ -16,16 +17,17 @@ estimate is numerical (an estimate, not a bound).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import torch
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.nets._adapter_common import FLOAT64_OUT, NoiseEstimate, measurements_arg, output_rounding_floor
-from theorycheck.numerics.backend import to_numpy
+from theorycheck.numerics.backend import device_arg, to_numpy
 from theorycheck.numerics.rounding import norm2, round_up
 from theorycheck.numerics.validation import bool_arg, integer_arg
 
@@ -76,6 +78,10 @@ class Float64Evaluation:
     noise : NoiseEstimate or None
         The estimated rounding noise of each output (``evaluate_float64(noise=True)``
         on a usable evaluation; None otherwise). A non-finite estimate sets ``reason``.
+    device : str
+        Where the evaluations (and the noise estimate) ran: ``"cpu"`` or ``"cuda"``.
+    fallback : str
+        Why a requested CUDA evaluation was replaced by the CPU one (empty otherwise).
 
     Theorem: none.
     Rigor: certified-float64 when ``ok`` and ``reason`` is empty (claims must then allow
@@ -89,6 +95,8 @@ class Float64Evaluation:
     precision: str
     reason: str = ""
     noise: Any = None
+    device: str = "cpu"
+    fallback: str = ""
 
     @property
     def ok(self) -> bool:
@@ -130,8 +138,9 @@ class Float64Evaluator:
 
     # -- the float64 evaluation -----------------------------------------------------------
     def evaluate_float64(self, y: Any, *, repeats: int = 2, noise: bool = False,
-                         noise_scale: Any = None, noise_segments: Any = None) -> Float64Evaluation:
-        """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times on the CPU in float64.
+                         noise_scale: Any = None, noise_segments: Any = None,
+                         device: Any = None) -> Float64Evaluation:
+        """Evaluate ``Ψ`` on a batch ``(B, *A.out_shape)`` ``repeats`` times in float64 (CPU by default).
 
         Each sample is evaluated alone (a batch of 1: no output depends on the
         rest of the batch, e.g. through batch-norm in training mode). Modules run
@@ -150,9 +159,43 @@ class Float64Evaluator:
         must hold with margins of ``NOISE_ALLOWANCE`` times it. A non-finite
         estimate (``Ψ`` returns NaN/inf next to the input) sets ``reason``.
 
+        ``device``: ``None`` or ``"cpu"`` (default), or a CUDA device for a torch
+        module: the evaluations and the noise estimate then run there on a fresh
+        float64 copy, with cuDNN's deterministic algorithms, no autotuning and TF32
+        off (restored afterwards). When they fail, are not bit-identical, not finite
+        or of reduced precision, or the noise estimate is not finite, everything is
+        evaluated on the CPU instead and ``fallback`` says why; ``device`` of the
+        result says where the returned outputs came from. The rounding model is the
+        same on both: IEEE binary64 operations whose rounding the noise estimate
+        measures (a CUDA evaluation may round differently from the CPU one, e.g.
+        with fused multiply–adds; verifiers compare within the noise allowance).
+
         Theorem: none.
         Rigor: certified-float64 when the returned evaluation is ``ok`` and its ``reason`` empty.
         """
+        dev = self._float64_device(device)
+        if dev.type == "cpu":
+            return self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, dev)
+        try:
+            with _cuda_float64():
+                ev = self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, dev)
+            if ev.ok and not ev.reason:
+                return dataclasses.replace(ev, device="cuda")
+            why = ev.reason or "not usable"
+        except Exception as exc:  # noqa: BLE001 - whatever fails on the device, the CPU evaluation decides
+            why = str(exc) or type(exc).__name__
+        ev = self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, torch.device("cpu"))
+        return dataclasses.replace(ev, fallback=f"float64 on {dev} not usable ({why[:300]}): evaluated on the CPU")
+
+    def _float64_device(self, device: Any) -> Any:
+        """The device of float64 evaluations: CPU unless ``device`` is CUDA and ``Ψ`` a torch module."""
+        dev = device_arg(device)
+        if dev is None or dev.type != "cuda" or not (self.backend == "torch" and self.is_module):
+            return torch.device("cpu")
+        return dev if dev.index is not None else torch.device("cuda", torch.cuda.current_device())
+
+    def _evaluate_float64_on(self, y: Any, repeats: Any, noise: Any, noise_scale: Any, noise_segments: Any,
+                             dev: Any) -> Float64Evaluation:
         arr = self._batch_arg(y)
         repeats = integer_arg(repeats, "repeats")
         if repeats > 64:
@@ -161,7 +204,7 @@ class Float64Evaluator:
         if noise:
             scales_arg(noise_scale, int(arr.shape[0]))
             segment_pairs(noise_segments, int(arr.shape[0]))
-        outs, dtypes, precision = self._float64_outputs(arr, repeats)
+        outs, dtypes, precision = self._float64_outputs(arr, repeats, dev)
         low = sorted(d for d in dtypes if d not in FLOAT64_OUT)
         if precision == "float64" and low:
             precision = low[0]
@@ -172,18 +215,18 @@ class Float64Evaluator:
         reason = self._unusable(finite, consistent, diff, precision, low)
         est = None
         if noise and not reason:
-            est = self.rounding_noise(arr, outs[0], scale=noise_scale, segments=noise_segments)
+            est = self._rounding_noise_on(arr, outs[0], noise_scale, 0, noise_segments, dev)
             if not bool(np.all(np.isfinite(est.noise))):
                 reason = ("Ψ's rounding noise could not be estimated: Ψ returns NaN/inf or non-float64 output "
                           "at inputs a few ulps away from the evaluated ones" + (
                               f" ({'; '.join(est.notes)})" if est.notes else ""))
         return Float64Evaluation(tuple(outs), consistent, finite, diff, precision, reason, est)
 
-    def _float64_outputs(self, arr: np.ndarray, repeats: int) -> tuple[list, set, str]:
-        """``repeats`` per-sample CPU evaluations in float64 (float32 for a torch function that
-        rejects float64), the raw output dtypes and the precision of the inputs."""
+    def _float64_outputs(self, arr: np.ndarray, repeats: int, dev: Any) -> tuple[list, set, str]:
+        """``repeats`` per-sample evaluations in float64 on ``dev`` (float32 on the CPU for a torch
+        function that rejects float64), the raw output dtypes and the precision of the inputs."""
         try:
-            outs, dtypes = self._evaluate(arr, torch.float64, "cpu", repeats=repeats, per_sample=True,
+            outs, dtypes = self._evaluate(arr, torch.float64, dev, repeats=repeats, per_sample=True,
                                           fresh=True)
             return outs, dtypes, "float64"
         except InvalidArgument as exc:
@@ -218,8 +261,8 @@ class Float64Evaluator:
 
     # -- the rounding-noise estimate ------------------------------------------------------
     def rounding_noise(self, y: Any, outputs: Any = None, *, scale: Any = None, seed: int = 0,
-                       segments: Any = None) -> NoiseEstimate:
-        """Estimate the rounding noise of ``Ψ``'s float64 CPU evaluation at each sample of ``y``.
+                       segments: Any = None, device: Any = None) -> NoiseEstimate:
+        """Estimate the rounding noise of ``Ψ``'s float64 evaluation at each sample of ``y``.
 
         See :class:`NoiseEstimate` for the estimate (output ulps, probe
         perturbations of a few ulps up to a 32nd of ``scale``, a float32
@@ -234,19 +277,28 @@ class Float64Evaluator:
         less half the change over the cell before, counts as noise of both ends —
         a continuous ``Ψ`` changes over the last cell by about a quarter of the
         cell before (nothing is left), while a rounding step of ``Ψ`` (which a
-        search for large changes seeks out) keeps about its full size.
+        search for large changes seeks out) keeps about its full size. ``device``:
+        where the float64 evaluations run (CPU by default; a CUDA device for a torch
+        module, as in :meth:`evaluate_float64`, without the fallback).
 
         Theorem: none (rounding model of certified-float64 claims).
         Rigor: numerical (an estimate, not a bound).
         """
+        dev = self._float64_device(device)
+        if dev.type == "cpu":
+            return self._rounding_noise_on(y, outputs, scale, seed, segments, dev)
+        with _cuda_float64():
+            return self._rounding_noise_on(y, outputs, scale, seed, segments, dev)
 
+    def _rounding_noise_on(self, y: Any, outputs: Any, scale: Any, seed: Any, segments: Any,
+                           dev: Any) -> NoiseEstimate:
         arr = self._batch_arg(y)
         seed = integer_arg(seed, "seed", minimum=0)
         B = int(arr.shape[0])
         scales = scales_arg(scale, B)
         pairs = segment_pairs(segments, B)
         if outputs is None:
-            ev = self.evaluate_float64(arr, repeats=1)
+            ev = self._evaluate_float64_on(arr, 1, False, None, None, dev)
             if not ev.ok:
                 raise InvalidArgument(f"cannot estimate the rounding noise: {ev.reason}")
             outputs = ev.output
@@ -256,7 +308,7 @@ class Float64Evaluator:
                                   f"shape {P.shape}")
         floor = np.array([output_rounding_floor(P[i]) for i in range(B)])
         notes: list[str] = []
-        state: dict = {}  # whether Ψ depends on the batch (checked once)
+        state: dict = {"device": dev}  # and whether Ψ depends on the batch (checked once)
         probe = self._probe_noise(arr, P, scales, seed, floor, notes, state)
         for i, j in pairs:
             try:
@@ -266,7 +318,7 @@ class Float64Evaluator:
                 notes.append(f"segment evaluations failed: {exc}")
             probe[i] = max(probe[i], v)
             probe[j] = max(probe[j], v)
-        proxy = self._proxy_noise(arr, P, notes)
+        proxy = self._proxy_noise(arr, P, notes, dev)
         noise = np.array([round_up(max(floor[i], probe[i], 0.0 if math.isnan(proxy[i]) else proxy[i]))
                           for i in range(B)])
         return NoiseEstimate(noise, floor, probe, proxy, tuple(notes))
@@ -294,12 +346,12 @@ class Float64Evaluator:
             notes.append(f"probe evaluations failed: {exc}")
         return probe
 
-    def _proxy_noise(self, arr: np.ndarray, P: np.ndarray, notes: list) -> np.ndarray:
+    def _proxy_noise(self, arr: np.ndarray, P: np.ndarray, notes: list, dev: Any) -> np.ndarray:
         """The ``proxy`` part of :class:`NoiseEstimate`: a float32 evaluation's deviation × ``u₆₄/u₃₂``."""
         B = int(arr.shape[0])
         proxy = np.full(B, math.nan)
         try:
-            outs32, _ = self._evaluate(arr, torch.float32, "cpu", per_sample=False, fresh=True, single=True)
+            outs32, _ = self._evaluate(arr, torch.float32, dev, per_sample=False, fresh=True, single=True)
             o32 = outs32[0]
             for i in range(B):
                 if o32[i].shape == P[i].shape and bool(np.all(np.isfinite(o32[i]))):
@@ -322,17 +374,18 @@ class Float64Evaluator:
         alone from then on. Points evaluated one at a time are what the certified outputs are (no
         batch, nothing to compare). Returns the outputs, the batch-order difference seen and the
         sample it belongs to."""
-        chunk = self._probe_chunk(stack)
+        dev = state["device"]
+        chunk = self._probe_chunk(stack, dev)
         if state.get("alone") or chunk == 1:  # one at a time: nothing depends on the batch
-            return self._alone(stack), 0.0, None
+            return self._alone(stack, dev), 0.0, None
         first = "checked" not in state
         last = min(chunk, stack.shape[0]) - 1  # the last of the first batch (the first may be unaffected)
         dts: set = set()
         if first:
-            alone, dts = self._evaluate(stack[last:last + 1], torch.float64, "cpu", per_sample=True, fresh=True)
+            alone, dts = self._evaluate(stack[last:last + 1], torch.float64, dev, per_sample=True, fresh=True)
         parts = []
         for c0 in range(0, stack.shape[0], chunk):  # bounded memory
-            o, dt = self._evaluate(stack[c0:c0 + chunk], torch.float64, "cpu", per_sample=False, fresh=True)
+            o, dt = self._evaluate(stack[c0:c0 + chunk], torch.float64, dev, per_sample=False, fresh=True)
             parts.append(o[0])
             dts |= dt
         if any(d not in FLOAT64_OUT for d in dts):
@@ -347,19 +400,21 @@ class Float64Evaluator:
         if not gap <= 2.0 ** 20 * max(float(floor[who]), output_rounding_floor(alone[0][0])):
             notes.append("Ψ depends on the batch: probes evaluated one by one")
             state["alone"] = True
-            return self._alone(stack), 0.0, None
+            return self._alone(stack, dev), 0.0, None
         return np.concatenate(parts), gap, who
 
-    def _alone(self, stack: np.ndarray) -> np.ndarray:
-        """Float64 CPU outputs of the points of ``stack``, each evaluated alone (full precision required)."""
-        outs, dts = self._evaluate(stack, torch.float64, "cpu", per_sample=True, fresh=True)
+    def _alone(self, stack: np.ndarray, dev: Any) -> np.ndarray:
+        """Float64 outputs on ``dev`` of the points of ``stack``, each evaluated alone (full precision required)."""
+        outs, dts = self._evaluate(stack, torch.float64, dev, per_sample=True, fresh=True)
         if any(d not in FLOAT64_OUT for d in dts):
             raise InvalidArgument(f"reduced-precision output {sorted(dts)}")
         return outs[0]
 
-    def _probe_chunk(self, stack: np.ndarray) -> int:
-        """Probe points per model call: :data:`PROBE_BATCH`, fewer on the CPU for large samples
-        (:data:`CPU_CHUNK_ENTRIES`), down to one at a time."""
+    def _probe_chunk(self, stack: np.ndarray, dev: Any = None) -> int:
+        """Probe points per model call: :data:`PROBE_BATCH`, fewer on the CPU (``dev`` None or the CPU)
+        for large samples (:data:`CPU_CHUNK_ENTRIES`), down to one at a time."""
+        if dev is not None and dev.type != "cpu":
+            return PROBE_BATCH
         width = 2 if stack.dtype.kind == "c" else 1  # a complex entry is two real ones (channels)
         entries = width * max(_prod(stack.shape[1:]), _prod(self.image_shape or ()))
         return max(1, min(PROBE_BATCH, CPU_CHUNK_ENTRIES // max(1, entries)))
@@ -391,6 +446,18 @@ class Float64Evaluator:
         # a continuous Ψ changes over the last cell by about a quarter of the change over the cell
         # before (half of that is subtracted); a rounding step of Ψ keeps its size from cell to cell
         return max(0.0, change - prev / 2.0) if math.isfinite(prev) else change
+
+
+@contextlib.contextmanager
+def _cuda_float64() -> Iterator[None]:
+    """cuDNN deterministic, without autotuning, and no TF32 (float32 proxy) for the block; restored after."""
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    saved = (cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32)
+    cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = True, False, False, False
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = saved
 
 
 def _prod(shape: Any) -> int:
