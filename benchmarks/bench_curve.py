@@ -28,8 +28,9 @@ available), full size 7 levels × 4 restarts × 16 images:
   more). The ≥ 3× goal is for a GPU, where one batch fills the device; it is not met, nor
   reachable, on the CPU, and has not been measured on a GPU.
 
-Usage: ``python benchmarks/bench_curve.py [--quick] [--model unet|firenet|both] [--steps S] [--reps R]``
-(full: 7 levels × 4 restarts × 16 images, 20 steps, 3 reps).
+Usage: ``python benchmarks/bench_curve.py [--quick] [--model unet|firenet|both] [--steps S] [--reps R]
+[--device cpu|cuda]`` (full: 7 levels × 4 restarts × 16 images, 20 steps, 3 reps; ``--device cuda``: both
+sides on the GPU, the curve in one batch).
 
 Theorem: none (performance).
 Rigor: not applicable.
@@ -45,6 +46,14 @@ import time
 import numpy as np
 
 
+def _sync(dev: str) -> None:
+    """Wait for the GPU's queued work (timings of CUDA calls end when the work does)."""
+    import torch
+
+    if dev == "cuda":
+        torch.cuda.synchronize()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 levels × 2 restarts × 4 images, 5 steps, 1 rep")
@@ -52,11 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="ascent steps (default: 5 quick, 20 full)")
     ap.add_argument("--model", choices=("unet", "firenet", "both"), default="both",
                     help="the map searched: the demo U-Net, FIRENET (unrolled primal-dual), or both")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="where both sides search (default cpu; cuda: one batch of every level and restart)")
     args = ap.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(1)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device here")
+    dev = args.device
     from theorycheck.instability.curves import stability_curve
     from theorycheck.instability.perturbation import search_worst_perturbation
     from theorycheck.nets.adapters import as_reconstruction_map
@@ -72,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         from theorycheck.problems.programs import SRLasso
         from theorycheck.problems.sparsifiers import Wavelet
 
-        fire = FIRENET(SRLasso(A, 0.01, W=Wavelet((s.n, s.n), "haar")), restarts=2, inner=10, device="cpu")
+        fire = FIRENET(SRLasso(A, 0.01, W=Wavelet((s.n, s.n), "haar")), restarts=2, inner=10, device=dev)
         maps["FIRENET"] = as_reconstruction_map(fire, complex_as_channels=False)
     if args.quick:
         levels, R, B, steps, reps = (0.01, 0.03, 0.08), 2, 4, args.steps or 5, args.reps or 1
@@ -88,25 +102,28 @@ def main(argv: list[str] | None = None) -> int:
     # search_worst_perturbation(seed=r) draws its start: both sides run the same searches
     def batched(psi: object) -> None:
         stability_curve({"psi": psi}, A, X, noise_levels=levels, restarts=R, steps=steps, metrics=("rel_l2",),
-                        baseline=None, seed=0, progress=False, certify=False, device="cpu")
+                        baseline=None, seed=0, progress=False, certify=False, device=dev)
 
     def loop(psi: object) -> None:
         for lev in levels:
             for r in range(R):
                 search_worst_perturbation(psi, A, X, domain="measurement", reference="truth", budget=lev,
                                           steps=steps, restarts=1, seed=r, progress=False, certify=False,
-                                          device="cpu")
+                                          device=dev)
 
-    print(f"{len(levels)} levels × {R} restarts × {B} images, {steps} steps, {s.n}×{s.n} images, CPU, 1 thread")
+    print(f"{len(levels)} levels × {R} restarts × {B} images, {steps} steps, {s.n}×{s.n} images, "
+          + ("CPU, 1 thread" if dev == "cpu" else f"CUDA ({torch.cuda.get_device_name()})"))
     for name, psi in maps.items():
         batched(psi)  # warm-up
         tb, tl = [], []
         for _ in range(reps):
             t0 = time.perf_counter()
             batched(psi)
+            _sync(dev)
             tb.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             loop(psi)
+            _sync(dev)
             tl.append(time.perf_counter() - t0)
         mb, ml = statistics.median(tb), statistics.median(tl)
         print(f"{name}: batched curve {mb:.3f} s   per-level/per-restart loop {ml:.3f} s   ratio loop/batched "
