@@ -18,8 +18,10 @@ Measured, on the CPU and (when present) on CUDA:
   its certificate: ``Ψ`` re-evaluated in float64 at ``y₀`` and ``y₁`` (each alone, twice)
   and the estimate of its rounding noise (probes at both ends, the refinement of the
   segment between them, a float32 proxy): about 90 float64 forwards of the network, a
-  cost that does not depend on ``S``; the script prints it in raw ascent steps and the
-  ``S`` at which the ratio would reach 0.8;
+  cost that does not depend on ``S``, run on the search's device (on CUDA: deterministic
+  cuDNN, TF32 off, the CPU as fallback; the line "evaluated in float64 on ..." says
+  where); the script prints it in raw ascent steps and the ``S`` at which the ratio
+  would reach 0.8;
 * ``check_instability(psi, A, x, x + z)`` for a detail ``z`` close to the kernel of ``A``
   (the certificate's float64 evaluations; with random weights the theorem's accuracy
   hypotheses fail, so the outcome is inconclusive: the timing is what is measured);
@@ -42,6 +44,7 @@ Usage::
     python benchmarks/bench_scale.py            # 256 x 256, width 16, depth 4, 10 steps, 3 reps
     python benchmarks/bench_scale.py --quick    # 32 x 32, width 4, depth 2, 3 steps (CI)
     python benchmarks/bench_scale.py --n 128 --steps 20 --device cuda
+    bash benchmarks/device_check.sh         # on a GPU machine: this at 10 and 200 steps, gpu tests, curves
 """
 
 from __future__ import annotations
