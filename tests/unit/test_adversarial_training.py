@@ -148,3 +148,26 @@ def test_bad_adversarial_arguments_are_refused(fourier, kw, name):
     with pytest.raises(InvalidArgument, match=name):
         train_reconstruction(LinearMeasurementNet(A.out_shape[0]), A, X, epochs=1, lr=1e-3, batch_size=2, seed=0,
                              progress=False, **kw)
+
+
+def test_the_attack_leaves_batch_norm_statistics_to_the_training_step(fourier):
+    """Red-team: the attack's forward passes (training mode) moved the running statistics as well."""
+    A, X = fourier
+    m = A.out_shape[0]
+
+    class WithNorm(LinearMeasurementNet):
+        def __init__(self) -> None:
+            super().__init__(m)
+            self.bn = torch.nn.BatchNorm1d(N * N)
+
+        def forward(self, inp: torch.Tensor) -> torch.Tensor:
+            h = self.lin(inp.reshape(inp.shape[0], -1))
+            return self.bn(h).reshape(-1, 1, N, N)
+
+    stats = {}
+    for adv in (0.0, 0.2):
+        net = WithNorm()
+        train_reconstruction(net, A, X, epochs=1, lr=1e-3, batch_size=3, seed=0, progress=False,
+                             adversarial=adv, pgd_steps=3)
+        stats[adv] = int(net.bn.num_batches_tracked)
+    assert stats[0.2] == stats[0.0] == 2  # one update per training batch, none from the attack

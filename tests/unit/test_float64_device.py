@@ -78,8 +78,8 @@ def test_a_failing_cuda_evaluation_falls_back_to_the_cpu(setup, monkeypatch):
 def test_the_cuda_switches_are_set_inside_and_restored(monkeypatch):
     seen = []
     with _adapter_eval._cuda_float64():
-        seen.append(_flags())
-    assert seen == [(True, False, False, False)]
+        seen.append(_flags()[:3])
+    assert seen == [(True, False, False)]
     # restored even when the block raises
     before = _flags()
     with pytest.raises(RuntimeError):
@@ -101,8 +101,10 @@ def _cpu_search(A):
 
 
 def _as_if(w, **extra):
-    """The same witness as if its float64 evaluation had run on CUDA (or fallen back): re-assembled."""
+    """The same witness as if the search had run on CUDA and its float64 evaluation there (or fallen back):
+    re-assembled."""
     d = {**w.witness.data, **extra}
+    d["search"] = {**d["search"], "device": "cuda:0"}
     return pert._assemble_perturbation(d)
 
 
@@ -118,10 +120,12 @@ def test_a_cuda_witness_says_so_and_verifies(setup):
     for res in (cu, fb):
         v = verify_perturbation(load(res.to_json()), model=_net())
         assert v.outcome is Outcome.HOLDS, v.message
+    assert "certified on cuda" in verify_perturbation(cu, model=_net()).message
 
 
 @pytest.mark.parametrize("extra, what", [
     ({"psi_device": "cuda"}, "together"),
+    ({"psi_device": "cuda", "psi_device_note": ""}, "exactly when"),  # a CPU search claiming a CUDA evaluation
     ({"psi_device_note": ""}, "together"),
     ({"psi_device": "tpu", "psi_device_note": ""}, "psi_device"),
     ({"psi_device": "cpu", "psi_device_note": ""}, "psi_device_note"),
@@ -130,10 +134,88 @@ def test_a_cuda_witness_says_so_and_verifies(setup):
 def test_inconsistent_device_records_are_refused(setup, extra, what):
     A, _ = setup
     w = _cpu_search(A)
-    edited = dataclasses.replace(w, witness=Witness("perturbation", {**w.witness.data, **extra}))
+    data = {**w.witness.data, **extra}
+    if what != "exactly when":  # the other rules concern the record of a search that did run on CUDA
+        data["search"] = {**data["search"], "device": "cuda:0"}
+    edited = dataclasses.replace(w, witness=Witness("perturbation", data))
     v = verify_perturbation(load(edited.to_json()))
     assert v.outcome is not Outcome.HOLDS
     assert what in " ".join(v.values["problems"])
+
+
+def test_a_cuda_search_without_its_device_record_is_refused(setup):
+    A, _ = setup
+    w = _cpu_search(A)
+    d = {**w.witness.data, "search": {**w.witness.data["search"], "device": "cuda:0"}}
+    forged = pert._assemble_perturbation(d)  # consistent values and message, but no psi_device record
+    v = verify_perturbation(load(forged.to_json()))
+    assert v.outcome is not Outcome.HOLDS and "exactly when" in " ".join(v.values["problems"])
+
+
+def _fake_cuda(monkeypatch, fail_float32: bool = False):
+    """A 'cuda:0' that evaluates on the CPU (this machine has no GPU): the success path of the CUDA branch."""
+    monkeypatch.setattr(ReconstructionMap, "_float64_device", lambda self, device: torch.device("cuda", 0))
+    orig = ReconstructionMap._evaluate
+
+    def evaluate(self, yb, dtype, device, **kw):
+        if torch.device(device).type == "cuda":
+            if fail_float32 and dtype == torch.float32:
+                raise RuntimeError("CUDA out of memory (simulated)")
+            device = "cpu"
+        return orig(self, yb, dtype, device, **kw)
+
+    monkeypatch.setattr(ReconstructionMap, "_evaluate", evaluate)
+
+
+def test_a_cuda_evaluation_is_accepted_only_with_its_whole_noise_estimate(setup, monkeypatch):
+    """Red-team: the float32 proxy failing on the device (out of memory) left a CUDA evaluation whose noise
+    estimate missed the proxy term (10^6 times too small on a cancelling network). Now the CPU decides."""
+
+    class Cancel(torch.nn.Module):
+        def forward(self, y: torch.Tensor) -> torch.Tensor:
+            big = y * 1e7
+            return torch.cat([(big + 0.1) - big, torch.tanh(y[..., :4])], -1)
+
+    A, Y = setup
+    psi = as_reconstruction_map(Cancel(), A=A, input="measurements")
+    cpu = psi.evaluate_float64(Y[:2], noise=True, noise_scale=1.0)
+    _fake_cuda(monkeypatch)
+    ok = psi.evaluate_float64(Y[:2], noise=True, noise_scale=1.0, device="cpu")
+    assert ok.device == "cuda" and ok.fallback == ""  # the simulated device works: accepted
+    _fake_cuda(monkeypatch, fail_float32=True)
+    lost = psi.evaluate_float64(Y[:2], noise=True, noise_scale=1.0, device="cpu")
+    assert lost.device == "cpu" and "noise estimate failed" in lost.fallback
+    assert np.array_equal(lost.noise.noise, cpu.noise.noise) and bool(np.all(lost.noise.noise >= 1e-12))
+
+
+def test_a_torch_function_asked_for_cuda_says_why_it_ran_on_the_cpu(setup, monkeypatch):
+    """Red-team: a function (not a module) searched on CUDA was recorded as a CPU evaluation without a note,
+    which the verifier then refused. The evaluation now says why."""
+    A, Y = setup
+    W = torch.as_tensor(np.random.default_rng(3).standard_normal((10, 6)))
+    psi = as_reconstruction_map(lambda y: torch.tanh(y @ W.to(y).T), A=A, backend="torch", input="measurements")
+    monkeypatch.setattr(_adapter_eval, "device_arg", lambda d: None if d is None else torch.device(d))
+    ev = psi.evaluate_float64(Y, device="cuda:0")
+    assert ev.device == "cpu" and "not a torch module" in ev.fallback
+
+
+def test_a_failing_device_noise_estimate_raises_invalid_argument(setup, monkeypatch):
+    A, Y = setup
+    psi = as_reconstruction_map(_net(), A=A, input="measurements")
+    monkeypatch.setattr(ReconstructionMap, "_float64_device", lambda self, device: torch.device("cuda", 0))
+    with pytest.raises(InvalidArgument, match="on the CPU"):
+        psi.rounding_noise(Y, device="cpu")
+
+
+def test_a_users_matmul_precision_survives_the_cuda_switches():
+    old = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("medium")
+        with _adapter_eval._cuda_float64():
+            assert torch.get_float32_matmul_precision() == "highest"
+        assert torch.get_float32_matmul_precision() == "medium"
+    finally:
+        torch.set_float32_matmul_precision(old)
 
 
 def test_editing_the_reported_device_is_refused(setup):

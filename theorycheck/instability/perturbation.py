@@ -805,14 +805,18 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
         chk.text("psi_assumptions")
     elif any(k in d for k in ("psi_center", "psi_radius", "psi_assumptions")):
         chk.problems.append("witness: enclosures stored for a certified-float64 result")
+    # a float64 re-evaluation of a search on CUDA records where it ran (and why not there), no other result
+    searched = d["search"].get("device") if isinstance(d["search"], dict) else None
+    on_cuda = isinstance(searched, str) and searched.startswith("cuda")
     if ("psi_device" in d) != ("psi_device_note" in d):
         chk.problems.append("witness: psi_device and psi_device_note are stored together")
+    elif ("psi_device" in d) != (on_cuda and d["certify"] is True and not proven):
+        chk.bad("psi_device", f"recorded exactly when a search on CUDA is re-evaluated in float64 (search device "
+                              f"{searched!r}, certify {d['certify']!r}, rigor mode {mode!r})")
     elif "psi_device" in d:
         where = chk.text("psi_device", ("cpu", "cuda"))
         note = chk.text("psi_device_note")
-        if proven or d["certify"] is not True:
-            chk.bad("psi_device", "only a float64 re-evaluation records its device")
-        elif where is not None and note is not None and (where == "cpu") != (note != ""):
+        if where is not None and note is not None and (where == "cpu") != (note != ""):
             chk.bad("psi_device_note", "a CPU evaluation asked for CUDA says why (a fallback), a CUDA one has no note")
     if proven:
         pass
@@ -860,9 +864,14 @@ def verify_perturbation(result: CheckResult, psi: Any = None, *, model: Any = No
         not_re.append("Ψ's outputs and noise estimates (pass model= to re-run the network)")
     if rec is not None and rec.get("kind") == "opaque":
         not_re.append("that y0, y1 are A·x, A·(x + r) (the operator is opaque: not stored)")
+    if "psi_device" in d:
+        not_re.append("on which device the float64 outputs were computed and why (psi_device, psi_device_note: "
+                      "as stored)")
     not_re.append("the search itself (a heuristic; its trace is stored as found)")
     how = ("; Ψ's enclosures re-run with the model and contained in the stored ones" if proven
-           else "; Ψ re-evaluated within the noise allowance")
+           else "; Ψ re-evaluated on the CPU within the noise allowance" + (
+               " (the outputs were certified on cuda: the CPU rounds differently, within the allowance)"
+               if d.get("psi_device") == "cuda" else ""))
     return verification(result, problems,
                         rederived="the measurements, every norm, change, allowance and ratio, the outcome, rigor "
                                   "and message" + (how if reevaluated else ""),

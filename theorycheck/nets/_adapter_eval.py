@@ -50,6 +50,9 @@ PROBE_BATCH = 32
 #: convolutions have no oneDNN path, and its im2col fallback is slower per sample in a batch (measured
 #: 2.5x slower per sample for batches of 32 at 2x128x128; equal at 2x8x8), and uses a batch's memory
 CPU_CHUNK_ENTRIES = 2 ** 11
+#: on a GPU, batches of probe points hold at most this many real input entries (bounded memory: 32
+#: probes of a 2 × 256 × 256 complex image)
+DEVICE_CHUNK_ENTRIES = 2 ** 22
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,13 +178,22 @@ class Float64Evaluator:
         """
         dev = self._float64_device(device)
         if dev.type == "cpu":
-            return self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, dev)
+            ev = self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, dev)
+            asked = device_arg(device)
+            if asked is not None and asked.type == "cuda":  # a function, or numpy: CPU tensors/arrays
+                return dataclasses.replace(ev, fallback="Ψ is not a torch module (it is evaluated on CPU "
+                                                        "inputs): float64 on the CPU")
+            return ev
         try:
             with _cuda_float64():
                 ev = self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, dev)
-            if ev.ok and not ev.reason:
+            # on the device every part of the noise estimate must have run: a float32 proxy lost to an
+            # error there (e.g. out of memory) would understate the noise, so the CPU decides instead
+            lost = noise and ev.noise is not None and not bool(np.all(np.isfinite(ev.noise.proxy)))
+            if ev.ok and not ev.reason and not lost:
                 return dataclasses.replace(ev, device="cuda")
-            why = ev.reason or "not usable"
+            why = ev.reason or ("part of the noise estimate failed there: " + "; ".join(ev.noise.notes)
+                                if lost else "not usable")
         except Exception as exc:  # noqa: BLE001 - whatever fails on the device, the CPU evaluation decides
             why = str(exc) or type(exc).__name__
         ev = self._evaluate_float64_on(y, repeats, noise, noise_scale, noise_segments, torch.device("cpu"))
@@ -287,8 +299,14 @@ class Float64Evaluator:
         dev = self._float64_device(device)
         if dev.type == "cpu":
             return self._rounding_noise_on(y, outputs, scale, seed, segments, dev)
-        with _cuda_float64():
-            return self._rounding_noise_on(y, outputs, scale, seed, segments, dev)
+        try:
+            with _cuda_float64():
+                return self._rounding_noise_on(y, outputs, scale, seed, segments, dev)
+        except InvalidArgument:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a device failure (no CUDA build, out of memory) named
+            raise InvalidArgument(f"the rounding-noise estimate on {dev} failed ({str(exc)[:300]}): estimate it "
+                                  "on the CPU (device=None)") from exc
 
     def _rounding_noise_on(self, y: Any, outputs: Any, scale: Any, seed: Any, segments: Any,
                            dev: Any) -> NoiseEstimate:
@@ -413,11 +431,10 @@ class Float64Evaluator:
     def _probe_chunk(self, stack: np.ndarray, dev: Any = None) -> int:
         """Probe points per model call: :data:`PROBE_BATCH`, fewer on the CPU (``dev`` None or the CPU)
         for large samples (:data:`CPU_CHUNK_ENTRIES`), down to one at a time."""
-        if dev is not None and dev.type != "cpu":
-            return PROBE_BATCH
         width = 2 if stack.dtype.kind == "c" else 1  # a complex entry is two real ones (channels)
         entries = width * max(_prod(stack.shape[1:]), _prod(self.image_shape or ()))
-        return max(1, min(PROBE_BATCH, CPU_CHUNK_ENTRIES // max(1, entries)))
+        limit = CPU_CHUNK_ENTRIES if dev is None or dev.type == "cpu" else DEVICE_CHUNK_ENTRIES
+        return max(1, min(PROBE_BATCH, limit // max(1, entries)))
 
     def _segment_noise(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, notes: list,
                        floor_a: float, state: dict) -> float:
@@ -450,14 +467,20 @@ class Float64Evaluator:
 
 @contextlib.contextmanager
 def _cuda_float64() -> Iterator[None]:
-    """cuDNN deterministic, without autotuning, and no TF32 (float32 proxy) for the block; restored after."""
-    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
-    saved = (cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32)
-    cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = True, False, False, False
+    """cuDNN deterministic, without autotuning, and no TF32 (float32 proxy) for the block; restored after.
+
+    Matrix products go through ``set_float32_matmul_precision`` (the legacy ``matmul.allow_tf32``
+    setter does not round-trip a user's ``"medium"`` precision)."""
+    cudnn = torch.backends.cudnn
+    saved = (cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32)
+    precision = torch.get_float32_matmul_precision()
+    cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32 = True, False, False
+    torch.set_float32_matmul_precision("highest")
     try:
         yield
     finally:
-        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32, matmul.allow_tf32 = saved
+        cudnn.deterministic, cudnn.benchmark, cudnn.allow_tf32 = saved
+        torch.set_float32_matmul_precision(precision)
 
 
 def _prod(shape: Any) -> int:

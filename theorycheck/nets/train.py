@@ -249,17 +249,26 @@ def _pgd_measurements(model: nn.Module, A: LinearOperator, y: torch.Tensor, xb: 
         e = torch.randn(tuple(y.shape), generator=gen, dtype=real).to(y.device)
     e = e * (0.1 * eps / norms(e))
     y = y.detach()
-    for _ in range(steps):
-        e = e.detach().requires_grad_(True)
-        out = _network_output(model(_network_input(model, A, y + e, input)), A, B)
-        err = torch.sum((out - xb) ** 2)
-        if not bool(torch.isfinite(err)):
-            raise InvalidArgument("the adversarial loss became NaN/inf: lower adversarial or lr, or check the model")
-        (grad,) = torch.autograd.grad(err, e)
+    # the attack's forward passes run in training mode (batch statistics) but must not move the
+    # running statistics (batch-norm buffers): only the training step on y + e does
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        for _ in range(steps):
+            e = e.detach().requires_grad_(True)
+            out = _network_output(model(_network_input(model, A, y + e, input)), A, B)
+            err = torch.sum((out - xb) ** 2)
+            if not bool(torch.isfinite(err)):
+                raise InvalidArgument("the adversarial loss became NaN/inf: lower adversarial or lr, or check "
+                                      "the model")
+            (grad,) = torch.autograd.grad(err, e)
+            with torch.no_grad():
+                # for a complex e, autograd's gradient of a real loss is the steepest-ascent direction
+                e = e + (0.5 * eps) * grad / norms(grad)
+                e = e * torch.clamp(eps / norms(e), max=1.0)
+    finally:
         with torch.no_grad():
-            # for a complex e, autograd's gradient of a real loss is the steepest-ascent direction
-            e = e + (0.5 * eps) * grad / norms(grad)
-            e = e * torch.clamp(eps / norms(e), max=1.0)
+            for b, saved in buffers:
+                b.copy_(saved)
     return (y + e).detach()
 
 
@@ -356,6 +365,21 @@ def train_reconstruction(
         default: leave ``torch.get_num_threads()`` as is. One thread is often
         faster for small images on a busy machine, and fixes the reduction
         order, so results do not depend on the number of cores.
+    adversarial : float
+        Measurement-domain adversarial training budget (``≥ 0``; 0: none). Each
+        mini-batch is trained on ``y + e`` with ``‖e‖ ≤ adversarial`` per image
+        (ℓ2 over the measurement vector, complex entries by modulus; on top of
+        the Gaussian ``noise`` when both are given): ``e`` starts at a seeded
+        random vector of norm ``adversarial/10`` and takes ``pgd_steps`` steps of
+        length ``adversarial/2`` along the normalised gradient of the batch's
+        squared error, projected back onto the ball (``‖e‖`` is exact up to the
+        rounding of ``y + e`` in the model's dtype). The attack runs in the
+        model's training mode (batch statistics, as in Madry et al.'s training),
+        with its buffers (batch-norm running statistics) restored after it: only
+        the training step on ``y + e`` updates them. It costs ``pgd_steps`` extra
+        forward and backward passes per step.
+    pgd_steps : int
+        Projected gradient steps of the attack (``≥ 1``; used when ``adversarial > 0``).
 
     Returns
     -------
