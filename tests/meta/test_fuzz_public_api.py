@@ -21,6 +21,7 @@ import math
 import signal
 import time
 import types
+from fractions import Fraction
 from typing import Any, Callable
 
 import numpy as np
@@ -103,6 +104,7 @@ class Case:
     signed: frozenset[str] = frozenset()   # parameters for which a negative number is valid
     zero_ok: frozenset[str] = frozenset()  # parameters for which 0 is valid
     skip: frozenset[str] = frozenset()     # parameters not fuzzed (callbacks, executors)
+    exact: frozenset[str] = frozenset()    # numbers that may also be given as exact strings ('1/10')
 
     @property
     def name(self) -> str:
@@ -130,6 +132,12 @@ def _fs_data():
     from theorycheck.classification import build_false_structure_data
 
     return build_false_structure_data(16, seed=0)
+
+
+def _small_unet():
+    from theorycheck import UNet
+
+    return UNet(width=2, depth=1, seed=0)
 
 
 def _lazy(v: Any) -> Any:
@@ -243,6 +251,18 @@ CASES = [
          {"psi": _torch_psi, "A": _A, "x": _x, "target": _tgt, "budget": 0.5, "steps": 2, "seed": 0,
           "progress": False},
          zero_ok=frozenset({"seed", "momentum", "keep_weight"}), skip=frozenset({"device", "dtype"})),
+    Case("theorycheck.impossibility:certify_srlasso_condition",
+         {"A": lambda: [[4, 1, 0, 1, 0], [1, 5, 1, 0, 1], [0, 1, 6, 1, 1]],
+          "y": lambda: [Fraction(2), Fraction(1, 6), Fraction(-2)], "lam": 0.25, "basis": [0, 1, 2]},
+         signed=frozenset({"A", "y"}), zero_ok=frozenset({"basis"}), exact=frozenset({"lam"})),
+    Case("theorycheck.impossibility:certify_feasibility_condition",
+         {"A": lambda: [[3, 0, 0], [0, 3, 0]], "y": lambda: [1, 0], "eta": 0.5},
+         signed=frozenset({"A", "y"}), zero_ok=frozenset({"eta", "y"}), exact=frozenset({"eta"})),
+    Case("theorycheck.nets:train_reconstruction",
+         {"model": _small_unet, "A": _fourier_op, "X_train": lambda: _rng().uniform(size=(2, 8, 8)), "epochs": 1,
+          "lr": 1e-3, "batch_size": 2, "seed": 0, "progress": False, "adversarial": 0.1, "pgd_steps": 1},
+         zero_ok=frozenset({"seed", "noise", "adversarial", "weight_decay"}),
+         skip=frozenset({"callback", "threads"})),
 ]
 
 
@@ -274,7 +294,8 @@ def _bad_values(case: Case, name: str, valid: Any) -> list[tuple[str, Any]]:
         if name not in case.zero_ok and name not in case.signed:
             out.append(("zero", 0))
     elif kind == "float":
-        out += [("nan", math.nan), ("inf", math.inf), ("string", "0.1"), ("bool", True)]
+        out += [("nan", math.nan), ("inf", math.inf), ("bool", True),
+                ("string", "one tenth" if name in case.exact else "0.1")]
         if name not in case.signed:
             out.append(("negative", -1.0))
     elif kind == "str":
