@@ -361,3 +361,23 @@ def test_item_round_trips_and_verifies(cnn_proven):
         s = cnn_proven.item(i)
         assert s.values["certify"] == "proven"
         assert verify_result(load(s.to_json()), model=cnn()).holds
+
+
+def test_robustness_report_passes_certify_and_reports_the_flips_rigor():
+    """robustness_report(certify="proven"): every counted flip is proven by enclosures, the report (a flip
+    below tol) says proven, verify re-derives it; the default stays certified-float64; a forged rigor fails."""
+    from theorycheck.classification import robustness_report
+
+    net = mlp()
+    rep = robustness_report(net, X_MLP, methods=("deepfool",), seed=0, device="cpu", tol=10.0, certify="proven")
+    w = rep.witnesses["deepfool"]
+    assert np.all(np.asarray(w.values["sample_rigor"])[np.asarray(w.success, dtype=bool)] == "proven")
+    assert rep.outcome is Outcome.VIOLATED and rep.rigor is Rigor.PROVEN and "proven" in rep.message
+    assert verify_result(load(rep.to_json()), model=net).holds
+    plain = robustness_report(net, X_MLP, methods=("deepfool",), seed=0, device="cpu", tol=10.0)
+    assert plain.rigor is Rigor.CERTIFIED_FLOAT64 and "certified" in plain.message
+    d = json.loads(plain.to_json())
+    d["fields"]["rigor"] = "proven"
+    assert not verify_result(load(json.dumps(d))).holds
+    with pytest.raises(InvalidArgument, match="certify"):
+        robustness_report(net, X_MLP, methods=("deepfool",), certify="exact")

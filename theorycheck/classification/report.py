@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from theorycheck.classification._common import CHECK, METHODS, SEED_METHODS, THEOREM, as_float64
+from theorycheck.classification._proven import certify_arg
 from theorycheck.classification.search import search_args, search_minimal_perturbation
 from theorycheck.classification.witness import ClassifierWitness, verify_classifier_witness
 from theorycheck.errors import InvalidArgument
@@ -144,9 +145,15 @@ def _assemble_report(witnesses: Mapping[str, ClassifierWitness], tol: Any, figur
         w = witnesses[m]
         wit: Witness | None = Witness(CHECK, {"x": w.x[i], "r": w.r[i], "label": int(w.label[i]),
                                               "new_label": int(w.new_label[i]), "method": m, "sample": i})
-        outcome, rigor = Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64
+        # the flip's own rigor: proven where enclosures of the exact logits decide it (certify="proven"/"auto")
+        sample_rigor = w.values.get("sample_rigor")
+        rigor = (Rigor(str(np.asarray(sample_rigor)[i])) if sample_rigor is not None
+                 else Rigor.CERTIFIED_FLOAT64)
+        if rigor not in (Rigor.PROVEN, Rigor.CERTIFIED_FLOAT64):
+            raise InvalidArgument(f"witnesses[{m!r}]: a counted flip of rigor {rigor.value}")
+        outcome = Outcome.VIOLATED
         msg = (f"a perturbation of ‖r‖/‖x‖ = {best_ratio:.6g} <= tol = {tol!r} flips label {int(w.label[i])} "
-               f"of sample {i} ({m}; certified); " + "; ".join(parts))
+               f"of sample {i} ({m}; {'proven' if rigor is Rigor.PROVEN else 'certified'}); " + "; ".join(parts))
     else:
         wit, outcome, rigor = None, Outcome.INCONCLUSIVE, Rigor.NUMERICAL
         msg = f"no certified flip with ‖r‖/‖x‖ <= tol = {tol!r}; " + "; ".join(parts)
@@ -235,6 +242,7 @@ def robustness_report(
     figure: str | os.PathLike | None = None,
     n_figure: int = 4,
     image_shape: Sequence[int] | None = None,
+    certify: bool | str = "float64",
 ) -> RobustnessReport:
     """Run several perturbation searches on a batch and summarise ``‖r‖/‖x‖`` per method.
 
@@ -262,6 +270,12 @@ def robustness_report(
     image_shape : tuple of int, optional
         How to show a sample (default: its own shape if 2-D, a square if
         its size is a perfect square, else a line plot).
+    certify : {"float64", "proven", "auto"} or True
+        How each method's flips are certified (:func:`search_minimal_perturbation`):
+        float64 re-evaluations (default), enclosures of the exact
+        real-arithmetic logits (``"proven"``), or proven where the enclosures
+        separate and certified-float64 elsewhere (``"auto"``). The report's
+        rigor is that of the flip it reports.
 
     Other parameters are passed to :func:`search_minimal_perturbation`.
 
@@ -273,10 +287,11 @@ def robustness_report(
 
     Theorem: docs/theory.md §5 (the seeds' comparison: random noise ≫ fast
     gradient ≫ DeepFool in ``‖r‖/‖x‖``).
-    Rigor: certified-float64 for the flips (and a ``violated`` outcome);
-    statistics numerical.
+    Rigor: certified-float64 for the flips (and a ``violated`` outcome), proven for
+    flips the enclosures decide (``certify="proven"``/``"auto"``); statistics numerical.
     """
     t0 = time.perf_counter()
+    certify_arg(certify)
     if isinstance(methods, str):
         methods = (methods,)
     if not isinstance(methods, Sequence):
@@ -302,7 +317,7 @@ def robustness_report(
     for m in methods:
         witnesses[m] = search_minimal_perturbation(
             model, Xv, method=m, overshoot=overshoot, max_iter=max_iter, seed=seed, device=device,
-            batch_size=batch_size, labels=labels, candidates=candidates, batched=True)
+            batch_size=batch_size, labels=labels, candidates=candidates, batched=True, certify=certify)
     if path is not None:
         try:
             _save_figure(path, witnesses, n_figure, shape)
