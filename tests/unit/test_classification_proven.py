@@ -381,3 +381,81 @@ def test_robustness_report_passes_certify_and_reports_the_flips_rigor():
     assert not verify_result(load(json.dumps(d))).holds
     with pytest.raises(InvalidArgument, match="certify"):
         robustness_report(net, X_MLP, methods=("deepfool",), certify="exact")
+
+
+# -- universal perturbations with proven flips ------------------------------------------------------
+
+def _universal(net, mode, X=None):
+    from theorycheck.classification import search_universal_perturbation
+
+    X = np.random.default_rng(4).standard_normal((16, 5)) if X is None else X
+    return search_universal_perturbation(net, X[:10], X_test=X[10:], xi=1.5, max_passes=2, seed=0, device="cpu",
+                                         progress=False, certify=mode)
+
+
+def test_universal_proven_flips_are_exact_flips_of_v_itself():
+    """Every flip a proven universal result counts is a flip of the exact network at x and x + v (Fractions),
+    with r = v (never enlarged); the result is proven and verifies, re-proven with the model."""
+    net = mlp()
+    w = _universal(net, "proven")
+    assert w.outcome is Outcome.VIOLATED and w.rigor is Rigor.PROVEN and "proven" in w.message
+    v = np.asarray(w.v)
+    counted = 0
+    for part in (w.train, w.test):
+        D = part.witness.data
+        ok = np.asarray(part.values["success"], dtype=bool)
+        assert np.all(np.asarray(part.values["sample_rigor"])[ok] == "proven")
+        for i in np.flatnonzero(ok):
+            assert np.array_equal(D["r"][i], v)
+            k0, u0 = exact_argmax(exact_logits(net, D["x"][i]))
+            k1, u1 = exact_argmax(exact_logits(net, D["x"][i] + v))
+            assert u0 and u1 and k0 != k1
+            counted += 1
+    assert counted == w.values["n_fooled"] + w.values["test_n_fooled"] > 0
+    saved = load(w.to_json())
+    assert verify_result(saved, model=net).rigor is Rigor.PROVEN
+    capped = verify_result(saved)  # enclosures re-decided, not re-proven: not proven without the model
+    assert capped.holds and capped.rigor is not Rigor.PROVEN
+
+
+def test_universal_auto_and_float64_agree_on_v_and_count_at_least_as_many():
+    net = mlp()
+    f64, auto = _universal(net, "float64"), _universal(net, "auto")
+    assert np.array_equal(f64.v, auto.v)
+    assert auto.values["n_fooled"] >= _universal(net, "proven").values["n_fooled"]
+    assert f64.rigor is Rigor.CERTIFIED_FLOAT64
+
+
+def test_universal_proven_refuses_an_unsupported_model_and_auto_falls_back():
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = mlp()
+
+        def forward(self, x):
+            return self.lin(x) + 1e-3 * torch.fft.fft(x).real.sum(dim=-1, keepdim=True)
+
+    net = Odd().eval()
+    with pytest.raises((PreconditionError, InvalidArgument)):
+        _universal(net, "proven")
+    w = _universal(net, "auto")
+    assert w.rigor in (Rigor.CERTIFIED_FLOAT64, Rigor.NUMERICAL)
+
+
+def test_universal_parts_must_count_flips_the_same_way():
+    from theorycheck.classification.universal import assemble_universal
+
+    net = mlp()
+    p, f = _universal(net, "proven"), _universal(net, "float64")
+    with pytest.raises(InvalidArgument, match="counted"):
+        assemble_universal(p.witness.data, p.train, f.test, 0.0)
+
+
+def test_report_verification_without_the_model_is_not_proven():
+    from theorycheck.classification import robustness_report
+
+    net = mlp()
+    rep = robustness_report(net, X_MLP, methods=("deepfool",), seed=0, device="cpu", tol=10.0, certify="proven")
+    assert rep.rigor is Rigor.PROVEN
+    v = verify_result(load(rep.to_json()))
+    assert v.holds and v.rigor is not Rigor.PROVEN

@@ -174,8 +174,11 @@ def verify_robustness_report(result: CheckResult, model: Any = None) -> CheckRes
     if not isinstance(result, RobustnessReport):
         return verification(result, ["the saved result is not a RobustnessReport"], rederived="nothing")
     problems: list[str] = []
+    caps = []
     for m, w in result.witnesses.items():
         v = verify_classifier_witness(w, model=model)
+        if v.rigor != w.rigor:  # without the model a proven flip is re-decided, not re-proven: capped
+            caps.append(v.rigor)
         if not v.holds:
             problems.append(f"witnesses[{m!r}]: {v.message}")
     try:
@@ -189,7 +192,9 @@ def verify_robustness_report(result: CheckResult, model: Any = None) -> CheckRes
     if model is not None:
         return verification(result, problems, rederived=what + "; the model re-run on every stored input")
     return verification(result, problems, rederived=what,
-                         not_rechecked="the model outputs stored in the witnesses; pass model= to re-run it")
+                        not_rechecked="the model outputs stored in the witnesses (and, for proven flips, their "
+                                      "enclosures); pass model= to re-run it",
+                        rigor=Rigor.weakest(*caps) if caps else None)
 
 
 def _figure_path(figure: Any) -> str | None:

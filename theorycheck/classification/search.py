@@ -244,7 +244,7 @@ def search_minimal_perturbation(
         base.update(r=R, iterations=iters, search_status=sstat)
         _certify(ev, base, X, u)
         if mode != "float64":
-            base.update(_prove(ms, ev, base, X, mode, u))
+            base.update(prove_flips(ms, ev, base, X, mode, u))
         data = {**base, **ev.data()}
     return assemble(data, bool(batched), time.perf_counter() - t0)
 
@@ -400,13 +400,18 @@ def _repair_factor(ev: Evaluations, dv: Mapping[str, np.ndarray], idx: np.ndarra
         return np.clip(t, lo, hi)
 
 
-def _prove(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: str, u: float) -> dict[str, Any]:
+def prove_flips(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: str, u: float, *,
+                repair: bool = True) -> dict[str, Any]:
     """Enclose the exact logits at ``x`` and ``x + r`` of every sample whose search found a flip.
 
     Where the label of ``x`` is proven but the enclosures at ``x + r`` overlap, ``r`` is
-    enlarged (as in :func:`_certify`: at most ``REPAIR_ROUNDS`` rounds) and ``x + r`` evaluated and
+    enlarged (as in :func:`_certify`: at most ``REPAIR_ROUNDS`` rounds; never with
+    ``repair=False``, as for a fixed universal perturbation) and ``x + r`` evaluated and
     enclosed again. Returns the witness fields (see :mod:`theorycheck.classification.witness`).
     ``mode="proven"`` re-raises a model the enclosures do not support; ``"auto"`` stores the reason.
+
+    Theorem: none (the evaluations behind proven flips, docs/theory.md §5).
+    Rigor: proven for the enclosures it returns (re-derived by the witness's verifier).
     """
     n, C = X.shape[0], ev.C
     R = base["r"]
@@ -430,11 +435,12 @@ def _prove(ms: Any, ev: Evaluations, base: dict[str, Any], X: np.ndarray, mode: 
         if found.size:
             put(0, found, X[found])
             todo = found
-            for rnd in range(REPAIR_ROUNDS + 1):
+            rounds = REPAIR_ROUNDS if repair else 0
+            for rnd in range(rounds + 1):
                 put(1, todo, X[todo] + R[todo])
                 if rnd == 0:
                     keep = (R.copy(), E[1].copy(), Rad[1].copy(), code[1].copy())
-                if rnd == REPAIR_ROUNDS:
+                if rnd == rounds:
                     break
                 pv = derive_proven(E, Rad, code, dv["label"], np.isin(np.arange(n), found))
                 short = found[pv["x_proven"][found] & (code[1, found] == 1) & ~pv["adv_proven"][found]]

@@ -54,7 +54,8 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from theorycheck.classification._common import METHODS, STR_DTYPE, UNIT_ROUNDOFF, as_float64
-from theorycheck.classification.search import search_args
+from theorycheck.classification._proven import certify_arg
+from theorycheck.classification.search import prove_flips, search_args
 from theorycheck.classification.witness import (
     ClassifierWitness,
     assemble,
@@ -217,13 +218,16 @@ def _usable(ev: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, A
     return dv["label"], dv["x_status"] == "", base
 
 
-def _certify_fixed(ev: Any, searcher: Any, X: np.ndarray, v: np.ndarray, method: str) -> dict[str, Any]:
+def _certify_fixed(ev: Any, searcher: Any, X: np.ndarray, v: np.ndarray, method: str,
+                   prove: tuple | None = None) -> dict[str, Any]:
     """The witness data of the fixed perturbation ``v`` applied to every sample of ``X``.
 
     Samples whose label is decided get ``r = v``; where the search
     precision's label of ``x + v`` differs (``found``), ``x`` is evaluated
     again and ``x + v`` twice, each alone, in float64 and natively: the
     certification of :func:`search_minimal_perturbation`, without enlarging ``r``.
+    ``prove``: ``(model set, "proven" | "auto", unit roundoff)`` also encloses the exact
+    logits at ``x`` and ``x + v`` of those samples (never enlarging ``v``).
     """
     label, usable, base = _usable(ev, X)
     base["method"] = method
@@ -239,6 +243,9 @@ def _certify_fixed(ev: Any, searcher: Any, X: np.ndarray, v: np.ndarray, method:
     if found.size:
         ev.point(0, 1, found, X[found])
         ev.point(1, None, found, X[found] + base["r"][found])
+    if prove is not None:
+        ms, mode, u = prove
+        base.update(prove_flips(ms, ev, base, X, mode, u, repair=False))
     return {**base, **ev.data()}
 
 
@@ -347,6 +354,7 @@ def search_universal_perturbation(
     device: Any = None,
     progress: bool = True,
     callback: Callable[[Any], Any] | None = None,
+    certify: bool | str = "float64",
 ) -> UniversalWitness:
     """One perturbation ``v`` with ``‖v‖ ≤ ξ`` that changes the label of as many samples of ``X`` as it can.
 
@@ -390,6 +398,13 @@ def search_universal_perturbation(
         Called after each pass with ``{"pass", "fooling_rate", "v"}``: the
         best perturbation so far (a copy) and its fooling rate on ``X`` in the
         search precision.
+    certify : {"float64", "proven", "auto"} or True
+        How a flip is counted: certified in float64 (default, as below);
+        ``"proven"``: only where enclosures of the exact real-arithmetic logits
+        (:func:`theorycheck.nets.enclose`) at ``x`` and ``x + v`` separate the
+        labels (an unsupported layer raises
+        :class:`~theorycheck.errors.PreconditionError`); ``"auto"``: proven
+        where they separate, else certified-float64. ``v`` is never enlarged.
 
     Returns
     -------
@@ -411,12 +426,15 @@ def search_universal_perturbation(
     Theorem: docs/theory.md §5 (universal perturbations, Moosavi-Dezfooli et al. 2017).
     Rigor: each counted flip certified-float64 (``x`` and ``x + v`` alone,
     twice, in float64 and in the model's own dtype, beyond the rounding
-    allowance); ``‖v‖ ≤ ξ`` proven; intervals statistical.
+    allowance), or proven by enclosures (``certify="proven"``; per flip with
+    ``"auto"``: the result is proven when every counted flip is); ``‖v‖ ≤ ξ``
+    proven; intervals statistical.
     """
     from theorycheck.classification._evaluation import ModelSet, device_arg, dtype_name
     from theorycheck.classification._searchers import Searcher
 
     t0 = time.perf_counter()
+    mode = certify_arg(certify)
     opts = _universal_args(norm, xi, target_fooling, max_passes, method, confidence, progress, callback)
     _, overshoot, max_iter, per_batch, candidates, _ = search_args(
         "deepfool", overshoot, max_iter, batch_size, candidates, None)
@@ -435,10 +453,12 @@ def search_universal_perturbation(
         opts.update(batch_size=per_batch or 64, K=C if candidates is None else min(candidates, C),
                     overshoot=overshoot, max_iter=max_iter)
         v, passes, history = _passes(searcher, Xa, label, usable, rng, opts, opts["progress"], callback)
-        train = assemble(_certify_fixed(ev, searcher, Xa, v, opts["method"]), True, 0.0)
+        prove = None if mode == "float64" else (ms, mode, UNIT_ROUNDOFF[dtype_name(ms.native_dtype)])
+        train = assemble(_certify_fixed(ev, searcher, Xa, v, opts["method"], prove), True, 0.0)
         test = None
         if Xt is not None:
-            test = assemble(_certify_fixed(_evaluate_inputs(ms, Xt), searcher, Xt, v, opts["method"]), True, 0.0)
+            test = assemble(_certify_fixed(_evaluate_inputs(ms, Xt), searcher, Xt, v, opts["method"], prove),
+                            True, 0.0)
     data = {"v": v, "norm": opts["norm"], "xi": opts["xi"], "target_fooling": opts["target"],
             "max_passes": opts["max_passes"], "passes": passes, "method": opts["method"],
             "confidence": opts["confidence"]}
@@ -591,6 +611,19 @@ def _part(w: Any, v: np.ndarray, method: str, name: str) -> tuple[ClassifierWitn
     return derived, n, int(success.sum()), mean_x
 
 
+def _mode(w: Any) -> str:
+    """How a part's flips are counted: ``"float64"`` (no enclosures stored), ``"proven"`` or ``"auto"``."""
+    return str(w.witness.data.get("certify", "float64"))
+
+
+def _how(mode: str) -> str:
+    floats = "x and x + v alone, twice, in float64 and in the model's own dtype, beyond the rounding allowance"
+    encl = ("enclosures of the exact real-arithmetic logits at x and x + v (theorycheck.nets.enclose) "
+            "separate the labels")
+    return {"float64": floats, "proven": f"proven: {encl}",
+            "auto": f"proven where {encl}, else certified: {floats}"}[mode]
+
+
 def _rate_values(prefix: str, k: int, n: int, confidence: float) -> dict[str, Any]:
     return {f"{prefix}n": n, f"{prefix}n_fooled": k, f"{prefix}fooling_rate": k / n,
             f"{prefix}interval": clopper_pearson(k, n, confidence)}
@@ -612,6 +645,9 @@ def assemble_universal(data: Mapping[str, Any], train: Any, test: Any, elapsed: 
     v, method, conf = P["v"], P["method"], P["confidence"]
     tr, n, k, mean_x = _part(train, v, method, "train")
     te = None if test is None else _part(test, v, method, "test")
+    mode = _mode(train)
+    if test is not None and _mode(test) != mode:
+        raise InvalidArgument(f"test: its flips are counted as {_mode(test)!r}, those of train as {mode!r}")
     nv2 = norm2(v)
     values: dict[str, Any] = {
         **_rate_values("", k, n, conf),
@@ -631,9 +667,13 @@ def assemble_universal(data: Mapping[str, Any], train: Any, test: Any, elapsed: 
     msg = (f"universal {P['norm']} perturbation of norm {values['norm_v']:.6g} <= xi = {P['xi']:.6g} "
            f"(‖v‖/mean ‖x‖ = {values['relative_norm']:.4g}) after {P['passes']} pass(es): certified flips on "
            f"{k} of {n} samples it was computed on ({k / n:.1%}, {conf:.0%} interval [{lo:.3f}, {hi:.3f}])"
-           f"{held}; target {P['target_fooling']:.0%} {reached}; each flip: x and x + v alone, twice, in float64 "
-           f"and in the model's own dtype, beyond the rounding allowance")
-    outcome, rigor = (Outcome.VIOLATED, Rigor.CERTIFIED_FLOAT64) if total else (Outcome.INCONCLUSIVE, Rigor.NUMERICAL)
+           f"{held}; target {P['target_fooling']:.0%} {reached}; each flip: " + _how(mode))
+    # the weakest rigor among the counted flips (proven where enclosures decide them)
+    counted = [np.asarray(p.values["sample_rigor"])[np.asarray(p.values["success"], dtype=bool)]
+               for p in (tr, None if te is None else te[0]) if p is not None]
+    proven = bool(total) and all(bool(np.all(c == Rigor.PROVEN.value)) for c in counted)
+    outcome, rigor = ((Outcome.VIOLATED, Rigor.PROVEN if proven else Rigor.CERTIFIED_FLOAT64) if total
+                      else (Outcome.INCONCLUSIVE, Rigor.NUMERICAL))
     return UniversalWitness(CHECK, outcome, rigor, msg, values, Witness(CHECK, dict(data)), THEOREM,
                             train=tr, test=None if te is None else te[0])
 
@@ -668,8 +708,16 @@ def verify_universal_witness(result: CheckResult, model: Any = None) -> CheckRes
             "Clopper–Pearson intervals, the outcome, rigor and message")
     if model is not None:
         return verification(result, problems, rederived=what + "; the model re-run on every stored input")
+    # without the model, proven flips are re-decided from the stored enclosures, not re-proven: the parts'
+    # own verifications say what the stored float64 logits still back
+    caps = []
+    for w in (result.train, result.test):
+        if w is not None and (c := verify_classifier_witness(w).rigor) != w.rigor:
+            caps.append(c)
     return verification(result, problems, rederived=what,
-                        not_rechecked="the model outputs (logits) stored in the evaluations; pass model= to re-run")
+                        not_rechecked="the model outputs (logits) stored in the evaluations (and, for proven flips, "
+                                      "their enclosures); pass model= to re-run",
+                        rigor=Rigor.weakest(*caps) if caps and not problems else None)
 
 
 # --------------------------------------------------------------------------------------

@@ -94,6 +94,10 @@ def samples() -> dict[str, Any]:
         return robustness_report(_mlp(), _X(3), methods=("random", "deepfool"), seed=0, device="cpu",
                                  tol=0.5)
 
+    def report_proven() -> Any:  # the report's flip proven by enclosures
+        return robustness_report(_mlp(), _X(3), methods=("deepfool",), seed=0, device="cpu", tol=10.0,
+                                 certify="proven")
+
     def report_inconclusive() -> Any:
         return robustness_report(_mlp(), _X(3), methods=("deepfool",), device="cpu", tol=0.0)
 
@@ -112,6 +116,8 @@ def samples() -> dict[str, Any]:
         "report": report,
         "report_with_model": (report, {"model_factory": _mlp}),
         "report_inconclusive": report_inconclusive,
+        "report_proven": report_proven,
+        "report_proven_with_model": (report_proven, {"model_factory": _mlp}),
         "linear_sensitivity": lambda: check_linear_sensitivity([1.0, -2.0, 0.5], [0.1, 0.2, 0.3], 0.01,
                                                                b=0.25),
         "linear_sensitivity_flips": lambda: check_linear_sensitivity([3.0, -1.0], [0.5, 0.5], 1.0),

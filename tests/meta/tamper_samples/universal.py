@@ -71,6 +71,10 @@ def samples() -> dict[str, Any]:
         return search_universal_perturbation(_mlp(), _X(10, 2), xi=1.5, norm="linf", max_passes=2, seed=1,
                                              device="cpu", progress=False)
 
+    def universal_proven() -> Any:  # flips proven by enclosures of the exact logits at x and x + v
+        return search_universal_perturbation(_mlp("float64"), _X(10, 2), xi=1.5, max_passes=2, seed=1,
+                                             device="cpu", progress=False, certify="proven")
+
     def universal_nothing() -> Any:  # a budget far too small: nothing is certified
         return search_universal_perturbation(_affine(), _X(6, 3) + 3.0, xi=1e-9, max_passes=1, seed=0,
                                              device="cpu", progress=False)
@@ -90,6 +94,8 @@ def samples() -> dict[str, Any]:
         "universal_mlp_float32_linf": universal32,
         "universal_mlp_float32_with_model": (universal32, {"model_factory": _mlp}),
         "universal_inconclusive": universal_nothing,
+        "universal_mlp_float64_proven": universal_proven,
+        "universal_mlp_float64_proven_with_model": (universal_proven, {"model_factory": lambda: _mlp("float64")}),
         "fooling_rate_table": table,
         "fooling_rate_table_with_models": (table, {"models_factory": lambda: {"affine": _affine(), "mlp": _mlp()}}),
         "false_structure": false_structure,
