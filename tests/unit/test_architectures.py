@@ -536,3 +536,29 @@ def test_training_noise_is_real_for_real_operators_and_complex_otherwise(modalit
         assert abs(np.std(e.imag) / (noise / np.sqrt(2)) - 1) < 0.05
     # E‖e‖² = m·noise² either way (the old complex noise for Radon kept only half of it)
     assert abs(np.mean(np.sum(np.abs(e) ** 2, axis=tuple(range(1, e.ndim)))) / (m * noise ** 2) - 1) < 0.05
+
+
+def test_a_network_built_for_another_operator_is_refused():
+    """Newcomer trial: FBPConvNet built for sparse-view angles was trained and certified with limited-angle
+    ones of the same shape (its FBP layer kept its own angles). Now refused everywhere; the same geometry
+    in a new operator object is accepted."""
+    from theorycheck.instability import check_instability
+    from theorycheck.problems.radon import limited_angle_angles
+
+    R1, R2 = Radon(N, sparse_view_angles(6)), Radon(N, limited_angle_angles(6, np.pi / 2))
+    net = FBPConvNet(R1, width=2, depth=1, seed=0)
+    X = _images(2, seed=5)
+    with pytest.raises(InvalidArgument, match="built for another Radon"):
+        train_reconstruction(net, R2, X, epochs=1, lr=1e-3, batch_size=2, seed=0, progress=False)
+    with pytest.raises(InvalidArgument, match="built for another Radon"):
+        check_instability(net, R2, X[0], X[1])
+    with pytest.raises(InvalidArgument, match="built for another Radon"):
+        as_reconstruction_map(net, A=R2)
+    as_reconstruction_map(net, A=Radon(N, sparse_view_angles(6)))  # the same map: fine
+    m1 = variable_density_mask((N, N), 0.3, seed=0)
+    m2 = variable_density_mask((N, N), 0.3, seed=1)
+    auto = AutomapNet(SubsampledFourier(m1), channels=2, hidden=8, seed=0)
+    with pytest.raises(InvalidArgument, match="mask"):
+        as_reconstruction_map(auto, A=SubsampledFourier(m2))
+    with pytest.raises(InvalidArgument, match="built for a SubsampledFourier, not a Radon"):
+        as_reconstruction_map(auto, A=R1)

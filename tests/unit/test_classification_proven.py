@@ -459,3 +459,19 @@ def test_report_verification_without_the_model_is_not_proven():
     assert rep.rigor is Rigor.PROVEN
     v = verify_result(load(rep.to_json()))
     assert v.holds and v.rigor is not Rigor.PROVEN
+
+
+def test_report_with_mixed_flips_is_not_proven_by_a_verification_without_the_model():
+    """Red-team: the reported flip proven, another of the same method only certified-float64 (witness rigor
+    certified-float64, report proven): the verifier without the model kept 'proven'."""
+    from theorycheck.classification import robustness_report
+
+    net = offset_linear()
+    X = np.array([[2e-11, 0.0], [1e-9, 1e6]])  # a flip within the enclosure radius; a clearly proven one
+    rep = robustness_report(net, X, methods=("deepfool",), seed=0, device="cpu", tol=10.0, certify="auto",
+                            overshoot=1.0)
+    w = rep.witnesses["deepfool"]
+    assert rep.rigor is Rigor.PROVEN and w.rigor is Rigor.CERTIFIED_FLOAT64
+    v = verify_result(load(rep.to_json()))
+    assert v.holds and v.rigor is Rigor.CERTIFIED_FLOAT64
+    assert verify_result(load(rep.to_json()), model=net).rigor is Rigor.PROVEN

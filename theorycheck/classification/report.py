@@ -174,11 +174,8 @@ def verify_robustness_report(result: CheckResult, model: Any = None) -> CheckRes
     if not isinstance(result, RobustnessReport):
         return verification(result, ["the saved result is not a RobustnessReport"], rederived="nothing")
     problems: list[str] = []
-    caps = []
     for m, w in result.witnesses.items():
         v = verify_classifier_witness(w, model=model)
-        if v.rigor != w.rigor:  # without the model a proven flip is re-decided, not re-proven: capped
-            caps.append(v.rigor)
         if not v.holds:
             problems.append(f"witnesses[{m!r}]: {v.message}")
     try:
@@ -194,7 +191,17 @@ def verify_robustness_report(result: CheckResult, model: Any = None) -> CheckRes
     return verification(result, problems, rederived=what,
                         not_rechecked="the model outputs stored in the witnesses (and, for proven flips, their "
                                       "enclosures); pass model= to re-run it",
-                        rigor=Rigor.weakest(*caps) if caps else None)
+                        rigor=_unchecked_cap(result) if not problems else None)
+
+
+def _unchecked_cap(result: RobustnessReport) -> Rigor | None:
+    """Without the model a proven flip is re-decided from the stored enclosures, not re-proven: the report's
+    flip then backs certified-float64 when the stored float64 logits certify it too, else numerical."""
+    if result.rigor is not Rigor.PROVEN or result.witness is None:
+        return None
+    m, i = result.witness.data["method"], int(result.witness.data["sample"])
+    s64 = np.atleast_1d(np.asarray(result.witnesses[m].values.get("float64_status", ())))
+    return Rigor.CERTIFIED_FLOAT64 if i < s64.size and s64[i] == "flipped" else Rigor.NUMERICAL
 
 
 def _figure_path(figure: Any) -> str | None:

@@ -405,6 +405,9 @@ def search_universal_perturbation(
         labels (an unsupported layer raises
         :class:`~theorycheck.errors.PreconditionError`); ``"auto"``: proven
         where they separate, else certified-float64. ``v`` is never enlarged.
+        In every mode ``x + v`` is the float64 sum (the input the model is
+        given when ``v`` is added to ``x``, as for the per-sample witnesses'
+        ``x + r``), not the exact sum of the two arrays.
 
     Returns
     -------
@@ -618,8 +621,8 @@ def _mode(w: Any) -> str:
 
 def _how(mode: str) -> str:
     floats = "x and x + v alone, twice, in float64 and in the model's own dtype, beyond the rounding allowance"
-    encl = ("enclosures of the exact real-arithmetic logits at x and x + v (theorycheck.nets.enclose) "
-            "separate the labels")
+    encl = ("enclosures of the exact real-arithmetic logits at x and at x + v (the float64 sum, as the model "
+            "receives it; theorycheck.nets.enclose) separate the labels")
     return {"float64": floats, "proven": f"proven: {encl}",
             "auto": f"proven where {encl}, else certified: {floats}"}[mode]
 

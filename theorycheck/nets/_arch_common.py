@@ -137,6 +137,16 @@ class Modality:
         self.meas_reals = int(math.prod(self.meas_shape)) * (2 if self.complex else 1)
 
 
+def refuse_other_operator(model: Any, A: Any) -> None:
+    """:class:`InvalidArgument` when ``model`` is an architecture of :mod:`theorycheck.nets` built for
+    another operator than ``A`` (any other model: nothing to compare)."""
+    if isinstance(model, OperatorNet):
+        why = model.operator_mismatch(A)
+        if why:
+            raise InvalidArgument(f"{why}: pass the operator the network was built with (model.operator), "
+                                  "or build the network for this A")
+
+
 def complex_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.complex128 if dtype == torch.float64 else torch.complex64
 
@@ -150,6 +160,32 @@ class OperatorNet(nn.Module):
     def _set_modality(self, A: Any) -> None:
         self.modality = Modality(A, type(self).__name__)
         self.operator = A
+
+    def operator_mismatch(self, A: Any) -> str:
+        """Why ``A`` is not the operator this network was built for (empty when it is the same map).
+
+        The architectures hold their operator in their layers (FBP input, data consistency, the
+        gradient steps): evaluated or trained with another ``A`` of the same shapes they would
+        silently compute something else.
+
+        Theorem: none.
+        Rigor: exact (masks, angles and sizes compared exactly).
+        """
+        op = self.operator
+        if A is op:
+            return ""
+        who = type(self).__name__
+        if type(A) is not type(op):
+            return f"{who} was built for a {type(op).__name__}, not a {type(A).__name__}"
+        if isinstance(op, SubsampledFourier):
+            same = (np.array_equal(np.asarray(A.mask), np.asarray(op.mask))
+                    and bool(getattr(A, "centered", False)) == bool(getattr(op, "centered", False)))
+            what = "mask (and centring)"
+        else:  # Radon
+            same = (tuple(A.in_shape) == tuple(op.in_shape) and A.detectors == op.detectors
+                    and bool(A.circle) == bool(op.circle) and np.array_equal(A.angles, op.angles))
+            what = "image shape, angles, detectors and circle flag"
+        return "" if same else f"{who} was built for another {type(op).__name__} (its {what} differ from A's)"
 
     # the operator is immutable (read-only arrays, private caches): copies share it
     def __deepcopy__(self, memo: dict) -> "OperatorNet":

@@ -67,6 +67,7 @@ from theorycheck.nets._adapter_common import (
     output_rounding_floor,
 )
 from theorycheck.nets._adapter_eval import Float64Evaluation, Float64Evaluator
+from theorycheck.nets._arch_common import refuse_other_operator
 from theorycheck.numerics.backend import device_arg, is_torch, to_numpy
 from theorycheck.problems.operators import LinearOperator, as_operator
 
@@ -270,6 +271,8 @@ class ReconstructionMap(Float64Evaluator):
         self.device = device_arg(device)
         # input="adjoint" without A is bound later by the checks (bind(A))
         self.operator: LinearOperator | None = None if A is None else as_operator(A)
+        if self.operator is not None:
+            refuse_other_operator(model, self.operator)
         self._copies: dict = {}
 
     # -- configuration --------------------------------------------------------------------

@@ -42,7 +42,7 @@ from torch import nn
 
 from theorycheck.errors import InvalidArgument
 from theorycheck.nets._adapter_common import INPUTS, input_for
-from theorycheck.nets._arch_common import complex_dtype, seed_value
+from theorycheck.nets._arch_common import complex_dtype, refuse_other_operator, seed_value
 from theorycheck.nets.unet import adjoint_channels
 from theorycheck.numerics.backend import is_torch
 from theorycheck.numerics.parallel import progress_bar
@@ -403,6 +403,7 @@ def train_reconstruction(
     2
     """
     A = _operator_arg(A)
+    refuse_other_operator(model, A)
     input = input_for(model, input)  # noqa: A001
     epochs = _bounded(epochs, "epochs", 1, MAX_EPOCHS)
     batch_size = integer_arg(batch_size, "batch_size")
