@@ -16,6 +16,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 WHEELS="python-flint PyWavelets cvxpy clarabel osqp qdldl highspy sparsediffpy cffi pylops"
+case "${1:-}" in
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    ""|--fetch) ;;
+    *) echo "device_check.sh: unknown argument '$1' (use --fetch, --help or nothing)" >&2; exit 2 ;;
+esac
 if [ "${1:-}" = "--fetch" ]; then
     mkdir -p .whl
     for w in $WHEELS; do
@@ -29,6 +34,9 @@ if [ "${1:-}" = "--fetch" ]; then
 fi
 
 OUT="${OUT:-$(mktemp -d)}"
+echo "logs in $OUT"
+python3 -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)' \
+    || echo "warning: the wheels in .whl are for Python 3.12; this is $(python3 --version)" >&2
 if ls .whl/*.whl > /dev/null 2>&1; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
         .whl/*.whl || exit 1
@@ -42,9 +50,10 @@ python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.i
 status=0
 # each step bounded (the session's device time is short); check_instability's float64 evaluations run on
 # the CPU and take minutes at 256 x 256, so the scale runs skip it (--no-check)
-timeout 180 python3 -m pytest -q -p no:cacheprovider -m gpu tests/gpu tests/unit 2>&1 | tee "$OUT/gpu_tests.log" || status=1
-timeout 120 python3 benchmarks/bench_scale.py --device cuda --reps 3 --no-check 2>&1 | tee "$OUT/bench_scale_10.log" || status=1
-timeout 180 python3 benchmarks/bench_scale.py --device cuda --steps 200 --reps 3 --no-check 2>&1 \
+# (in all at most 480 s of the device's 600 s per command, the install before them included)
+timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu tests/gpu tests/unit 2>&1 | tee "$OUT/gpu_tests.log" || status=1
+timeout 90 python3 benchmarks/bench_scale.py --device cuda --reps 3 --no-check 2>&1 | tee "$OUT/bench_scale_10.log" || status=1
+timeout 150 python3 benchmarks/bench_scale.py --device cuda --steps 200 --reps 3 --no-check 2>&1 \
     | tee "$OUT/bench_scale_200.log" || status=1
-timeout 120 python3 benchmarks/bench_curve.py --device cuda 2>&1 | tee "$OUT/bench_curve.log" || status=1
+timeout 90 python3 benchmarks/bench_curve.py --device cuda 2>&1 | tee "$OUT/bench_curve.log" || status=1
 exit "$status"

@@ -101,7 +101,9 @@ def _story(result: CheckResult, index: int | None) -> _Story:
             raise InvalidArgument("the certificate stores no images x, x′ (its witness is missing)")
         v = result.values
         if result.holds:
-            title = (f"Ψ is unstable at Ax [{rig}]: L^ε(Ψ, Ax) ≥ {_fmt(getattr(result, 'lower_bound', math.nan))} "
+            low = float(getattr(result, "lower_bound", math.nan))
+            head = "Ψ is unstable at Ax" if low > 1 else "theorem holds at Ax, no amplification (bound < 1)"
+            title = (f"{head} [{rig}]: L^ε(Ψ, Ax) ≥ {_fmt(low)} "
                      f"for every ε ≥ {_fmt(v.get('distance_measurements_bounds', (0, math.nan))[1], 3)}; "
                      f"theorem's bound {_fmt(v.get('theorem_bound_at_eta'))} at ε = η = "
                      f"{_fmt(getattr(result, 'eta', math.nan))}")

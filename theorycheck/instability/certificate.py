@@ -729,7 +729,10 @@ def _message(values: Mapping[str, Any], hyp: Mapping[str, tuple], pair: _Pair, f
                if chosen else f"η = {fmt(eta)}")
     all_hold = all(h[0] is True for h in hyp.values())
     if all_hold and fit.noise_ok:
-        return (f"Ψ is unstable at Ax: L^ε(Ψ, Ax) ≥ {fmt(lower)} for every ε ≥ {fmt(pair.a_hi, 3)} (witness "
+        # the theorem's conclusion; below 1 it bounds L^ε but shows no amplification: not called unstable
+        head = ("Ψ is unstable at Ax" if lower > 1 else
+                "the theorem holds at Ax, but its bound shows no amplification (below 1)")
+        return (f"{head}: L^ε(Ψ, Ax) ≥ {fmt(lower)} for every ε ≥ {fmt(pair.a_hi, 3)} (witness "
                 f"pair), and ≥ the theorem's (‖x − x′‖ − 2η)/η = {fmt(values['theorem_bound_at_eta'])} for every "
                 f"ε ≥ η; {eta_txt}; accuracy hypothesis: {values['accuracy_form']}; false negative: the detail of "
                 f"norm {fmt(pair.D, 3)} vanishes (error {fmt(fn.error, 3)}) under noise of norm "

@@ -141,6 +141,10 @@ class UNet(nn.Module):
     torch.Size([2, 1, 8, 8])
     """
 
+    #: the input convention, read by train_reconstruction and as_reconstruction_map: the zero-filled
+    #: image A^* y (a U-Net cannot read the measurement vector itself)
+    input = "adjoint"
+
     def __init__(self, in_channels: int = 2, out_channels: int = 1, *, width: int = 16,
                  depth: int = 2, residual: bool = True, seed: int | None = None):
         super().__init__()

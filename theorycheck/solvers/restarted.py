@@ -72,10 +72,13 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
 
     ``ψ ← 0``, ``ε ← ε₀``; each restart: ``ε ← e^{-1}(δ + ε)``, ``β = ε/(2L_A)``,
     ``α = 1/(βp)``; ``p`` Chambolle–Pock steps on data ``b = αy`` from
-    ``x₀ = αψ``, ``ξ₀ = 0`` (``x_{j+1} = soft_{τλw}(x_j − τB^*ξ_j)``,
-    ``ξ_{j+1} = proj_{‖·‖≤1}(ξ_j + σB(2x_{j+1} − x_j) − σb)``, ``B = AW^*``);
+    ``x₀ = αψ``, ``ξ₀ = 0`` (the last restart's ``ξ`` with ``warm_dual``):
+    ``x_{j+1} = soft_{τλw}(x_j − τB^*ξ_j)``,
+    ``ξ_{j+1} = proj_{‖·‖≤1}(ξ_j + σB(2x_{j+1} − x_j) − σb)``, ``B = AW^*``;
     ``ψ ← mean(x₁..x_p)/α``. Under the rNSP the error decays like ``e^{-k}``
     in the number of restarts ``k`` (down to the level set by ``δ``).
+    ``status="optimal"`` means only that the relative step reached ``tol``; it is
+    not a certificate (``certify_solution`` decides optimality).
 
     Parameters
     ----------
@@ -106,8 +109,9 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
         Start each restart's dual ``ξ`` from the previous restart's last ``ξ``
         instead of 0 (as ``FIRENET(warm_dual=True)``): SR-LASSO is positively
         homogeneous, so the rescaled problem of the next restart has the same dual
-        solutions (docs/theory.md §6.7); the same schedule, fewer iterations to a
-        given accuracy, and a duality gap that no longer stalls at each restart.
+        solutions (docs/theory.md §6.7); the same schedule, and measured fewer
+        iterations to a given accuracy on noiseless sparse instances (a
+        measurement, not a theorem; ``info["restart_gaps"]`` still need not decay).
 
     Returns
     -------
@@ -117,8 +121,9 @@ def restarted_primal_dual(problem: Program, y: Any, *, restarts: int = 20, inner
         ``info["history"]`` the (total CP iterations, relative step) pairs, one
         per restart; ``info["restart_gaps"]`` the relative duality gaps per
         restart (the last inner dual iterate rescaled into the dual feasible set,
-        or the program's dual point, whichever is better: since every restart
-        starts the dual from 0, this gap can stall even while ``ψ`` converges);
+        or the program's dual point, whichever is better: a restart's dual starts
+        from 0 (or, with ``warm_dual``, from the last one, rescaled with the data),
+        so this gap can stall, or grow again, even while ``ψ`` converges);
         ``info["eps"]`` the ``ε`` sequence; ``inner``, ``restarts`` (performed),
         ``L_A``, ``tau``, ``sigma``; ``residual``/``gap`` as in :func:`chambolle_pock`.
 
