@@ -562,3 +562,16 @@ def test_a_network_built_for_another_operator_is_refused():
         as_reconstruction_map(auto, A=SubsampledFourier(m2))
     with pytest.raises(InvalidArgument, match="built for a SubsampledFourier, not a Radon"):
         as_reconstruction_map(auto, A=R1)
+
+
+def test_automapnet_is_proven_through_its_own_finiteness_guard(ops):
+    """Newcomer trial: the architectures' NaN guard on their input made every proven certificate fail;
+    the guard is constant in exact arithmetic, so AutomapNet on Fourier is now enclosed."""
+    from theorycheck.instability import search_worst_perturbation
+
+    A = SubsampledFourier(variable_density_mask((N, N), 0.3, seed=0))
+    net = AutomapNet(A, hidden=32, channels=4, kernel=3, seed=0).double().eval()
+    x = _images(1, seed=3)[0]
+    w = search_worst_perturbation(net, A, x, budget=0.5, steps=5, seed=0, progress=False, device="cpu",
+                                  certify="proven")
+    assert w.rigor.value == "proven" and w.holds

@@ -977,3 +977,67 @@ def test_per_sample_enclosures_and_ratios():
         exact = float(torch.linalg.vector_norm(lin.weight.detach() @ (y1[i] - y0[i])) /
                       torch.linalg.vector_norm(y1[i] - y0[i]))
         assert 0 < L <= exact * (1 + 1e-12) and L > exact * (1 - 1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# finiteness guards and index_put with full slices (newcomer trial: the library's own AutomapNet and
+# FBPConvNet were refused at their NaN guard; a zero-filled adjoint writes k[:, mask] = v)
+# ---------------------------------------------------------------------------------------------
+class _Guarded(nn.Module):
+    """``tanh(W x)`` with a NaN guard on the activation and a zero-filled scatter ``out[:, idx] = h``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(4, 3).double()
+        self.register_buffer("idx", torch.tensor([5, 0, 2]))
+
+    def forward(self, x):
+        h = torch.tanh(self.lin(x))
+        if not bool(torch.isfinite(h).all()) or bool(torch.isnan(h).any()) or bool(torch.isinf(h).any()):
+            raise ValueError("non-finite activation")
+        out = torch.zeros(x.shape[0], 7, dtype=h.dtype)
+        out[:, self.idx] = h
+        return out
+
+
+def test_finiteness_guards_are_constant_and_full_slice_index_put_is_exact():
+    torch.manual_seed(0)
+    net = _Guarded()
+    x = rng_tensor(3, 2, 4)
+    W, b = net.lin.weight.detach(), net.lin.bias.detach()
+
+    def ref(a):
+        h = elementwise(ref_linear(a, W, b), lambda v: v.tanh())
+        out = np.array([[flint.arb(0)] * 7 for _ in range(a.shape[0])], dtype=object)
+        for j, k in enumerate((5, 0, 2)):
+            out[:, k] = h[:, j]
+        return out
+
+    check(net, x, ref, tight_width=1e-13, fast_width=1e-12)
+
+
+def test_repeated_indices_with_a_full_slice_are_refused():
+    class Twice(nn.Module):
+        def forward(self, x):
+            out = torch.zeros(x.shape[0], 3, dtype=x.dtype)
+            out[:, torch.tensor([1, 1])] = x[:, :2] * 2.0
+            return out
+
+    with pytest.raises(PreconditionError, match="repeated indices"):
+        enclose(Twice(), rng_tensor(1, 2, 4))
+
+
+def test_finiteness_of_a_constant_is_not_assumed():
+    """The rule concerns values of the network (enclosed intervals); a constant tensor holding inf is never
+    taken for finite: refused, or the branch float arithmetic takes."""
+    class Const(nn.Module):
+        def forward(self, x):
+            c = torch.tensor([1.0, math.inf], dtype=torch.float64)
+            return x * 2.0 if bool(torch.isfinite(c).all()) else x
+
+    x = rng_tensor(2, 2, 2)
+    try:
+        enc = enclose(Const(), x)
+    except (PreconditionError, InvalidArgument, InsufficientPrecision):
+        return
+    assert np.array_equal(enc.center.numpy(), x.numpy())

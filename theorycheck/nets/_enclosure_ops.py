@@ -979,16 +979,19 @@ def _index_put(run: Run, func: Any, b: dict, args: tuple, kwargs: dict) -> Any:
     dev = run.device_of(x, values)
     c, r = run.ival(x, dev)
     vc, vr = run.ival(values, dev)
+    # aten's index_put takes None for a full slice (``k[:, mask] = v``), the Python method does not
+    idx = list(indices)
+    put = torch.ops.aten.index_put.default
     # repeated indices would let the centre and the radius come from different writes
-    probe = torch.zeros(c.shape, dtype=torch.float64, device=dev).index_put_(
-        tuple(i for i in indices), torch.ones((), dtype=torch.float64, device=dev), accumulate=True)
+    probe = put(torch.zeros(c.shape, dtype=torch.float64, device=dev), idx,
+                torch.ones((), dtype=torch.float64, device=dev), True)
     if bool((probe > 1).any()):
         raise run.refuse("index_put with repeated indices")
-    out_c = c.index_put(tuple(indices), vc)
+    out_c = put(c, idx, vc)
     if r is None and vr is None:
         return run.wrap(out_c, None, (x, values))
     rr = r if r is not None else torch.zeros_like(c)
-    out_r = rr.index_put(tuple(indices), vr if vr is not None else torch.zeros_like(vc))
+    out_r = put(rr, idx, vr if vr is not None else torch.zeros_like(vc))
     return run.wrap(out_c, out_r, (x, values))
 
 

@@ -187,6 +187,14 @@ class _Scalars(TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name in _FINITENESS and len(args) == 1 and not kwargs and isinstance(args[0], Iv):
+            # every value of the network in exact real arithmetic is a real number (an enclosure has a
+            # finite centre and radius, or InsufficientPrecision was raised): finite, never NaN or inf.
+            # A finiteness guard in a forward is constant, as in exact arithmetic (torch would decompose
+            # it into comparisons of the activations, which have no enclosure)
+            make = torch.ones if name == "isfinite" else torch.zeros
+            return make(tuple(args[0].shape), dtype=torch.bool, device=args[0].c.device)
         for v in tree_flatten((args, kwargs))[0]:
             if isinstance(v, (bool, float, complex)) or not isinstance(v, numbers.Number):
                 continue
@@ -202,6 +210,10 @@ class _Scalars(TorchFunctionMode):
             if not exact:
                 raise self.run.refuse(f"the argument {v!r} of {name} (not exact in float64)")
         return func(*args, **kwargs)
+
+
+#: the finiteness predicates, constant on the values of a network in exact real arithmetic
+_FINITENESS = ("isfinite", "isnan", "isinf")
 
 
 class _Mode(TorchDispatchMode):
