@@ -782,7 +782,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         outcome = verify_result(res, model=model)
         takes_model = _verifier_takes_model(res.check)
         used_model |= takes_model
-        print(outcome.summary())
+        # the verifiers speak Python (model=); here the model is given on the command line
+        print(outcome.summary().replace("pass model= to", "pass --model SPEC to"))
         if model is None and takes_model:
             print(f"  note: {res.check}: the network was not re-evaluated (pass --model SPEC "
                   "[--weights W] to re-run it)")

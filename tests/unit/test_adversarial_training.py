@@ -171,3 +171,10 @@ def test_the_attack_leaves_batch_norm_statistics_to_the_training_step(fourier):
                              adversarial=adv, pgd_steps=3)
         stats[adv] = int(net.bn.num_batches_tracked)
     assert stats[0.2] == stats[0.0] == 2  # one update per training batch, none from the attack
+
+
+def test_a_budget_that_overflows_the_dtype_is_named(fourier):
+    A, X = fourier
+    with pytest.raises(InvalidArgument, match="adversarial=1e.300: the perturbed measurements overflow"):
+        train_reconstruction(LinearMeasurementNet(A.out_shape[0]), A, X, epochs=1, lr=1e-3, batch_size=2, seed=0,
+                             progress=False, adversarial=1e300)
