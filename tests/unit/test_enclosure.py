@@ -1041,3 +1041,40 @@ def test_finiteness_of_a_constant_is_not_assumed():
     except (PreconditionError, InvalidArgument, InsufficientPrecision):
         return
     assert np.array_equal(enc.center.numpy(), x.numpy())
+
+
+class _InfGuard(nn.Module):
+    """Exactly ``Ψ(y) = y``: ``isinf`` of an inf constant made by a factory (an exact interval holding inf)."""
+
+    def forward(self, y):
+        t = torch.full_like(y, math.inf)
+        return torch.where(torch.isinf(t), y, 1000.0 * y)
+
+
+class _MaskedInf(nn.Module):
+    """``where(mask, h, -inf)`` then a guard on the computed value holding -inf: never taken for finite."""
+
+    def forward(self, x):
+        h = torch.tanh(x)
+        m = torch.where(torch.tensor([True, False]), h, torch.full_like(h, -math.inf))
+        return torch.where(torch.isinf(m), torch.zeros_like(h), h)
+
+
+def test_finiteness_rule_never_answers_for_an_interval_holding_inf():
+    """Red-team: the constant rule called every interval finite, so an inf made by full_like was 'finite'
+    and a proven ratio 1000 was certified for the identity. The rule now needs a finite centre and
+    radius; other intervals are compared exactly (constants) or refused (computed)."""
+    from theorycheck.instability import search_worst_perturbation
+
+    x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    enc = enclose(_InfGuard(), x)
+    assert np.array_equal(enc.center.numpy(), x.numpy()) and float(enc.radius.max()) == 0.0
+    w = search_worst_perturbation(_InfGuard().double(), np.eye(2), np.array([1.0, 2.0]), budget=0.5, steps=5,
+                                  seed=0, progress=False, device="cpu", certify="proven")
+    assert w.rigor.value == "proven" and float(w.ratio) <= 1.0
+    try:
+        enc = enclose(_MaskedInf(), x)
+    except (PreconditionError, InsufficientPrecision):
+        return
+    exact0 = float(np.tanh(1.0))
+    assert enc.center[0, 1] == 0.0 and abs(float(enc.center[0, 0]) - exact0) <= float(enc.radius[0, 0]) + 1e-15

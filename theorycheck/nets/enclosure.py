@@ -147,7 +147,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 from torch.utils._pytree import tree_flatten
 
 from theorycheck.errors import InsufficientPrecision, InvalidArgument, PreconditionError, TheorycheckError
@@ -188,11 +188,12 @@ class _Scalars(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        if name in _FINITENESS and len(args) == 1 and not kwargs and isinstance(args[0], Iv):
-            # every value of the network in exact real arithmetic is a real number (an enclosure has a
-            # finite centre and radius, or InsufficientPrecision was raised): finite, never NaN or inf.
-            # A finiteness guard in a forward is constant, as in exact arithmetic (torch would decompose
-            # it into comparisons of the activations, which have no enclosure)
+        if name in _FINITENESS and len(args) == 1 and not kwargs and isinstance(args[0], Iv) \
+                and _finite_iv(args[0]):
+            # |exact − c| ≤ r with a finite centre and radius: every exact value is a real number, so the
+            # predicate is constant (torch would decompose it into comparisons of the activations, which
+            # have no enclosure). An Iv holding inf or NaN (a constant fill, a masked where) takes the
+            # ordinary path: exact values are compared, computed ones refused
             make = torch.ones if name == "isfinite" else torch.zeros
             return make(tuple(args[0].shape), dtype=torch.bool, device=args[0].c.device)
         for v in tree_flatten((args, kwargs))[0]:
@@ -212,8 +213,16 @@ class _Scalars(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-#: the finiteness predicates, constant on the values of a network in exact real arithmetic
+#: the finiteness predicates, constant on enclosed values with a finite centre and radius
 _FINITENESS = ("isfinite", "isnan", "isinf")
+
+
+def _finite_iv(v: Iv) -> bool:
+    """Whether the centre (and its low part) and the radius of ``v`` are finite everywhere (computed on the
+    plain tensors with the enclosure's dispatch mode set aside: they are not values of the network)."""
+    parts = [v.c] + [t for t in (v.lo, v.r) if t is not None]
+    with _disable_current_modes():
+        return all(bool(torch.isfinite(torch.view_as_real(t) if t.is_complex() else t).all()) for t in parts)
 
 
 class _Mode(TorchDispatchMode):
