@@ -22,7 +22,7 @@ import numpy as np
 from theorycheck.classification._common import CHECK, METHODS, SEED_METHODS, THEOREM, as_float64
 from theorycheck.classification._proven import certify_arg
 from theorycheck.classification.search import search_args, search_minimal_perturbation
-from theorycheck.classification.witness import ClassifierWitness, verify_classifier_witness
+from theorycheck.classification.witness import ClassifierWitness, float64_backing, verify_classifier_witness
 from theorycheck.errors import InvalidArgument
 from theorycheck.numerics.validation import integer_arg, real_arg, seed_arg
 from theorycheck.results import (
@@ -195,13 +195,12 @@ def verify_robustness_report(result: CheckResult, model: Any = None) -> CheckRes
 
 
 def _unchecked_cap(result: RobustnessReport) -> Rigor | None:
-    """Without the model a proven flip is re-decided from the stored enclosures, not re-proven: the report's
-    flip then backs certified-float64 when the stored float64 logits certify it too, else numerical."""
+    """Without the model, what the stored float64 logits back for the reported flip (a proven flip is
+    re-decided from the stored enclosures, not re-proven)."""
     if result.rigor is not Rigor.PROVEN or result.witness is None:
         return None
     m, i = result.witness.data["method"], int(result.witness.data["sample"])
-    s64 = np.atleast_1d(np.asarray(result.witnesses[m].values.get("float64_status", ())))
-    return Rigor.CERTIFIED_FLOAT64 if i < s64.size and s64[i] == "flipped" else Rigor.NUMERICAL
+    return float64_backing(result.witnesses[m], [i])
 
 
 def _figure_path(figure: Any) -> str | None:

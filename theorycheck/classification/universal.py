@@ -60,6 +60,7 @@ from theorycheck.classification.witness import (
     ClassifierWitness,
     assemble,
     derive,
+    float64_backing,
     validate_data,
     verify_classifier_witness,
 )
@@ -711,12 +712,9 @@ def verify_universal_witness(result: CheckResult, model: Any = None) -> CheckRes
             "Clopper–Pearson intervals, the outcome, rigor and message")
     if model is not None:
         return verification(result, problems, rederived=what + "; the model re-run on every stored input")
-    # without the model, proven flips are re-decided from the stored enclosures, not re-proven: the parts'
-    # own verifications say what the stored float64 logits still back
-    caps = []
-    for w in (result.train, result.test):
-        if w is not None and (c := verify_classifier_witness(w).rigor) != w.rigor:
-            caps.append(c)
+    # without the model, proven flips are re-decided from the stored enclosures, not re-proven: what the
+    # stored float64 logits of the re-derived parts still back
+    caps = [c for w in (derived.train, derived.test) if w is not None and (c := float64_backing(w)) is not None]
     return verification(result, problems, rederived=what,
                         not_rechecked="the model outputs (logits) stored in the evaluations (and, for proven flips, "
                                       "their enclosures); pass model= to re-run",

@@ -48,7 +48,8 @@ from theorycheck.results import (
     verification,
 )
 
-__all__ = ["ClassifierWitness", "verify_classifier_witness", "assemble", "derive", "validate_data"]
+__all__ = ["ClassifierWitness", "verify_classifier_witness", "assemble", "derive", "validate_data",
+           "float64_backing"]
 
 
 def _one(v: Any, batched: bool) -> Any:
@@ -860,14 +861,30 @@ def _enclosure_problems(result: ClassifierWitness, model: Any) -> list[str]:
     return out
 
 
-def _unchecked_rigor(derived: ClassifierWitness) -> tuple[Rigor, str]:
+def float64_backing(witness: ClassifierWitness, samples: Any = None) -> Rigor | None:
+    """What a witness's stored float64 logits back, without the model, for its counted flips (or ``samples``).
+
+    A certify="proven"/"auto" flip verified without the model is re-decided from the stored
+    enclosures, not re-proven: certified-float64 where the stored float64 logits certify the
+    flip too, else numerical. None for a certified-float64 witness (no enclosures: nothing to cap).
+    Shared by the verifiers of witnesses, robustness reports and universal perturbations.
+
+    Theorem: none.
+    Rigor: not applicable (the rigor a verification without the model can state).
+    """
+    if witness.witness is None or "certify" not in witness.witness.data:
+        return None
+    s64 = np.atleast_1d(np.asarray(witness.values["float64_status"]))
+    idx = np.atleast_1d(np.asarray(witness.values["success"], dtype=bool)) if samples is None else samples
+    return Rigor.CERTIFIED_FLOAT64 if bool(np.all(s64[idx] == "flipped")) else Rigor.NUMERICAL
+
+
+def _unchecked_rigor(derived: ClassifierWitness) -> tuple[Rigor | None, str]:
     """Without the model: what the stored evaluations still back (enclosures cannot be re-proven)."""
-    success = np.atleast_1d(np.asarray(derived.values["success"]))
-    s64 = np.atleast_1d(np.asarray(derived.values["float64_status"]))
-    if bool(np.all(s64[success] == "flipped")):
-        return Rigor.CERTIFIED_FLOAT64, (
-            "certified-float64: every counted flip is also certified by the stored float64 logits")
-    return Rigor.NUMERICAL, "numerical: some counted flip rests on the stored enclosures alone"
+    cap = float64_backing(derived)
+    if cap is Rigor.CERTIFIED_FLOAT64:
+        return cap, "certified-float64: every counted flip is also certified by the stored float64 logits"
+    return cap, "numerical: some counted flip rests on the stored enclosures alone"
 
 
 @register_verifier(CHECK)

@@ -222,7 +222,7 @@ def _finite_iv(v: Iv) -> bool:
     plain tensors with the enclosure's dispatch mode set aside: they are not values of the network)."""
     parts = [v.c] + [t for t in (v.lo, v.r) if t is not None]
     with _disable_current_modes():
-        return all(bool(torch.isfinite(torch.view_as_real(t) if t.is_complex() else t).all()) for t in parts)
+        return all(bool(torch.isfinite(t).all()) for t in parts)  # complex: both parts finite
 
 
 class _Mode(TorchDispatchMode):

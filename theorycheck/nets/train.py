@@ -252,13 +252,9 @@ def _pgd_measurements(model: nn.Module, A: LinearOperator, y: torch.Tensor, xb: 
     # the attack's forward passes run in training mode (batch statistics) but must not move the
     # running statistics (batch-norm buffers): only the training step on y + e does
     buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    def overflows(e: torch.Tensor) -> bool:
-        t = y + e
-        return not bool(torch.isfinite(torch.view_as_real(t) if t.is_complex() else t).all())
-
     try:
         for _ in range(steps):
-            if overflows(e):
+            if not bool(torch.isfinite(y + e).all()):  # complex: both parts finite
                 raise InvalidArgument(f"adversarial={eps:g}: the perturbed measurements overflow the model's "
                                       f"dtype ({y.dtype}); pass a budget of the order of ‖A x‖")
             e = e.detach().requires_grad_(True)
@@ -272,7 +268,6 @@ def _pgd_measurements(model: nn.Module, A: LinearOperator, y: torch.Tensor, xb: 
                 # for a complex e, autograd's gradient of a real loss is the steepest-ascent direction
                 e = e + (0.5 * eps) * grad / norms(grad)
                 e = e * torch.clamp(eps / norms(e), max=1.0)
-
     finally:
         with torch.no_grad():
             for b, saved in buffers:
